@@ -1,0 +1,76 @@
+import type { Config } from "../config.js";
+import { parseDeployRequest } from "../deploys/deploy-request.js";
+import { UsageError } from "../errors.js";
+import { DEPLOY_STEP_NAMES } from "../pipeline/steps/index.js";
+import { enqueueDeploy } from "../queue/deploy-job.js";
+import { deployQueue } from "../queue/queues.js";
+import { connectRedis } from "../queue/redis.js";
+import { getDeploymentRecord } from "../store/deployment-record.js";
+import { createDeployment } from "../store/deployments.js";
+import { connectDb } from "../store/prisma.js";
+import { followDeployment } from "./follow-deployment.js";
+import { deploymentJson, formatDeployment } from "./print-deployment.js";
+
+export type DeployOptions = {
+  project: string;
+  repo: string;
+  ref: string;
+  wait?: boolean;
+  json?: boolean;
+};
+
+/**
+ * `coduck-worker deploy`: records a deployment and queues it, as the webhook does.
+ * Returns the exit code: with --wait, 0 only when the deploy succeeded.
+ */
+export async function deploy(
+  config: Config,
+  options: DeployOptions,
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+): Promise<number> {
+  const request = parseDeployRequest({
+    project: options.project,
+    repoUrl: options.repo,
+    ref: options.ref,
+  });
+  if (!request.success) {
+    throw new UsageError(
+      request.error.issues
+        .map(
+          (issue) =>
+            `${{ project: "--project", repoUrl: "--repo", ref: "--ref" }[String(issue.path[0])] ?? String(issue.path[0])}: ${issue.message}`,
+        )
+        .join("\n"),
+    );
+  }
+
+  const db = connectDb(config.databaseUrl);
+  const redis = connectRedis(config.redisUrl);
+  const queue = deployQueue(redis, config.queuePrefix);
+  try {
+    const { id } = await createDeployment(db, {
+      ...request.data,
+      trigger: "cli",
+      steps: DEPLOY_STEP_NAMES,
+    });
+    await enqueueDeploy(queue, id);
+    const progress = options.json ? io.err : io.out;
+    progress.write(`queued deployment ${id} of ${request.data.project} (${request.data.ref})\n`);
+    if (!options.wait) {
+      if (options.json) io.out.write(`${JSON.stringify({ id, status: "queued" })}\n`);
+      return 0;
+    }
+    const record = await followDeployment(db, id, progress);
+    const final = (await getDeploymentRecord(db, id)) ?? record;
+    io.out.write(
+      options.json
+        ? `${JSON.stringify(deploymentJson(final), null, 2)}\n`
+        : `${formatDeployment(final)}\n`,
+    );
+    return final.status === "succeeded" ? 0 : 1;
+  } finally {
+    await queue.close();
+    await redis.quit().catch(() => redis.disconnect());
+    await db.$disconnect();
+  }
+}

@@ -1,0 +1,57 @@
+import type { DeploymentRecord } from "../store/deployment-record.js";
+
+/** A deployment as a person reads it in a terminal. */
+export function formatDeployment(d: DeploymentRecord): string {
+  const lines = [
+    `deployment ${d.id}`,
+    `  project   ${d.project}`,
+    `  status    ${d.status}${d.errorCode ? ` (${d.errorCode})` : ""}`,
+    `  ref       ${d.ref}${d.commitSha ? ` @ ${d.commitSha.slice(0, 12)}` : ""}`,
+    `  repo      ${d.repoUrl}`,
+    `  queued    ${d.queuedAt}`,
+  ];
+  if (d.hint) lines.push(`  fix       ${d.hint}`);
+  for (const warning of d.warnings) lines.push(`  warning   ${warning}`);
+  lines.push("  steps");
+  for (const step of d.steps) lines.push(`    ${formatStep(step)}`);
+  const failed = d.steps.find((s) => s.status === "failed");
+  if (failed?.evidence) lines.push(`  evidence  ${failed.evidence}`);
+  return lines.join("\n");
+}
+
+export function formatStep(step: DeploymentRecord["steps"][number]): string {
+  const parts = [step.name.padEnd(10), step.status.padEnd(11)];
+  if (step.durationMs !== null) parts.push(`${(step.durationMs / 1000).toFixed(1)}s`);
+  if (step.errorCode) parts.push(step.errorCode);
+  if (step.skipReason) parts.push(`(${step.skipReason})`);
+  return parts.join(" ").trimEnd();
+}
+
+export function formatDeploymentRow(d: DeploymentRecord): string {
+  return [d.id, d.project.padEnd(20), d.status.padEnd(10), d.ref, d.errorCode ?? ""]
+    .join("  ")
+    .trimEnd();
+}
+
+/** The record `deploy --json` and `deployments show --json` print. */
+export function deploymentJson(d: DeploymentRecord) {
+  return {
+    id: d.id,
+    project: d.project,
+    status: d.status,
+    commitSha: d.commitSha,
+    errorCode: d.errorCode,
+    hint: d.hint,
+    warnings: d.warnings,
+    release: d.release,
+    steps: d.steps.map((s) => ({
+      name: s.name,
+      status: s.status,
+      exitCode: s.exitCode,
+      durationMs: s.durationMs,
+      errorCode: s.errorCode,
+      evidence: s.evidence,
+      skipReason: s.skipReason,
+    })),
+  };
+}

@@ -1,0 +1,64 @@
+import { Command } from "commander";
+import { loadConfig } from "../config.js";
+import { createLogger } from "../logger.js";
+import { runWorker } from "../main/run-worker.js";
+import { deploy } from "./deploy.js";
+import { listDeployments, showDeployment } from "./deployments.js";
+import { migrate } from "./migrate.js";
+
+/** The `coduck-worker` command line. Each action resolves with the process exit code. */
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const io = { out: process.stdout, err: process.stderr };
+  const program = new Command("coduck-worker")
+    .description("CoDuck deploy worker: runs deploy jobs from the queue and records every step")
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (text) => io.err.write(text) });
+
+  program
+    .command("start")
+    .description("run the worker: take deploy jobs from the queue until SIGTERM/SIGINT")
+    .action(async () => {
+      const config = loadConfig();
+      setExitCode(await runWorker(config, createLogger(config.logLevel)));
+    });
+
+  program
+    .command("migrate")
+    .description("create the worker's database if missing and apply its migrations")
+    .action(async () => {
+      await migrate(loadConfig(), io.out);
+    });
+
+  program
+    .command("deploy")
+    .description("queue a deploy of a repository's ref, as the git-push webhook does")
+    .requiredOption("--project <slug>", "the project to deploy")
+    .requiredOption("--repo <git-url>", "the repository: URL, user@host:path, or local path")
+    .requiredOption("--ref <ref>", "the branch, tag or commit sha to deploy")
+    .option("--wait", "follow the deploy step by step; exit 0 on success, 1 on failure")
+    .option("--json", "print the deployment record as JSON (progress goes to stderr)")
+    .action(async (options) => {
+      setExitCode(await deploy(loadConfig(), options, io));
+    });
+
+  const deployments = program.command("deployments").description("inspect deployments");
+  deployments
+    .command("list")
+    .description("list deployments, newest first")
+    .option("--status <status>", "only deployments with this status")
+    .option("--project <slug>", "only this project's deployments")
+    .option("--limit <n>", "how many", "20")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      await listDeployments(loadConfig(), options, io.out);
+    });
+  deployments
+    .command("show <id>")
+    .description("show one deployment with its steps")
+    .option("--json", "print JSON")
+    .action(async (id, options) => {
+      setExitCode(await showDeployment(loadConfig(), id, options, io.out));
+    });
+
+  return program;
+}

@@ -1,0 +1,97 @@
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+const url = (protocols: string[], example: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `expected a ${protocols.map((p) => `${p}//`).join(" or ")} URL, for example ${example}`,
+  );
+
+const integer = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int(`expected a whole number from ${min} to ${max}`)
+    .min(min, `expected a whole number from ${min} to ${max}`)
+    .max(max, `expected a whole number from ${min} to ${max}`);
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** Every environment variable the worker reads, with defaults that work against the local services. */
+const envSchema = z.object({
+  REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379").default("redis://127.0.0.1:6379"),
+  DATABASE_URL: url(
+    ["postgres:", "postgresql:"],
+    "postgresql://postgres@127.0.0.1:5432/coduck_worker",
+  ).default("postgresql://postgres@127.0.0.1:5432/coduck_worker"),
+  WORKER_CONCURRENCY: integer(1, 64).default(2),
+  DATA_DIR: z.string().min(1, "expected a directory path").default(defaultDataDir()),
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` })
+    .default("info"),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1 to 64 letters, digits, '_' or '-' (no ':')")
+    .default("coduck"),
+  STEP_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(15 * 60),
+  SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
+});
+
+export type Config = {
+  redisUrl: string;
+  databaseUrl: string;
+  concurrency: number;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+  queuePrefix: string;
+  stepTimeoutMs: number;
+  shutdownGraceMs: number;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid environment:\n${problems.join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the worker's environment once; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.keys(envSchema.shape).flatMap((key) => {
+      const value = env[key];
+      return value === undefined || value === "" ? [] : [[key, value]];
+    }),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    // Values are never echoed: a bad DATABASE_URL may still carry a password.
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  return {
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    concurrency: e.WORKER_CONCURRENCY,
+    dataDir: path.resolve(e.DATA_DIR),
+    logLevel: e.LOG_LEVEL,
+    queuePrefix: e.QUEUE_PREFIX,
+    stepTimeoutMs: e.STEP_TIMEOUT_SECONDS * 1000,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+  };
+}
+
+function defaultDataDir(): string {
+  return path.join(os.homedir(), ".coduck-worker");
+}
+
+/** The variables the worker reads, for the docs test and for keeping them out of child processes. */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);

@@ -1,0 +1,61 @@
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import { connectRedis } from "../queue/redis.js";
+import { startDeployWorker } from "../queue/start-worker.js";
+import { connectDb } from "../store/prisma.js";
+
+const HARD_EXIT_MS = 10_000;
+
+/**
+ * Runs the deploy worker until SIGTERM or SIGINT. The first signal stops taking jobs and lets
+ * running steps finish within the grace period; past it, or at a second signal, running
+ * steps are killed and their deploys handed back to the queue.
+ * Resolves with the process exit code.
+ */
+export async function runWorker(config: Config, logger: Logger): Promise<number> {
+  const db = connectDb(config.databaseUrl);
+  const redis = connectRedis(config.redisUrl);
+  const { worker, interruptAll } = startDeployWorker({ db, logger, config }, redis, {
+    concurrency: config.concurrency,
+    prefix: config.queuePrefix,
+  });
+  await worker.waitUntilReady();
+  logger.info(
+    { concurrency: config.concurrency, queuePrefix: config.queuePrefix, dataDir: config.dataDir },
+    "worker ready",
+  );
+
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  const first = await signalled;
+  logger.info(
+    { signal: first, graceMs: config.shutdownGraceMs },
+    "shutting down: finishing running steps",
+  );
+
+  const forceNow = () => {
+    logger.warn("grace period over: stopping running steps and handing their deploys back");
+    interruptAll();
+  };
+  const grace = setTimeout(forceNow, config.shutdownGraceMs);
+  const onSecondSignal = (signal: NodeJS.Signals) => {
+    logger.warn({ signal }, "second signal: stopping now");
+    forceNow();
+    // Recording the hand-back takes a moment; if the database does not answer, exit anyway.
+    setTimeout(() => process.exit(1), HARD_EXIT_MS).unref();
+  };
+  process.on("SIGTERM", onSecondSignal);
+  process.on("SIGINT", onSecondSignal);
+
+  try {
+    await worker.close();
+  } finally {
+    clearTimeout(grace);
+    await redis.quit().catch(() => redis.disconnect());
+    await db.$disconnect();
+  }
+  logger.info("worker stopped");
+  return 0;
+}

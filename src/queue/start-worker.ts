@@ -1,0 +1,46 @@
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { processDeploy } from "../../jobs/deploy.js";
+import type { DeployDeps } from "../pipeline/run-deployment.js";
+import { DEPLOY_JOB, DEPLOY_QUEUE } from "./deploy-job.js";
+
+export type DeployWorker = {
+  worker: Worker;
+  /** Stops every running deploy now: their steps are killed and the jobs handed back. */
+  interruptAll(): void;
+};
+
+/** Wires the job processors in jobs/ to a BullMQ worker on the deploy queue. */
+export function startDeployWorker(
+  deps: DeployDeps,
+  connection: Redis,
+  options: { concurrency: number; prefix: string },
+): DeployWorker {
+  const running = new Set<AbortController>();
+
+  const worker = new Worker(
+    DEPLOY_QUEUE,
+    async (job: Job, token?: string) => {
+      const controller = new AbortController();
+      running.add(controller);
+      try {
+        if (job.name !== DEPLOY_JOB) throw new UnrecoverableError(`unknown job name ${job.name}`);
+        return await processDeploy(deps, job, token, controller.signal);
+      } finally {
+        running.delete(controller);
+      }
+    },
+    { connection, prefix: options.prefix, concurrency: options.concurrency, autorun: true },
+  );
+  worker.on("failed", (job, error) => {
+    deps.logger.error({ jobId: job?.id, err: error }, "deploy job failed in the worker");
+  });
+  worker.on("error", (error) => deps.logger.error({ err: error }, "worker error"));
+
+  return {
+    worker,
+    interruptAll: () => {
+      for (const controller of running) controller.abort("shutdown");
+    },
+  };
+}

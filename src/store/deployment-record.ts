@@ -1,0 +1,68 @@
+import type { DeploymentStatus, Prisma } from "@prisma/client";
+import type { Db } from "./prisma.js";
+
+const withStepsAndProject = {
+  project: { select: { slug: true } },
+  steps: { orderBy: { position: "asc" } },
+} satisfies Prisma.DeploymentInclude;
+
+type LoadedDeployment = Prisma.DeploymentGetPayload<{ include: typeof withStepsAndProject }>;
+
+/** A deployment as the CLI and the API show it. */
+export type DeploymentRecord = ReturnType<typeof toRecord>;
+
+function toRecord(d: LoadedDeployment) {
+  return {
+    id: d.id,
+    project: d.project.slug,
+    status: d.status,
+    trigger: d.trigger,
+    repoUrl: d.repoUrl,
+    ref: d.ref,
+    commitSha: d.commitSha,
+    errorCode: d.errorCode,
+    hint: d.hint,
+    warnings: d.warnings,
+    attempt: d.attempt,
+    release: null as { port: number; url: string; pid: number } | null,
+    queuedAt: d.queuedAt.toISOString(),
+    startedAt: d.startedAt?.toISOString() ?? null,
+    finishedAt: d.finishedAt?.toISOString() ?? null,
+    steps: d.steps.map((s) => ({
+      name: s.name,
+      status: s.status,
+      command: s.command,
+      exitCode: s.exitCode,
+      signal: s.signal,
+      durationMs: s.durationMs,
+      errorCode: s.errorCode,
+      hint: s.hint,
+      evidence: s.evidence,
+      skipReason: s.skipReason,
+      logTail: s.logTail,
+      startedAt: s.startedAt?.toISOString() ?? null,
+      finishedAt: s.finishedAt?.toISOString() ?? null,
+    })),
+  };
+}
+
+export async function getDeploymentRecord(db: Db, id: string): Promise<DeploymentRecord | null> {
+  const found = await db.deployment.findUnique({ where: { id }, include: withStepsAndProject });
+  return found && toRecord(found);
+}
+
+export async function listDeploymentRecords(
+  db: Db,
+  filter: { status?: DeploymentStatus; project?: string; limit: number },
+): Promise<DeploymentRecord[]> {
+  const found = await db.deployment.findMany({
+    where: {
+      ...(filter.status && { status: filter.status }),
+      ...(filter.project && { project: { slug: filter.project } }),
+    },
+    orderBy: { queuedAt: "desc" },
+    take: filter.limit,
+    include: withStepsAndProject,
+  });
+  return found.map(toRecord);
+}

@@ -1,0 +1,76 @@
+import type { DeploymentStatus } from "@prisma/client";
+import type { Db } from "./prisma.js";
+
+export type NewDeployment = {
+  project: string;
+  repoUrl: string;
+  ref: string;
+  trigger: string;
+  steps: readonly string[];
+};
+
+/** Records a queued deployment (and its project on first sight) with every step pending. */
+export async function createDeployment(db: Db, request: NewDeployment): Promise<{ id: string }> {
+  const project = await db.project.upsert({
+    where: { slug: request.project },
+    create: { slug: request.project, repoUrl: request.repoUrl },
+    update: { repoUrl: request.repoUrl },
+    select: { id: true },
+  });
+  return db.deployment.create({
+    data: {
+      projectId: project.id,
+      repoUrl: request.repoUrl,
+      ref: request.ref,
+      trigger: request.trigger,
+      steps: { create: request.steps.map((name, position) => ({ name, position })) },
+    },
+    select: { id: true },
+  });
+}
+
+const CLAIMABLE: DeploymentStatus[] = ["queued", "running"];
+
+/**
+ * Marks a deployment running for a new attempt. Returns null when it has already ended
+ * (finished, cancelled or superseded): such a job has nothing left to do.
+ */
+export async function claimDeployment(db: Db, id: string) {
+  const claimed = await db.deployment.updateManyAndReturn({
+    where: { id, status: { in: CLAIMABLE } },
+    data: { status: "running", startedAt: new Date(), attempt: { increment: 1 } },
+    include: { project: { select: { slug: true } } },
+  });
+  return claimed[0] ?? null;
+}
+
+export type DeploymentEnd = {
+  status: Extract<DeploymentStatus, "succeeded" | "failed" | "cancelled">;
+  errorCode?: string | null;
+  hint?: string | null;
+};
+
+export async function finishDeployment(db: Db, id: string, end: DeploymentEnd): Promise<void> {
+  await db.deployment.update({
+    where: { id },
+    data: {
+      status: end.status,
+      errorCode: end.errorCode ?? null,
+      hint: end.hint ?? null,
+      finishedAt: new Date(),
+    },
+  });
+}
+
+/** Puts an interrupted deployment back in the queue's hands: it runs again from the start. */
+export async function requeueDeployment(db: Db, id: string): Promise<void> {
+  await db.deployment.update({ where: { id }, data: { status: "queued" } });
+}
+
+export async function recordCommit(db: Db, id: string, commitSha: string): Promise<void> {
+  await db.deployment.update({ where: { id }, data: { commitSha } });
+}
+
+export async function addWarning(db: Db, id: string, warning: string): Promise<void> {
+  await db.deployment.update({ where: { id }, data: { warnings: { push: warning } } });
+}

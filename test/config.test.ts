@@ -1,0 +1,62 @@
+import { ConfigError, loadConfig } from "../src/config.js";
+
+describe("loadConfig", () => {
+  it("defaults to the local Redis and Postgres", () => {
+    const config = loadConfig({});
+    expect(config.redisUrl).toBe("redis://127.0.0.1:6379");
+    expect(config.databaseUrl).toBe("postgresql://postgres@127.0.0.1:5432/coduck_worker");
+    expect(config.concurrency).toBe(2);
+    expect(config.logLevel).toBe("info");
+  });
+
+  it("reads the variables it is given", () => {
+    const config = loadConfig({
+      REDIS_URL: "redis://redis.internal:6380",
+      WORKER_CONCURRENCY: "8",
+      DATA_DIR: "relative/data",
+      STEP_TIMEOUT_SECONDS: "90",
+    });
+    expect(config.redisUrl).toBe("redis://redis.internal:6380");
+    expect(config.concurrency).toBe(8);
+    expect(config.dataDir).toBe(`${process.cwd()}/relative/data`);
+    expect(config.stepTimeoutMs).toBe(90_000);
+  });
+
+  it("names every bad variable and what it expected, in one error", () => {
+    const error = catchConfigError({
+      REDIS_URL: "localhost",
+      WORKER_CONCURRENCY: "lots",
+      LOG_LEVEL: "loud",
+      QUEUE_PREFIX: "has:colon",
+    });
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL/),
+      "WORKER_CONCURRENCY: expected a whole number from 1 to 64",
+      expect.stringMatching(/^LOG_LEVEL: expected one of fatal, error, warn, info/),
+      expect.stringMatching(/^QUEUE_PREFIX: .*no ':'/),
+    ]);
+  });
+
+  it("rejects out-of-range numbers", () => {
+    expect(catchConfigError({ WORKER_CONCURRENCY: "0" }).problems).toEqual([
+      "WORKER_CONCURRENCY: expected a whole number from 1 to 64",
+    ]);
+    expect(catchConfigError({ WORKER_CONCURRENCY: "2.5" }).problems).toHaveLength(1);
+  });
+
+  it("never echoes a bad value, which may hold a password", () => {
+    const error = catchConfigError({ DATABASE_URL: "mysql://root:hunter2@db/x" });
+    expect(error.message).not.toContain("hunter2");
+    expect(error.problems).toEqual([expect.stringMatching(/^DATABASE_URL: expected a postgres:\/\//)]);
+  });
+});
+
+function catchConfigError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}

@@ -1,0 +1,77 @@
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { childEnv } from "../../src/exec/child-env.js";
+import { runCommand } from "../../src/exec/run-command.js";
+
+function collect() {
+  const lines: string[] = [];
+  return { lines, onLine: (stream: string, line: string) => lines.push(`${stream}: ${line}`) };
+}
+
+const sh = (script: string) => ({ file: "sh", args: ["-c", script], cwd: "/tmp", env: childEnv() });
+
+/** Running, as opposed to gone or a zombie waiting for init to reap it. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+describe("runCommand", () => {
+  it("streams stdout and stderr line by line and reports the exit code", async () => {
+    const { lines, onLine } = collect();
+    const result = await runCommand(sh("echo one; echo two >&2; printf 'no newline'; exit 3"), {
+      onLine,
+      timeoutMs: 10_000,
+    });
+    expect(result).toEqual({ exitCode: 3, signal: null, timedOut: false, aborted: false });
+    expect(lines).toEqual(expect.arrayContaining(["stdout: one", "stderr: two", "stdout: no newline"]));
+  });
+
+  it("passes nothing of the worker's environment but what it is given", async () => {
+    process.env.COD_TEST_SECRET = "worker-only";
+    const { lines, onLine } = collect();
+    await runCommand(
+      { file: "sh", args: ["-c", "echo secret=$COD_TEST_SECRET app=$APP_VAR"], cwd: "/tmp", env: childEnv({ APP_VAR: "yes" }) },
+      { onLine, timeoutMs: 10_000 },
+    );
+    delete process.env.COD_TEST_SECRET;
+    expect(lines).toEqual(["stdout: secret= app=yes"]);
+  });
+
+  it("kills the whole process tree when the time is up", async () => {
+    const { lines, onLine } = collect();
+    const started = Date.now();
+    const result = await runCommand(sh("sleep 300 & echo grandchild=$!; wait"), { onLine, timeoutMs: 500 });
+    expect(result.timedOut).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const grandchild = Number(lines[0]?.split("=")[1]);
+    await sleep(100);
+    expect(alive(grandchild)).toBe(false);
+  });
+
+  it("kills the process tree when aborted, even one that ignores SIGTERM", async () => {
+    const { onLine } = collect();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort("cancel"), 300);
+    const result = await runCommand(sh("trap '' TERM; sleep 300 & wait"), {
+      onLine,
+      timeoutMs: 60_000,
+      signal: controller.signal,
+    });
+    expect(result.aborted).toBe(true);
+    expect(result.signal).toBe("SIGKILL");
+  });
+
+  it("rejects when the command does not exist", async () => {
+    await expect(
+      runCommand({ file: "no-such-command-xyz", args: [], cwd: "/tmp", env: childEnv() }, {
+        onLine: () => {},
+        timeoutMs: 1_000,
+      }),
+    ).rejects.toThrow(/could not start no-such-command-xyz/);
+  });
+});

@@ -1,0 +1,38 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+/** The Postgres server the tests use, and the migrated template (both set by global-setup). */
+export const SERVER_URL = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const TEMPLATE_DATABASE = process.env.TEST_TEMPLATE_DATABASE ?? "coduck_worker_test_template";
+
+export function databaseUrl(name: string): string {
+  const url = new URL(SERVER_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function onServer<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: SERVER_URL });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A fresh copy of the migrated worker database for one test file, dropped by `drop()`.
+ * Kept when KEEP_TEST_DATABASES=1, for inspecting a failure.
+ */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `coduck_test_${randomBytes(6).toString("hex")}`;
+  await onServer((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  return {
+    url: databaseUrl(name),
+    drop: async () => {
+      if (process.env.KEEP_TEST_DATABASES === "1") return;
+      await onServer((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { readLogLines } from "../../src/store/step-log-lines.js";
+import { fixtureRepo } from "../helpers/git-repo.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await createTestStack({ STEP_TIMEOUT_SECONDS: "20" });
+  await stack.startWorker();
+});
+afterAll(() => stack.close());
+
+async function logOf(deploymentId: string, step: string): Promise<string[]> {
+  const row = await stack.db.deploymentStep.findUniqueOrThrow({
+    where: { deploymentId_name: { deploymentId, name: step } },
+  });
+  return (await readLogLines(stack.db, row.id)).map((l) => l.line);
+}
+
+describe("the deploy pipeline", () => {
+  it("checks out, installs and builds a real app, recording every step in order", async () => {
+    const repo = await fixtureRepo("node-http");
+    const head = await repo.commit({}, "second commit");
+    const id = await stack.deploy({ project: "node-http", repoUrl: repo.dir });
+    const record = await stack.waitForEnd(id);
+
+    expect(record.status).toBe("succeeded");
+    expect(record.commitSha).toBe(head);
+    expect(record.steps.map((s) => [s.name, s.status])).toEqual([
+      ["checkout", "succeeded"],
+      ["install", "succeeded"],
+      ["build", "succeeded"],
+    ]);
+    expect(record.steps.map((s) => s.command)).toEqual([
+      expect.stringContaining("git fetch --quiet --depth=1 --no-tags"),
+      "npm ci",
+      "npm run build",
+    ]);
+    for (const [before, after] of record.steps.slice(0, -1).map((s, i) => [s, record.steps[i + 1]!] as const)) {
+      expect(Date.parse(before.finishedAt!)).toBeLessThanOrEqual(Date.parse(after.startedAt!));
+    }
+    expect(record.steps.every((s) => s.exitCode === 0 && s.durationMs! > 0)).toBe(true);
+    expect(Date.parse(record.startedAt!)).toBeGreaterThanOrEqual(Date.parse(record.queuedAt));
+    expect(record.finishedAt).not.toBeNull();
+
+    expect(await logOf(id, "checkout")).toContain(`checked out main at ${head}`);
+    expect(await logOf(id, "build")).toContain("build: copied src/ to dist/");
+    const build = record.steps[2]!;
+    expect(build.logTail).toContain("build: copied src/ to dist/");
+  });
+
+  it("deploys the exact commit it is given", async () => {
+    const repo = await fixtureRepo("node-http");
+    const first = (await repo.commit({}, "first")) as string;
+    await repo.commit({ "later.txt": "later" }, "later");
+    const record = await stack.waitForEnd(await stack.deploy({ project: "pinned", repoUrl: repo.dir, ref: first }));
+    expect(record.status).toBe("succeeded");
+    expect(record.commitSha).toBe(first);
+  });
+
+  it("fails at checkout with a clear message when the repository does not exist, then serves the next job", async () => {
+    const missing = await stack.deploy({ project: "ghost", repoUrl: "/nonexistent/repo.git" });
+    const failed = await stack.waitForEnd(missing);
+    expect(failed.status).toBe("failed");
+    expect(failed.errorCode).toBe("CHECKOUT_FAILED");
+    expect(failed.hint).toMatch(/repository URL is reachable/);
+    const checkout = failed.steps[0]!;
+    expect(checkout).toMatchObject({ status: "failed", errorCode: "CHECKOUT_FAILED", exitCode: 128 });
+    expect(checkout.evidence).toMatch(/^fatal: .*does not appear to be a git repository/);
+    expect(failed.steps.slice(1).map((s) => [s.status, s.skipReason])).toEqual([
+      ["skipped", "not run: checkout failed"],
+      ["skipped", "not run: checkout failed"],
+    ]);
+
+    const repo = await fixtureRepo("node-http");
+    const next = await stack.waitForEnd(await stack.deploy({ project: "ghost", repoUrl: repo.dir }));
+    expect(next.status).toBe("succeeded");
+  });
+
+  it("fails at checkout when the ref does not exist", async () => {
+    const repo = await fixtureRepo("node-http");
+    const record = await stack.waitForEnd(
+      await stack.deploy({ project: "node-http", repoUrl: repo.dir, ref: "no-such-branch" }),
+    );
+    expect(record.errorCode).toBe("CHECKOUT_FAILED");
+    expect(record.steps[0]!.evidence).toMatch(/couldn't find remote ref no-such-branch/);
+  });
+
+  it("stops the pipeline at a failing install and never runs the build", async () => {
+    const repo = await fixtureRepo("node-http");
+    // package.json now wants a dependency the lockfile does not have: npm ci refuses.
+    const manifest = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(`${repo.dir}/package.json`, "utf8")));
+    manifest.dependencies["is-odd"] = "3.0.1";
+    await repo.commit({ "package.json": JSON.stringify(manifest, null, 2) });
+    const record = await stack.waitForEnd(await stack.deploy({ project: "out-of-sync", repoUrl: repo.dir }));
+
+    expect(record.status).toBe("failed");
+    expect(record.errorCode).toBe("INSTALL_FAILED");
+    const [checkout, install, build] = record.steps;
+    expect(checkout!.status).toBe("succeeded");
+    expect(install).toMatchObject({ status: "failed", command: "npm ci", errorCode: "INSTALL_FAILED" });
+    expect(install!.exitCode).not.toBe(0);
+    expect(install!.evidence).toMatch(/npm (error|ERR!)/);
+    expect(build).toMatchObject({ status: "skipped", skipReason: "not run: install failed", startedAt: null });
+  });
+
+  it("skips the build of an app without a build script, and warns when there is no lockfile", async () => {
+    const repo = await fixtureRepo("node-http");
+    await import("node:fs").then((fs) => fs.rmSync(`${repo.dir}/package-lock.json`));
+    await repo.commit({
+      "package.json": JSON.stringify({ name: "no-build", version: "1.0.0", private: true, dependencies: {} }),
+    });
+    const record = await stack.waitForEnd(await stack.deploy({ project: "no-build", repoUrl: repo.dir }));
+
+    expect(record.status).toBe("succeeded");
+    expect(record.steps[1]).toMatchObject({ status: "succeeded", command: "npm install" });
+    expect(record.steps[2]).toMatchObject({ status: "skipped", skipReason: "package.json has no build script" });
+    expect(record.warnings).toEqual([expect.stringMatching(/^no package-lock.json/)]);
+  });
+
+  it("records a failing build with its exit code and the error line as evidence", async () => {
+    const repo = await fixtureRepo("node-http", {
+      "scripts/build.js": 'console.log("compiling");\nconsole.error("Error: cannot compile src/index.js");\nprocess.exit(2);\n',
+    });
+    const record = await stack.waitForEnd(await stack.deploy({ project: "bad-build", repoUrl: repo.dir }));
+    expect(record.errorCode).toBe("BUILD_FAILED");
+    expect(record.steps[2]).toMatchObject({ status: "failed", exitCode: 2, errorCode: "BUILD_FAILED" });
+    expect(record.steps[2]!.evidence).toBe("Error: cannot compile src/index.js");
+  });
+});

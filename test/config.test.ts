@@ -47,7 +47,9 @@ describe("loadConfig", () => {
   it("never echoes a bad value, which may hold a password", () => {
     const error = catchConfigError({ DATABASE_URL: "mysql://root:hunter2@db/x" });
     expect(error.message).not.toContain("hunter2");
-    expect(error.problems).toEqual([expect.stringMatching(/^DATABASE_URL: expected a postgres:\/\//)]);
+    expect(error.problems).toEqual([
+      expect.stringMatching(/^DATABASE_URL: expected a postgres:\/\//),
+    ]);
   });
 });
 

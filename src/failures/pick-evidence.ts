@@ -1,4 +1,5 @@
-const ERROR_LINE = /^\s*(fatal:|error:|error\b|npm (error|ERR!)|ERR_|[A-Z]\w*Error\b|\w+ error TS\d+)/i;
+const ERROR_LINE =
+  /^\s*(fatal:|error:|error\b|npm (error|ERR!)|ERR_|[A-Z]\w*Error\b|\w+ error TS\d+)/i;
 const EMPTY_NPM_LINE = /^npm (error|ERR!)(\s+code\s+\S+)?\s*$/i;
 
 /**

@@ -49,19 +49,31 @@ describe("deploy requests", () => {
     expect(problems({ repoUrl })).toEqual([expect.stringMatching(message)]);
   });
 
-  it.each(["main", "release/2024-01", "v1.2.3", "0123456789abcdef0123456789abcdef01234567", "feature/x"])(
-    "accepts the ref %s",
-    (ref) => {
-      expect(problems({ ref })).toEqual([]);
-    },
-  );
+  it.each([
+    "main",
+    "release/2024-01",
+    "v1.2.3",
+    "0123456789abcdef0123456789abcdef01234567",
+    "feature/x",
+  ])("accepts the ref %s", (ref) => {
+    expect(problems({ ref })).toEqual([]);
+  });
 
-  it.each(["", "-x", "--upload-pack=evil", "a..b", "main;rm -rf /", "$(reboot)", "a b", "x.lock", "refs//x", "@{-1}", ".hidden"])(
-    "refuses the ref %j",
-    (ref) => {
-      expect(problems({ ref })).toEqual([expect.stringMatching(/^ref: /)]);
-    },
-  );
+  it.each([
+    "",
+    "-x",
+    "--upload-pack=evil",
+    "a..b",
+    "main;rm -rf /",
+    "$(reboot)",
+    "a b",
+    "x.lock",
+    "refs//x",
+    "@{-1}",
+    ".hidden",
+  ])("refuses the ref %j", (ref) => {
+    expect(problems({ ref })).toEqual([expect.stringMatching(/^ref: /)]);
+  });
 
   it("makes a local repository path absolute", () => {
     const parsed = parseDeployRequest({ ...valid, repoUrl: "./test" });

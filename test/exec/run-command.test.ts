@@ -28,14 +28,21 @@ describe("runCommand", () => {
       timeoutMs: 10_000,
     });
     expect(result).toEqual({ exitCode: 3, signal: null, timedOut: false, aborted: false });
-    expect(lines).toEqual(expect.arrayContaining(["stdout: one", "stderr: two", "stdout: no newline"]));
+    expect(lines).toEqual(
+      expect.arrayContaining(["stdout: one", "stderr: two", "stdout: no newline"]),
+    );
   });
 
   it("passes nothing of the worker's environment but what it is given", async () => {
     process.env.COD_TEST_SECRET = "worker-only";
     const { lines, onLine } = collect();
     await runCommand(
-      { file: "sh", args: ["-c", "echo secret=$COD_TEST_SECRET app=$APP_VAR"], cwd: "/tmp", env: childEnv({ APP_VAR: "yes" }) },
+      {
+        file: "sh",
+        args: ["-c", "echo secret=$COD_TEST_SECRET app=$APP_VAR"],
+        cwd: "/tmp",
+        env: childEnv({ APP_VAR: "yes" }),
+      },
       { onLine, timeoutMs: 10_000 },
     );
     delete process.env.COD_TEST_SECRET;
@@ -45,7 +52,10 @@ describe("runCommand", () => {
   it("kills the whole process tree when the time is up", async () => {
     const { lines, onLine } = collect();
     const started = Date.now();
-    const result = await runCommand(sh("sleep 300 & echo grandchild=$!; wait"), { onLine, timeoutMs: 500 });
+    const result = await runCommand(sh("sleep 300 & echo grandchild=$!; wait"), {
+      onLine,
+      timeoutMs: 500,
+    });
     expect(result.timedOut).toBe(true);
     expect(Date.now() - started).toBeLessThan(10_000);
     const grandchild = Number(lines[0]?.split("=")[1]);
@@ -68,10 +78,13 @@ describe("runCommand", () => {
 
   it("rejects when the command does not exist", async () => {
     await expect(
-      runCommand({ file: "no-such-command-xyz", args: [], cwd: "/tmp", env: childEnv() }, {
-        onLine: () => {},
-        timeoutMs: 1_000,
-      }),
+      runCommand(
+        { file: "no-such-command-xyz", args: [], cwd: "/tmp", env: childEnv() },
+        {
+          onLine: () => {},
+          timeoutMs: 1_000,
+        },
+      ),
     ).rejects.toThrow(/could not start no-such-command-xyz/);
   });
 });

@@ -13,13 +13,19 @@ const GIT_ENV = {
   GIT_COMMITTER_EMAIL: "test@coduck.invalid",
 };
 
-export type GitRepo = { dir: string; commit(files: Record<string, string>, message?: string): Promise<string> };
+export type GitRepo = {
+  dir: string;
+  commit(files: Record<string, string>, message?: string): Promise<string>;
+};
 
 /**
  * A real git repository (branch `main`) holding a fixture app from test/fixtures/apps,
  * with optional files laid over it, committed.
  */
-export async function fixtureRepo(app: string, overrides: Record<string, string> = {}): Promise<GitRepo> {
+export async function fixtureRepo(
+  app: string,
+  overrides: Record<string, string> = {},
+): Promise<GitRepo> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `coduck-repo-${app}-`));
   await cp(path.join(APPS, app), dir, { recursive: true });
   await execa("git", ["init", "--quiet", "--initial-branch=main"], { cwd: dir });
@@ -30,7 +36,10 @@ export async function fixtureRepo(app: string, overrides: Record<string, string>
         await writeFile(path.join(dir, name), content);
       }
       await execa("git", ["add", "--all"], { cwd: dir });
-      await execa("git", ["commit", "--quiet", "--allow-empty", "-m", message], { cwd: dir, env: GIT_ENV });
+      await execa("git", ["commit", "--quiet", "--allow-empty", "-m", message], {
+        cwd: dir,
+        env: GIT_ENV,
+      });
       return (await execa("git", ["rev-parse", "HEAD"], { cwd: dir })).stdout;
     },
   };

@@ -67,7 +67,11 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
     async deploy({ project, repoUrl, ref = "main" }) {
       const request = parseDeployRequest({ project, repoUrl, ref });
       if (!request.success) throw request.error;
-      const { id } = await createDeployment(db, { ...request.data, trigger: "test", steps: DEPLOY_STEP_NAMES });
+      const { id } = await createDeployment(db, {
+        ...request.data,
+        trigger: "test",
+        steps: DEPLOY_STEP_NAMES,
+      });
       await enqueueDeploy(queue, id);
       return id;
     },
@@ -76,7 +80,8 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
       for (;;) {
         const record = await getDeploymentRecord(db, id);
         if (record && !["queued", "running"].includes(record.status)) return record;
-        if (Date.now() > deadline) throw new Error(`deployment ${id} still ${record?.status} after ${timeoutMs}ms`);
+        if (Date.now() > deadline)
+          throw new Error(`deployment ${id} still ${record?.status} after ${timeoutMs}ms`);
         await sleep(100);
       }
     },

@@ -36,7 +36,9 @@ describe("the deploy pipeline", () => {
       "npm ci",
       "npm run build",
     ]);
-    for (const [before, after] of record.steps.slice(0, -1).map((s, i) => [s, record.steps[i + 1]!] as const)) {
+    for (const [before, after] of record.steps
+      .slice(0, -1)
+      .map((s, i) => [s, record.steps[i + 1]!] as const)) {
       expect(Date.parse(before.finishedAt!)).toBeLessThanOrEqual(Date.parse(after.startedAt!));
     }
     expect(record.steps.every((s) => s.exitCode === 0 && s.durationMs! > 0)).toBe(true);
@@ -53,7 +55,9 @@ describe("the deploy pipeline", () => {
     const repo = await fixtureRepo("node-http");
     const first = (await repo.commit({}, "first")) as string;
     await repo.commit({ "later.txt": "later" }, "later");
-    const record = await stack.waitForEnd(await stack.deploy({ project: "pinned", repoUrl: repo.dir, ref: first }));
+    const record = await stack.waitForEnd(
+      await stack.deploy({ project: "pinned", repoUrl: repo.dir, ref: first }),
+    );
     expect(record.status).toBe("succeeded");
     expect(record.commitSha).toBe(first);
   });
@@ -65,7 +69,11 @@ describe("the deploy pipeline", () => {
     expect(failed.errorCode).toBe("CHECKOUT_FAILED");
     expect(failed.hint).toMatch(/repository URL is reachable/);
     const checkout = failed.steps[0]!;
-    expect(checkout).toMatchObject({ status: "failed", errorCode: "CHECKOUT_FAILED", exitCode: 128 });
+    expect(checkout).toMatchObject({
+      status: "failed",
+      errorCode: "CHECKOUT_FAILED",
+      exitCode: 128,
+    });
     expect(checkout.evidence).toMatch(/^fatal: .*does not appear to be a git repository/);
     expect(failed.steps.slice(1).map((s) => [s.status, s.skipReason])).toEqual([
       ["skipped", "not run: checkout failed"],
@@ -73,7 +81,9 @@ describe("the deploy pipeline", () => {
     ]);
 
     const repo = await fixtureRepo("node-http");
-    const next = await stack.waitForEnd(await stack.deploy({ project: "ghost", repoUrl: repo.dir }));
+    const next = await stack.waitForEnd(
+      await stack.deploy({ project: "ghost", repoUrl: repo.dir }),
+    );
     expect(next.status).toBe("succeeded");
   });
 
@@ -89,42 +99,71 @@ describe("the deploy pipeline", () => {
   it("stops the pipeline at a failing install and never runs the build", async () => {
     const repo = await fixtureRepo("node-http");
     // package.json now wants a dependency the lockfile does not have: npm ci refuses.
-    const manifest = JSON.parse(await import("node:fs").then((fs) => fs.readFileSync(`${repo.dir}/package.json`, "utf8")));
+    const manifest = JSON.parse(
+      await import("node:fs").then((fs) => fs.readFileSync(`${repo.dir}/package.json`, "utf8")),
+    );
     manifest.dependencies["is-odd"] = "3.0.1";
     await repo.commit({ "package.json": JSON.stringify(manifest, null, 2) });
-    const record = await stack.waitForEnd(await stack.deploy({ project: "out-of-sync", repoUrl: repo.dir }));
+    const record = await stack.waitForEnd(
+      await stack.deploy({ project: "out-of-sync", repoUrl: repo.dir }),
+    );
 
     expect(record.status).toBe("failed");
     expect(record.errorCode).toBe("INSTALL_FAILED");
     const [checkout, install, build] = record.steps;
     expect(checkout!.status).toBe("succeeded");
-    expect(install).toMatchObject({ status: "failed", command: "npm ci", errorCode: "INSTALL_FAILED" });
+    expect(install).toMatchObject({
+      status: "failed",
+      command: "npm ci",
+      errorCode: "INSTALL_FAILED",
+    });
     expect(install!.exitCode).not.toBe(0);
     expect(install!.evidence).toMatch(/npm (error|ERR!)/);
-    expect(build).toMatchObject({ status: "skipped", skipReason: "not run: install failed", startedAt: null });
+    expect(build).toMatchObject({
+      status: "skipped",
+      skipReason: "not run: install failed",
+      startedAt: null,
+    });
   });
 
   it("skips the build of an app without a build script, and warns when there is no lockfile", async () => {
     const repo = await fixtureRepo("node-http");
     await import("node:fs").then((fs) => fs.rmSync(`${repo.dir}/package-lock.json`));
     await repo.commit({
-      "package.json": JSON.stringify({ name: "no-build", version: "1.0.0", private: true, dependencies: {} }),
+      "package.json": JSON.stringify({
+        name: "no-build",
+        version: "1.0.0",
+        private: true,
+        dependencies: {},
+      }),
     });
-    const record = await stack.waitForEnd(await stack.deploy({ project: "no-build", repoUrl: repo.dir }));
+    const record = await stack.waitForEnd(
+      await stack.deploy({ project: "no-build", repoUrl: repo.dir }),
+    );
 
     expect(record.status).toBe("succeeded");
     expect(record.steps[1]).toMatchObject({ status: "succeeded", command: "npm install" });
-    expect(record.steps[2]).toMatchObject({ status: "skipped", skipReason: "package.json has no build script" });
+    expect(record.steps[2]).toMatchObject({
+      status: "skipped",
+      skipReason: "package.json has no build script",
+    });
     expect(record.warnings).toEqual([expect.stringMatching(/^no package-lock.json/)]);
   });
 
   it("records a failing build with its exit code and the error line as evidence", async () => {
     const repo = await fixtureRepo("node-http", {
-      "scripts/build.js": 'console.log("compiling");\nconsole.error("Error: cannot compile src/index.js");\nprocess.exit(2);\n',
+      "scripts/build.js":
+        'console.log("compiling");\nconsole.error("Error: cannot compile src/index.js");\nprocess.exit(2);\n',
     });
-    const record = await stack.waitForEnd(await stack.deploy({ project: "bad-build", repoUrl: repo.dir }));
+    const record = await stack.waitForEnd(
+      await stack.deploy({ project: "bad-build", repoUrl: repo.dir }),
+    );
     expect(record.errorCode).toBe("BUILD_FAILED");
-    expect(record.steps[2]).toMatchObject({ status: "failed", exitCode: 2, errorCode: "BUILD_FAILED" });
+    expect(record.steps[2]).toMatchObject({
+      status: "failed",
+      exitCode: 2,
+      errorCode: "BUILD_FAILED",
+    });
     expect(record.steps[2]!.evidence).toBe("Error: cannot compile src/index.js");
   });
 });

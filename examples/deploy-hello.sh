@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Deploys examples/hello through a real worker, end to end: makes a git repository of the app,
+# starts `coduck-worker start`, queues the deploy with `coduck-worker deploy --wait` as the
+# webhook would, prints the record, and stops the worker. Uses the same environment as the
+# worker (defaults: the local Redis and Postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+data_dir=${DATA_DIR:-$HOME/.coduck-worker}
+repo="$data_dir/example-repos/hello"
+rm -rf "$repo"
+mkdir -p "$repo"
+cp -r examples/hello/. "$repo"
+git -C "$repo" init --quiet --initial-branch=main
+git -C "$repo" add --all
+git -C "$repo" -c user.name="CoDuck example" -c user.email=example@coduck.invalid commit --quiet -m "hello"
+
+log="$data_dir/example-worker.log"
+node bin/coduck-worker.js start >"$log" 2>&1 &
+worker=$!
+trap 'kill -TERM "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true' EXIT
+
+echo "worker started (pid $worker, log: $log)"
+node bin/coduck-worker.js deploy --project hello --repo "$repo" --ref main --wait

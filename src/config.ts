@@ -21,6 +21,9 @@ const integer = (min: number, max: number) =>
     .min(min, `expected a whole number from ${min} to ${max}`)
     .max(max, `expected a whole number from ${min} to ${max}`);
 
+const host = () =>
+  z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}$/, "expected a host name or IP address");
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** Every environment variable the worker reads, with defaults that work against the local services. */
@@ -41,6 +44,37 @@ const envSchema = z.object({
     .default("coduck"),
   STEP_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(15 * 60),
   SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
+
+  ADMIN_DATABASE_URL: url(
+    ["postgres:", "postgresql:"],
+    "postgresql://postgres@127.0.0.1:5432/postgres",
+  ).default("postgresql://postgres@127.0.0.1:5432/postgres"),
+  PGBOUNCER_HOST: host().default("127.0.0.1"),
+  PGBOUNCER_PORT: integer(1, 65535).default(6432),
+  PGBOUNCER_MAX_PREPARED_STATEMENTS: integer(0, 100_000).default(100),
+  PGBOUNCER_AUTH_PASSWORD: z.string().min(8, "expected at least 8 characters").optional(),
+  PGBOUNCER_LOOKUP_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lowercase schema name ([a-z_][a-z0-9_]*)")
+    .default("public"),
+  DIRECT_DATABASE_HOST: host().default("127.0.0.1"),
+  DIRECT_DATABASE_PORT: integer(1, 65535).default(5433),
+  PROJECT_DATABASE_PREFIX: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9]{0,11}$/,
+      "expected 1 to 12 lowercase letters or digits, starting with a letter",
+    )
+    .default("prj"),
+  PROJECT_CONNECTION_LIMIT: integer(1, 1000).default(20),
+  PROJECT_STORAGE_LIMIT_MB: integer(1, 10_000_000).default(1024),
+  SECRETS_KEY: z
+    .string()
+    .regex(
+      /^(\d+:)?[A-Za-z0-9+/=_-]{43,44}(,(\d+:)?[A-Za-z0-9+/=_-]{43,44})*$/,
+      "expected a base64 32-byte key, or a comma-separated list of version:key (newest first)",
+    )
+    .optional(),
 });
 
 export type Config = {
@@ -52,6 +86,21 @@ export type Config = {
   queuePrefix: string;
   stepTimeoutMs: number;
   shutdownGraceMs: number;
+  adminDatabaseUrl: string;
+  pgbouncer: {
+    host: string;
+    port: number;
+    maxPreparedStatements: number;
+    authPassword: string | undefined;
+    lookupSchema: string;
+  };
+  direct: { host: string; port: number };
+  /** Starts every project database and role name, so several installations can share a cluster. */
+  projectDatabasePrefix: string;
+  projectConnectionLimit: number;
+  projectStorageLimitBytes: number;
+  /** The raw SECRETS_KEY, parsed by secrets/secrets-key.ts; undefined means a key file in DATA_DIR. */
+  secretsKey: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -86,6 +135,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: e.QUEUE_PREFIX,
     stepTimeoutMs: e.STEP_TIMEOUT_SECONDS * 1000,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    adminDatabaseUrl: e.ADMIN_DATABASE_URL,
+    pgbouncer: {
+      host: e.PGBOUNCER_HOST,
+      port: e.PGBOUNCER_PORT,
+      maxPreparedStatements: e.PGBOUNCER_MAX_PREPARED_STATEMENTS,
+      authPassword: e.PGBOUNCER_AUTH_PASSWORD,
+      lookupSchema: e.PGBOUNCER_LOOKUP_SCHEMA,
+    },
+    direct: { host: e.DIRECT_DATABASE_HOST, port: e.DIRECT_DATABASE_PORT },
+    projectDatabasePrefix: e.PROJECT_DATABASE_PREFIX,
+    projectConnectionLimit: e.PROJECT_CONNECTION_LIMIT,
+    projectStorageLimitBytes: e.PROJECT_STORAGE_LIMIT_MB * 1024 * 1024,
+    secretsKey: e.SECRETS_KEY,
   };
 }
 

@@ -2,6 +2,8 @@ import { Command } from "commander";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { runWorker } from "../main/run-worker.js";
+import { classifyCommand } from "./classify.js";
+import { dbDropCommand, dbInfoCommand, provisionCommand } from "./db.js";
 import { deploy } from "./deploy.js";
 import { listDeployments, showDeployment } from "./deployments.js";
 import { migrate } from "./migrate.js";
@@ -41,6 +43,37 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       setExitCode(await deploy(loadConfig(), options, io));
     });
 
+  program
+    .command("provision")
+    .description("create (or complete, or repair) a project's database, role and PgBouncer lookup")
+    .requiredOption("--project <slug>", "the project")
+    .action(async (options) => {
+      await provisionCommand(loadConfig(), options.project, io.out);
+    });
+
+  const db = program.command("db").description("a project's database");
+  db.command("info")
+    .description("size, connections, PgBouncer lookup state and URLs (passwords masked)")
+    .requiredOption("--project <slug>", "the project")
+    .option("--show-secrets", "print the URLs with their passwords")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      setExitCode(await dbInfoCommand(loadConfig(), options, io.out));
+    });
+  db.command("repair")
+    .description("restore the role, grants and PgBouncer lookup objects")
+    .requiredOption("--project <slug>", "the project")
+    .action(async (options) => {
+      await provisionCommand(loadConfig(), options.project, io.out);
+    });
+  db.command("drop")
+    .description("drop a deleted project's database and role (asks for the slug as confirmation)")
+    .requiredOption("--project <slug>", "the project")
+    .option("--confirm <slug>", "the project slug again")
+    .action(async (options) => {
+      await dbDropCommand(loadConfig(), options, io.out);
+    });
+
   const deployments = program.command("deployments").description("inspect deployments");
   deployments
     .command("list")
@@ -58,6 +91,17 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--json", "print JSON")
     .action(async (id, options) => {
       setExitCode(await showDeployment(loadConfig(), id, options, io.out));
+    });
+
+  program
+    .command("classify [file]")
+    .description("classify a failed step's log (FILE, or - for stdin): its code, fix and evidence")
+    .option("--step <step>", "the step that printed the log", "build")
+    .option("--exit-code <n>", "the step's exit status (default: unknown)")
+    .option("--json", "print the classification as JSON")
+    .option("--jsonl <file>", "classify a file of {id, step, exitCode, log} lines")
+    .action(async (file, options) => {
+      setExitCode(await classifyCommand(file, options, { in: process.stdin, out: io.out }));
     });
 
   return program;

@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { connectRedis } from "../queue/redis.js";
 import { startDeployWorker } from "../queue/start-worker.js";
+import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb } from "../store/prisma.js";
 
 const HARD_EXIT_MS = 10_000;
@@ -13,9 +14,10 @@ const HARD_EXIT_MS = 10_000;
  * Resolves with the process exit code.
  */
 export async function runWorker(config: Config, logger: Logger): Promise<number> {
+  const keyring = await loadKeyring(config.secretsKey, config.dataDir);
   const db = connectDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl);
-  const { worker, interruptAll } = startDeployWorker({ db, logger, config }, redis, {
+  const { worker, interruptAll } = startDeployWorker({ db, logger, config, keyring }, redis, {
     concurrency: config.concurrency,
     prefix: config.queuePrefix,
   });

@@ -1,19 +1,22 @@
+import type { Config } from "../config.js";
 import type { FailureCode } from "../failures/codes.js";
 import type { Logger } from "../logger.js";
+import type { Keyring } from "../secrets/keyring.js";
 import type { Db } from "../store/prisma.js";
 
 /** What every step of one deploy attempt shares. */
 export type PipelineContext = {
   db: Db;
+  config: Config;
+  keyring: Keyring;
   logger: Logger;
   deployment: { id: string; project: string; repoUrl: string; ref: string };
   /** The fresh directory this attempt checks the app out into. */
   releaseDir: string;
-  /** Variables every app command gets, beyond the basics (see exec/child-env). */
+  /** Variables every app command gets, beyond the basics (see exec/child-env); steps add to it. */
   appEnv: Record<string, string>;
-  /** Values that must never appear in a stored log line. */
+  /** Values that must never appear in a stored log line; steps add to it. */
   secrets: string[];
-  stepTimeoutMs: number;
   /** Aborted when the deploy must stop now: cancellation, or a worker shutting down. */
   signal: AbortSignal;
 };

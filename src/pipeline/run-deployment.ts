@@ -1,13 +1,14 @@
 import path from "node:path";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import type { Keyring } from "../secrets/keyring.js";
 import { claimDeployment, finishDeployment, requeueDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { resetSteps } from "../store/steps.js";
 import { runPipeline } from "./run-pipeline.js";
 import { DEPLOY_STEPS } from "./steps/index.js";
 
-export type DeployDeps = { db: Db; logger: Logger; config: Config };
+export type DeployDeps = { db: Db; logger: Logger; config: Config; keyring: Keyring };
 
 /** How one attempt at a deployment ended, as far as the queue is concerned. */
 export type DeploymentRun = "succeeded" | "failed" | "cancelled" | "handed-back" | "already-ended";
@@ -32,6 +33,8 @@ export async function runDeployment(
   const result = await runPipeline(
     {
       db,
+      config,
+      keyring: deps.keyring,
       logger,
       deployment: { id: deploymentId, project, repoUrl: deployment.repoUrl, ref: deployment.ref },
       releaseDir: path.join(
@@ -41,8 +44,7 @@ export async function runDeployment(
         `${deploymentId}-${deployment.attempt}`,
       ),
       appEnv: {},
-      secrets: [],
-      stepTimeoutMs: config.stepTimeoutMs,
+      secrets: workerSecrets(config),
       signal,
     },
     DEPLOY_STEPS,
@@ -73,4 +75,12 @@ export async function runDeployment(
       );
       return "handed-back";
   }
+}
+
+/** The worker's own secrets, redacted from every stored log line should an app print them. */
+function workerSecrets(config: Config): string[] {
+  return [config.databaseUrl, config.adminDatabaseUrl, config.redisUrl]
+    .map((url) => decodeURIComponent(new URL(url).password))
+    .concat(config.pgbouncer.authPassword ?? [], config.secretsKey ?? [])
+    .filter((secret) => secret.length >= 4);
 }

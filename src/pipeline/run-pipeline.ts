@@ -37,7 +37,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const key = { deploymentId: ctx.deployment.id, name: step.name };
   const logger = ctx.logger.child({ step: step.name });
   const started = performance.now();
-  const deadline = Date.now() + ctx.stepTimeoutMs;
+  const deadline = Date.now() + ctx.config.stepTimeoutMs;
   const { id: stepId } = await startStep(ctx.db, key);
   const log = new StepLog(ctx.db, stepId, ctx.secrets);
   const commands: string[] = [];
@@ -66,7 +66,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
       if (result.timedOut) {
         throw new StepFailure(
           "STEP_TIMEOUT",
-          `${step.name} ran longer than ${Math.round(ctx.stepTimeoutMs / 1000)}s and was stopped`,
+          `${step.name} ran longer than ${Math.round(ctx.config.stepTimeoutMs / 1000)}s and was stopped`,
           result,
         );
       }

@@ -74,3 +74,7 @@ export async function recordCommit(db: Db, id: string, commitSha: string): Promi
 export async function addWarning(db: Db, id: string, warning: string): Promise<void> {
   await db.deployment.update({ where: { id }, data: { warnings: { push: warning } } });
 }
+
+export async function recordDatabaseSize(db: Db, id: string, bytes: number): Promise<void> {
+  await db.deployment.update({ where: { id }, data: { databaseSizeBytes: BigInt(bytes) } });
+}

@@ -35,6 +35,7 @@ describe("coduck-worker deploy", () => {
       warnings: [],
       release: null,
       steps: [
+        expect.objectContaining({ name: "provision", status: "succeeded", errorCode: null }),
         expect.objectContaining({
           name: "checkout",
           status: "succeeded",
@@ -55,6 +56,7 @@ describe("coduck-worker deploy", () => {
       (l) => l.deploymentId === record.id && l.msg === "step started",
     );
     expect(stepLines.map((l) => [l.project, l.step])).toEqual([
+      ["cli-app", "provision"],
       ["cli-app", "checkout"],
       ["cli-app", "install"],
       ["cli-app", "build"],

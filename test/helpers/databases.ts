@@ -37,3 +37,18 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     },
   };
 }
+
+/** Drops the project databases and roles a test stack provisioned (all share its prefix). */
+export async function dropProjectDatabases(prefix: string): Promise<void> {
+  if (process.env.KEEP_TEST_DATABASES === "1") return;
+  await onServer(async (c) => {
+    const like = `${prefix}\\_%`;
+    const dbs = await c.query("SELECT datname FROM pg_database WHERE datname LIKE $1", [like]);
+    for (const { datname } of dbs.rows) {
+      await c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(datname)} WITH (FORCE)`);
+    }
+    const roles = await c.query("SELECT rolname FROM pg_roles WHERE rolname LIKE $1", [like]);
+    for (const { rolname } of roles.rows)
+      await c.query(`DROP ROLE IF EXISTS ${c.escapeIdentifier(rolname)}`);
+  });
+}

@@ -12,10 +12,14 @@ import { enqueueDeploy } from "../../src/queue/deploy-job.js";
 import { deployQueue } from "../../src/queue/queues.js";
 import { connectRedis } from "../../src/queue/redis.js";
 import { type DeployWorker, startDeployWorker } from "../../src/queue/start-worker.js";
+import { type Keyring, parseKeyring } from "../../src/secrets/keyring.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
-import { createTestDatabase } from "./databases.js";
+import { createTestDatabase, dropProjectDatabases } from "./databases.js";
+
+/** The password of pgbouncer_auth in every test stack (PgBouncer's auth_file holds it). */
+export const TEST_PGBOUNCER_AUTH_PASSWORD = "test-pgbouncer-auth-password";
 
 /**
  * Everything one test file needs: its own worker database, its own queue prefix in the real
@@ -23,8 +27,11 @@ import { createTestDatabase } from "./databases.js";
  */
 export type TestStack = {
   config: Config;
+  keyring: Keyring;
   db: Db;
   queue: Queue;
+  /** Every line the in-process workers logged (JSON). */
+  logs: string[];
   /** Environment for a worker or CLI process that should share this stack. */
   env: Record<string, string>;
   startWorker(): Promise<DeployWorker>;
@@ -35,28 +42,43 @@ export type TestStack = {
 
 export async function createTestStack(overrides: Record<string, string> = {}): Promise<TestStack> {
   const database = await createTestDatabase();
-  const env = {
+  const namespace = randomBytes(4).toString("hex");
+  const env: Record<string, string> = {
     DATABASE_URL: database.url,
-    QUEUE_PREFIX: `test-${randomBytes(5).toString("hex")}`,
+    QUEUE_PREFIX: `test-${namespace}`,
     DATA_DIR: await mkdtemp(path.join(os.tmpdir(), "coduck-data-")),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    SECRETS_KEY: randomBytes(32).toString("base64"),
+    // Project databases and roles of this stack only, dropped by close().
+    PROJECT_DATABASE_PREFIX: `t${namespace}`,
+    DIRECT_DATABASE_PORT: "5432",
+    // Debian's PgBouncer 1.18 pools no prepared statements.
+    PGBOUNCER_MAX_PREPARED_STATEMENTS: "0",
+    PGBOUNCER_AUTH_PASSWORD: TEST_PGBOUNCER_AUTH_PASSWORD,
     ...overrides,
   };
   const config = loadConfig(env);
+  const keyring = parseKeyring(config.secretsKey!);
   const db = connectDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl);
   const queue = deployQueue(redis, config.queuePrefix);
   const workers: { running: DeployWorker; redis: ReturnType<typeof connectRedis> }[] = [];
-  const logger = pino({ level: config.logLevel });
+  const logs: string[] = [];
+  const logger = pino(
+    { level: config.logLevel === "silent" ? "info" : config.logLevel },
+    { write: (line: string) => void logs.push(line) },
+  );
 
   return {
     config,
+    keyring,
     db,
     queue,
+    logs,
     env,
     async startWorker() {
       const workerRedis = connectRedis(config.redisUrl);
-      const running = startDeployWorker({ db, logger, config }, workerRedis, {
+      const running = startDeployWorker({ db, logger, config, keyring }, workerRedis, {
         concurrency: config.concurrency,
         prefix: config.queuePrefix,
       });
@@ -95,6 +117,7 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
       await redis.quit();
       await db.$disconnect();
       await database.drop();
+      await dropProjectDatabases(config.projectDatabasePrefix);
     },
   };
 }

@@ -57,7 +57,12 @@ describe("graceful shutdown", () => {
     expect(exit.exitCode).toBe(0);
     const record = await stack.waitForEnd(id, 1_000);
     expect(record.status).toBe("succeeded");
-    expect(record.steps.map((s) => s.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(record.steps.map((s) => s.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
     expect((await stack.db.deployment.findUniqueOrThrow({ where: { id: later } })).status).toBe(
       "queued",
     );
@@ -93,7 +98,12 @@ describe("graceful shutdown", () => {
     await second.worker.close();
     expect(record.status).toBe("succeeded");
     expect(record.attempt).toBe(2);
-    expect(record.steps.map((s) => s.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(record.steps.map((s) => s.status)).toEqual([
+      "succeeded",
+      "succeeded",
+      "succeeded",
+      "succeeded",
+    ]);
   });
 
   it("a second signal stops running steps at once", async () => {

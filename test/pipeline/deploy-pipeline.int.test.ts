@@ -27,11 +27,13 @@ describe("the deploy pipeline", () => {
     expect(record.status).toBe("succeeded");
     expect(record.commitSha).toBe(head);
     expect(record.steps.map((s) => [s.name, s.status])).toEqual([
+      ["provision", "succeeded"],
       ["checkout", "succeeded"],
       ["install", "succeeded"],
       ["build", "succeeded"],
     ]);
     expect(record.steps.map((s) => s.command)).toEqual([
+      null,
       expect.stringContaining("git fetch --quiet --depth=1 --no-tags"),
       "npm ci",
       "npm run build",
@@ -41,13 +43,13 @@ describe("the deploy pipeline", () => {
       .map((s, i) => [s, record.steps[i + 1]!] as const)) {
       expect(Date.parse(before.finishedAt!)).toBeLessThanOrEqual(Date.parse(after.startedAt!));
     }
-    expect(record.steps.every((s) => s.exitCode === 0 && s.durationMs! > 0)).toBe(true);
+    expect(record.steps.slice(1).every((s) => s.exitCode === 0 && s.durationMs! > 0)).toBe(true);
     expect(Date.parse(record.startedAt!)).toBeGreaterThanOrEqual(Date.parse(record.queuedAt));
     expect(record.finishedAt).not.toBeNull();
 
     expect(await logOf(id, "checkout")).toContain(`checked out main at ${head}`);
     expect(await logOf(id, "build")).toContain("build: copied src/ to dist/");
-    const build = record.steps[2]!;
+    const build = record.steps[3]!;
     expect(build.logTail).toContain("build: copied src/ to dist/");
   });
 
@@ -68,14 +70,14 @@ describe("the deploy pipeline", () => {
     expect(failed.status).toBe("failed");
     expect(failed.errorCode).toBe("CHECKOUT_FAILED");
     expect(failed.hint).toMatch(/repository URL is reachable/);
-    const checkout = failed.steps[0]!;
+    const checkout = failed.steps[1]!;
     expect(checkout).toMatchObject({
       status: "failed",
       errorCode: "CHECKOUT_FAILED",
       exitCode: 128,
     });
     expect(checkout.evidence).toMatch(/^fatal: .*does not appear to be a git repository/);
-    expect(failed.steps.slice(1).map((s) => [s.status, s.skipReason])).toEqual([
+    expect(failed.steps.slice(2).map((s) => [s.status, s.skipReason])).toEqual([
       ["skipped", "not run: checkout failed"],
       ["skipped", "not run: checkout failed"],
     ]);
@@ -93,7 +95,7 @@ describe("the deploy pipeline", () => {
       await stack.deploy({ project: "node-http", repoUrl: repo.dir, ref: "no-such-branch" }),
     );
     expect(record.errorCode).toBe("CHECKOUT_FAILED");
-    expect(record.steps[0]!.evidence).toMatch(/couldn't find remote ref no-such-branch/);
+    expect(record.steps[1]!.evidence).toMatch(/couldn't find remote ref no-such-branch/);
   });
 
   it("stops the pipeline at a failing install and never runs the build", async () => {
@@ -110,7 +112,7 @@ describe("the deploy pipeline", () => {
 
     expect(record.status).toBe("failed");
     expect(record.errorCode).toBe("INSTALL_FAILED");
-    const [checkout, install, build] = record.steps;
+    const [, checkout, install, build] = record.steps;
     expect(checkout!.status).toBe("succeeded");
     expect(install).toMatchObject({
       status: "failed",
@@ -142,8 +144,8 @@ describe("the deploy pipeline", () => {
     );
 
     expect(record.status).toBe("succeeded");
-    expect(record.steps[1]).toMatchObject({ status: "succeeded", command: "npm install" });
-    expect(record.steps[2]).toMatchObject({
+    expect(record.steps[2]).toMatchObject({ status: "succeeded", command: "npm install" });
+    expect(record.steps[3]).toMatchObject({
       status: "skipped",
       skipReason: "package.json has no build script",
     });
@@ -159,11 +161,11 @@ describe("the deploy pipeline", () => {
       await stack.deploy({ project: "bad-build", repoUrl: repo.dir }),
     );
     expect(record.errorCode).toBe("BUILD_FAILED");
-    expect(record.steps[2]).toMatchObject({
+    expect(record.steps[3]).toMatchObject({
       status: "failed",
       exitCode: 2,
       errorCode: "BUILD_FAILED",
     });
-    expect(record.steps[2]!.evidence).toBe("Error: cannot compile src/index.js");
+    expect(record.steps[3]!.evidence).toBe("Error: cannot compile src/index.js");
   });
 });

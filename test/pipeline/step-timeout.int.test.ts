@@ -21,7 +21,7 @@ it("stops a step that runs past its timeout, with its whole process tree, and fa
   expect(Date.now() - started).toBeLessThan(30_000);
   expect(record.status).toBe("failed");
   expect(record.errorCode).toBe("STEP_TIMEOUT");
-  const build = record.steps[2]!;
+  const build = record.steps[3]!;
   expect(build).toMatchObject({ status: "failed", errorCode: "STEP_TIMEOUT", signal: "SIGTERM" });
   expect(build.durationMs).toBeGreaterThanOrEqual(3_000);
   expect(build.logTail).toContain("waiting forever");

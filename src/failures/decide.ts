@@ -1,0 +1,187 @@
+import { constants } from "node:os";
+import type { EvidenceLine, Hit, Observations, StepExit } from "./classification.js";
+import type { FailureCode } from "./codes.js";
+import { MIGRATION_REACH } from "./rules/migration-activity.js";
+import { STEP_FAILED } from "./rules/rule.js";
+import type { FailureStep } from "./step-names.js";
+
+/** Lines between two hits of one error report (a message, its stack, its fields). */
+const REPORT_GAP = 40;
+/** Lines within which a hit of another code makes the call close. */
+const CLOSE_CALL = 30;
+/** Evidence lines shown at most. */
+const MAX_EVIDENCE = 4;
+
+export type Verdict = {
+  code: FailureCode;
+  evidence: EvidenceLine[];
+  variant?: string;
+  runnerUp?: { code: FailureCode; evidence: EvidenceLine[] };
+};
+
+/**
+ * The failure a step's log and exit show. The log's verdict is the last error that names a
+ * cause (a handled error logged before it does not), unless an uncaught error came after it;
+ * the exit overrides it where it says more: a SIGKILL is the OOM killer, a timeout or another
+ * signal is nothing the log can explain.
+ */
+export function decide(obs: Observations, step: FailureStep, exit: StepExit): Verdict {
+  const fromLog = logVerdict(obs, step);
+  const signal = exitSignal(exit);
+  if (exit.timedOut) return overruled("STEP_TIMEOUT", obs.lastLines.slice(-1), fromLog);
+  // Exit 0 ended a step that should have kept running: what it logged before, it handled.
+  if (exit.exitCode === 124 || exit.exitCode === 0) return overruled("UNKNOWN", [], fromLog);
+  if (fromLog?.code === "OUT_OF_MEMORY") return fromLog;
+  if (signal === "SIGKILL") return overruled("OUT_OF_MEMORY", obs.lastLines.slice(-1), fromLog);
+  if (signal && signal !== "SIGABRT") return overruled("UNKNOWN", [], fromLog);
+  return fromLog ?? { code: "UNKNOWN", evidence: [] };
+}
+
+function logVerdict(obs: Observations, step: FailureStep): Verdict | undefined {
+  const { hits } = obs;
+  const specific = hits.findLast((hit) => hit.rule.code !== STEP_FAILED);
+  const generic = hits.findLast((hit) => hit.rule.code === STEP_FAILED);
+  // The app keeps serving at runtime: nothing there ends it the way an uncaught error does.
+  const crashedAfter =
+    generic?.rule.crash && specific && generic.line > specific.line && step !== "runtime";
+  const winner = crashedAfter ? generic : (specific ?? generic);
+  if (!winner) return undefined;
+
+  const codeOf = (hit: Hit) => finalCode(obs, hit);
+  const code = codeOf(winner);
+  const report = reportOf(hits, winner, code, codeOf);
+  const evidence = pickEvidence(report);
+  const remapped = code !== winner.code;
+  if (remapped) {
+    const first = evidence[0]?.line ?? winner.line;
+    const sign = obs.migration.findLast((m) => !m.done && m.line < first);
+    if (sign && first - sign.line <= MIGRATION_REACH.before) evidence.unshift(line(sign));
+  }
+  const rival = remapped
+    ? { code: winner.code, evidence: [line(winner)] }
+    : closeRival(hits, winner, report, code, codeOf);
+  return {
+    code,
+    evidence: evidence.slice(0, MAX_EVIDENCE),
+    ...variantOf(report),
+    ...(rival && { runnerUp: rival }),
+  };
+}
+
+/** A SQL error near a running migration is the migration's failure. */
+function finalCode(obs: Observations, hit: Hit): FailureCode {
+  const inMigration = hit.rule.inMigration;
+  if (!inMigration) return hit.code;
+  const before = obs.migration.findLast((m) => m.line <= hit.line);
+  const after = obs.migration.find((m) => m.line > hit.line && !m.done);
+  const migrating =
+    (before && !before.done && hit.line - before.line <= MIGRATION_REACH.before) ||
+    (after && after.line - hit.line <= MIGRATION_REACH.after);
+  return migrating ? inMigration : hit.code;
+}
+
+/**
+ * The winner's error report: the hits of its code around it (a message, its fields, the
+ * database error a migration tool prints after its own), up to a hit of another cause.
+ */
+function reportOf(
+  hits: readonly Hit[],
+  winner: Hit,
+  code: FailureCode,
+  codeOf: (hit: Hit) => FailureCode,
+): Hit[] {
+  const report = [winner];
+  const at = hits.indexOf(winner);
+  for (const step of [-1, 1]) {
+    let edge = winner.line;
+    for (let i = at + step; i >= 0 && i < hits.length; i += step) {
+      const hit = hits[i]!;
+      if (Math.abs(hit.line - edge) > REPORT_GAP) break;
+      if (codeOf(hit) === code) {
+        if (step < 0) report.unshift(hit);
+        else report.push(hit);
+        edge = hit.line;
+      } else if (hit.rule.code !== STEP_FAILED || hit.rule.crash) break;
+    }
+  }
+  return report;
+}
+
+/**
+ * The report's messages, each text once, first ones first: the lines that name the cause
+ * rather than only "an error", and not a dumped error object's fields, when it has such lines.
+ */
+function pickEvidence(report: readonly Hit[]): EvidenceLine[] {
+  const preferred = [
+    (hit: Hit) => isMessage(hit) && hit.rule.code !== STEP_FAILED,
+    isMessage,
+    () => true,
+  ];
+  const tier = preferred.find((keep) => report.some(keep))!;
+  const shown = tier === preferred[2] ? report.slice(-1) : report.filter(tier);
+  // A tool's own verdict first, then the error it reports last (P3018, then the SQL error).
+  const lastShown = shown.at(-1)!;
+  const after = report.findLast((hit) => hit.line > lastShown.line && isMessage(hit));
+  const lastOfText = new Map<string, Hit>();
+  for (const hit of shown) {
+    lastOfText.delete(hit.text);
+    lastOfText.set(hit.text, hit);
+  }
+  const distinct = [...lastOfText.values()].sort((a, b) => a.line - b.line);
+  const room = after ? MAX_EVIDENCE - 1 : MAX_EVIDENCE;
+  const picked =
+    distinct.length > room ? [...distinct.slice(0, room - 1), distinct.at(-1)!] : distinct;
+  return [...picked, ...(after ? [after] : [])].map(line);
+}
+
+// `code: '42P01',` and the like: a field of an error object a driver printed.
+const FIELD_LINE = /^[\w$]+: ['"`].*['"`],?$/;
+
+function isMessage(hit: Hit): boolean {
+  return hit.rule.role !== "detail" && !FIELD_LINE.test(hit.text);
+}
+
+/** The variant the report agrees on (one Prisma warning saying "unique constraint", say). */
+function variantOf(report: readonly Hit[]): { variant?: string } {
+  const variants = new Set(report.flatMap((hit) => hit.rule.variant ?? []));
+  return variants.size === 1 ? { variant: [...variants][0]! } : {};
+}
+
+function closeRival(
+  hits: readonly Hit[],
+  winner: Hit,
+  report: readonly Hit[],
+  code: FailureCode,
+  codeOf: (hit: Hit) => FailureCode,
+): Verdict["runnerUp"] {
+  const rival = hits.findLast(
+    (hit) =>
+      !report.includes(hit) &&
+      Math.abs(hit.line - winner.line) <= CLOSE_CALL &&
+      hit.rule.code !== STEP_FAILED &&
+      codeOf(hit) !== code,
+  );
+  return rival && { code: codeOf(rival), evidence: [line(rival)] };
+}
+
+function overruled(code: FailureCode, evidence: EvidenceLine[], fromLog?: Verdict): Verdict {
+  const rival = fromLog && fromLog.code !== code ? fromLog : undefined;
+  return {
+    code,
+    evidence,
+    ...(rival && { runnerUp: { code: rival.code, evidence: rival.evidence } }),
+  };
+}
+
+/** The signal that ended the process: given, or read from a shell's 128+n exit status. */
+function exitSignal(exit: StepExit): string | null {
+  if (exit.signal) return exit.signal;
+  if (exit.exitCode === null || exit.exitCode <= 128 || exit.exitCode >= 128 + 64) return null;
+  const number = exit.exitCode - 128;
+  const entry = Object.entries(constants.signals).find(([, n]) => n === number);
+  return entry?.[0] ?? null;
+}
+
+function line(hit: EvidenceLine): EvidenceLine {
+  return { line: hit.line, text: hit.text };
+}

@@ -1,0 +1,28 @@
+import type { EvidenceRule } from "./rule.js";
+
+const CONNECTION_ERRNO =
+  "ECONNRESET|ETIMEDOUT|ESOCKETTIMEDOUT|EAI_AGAIN|ECONNREFUSED|ENOTFOUND|ENETUNREACH|EHOSTUNREACH";
+
+// Failed connections. Fetching code and packages, a failure is the network's (and a retry
+// helps); once the app runs, the peer it cannot reach without a URL is its database.
+export const NETWORK_RULES: readonly EvidenceRule[] = [
+  {
+    code: "NETWORK_ERROR",
+    steps: ["checkout", "install", "build", "schema"],
+    pattern: new RegExp(
+      `(?:request to|GET|fetch(?:ing)?) https?://\\S+ failed|\\b(?:${CONNECTION_ERRNO})\\b.*https?://|https?://\\S+.*\\b(?:${CONNECTION_ERRNO})\\b`,
+    ),
+  },
+  {
+    code: "NETWORK_ERROR",
+    steps: ["checkout", "install"],
+    pattern: new RegExp(
+      `\\b(?:${CONNECTION_ERRNO}|ERR_SOCKET_TIMEOUT|UND_ERR_CONNECT_TIMEOUT|UND_ERR_SOCKET)\\b|^npm (?:error|ERR!) network |ERR_PNPM_META_FETCH_FAIL|ERR_PNPM_FETCH_5\\d\\d|\\b50[234] (?:Bad Gateway|Service Unavailable|Gateway Time-?out)\\b|socket hang up|Could not resolve host|Failed to connect to \\S+ port \\d+|The remote end hung up unexpectedly|Temporary failure in name resolution`,
+    ),
+  },
+  {
+    code: "DATABASE_UNREACHABLE",
+    steps: ["build", "schema", "start", "runtime"],
+    pattern: new RegExp(`^(?!.*https?://).*\\b(?:${CONNECTION_ERRNO})\\b`),
+  },
+];

@@ -1,0 +1,34 @@
+import { type EvidenceRule, STEP_FAILED } from "./rule.js";
+
+// Node.js itself: module resolution, listening, and the header line of an uncaught error.
+export const NODE_RUNTIME_RULES: readonly EvidenceRule[] = [
+  { code: "PORT_IN_USE", pattern: /\bEADDRINUSE\b|address already in use/i },
+
+  {
+    code: "MODULE_NOT_FOUND",
+    pattern:
+      /Cannot find module ['"][^'"]+['"]|\bERR_MODULE_NOT_FOUND\b|Cannot find package ['"][^'"]+['"]|\bERR_UNSUPPORTED_DIR_IMPORT\b|Module not found: (?:Error: )?Can't resolve|Could not resolve ["'][^"']+["']|[Ff]ailed to resolve import|Failed to resolve entry for package/,
+  },
+  { code: "MODULE_NOT_FOUND", role: "detail", pattern: /\bcode:\s*'MODULE_NOT_FOUND'/ },
+
+  {
+    code: "START_CRASHED",
+    variant: "bad-port",
+    steps: ["start", "runtime"],
+    pattern: /\bERR_SOCKET_BAD_PORT\b|\blisten EACCES\b|options\.port should be >= 0 and < 65536/,
+  },
+
+  // An uncaught error: `TypeError: …`, `Error [ERR_X]: …`, node-postgres' `error: …`, at the
+  // start of its line.
+  {
+    code: STEP_FAILED,
+    crash: true,
+    pattern: /^(?:Uncaught )?[A-Z]?[\w$]*(?:Error|Exception)(?: \[[\w-]+\])?:(?:\s|$)|^error: \S/,
+  },
+  // The same header inside a log line (`request failed: TypeError: …`): logged, maybe handled.
+  {
+    code: STEP_FAILED,
+    pattern:
+      /[\s:\]│|]Uncaught [A-Z]\w*|[\s:\]│|][A-Z][\w$]*(?:Error|Exception)(?: \[[\w-]+\])?: \S/,
+  },
+];

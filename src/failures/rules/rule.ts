@@ -1,0 +1,29 @@
+import type { FailureCode } from "../codes.js";
+import type { FailureStep } from "../step-names.js";
+
+/** Stands for the failing step's own code (see step-failure-codes.ts). */
+export const STEP_FAILED = "STEP_FAILED";
+
+/** One piece of evidence: a tool's own wording, and the failure it shows. */
+export type EvidenceRule = {
+  /** The failure the line shows; STEP_FAILED for an error that no family names more precisely. */
+  code: FailureCode | typeof STEP_FAILED;
+  /** Tested against one line, ANSI escapes stripped. No backreferences or named groups: rules are also joined into one prefilter. */
+  pattern: RegExp;
+  /**
+   * `message` (the default): the sentence a person should read.
+   * `detail`: a field that only corroborates (an SQLSTATE, an error code); never the sole evidence shown if a message is near.
+   */
+  role?: "message" | "detail";
+  /** Only in these steps; elsewhere the line falls through to the next rule. */
+  steps?: readonly FailureStep[];
+  /** What the line means when a migration raised it (a SQL error inside a migration is the migration's failure). */
+  inMigration?: FailureCode;
+  /** The form of the failure whose fix differs: a key of the code's `variants` in the catalogue. */
+  variant?: string;
+  /**
+   * An uncaught error's first line: the process ends with it, so it outranks specific errors
+   * logged (and handled) before it. Only for STEP_FAILED rules.
+   */
+  crash?: true;
+};

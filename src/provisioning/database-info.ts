@@ -1,0 +1,55 @@
+import { open } from "../secrets/secret-box.js";
+import { projectUrls } from "./connection-urls.js";
+import { inspectLookup, type LookupState } from "./lookup-objects.js";
+import { databaseUrlOn, type ProvisionDeps, withClient } from "./provision-project.js";
+
+export type DatabaseInfo = {
+  database: string;
+  role: string;
+  sizeBytes: number;
+  limitBytes: number;
+  connections: number;
+  connectionLimit: number;
+  lookup: LookupState;
+  databaseUrl: string;
+  directUrl: string;
+  provisionedAt: string | null;
+  verifiedAt: string | null;
+};
+
+/** What an operator asks about a project's database; null when it was never provisioned. */
+export async function databaseInfo(
+  deps: ProvisionDeps,
+  slug: string,
+): Promise<DatabaseInfo | null> {
+  const record = await deps.db.projectDatabase.findFirst({ where: { project: { slug } } });
+  if (!record) return null;
+  const password = open(deps.keyring, {
+    ciphertext: record.passwordEncrypted,
+    keyVersion: record.keyVersion,
+  });
+  const live = await withClient(
+    databaseUrlOn(deps.config.adminDatabaseUrl, record.databaseName),
+    async (c) => {
+      const { rows } = await c.query(
+        `SELECT pg_database_size(current_database())::text AS size,
+              (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid())::int AS connections,
+              (SELECT rolconnlimit FROM pg_roles WHERE rolname = $1) AS "connectionLimit"`,
+        [record.roleName],
+      );
+      return { ...rows[0], lookup: await inspectLookup(c, deps.config.pgbouncer.lookupSchema) };
+    },
+  );
+  return {
+    database: record.databaseName,
+    role: record.roleName,
+    sizeBytes: Number(live.size),
+    limitBytes: deps.config.projectStorageLimitBytes,
+    connections: live.connections,
+    connectionLimit: live.connectionLimit,
+    lookup: live.lookup,
+    ...projectUrls(deps.config, record.databaseName, password),
+    provisionedAt: record.provisionedAt?.toISOString() ?? null,
+    verifiedAt: record.verifiedAt?.toISOString() ?? null,
+  };
+}

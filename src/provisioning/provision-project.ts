@@ -1,0 +1,204 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { Config } from "../config.js";
+import type { Keyring } from "../secrets/keyring.js";
+import { open, seal } from "../secrets/secret-box.js";
+import type { Db } from "../store/prisma.js";
+import { type ProjectUrls, projectUrls } from "./connection-urls.js";
+import { AUTH_ROLE, inspectLookup, lookupIntact, repairLookup } from "./lookup-objects.js";
+import { projectDatabaseName } from "./names.js";
+import { scramVerifier } from "./scram-verifier.js";
+
+export type ProvisionDeps = { db: Db; config: Config; keyring: Keyring };
+
+export type Provisioned = ProjectUrls & {
+  database: string;
+  password: string;
+  /** True when the project was already provisioned and only verified. */
+  fastPath: boolean;
+  /** What was created or repaired, in words, for the step log. */
+  actions: string[];
+  sizeBytes: number;
+};
+
+/**
+ * Makes sure a project has its private database and role with PgBouncer's lookup in place, and
+ * returns its connection URLs. An already-provisioned project takes a fast path that only
+ * verifies (one connection, one query); anything missing is (re)created under an advisory lock,
+ * so that re-running after a crash completes the work and concurrent runs agree.
+ */
+export async function ensureProjectDatabase(
+  deps: ProvisionDeps,
+  slug: string,
+): Promise<Provisioned> {
+  const record = await deps.db.projectDatabase.findFirst({ where: { project: { slug } } });
+  if (record?.provisionedAt) {
+    const verified = await verify(deps.config, record.databaseName).catch(() => null);
+    if (verified?.intact) {
+      await deps.db.projectDatabase.update({
+        where: { id: record.id },
+        data: { verifiedAt: new Date() },
+      });
+      const password = open(deps.keyring, {
+        ciphertext: record.passwordEncrypted,
+        keyVersion: record.keyVersion,
+      });
+      return result(deps.config, record.databaseName, password, true, [], verified.sizeBytes);
+    }
+  }
+  return provisionProject(deps, slug);
+}
+
+async function verify(config: Config, database: string) {
+  return withClient(databaseUrlOn(config.adminDatabaseUrl, database), async (client) => {
+    const state = await inspectLookup(client, config.pgbouncer.lookupSchema);
+    const size = await client.query("SELECT pg_database_size(current_database())::text AS bytes");
+    return { intact: lookupIntact(state), sizeBytes: Number(size.rows[0].bytes) };
+  });
+}
+
+/** The full, idempotent provisioning: every statement is safe to run again. */
+export async function provisionProject(deps: ProvisionDeps, slug: string): Promise<Provisioned> {
+  const { db, config, keyring } = deps;
+  const database = projectDatabaseName(config.projectDatabasePrefix, slug);
+  return withClient(config.adminDatabaseUrl, async (admin) => {
+    await admin.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [
+      `coduck:provision:${database}`,
+    ]);
+    try {
+      const actions: string[] = [];
+      const project = await db.project.upsert({
+        where: { slug },
+        create: { slug },
+        update: {},
+        select: { id: true },
+      });
+      // The password is stored before the role exists, so a crash in between leaves nothing unknown.
+      const record =
+        (await db.projectDatabase.findUnique({ where: { projectId: project.id } })) ??
+        (await db.projectDatabase.create({
+          data: {
+            projectId: project.id,
+            databaseName: database,
+            roleName: database,
+            ...sealed(keyring, randomBytes(32).toString("base64url")),
+          },
+        }));
+      const password = open(keyring, {
+        ciphertext: record.passwordEncrypted,
+        keyVersion: record.keyVersion,
+      });
+
+      if (await ensureAuthRole(admin, config.pgbouncer.authPassword))
+        actions.push(`created role ${AUTH_ROLE}`);
+      const role = admin.escapeIdentifier(database);
+      const roleExists = (
+        await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [database])
+      ).rowCount;
+      const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${config.projectConnectionLimit} PASSWORD ${admin.escapeLiteral(scramVerifier(password))}`;
+      await admin.query(`${roleExists ? "ALTER" : "CREATE"} ROLE ${role} ${attributes}`);
+      if (!roleExists) actions.push(`created role ${database}`);
+
+      const dbExists = (
+        await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database])
+      ).rowCount;
+      if (!dbExists) {
+        await admin.query(`CREATE DATABASE ${role} OWNER ${role}`);
+        actions.push(`created database ${database}`);
+      }
+      await admin.query(`ALTER DATABASE ${role} OWNER TO ${role}`);
+      await admin.query(`REVOKE ALL ON DATABASE ${role} FROM PUBLIC`);
+      await admin.query(`GRANT CONNECT ON DATABASE ${role} TO ${AUTH_ROLE}`);
+
+      const sizeBytes = await withClient(
+        databaseUrlOn(config.adminDatabaseUrl, database),
+        async (client) => {
+          for (const repaired of await repairLookup(
+            client,
+            config.pgbouncer.lookupSchema,
+            database,
+          )) {
+            actions.push(dbExists ? `repaired ${repaired}` : `created ${repaired}`);
+          }
+          const size = await client.query(
+            "SELECT pg_database_size(current_database())::text AS bytes",
+          );
+          return Number(size.rows[0].bytes);
+        },
+      );
+
+      const now = new Date();
+      await db.projectDatabase.update({
+        where: { id: record.id },
+        data: { provisionedAt: now, verifiedAt: now },
+      });
+      return result(config, database, password, false, actions, sizeBytes);
+    } finally {
+      await admin.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [
+        `coduck:provision:${database}`,
+      ]);
+    }
+  });
+}
+
+/** Creates the cluster-wide pgbouncer_auth role once; keeps its password in step with config. */
+async function ensureAuthRole(admin: pg.Client, password: string | undefined): Promise<boolean> {
+  let created = false;
+  try {
+    await admin.query(
+      `CREATE ROLE ${AUTH_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT`,
+    );
+    created = true;
+  } catch (error) {
+    // duplicate_object, or unique_violation when another worker created it at the same moment
+    if (!["42710", "23505"].includes((error as { code?: string }).code ?? "")) throw error;
+  }
+  if (password) {
+    await admin.query(
+      `ALTER ROLE ${AUTH_ROLE} PASSWORD ${admin.escapeLiteral(scramVerifier(password))}`,
+    );
+  }
+  return created;
+}
+
+function sealed(keyring: Keyring, password: string) {
+  const { ciphertext, keyVersion } = seal(keyring, password);
+  return { passwordEncrypted: ciphertext, keyVersion };
+}
+
+function result(
+  config: Config,
+  database: string,
+  password: string,
+  fastPath: boolean,
+  actions: string[],
+  sizeBytes: number,
+): Provisioned {
+  return {
+    ...projectUrls(config, database, password),
+    database,
+    password,
+    fastPath,
+    actions,
+    sizeBytes,
+  };
+}
+
+export function databaseUrlOn(serverUrl: string, database: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export async function withClient<T>(
+  url: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}

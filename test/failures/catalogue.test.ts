@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { FAILURE_CODES, type FailureCode, failureCodeEntry } from "../../src/failures/codes.js";
+import { RULES } from "../../src/failures/rules/index.js";
+import { STEP_FAILED } from "../../src/failures/rules/rule.js";
+import { STEP_FAILURE_CODES } from "../../src/failures/rules/step-failure-codes.js";
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const corpusDir = path.join(root, "test/fixtures/failure-corpus");
+const codes = Object.keys(FAILURE_CODES) as FailureCode[];
+
+/** The first column of a markdown table under `heading`. */
+function tableCodes(markdown: string, heading: string): string[] {
+  const section = markdown.split(/^## /m).find((s) => s.startsWith(heading)) ?? "";
+  return [...section.matchAll(/^\| `?([A-Z][A-Z_]+)`? \|/gm)].map((m) => m[1]!);
+}
+
+describe("the failure-code catalogue", () => {
+  it("is documented in README.md's Failure codes table, code for code", () => {
+    const readme = readFileSync(path.join(root, "README.md"), "utf8");
+    expect(tableCodes(readme, "Failure codes").sort()).toEqual([...codes].sort());
+  });
+
+  it("has every label of the corpus, and each label has a corpus case", () => {
+    const labels = tableCodes(readFileSync(path.join(corpusDir, "README.md"), "utf8"), "Label set");
+    expect(labels.length).toBeGreaterThan(15);
+    expect(codes).toEqual(expect.arrayContaining(labels));
+    const cases = readFileSync(path.join(corpusDir, "dev.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { expected: string });
+    const labelled = new Set(cases.map((c) => c.expected));
+    expect(labels.filter((label) => !labelled.has(label))).toEqual([]);
+  });
+
+  it("links the documented common failures to the platform docs", () => {
+    const documented = codes.filter((code) => failureCodeEntry(code).docs);
+    expect(documented.sort()).toEqual(
+      [
+        "BOUNCER_CONFIG_ERROR",
+        "DESTRUCTIVE_CHANGE_BLOCKED",
+        "MIGRATION_FAILED",
+        "POOL_EXHAUSTED",
+        "RELATION_DOES_NOT_EXIST",
+        "SCHEMA_MISMATCH",
+      ].sort(),
+    );
+  });
+
+  it("gives the documented fixes", () => {
+    expect(FAILURE_CODES.DESTRUCTIVE_CHANGE_BLOCKED.hint).toMatch(
+      /"preStart": "prisma migrate deploy"/,
+    );
+    expect(FAILURE_CODES.POOL_EXHAUSTED.hint).toMatch(/10 or less/);
+    expect(FAILURE_CODES.BOUNCER_CONFIG_ERROR.hint).toMatch(/restores the lookup function/);
+    expect(FAILURE_CODES.BOUNCER_CONFIG_ERROR.hint).toMatch(/DROP SCHEMA public CASCADE/);
+  });
+
+  it("retries only what a retry can fix", () => {
+    expect(codes.filter((code) => FAILURE_CODES[code].retryable).sort()).toEqual(
+      ["DATABASE_UNREACHABLE", "NETWORK_ERROR", "WORKER_INTERRUPTED"].sort(),
+    );
+  });
+
+  it("names only catalogue codes and variants in its rules", () => {
+    for (const rule of RULES) {
+      if (rule.code !== STEP_FAILED) expect(codes).toContain(rule.code);
+      if (rule.inMigration) expect(codes).toContain(rule.inMigration);
+      for (const step of rule.steps ?? []) expect(STEP_FAILURE_CODES).toHaveProperty(step);
+    }
+    for (const code of codes) {
+      for (const variant of Object.keys(failureCodeEntry(code).variants ?? {})) {
+        const named = RULES.some(
+          (rule) =>
+            rule.variant === variant &&
+            (rule.code === code ||
+              (rule.code === STEP_FAILED && Object.values(STEP_FAILURE_CODES).includes(code))),
+        );
+        expect([code, variant, named]).toEqual([code, variant, true]);
+      }
+    }
+  });
+
+  it("keeps its rules joinable into one prefilter (no backreferences, no named groups)", () => {
+    for (const rule of RULES) {
+      expect(rule.pattern.source).not.toMatch(/\\[1-9]|\(\?<[a-zA-Z]/);
+      expect(rule.pattern.flags).not.toMatch(/[gy]/);
+    }
+  });
+
+  it("has the corpus fixture next to the tests", () => {
+    expect(existsSync(path.join(corpusDir, "dev.jsonl"))).toBe(true);
+  });
+});

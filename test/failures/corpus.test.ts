@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { classifyLog } from "../../src/failures/classify.js";
+import { FAILURE_CODES, type FailureCode } from "../../src/failures/codes.js";
+import { isFailureStep } from "../../src/failures/step-names.js";
+
+type CorpusCase = {
+  id: string;
+  step: string;
+  exitCode: number | null;
+  log: string;
+  expected: FailureCode;
+};
+
+// The project's copy (for CI), and the shared corpus when this machine has it.
+const CORPORA = [
+  path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/failure-corpus/dev.jsonl"),
+  "/work/shared/failure-corpus/dev.jsonl",
+].filter((file) => existsSync(file));
+
+const MIN_EXACT = 0.95;
+
+describe.each(CORPORA)("the failure corpus %s", (file) => {
+  const cases: CorpusCase[] = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line));
+
+  const results = Promise.all(
+    cases.map(async (c) => {
+      if (!isFailureStep(c.step)) throw new Error(`${c.id}: unknown step ${c.step}`);
+      return {
+        case: c,
+        got: await classifyLog({ step: c.step, exitCode: c.exitCode, log: c.log }),
+      };
+    }),
+  );
+
+  it(`classifies at least ${MIN_EXACT * 100}% of the cases exactly`, async () => {
+    const all = await results;
+    const misses = all.filter((r) => r.got.code !== r.case.expected);
+    if (misses.length > 0) {
+      console.log(
+        `misses:\n${misses.map((r) => `  ${r.case.id}: expected ${r.case.expected}, got ${r.got.code}`).join("\n")}`,
+      );
+    }
+    const exact = (all.length - misses.length) / all.length;
+    console.log(`${file}: ${(exact * 100).toFixed(1)}% exact (${all.length} cases)`);
+    expect(exact).toBeGreaterThanOrEqual(MIN_EXACT);
+  });
+
+  it("gets every documented common failure right", async () => {
+    const documented = (await results).filter((r) => "docs" in FAILURE_CODES[r.case.expected]);
+    expect(documented.length).toBeGreaterThan(0);
+    expect(documented.map((r) => [r.case.id, r.got.code])).toEqual(
+      documented.map((r) => [r.case.id, r.case.expected]),
+    );
+  });
+
+  it("never calls a deterministic failure retryable", async () => {
+    const wronglyRetryable = (await results).filter(
+      (r) => !FAILURE_CODES[r.case.expected].retryable && r.got.retryable,
+    );
+    expect(wronglyRetryable.map((r) => r.case.id)).toEqual([]);
+  });
+
+  it("shows evidence for every verdict but UNKNOWN", async () => {
+    const bare = (await results).filter(
+      (r) => r.got.code !== "UNKNOWN" && r.got.evidence.length === 0,
+    );
+    expect(bare.map((r) => r.case.id)).toEqual([]);
+  });
+});

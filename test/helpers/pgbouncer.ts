@@ -1,0 +1,89 @@
+import { chmod, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { execa } from "execa";
+
+export type PgBouncer = { host: string; port: number; logFile: string; stop(): Promise<void> };
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * A real PgBouncer (Debian's, 1.18) in transaction mode in front of the local Postgres, the way
+ * the platform runs it: clients are authenticated through `auth_query` on the lookup function
+ * in their own database, as `pgbouncer_auth`.
+ */
+export async function startPgBouncer(options: {
+  authPassword: string;
+  lookupSchema?: string;
+}): Promise<PgBouncer> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-pgbouncer-"));
+  await chmod(dir, 0o777);
+  const port = await freePort();
+  const logFile = path.join(dir, "pgbouncer.log");
+  const ini = path.join(dir, "pgbouncer.ini");
+  await writeFile(path.join(dir, "userlist.txt"), `"pgbouncer_auth" "${options.authPassword}"\n`, {
+    mode: 0o644,
+  });
+  await writeFile(
+    ini,
+    [
+      "[databases]",
+      "* = host=127.0.0.1 port=5432",
+      "[pgbouncer]",
+      "listen_addr = 127.0.0.1",
+      `listen_port = ${port}`,
+      "unix_socket_dir =",
+      `logfile = ${logFile}`,
+      `pidfile = ${path.join(dir, "pgbouncer.pid")}`,
+      "pool_mode = transaction",
+      "auth_type = scram-sha-256",
+      `auth_file = ${path.join(dir, "userlist.txt")}`,
+      "auth_user = pgbouncer_auth",
+      `auth_query = SELECT usename, passwd FROM ${options.lookupSchema ?? "public"}.user_lookup($1)`,
+      "max_client_conn = 200",
+      "default_pool_size = 5",
+      "ignore_startup_parameters = extra_float_digits,options",
+      "",
+    ].join("\n"),
+    { mode: 0o644 },
+  );
+  const asRoot = process.getuid?.() === 0;
+  const child = execa("/usr/sbin/pgbouncer", [...(asRoot ? ["-u", "postgres"] : []), ini], {
+    reject: false,
+    stdio: "ignore",
+  });
+  for (let i = 0; i < 100; i++) {
+    if (await accepts(port)) break;
+    if (child.exitCode !== null)
+      throw new Error(`pgbouncer exited: ${await readFile(logFile, "utf8").catch(() => "")}`);
+    await sleep(50);
+  }
+  return {
+    host: "127.0.0.1",
+    port,
+    logFile,
+    async stop() {
+      child.kill("SIGINT");
+      await child;
+    },
+  };
+}
+
+async function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}

@@ -1,0 +1,71 @@
+import { readLogLines } from "../../src/store/step-log-lines.js";
+import { fixtureRepo } from "../helpers/git-repo.js";
+import { type PgBouncer, startPgBouncer } from "../helpers/pgbouncer.js";
+import {
+  createTestStack,
+  TEST_PGBOUNCER_AUTH_PASSWORD,
+  type TestStack,
+} from "../helpers/test-worker.js";
+
+let stack: TestStack;
+let bouncer: PgBouncer;
+
+beforeAll(async () => {
+  bouncer = await startPgBouncer({ authPassword: TEST_PGBOUNCER_AUTH_PASSWORD });
+  stack = await createTestStack({ PGBOUNCER_PORT: String(bouncer.port) });
+  await stack.startWorker();
+});
+afterAll(async () => {
+  await stack.close();
+  await bouncer.stop();
+});
+
+it("injects DATABASE_URL and DIRECT_URL into app commands, and no password reaches a log", async () => {
+  const repo = await fixtureRepo("node-http", {
+    "scripts/build.js": [
+      "const pooled = new URL(process.env.DATABASE_URL);",
+      "const direct = new URL(process.env.DIRECT_URL);",
+      'console.log("pooled", pooled.host, pooled.pathname);',
+      'console.log("direct", direct.host);',
+      'console.log("full url", process.env.DATABASE_URL);',
+      'console.error("password is", decodeURIComponent(pooled.password));',
+      'console.log("worker secrets visible:", Boolean(process.env.SECRETS_KEY || process.env.REDIS_URL || process.env.ADMIN_DATABASE_URL));',
+    ].join("\n"),
+  });
+  const id = await stack.deploy({ project: "leaky", repoUrl: repo.dir });
+  const record = await stack.waitForEnd(id);
+  expect(record.status).toBe("succeeded");
+
+  const stored = await stack.db.projectDatabase.findFirstOrThrow({
+    where: { project: { slug: "leaky" } },
+  });
+  const { open } = await import("../../src/secrets/secret-box.js");
+  const password = open(stack.keyring, {
+    ciphertext: stored.passwordEncrypted,
+    keyVersion: stored.keyVersion,
+  });
+  expect(stored.passwordEncrypted).not.toContain(password);
+
+  const build = await stack.db.deploymentStep.findFirstOrThrow({
+    where: { deploymentId: id, name: "build" },
+  });
+  const lines = (await readLogLines(stack.db, build.id)).map((l) => l.line);
+  expect(lines).toContain(`pooled 127.0.0.1:${bouncer.port} /${stored.databaseName}`);
+  expect(lines).toContain("direct 127.0.0.1:5432");
+  expect(lines).toContain("password is [redacted]");
+  expect(lines).toContain("worker secrets visible: false");
+
+  const everything = [
+    ...lines,
+    json(await stack.db.deploymentStep.findMany({ where: { deploymentId: id } })),
+    json(await stack.db.deployment.findUnique({ where: { id } })),
+    ...stack.logs,
+  ].join("\n");
+  expect(everything).not.toContain(password);
+  expect(everything).not.toContain(encodeURIComponent(password));
+  expect(stack.logs.length).toBeGreaterThan(5);
+});
+
+function json(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? String(v) : v));
+}

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Locally the direct port is the one Postgres listens on (production uses 5433).
+export DIRECT_DATABASE_PORT=${DIRECT_DATABASE_PORT:-5432}
 data_dir=${DATA_DIR:-$HOME/.coduck-worker}
 repo="$data_dir/example-repos/hello"
 rm -rf "$repo"

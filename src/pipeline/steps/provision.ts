@@ -1,3 +1,4 @@
+import { StepFailure } from "../../failures/step-failure.js";
 import { ensureProjectDatabase } from "../../provisioning/provision-project.js";
 import { recordDatabaseSize } from "../../store/deployments.js";
 import type { Step } from "../context.js";
@@ -10,7 +11,18 @@ export const provision: Step = {
   name: "provision",
   async run(ctx) {
     const { config, keyring, db } = ctx;
-    const database = await ensureProjectDatabase({ db, config, keyring }, ctx.deployment.project);
+    const database = await ensureProjectDatabase(
+      { db, config, keyring },
+      ctx.deployment.project,
+    ).catch((error) => {
+      if (!isConnectionError(error)) throw error;
+      throw new StepFailure(
+        "DATABASE_UNREACHABLE",
+        `the platform's Postgres could not be reached to provision the database (${error.message})`,
+        { evidence: error.message },
+        { cause: error },
+      );
+    });
     ctx.secrets.push(database.password, encodeURIComponent(database.password));
     ctx.appEnv.DATABASE_URL = database.databaseUrl;
     ctx.appEnv.DIRECT_URL = database.directUrl;
@@ -32,4 +44,22 @@ export const provision: Step = {
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+const CONNECTION_ERRORS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+]);
+
+/** Errors of reaching Postgres at all (network, or the server starting up or shutting down). */
+function isConnectionError(error: { code?: string }): boolean {
+  const code = error.code ?? "";
+  return (
+    CONNECTION_ERRORS.has(code) ||
+    code.startsWith("08") ||
+    ["57P01", "57P02", "57P03"].includes(code)
+  );
 }

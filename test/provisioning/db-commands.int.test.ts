@@ -1,0 +1,134 @@
+import pg from "pg";
+import { type PgBouncer, startPgBouncer } from "../helpers/pgbouncer.js";
+import {
+  createTestStack,
+  TEST_PGBOUNCER_AUTH_PASSWORD,
+  type TestStack,
+} from "../helpers/test-worker.js";
+import { cli } from "../helpers/worker-process.js";
+
+let stack: TestStack;
+let bouncer: PgBouncer;
+
+beforeAll(async () => {
+  // The lookup lives in a schema the app's role does not own.
+  bouncer = await startPgBouncer({
+    authPassword: TEST_PGBOUNCER_AUTH_PASSWORD,
+    lookupSchema: "coduck",
+  });
+  stack = await createTestStack({
+    PGBOUNCER_PORT: String(bouncer.port),
+    PGBOUNCER_LOOKUP_SCHEMA: "coduck",
+  });
+});
+afterAll(async () => {
+  await stack.close();
+  await bouncer.stop();
+});
+
+async function connect(url: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return client;
+}
+
+describe("coduck-worker provision and db", () => {
+  it("provisions from the command line, then shows the database with passwords masked", async () => {
+    const provisioned = await cli(["provision", "--project", "cli-db"], stack.env);
+    expect(provisioned.exitCode).toBe(0);
+    expect(provisioned.stdout).toMatch(
+      /^database t\w+_cli_db_[0-9a-f]{10} of cli-db is provisioned/,
+    );
+    expect(provisioned.stdout).toMatch(/created function coduck\.user_lookup\(\)/);
+
+    const again = await cli(["db", "repair", "--project", "cli-db"], stack.env);
+    expect(again.stdout).toContain("nothing to create or repair");
+
+    const info = await cli(["db", "info", "--project", "cli-db", "--json"], stack.env);
+    expect(info.exitCode).toBe(0);
+    const shown = JSON.parse(info.stdout as string);
+    expect(shown.lookup).toEqual({
+      schema: true,
+      function: true,
+      functionSafe: true,
+      execute: true,
+      usage: true,
+    });
+    expect(shown.databaseUrl).toMatch(
+      /^postgresql:\/\/t\w+:\*{5}@127\.0\.0\.1:\d+\/t\w+\?pgbouncer=true$/,
+    );
+    expect(shown.connectionLimit).toBe(20);
+
+    const secret = JSON.parse(
+      (await cli(["db", "info", "--project", "cli-db", "--json", "--show-secrets"], stack.env))
+        .stdout as string,
+    );
+    const client = await connect(secret.databaseUrl);
+    expect((await client.query("SELECT current_user AS u")).rows[0].u).toBe(shown.role);
+    await client.end();
+  });
+
+  it("with the lookup outside public, DROP SCHEMA public CASCADE cannot break pooling", async () => {
+    const info = JSON.parse(
+      (await cli(["db", "info", "--project", "cli-db", "--json", "--show-secrets"], stack.env))
+        .stdout as string,
+    );
+    const direct = await connect(info.directUrl);
+    await direct.query("DROP SCHEMA public CASCADE");
+    await expect(direct.query("DROP SCHEMA coduck CASCADE")).rejects.toThrow(
+      /must be owner of schema coduck/,
+    );
+    await expect(direct.query("DROP FUNCTION coduck.user_lookup(text)")).rejects.toThrow(
+      /must be owner|permission denied for schema coduck/,
+    );
+    await direct.end();
+    const pooled = await connect(info.databaseUrl);
+    expect((await pooled.query("SELECT 1 AS ok")).rows).toEqual([{ ok: 1 }]);
+    await pooled.end();
+  });
+
+  it("refuses hostile or malformed slugs with a clear error and touches nothing", async () => {
+    const before = await stack.db.projectDatabase.count();
+    for (const slug of [
+      "x'; DROP DATABASE postgres; --",
+      "$$",
+      "ünïcode",
+      "a".repeat(200),
+      "Select",
+    ]) {
+      const run = await cli(["provision", "--project", slug], stack.env);
+      expect(run.exitCode).toBe(2);
+      expect(run.stderr).toBe(
+        "coduck-worker: --project: must be 1 to 63 lowercase letters, digits or '-', starting and ending with a letter or digit",
+      );
+    }
+    expect(await stack.db.projectDatabase.count()).toBe(before);
+  });
+
+  it("drops a project's database only with the exact slug as confirmation", async () => {
+    await cli(["provision", "--project", "doomed"], stack.env);
+    const refused = await cli(
+      ["db", "drop", "--project", "doomed", "--confirm", "dooomed"],
+      stack.env,
+    );
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toBe(
+      "coduck-worker: refusing to drop the database of doomed: repeat the project slug with --confirm doomed",
+    );
+    expect(await stack.db.projectDatabase.count({ where: { project: { slug: "doomed" } } })).toBe(
+      1,
+    );
+
+    const dropped = await cli(
+      ["db", "drop", "--project", "doomed", "--confirm", "doomed"],
+      stack.env,
+    );
+    expect(dropped.exitCode).toBe(0);
+    expect(await stack.db.projectDatabase.count({ where: { project: { slug: "doomed" } } })).toBe(
+      0,
+    );
+    const info = await cli(["db", "info", "--project", "doomed"], stack.env);
+    expect(info.exitCode).toBe(2);
+    expect(info.stderr).toContain("project doomed has no database yet");
+  });
+});

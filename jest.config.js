@@ -11,6 +11,7 @@ export default {
   moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   globalSetup: "<rootDir>/test/helpers/global-setup.ts",
+  globalTeardown: "<rootDir>/test/helpers/global-teardown.ts",
   testTimeout: 60_000,
   // Integration tests share one Postgres and one Redis on a 2-core machine.
   maxWorkers: 2,

@@ -4,12 +4,12 @@
 // the classic engine would download a native binary first.
 import { PrismaPg } from "@prisma/adapter-pg";
 import { defineConfig, env } from "prisma/config";
-import { catalogTextPool } from "./src/store/catalog-text-pool.js";
+import { catalogTextPoolConfig } from "./src/store/catalog-text-pool.js";
 
 export default defineConfig({
   experimental: { adapter: true },
   engine: "js",
   schema: "prisma/schema.prisma",
   migrations: { path: "prisma/migrations" },
-  adapter: async () => new PrismaPg(catalogTextPool(env("DATABASE_URL"))),
+  adapter: async () => new PrismaPg(catalogTextPoolConfig(env("DATABASE_URL"))),
 });

@@ -1,6 +1,8 @@
-import { type Job, UnrecoverableError, WaitingError } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from "bullmq";
 import { type DeployDeps, runDeployment } from "../src/pipeline/run-deployment.js";
 import { deployJobPayload } from "../src/queue/deploy-job.js";
+
+const LANE_RETRY_MS = 1_000;
 
 /** The `deploy` job: runs one recorded deployment through the pipeline. */
 export async function processDeploy(
@@ -13,10 +15,23 @@ export async function processDeploy(
   if (!payload.success) {
     throw new UnrecoverableError(`invalid deploy job payload: ${payload.error.message}`);
   }
-  const run = await runDeployment(deps, payload.data.deploymentId, signal);
+  const canRetry = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+  const run = await runDeployment(deps, payload.data.deploymentId, signal, { canRetry });
   if (run === "handed-back") {
     await job.moveToWait(token);
     throw new WaitingError();
   }
+  if (run === "busy") {
+    // Another deploy of the project is running: look again shortly, without using an attempt.
+    await job.moveToDelayed(Date.now() + LANE_RETRY_MS, token);
+    throw new DelayedError();
+  }
+  if (run === "retry")
+    throw new Error("the deploy failed for a reason a retry can fix; BullMQ retries it");
+  // The failure is recorded on the deployment; retrying cannot change it.
+  if (run === "failed") throw new UnrecoverableError(DEPLOY_FAILED);
   return run;
 }
+
+/** The message of a job whose deploy failed for good (recorded, not a worker error). */
+export const DEPLOY_FAILED = "the deploy failed; see the deployment record";

@@ -2,9 +2,11 @@ import { Command } from "commander";
 import { loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
 import { runWorker } from "../main/run-worker.js";
+import { cancelCommand } from "./cancel.js";
 import { classifyCommand } from "./classify.js";
 import { dbDropCommand, dbInfoCommand, provisionCommand } from "./db.js";
 import { deploy } from "./deploy.js";
+import { deploymentLogs } from "./deployment-logs.js";
 import { listDeployments, showDeployment } from "./deployments.js";
 import { migrate } from "./migrate.js";
 
@@ -74,6 +76,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       await dbDropCommand(loadConfig(), options, io.out);
     });
 
+  program
+    .command("cancel <id>")
+    .description("cancel a queued or running deploy (from any machine)")
+    .action(async (id) => {
+      await cancelCommand(loadConfig(), id, io.out);
+    });
+
   const deployments = program.command("deployments").description("inspect deployments");
   deployments
     .command("list")
@@ -91,6 +100,14 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--json", "print JSON")
     .action(async (id, options) => {
       setExitCode(await showDeployment(loadConfig(), id, options, io.out));
+    });
+  deployments
+    .command("logs <id>")
+    .description("print a deployment's step logs as <step> | <line> (stderr lines marked !)")
+    .option("--step <step>", "only this step's lines")
+    .option("--follow", "keep printing new lines until the deployment has ended")
+    .action(async (id, options) => {
+      setExitCode(await deploymentLogs(loadConfig(), id, options, io.out));
     });
 
   program

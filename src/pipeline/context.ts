@@ -1,3 +1,4 @@
+import type { CoduckJson } from "../apps/coduck-json.js";
 import type { Config } from "../config.js";
 import type { FailureCode } from "../failures/codes.js";
 import type { Logger } from "../logger.js";
@@ -10,7 +11,9 @@ export type PipelineContext = {
   config: Config;
   keyring: Keyring;
   logger: Logger;
-  deployment: { id: string; project: string; repoUrl: string; ref: string };
+  deployment: { id: string; projectId: string; project: string; repoUrl: string; ref: string };
+  /** What the app says about itself; `checkout` fills it from coduck.json. */
+  app: { config: CoduckJson };
   /** The fresh directory this attempt checks the app out into. */
   releaseDir: string;
   /** Variables every app command gets, beyond the basics (see exec/child-env); steps add to it. */
@@ -25,12 +28,27 @@ export type PipelineContext = {
 export type StepContext = PipelineContext & {
   /** Writes a line of the platform's own into the step's log. */
   say(line: string): void;
+  /** Writes a line the app printed (outside `run`) into the step's log. */
+  appOutput(line: string): void;
+  /** Records a command the step ran by other means than `run` (the step row shows it). */
+  noteCommand(command: string): void;
   /**
    * Runs a command of the app's in the release directory, streaming its output into the step
    * log. Resolves when it exits 0; otherwise throws a StepFailure with `failureCode`.
    */
-  run(file: string, args: readonly string[], failureCode: FailureCode): Promise<void>;
+  run(file: string, args: readonly string[], options: RunOptions): Promise<void>;
+  /** Runs a command line of the app's own (from coduck.json or a script) through `sh -c`. */
+  sh(commandLine: string, options: RunOptions): Promise<void>;
   warn(warning: string): Promise<void>;
+};
+
+export type RunOptions = {
+  /** The code a non-zero exit fails the step with. */
+  failureCode: FailureCode;
+  /** Variables for this command on top of the app's (they win). */
+  env?: Record<string, string>;
+  /** Sees every line the command prints, as it prints it. */
+  onLine?: (line: string) => void;
 };
 
 export type StepOutcome = { status: "succeeded" } | { status: "skipped"; reason: string };

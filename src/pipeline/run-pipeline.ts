@@ -2,17 +2,19 @@ import { coerceError } from "../errors.js";
 import { childEnv } from "../exec/child-env.js";
 import { displayCommand } from "../exec/display-command.js";
 import { runCommand } from "../exec/run-command.js";
-import { FAILURE_CODES, type FailureCode } from "../failures/codes.js";
+import { type Classifier, createClassifier } from "../failures/classify.js";
+import type { FailureCode } from "../failures/codes.js";
 import { StepFailure } from "../failures/step-failure.js";
+import { isFailureStep } from "../failures/step-names.js";
 import { addWarning } from "../store/deployments.js";
 import { finishStep, type StepEnd, skipPendingSteps, startStep } from "../store/steps.js";
-import type { PipelineContext, Step, StepContext } from "./context.js";
+import type { PipelineContext, RunOptions, Step, StepContext } from "./context.js";
 import { type Interruption, interruptionOf, StepInterrupted } from "./interruption.js";
-import { StepLog } from "./step-log.js";
+import { DEFAULT_LOG_LIMITS, StepLog } from "./step-log.js";
 
 export type PipelineResult =
   | { status: "succeeded" }
-  | { status: "failed"; step: string; code: FailureCode; hint: string }
+  | { status: "failed"; step: string; code: FailureCode; hint: string; retryable: boolean }
   | { status: "interrupted"; step: string; reason: Interruption };
 
 /** Runs the steps in order, recording each one; the first that does not succeed ends the run. */
@@ -37,9 +39,11 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const key = { deploymentId: ctx.deployment.id, name: step.name };
   const logger = ctx.logger.child({ step: step.name });
   const started = performance.now();
-  const deadline = Date.now() + ctx.config.stepTimeoutMs;
+  const timeoutMs = stepTimeoutMs(ctx, step.name);
+  const deadline = Date.now() + timeoutMs;
   const { id: stepId } = await startStep(ctx.db, key);
-  const log = new StepLog(ctx.db, stepId, ctx.secrets);
+  const classifier = createClassifier(isFailureStep(step.name) ? step.name : "runtime");
+  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS, classifier.push);
   const commands: string[] = [];
   let last: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null };
   logger.info("step started");
@@ -48,37 +52,55 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     ...ctx,
     logger,
     say: (line) => log.write("system", line),
+    appOutput: (line) => log.write("stdout", line),
+    noteCommand: (command) => commands.push(command),
     warn: async (warning) => {
       log.write("system", `warning: ${warning}`);
       logger.warn({ warning }, "deploy warning");
       await addWarning(ctx.db, ctx.deployment.id, warning);
     },
-    run: async (file, args, failureCode) => {
-      const command = displayCommand(file, args);
-      commands.push(command);
-      log.write("system", `$ ${command}`);
-      const result = await runCommand(
-        { file, args, cwd: ctx.releaseDir, env: childEnv(ctx.appEnv) },
-        { onLine: log.write, timeoutMs: Math.max(deadline - Date.now(), 1), signal: ctx.signal },
-      );
-      last = result;
-      if (result.aborted) throw new StepInterrupted(interruptionOf(ctx.signal));
-      if (result.timedOut) {
-        throw new StepFailure(
-          "STEP_TIMEOUT",
-          `${step.name} ran longer than ${Math.round(ctx.config.stepTimeoutMs / 1000)}s and was stopped`,
-          result,
-        );
-      }
-      if (result.exitCode !== 0) {
-        const how =
-          result.exitCode === null
-            ? `was killed by ${result.signal}`
-            : `exited with code ${result.exitCode}`;
-        throw new StepFailure(failureCode, `\`${command}\` ${how}`, result);
-      }
-    },
+    sh: (commandLine, options) => runApp("sh", ["-c", commandLine], options, commandLine),
+    run: (file, args, options) => runApp(file, args, options),
   };
+
+  async function runApp(
+    file: string,
+    args: readonly string[],
+    { failureCode, env = {}, onLine }: RunOptions,
+    command = displayCommand(file, args),
+  ): Promise<void> {
+    commands.push(command);
+    log.write("system", `$ ${command}`);
+    const result = await runCommand(
+      { file, args, cwd: ctx.releaseDir, env: childEnv({ ...ctx.appEnv, ...env }) },
+      {
+        onLine: onLine
+          ? (stream, line) => {
+              log.write(stream, line);
+              onLine(line);
+            }
+          : log.write,
+        timeoutMs: Math.max(deadline - Date.now(), 1),
+        signal: ctx.signal,
+      },
+    );
+    last = result;
+    if (result.aborted) throw new StepInterrupted(interruptionOf(ctx.signal));
+    if (result.timedOut) {
+      throw new StepFailure(
+        "STEP_TIMEOUT",
+        `${step.name} ran longer than ${Math.round(timeoutMs / 1000)}s and was stopped`,
+        result,
+      );
+    }
+    if (result.exitCode !== 0) {
+      const how =
+        result.exitCode === null
+          ? `was killed by ${result.signal}`
+          : `exited with code ${result.exitCode}`;
+      throw new StepFailure(failureCode, `\`${command}\` ${how}`, result);
+    }
+  }
 
   let end: Outcome;
   let result: PipelineResult;
@@ -90,7 +112,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
         : { status: "succeeded" };
     result = { status: "succeeded" };
   } catch (thrown) {
-    ({ end, result } = describeFailure(step.name, thrown, log, logger));
+    ({ end, result } = describeFailure(step.name, thrown, log, classifier, logger));
   }
   await log.close();
   await finishStep(ctx.db, key, {
@@ -108,10 +130,21 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   return result;
 }
 
+// Codes that only say which step failed: the classifier, reading the log, may name the cause.
+const REFINABLE = new Set<FailureCode>([
+  "CHECKOUT_FAILED",
+  "INSTALL_FAILED",
+  "BUILD_FAILED",
+  "MIGRATION_FAILED",
+  "START_CRASHED",
+  "UNKNOWN",
+]);
+
 function describeFailure(
   stepName: string,
   thrown: unknown,
   log: StepLog,
+  classifier: Classifier,
   logger: PipelineContext["logger"],
 ): { end: Outcome; result: PipelineResult } {
   if (thrown instanceof StepInterrupted) {
@@ -131,28 +164,47 @@ function describeFailure(
           "UNKNOWN",
           `the worker could not run ${stepName}: ${coerceError(thrown).message}`,
           {},
-          {
-            cause: thrown,
-          },
+          { cause: thrown },
         );
   if (!(thrown instanceof StepFailure))
     logger.error({ err: thrown }, "step raised an unexpected error");
-  const evidence = failure.facts.evidence ?? log.evidence() ?? failure.detail;
+
+  const classified = classifier.finish({
+    exitCode: failure.facts.exitCode ?? null,
+    signal: failure.facts.signal ?? null,
+  });
+  const refine = REFINABLE.has(failure.code) && classified.code !== "UNKNOWN";
+  const code = refine ? classified.code : failure.code;
+  const hint = refine ? classified.hint : failure.hint;
+  const found = classified.evidence[0];
+  const decisive = classified.evidence.map((line) => line.text).join("\n");
+  const evidence =
+    failure.facts.evidence ?? (found ? decisive : (log.evidence() ?? failure.detail));
   log.write("system", failure.message);
   return {
     end: {
       status: "failed",
-      errorCode: failure.code,
-      hint: failure.hint,
+      errorCode: code,
+      hint,
       evidence,
+      evidenceLine: failure.facts.evidence ? null : (found?.line ?? null),
       exitCode: failure.facts.exitCode ?? null,
       signal: failure.facts.signal ?? null,
     },
     result: {
       status: "failed",
       step: stepName,
-      code: failure.code,
-      hint: FAILURE_CODES[failure.code].hint,
+      code,
+      hint,
+      retryable: refine ? classified.retryable : failure.retryable,
     },
   };
+}
+
+/** The step's time limit: coduck.json `timeouts.<step>` when set, else the worker's default. */
+function stepTimeoutMs(ctx: PipelineContext, step: string): number {
+  const seconds = (ctx.app.config.timeouts as Record<string, number | undefined> | undefined)?.[
+    step
+  ];
+  return seconds ? seconds * 1000 : ctx.config.stepTimeoutMs;
 }

@@ -41,10 +41,13 @@ export class StepLog {
     private readonly stepId: string,
     private readonly secrets: readonly string[] = [],
     private readonly limits: StepLogLimits = DEFAULT_LOG_LIMITS,
+    /** Sees every line the command printed (not the platform's own), as stored: redacted, cut. */
+    private readonly observe?: (line: string) => void,
   ) {}
 
   readonly write = (stream: OutputStream | "system", raw: string): void => {
     const line = this.clean(raw);
+    if (stream !== "system") this.observe?.(line);
     this.tailBuffer.push(line);
     this.tailStreams.push(stream);
     if (this.tailBuffer.length > this.limits.tailLines) {

@@ -1,6 +1,6 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { processDeploy } from "../../jobs/deploy.js";
+import { DEPLOY_FAILED, processDeploy } from "../../jobs/deploy.js";
 import type { DeployDeps } from "../pipeline/run-deployment.js";
 import { DEPLOY_JOB, DEPLOY_QUEUE } from "./deploy-job.js";
 
@@ -33,6 +33,7 @@ export function startDeployWorker(
     { connection, prefix: options.prefix, concurrency: options.concurrency, autorun: true },
   );
   worker.on("failed", (job, error) => {
+    if (error.message === DEPLOY_FAILED) return; // recorded on the deployment already
     deps.logger.error({ jobId: job?.id, err: error }, "deploy job failed in the worker");
   });
   worker.on("error", (error) => deps.logger.error({ err: error }, "worker error"));

@@ -39,7 +39,19 @@ class CatalogTextClient extends pg.Client {
   }
 }
 
-/** A pg Pool whose results the Prisma pg adapter can read even from the system catalogs. */
-export function catalogTextPool(connectionString: string): pg.Pool {
-  return new pg.Pool({ connectionString, Client: CatalogTextClient });
+/**
+ * Pool settings whose results the Prisma pg adapter can read even from the system catalogs.
+ * The URL is given as separate fields, not a connectionString, because the adapter makes its
+ * shadow database's settings by overriding `database`, which a connectionString would win over.
+ */
+export function catalogTextPoolConfig(url: string): pg.PoolConfig {
+  const u = new URL(url);
+  return {
+    host: decodeURIComponent(u.hostname.replace(/^\[|\]$/g, "")),
+    port: Number(u.port || 5432),
+    user: decodeURIComponent(u.username) || undefined,
+    password: decodeURIComponent(u.password) || undefined,
+    database: decodeURIComponent(u.pathname.slice(1)) || undefined,
+    Client: CatalogTextClient,
+  };
 }

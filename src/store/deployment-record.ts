@@ -2,7 +2,7 @@ import type { DeploymentStatus, Prisma } from "@prisma/client";
 import type { Db } from "./prisma.js";
 
 const withStepsAndProject = {
-  project: { select: { slug: true } },
+  project: { select: { slug: true, liveDeploymentId: true } },
   steps: { orderBy: { position: "asc" } },
 } satisfies Prisma.DeploymentInclude;
 
@@ -24,7 +24,7 @@ function toRecord(d: LoadedDeployment) {
     hint: d.hint,
     warnings: d.warnings,
     attempt: d.attempt,
-    release: null as { port: number; url: string; pid: number } | null,
+    release: releaseOf(d),
     queuedAt: d.queuedAt.toISOString(),
     startedAt: d.startedAt?.toISOString() ?? null,
     finishedAt: d.finishedAt?.toISOString() ?? null,
@@ -65,4 +65,11 @@ export async function listDeploymentRecords(
     include: withStepsAndProject,
   });
   return found.map(toRecord);
+}
+
+/** The deployment's release while it is the project's live one. */
+function releaseOf(d: LoadedDeployment) {
+  if (d.project.liveDeploymentId !== d.id || d.releasePort === null || d.releasePid === null)
+    return null;
+  return { port: d.releasePort, url: `http://127.0.0.1:${d.releasePort}`, pid: d.releasePid };
 }

@@ -9,24 +9,80 @@ export type NewDeployment = {
   steps: readonly string[];
 };
 
-/** Records a queued deployment (and its project on first sight) with every step pending. */
-export async function createDeployment(db: Db, request: NewDeployment): Promise<{ id: string }> {
+/**
+ * Records a queued deployment (and its project on first sight) with every step pending. The
+ * project's older deployments still waiting in the queue are superseded: only the newest push
+ * is worth deploying. (A deploy already running is left alone.)
+ */
+export async function createDeployment(
+  db: Db,
+  request: NewDeployment,
+): Promise<{ id: string; superseded: string[] }> {
   const project = await db.project.upsert({
     where: { slug: request.project },
     create: { slug: request.project, repoUrl: request.repoUrl },
     update: { repoUrl: request.repoUrl },
     select: { id: true },
   });
-  return db.deployment.create({
-    data: {
-      projectId: project.id,
-      repoUrl: request.repoUrl,
-      ref: request.ref,
-      trigger: request.trigger,
-      steps: { create: request.steps.map((name, position) => ({ name, position })) },
-    },
-    select: { id: true },
+  return db.$transaction(async (tx) => {
+    const { id } = await tx.deployment.create({
+      data: {
+        projectId: project.id,
+        repoUrl: request.repoUrl,
+        ref: request.ref,
+        trigger: request.trigger,
+        steps: { create: request.steps.map((name, position) => ({ name, position })) },
+      },
+      select: { id: true },
+    });
+    const older = await tx.deployment.updateManyAndReturn({
+      where: { projectId: project.id, status: "queued", id: { not: id } },
+      data: { status: "superseded", supersededById: id, finishedAt: new Date() },
+      select: { id: true },
+    });
+    const superseded = older.map((d) => d.id);
+    if (superseded.length > 0) {
+      await tx.deploymentStep.updateMany({
+        where: { deploymentId: { in: superseded }, status: "pending" },
+        data: {
+          status: "skipped",
+          skipReason: `not run: superseded by ${id}`,
+          finishedAt: new Date(),
+        },
+      });
+    }
+    return { id, superseded };
   });
+}
+
+/**
+ * `coduck-worker cancel`: a queued deployment is cancelled at once; a running one is asked to
+ * stop, which its worker does within a second. Returns what happened, or the status of a
+ * deployment that had already ended.
+ */
+export async function requestCancel(db: Db, id: string) {
+  const queued = await db.deployment.updateMany({
+    where: { id, status: "queued" },
+    data: { status: "cancelled", errorCode: "CANCELLED", finishedAt: new Date() },
+  });
+  if (queued.count > 0) {
+    await db.deploymentStep.updateMany({
+      where: { deploymentId: id, status: "pending" },
+      data: {
+        status: "skipped",
+        skipReason: "not run: the deploy was cancelled",
+        finishedAt: new Date(),
+      },
+    });
+    return { outcome: "cancelled" as const };
+  }
+  const running = await db.deployment.updateMany({
+    where: { id, status: "running" },
+    data: { cancelRequestedAt: new Date() },
+  });
+  if (running.count > 0) return { outcome: "stopping" as const };
+  const found = await db.deployment.findUnique({ where: { id }, select: { status: true } });
+  return { outcome: "ended" as const, status: found?.status ?? null };
 }
 
 const CLAIMABLE: DeploymentStatus[] = ["queued", "running"];

@@ -17,6 +17,7 @@ export async function startStep(db: Db, key: StepKey): Promise<{ id: string }> {
       errorCode: null,
       hint: null,
       evidence: null,
+      evidenceLine: null,
       skipReason: null,
       logTail: null,
     },
@@ -33,6 +34,8 @@ export type StepEnd = {
   errorCode?: string | null;
   hint?: string | null;
   evidence?: string | null;
+  /** The evidence's line number in the step's log, when the classifier found it there. */
+  evidenceLine?: number | null;
   skipReason?: string | null;
   logTail?: string | null;
 };

@@ -33,7 +33,11 @@ describe("coduck-worker deploy", () => {
       errorCode: null,
       hint: null,
       warnings: [],
-      release: null,
+      release: {
+        port: expect.any(Number),
+        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        pid: expect.any(Number),
+      },
       steps: [
         expect.objectContaining({ name: "provision", status: "succeeded", errorCode: null }),
         expect.objectContaining({
@@ -44,9 +48,11 @@ describe("coduck-worker deploy", () => {
         }),
         expect.objectContaining({ name: "install", status: "succeeded", exitCode: 0 }),
         expect.objectContaining({ name: "build", status: "succeeded", exitCode: 0 }),
+        expect.objectContaining({ name: "schema", status: "skipped" }),
+        expect.objectContaining({ name: "start", status: "succeeded" }),
       ],
     });
-    expect(record.steps.every((s: { durationMs: number }) => s.durationMs > 0)).toBe(true);
+    expect(record.steps.every((s: { durationMs: number }) => s.durationMs >= 0)).toBe(true);
     // Progress went to stderr, step by step, so stdout stays parseable.
     expect(run.stderr).toMatch(/queued deployment .* of cli-app \(main\)/);
     expect(run.stderr).toMatch(/checkout\s+succeeded/);
@@ -60,6 +66,8 @@ describe("coduck-worker deploy", () => {
       ["cli-app", "checkout"],
       ["cli-app", "install"],
       ["cli-app", "build"],
+      ["cli-app", "schema"],
+      ["cli-app", "start"],
     ]);
   });
 

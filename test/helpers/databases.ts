@@ -4,7 +4,7 @@ import pg from "pg";
 /** The Postgres server the tests use, and the migrated template (both set by global-setup). */
 export const SERVER_URL =
   process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const TEMPLATE_DATABASE = process.env.TEST_TEMPLATE_DATABASE ?? "coduck_worker_test_template";
+const TEMPLATE_DATABASE = process.env.TEST_TEMPLATE_DATABASE;
 
 export function databaseUrl(name: string): string {
   const url = new URL(SERVER_URL);

@@ -12,6 +12,7 @@ import { enqueueDeploy } from "../../src/queue/deploy-job.js";
 import { deployQueue } from "../../src/queue/queues.js";
 import { connectRedis } from "../../src/queue/redis.js";
 import { type DeployWorker, startDeployWorker } from "../../src/queue/start-worker.js";
+import { stopProcessGroup } from "../../src/releases/process-group.js";
 import { type Keyring, parseKeyring } from "../../src/secrets/keyring.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { createDeployment } from "../../src/store/deployments.js";
@@ -112,6 +113,12 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
         await running.worker.close();
         await workerRedis.quit();
       }
+      // The releases the deploys started are detached processes: stop them.
+      const releases = await db.deployment.findMany({
+        where: { releasePid: { not: null }, releaseStoppedAt: null },
+        select: { releasePid: true },
+      });
+      await Promise.all(releases.map((r) => stopProcessGroup(r.releasePid!, 2_000)));
       await queue.obliterate({ force: true });
       await queue.close();
       await redis.quit();

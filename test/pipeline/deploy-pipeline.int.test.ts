@@ -31,19 +31,33 @@ describe("the deploy pipeline", () => {
       ["checkout", "succeeded"],
       ["install", "succeeded"],
       ["build", "succeeded"],
+      ["schema", "skipped"],
+      ["start", "succeeded"],
     ]);
     expect(record.steps.map((s) => s.command)).toEqual([
       null,
       expect.stringContaining("git fetch --quiet --depth=1 --no-tags"),
       "npm ci",
       "npm run build",
+      null,
+      "npm start",
     ]);
+    expect(record.steps[4]!.skipReason).toBe(
+      "no preStart in coduck.json and no Prisma schema with models",
+    );
     for (const [before, after] of record.steps
       .slice(0, -1)
       .map((s, i) => [s, record.steps[i + 1]!] as const)) {
       expect(Date.parse(before.finishedAt!)).toBeLessThanOrEqual(Date.parse(after.startedAt!));
     }
-    expect(record.steps.slice(1).every((s) => s.exitCode === 0 && s.durationMs! > 0)).toBe(true);
+    expect(record.steps.slice(1, 4).every((s) => s.exitCode === 0 && s.durationMs! > 0)).toBe(true);
+    // Live: the release answers on its port.
+    expect(record.release).toEqual({
+      port: expect.any(Number),
+      url: expect.any(String),
+      pid: expect.any(Number),
+    });
+    expect(await (await fetch(record.release!.url)).json()).toEqual({ app: "node-http", ok: true });
     expect(Date.parse(record.startedAt!)).toBeGreaterThanOrEqual(Date.parse(record.queuedAt));
     expect(record.finishedAt).not.toBeNull();
 
@@ -77,10 +91,9 @@ describe("the deploy pipeline", () => {
       exitCode: 128,
     });
     expect(checkout.evidence).toMatch(/^fatal: .*does not appear to be a git repository/);
-    expect(failed.steps.slice(2).map((s) => [s.status, s.skipReason])).toEqual([
-      ["skipped", "not run: checkout failed"],
-      ["skipped", "not run: checkout failed"],
-    ]);
+    expect(failed.steps.slice(2).map((s) => [s.status, s.skipReason])).toEqual(
+      Array(4).fill(["skipped", "not run: checkout failed"]),
+    );
 
     const repo = await fixtureRepo("node-http");
     const next = await stack.waitForEnd(
@@ -111,16 +124,17 @@ describe("the deploy pipeline", () => {
     );
 
     expect(record.status).toBe("failed");
-    expect(record.errorCode).toBe("INSTALL_FAILED");
+    // The classifier names the cause from npm's own words.
+    expect(record.errorCode).toBe("LOCKFILE_OUT_OF_SYNC");
     const [, checkout, install, build] = record.steps;
     expect(checkout!.status).toBe("succeeded");
     expect(install).toMatchObject({
       status: "failed",
       command: "npm ci",
-      errorCode: "INSTALL_FAILED",
+      errorCode: "LOCKFILE_OUT_OF_SYNC",
     });
     expect(install!.exitCode).not.toBe(0);
-    expect(install!.evidence).toMatch(/npm (error|ERR!)/);
+    expect(install!.evidence).toMatch(/npm (error|ERR!).*(in sync|Missing: is-odd)/);
     expect(build).toMatchObject({
       status: "skipped",
       skipReason: "not run: install failed",
@@ -136,20 +150,27 @@ describe("the deploy pipeline", () => {
         name: "no-build",
         version: "1.0.0",
         private: true,
-        dependencies: {},
+        scripts: { start: "node server.cjs" },
       }),
+      "server.cjs":
+        'require("node:http").createServer((q, s) => s.end("ok")).listen(process.env.PORT);\n',
     });
     const record = await stack.waitForEnd(
       await stack.deploy({ project: "no-build", repoUrl: repo.dir }),
     );
 
-    expect(record.status).toBe("succeeded");
+    expect({ status: record.status, errorCode: record.errorCode }).toEqual({
+      status: "succeeded",
+      errorCode: null,
+    });
     expect(record.steps[2]).toMatchObject({ status: "succeeded", command: "npm install" });
     expect(record.steps[3]).toMatchObject({
       status: "skipped",
-      skipReason: "package.json has no build script",
+      skipReason: "no build command: neither coduck.json build nor a package.json build script",
     });
-    expect(record.warnings).toEqual([expect.stringMatching(/^no package-lock.json/)]);
+    expect(record.warnings).toEqual([
+      "no lockfile: dependencies were resolved afresh with npm install; commit a lockfile for repeatable deploys",
+    ]);
   });
 
   it("records a failing build with its exit code and the error line as evidence", async () => {

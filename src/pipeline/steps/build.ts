@@ -1,29 +1,22 @@
-import { readFile } from "node:fs/promises";
-import path from "node:path";
-import { StepFailure } from "../../failures/step-failure.js";
+import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
 import type { Step } from "../context.js";
 
-/** Runs the app's own build script, when it has one. */
+/** coduck.json `build`, else the package.json build script, else nothing to do. */
 export const build: Step = {
   name: "build",
   async run(ctx) {
-    const manifest = await readManifest(ctx.releaseDir);
-    if (typeof manifest?.scripts?.build !== "string") {
-      return { status: "skipped", reason: "package.json has no build script" };
+    const custom = ctx.app.config.build;
+    if (custom) {
+      await ctx.sh(custom, { failureCode: "BUILD_FAILED" });
+      return { status: "succeeded" };
     }
-    await ctx.run("npm", ["run", "build"], "BUILD_FAILED");
+    if (!hasScript(await readPackageJson(ctx.releaseDir), "build")) {
+      return {
+        status: "skipped",
+        reason: "no build command: neither coduck.json build nor a package.json build script",
+      };
+    }
+    await ctx.run("npm", ["run", "build"], { failureCode: "BUILD_FAILED" });
     return { status: "succeeded" };
   },
 };
-
-async function readManifest(dir: string) {
-  const text = await readFile(path.join(dir, "package.json"), "utf8");
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new StepFailure(
-      "BUILD_FAILED",
-      `package.json is not valid JSON (${(error as Error).message})`,
-    );
-  }
-}

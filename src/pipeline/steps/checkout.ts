@@ -1,5 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { execa } from "execa";
+import { readCoduckJson } from "../../apps/read-coduck-json.js";
+import { StepFailure } from "../../failures/step-failure.js";
 import { recordCommit } from "../../store/deployments.js";
 import type { Step } from "../context.js";
 
@@ -9,16 +11,25 @@ export const checkout: Step = {
   async run(ctx) {
     const { repoUrl, ref } = ctx.deployment;
     await mkdir(ctx.releaseDir, { recursive: true });
-    await ctx.run("git", ["init", "--quiet", "."], "CHECKOUT_FAILED");
-    await ctx.run(
-      "git",
-      ["fetch", "--quiet", "--depth=1", "--no-tags", repoUrl, ref],
-      "CHECKOUT_FAILED",
-    );
-    await ctx.run("git", ["checkout", "--quiet", "--detach", "FETCH_HEAD"], "CHECKOUT_FAILED");
+    const git = { failureCode: "CHECKOUT_FAILED" } as const;
+    await ctx.run("git", ["init", "--quiet", "."], git);
+    await ctx.run("git", ["fetch", "--quiet", "--depth=1", "--no-tags", repoUrl, ref], git);
+    await ctx.run("git", ["checkout", "--quiet", "--detach", "FETCH_HEAD"], git);
     const { stdout: sha } = await execa("git", ["rev-parse", "HEAD"], { cwd: ctx.releaseDir });
     await recordCommit(ctx.db, ctx.deployment.id, sha);
     ctx.say(`checked out ${ref} at ${sha}`);
+
+    const coduckJson = await readCoduckJson(ctx.releaseDir);
+    if (!coduckJson.ok) {
+      throw new StepFailure(coduckJson.problem.code, coduckJson.problem.message, {
+        evidence: coduckJson.problem.message,
+      });
+    }
+    ctx.app.config = coduckJson.config;
+    // The app's own variables; the platform's injected ones (already set) win.
+    for (const [name, value] of Object.entries(coduckJson.config.env ?? {}))
+      ctx.appEnv[name] ??= value;
+    if (Object.keys(coduckJson.config).length > 0) ctx.say("read coduck.json");
     return { status: "succeeded" };
   },
 };

@@ -1,30 +1,42 @@
-import { access } from "node:fs/promises";
-import path from "node:path";
+import { installScriptWarnings } from "../../apps/install-script-warnings.js";
+import { installCommand } from "../../apps/package-manager.js";
+import { readPackageJson } from "../../apps/read-package-json.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import type { Step } from "../context.js";
 
-/** Installs the app's dependencies exactly as its lockfile pins them. */
+/**
+ * Installs the app's dependencies the way its lockfile says (npm, pnpm, yarn or bun), or with
+ * coduck.json `install`; warns about what makes an install unrepeatable or incomplete.
+ */
 export const install: Step = {
   name: "install",
   async run(ctx) {
-    if (!(await exists(path.join(ctx.releaseDir, "package.json")))) {
-      throw new StepFailure("INSTALL_FAILED", "the repository has no package.json at its root");
+    const manifest = await readPackageJson(ctx.releaseDir).catch((error: Error) => {
+      throw new StepFailure("CONFIG_INVALID", error.message, { evidence: error.message });
+    });
+    if (!manifest) {
+      throw new StepFailure("CONFIG_INVALID", "the repository has no package.json at its root", {
+        evidence: "no package.json",
+      });
     }
-    if (await exists(path.join(ctx.releaseDir, "package-lock.json"))) {
-      await ctx.run("npm", ["ci"], "INSTALL_FAILED");
-    } else {
-      await ctx.warn(
-        "no package-lock.json: dependencies were resolved afresh with `npm install`; commit a lockfile for repeatable deploys",
-      );
-      await ctx.run("npm", ["install"], "INSTALL_FAILED");
+    const custom = ctx.app.config.install;
+    if (custom) {
+      await ctx.sh(custom, { failureCode: "INSTALL_FAILED" });
+      return { status: "succeeded" };
     }
+    const plan = await installCommand(ctx.releaseDir).catch((error: Error) => {
+      throw new StepFailure("CONFIG_INVALID", error.message, { evidence: error.message });
+    });
+    if (plan.warning) await ctx.warn(plan.warning);
+    const scriptLines: string[] = [];
+    await ctx.run(plan.file, plan.args, {
+      failureCode: "INSTALL_FAILED",
+      env: plan.env,
+      onLine: (line) => {
+        if (line.startsWith("npm warn install-scripts")) scriptLines.push(line);
+      },
+    });
+    for (const warning of installScriptWarnings(scriptLines)) await ctx.warn(warning);
     return { status: "succeeded" };
   },
 };
-
-async function exists(file: string): Promise<boolean> {
-  return access(file).then(
-    () => true,
-    () => false,
-  );
-}

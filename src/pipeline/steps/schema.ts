@@ -1,0 +1,76 @@
+import { StepFailure } from "../../failures/step-failure.js";
+import { schemaDeclaresModels } from "../../schema/declares-models.js";
+import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
+import type { SchemaCommandRunner } from "../../schema/schema-command.js";
+import { SchemaSyncFailure } from "../../schema/schema-sync-failure.js";
+import { syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
+import type { Step, StepContext } from "../context.js";
+
+const KEPT_OUTPUT_LINES = 2_000;
+
+/**
+ * Applies the app's schema, exactly as the platform documents it: a coduck.json `preStart`
+ * owns it; otherwise a Prisma schema with models is pushed additively (never dropping what it
+ * does not declare, never accepting data loss) and its client generated; otherwise nothing.
+ * Schema tools get the direct URL as DATABASE_URL: Prisma's schema engine cannot work through
+ * a transaction pooler.
+ */
+export const schema: Step = {
+  name: "schema",
+  async run(ctx) {
+    const directUrl = ctx.appEnv.DIRECT_URL ?? "";
+    const preStart = ctx.app.config.preStart;
+    if (preStart) {
+      await ctx.sh(preStart, { failureCode: "MIGRATION_FAILED", env: { DATABASE_URL: directUrl } });
+      return { status: "succeeded" };
+    }
+    const prismaSchema = await findPrismaSchema(ctx.releaseDir);
+    if (!prismaSchema || !(await schemaDeclaresModels(prismaSchema))) {
+      return {
+        status: "skipped",
+        reason: prismaSchema
+          ? "the Prisma schema declares no models, and coduck.json sets no preStart"
+          : "no preStart in coduck.json and no Prisma schema with models",
+      };
+    }
+    try {
+      const result = await syncPrismaSchema({
+        appDir: ctx.releaseDir,
+        schema: prismaSchema,
+        directUrl,
+        run: schemaRunner(ctx),
+        say: ctx.say,
+      });
+      ctx.say(result.summary);
+      return { status: "succeeded" };
+    } catch (error) {
+      if (!(error instanceof SchemaSyncFailure)) throw error;
+      ctx.say(error.message);
+      throw new StepFailure(
+        "MIGRATION_FAILED",
+        error.message,
+        { exitCode: error.result.exitCode ?? null },
+        { cause: error },
+      );
+    }
+  },
+};
+
+/** Runs Prisma's commands through the step (streamed into its log), handing back their output. */
+function schemaRunner(ctx: StepContext): SchemaCommandRunner {
+  return async (file, args, env) => {
+    const output: string[] = [];
+    const keep = (line: string) => {
+      if (output.length < KEPT_OUTPUT_LINES) output.push(line);
+    };
+    try {
+      await ctx.run(file, args, { failureCode: "MIGRATION_FAILED", env, onLine: keep });
+      return { exitCode: 0, output };
+    } catch (error) {
+      if (error instanceof StepFailure && error.code === "MIGRATION_FAILED") {
+        return { exitCode: error.facts.exitCode ?? 1, output };
+      }
+      throw error;
+    }
+  };
+}

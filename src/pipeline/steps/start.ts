@@ -1,0 +1,84 @@
+import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
+import { childEnv } from "../../exec/child-env.js";
+import { StepFailure } from "../../failures/step-failure.js";
+import { followFile } from "../../releases/follow-file.js";
+import { freePort } from "../../releases/free-port.js";
+import { stopProcessGroup } from "../../releases/process-group.js";
+import { spawnApp } from "../../releases/spawn-app.js";
+import { waitUntilHealthy } from "../../releases/wait-until-healthy.js";
+import { makeLive, markReleaseStopped, recordRelease } from "../../store/releases.js";
+import type { Step } from "../context.js";
+import { interruptionOf, StepInterrupted } from "../interruption.js";
+
+const DEFAULT_HEALTH_TIMEOUT_S = 60;
+const STOP_GRACE_MS = 10_000;
+
+/**
+ * Starts the new release beside the live one, waits until it is healthy, and only then makes
+ * it live and stops the previous release. A release that exits or never becomes healthy is
+ * stopped, and the previous one keeps serving.
+ */
+export const start: Step = {
+  name: "start",
+  async run(ctx) {
+    const command =
+      ctx.app.config.start ??
+      (hasScript(await readPackageJson(ctx.releaseDir), "start") ? "npm start" : null);
+    if (!command) {
+      throw new StepFailure(
+        "MISSING_START",
+        "there is no start command: set coduck.json start or a package.json start script",
+      );
+    }
+    const port = await freePort();
+    const env = childEnv({ ...ctx.appEnv, PORT: String(port), NODE_ENV: "production" });
+    ctx.noteCommand(command);
+    ctx.say(`$ ${command}   (PORT=${port})`);
+    const app = await spawnApp({ command, cwd: ctx.releaseDir, env });
+    await recordRelease(ctx.db, ctx.deployment.id, { port, pid: app.pid, logFile: app.logFile });
+    const output = followFile(app.logFile, ctx.appOutput);
+
+    const healthcheck = ctx.app.config.healthcheck;
+    const health = await waitUntilHealthy({
+      port,
+      path: healthcheck?.path,
+      timeoutMs: (healthcheck?.timeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_S) * 1000,
+      exited: app.exited,
+      signal: ctx.signal,
+    });
+    if (!health.healthy) {
+      await stopProcessGroup(app.pid, STOP_GRACE_MS);
+      await output.stop();
+      await markReleaseStopped(ctx.db, ctx.deployment.id);
+      if (ctx.signal.aborted) throw new StepInterrupted(interruptionOf(ctx.signal));
+      if (health.reason === "exited") {
+        const how =
+          health.code === null
+            ? `was killed by ${health.signal}`
+            : `exited with code ${health.code}`;
+        throw new StepFailure("START_CRASHED", `the app ${how} before it became healthy`, {
+          exitCode: health.code,
+          signal: health.signal,
+        });
+      }
+      throw new StepFailure(
+        "HEALTHCHECK_FAILED",
+        `the app was not healthy within ${healthcheck?.timeoutSeconds ?? DEFAULT_HEALTH_TIMEOUT_S}s: ${health.detail}`,
+        { evidence: health.detail },
+      );
+    }
+    await output.stop();
+    ctx.say(`healthy on port ${port}${healthcheck?.path ? ` (GET ${healthcheck.path})` : ""}`);
+
+    const previous = await makeLive(ctx.db, ctx.deployment.projectId, ctx.deployment.id);
+    ctx.say("live");
+    if (previous?.releasePid) {
+      const how = await stopProcessGroup(previous.releasePid, STOP_GRACE_MS);
+      await markReleaseStopped(ctx.db, previous.id);
+      ctx.say(
+        `previous release ${previous.id} ${how === "killed" ? "killed after the grace period" : "stopped"}`,
+      );
+    }
+    return { status: "succeeded" };
+  },
+};

@@ -1,0 +1,43 @@
+import { open } from "node:fs/promises";
+
+/**
+ * Reads lines appended to a file, from the start, until stopped: for showing a starting app's
+ * output in the start step's log. Call `stop()` to read what is left and end.
+ */
+export function followFile(file: string, onLine: (line: string) => void, intervalMs = 100) {
+  let offset = 0;
+  let partial = "";
+  let stopped = false;
+  const readMore = async () => {
+    const handle = await open(file, "r").catch(() => null);
+    if (!handle) return;
+    try {
+      const buffer = Buffer.alloc(64 * 1024);
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+        if (bytesRead === 0) break;
+        offset += bytesRead;
+        const lines = (partial + buffer.subarray(0, bytesRead).toString("utf8")).split("\n");
+        partial = lines.pop() ?? "";
+        for (const line of lines) onLine(line);
+      }
+    } finally {
+      await handle.close();
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await readMore();
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      await readMore();
+      if (partial) onLine(partial);
+      partial = "";
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { additiveScript } from "./additive-script.js";
+import type { DatabaseObjects } from "./list-database-objects.js";
+import { prismaArgs } from "./prisma-commands.js";
+import { type PrismaVersion, supportsDiffOutput } from "./prisma-version.js";
+import type { RunPrisma } from "./run-prisma.js";
+import { SchemaSyncFailure } from "./schema-sync-failure.js";
+
+/**
+ * The additive push for a Prisma without external tables (before 6.13): the script from the
+ * live database to the schema (`prisma migrate diff`), without the statements that drop what
+ * the schema does not declare, run with `prisma db execute`. `migrate diff` does not weigh
+ * data loss as `db push` does, so any statement that could lose data (even on an empty
+ * column) is refused, with the warning `db push` would print.
+ * Resolves with whether the database changed.
+ */
+export async function applyAdditiveDiff(input: {
+  appDir: string;
+  /** The schema path as the commands take it (relative to the app directory). */
+  schemaArg: string;
+  scratchDir: string;
+  version: PrismaVersion;
+  unknown: DatabaseObjects;
+  defaultSchema: string;
+  runPrisma: RunPrisma;
+  say: (line: string) => void;
+}): Promise<{ changed: boolean }> {
+  const { appDir, schemaArg, scratchDir, version, runPrisma } = input;
+  if (!supportsDiffOutput(version)) {
+    throw new SchemaSyncFailure(
+      "push",
+      `Prisma ${version.version} can neither keep unknown tables in \`db push\` (6.13+) nor write \`migrate diff\` to a file (5.12.1+): upgrade prisma, or set a preStart that applies your migrations`,
+    );
+  }
+  const changeFile = path.join(scratchDir, "prisma-change.sql");
+  const changeArgs = prismaArgs.changeScript(version, schemaArg, path.relative(appDir, changeFile));
+  await runPrisma("push", changeArgs);
+  const diff = additiveScript(
+    await readFile(changeFile, "utf8"),
+    input.unknown,
+    input.defaultSchema,
+  );
+  if (diff.destructive.length > 0) {
+    const output = [
+      "⚠️  There might be data loss when applying the changes:",
+      ...diff.destructive.map((statement) => `  • ${statement.replace(/\s+/g, " ")}`),
+      `Not applied: CoDuck applies schema changes additively and never accepts data loss (Prisma ${version.version} has no external tables, so each statement was checked).`,
+    ];
+    for (const line of output) input.say(line);
+    throw new SchemaSyncFailure("push", "the schema change could lose data", {
+      command: `prisma ${changeArgs.join(" ")}`,
+      exitCode: null,
+      output,
+    });
+  }
+  if (diff.script === "") return { changed: false };
+  const additiveFile = path.join(scratchDir, "prisma-additive.sql");
+  await writeFile(additiveFile, diff.script);
+  await runPrisma("push", prismaArgs.execute(schemaArg, path.relative(appDir, additiveFile)));
+  return { changed: true };
+}

@@ -1,0 +1,35 @@
+import { prismaBin } from "./prisma-commands.js";
+import type { SchemaCommandResult, SchemaCommandRunner } from "./schema-command.js";
+import { SchemaSyncFailure, type SchemaSyncStage } from "./schema-sync-failure.js";
+
+export type RunPrisma = (stage: SchemaSyncStage, args: string[]) => Promise<SchemaCommandResult>;
+
+/**
+ * Runs the app's own Prisma CLI against the database at `directUrl` (schema tools never go
+ * through PgBouncer), offline, and turns a non-zero exit into a SchemaSyncFailure.
+ */
+export function prismaRunner(
+  appDir: string,
+  directUrl: string,
+  run: SchemaCommandRunner,
+): RunPrisma {
+  const env = {
+    DATABASE_URL: directUrl,
+    DIRECT_URL: directUrl,
+    CHECKPOINT_DISABLE: "1",
+    PRISMA_HIDE_UPDATE_MESSAGE: "1",
+    // A missing @prisma/client is the app's to declare, not for `generate` to npm-install.
+    PRISMA_GENERATE_SKIP_AUTOINSTALL: "1",
+  };
+  return async (stage, args) => {
+    const result = await run(prismaBin(appDir), args, env);
+    if (result.exitCode !== 0) {
+      const command = `prisma ${args.join(" ")}`;
+      throw new SchemaSyncFailure(stage, `\`${command}\` exited with ${result.exitCode}`, {
+        command,
+        ...result,
+      });
+    }
+    return result;
+  };
+}

@@ -1,0 +1,21 @@
+/** Which part of syncing the schema failed. */
+export type SchemaSyncStage = "prisma-missing" | "inspect" | "push" | "generate";
+
+/**
+ * A failed schema sync, with the output of the command that failed (a refused destructive
+ * change prints Prisma's "There might be data loss" warning there) for the step's classifier.
+ */
+export class SchemaSyncFailure extends Error {
+  override name = "SchemaSyncFailure";
+
+  constructor(
+    readonly stage: SchemaSyncStage,
+    message: string,
+    readonly result: { command?: string; exitCode?: number | null; output: string[] } = {
+      output: [],
+    },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,145 @@
+import { mkdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { applyAdditiveDiff } from "./apply-additive-diff.js";
+import type { PrismaSchemaLocation } from "./find-prisma-schema.js";
+import { type DatabaseObjects, listDatabaseObjects } from "./list-database-objects.js";
+import { prismaArgs } from "./prisma-commands.js";
+import { prismaDeclaredObjects } from "./prisma-declared-objects.js";
+import { type PrismaVersion, prismaVersion, supportsExternalTables } from "./prisma-version.js";
+import { pushWithExternalTables } from "./push-with-external-tables.js";
+import { prismaRunner, type RunPrisma } from "./run-prisma.js";
+import type { SchemaCommandRunner } from "./schema-command.js";
+import { SchemaSyncFailure } from "./schema-sync-failure.js";
+
+export type SyncPrismaSchemaInput = {
+  appDir: string;
+  schema: PrismaSchemaLocation;
+  /** The project database's direct URL (not PgBouncer): what Prisma's schema engine needs. */
+  directUrl: string;
+  /** Runs each command in `appDir`; see SchemaCommandRunner. */
+  run: SchemaCommandRunner;
+  /** Writes a line of the platform's own into the step log. */
+  say?: (line: string) => void;
+};
+
+export type SchemaSyncResult = {
+  /** Tables of the database the schema does not declare, kept as they were (`schema.table`). */
+  external: string[];
+  /** Enums of the database the schema does not declare, kept as they were. */
+  externalEnums: string[];
+  /** `db push` with external tables (Prisma 6.13+), or the additive diff before that. */
+  method: "external-tables" | "additive-diff";
+  prismaVersion: string;
+  pushed: boolean;
+  /** Whether the push changed the database (false: it was already in sync). */
+  changed: boolean;
+  generated: boolean;
+  summary: string;
+};
+
+/**
+ * Syncs the database with the app's Prisma schema the way `prisma db push` does, but
+ * additively: tables and enums the schema does not declare are kept (the CoDuck Auth SDK keeps
+ * its users in the same database), and a change that would lose data is refused, never
+ * accepted. Then generates the client. Always with the app's own Prisma.
+ * Throws a SchemaSyncFailure, with the failing command's output, when a step fails.
+ */
+export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<SchemaSyncResult> {
+  const { appDir, schema, directUrl } = input;
+  const say = input.say ?? (() => {});
+  const version = await prismaVersion(appDir);
+  if (!version) {
+    throw new SchemaSyncFailure(
+      "prisma-missing",
+      "the schema declares models but the app has no Prisma CLI installed (node_modules/prisma): add `prisma` to its dependencies",
+    );
+  }
+  const runPrisma = prismaRunner(appDir, directUrl, input.run);
+  const schemaArg = path.relative(appDir, schema.path);
+  const scratchDir = path.join(appDir, ".coduck");
+  await mkdir(scratchDir, { recursive: true });
+  const defaultSchema = new URL(directUrl).searchParams.get("schema") ?? "public";
+
+  const declared = await declaredObjects({
+    appDir,
+    version,
+    runPrisma,
+    schemaArg,
+    scratchDir,
+    defaultSchema,
+  });
+  // Listed last, right before the push, so that a table created meanwhile is not missed.
+  const unknown = await unknownObjects(directUrl, declared);
+  if (unknown.tables.length + unknown.enums.length > 0) {
+    say(
+      `keeping what ${schemaArg} does not declare: ${[...unknown.tables, ...unknown.enums].join(", ")}`,
+    );
+  }
+  const method = supportsExternalTables(version) ? "external-tables" : "additive-diff";
+  const { changed } =
+    method === "external-tables"
+      ? await pushWithExternalTables({ appDir, schema, version, unknown, runPrisma })
+      : await applyAdditiveDiff({
+          appDir,
+          schemaArg,
+          scratchDir,
+          version,
+          unknown,
+          defaultSchema,
+          runPrisma,
+          say,
+        });
+  await runPrisma("generate", prismaArgs.generate(schemaArg));
+
+  const kept =
+    unknown.tables.length > 0 ? `, kept ${unknown.tables.length} table(s) it does not declare` : "";
+  return {
+    external: unknown.tables,
+    externalEnums: unknown.enums,
+    method,
+    prismaVersion: version.version,
+    pushed: true,
+    changed,
+    generated: true,
+    summary: `${changed ? "applied" : "already in sync:"} ${schemaArg} with Prisma ${version.version}${kept}; client generated`,
+  };
+}
+
+/** The tables and enums the schema declares, as Prisma itself reads the schema. */
+async function declaredObjects(input: {
+  appDir: string;
+  version: PrismaVersion;
+  runPrisma: RunPrisma;
+  schemaArg: string;
+  scratchDir: string;
+  defaultSchema: string;
+}): Promise<DatabaseObjects> {
+  const scriptFile = path.join(input.scratchDir, "prisma-create.sql");
+  try {
+    const output = path.relative(input.appDir, scriptFile);
+    await input.runPrisma(
+      "inspect",
+      prismaArgs.createScript(input.version, input.schemaArg, output),
+    );
+    return prismaDeclaredObjects(await readFile(scriptFile, "utf8"), input.defaultSchema);
+  } finally {
+    await rm(scriptFile, { force: true });
+  }
+}
+
+/** What the database holds that the schema does not declare. */
+async function unknownObjects(
+  directUrl: string,
+  declared: DatabaseObjects,
+): Promise<DatabaseObjects> {
+  try {
+    const inDatabase = await listDatabaseObjects(directUrl);
+    return {
+      tables: inDatabase.tables.filter((table) => !declared.tables.includes(table)),
+      enums: inDatabase.enums.filter((name) => !declared.enums.includes(name)),
+    };
+  } catch (error) {
+    const message = `could not list the database's tables: ${String(error)}`;
+    throw new SchemaSyncFailure("inspect", message, { output: [String(error)] }, { cause: error });
+  }
+}

@@ -1,0 +1,54 @@
+import type { Db } from "./prisma.js";
+
+export type ReleaseProcess = { port: number; pid: number; logFile: string };
+
+export async function recordRelease(
+  db: Db,
+  deploymentId: string,
+  release: ReleaseProcess,
+): Promise<void> {
+  await db.deployment.update({
+    where: { id: deploymentId },
+    data: {
+      releasePort: release.port,
+      releasePid: release.pid,
+      releaseLog: release.logFile,
+      releaseStartedAt: new Date(),
+    },
+  });
+}
+
+/**
+ * Makes a deployment's release the project's live one, in one statement; returns the release
+ * it replaced, which the caller stops.
+ */
+export async function makeLive(db: Db, projectId: string, deploymentId: string) {
+  const [previous] = await db.$transaction([
+    db.project.findUniqueOrThrow({
+      where: { id: projectId },
+      select: { liveDeployment: { select: { id: true, releasePid: true, commitSha: true } } },
+    }),
+    db.project.update({ where: { id: projectId }, data: { liveDeploymentId: deploymentId } }),
+  ]);
+  return previous.liveDeployment?.id === deploymentId ? null : previous.liveDeployment;
+}
+
+export async function markReleaseStopped(db: Db, deploymentId: string): Promise<void> {
+  await db.deployment.update({
+    where: { id: deploymentId },
+    data: { releaseStoppedAt: new Date() },
+  });
+}
+
+/** The project's live deployment, for saying what still serves when a deploy fails. */
+export async function liveDeploymentOf(db: Db, projectSlug: string) {
+  const project = await db.project.findUnique({
+    where: { slug: projectSlug },
+    select: {
+      liveDeployment: {
+        select: { id: true, commitSha: true, releasePort: true, releasePid: true },
+      },
+    },
+  });
+  return project?.liveDeployment ?? null;
+}

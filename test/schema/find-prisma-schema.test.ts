@@ -1,0 +1,113 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { findPrismaSchema } from "../../src/schema/find-prisma-schema.js";
+
+const MODEL = "model Post {\n  id Int @id\n}\n";
+let dir: string;
+
+async function files(tree: Record<string, string>): Promise<void> {
+  for (const [name, content] of Object.entries(tree)) {
+    await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
+    await writeFile(path.join(dir, name), content);
+  }
+}
+const at = (...parts: string[]) => path.join(dir, ...parts);
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "coduck-find-schema-"));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+describe("findPrismaSchema", () => {
+  it("is null when the app has no Prisma schema", async () => {
+    await files({ "package.json": "{}", "src/index.js": "" });
+    expect(await findPrismaSchema(dir)).toBeNull();
+  });
+
+  it("finds prisma/schema.prisma, and schema.prisma at the root first, as Prisma does", async () => {
+    await files({ "prisma/schema.prisma": MODEL });
+    expect(await findPrismaSchema(dir)).toEqual({
+      path: at("prisma", "schema.prisma"),
+      files: [at("prisma", "schema.prisma")],
+      configFile: null,
+    });
+    await files({ "schema.prisma": MODEL });
+    expect((await findPrismaSchema(dir))?.path).toBe(at("schema.prisma"));
+  });
+
+  it("takes package.json prisma.schema, relative to package.json", async () => {
+    await files({
+      "package.json": JSON.stringify({ prisma: { schema: "db/app.prisma" } }),
+      "db/app.prisma": MODEL,
+      "prisma/schema.prisma": MODEL,
+    });
+    expect((await findPrismaSchema(dir))?.path).toBe(at("db", "app.prisma"));
+  });
+
+  it("takes the config file's schema before package.json, without running the config", async () => {
+    await files({
+      "prisma.config.ts": [
+        'import { defineConfig } from "prisma/config";',
+        'throw new Error("never run");',
+        "// schema: 'wrong/one.prisma',",
+        "export default defineConfig({",
+        "  /* schema: 'wrong/two.prisma' */",
+        "  schema: 'db/main.prisma', // the app's",
+        "});",
+      ].join("\n"),
+      "package.json": JSON.stringify({ prisma: { schema: "other.prisma" } }),
+      "other.prisma": MODEL,
+      "db/main.prisma": MODEL,
+    });
+    expect(await findPrismaSchema(dir)).toEqual({
+      path: at("db", "main.prisma"),
+      files: [at("db", "main.prisma")],
+      configFile: at("prisma.config.ts"),
+    });
+  });
+
+  it("resolves a .config/prisma.ts schema from the .config folder", async () => {
+    await files({
+      ".config/prisma.ts": 'export default { schema: "../database/schema.prisma" };',
+      "database/schema.prisma": MODEL,
+    });
+    expect(await findPrismaSchema(dir)).toMatchObject({
+      path: at("database", "schema.prisma"),
+      configFile: at(".config", "prisma.ts"),
+    });
+  });
+
+  it("falls back to the defaults when the config's schema is computed, and keeps the config", async () => {
+    await files({
+      "prisma.config.mjs": 'export default { schema: path.join("prisma", "schema.prisma") };',
+      "prisma/schema.prisma": MODEL,
+    });
+    expect(await findPrismaSchema(dir)).toMatchObject({
+      path: at("prisma", "schema.prisma"),
+      configFile: at("prisma.config.mjs"),
+    });
+  });
+
+  it("lists every .prisma file of a multi-file schema folder, nested ones included", async () => {
+    await files({
+      "prisma.config.ts": 'export default { schema: "prisma/models" };',
+      "prisma/models/main.prisma": 'datasource db {\n  provider = "postgresql"\n}\n',
+      "prisma/models/blog/post.prisma": MODEL,
+      "prisma/models/README.md": "not a schema",
+    });
+    expect(await findPrismaSchema(dir)).toMatchObject({
+      path: at("prisma", "models"),
+      files: [at("prisma", "models", "blog", "post.prisma"), at("prisma", "models", "main.prisma")],
+    });
+  });
+
+  it("finds a prisma/schema/ folder last", async () => {
+    await files({ "prisma/schema/a.prisma": MODEL, "prisma/schema/b.prisma": MODEL });
+    expect(await findPrismaSchema(dir)).toEqual({
+      path: at("prisma", "schema"),
+      files: [at("prisma", "schema", "a.prisma"), at("prisma", "schema", "b.prisma")],
+      configFile: null,
+    });
+  });
+});

@@ -23,4 +23,13 @@ worker=$!
 trap 'kill -TERM "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true' EXIT
 
 echo "worker started (pid $worker, log: $log)"
-node bin/coduck-worker.js deploy --project hello --repo "$repo" --ref main --wait
+record="$data_dir/example-deployment.json"
+node bin/coduck-worker.js deploy --project hello --repo "$repo" --ref main --wait --json >"$record"
+node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(`deployment ${d.id}: ${d.status}${d.errorCode ? ` (${d.errorCode})` : ""}; the record is in ${process.argv[1]}`); if (d.status !== "succeeded") process.exit(1)' "$record"
+
+# The release is live: ask it something, then stop it (it would otherwise keep serving).
+url=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).release.url)' "$record")
+pid=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).release.pid)' "$record")
+echo "GET $url -> $(curl -fsS "$url")"
+kill -TERM -- "-$pid" 2>/dev/null || true
+echo "stopped the example release (process group $pid)"

@@ -44,6 +44,7 @@ const envSchema = z.object({
     .default("coduck"),
   STEP_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(15 * 60),
   SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
+  RUNTIME_WATCH_SECONDS: integer(0, 24 * 3600).default(60),
 
   ADMIN_DATABASE_URL: url(
     ["postgres:", "postgresql:"],
@@ -86,6 +87,8 @@ export type Config = {
   queuePrefix: string;
   stepTimeoutMs: number;
   shutdownGraceMs: number;
+  /** How long a new live release's output is watched for runtime failures; 0: not at all. */
+  runtimeWatchMs: number;
   adminDatabaseUrl: string;
   pgbouncer: {
     host: string;
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queuePrefix: e.QUEUE_PREFIX,
     stepTimeoutMs: e.STEP_TIMEOUT_SECONDS * 1000,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
+    runtimeWatchMs: e.RUNTIME_WATCH_SECONDS * 1000,
     adminDatabaseUrl: e.ADMIN_DATABASE_URL,
     pgbouncer: {
       host: e.PGBOUNCER_HOST,

@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { connectRedis } from "../queue/redis.js";
 import { startDeployWorker } from "../queue/start-worker.js";
 import { loadKeyring } from "../secrets/keyring.js";
@@ -55,6 +56,7 @@ export async function runWorker(config: Config, logger: Logger): Promise<number>
     await worker.close();
   } finally {
     clearTimeout(grace);
+    await stopRuntimeWatches();
     await redis.quit().catch(() => redis.disconnect());
     await db.$disconnect();
   }

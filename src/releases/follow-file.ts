@@ -1,11 +1,17 @@
 import { open } from "node:fs/promises";
 
 /**
- * Reads lines appended to a file, from the start, until stopped: for showing a starting app's
- * output in the start step's log. Call `stop()` to read what is left and end.
+ * Reads lines appended to a file, from the start (or byte offset `from`), until stopped: for
+ * showing a starting app's output in the start step's log. Call `stop()` to read what is left
+ * and end.
  */
-export function followFile(file: string, onLine: (line: string) => void, intervalMs = 100) {
-  let offset = 0;
+export function followFile(
+  file: string,
+  onLine: (line: string) => void,
+  intervalMs = 100,
+  from = 0,
+) {
+  let offset = from;
   let partial = "";
   let stopped = false;
   const readMore = async () => {

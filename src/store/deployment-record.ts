@@ -1,4 +1,5 @@
 import type { DeploymentStatus, Prisma } from "@prisma/client";
+import { FAILURE_CODES, type FailureCode } from "../failures/codes.js";
 import type { Db } from "./prisma.js";
 
 const withStepsAndProject = {
@@ -25,6 +26,7 @@ function toRecord(d: LoadedDeployment) {
     warnings: d.warnings,
     attempt: d.attempt,
     release: releaseOf(d),
+    degraded: degradedOf(d),
     queuedAt: d.queuedAt.toISOString(),
     startedAt: d.startedAt?.toISOString() ?? null,
     finishedAt: d.finishedAt?.toISOString() ?? null,
@@ -38,6 +40,7 @@ function toRecord(d: LoadedDeployment) {
       errorCode: s.errorCode,
       hint: s.hint,
       evidence: s.evidence,
+      evidenceLine: s.evidenceLine,
       skipReason: s.skipReason,
       logTail: s.logTail,
       startedAt: s.startedAt?.toISOString() ?? null,
@@ -72,4 +75,16 @@ function releaseOf(d: LoadedDeployment) {
   if (d.project.liveDeploymentId !== d.id || d.releasePort === null || d.releasePid === null)
     return null;
   return { port: d.releasePort, url: `http://127.0.0.1:${d.releasePort}`, pid: d.releasePid };
+}
+
+/** What the runtime watch saw the live release log, with the fix; null while nothing was seen. */
+function degradedOf(d: LoadedDeployment) {
+  if (d.degradedAt === null || d.degradedCode === null) return null;
+  const known = Object.hasOwn(FAILURE_CODES, d.degradedCode);
+  return {
+    code: d.degradedCode,
+    hint: known ? FAILURE_CODES[d.degradedCode as FailureCode].hint : null,
+    evidence: d.degradedEvidence,
+    at: d.degradedAt.toISOString(),
+  };
 }

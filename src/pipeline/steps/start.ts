@@ -9,6 +9,7 @@ import { waitUntilHealthy } from "../../releases/wait-until-healthy.js";
 import { makeLive, markReleaseStopped, recordRelease } from "../../store/releases.js";
 import type { Step } from "../context.js";
 import { interruptionOf, StepInterrupted } from "../interruption.js";
+import { watchRuntime } from "../runtime-watch.js";
 
 const DEFAULT_HEALTH_TIMEOUT_S = 60;
 const STOP_GRACE_MS = 10_000;
@@ -71,6 +72,7 @@ export const start: Step = {
     ctx.say(`healthy on port ${port}${healthcheck?.path ? ` (GET ${healthcheck.path})` : ""}`);
 
     const previous = await makeLive(ctx.db, ctx.deployment.projectId, ctx.deployment.id);
+    watchRuntime(ctx, app.logFile);
     ctx.say("live");
     if (previous?.releasePid) {
       const how = await stopProcessGroup(previous.releasePid, STOP_GRACE_MS);

@@ -1,10 +1,10 @@
-import { z } from "zod";
 import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
 import { deployQueue } from "../queue/queues.js";
 import { connectRedis } from "../queue/redis.js";
 import { requestCancel } from "../store/deployments.js";
 import { connectDb } from "../store/prisma.js";
+import { deploymentId } from "./deployment-id.js";
 
 /** `coduck-worker cancel <id>`: works from any machine that reaches the worker's database. */
 export async function cancelCommand(
@@ -12,8 +12,7 @@ export async function cancelCommand(
   id: string,
   out: NodeJS.WritableStream,
 ): Promise<void> {
-  if (!z.uuid().safeParse(id).success)
-    throw new UsageError(`not a deployment id: ${JSON.stringify(id)}`);
+  deploymentId(id);
   const db = connectDb(config.databaseUrl);
   try {
     const result = await requestCancel(db, id);

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { z } from "zod";
 import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../store/deployment-record.js";
@@ -10,6 +9,7 @@ import {
   type LogCursor,
   readDeploymentLogs,
 } from "../store/read-deployment-logs.js";
+import { deploymentId } from "./deployment-id.js";
 
 const POLL_MS = 500;
 const PAGE_LINES = 1000;
@@ -26,8 +26,7 @@ export async function deploymentLogs(
   options: { step?: string; follow?: boolean },
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  if (!z.uuid().safeParse(id).success)
-    throw new UsageError(`not a deployment id: ${JSON.stringify(id)}`);
+  deploymentId(id);
   const db = connectDb(config.databaseUrl);
   try {
     let deployment = await getDeploymentRecord(db, id);

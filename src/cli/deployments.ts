@@ -4,6 +4,7 @@ import { projectSlug } from "../deploys/deploy-request.js";
 import { UsageError } from "../errors.js";
 import { getDeploymentRecord, listDeploymentRecords } from "../store/deployment-record.js";
 import { connectDb } from "../store/prisma.js";
+import { deploymentId } from "./deployment-id.js";
 import { deploymentJson, formatDeployment, formatDeploymentRow } from "./print-deployment.js";
 
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "superseded"] as const;
@@ -40,8 +41,7 @@ export async function showDeployment(
   options: { json?: boolean },
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  if (!z.uuid().safeParse(id).success)
-    throw new UsageError(`not a deployment id: ${JSON.stringify(id)}`);
+  deploymentId(id);
   const db = connectDb(config.databaseUrl);
   try {
     const record = await getDeploymentRecord(db, id);

@@ -7,6 +7,7 @@ import type { Queue } from "bullmq";
 import pino from "pino";
 import { type Config, loadConfig } from "../../src/config.js";
 import { parseDeployRequest } from "../../src/deploys/deploy-request.js";
+import { stopRuntimeWatches } from "../../src/pipeline/runtime-watch.js";
 import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
 import { enqueueDeploy } from "../../src/queue/deploy-job.js";
 import { deployQueue } from "../../src/queue/queues.js";
@@ -18,6 +19,7 @@ import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/depl
 import { createDeployment } from "../../src/store/deployments.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 import { createTestDatabase, dropProjectDatabases } from "./databases.js";
+import { startPgBouncer } from "./pgbouncer.js";
 
 /** The password of pgbouncer_auth in every test stack (PgBouncer's auth_file holds it). */
 export const TEST_PGBOUNCER_AUTH_PASSWORD = "test-pgbouncer-auth-password";
@@ -41,7 +43,15 @@ export type TestStack = {
   close(): Promise<void>;
 };
 
-export async function createTestStack(overrides: Record<string, string> = {}): Promise<TestStack> {
+export async function createTestStack(
+  overrides: Record<string, string> = {},
+  options: { pgbouncer?: { lookupSchema?: string } } = {},
+): Promise<TestStack> {
+  // A real PgBouncer in front of the project databases, for tests that connect through it.
+  const bouncer = options.pgbouncer
+    ? await startPgBouncer({ authPassword: TEST_PGBOUNCER_AUTH_PASSWORD, ...options.pgbouncer })
+    : null;
+  if (bouncer) overrides = { PGBOUNCER_PORT: String(bouncer.port), ...overrides };
   const database = await createTestDatabase();
   const namespace = randomBytes(4).toString("hex");
   const env: Record<string, string> = {
@@ -113,6 +123,7 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
         await running.worker.close();
         await workerRedis.quit();
       }
+      await stopRuntimeWatches();
       // The releases the deploys started are detached processes: stop them.
       const releases = await db.deployment.findMany({
         where: { releasePid: { not: null }, releaseStoppedAt: null },
@@ -125,6 +136,7 @@ export async function createTestStack(overrides: Record<string, string> = {}): P
       await db.$disconnect();
       await database.drop();
       await dropProjectDatabases(config.projectDatabasePrefix);
+      await bouncer?.stop();
     },
   };
 }

@@ -4,27 +4,17 @@ import { jest } from "@jest/globals";
 import pg from "pg";
 import { ensureProjectDatabase } from "../../src/provisioning/provision-project.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
-import { type PgBouncer, startPgBouncer } from "../helpers/pgbouncer.js";
-import {
-  createTestStack,
-  TEST_PGBOUNCER_AUTH_PASSWORD,
-  type TestStack,
-} from "../helpers/test-worker.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 jest.setTimeout(240_000);
 
 let stack: TestStack;
-let bouncer: PgBouncer;
 
 beforeAll(async () => {
-  bouncer = await startPgBouncer({ authPassword: TEST_PGBOUNCER_AUTH_PASSWORD });
-  stack = await createTestStack({ PGBOUNCER_PORT: String(bouncer.port) });
+  stack = await createTestStack({}, { pgbouncer: {} });
   await stack.startWorker();
 });
-afterAll(async () => {
-  await stack.close();
-  await bouncer.stop();
-});
+afterAll(() => stack.close());
 
 async function sql(url: string, text: string) {
   const client = new pg.Client({ connectionString: url });

@@ -1,24 +1,14 @@
 import { readLogLines } from "../../src/store/step-log-lines.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
-import { type PgBouncer, startPgBouncer } from "../helpers/pgbouncer.js";
-import {
-  createTestStack,
-  TEST_PGBOUNCER_AUTH_PASSWORD,
-  type TestStack,
-} from "../helpers/test-worker.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 let stack: TestStack;
-let bouncer: PgBouncer;
 
 beforeAll(async () => {
-  bouncer = await startPgBouncer({ authPassword: TEST_PGBOUNCER_AUTH_PASSWORD });
-  stack = await createTestStack({ PGBOUNCER_PORT: String(bouncer.port) });
+  stack = await createTestStack({}, { pgbouncer: {} });
   await stack.startWorker();
 });
-afterAll(async () => {
-  await stack.close();
-  await bouncer.stop();
-});
+afterAll(() => stack.close());
 
 it("injects DATABASE_URL and DIRECT_URL into app commands, and no password reaches a log", async () => {
   const repo = await fixtureRepo("node-http", {
@@ -50,7 +40,9 @@ it("injects DATABASE_URL and DIRECT_URL into app commands, and no password reach
     where: { deploymentId: id, name: "build" },
   });
   const lines = (await readLogLines(stack.db, build.id)).map((l) => l.line);
-  expect(lines).toContain(`pooled 127.0.0.1:${bouncer.port} /${stored.databaseName}`);
+  expect(lines).toContain(
+    `pooled 127.0.0.1:${stack.config.pgbouncer.port} /${stored.databaseName}`,
+  );
   expect(lines).toContain("direct 127.0.0.1:5432");
   expect(lines).toContain("password is [redacted]");
   expect(lines).toContain("worker secrets visible: false");

@@ -1,30 +1,17 @@
 import pg from "pg";
-import { type PgBouncer, startPgBouncer } from "../helpers/pgbouncer.js";
-import {
-  createTestStack,
-  TEST_PGBOUNCER_AUTH_PASSWORD,
-  type TestStack,
-} from "../helpers/test-worker.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
 let stack: TestStack;
-let bouncer: PgBouncer;
 
 beforeAll(async () => {
   // The lookup lives in a schema the app's role does not own.
-  bouncer = await startPgBouncer({
-    authPassword: TEST_PGBOUNCER_AUTH_PASSWORD,
-    lookupSchema: "coduck",
-  });
-  stack = await createTestStack({
-    PGBOUNCER_PORT: String(bouncer.port),
-    PGBOUNCER_LOOKUP_SCHEMA: "coduck",
-  });
+  stack = await createTestStack(
+    { PGBOUNCER_LOOKUP_SCHEMA: "coduck" },
+    { pgbouncer: { lookupSchema: "coduck" } },
+  );
 });
-afterAll(async () => {
-  await stack.close();
-  await bouncer.stop();
-});
+afterAll(() => stack.close());
 
 async function connect(url: string) {
   const client = new pg.Client({ connectionString: url });

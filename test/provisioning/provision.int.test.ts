@@ -5,27 +5,14 @@ import {
   provisionProject,
 } from "../../src/provisioning/provision-project.js";
 import { onServer } from "../helpers/databases.js";
-import { type PgBouncer, startPgBouncer } from "../helpers/pgbouncer.js";
-import {
-  createTestStack,
-  TEST_PGBOUNCER_AUTH_PASSWORD,
-  type TestStack,
-} from "../helpers/test-worker.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 let stack: TestStack;
-let bouncer: PgBouncer;
 
 beforeAll(async () => {
-  bouncer = await startPgBouncer({ authPassword: TEST_PGBOUNCER_AUTH_PASSWORD });
-  stack = await createTestStack({
-    PGBOUNCER_PORT: String(bouncer.port),
-    PROJECT_CONNECTION_LIMIT: "7",
-  });
+  stack = await createTestStack({ PROJECT_CONNECTION_LIMIT: "7" }, { pgbouncer: {} });
 });
-afterAll(async () => {
-  await stack.close();
-  await bouncer.stop();
-});
+afterAll(() => stack.close());
 
 const deps = () => ({ db: stack.db, config: stack.config, keyring: stack.keyring });
 
@@ -64,7 +51,7 @@ describe("provisioning", () => {
     const pooled = new URL(first.databaseUrl);
     expect([pooled.hostname, pooled.port, pooled.searchParams.get("pgbouncer")]).toEqual([
       "127.0.0.1",
-      String(bouncer.port),
+      String(stack.config.pgbouncer.port),
       "true",
     ]);
     expect(

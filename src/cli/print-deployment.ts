@@ -1,21 +1,31 @@
 import type { DeploymentRecord } from "../store/deployment-record.js";
+import { degradedBox, failureBox } from "./failure-box.js";
 
-/** A deployment as a person reads it in a terminal. */
+/**
+ * A deployment as a person reads it in a terminal; a failed one ends with a box saying where
+ * and why it failed, the evidence and the fix, a degraded one with what its release logged.
+ */
 export function formatDeployment(d: DeploymentRecord): string {
+  const degraded = d.degraded ? ` (degraded: ${d.degraded.code})` : "";
   const lines = [
     `deployment ${d.id}`,
     `  project   ${d.project}`,
-    `  status    ${d.status}${d.errorCode ? ` (${d.errorCode})` : ""}`,
+    `  status    ${d.status}${d.errorCode ? ` (${d.errorCode})` : degraded}`,
     `  ref       ${d.ref}${d.commitSha ? ` @ ${d.commitSha.slice(0, 12)}` : ""}`,
     `  repo      ${d.repoUrl}`,
     `  queued    ${d.queuedAt}`,
   ];
-  if (d.hint) lines.push(`  fix       ${d.hint}`);
-  for (const warning of d.warnings) lines.push(`  warning   ${warning}`);
+  const box = failureBox(d);
+  // The box shows the fix, the evidence and the warnings of a failed deployment.
+  if (box.length === 0) {
+    if (d.hint) lines.push(`  fix       ${d.hint}`);
+    for (const warning of d.warnings) lines.push(`  warning   ${warning}`);
+  }
   lines.push("  steps");
   for (const step of d.steps) lines.push(`    ${formatStep(step)}`);
   const failed = d.steps.find((s) => s.status === "failed");
-  if (failed?.evidence) lines.push(`  evidence  ${failed.evidence}`);
+  if (box.length === 0 && failed?.evidence) lines.push(`  evidence  ${failed.evidence}`);
+  lines.push(...box, ...degradedBox(d));
   return lines.join("\n");
 }
 
@@ -44,6 +54,7 @@ export function deploymentJson(d: DeploymentRecord) {
     hint: d.hint,
     warnings: d.warnings,
     release: d.release,
+    degraded: d.degraded,
     steps: d.steps.map((s) => ({
       name: s.name,
       status: s.status,
@@ -51,6 +62,7 @@ export function deploymentJson(d: DeploymentRecord) {
       durationMs: s.durationMs,
       errorCode: s.errorCode,
       evidence: s.evidence,
+      evidenceLine: s.evidenceLine,
       skipReason: s.skipReason,
     })),
   };

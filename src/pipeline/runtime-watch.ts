@@ -28,7 +28,7 @@ export type RuntimeWatchDeps = {
   deployment: { id: string; projectId: string };
 };
 
-type Watch = { deploymentId: string; stop(): Promise<void> };
+type Watch = { stop(): Promise<void> };
 
 /** The running watches, one per project: the live release's. */
 const watches = new Map<string, Watch>();
@@ -107,11 +107,12 @@ function startWatch(deps: RuntimeWatchDeps, logFile: string, onEnd: () => void):
   logger.debug({ logFile, windowMs: deps.config.runtimeWatchMs }, "runtime watch started");
 
   const watch: Watch = {
-    deploymentId: deps.deployment.id,
     stop() {
       stopping ??= (async () => {
         clearTimeout(window);
-        await follower.stop();
+        await follower.stop().catch((error: unknown) => {
+          logger.warn({ err: coerceError(error) }, "could not read the release's log");
+        });
         settle();
         done = true;
         await recording;

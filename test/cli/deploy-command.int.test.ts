@@ -33,6 +33,7 @@ describe("coduck-worker deploy", () => {
       errorCode: null,
       hint: null,
       warnings: [],
+      degraded: null,
       release: {
         port: expect.any(Number),
         url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
@@ -78,8 +79,9 @@ describe("coduck-worker deploy", () => {
     );
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toMatch(/status\s+failed \(CHECKOUT_FAILED\)/);
+    expect(run.stdout).toMatch(/^┌ failed at checkout: CHECKOUT_FAILED/m);
     expect(run.stdout).toMatch(
-      /evidence\s+fatal: '\/nonexistent\/repo' does not appear to be a git repository/,
+      /^│ {3}fatal: '\/nonexistent\/repo' does not appear to be a git repository/m,
     );
 
     const repo = await fixtureRepo("node-http");

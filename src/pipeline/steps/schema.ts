@@ -2,6 +2,7 @@ import { StepFailure } from "../../failures/step-failure.js";
 import { schemaDeclaresModels } from "../../schema/declares-models.js";
 import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
 import type { SchemaCommandRunner } from "../../schema/schema-command.js";
+import { checkSchemaGate } from "../../schema/schema-gate.js";
 import { SchemaSyncFailure } from "../../schema/schema-sync-failure.js";
 import { syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
 import type { Step, StepContext } from "../context.js";
@@ -13,19 +14,31 @@ const KEPT_OUTPUT_LINES = 2_000;
  * owns it; otherwise a Prisma schema with models is pushed additively (never dropping what it
  * does not declare, never accepting data loss) and its client generated; otherwise nothing.
  * Schema tools get the direct URL as DATABASE_URL: Prisma's schema engine cannot work through
- * a transaction pooler.
+ * a transaction pooler. Either way, an app with Prisma models then passes the schema gate.
  */
 export const schema: Step = {
   name: "schema",
   async run(ctx) {
     const directUrl = ctx.appEnv.DIRECT_URL ?? "";
     const preStart = ctx.app.config.preStart;
+    const prismaSchema = await findPrismaSchema(ctx.releaseDir);
+    const models = prismaSchema && (await schemaDeclaresModels(prismaSchema)) ? prismaSchema : null;
+    const gate = (appliedBy: string) =>
+      models &&
+      checkSchemaGate({
+        appDir: ctx.releaseDir,
+        schema: models,
+        directUrl,
+        run: schemaRunner(ctx),
+        say: ctx.say,
+        appliedBy,
+      });
     if (preStart) {
       await ctx.sh(preStart, { failureCode: "MIGRATION_FAILED", env: { DATABASE_URL: directUrl } });
+      await gate(`preStart \`${preStart}\``);
       return { status: "succeeded" };
     }
-    const prismaSchema = await findPrismaSchema(ctx.releaseDir);
-    if (!prismaSchema || !(await schemaDeclaresModels(prismaSchema))) {
+    if (!models) {
       return {
         status: "skipped",
         reason: prismaSchema
@@ -36,12 +49,13 @@ export const schema: Step = {
     try {
       const result = await syncPrismaSchema({
         appDir: ctx.releaseDir,
-        schema: prismaSchema,
+        schema: models,
         directUrl,
         run: schemaRunner(ctx),
         say: ctx.say,
       });
       ctx.say(result.summary);
+      await gate("`prisma db push`");
       return { status: "succeeded" };
     } catch (error) {
       if (!(error instanceof SchemaSyncFailure)) throw error;

@@ -24,6 +24,11 @@ const integer = (min: number, max: number) =>
 const host = () =>
   z.string().regex(/^[A-Za-z0-9.:[\]-]{1,253}$/, "expected a host name or IP address");
 
+const secret = () =>
+  z
+    .string()
+    .min(16, "expected at least 16 characters (for example the output of: openssl rand -hex 32)");
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** Every environment variable the worker reads, with defaults that work against the local services. */
@@ -76,6 +81,11 @@ const envSchema = z.object({
       "expected a base64 32-byte key, or a comma-separated list of version:key (newest first)",
     )
     .optional(),
+
+  HTTP_PORT: integer(1, 65535).default(8080),
+  GITHUB_WEBHOOK_SECRET: secret().optional(),
+  ADMIN_TOKEN: secret().optional(),
+  WEBHOOK_MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
 });
 
 export type Config = {
@@ -104,6 +114,15 @@ export type Config = {
   projectStorageLimitBytes: number;
   /** The raw SECRETS_KEY, parsed by secrets/secrets-key.ts; undefined means a key file in DATA_DIR. */
   secretsKey: string | undefined;
+  http: {
+    port: number;
+    /** Signs GitHub's push webhooks; undefined: the webhook route refuses every delivery. */
+    githubWebhookSecret: string | undefined;
+    /** Guards the operator's HTTP endpoints. */
+    adminToken: string | undefined;
+    /** Larger webhook bodies are refused (413) before they are parsed. */
+    webhookMaxBodyBytes: number;
+  };
 };
 
 export class ConfigError extends Error {
@@ -152,6 +171,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectConnectionLimit: e.PROJECT_CONNECTION_LIMIT,
     projectStorageLimitBytes: e.PROJECT_STORAGE_LIMIT_MB * 1024 * 1024,
     secretsKey: e.SECRETS_KEY,
+    http: {
+      port: e.HTTP_PORT,
+      githubWebhookSecret: e.GITHUB_WEBHOOK_SECRET,
+      adminToken: e.ADMIN_TOKEN,
+      webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    },
   };
 }
 

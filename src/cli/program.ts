@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { loadConfig } from "../config.js";
+import { serveHttp } from "../http/serve-http.js";
 import { createLogger } from "../logger.js";
 import { runWorker } from "../main/run-worker.js";
 import { cancelCommand } from "./cancel.js";
@@ -9,6 +10,12 @@ import { deploy } from "./deploy.js";
 import { deploymentLogs } from "./deployment-logs.js";
 import { listDeployments, showDeployment } from "./deployments.js";
 import { migrate } from "./migrate.js";
+import {
+  addProjectCommand,
+  listProjectsCommand,
+  setProjectCommand,
+  showProjectCommand,
+} from "./projects.js";
 
 /** The `coduck-worker` command line. Each action resolves with the process exit code. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -21,9 +28,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command("start")
     .description("run the worker: take deploy jobs from the queue until SIGTERM/SIGINT")
+    .option("--with-http", "also serve HTTP (webhook intake) on HTTP_PORT in this process")
+    .action(async (options) => {
+      const config = loadConfig();
+      setExitCode(
+        await runWorker(config, createLogger(config.logLevel), { withHttp: options.withHttp }),
+      );
+    });
+
+  program
+    .command("serve")
+    .description("serve HTTP only (webhook intake, /healthz) on HTTP_PORT until SIGTERM/SIGINT")
     .action(async () => {
       const config = loadConfig();
-      setExitCode(await runWorker(config, createLogger(config.logLevel)));
+      setExitCode(await serveHttp(config, createLogger(config.logLevel)));
     });
 
   program
@@ -43,6 +61,38 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--json", "print the deployment record as JSON (progress goes to stderr)")
     .action(async (options) => {
       setExitCode(await deploy(loadConfig(), options, io));
+    });
+
+  const projects = program.command("projects").description("the projects pushes deploy");
+  projects
+    .command("add <slug>")
+    .description("register a project: pushes to its branch of its repository deploy it")
+    .requiredOption("--repo <git-url>", "the repository: URL, user@host:path, or local path")
+    .option("--branch <branch>", "the branch whose pushes deploy", "main")
+    .action(async (slug, options) => {
+      await addProjectCommand(loadConfig(), slug, options, io.out);
+    });
+  projects
+    .command("set <slug>")
+    .description("change a project's repository or deploy branch")
+    .option("--repo <git-url>", "the new repository")
+    .option("--branch <branch>", "the new deploy branch")
+    .action(async (slug, options) => {
+      await setProjectCommand(loadConfig(), slug, options, io.out);
+    });
+  projects
+    .command("list")
+    .description("every project with its repository, branch and live deployment")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      await listProjectsCommand(loadConfig(), options, io.out);
+    });
+  projects
+    .command("show <slug>")
+    .description("one project: its database, last 5 deploys and live release")
+    .option("--json", "print JSON")
+    .action(async (slug, options) => {
+      await showProjectCommand(loadConfig(), slug, options, io.out);
     });
 
   program

@@ -1,4 +1,5 @@
 import type { Config } from "../config.js";
+import { type HttpIntake, startHttpIntake } from "../http/serve-http.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { connectRedis } from "../queue/redis.js";
@@ -12,9 +13,14 @@ const HARD_EXIT_MS = 10_000;
  * Runs the deploy worker until SIGTERM or SIGINT. The first signal stops taking jobs and lets
  * running steps finish within the grace period; past it, or at a second signal, running
  * steps are killed and their deploys handed back to the queue.
+ * With `withHttp`, the HTTP server runs in the same process and is closed first on shutdown.
  * Resolves with the process exit code.
  */
-export async function runWorker(config: Config, logger: Logger): Promise<number> {
+export async function runWorker(
+  config: Config,
+  logger: Logger,
+  options: { withHttp?: boolean } = {},
+): Promise<number> {
   const keyring = await loadKeyring(config.secretsKey, config.dataDir);
   const db = connectDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl);
@@ -23,6 +29,15 @@ export async function runWorker(config: Config, logger: Logger): Promise<number>
     prefix: config.queuePrefix,
   });
   await worker.waitUntilReady();
+  let http: HttpIntake | null = null;
+  try {
+    if (options.withHttp) http = await startHttpIntake(config, logger);
+  } catch (error) {
+    await worker.close();
+    await redis.quit().catch(() => redis.disconnect());
+    await db.$disconnect();
+    throw error;
+  }
   logger.info(
     { concurrency: config.concurrency, queuePrefix: config.queuePrefix, dataDir: config.dataDir },
     "worker ready",
@@ -53,6 +68,8 @@ export async function runWorker(config: Config, logger: Logger): Promise<number>
   process.on("SIGINT", onSecondSignal);
 
   try {
+    // No new webhook deliveries while the worker winds down; queued deploys wait in Redis.
+    await http?.close();
     await worker.close();
   } finally {
     clearTimeout(grace);

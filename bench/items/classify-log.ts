@@ -1,0 +1,86 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { RULES } from "../../src/failures/rules/index.js";
+import { BENCH_DIR, lastJsonLine, timed } from "../lib/processes.js";
+import { atLeast, below } from "../lib/report.js";
+import { sideBySide } from "../lib/side-by-side.js";
+import { pairedRatios, summarize } from "../lib/stats.js";
+import { MB, writeSyntheticLog } from "../lib/synthetic-log.js";
+import type { BenchItem } from "./item.js";
+
+const CHILD = path.join(BENCH_DIR, "children", "classify-file.mjs");
+
+type Classified = { seconds: number; code: string; evidenceLine: number | null; peakRssMb: number };
+
+/**
+ * 4. The failure classifier over a large step log, in a child process of its own (so its peak
+ * RSS is its own; it runs the built dist/ as the worker does), against `grep -E` over the same
+ * patterns. Both are timed from spawn to exit, so the throughputs compare like for like.
+ */
+export const classifyLogItem: BenchItem = {
+  id: 4,
+  title: "classifying a large log",
+  runs: { full: 3, smoke: 1 },
+  async run(ctx) {
+    const sizeMb = ctx.smoke ? 5 : 200;
+    const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-bench-log-"));
+    const file = path.join(dir, "step.log");
+    try {
+      ctx.progress(`writing a ${sizeMb} MB log`);
+      await writeSyntheticLog(file, sizeMb * MB);
+      const size = (await stat(file)).size / MB;
+      const pattern = RULES.map((rule) => `(${toEre(rule.pattern.source)})`).join("|");
+      const grepEnv = { ...process.env, LC_ALL: "C" };
+
+      const peaks: number[] = [];
+      const results = await sideBySide(
+        ctx.runs,
+        async () => {
+          const { seconds, stdout } = await timed(process.execPath, [CHILD, file]);
+          const child = lastJsonLine<Classified>(stdout);
+          if (child.code !== "PORT_IN_USE")
+            throw new Error(`the classifier said ${child.code}, not PORT_IN_USE`);
+          peaks.push(child.peakRssMb);
+          return size / seconds;
+        },
+        async () => {
+          const { seconds } = await timed("grep", ["-E", "-i", "-c", "-e", pattern, file], {
+            env: grepEnv,
+            okCodes: [0, 1],
+          });
+          return size / seconds;
+        },
+      );
+      const ratio = summarize(pairedRatios(results.worker, results.baseline));
+      const peak = summarize(peaks);
+      return [
+        {
+          item: 4,
+          measure: `classifying a ${size.toFixed(0)} MB log: throughput (ratio = classifier ÷ grep)`,
+          worker: { summary: summarize(results.worker), unit: "MB/s" },
+          baseline: { summary: summarize(results.baseline), unit: "MB/s" },
+          ratio,
+          target: atLeast(0.5, ratio.median, "×"),
+        },
+        {
+          item: 4,
+          measure: "classifier peak RSS (VmHWM of its process)",
+          worker: { summary: peak, unit: "MB" },
+          target: below(150, peak.median, " MB"),
+        },
+      ];
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** A rule in POSIX ERE: lookaheads dropped (a superset), `\d` spelled out, `(?:` as `(`. */
+export function toEre(source: string): string {
+  return source
+    .replace(/\(\?[!=][^()]*(?:\([^()]*\)[^()]*)*\)/g, "")
+    .replaceAll("(?:", "(")
+    .replaceAll("\\d", "[0-9]")
+    .replaceAll("\\/", "/");
+}

@@ -1,0 +1,17 @@
+import { classifyLogItem } from "./classify-log.js";
+import { deployMany } from "./deploy-many.js";
+import { deployOne } from "./deploy-one.js";
+import type { BenchItem } from "./item.js";
+import { provision } from "./provision.js";
+import { stepOutput } from "./step-output.js";
+import { stepTransition } from "./step-transition.js";
+
+/** The benchmarks, in the order they run (and are numbered in issue 9). */
+export const ITEMS: readonly BenchItem[] = [
+  deployOne,
+  deployMany,
+  provision,
+  classifyLogItem,
+  stepOutput,
+  stepTransition,
+];

@@ -1,0 +1,90 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { createDeployment } from "../../src/store/deployments.js";
+import { startStep } from "../../src/store/steps.js";
+import { createTestStack } from "../../test/helpers/test-worker.js";
+import { BENCH_DIR, lastJsonLine, timed } from "../lib/processes.js";
+import { atMost, below } from "../lib/report.js";
+import { sideBySide } from "../lib/side-by-side.js";
+import { pairedRatios, summarize } from "../lib/stats.js";
+import { MB, printLogCommand, writeSyntheticLog } from "../lib/synthetic-log.js";
+import type { BenchItem } from "./item.js";
+
+const CHILD = path.join(BENCH_DIR, "children", "step-output.mjs");
+
+type StepOutput = { seconds: number; peakRssMb: number; code: string };
+
+/**
+ * 5. A step whose command prints a large log as fast as it can, through the worker's step
+ * runner into a StepLog on a real database (in a child process, so that its peak RSS is the
+ * worker's own), against the same command writing to a file.
+ */
+export const stepOutput: BenchItem = {
+  id: 5,
+  title: "a step that prints a large log quickly",
+  runs: { full: 3, smoke: 1 },
+  async run(ctx) {
+    const bytes = (ctx.smoke ? 5 : 200) * MB;
+    const stack = await createTestStack();
+    const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-bench-output-"));
+    const command = printLogCommand(bytes);
+    let n = 0;
+    try {
+      const peaks: number[] = [];
+      const results = await sideBySide(
+        ctx.runs,
+        async () => {
+          const { id } = await createDeployment(stack.db, {
+            project: `bench-output-${n++}`,
+            repoUrl: "/bench/none",
+            ref: "main",
+            trigger: "bench",
+            steps: ["build"],
+          });
+          const step = await startStep(stack.db, { deploymentId: id, name: "build" });
+          const { stdout } = await timed(process.execPath, [
+            CHILD,
+            stack.config.databaseUrl,
+            step.id,
+            command.file,
+            ...command.args,
+          ]);
+          const child = lastJsonLine<StepOutput>(stdout);
+          const stored = await stack.db.stepLogLine.count({ where: { stepId: step.id } });
+          if (stored !== 20_001)
+            throw new Error(`expected 20,000 stored lines and the cap marker, found ${stored}`);
+          peaks.push(child.peakRssMb);
+          return child.seconds;
+        },
+        async () => {
+          const started = performance.now();
+          await writeSyntheticLog(path.join(dir, `out-${n++}.log`), bytes);
+          return (performance.now() - started) / 1000;
+        },
+      );
+      const ratio = summarize(pairedRatios(results.worker, results.baseline));
+      const peak = summarize(peaks);
+      return [
+        {
+          item: 5,
+          measure: `a step printing ${bytes / MB} MB: wall (step runner + StepLog vs > file)`,
+          worker: { summary: summarize(results.worker), unit: "s" },
+          baseline: { summary: summarize(results.baseline), unit: "s" },
+          ratio,
+          target: atMost(1.2, ratio.median),
+        },
+        {
+          item: 5,
+          measure: "worker peak RSS while the step prints (VmHWM)",
+          worker: { summary: peak, unit: "MB" },
+          target: below(250, peak.median, " MB"),
+        },
+      ];
+    } finally {
+      await stack.close();
+      await rm(dir, { recursive: true, force: true });
+      await rm(stack.env.DATA_DIR!, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,172 @@
+import type { Config } from "../config.js";
+import { parseDeployRequest, projectSlug } from "../deploys/deploy-request.js";
+import { UsageError } from "../errors.js";
+import { connectDb, type Db } from "../store/prisma.js";
+import {
+  addProject,
+  getProjectOverview,
+  listProjects,
+  ProjectConflict,
+  updateProject,
+} from "../store/projects.js";
+
+type Out = NodeJS.WritableStream;
+
+/** A deploy branch is a ref name like any other (deploy-request's rules), without `refs/`. */
+function settingsOf(slug: string, repo: string, branch: string) {
+  const parsed = parseDeployRequest({ project: slug, repoUrl: repo, ref: branch });
+  if (!parsed.success) {
+    const flag = { project: "<slug>", repoUrl: "--repo", ref: "--branch" } as Record<
+      string,
+      string
+    >;
+    throw new UsageError(
+      parsed.error.issues.map((i) => `${flag[String(i.path[0])]}: ${i.message}`).join("\n"),
+    );
+  }
+  if (/^[0-9a-f]{40}$/.test(branch) || branch.startsWith("refs/"))
+    throw new UsageError("--branch: expected a branch name such as main, not a sha or refs/…");
+  return { slug: parsed.data.project, repoUrl: parsed.data.repoUrl, branch: parsed.data.ref };
+}
+
+function slugOf(value: string): string {
+  const parsed = projectSlug.safeParse(value);
+  if (!parsed.success) throw new UsageError(`<slug>: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
+
+async function withDb<T>(config: Config, work: (db: Db) => Promise<T>): Promise<T> {
+  const db = connectDb(config.databaseUrl);
+  try {
+    return await work(db);
+  } catch (error) {
+    if (error instanceof ProjectConflict) throw new UsageError(error.message, { cause: error });
+    throw error;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+/** `coduck-worker projects add <slug> --repo <url> [--branch main]`. */
+export async function addProjectCommand(
+  config: Config,
+  slug: string,
+  options: { repo: string; branch: string },
+  out: Out,
+): Promise<void> {
+  const settings = settingsOf(slug, options.repo, options.branch);
+  await withDb(config, (db) => addProject(db, settings));
+  out.write(
+    `project ${settings.slug} added: pushes to ${settings.branch} of ${settings.repoUrl} deploy it\n`,
+  );
+}
+
+/** `coduck-worker projects set <slug> [--repo <url>] [--branch <branch>]`: the explicit change. */
+export async function setProjectCommand(
+  config: Config,
+  slug: string,
+  options: { repo?: string; branch?: string },
+  out: Out,
+): Promise<void> {
+  const valid = slugOf(slug);
+  if (options.repo === undefined && options.branch === undefined)
+    throw new UsageError("nothing to change: give --repo <url> and/or --branch <branch>");
+  const checked = settingsOf(valid, options.repo ?? "/unchanged", options.branch ?? "main");
+  const change = {
+    ...(options.repo !== undefined && { repoUrl: checked.repoUrl }),
+    ...(options.branch !== undefined && { branch: checked.branch }),
+  };
+  const updated = await withDb(config, (db) => updateProject(db, valid, change));
+  if (!updated) throw new UsageError(`no project ${valid}: add it with projects add`);
+  out.write(
+    `project ${valid}: pushes to ${updated.branch} of ${updated.repoUrl ?? "(no repository)"} deploy it\n`,
+  );
+}
+
+/** `coduck-worker projects list [--json]`. */
+export async function listProjectsCommand(
+  config: Config,
+  options: { json?: boolean },
+  out: Out,
+): Promise<void> {
+  const projects = await withDb(config, listProjects);
+  const rows = projects.map((p) => ({
+    slug: p.slug,
+    repoUrl: p.repoUrl,
+    branch: p.branch,
+    database: p.database?.databaseName ?? null,
+    liveDeploymentId: p.liveDeployment?.id ?? null,
+    createdAt: p.createdAt.toISOString(),
+  }));
+  if (options.json) {
+    out.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return;
+  }
+  if (rows.length === 0) {
+    out.write("no projects: add one with coduck-worker projects add <slug> --repo <url>\n");
+    return;
+  }
+  for (const p of rows) {
+    out.write(
+      `${[p.slug.padEnd(20), p.branch.padEnd(12), p.repoUrl ?? "-", p.liveDeploymentId ? `live ${p.liveDeploymentId}` : ""].join("  ").trimEnd()}\n`,
+    );
+  }
+}
+
+/** `coduck-worker projects show <slug> [--json]`: its database, last 5 deploys, live release. */
+export async function showProjectCommand(
+  config: Config,
+  slug: string,
+  options: { json?: boolean },
+  out: Out,
+): Promise<void> {
+  const valid = slugOf(slug);
+  const project = await withDb(config, (db) => getProjectOverview(db, valid));
+  if (!project) throw new UsageError(`no project ${valid}`);
+  const live = project.liveDeployment;
+  const shown = {
+    slug: project.slug,
+    repoUrl: project.repoUrl,
+    branch: project.branch,
+    database: project.database && {
+      name: project.database.databaseName,
+      provisionedAt: project.database.provisionedAt?.toISOString() ?? null,
+      verifiedAt: project.database.verifiedAt?.toISOString() ?? null,
+    },
+    live: live && {
+      deploymentId: live.id,
+      commitSha: live.commitSha,
+      url: live.releasePort === null ? null : `http://127.0.0.1:${live.releasePort}`,
+      pid: live.releasePid,
+      startedAt: live.releaseStartedAt?.toISOString() ?? null,
+      degradedCode: live.degradedCode,
+    },
+    deployments: project.deployments.map((d) => ({
+      id: d.id,
+      status: d.status,
+      trigger: d.trigger,
+      ref: d.ref,
+      commitSha: d.commitSha,
+      errorCode: d.errorCode,
+      queuedAt: d.queuedAt.toISOString(),
+      finishedAt: d.finishedAt?.toISOString() ?? null,
+    })),
+  };
+  if (options.json) {
+    out.write(`${JSON.stringify(shown, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    `project      ${shown.slug}`,
+    `repository   ${shown.repoUrl ?? "-"} (deploys ${shown.branch})`,
+    `database     ${shown.database ? shown.database.name : "not provisioned yet (created on the first deploy)"}`,
+    `live         ${shown.live ? `${shown.live.deploymentId} (${shown.live.commitSha?.slice(0, 12) ?? "?"}) at ${shown.live.url ?? "?"}${shown.live.degradedCode ? `, degraded: ${shown.live.degradedCode}` : ""}` : "nothing live"}`,
+    "last deploys",
+    ...(shown.deployments.length === 0
+      ? ["  none yet"]
+      : shown.deployments.map((d) =>
+          `  ${[d.id, d.status.padEnd(10), d.trigger.padEnd(8), d.commitSha?.slice(0, 12) ?? d.ref, d.errorCode ?? ""].join("  ")}`.trimEnd(),
+        )),
+  ];
+  out.write(`${lines.join("\n")}\n`);
+}

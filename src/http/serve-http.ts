@@ -1,0 +1,50 @@
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import { deployQueue } from "../queue/queues.js";
+import { connectRedis } from "../queue/redis.js";
+import { connectDb } from "../store/prisma.js";
+import { createHttpServer } from "./http-server.js";
+
+export type HttpIntake = { url: string; close(): Promise<void> };
+
+/** Starts the HTTP server on its own database and Redis connections. */
+export async function startHttpIntake(config: Config, logger: Logger): Promise<HttpIntake> {
+  const db = connectDb(config.databaseUrl);
+  const redis = connectRedis(config.redisUrl);
+  const queue = deployQueue(redis, config.queuePrefix);
+  const release = async () => {
+    await queue.close();
+    await redis.quit().catch(() => redis.disconnect());
+    await db.$disconnect();
+  };
+  let server: Awaited<ReturnType<typeof createHttpServer>>;
+  try {
+    server = await createHttpServer({ db, queue, logger, config });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+  if (!config.http.githubWebhookSecret)
+    logger.warn("GITHUB_WEBHOOK_SECRET is not set: POST /webhooks/github refuses every delivery");
+  logger.info({ url: server.url }, "http ready");
+  return {
+    url: server.url,
+    async close() {
+      await server.close();
+      await release();
+    },
+  };
+}
+
+/** `coduck-worker serve`: HTTP only, until SIGTERM or SIGINT. Resolves with the exit code. */
+export async function serveHttp(config: Config, logger: Logger): Promise<number> {
+  const intake = await startHttpIntake(config, logger);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
+  });
+  logger.info({ signal }, "shutting down: closing the HTTP server");
+  await intake.close();
+  logger.info("http stopped");
+  return 0;
+}

@@ -1,0 +1,314 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import { buildApp } from "../../src/http/build-app.js";
+import { githubSignature } from "../../src/http/github-signature.js";
+import { addProject } from "../../src/store/projects.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+const SECRET = "test-webhook-secret-0123456789";
+const MAX_BODY = 64 * 1024;
+
+let stack: TestStack;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  stack = await createTestStack({
+    GITHUB_WEBHOOK_SECRET: SECRET,
+    WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY),
+  });
+  app = await buildApp({
+    db: stack.db,
+    queue: stack.queue,
+    logger: pino({ level: "silent" }),
+    config: stack.config,
+  });
+  // Registered without `.git`: the payload's clone_url has it, its html_url does not.
+  await addProject(stack.db, {
+    slug: "shop",
+    repoUrl: "https://github.com/acme/shop",
+    branch: "main",
+  });
+  await addProject(stack.db, {
+    slug: "blog",
+    repoUrl: "git@github.com:Acme/Blog.git",
+    branch: "production",
+  });
+});
+afterAll(async () => {
+  await app.close();
+  await stack.close();
+});
+
+const sha = () => randomBytes(20).toString("hex");
+
+function pushPayload(
+  overrides: { repo?: string; ref?: string; after?: string; deleted?: boolean } = {},
+) {
+  const repo = overrides.repo ?? "acme/shop";
+  return {
+    ref: overrides.ref ?? "refs/heads/main",
+    before: sha(),
+    after: overrides.after ?? sha(),
+    deleted: overrides.deleted ?? false,
+    repository: {
+      full_name: repo,
+      clone_url: `https://github.com/${repo}.git`,
+      html_url: `https://github.com/${repo}`,
+      ssh_url: `git@github.com:${repo}.git`,
+      git_url: `git://github.com/${repo}.git`,
+    },
+  };
+}
+
+function deliver(
+  payload: unknown,
+  options: {
+    event?: string;
+    delivery?: string;
+    signature?: string | null;
+    raw?: string;
+    target?: FastifyInstance;
+  } = {},
+) {
+  const body = options.raw ?? JSON.stringify(payload);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-github-event": options.event ?? "push",
+    "x-github-delivery": options.delivery ?? randomUUID(),
+  };
+  const signature =
+    options.signature === undefined ? githubSignature(SECRET, body) : options.signature;
+  if (signature !== null) headers["x-hub-signature-256"] = signature;
+  return (options.target ?? app).inject({
+    method: "POST",
+    url: "/webhooks/github",
+    headers,
+    payload: body,
+  });
+}
+
+/** Runs a rejected delivery and checks that it recorded nothing. */
+async function expectNothingRecorded<R>(run: () => Promise<R>): Promise<R> {
+  const before = await stack.db.deployment.count();
+  const deliveries = await stack.db.webhookDelivery.count();
+  const response = await run();
+  expect(await stack.db.deployment.count()).toBe(before);
+  expect(await stack.db.webhookDelivery.count()).toBe(deliveries);
+  return response;
+}
+
+describe("GET /healthz", () => {
+  it("answers 200 while the process is up", async () => {
+    const response = await app.inject({ method: "GET", url: "/healthz" });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ ok: true });
+  });
+});
+
+describe("POST /webhooks/github: signatures", () => {
+  it("refuses a delivery without X-Hub-Signature-256 (401)", async () => {
+    const response = await expectNothingRecorded(() => deliver(pushPayload(), { signature: null }));
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error).toMatch(/missing X-Hub-Signature-256/);
+  });
+
+  it("refuses a delivery signed with another secret (401)", async () => {
+    const payload = pushPayload();
+    const response = await expectNothingRecorded(() =>
+      deliver(payload, {
+        signature: githubSignature("another-secret-0123456789", JSON.stringify(payload)),
+      }),
+    );
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error).toMatch(/does not match/);
+  });
+
+  it("refuses a signature of different bytes than were sent (401)", async () => {
+    const payload = pushPayload();
+    const response = await expectNothingRecorded(() =>
+      deliver(payload, { signature: githubSignature(SECRET, `${JSON.stringify(payload)} `) }),
+    );
+    expect(response.statusCode).toBe(401);
+  });
+
+  it("refuses a malformed signature header (401)", async () => {
+    const response = await expectNothingRecorded(() =>
+      deliver(pushPayload(), { signature: "sha1=abc" }),
+    );
+    expect(response.statusCode).toBe(401);
+  });
+
+  it("answers 503 and records nothing when no secret is configured", async () => {
+    const unsigned = await buildApp({
+      db: stack.db,
+      queue: stack.queue,
+      logger: pino({ level: "silent" }),
+      config: { http: { ...stack.config.http, githubWebhookSecret: undefined } },
+    });
+    try {
+      const response = await expectNothingRecorded(() =>
+        deliver(pushPayload(), { target: unsigned }),
+      );
+      expect(response.statusCode).toBe(503);
+      expect(response.json().error).toMatch(/GITHUB_WEBHOOK_SECRET is not set/);
+    } finally {
+      await unsigned.close();
+    }
+  });
+});
+
+describe("POST /webhooks/github: events", () => {
+  it("answers a ping with 200", async () => {
+    const response = await expectNothingRecorded(() =>
+      deliver({ zen: "Keep it logically awesome.", hook_id: 1 }, { event: "ping" }),
+    );
+    expect(response.statusCode).toBe(200);
+  });
+
+  it("a push to the deploy branch records one deployment and queues its job (201)", async () => {
+    const after = sha();
+    const before = await stack.db.deployment.count();
+    const response = await deliver(pushPayload({ after }));
+    expect(response.statusCode).toBe(201);
+    const body = response.json();
+    expect(body).toEqual({ deploymentId: expect.any(String), status: "queued" });
+    expect(await stack.db.deployment.count()).toBe(before + 1);
+
+    const deployment = await stack.db.deployment.findUniqueOrThrow({
+      where: { id: body.deploymentId },
+      include: { project: true, steps: { orderBy: { position: "asc" } } },
+    });
+    expect(deployment).toMatchObject({
+      status: "queued",
+      trigger: "webhook",
+      ref: after,
+      repoUrl: "https://github.com/acme/shop",
+    });
+    expect(deployment.project.slug).toBe("shop");
+    // The registered project was not changed by the push.
+    expect(deployment.project.repoUrl).toBe("https://github.com/acme/shop");
+    expect(deployment.steps.every((s) => s.status === "pending")).toBe(true);
+
+    const job = await stack.queue.getJob(body.deploymentId);
+    expect(job?.data).toEqual({ deploymentId: body.deploymentId });
+  });
+
+  it("a redelivery returns the same deployment (200) and records nothing new", async () => {
+    const payload = pushPayload();
+    const delivery = randomUUID();
+    const first = await deliver(payload, { delivery });
+    expect(first.statusCode).toBe(201);
+    const again = await expectNothingRecorded(() => deliver(payload, { delivery }));
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toEqual({ deploymentId: first.json().deploymentId, status: "queued" });
+  });
+
+  it("a second push of the same commit to the same project returns the same deployment", async () => {
+    const after = sha();
+    const first = await deliver(pushPayload({ after }));
+    expect(first.statusCode).toBe(201);
+    const second = await expectNothingRecorded(() => deliver(pushPayload({ after })));
+    expect(second.statusCode).toBe(200);
+    expect(second.json().deploymentId).toBe(first.json().deploymentId);
+  });
+
+  it("concurrent deliveries of one commit record exactly one deployment", async () => {
+    const payload = pushPayload();
+    const before = await stack.db.deployment.count();
+    const responses = await Promise.all(Array.from({ length: 5 }, () => deliver(payload)));
+    const ids = new Set(responses.map((r) => r.json().deploymentId));
+    expect(ids.size).toBe(1);
+    expect(responses.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(responses.filter((r) => r.statusCode === 200)).toHaveLength(4);
+    expect(await stack.db.deployment.count()).toBe(before + 1);
+  });
+
+  it("matches a project registered by its ssh address, whatever the case", async () => {
+    const response = await deliver(
+      pushPayload({ repo: "acme/blog", ref: "refs/heads/production" }),
+    );
+    expect(response.statusCode).toBe(201);
+    const deployment = await stack.db.deployment.findUniqueOrThrow({
+      where: { id: response.json().deploymentId },
+      include: { project: true },
+    });
+    expect(deployment.project.slug).toBe("blog");
+  });
+
+  it("ignores a push to another branch (202, with the reason)", async () => {
+    const response = await expectNothingRecorded(() =>
+      deliver(pushPayload({ ref: "refs/heads/feature/x" })),
+    );
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({
+      ignored: "branch feature/x is not deployed (shop deploys main)",
+    });
+  });
+
+  it("ignores a branch deletion and a tag push (202)", async () => {
+    const deleted = await expectNothingRecorded(() =>
+      deliver(pushPayload({ deleted: true, after: "0".repeat(40) })),
+    );
+    expect(deleted.statusCode).toBe(202);
+    expect(deleted.json().ignored).toMatch(/branch main was deleted/);
+    const tag = await expectNothingRecorded(() => deliver(pushPayload({ ref: "refs/tags/v1" })));
+    expect(tag.statusCode).toBe(202);
+    expect(tag.json().ignored).toMatch(/not a branch/);
+  });
+
+  it("ignores other events (202, with the reason)", async () => {
+    const response = await expectNothingRecorded(() =>
+      deliver({ action: "opened" }, { event: "issues" }),
+    );
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ ignored: "event issues does not deploy: only push does" });
+  });
+
+  it("answers 404 for a repository no project deploys", async () => {
+    const response = await expectNothingRecorded(() =>
+      deliver(pushPayload({ repo: "someone/else" })),
+    );
+    expect(response.statusCode).toBe(404);
+    expect(response.json().error).toMatch(/no project deploys someone\/else: register one/);
+  });
+
+  it("answers 400 for malformed JSON, signed correctly", async () => {
+    const response = await expectNothingRecorded(() =>
+      deliver(null, { raw: '{"ref": "refs/heads/main",' }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatch(/^malformed JSON/);
+  });
+
+  it("answers 400 for JSON that is not a push payload", async () => {
+    const response = await expectNothingRecorded(() => deliver({ ref: 42 }));
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatch(/not a push payload/);
+  });
+
+  it("answers 413 for a body over WEBHOOK_MAX_BODY_BYTES", async () => {
+    const payload = { ...pushPayload(), padding: "x".repeat(MAX_BODY) };
+    const response = await expectNothingRecorded(() => deliver(payload));
+    expect(response.statusCode).toBe(413);
+  });
+
+  it("answers 415 for a form-encoded delivery, naming the setting to change", async () => {
+    const body = `payload=${encodeURIComponent(JSON.stringify(pushPayload()))}`;
+    const response = await expectNothingRecorded(() =>
+      app.inject({
+        method: "POST",
+        url: "/webhooks/github",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          "x-github-event": "push",
+          "x-github-delivery": randomUUID(),
+          "x-hub-signature-256": githubSignature(SECRET, body),
+        },
+        payload: body,
+      }),
+    );
+    expect(response.statusCode).toBe(415);
+    expect(response.json().error).toMatch(/application\/json/);
+  });
+});

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import pg from "pg";
 import { createDeployment } from "../../src/store/deployments.js";
 import { finishStep, startStep } from "../../src/store/steps.js";
@@ -108,9 +109,7 @@ export const stepTransition: BenchItem = {
       await bare.end();
       await counting.db.$disconnect();
       await stack.close();
-      await import("node:fs/promises").then((fs) =>
-        fs.rm(stack.env.DATA_DIR!, { recursive: true, force: true }),
-      );
+      await rm(stack.env.DATA_DIR!, { recursive: true, force: true });
     }
   },
 };

@@ -141,8 +141,26 @@ export async function provisionProject(deps: ProvisionDeps, slug: string): Promi
   });
 }
 
-/** Creates the cluster-wide pgbouncer_auth role once; keeps its password in step with config. */
+/**
+ * Creates the cluster-wide pgbouncer_auth role once; keeps its password in step with config.
+ * The role is shared by every project, so this runs under a cluster-wide lock of its own:
+ * two projects provisioned at once would otherwise update the role concurrently.
+ */
 async function ensureAuthRole(admin: pg.Client, password: string | undefined): Promise<boolean> {
+  await admin.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [AUTH_ROLE_LOCK]);
+  try {
+    return await createOrUpdateAuthRole(admin, password);
+  } finally {
+    await admin.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [AUTH_ROLE_LOCK]);
+  }
+}
+
+const AUTH_ROLE_LOCK = "coduck:provision:pgbouncer_auth";
+
+async function createOrUpdateAuthRole(
+  admin: pg.Client,
+  password: string | undefined,
+): Promise<boolean> {
   let created = false;
   try {
     await admin.query(

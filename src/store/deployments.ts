@@ -21,7 +21,8 @@ export async function createDeployment(
   const project = await db.project.upsert({
     where: { slug: request.project },
     create: { slug: request.project, repoUrl: request.repoUrl },
-    update: { repoUrl: request.repoUrl },
+    // A deploy from another repository (a fork, a one-off) leaves the registered one alone.
+    update: {},
     select: { id: true },
   });
   return db.$transaction(async (tx) => {

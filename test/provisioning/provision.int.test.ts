@@ -166,6 +166,12 @@ describe("provisioning", () => {
     await query(project.directUrl, "CREATE TABLE t (id int)");
   });
 
+  it("provisions many projects at once without colliding on the shared pgbouncer_auth role", async () => {
+    const slugs = Array.from({ length: 8 }, (_, i) => `many-${i}`);
+    const results = await Promise.all(slugs.map((slug) => provisionProject(deps(), slug)));
+    expect(new Set(results.map((r) => r.database)).size).toBe(slugs.length);
+  });
+
   it("two workers provisioning one project at once end with one database and no error", async () => {
     const results = await Promise.all(
       Array.from({ length: 5 }, () => provisionProject(deps(), "foxtrot")),

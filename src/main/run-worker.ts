@@ -2,12 +2,15 @@ import type { Config } from "../config.js";
 import { type HttpIntake, startHttpIntake } from "../http/serve-http.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
+import { deployQueue } from "../queue/queues.js";
+import { reconcile } from "../queue/reconcile.js";
 import { connectRedis } from "../queue/redis.js";
 import { startDeployWorker } from "../queue/start-worker.js";
 import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb } from "../store/prisma.js";
 
 const HARD_EXIT_MS = 10_000;
+const RECONCILE_INTERVAL_MS = 60_000;
 
 /**
  * Runs the deploy worker until SIGTERM or SIGINT. The first signal stops taking jobs and lets
@@ -42,6 +45,15 @@ export async function runWorker(
     { concurrency: config.concurrency, queuePrefix: config.queuePrefix, dataDir: config.dataDir },
     "worker ready",
   );
+  // Deployments Postgres says are queued or running but Redis lost are queued again, now and
+  // every minute (a Redis restarted without persistence loses its jobs, not our deploys).
+  const queue = deployQueue(redis, config.queuePrefix);
+  const reconcileNow = () =>
+    reconcile(db, queue, logger).catch((error) =>
+      logger.error({ err: error }, "reconciling failed"),
+    );
+  await reconcileNow();
+  const reconciling = setInterval(reconcileNow, RECONCILE_INTERVAL_MS);
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);
@@ -73,6 +85,8 @@ export async function runWorker(
     await worker.close();
   } finally {
     clearTimeout(grace);
+    clearInterval(reconciling);
+    await queue.close();
     await stopRuntimeWatches();
     await redis.quit().catch(() => redis.disconnect());
     await db.$disconnect();

@@ -1,0 +1,60 @@
+import pino from "pino";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
+import { reconcile } from "../../src/queue/reconcile.js";
+import { createDeployment } from "../../src/store/deployments.js";
+import { fixtureRepo } from "../helpers/git-repo.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+let stack: TestStack;
+const quiet = pino({ level: "silent" });
+
+beforeAll(async () => {
+  stack = await createTestStack();
+});
+afterAll(() => stack.close());
+
+describe("reconcile", () => {
+  it("queues again what Redis lost, marks a dead worker's step interrupted, and the deploys then finish", async () => {
+    const repo = await fixtureRepo("node-http");
+    // Recorded in Postgres, never (or no longer) in Redis: as after a Redis restart.
+    const lost = await createDeployment(stack.db, {
+      project: "lost",
+      repoUrl: repo.dir,
+      ref: "main",
+      trigger: "test",
+      steps: DEPLOY_STEP_NAMES,
+    });
+    const orphan = await createDeployment(stack.db, {
+      project: "orphan",
+      repoUrl: repo.dir,
+      ref: "main",
+      trigger: "test",
+      steps: DEPLOY_STEP_NAMES,
+    });
+    await stack.db.deployment.update({
+      where: { id: orphan.id },
+      data: { status: "running", attempt: 1 },
+    });
+    await stack.db.deploymentStep.update({
+      where: { deploymentId_name: { deploymentId: orphan.id, name: "provision" } },
+      data: { status: "running", startedAt: new Date() },
+    });
+    // One the queue does hold is left alone.
+    const held = await stack.deploy({ project: "held", repoUrl: repo.dir });
+
+    const result = await reconcile(stack.db, stack.queue, quiet);
+    expect(result.requeued.sort()).toEqual([lost.id, orphan.id].sort());
+    expect(result.interrupted).toEqual([orphan.id]);
+    const step = await stack.db.deploymentStep.findUniqueOrThrow({
+      where: { deploymentId_name: { deploymentId: orphan.id, name: "provision" } },
+    });
+    expect(step).toMatchObject({ status: "interrupted", errorCode: "WORKER_INTERRUPTED" });
+    expect(await stack.queue.getJobState(lost.id)).toBe("waiting");
+    expect((await reconcile(stack.db, stack.queue, quiet)).requeued).toEqual([]);
+
+    await stack.startWorker();
+    for (const id of [lost.id, orphan.id, held]) {
+      expect((await stack.waitForEnd(id)).status).toBe("succeeded");
+    }
+  });
+});

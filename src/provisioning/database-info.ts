@@ -37,7 +37,11 @@ export async function databaseInfo(
               (SELECT rolconnlimit FROM pg_roles WHERE rolname = $1) AS "connectionLimit"`,
         [record.roleName],
       );
-      return { ...rows[0], lookup: await inspectLookup(c, deps.config.pgbouncer.lookupSchema) };
+      const { sizeBytes: _size, ...lookup } = await inspectLookup(
+        c,
+        deps.config.pgbouncer.lookupSchema,
+      );
+      return { ...rows[0], lookup };
     },
   );
   return {

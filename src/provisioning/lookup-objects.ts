@@ -11,12 +11,15 @@ export type LookupState = {
   usage: boolean;
 };
 
+/** The lookup's state, and the database's size, read in the same round trip. */
+export type Inspection = LookupState & { sizeBytes: number };
+
 /**
  * Reads, in one query on a connection to the project database, whether PgBouncer's lookup
  * objects are intact: the schema, the function (SECURITY DEFINER, search_path pinned, owned by
  * us, not executable by PUBLIC), EXECUTE and USAGE for pgbouncer_auth.
  */
-export async function inspectLookup(client: pg.Client, schema: string): Promise<LookupState> {
+export async function inspectLookup(client: pg.ClientBase, schema: string): Promise<Inspection> {
   const { rows } = await client.query(
     `SELECT n.oid IS NOT NULL AS schema,
             p.oid IS NOT NULL AS function,
@@ -25,18 +28,20 @@ export async function inspectLookup(client: pg.Client, schema: string): Promise<
               AND NOT EXISTS (SELECT 1 FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
                               WHERE a.grantee = 0), false) AS "functionSafe",
             p.oid IS NOT NULL AND has_function_privilege($2, p.oid, 'EXECUTE') AS execute,
-            n.oid IS NOT NULL AND has_schema_privilege($2, n.oid, 'USAGE') AS usage
+            n.oid IS NOT NULL AND has_schema_privilege($2, n.oid, 'USAGE') AS usage,
+            pg_database_size(current_database())::text AS "sizeBytes"
        FROM (SELECT 1) one
        LEFT JOIN pg_namespace n ON n.nspname = $1
        LEFT JOIN pg_proc p ON p.pronamespace = n.oid AND p.proname = 'user_lookup'
                           AND p.proargtypes = '25'::oidvector`,
     [schema, AUTH_ROLE],
   );
-  return rows[0] as LookupState;
+  const { sizeBytes, ...state } = rows[0];
+  return { ...(state as LookupState), sizeBytes: Number(sizeBytes) };
 }
 
 export function lookupIntact(state: LookupState): boolean {
-  return Object.values(state).every(Boolean);
+  return state.schema && state.function && state.functionSafe && state.execute && state.usage;
 }
 
 /**

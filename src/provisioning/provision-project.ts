@@ -7,6 +7,7 @@ import type { Db } from "../store/prisma.js";
 import { type ProjectUrls, projectUrls } from "./connection-urls.js";
 import { AUTH_ROLE, inspectLookup, lookupIntact, repairLookup } from "./lookup-objects.js";
 import { projectDatabaseName } from "./names.js";
+import { withProjectConnection } from "./project-connections.js";
 import { scramVerifier } from "./scram-verifier.js";
 
 export type ProvisionDeps = { db: Db; config: Config; keyring: Keyring };
@@ -50,10 +51,9 @@ export async function ensureProjectDatabase(
 }
 
 async function verify(config: Config, database: string) {
-  return withClient(databaseUrlOn(config.adminDatabaseUrl, database), async (client) => {
+  return withProjectConnection(databaseUrlOn(config.adminDatabaseUrl, database), async (client) => {
     const state = await inspectLookup(client, config.pgbouncer.lookupSchema);
-    const size = await client.query("SELECT pg_database_size(current_database())::text AS bytes");
-    return { intact: lookupIntact(state), sizeBytes: Number(size.rows[0].bytes) };
+    return { intact: lookupIntact(state), sizeBytes: state.sizeBytes };
   });
 }
 

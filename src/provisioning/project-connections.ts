@@ -1,0 +1,36 @@
+import pg from "pg";
+
+const pools = new Map<string, pg.Pool>();
+
+/**
+ * Runs work on a kept admin connection to a project database: every deploy verifies its
+ * project's lookup objects, and opening a connection each time would cost more than the check.
+ * Idle connections close after 30 s and never keep the process alive; a connection that failed
+ * (its database dropped, the server restarted) is discarded.
+ */
+export async function withProjectConnection<T>(
+  url: string,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  let pool = pools.get(url);
+  if (!pool) {
+    pool = new pg.Pool({
+      connectionString: url,
+      max: 2,
+      idleTimeoutMillis: 30_000,
+      allowExitOnIdle: true,
+    });
+    pool.on("error", () => {}); // an idle connection terminated by the server; the pool drops it
+    pools.set(url, pool);
+  }
+  const client = await pool.connect();
+  let failure: Error | undefined;
+  try {
+    return await work(client);
+  } catch (error) {
+    failure = error as Error;
+    throw error;
+  } finally {
+    client.release(failure);
+  }
+}

@@ -1,12 +1,10 @@
 import type { Config } from "../config.js";
 import { parseDeployRequest } from "../deploys/deploy-request.js";
+import { queueDeployment } from "../deploys/queue-deployment.js";
 import { UsageError } from "../errors.js";
-import { DEPLOY_STEP_NAMES } from "../pipeline/steps/index.js";
-import { enqueueDeploy } from "../queue/deploy-job.js";
 import { deployQueue } from "../queue/queues.js";
 import { connectRedis } from "../queue/redis.js";
 import { getDeploymentRecord } from "../store/deployment-record.js";
-import { createDeployment } from "../store/deployments.js";
 import { connectDb } from "../store/prisma.js";
 import { followDeployment } from "./follow-deployment.js";
 import { deploymentJson, formatDeployment } from "./print-deployment.js";
@@ -48,12 +46,7 @@ export async function deploy(
   const redis = connectRedis(config.redisUrl);
   const queue = deployQueue(redis, config.queuePrefix);
   try {
-    const { id } = await createDeployment(db, {
-      ...request.data,
-      trigger: "cli",
-      steps: DEPLOY_STEP_NAMES,
-    });
-    await enqueueDeploy(queue, id);
+    const id = await queueDeployment(db, queue, request.data, "cli");
     const progress = options.json ? io.err : io.out;
     progress.write(`queued deployment ${id} of ${request.data.project} (${request.data.ref})\n`);
     if (!options.wait) {

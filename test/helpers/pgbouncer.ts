@@ -4,16 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
+import { freePort } from "../../src/releases/free-port.js";
 
 export type PgBouncer = { host: string; port: number; logFile: string; stop(): Promise<void> };
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * A real PgBouncer (Debian's, 1.18) in transaction mode in front of the local Postgres, the way

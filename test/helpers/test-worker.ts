@@ -7,16 +7,14 @@ import type { Queue } from "bullmq";
 import pino from "pino";
 import { type Config, loadConfig } from "../../src/config.js";
 import { parseDeployRequest } from "../../src/deploys/deploy-request.js";
+import { queueDeployment } from "../../src/deploys/queue-deployment.js";
 import { stopRuntimeWatches } from "../../src/pipeline/runtime-watch.js";
-import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
-import { enqueueDeploy } from "../../src/queue/deploy-job.js";
 import { deployQueue } from "../../src/queue/queues.js";
 import { connectRedis } from "../../src/queue/redis.js";
 import { type DeployWorker, startDeployWorker } from "../../src/queue/start-worker.js";
 import { stopProcessGroup } from "../../src/releases/process-group.js";
 import { type Keyring, parseKeyring } from "../../src/secrets/keyring.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/deployment-record.js";
-import { createDeployment } from "../../src/store/deployments.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 import { createTestDatabase, dropProjectDatabases } from "./databases.js";
 import { startPgBouncer } from "./pgbouncer.js";
@@ -100,13 +98,7 @@ export async function createTestStack(
     async deploy({ project, repoUrl, ref = "main" }) {
       const request = parseDeployRequest({ project, repoUrl, ref });
       if (!request.success) throw request.error;
-      const { id } = await createDeployment(db, {
-        ...request.data,
-        trigger: "test",
-        steps: DEPLOY_STEP_NAMES,
-      });
-      await enqueueDeploy(queue, id);
-      return id;
+      return queueDeployment(db, queue, request.data, "test");
     },
     async waitForEnd(id, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;

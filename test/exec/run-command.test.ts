@@ -49,6 +49,19 @@ describe("runCommand", () => {
     expect(lines).toEqual(["stdout: secret= app=yes"]);
   });
 
+  it("passes the host's trusted CAs and proxy, which a package manager needs to reach its registry", async () => {
+    const saved = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = "/etc/ssl/certs/test-ca.crt";
+    const { lines, onLine } = collect();
+    await runCommand(
+      { file: "sh", args: ["-c", "echo ca=$NODE_EXTRA_CA_CERTS"], cwd: "/tmp", env: childEnv() },
+      { onLine, timeoutMs: 10_000 },
+    );
+    if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+    else process.env.NODE_EXTRA_CA_CERTS = saved;
+    expect(lines).toEqual(["stdout: ca=/etc/ssl/certs/test-ca.crt"]);
+  });
+
   it("kills the whole process tree when the time is up", async () => {
     const { lines, onLine } = collect();
     const started = Date.now();

@@ -85,6 +85,7 @@ const envSchema = z.object({
   HTTP_PORT: integer(1, 65535).default(8080),
   GITHUB_WEBHOOK_SECRET: secret().optional(),
   ADMIN_TOKEN: secret().optional(),
+  METRICS_TOKEN: secret().optional(),
   WEBHOOK_MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
 });
 
@@ -120,6 +121,8 @@ export type Config = {
     githubWebhookSecret: string | undefined;
     /** Guards the operator's HTTP endpoints. */
     adminToken: string | undefined;
+    /** When set, GET /metrics answers only `Authorization: Bearer <token>`. */
+    metricsToken: string | undefined;
     /** Larger webhook bodies are refused (413) before they are parsed. */
     webhookMaxBodyBytes: number;
   };
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: e.HTTP_PORT,
       githubWebhookSecret: e.GITHUB_WEBHOOK_SECRET,
       adminToken: e.ADMIN_TOKEN,
+      metricsToken: e.METRICS_TOKEN,
       webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     },
   };

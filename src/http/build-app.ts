@@ -5,6 +5,8 @@ import type { Logger } from "../logger.js";
 import type { Db } from "../store/prisma.js";
 import { githubWebhookRoute } from "./routes/github-webhook.js";
 import { healthzRoute } from "./routes/healthz.js";
+import { metricsRoute } from "./routes/metrics.js";
+import { readyzRoute } from "./routes/readyz.js";
 
 /** What the HTTP routes work with: the worker's database, the deploy queue, a logger. */
 export type HttpDeps = {
@@ -31,6 +33,8 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
       .send({ error: status >= 500 ? "internal error: see the worker's log" : error.message });
   });
   await app.register(healthzRoute);
+  await app.register((scope) => readyzRoute(scope, deps));
+  await app.register((scope) => metricsRoute(scope, deps));
   await app.register((scope) => githubWebhookRoute(scope, deps));
   await app.ready();
   return app;

@@ -3,7 +3,7 @@ import { type HttpIntake, startHttpIntake } from "../http/serve-http.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { deployQueue } from "../queue/queues.js";
-import { reconcile } from "../queue/reconcile.js";
+import { reconcileAndRecord } from "../queue/record-reconcile.js";
 import { connectRedis } from "../queue/redis.js";
 import { startDeployWorker } from "../queue/start-worker.js";
 import { loadKeyring } from "../secrets/keyring.js";
@@ -49,7 +49,7 @@ export async function runWorker(
   // every minute (a Redis restarted without persistence loses its jobs, not our deploys).
   const queue = deployQueue(redis, config.queuePrefix);
   const reconcileNow = () =>
-    reconcile(db, queue, logger).catch((error) =>
+    reconcileAndRecord(db, queue, logger).catch((error) =>
       logger.error({ err: error }, "reconciling failed"),
     );
   await reconcileNow();

@@ -1,0 +1,25 @@
+import type { Queue } from "bullmq";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import type { Logger } from "../logger.js";
+import type { Db } from "../store/prisma.js";
+import { registerDeploymentMetrics } from "./deployment-metrics.js";
+import { registerDurationMetrics } from "./duration-metrics.js";
+import { registerQueueMetrics } from "./queue-metrics.js";
+import { registerReconcilerMetrics } from "./reconciler-metrics.js";
+
+export type MetricsDeps = { db: Db; queues: Queue[]; logger: Logger };
+
+/**
+ * Everything GET /metrics reports. All of it but the process's own (CPU, memory, event loop)
+ * is read from Postgres and Redis at scrape time: any process serving HTTP — `serve` alone,
+ * or a worker with `--with-http` — reports the whole installation, and all report the same.
+ */
+export function createMetricsRegistry(deps: MetricsDeps): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "coduck_process_" });
+  registerDeploymentMetrics(registry, deps.db);
+  registerDurationMetrics(registry, deps.db);
+  registerQueueMetrics(registry, deps.queues, deps.logger);
+  registerReconcilerMetrics(registry, deps.db);
+  return registry;
+}

@@ -1,0 +1,20 @@
+import { Queue } from "bullmq";
+
+/** The queues whose job counts /metrics reports, beside the deploy queue. */
+const OTHER_QUEUES: string[] = [];
+
+/**
+ * The deploy queue and a handle on each other queue of the installation, on the deploy
+ * queue's Redis connection and prefix (opening a Queue adds no connection of its own).
+ */
+export function observedQueues(deploy: Queue): { all: Queue[]; close(): Promise<void> } {
+  const others = OTHER_QUEUES.map(
+    (name) => new Queue(name, { connection: deploy.opts.connection, prefix: deploy.opts.prefix }),
+  );
+  return {
+    all: [deploy, ...others],
+    close: async () => {
+      await Promise.all(others.map((queue) => queue.close()));
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { Queue } from "bullmq";
+import type { Logger } from "../logger.js";
+import { finishJobRun, startJobRun } from "../store/job-runs.js";
+import type { Db } from "../store/prisma.js";
+import { type Reconciled, reconcile } from "./reconcile.js";
+
+/** The JobRun name of a reconciler run that acted. */
+export const RECONCILE_JOB = "reconcile";
+
+/**
+ * Reconciles, and records the run as a JobRun when it queued anything again (runs that found
+ * nothing to do, every minute, are not worth a row): the history and the metric come from it.
+ */
+export async function reconcileAndRecord(
+  db: Db,
+  queue: Queue,
+  logger: Logger,
+): Promise<Reconciled> {
+  const result = await reconcile(db, queue, logger);
+  if (result.requeued.length > 0) {
+    const id = await startJobRun(db, { name: RECONCILE_JOB, requestedBy: "worker" });
+    await finishJobRun(db, id, { status: "succeeded", summary: result });
+  }
+  return result;
+}

@@ -1,0 +1,23 @@
+/** Thrown by withTimeout when the work did not settle in time. */
+export class TimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what}: no answer within ${ms} ms`);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * Settles as `work` does, or rejects with TimeoutError after `ms`. The work itself goes on:
+ * use this where a dead service must not hold up an answer (a probe, a scrape), not to cancel.
+ */
+export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

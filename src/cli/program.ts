@@ -9,6 +9,7 @@ import { dbDropCommand, dbInfoCommand, provisionCommand } from "./db.js";
 import { deploy } from "./deploy.js";
 import { deploymentLogs } from "./deployment-logs.js";
 import { listDeployments, showDeployment } from "./deployments.js";
+import { doctorCommand } from "./doctor.js";
 import { migrate } from "./migrate.js";
 import {
   addProjectCommand,
@@ -158,6 +159,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--follow", "keep printing new lines until the deployment has ended")
     .action(async (id, options) => {
       setExitCode(await deploymentLogs(loadConfig(), id, options, io.out));
+    });
+
+  program
+    .command("doctor")
+    .description(
+      "check Redis, Postgres, PgBouncer, disk and sandbox: ok, warn or fail, with what to do",
+    )
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      setExitCode(await doctorCommand(loadConfig(), options, io.out));
     });
 
   program

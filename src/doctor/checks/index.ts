@@ -1,0 +1,21 @@
+import type { Check } from "../check.js";
+import { adminPrivileges } from "./admin-privileges.js";
+import { pgbouncerLookup } from "./pgbouncer-lookup.js";
+import { postgresMigrations } from "./postgres-migrations.js";
+import { redisEviction } from "./redis-eviction.js";
+import { redisPersistence } from "./redis-persistence.js";
+import { redisVersion } from "./redis-version.js";
+import { releaseDisk } from "./release-disk.js";
+import { sandbox } from "./sandbox.js";
+
+/** What `coduck-worker doctor` checks, in the order it prints them. One module per check. */
+export const CHECKS: readonly Check[] = [
+  redisVersion,
+  redisEviction,
+  redisPersistence,
+  postgresMigrations,
+  adminPrivileges,
+  pgbouncerLookup,
+  releaseDisk,
+  sandbox,
+];

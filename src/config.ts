@@ -29,6 +29,8 @@ const secret = () =>
     .string()
     .min(16, "expected at least 16 characters (for example the output of: openssl rand -hex 32)");
 
+const DAY_MS = 24 * 3600 * 1000;
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 /** Every environment variable the worker reads, with defaults that work against the local services. */
@@ -87,6 +89,13 @@ const envSchema = z.object({
   ADMIN_TOKEN: secret().optional(),
   METRICS_TOKEN: secret().optional(),
   WEBHOOK_MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
+
+  KEEP_RELEASES: integer(1, 1000).default(5),
+  LOG_RETENTION_DAYS: integer(1, 36_500).default(30),
+  JOB_RETENTION_DAYS: integer(1, 36_500).default(7),
+  PRUNE_RELEASES_EVERY_MINUTES: integer(0, 7 * 24 * 60).default(60),
+  PRUNE_LOGS_EVERY_MINUTES: integer(0, 7 * 24 * 60).default(24 * 60),
+  CLEAN_JOBS_EVERY_MINUTES: integer(0, 7 * 24 * 60).default(60),
 });
 
 export type Config = {
@@ -125,6 +134,16 @@ export type Config = {
     metricsToken: string | undefined;
     /** Larger webhook bodies are refused (413) before they are parsed. */
     webhookMaxBodyBytes: number;
+  };
+  housekeeping: {
+    /** Release directories kept per project besides the live one and running deploys'. */
+    keepReleases: number;
+    /** Stored step logs of steps that ended longer ago are deleted (the step rows stay). */
+    logRetentionMs: number;
+    /** Completed and failed BullMQ jobs older than this are removed from Redis. */
+    jobRetentionMs: number;
+    /** How often each housekeeping job is scheduled; 0: never (run it with the CLI). */
+    everyMs: { "prune-releases": number; "prune-logs": number; "clean-jobs": number };
   };
 };
 
@@ -180,6 +199,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adminToken: e.ADMIN_TOKEN,
       metricsToken: e.METRICS_TOKEN,
       webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    },
+    housekeeping: {
+      keepReleases: e.KEEP_RELEASES,
+      logRetentionMs: e.LOG_RETENTION_DAYS * DAY_MS,
+      jobRetentionMs: e.JOB_RETENTION_DAYS * DAY_MS,
+      everyMs: {
+        "prune-releases": e.PRUNE_RELEASES_EVERY_MINUTES * 60_000,
+        "prune-logs": e.PRUNE_LOGS_EVERY_MINUTES * 60_000,
+        "clean-jobs": e.CLEAN_JOBS_EVERY_MINUTES * 60_000,
+      },
     },
   };
 }

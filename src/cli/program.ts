@@ -10,6 +10,7 @@ import { deploy } from "./deploy.js";
 import { deploymentLogs } from "./deployment-logs.js";
 import { listDeployments, showDeployment } from "./deployments.js";
 import { doctorCommand } from "./doctor.js";
+import { housekeepingRunCommand } from "./housekeeping.js";
 import { migrate } from "./migrate.js";
 import {
   addProjectCommand,
@@ -169,6 +170,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--json", "print JSON")
     .action(async (options) => {
       setExitCode(await doctorCommand(loadConfig(), options, io.out));
+    });
+
+  program
+    .command("housekeeping")
+    .description("the housekeeping jobs (release directories, stored logs, finished queue jobs)")
+    .command("run")
+    .description("run the housekeeping jobs now, on this machine's DATA_DIR")
+    .option("--dry-run", "say what would be removed, remove nothing")
+    .option("--only <job>", "only this job: prune-releases, prune-logs or clean-jobs")
+    .option("--json", "print the summaries as JSON")
+    .action(async (options) => {
+      await housekeepingRunCommand(loadConfig(), options, io.out);
     });
 
   program

@@ -5,6 +5,7 @@ import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { deployQueue } from "../queue/queues.js";
 import { reconcileAndRecord } from "../queue/record-reconcile.js";
 import { connectRedis } from "../queue/redis.js";
+import { startHousekeepingWorker } from "../queue/start-housekeeping-worker.js";
 import { startDeployWorker } from "../queue/start-worker.js";
 import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb } from "../store/prisma.js";
@@ -32,10 +33,12 @@ export async function runWorker(
     prefix: config.queuePrefix,
   });
   await worker.waitUntilReady();
+  const housekeeping = await startHousekeepingWorker({ db, config, logger }, redis);
   let http: HttpIntake | null = null;
   try {
     if (options.withHttp) http = await startHttpIntake(config, logger);
   } catch (error) {
+    await housekeeping.close();
     await worker.close();
     await redis.quit().catch(() => redis.disconnect());
     await db.$disconnect();
@@ -82,6 +85,7 @@ export async function runWorker(
   try {
     // No new webhook deliveries while the worker winds down; queued deploys wait in Redis.
     await http?.close();
+    await housekeeping.close();
     await worker.close();
   } finally {
     clearTimeout(grace);

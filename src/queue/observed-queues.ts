@@ -1,7 +1,8 @@
 import { Queue } from "bullmq";
+import { HOUSEKEEPING_QUEUE } from "./housekeeping-job.js";
 
 /** The queues whose job counts /metrics reports, beside the deploy queue. */
-const OTHER_QUEUES: string[] = [];
+const OTHER_QUEUES: string[] = [HOUSEKEEPING_QUEUE];
 
 /**
  * The deploy queue and a handle on each other queue of the installation, on the deploy

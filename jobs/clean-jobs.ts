@@ -1,0 +1,11 @@
+import { cleanFinishedJobs } from "../src/housekeeping/clean-finished-jobs.js";
+import { type HousekeepingJob, recordedUnlessDry } from "../src/housekeeping/housekeeping-run.js";
+
+/** The `clean-jobs` job: removes finished BullMQ jobs older than JOB_RETENTION_DAYS. */
+export const cleanJobsJob: HousekeepingJob = {
+  name: "clean-jobs",
+  run: (deps, run) =>
+    recordedUnlessDry(deps, "clean-jobs", run, () =>
+      cleanFinishedJobs(deps.queues, deps.config.housekeeping.jobRetentionMs, run),
+    ),
+};

@@ -1,0 +1,11 @@
+import { type HousekeepingJob, recordedUnlessDry } from "../src/housekeeping/housekeeping-run.js";
+import { pruneReleases } from "../src/housekeeping/prune-releases.js";
+
+/** The `prune-releases` job: keeps the newest KEEP_RELEASES release directories per project. */
+export const pruneReleasesJob: HousekeepingJob = {
+  name: "prune-releases",
+  run: (deps, run) =>
+    recordedUnlessDry(deps, "prune-releases", run, () =>
+      pruneReleases(deps.db, deps.config.dataDir, deps.config.housekeeping.keepReleases, run),
+    ),
+};

@@ -1,0 +1,143 @@
+import { lstat, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import type { Db } from "../store/prisma.js";
+
+/** `<deployment id>-<attempt>`, the directory, and `<…>.log` beside it (the release's output). */
+const RELEASE_ENTRY =
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-(\d+)(\.log)?$/;
+/** How many removed paths a summary lists (the count is always whole). */
+const LISTED = 50;
+
+type Release = {
+  key: string;
+  deploymentId: string;
+  attempt: number;
+  paths: string[];
+  mtimeMs: number;
+};
+
+export type ReleasePruneSummary = {
+  keep: number;
+  projects: number;
+  kept: number;
+  removed: number;
+  /** Kept although past the newest `keep`: live, or a deploy still queued or running. */
+  protected: number;
+  /** The first removed (or, dry, to-be-removed) release directories, relative to DATA_DIR. */
+  removedPaths: string[];
+  dryRun: boolean;
+};
+
+/**
+ * Keeps, in each project's release folder (DATA_DIR/releases/<project>), the newest `keep`
+ * releases, and always the live one, any of a deploy still queued or running, and any whose
+ * process was not recorded stopped; removes the other release directories and their logs.
+ * Only entries named as the worker names releases are touched; links are removed, not followed.
+ * The directory listing comes before the database is asked, so a deploy that starts meanwhile
+ * is either not listed or seen running.
+ */
+export async function pruneReleases(
+  db: Db,
+  dataDir: string,
+  keep: number,
+  options: { dryRun?: boolean } = {},
+): Promise<ReleasePruneSummary> {
+  const summary: ReleasePruneSummary = {
+    keep,
+    projects: 0,
+    kept: 0,
+    removed: 0,
+    protected: 0,
+    removedPaths: [],
+    dryRun: options.dryRun === true,
+  };
+  const root = path.join(dataDir, "releases");
+  for (const project of await directories(root)) {
+    summary.projects++;
+    const releases = await releasesIn(path.join(root, project));
+    if (releases.length === 0) continue;
+    const keepers = await protectedDeployments(
+      db,
+      releases.map((r) => r.deploymentId),
+    );
+    const queuedAt = keepers.queuedAt;
+    // Newest first: by when the deployment was queued, then attempt; unknown ones by mtime.
+    releases.sort((a, b) => recency(b, queuedAt) - recency(a, queuedAt) || b.attempt - a.attempt);
+    for (const [index, release] of releases.entries()) {
+      if (index < keep) {
+        summary.kept++;
+      } else if (keepers.ids.has(release.deploymentId)) {
+        summary.kept++;
+        summary.protected++;
+      } else {
+        summary.removed++;
+        if (summary.removedPaths.length < LISTED)
+          summary.removedPaths.push(path.join("releases", project, release.key));
+        if (!summary.dryRun) {
+          for (const entry of release.paths) await rm(entry, { recursive: true, force: true });
+        }
+      }
+    }
+  }
+  return summary;
+}
+
+async function directories(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error) => {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  });
+  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+}
+
+async function releasesIn(projectDir: string): Promise<Release[]> {
+  const byKey = new Map<string, Release>();
+  for (const name of await readdir(projectDir)) {
+    const match = RELEASE_ENTRY.exec(name);
+    if (!match) continue;
+    const key = `${match[1]}-${match[2]}`;
+    const entry = path.join(projectDir, name);
+    const { mtimeMs } = await lstat(entry);
+    const release = byKey.get(key) ?? {
+      key,
+      deploymentId: match[1]!,
+      attempt: Number(match[2]),
+      paths: [],
+      mtimeMs: 0,
+    };
+    release.paths.push(entry);
+    release.mtimeMs = Math.max(release.mtimeMs, mtimeMs);
+    byKey.set(key, release);
+  }
+  return [...byKey.values()];
+}
+
+/** The deployments among `ids` whose releases must stay, and when each of `ids` was queued. */
+async function protectedDeployments(db: Db, ids: string[]) {
+  const rows = await db.deployment.findMany({
+    where: { id: { in: [...new Set(ids)] } },
+    select: {
+      id: true,
+      status: true,
+      queuedAt: true,
+      releasePid: true,
+      releaseStoppedAt: true,
+      liveFor: { select: { id: true } },
+    },
+  });
+  const keep = rows.filter(
+    (d) =>
+      d.liveFor !== null ||
+      d.status === "queued" ||
+      d.status === "running" ||
+      (d.releasePid !== null && d.releaseStoppedAt === null),
+  );
+  return {
+    ids: new Set(keep.map((d) => d.id)),
+    queuedAt: new Map(rows.map((d) => [d.id, d.queuedAt.getTime()])),
+  };
+}
+
+function recency(release: Release, queuedAt: Map<string, number>): number {
+  return queuedAt.get(release.deploymentId) ?? release.mtimeMs;
+}

@@ -1,0 +1,237 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Queue } from "bullmq";
+import pino from "pino";
+import { cleanJobsJob } from "../../jobs/clean-jobs.js";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
+import {
+  ensureHousekeepingSchedules,
+  HOUSEKEEPING_QUEUE,
+} from "../../src/queue/housekeeping-job.js";
+import { connectRedis } from "../../src/queue/redis.js";
+import {
+  type HousekeepingWorker,
+  startHousekeepingWorker,
+} from "../../src/queue/start-housekeeping-worker.js";
+import { createDeployment } from "../../src/store/deployments.js";
+import { fixtureRepo } from "../helpers/git-repo.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+import { cli } from "../helpers/worker-process.js";
+
+let stack: TestStack;
+/** Deploys of project `kept`, oldest first: live (succeeded), then two failed ones. */
+let live: string;
+let older: string;
+let newest: string;
+let projectDir: string;
+
+const FAILING_BUILD = {
+  "scripts/build.js": 'console.error("Error: cannot compile src/index.js");\nprocess.exit(2);\n',
+};
+
+beforeAll(async () => {
+  stack = await createTestStack({ KEEP_RELEASES: "1" });
+  await stack.startWorker();
+  const good = await fixtureRepo("node-http");
+  const bad = await fixtureRepo("node-http", FAILING_BUILD);
+  live = await stack.deploy({ project: "kept", repoUrl: good.dir });
+  expect((await stack.waitForEnd(live)).status).toBe("succeeded");
+  older = await stack.deploy({ project: "kept", repoUrl: bad.dir });
+  expect((await stack.waitForEnd(older)).status).toBe("failed");
+  newest = await stack.deploy({ project: "kept", repoUrl: bad.dir });
+  expect((await stack.waitForEnd(newest)).status).toBe("failed");
+  projectDir = path.join(stack.config.dataDir, "releases", "kept");
+}, 180_000);
+afterAll(() => stack.close());
+
+describe("prune-releases", () => {
+  it("keeps the live release, a running deploy's and the newest N; removes the rest and their logs", async () => {
+    // A release's output file beside its directory, as the sandboxed start writes it.
+    await writeFile(path.join(projectDir, `${older}-1.log`), "old output\n");
+    // A deploy running right now (its directory exists, its row says running).
+    const repo = await fixtureRepo("node-http");
+    const running = await createDeployment(stack.db, {
+      project: "kept",
+      repoUrl: repo.dir,
+      ref: "main",
+      trigger: "test",
+      steps: DEPLOY_STEP_NAMES,
+    });
+    await stack.db.deployment.update({
+      where: { id: running.id },
+      data: { status: "running", attempt: 1, queuedAt: new Date(Date.now() - 3600_000) },
+    });
+    await mkdir(path.join(projectDir, `${running.id}-1`));
+    // A release nobody knows any more (its deployment is gone), and a file that is not a release.
+    const orphan = `${randomUUID()}-1`;
+    await mkdir(path.join(projectDir, orphan));
+    const longAgo = new Date(Date.now() - 90 * 24 * 3600_000);
+    await utimes(path.join(projectDir, orphan), longAgo, longAgo);
+    await writeFile(path.join(projectDir, "notes.txt"), "not a release\n");
+
+    const dry = await cli(
+      ["housekeeping", "run", "--dry-run", "--only", "prune-releases"],
+      stack.env,
+    );
+    expect(dry.exitCode).toBe(0);
+    expect(dry.stdout).toMatch(/^prune-releases: would remove 2 release directories, kept 3/);
+    expect((await readdir(projectDir)).sort()).toHaveLength(7);
+    expect(await stack.db.jobRun.count()).toBe(0);
+
+    const run = await cli(["housekeeping", "run", "--only", "prune-releases"], stack.env);
+    expect(run.stderr).toBe("");
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("removed 2 release directories, kept 3");
+    expect((await readdir(projectDir)).sort()).toEqual(
+      [`${live}-1`, `${newest}-1`, `${running.id}-1`, "notes.txt"].sort(),
+    );
+    // The live release still serves from its directory.
+    const record = await stack.waitForEnd(live);
+    expect((await fetch(record.release!.url)).status).toBe(200);
+
+    const [recorded] = await stack.db.jobRun.findMany({ where: { name: "prune-releases" } });
+    expect(recorded).toMatchObject({
+      status: "succeeded",
+      requestedBy: "cli",
+      summary: expect.objectContaining({ removed: 2, kept: 3, protected: 2, keep: 1 }),
+    });
+    expect(recorded?.finishedAt).not.toBeNull();
+    await stack.db.deployment.update({ where: { id: running.id }, data: { status: "cancelled" } });
+  });
+});
+
+describe("prune-logs", () => {
+  it("deletes the stored logs of steps that ended before the retention, except the live deployment's", async () => {
+    const lines = (deploymentId: string) =>
+      stack.db.stepLogLine.count({ where: { step: { deploymentId } } });
+    expect(await lines(older)).toBeGreaterThan(0);
+    const fortyDaysAgo = new Date(Date.now() - 40 * 24 * 3600_000);
+    for (const id of [older, live]) {
+      await stack.db.deploymentStep.updateMany({
+        where: { deploymentId: id, finishedAt: { not: null } },
+        data: { finishedAt: fortyDaysAgo },
+      });
+    }
+    const newestBefore = await lines(newest);
+    const liveBefore = await lines(live);
+    const oldBefore = await lines(older);
+
+    const run = await cli(["housekeeping", "run", "--only", "prune-logs"], stack.env);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^prune-logs: deleted ${oldBefore} stored log lines of \\d+ steps that ended before`,
+      ),
+    );
+    expect(await lines(older)).toBe(0);
+    expect(await lines(newest)).toBe(newestBefore);
+    expect(await lines(live)).toBe(liveBefore);
+    // The step rows stay, with their code and tail.
+    const build = await stack.db.deploymentStep.findUniqueOrThrow({
+      where: { deploymentId_name: { deploymentId: older, name: "build" } },
+    });
+    expect(build).toMatchObject({ status: "failed", errorCode: "BUILD_FAILED" });
+    expect(build.logTail).toContain("cannot compile");
+    const recorded = await stack.db.jobRun.findFirstOrThrow({ where: { name: "prune-logs" } });
+    expect(recorded.summary).toMatchObject({ lines: oldBefore });
+  });
+});
+
+describe("clean-jobs", () => {
+  it("removes finished queue jobs older than the retention and keeps recent ones", async () => {
+    const deps = { db: stack.db, config: stack.config, queues: [stack.queue] };
+    const run = { requestedBy: "test", dryRun: false };
+    expect(await stack.queue.getJobCounts("completed", "failed")).toEqual({
+      completed: 1,
+      failed: 2,
+    });
+    // JOB_RETENTION_DAYS (7): these jobs finished a minute ago, so all stay.
+    const kept = await cleanJobsJob.run(deps, run);
+    expect(kept).toMatchObject({ removed: { [stack.queue.name]: { completed: 0, failed: 0 } } });
+    expect(await stack.queue.getJobCounts("completed", "failed")).toEqual({
+      completed: 1,
+      failed: 2,
+    });
+    // With a retention of 0 they are all past it.
+    const config = {
+      ...stack.config,
+      housekeeping: { ...stack.config.housekeeping, jobRetentionMs: 0 },
+    };
+    const dry = await cleanJobsJob.run({ ...deps, config }, { ...run, dryRun: true });
+    expect(dry).toMatchObject({ removed: { [stack.queue.name]: { completed: 1, failed: 2 } } });
+    expect(await stack.queue.getJobCounts("completed", "failed")).toEqual({
+      completed: 1,
+      failed: 2,
+    });
+    await cleanJobsJob.run({ ...deps, config }, run);
+    expect(await stack.queue.getJobCounts("completed", "failed")).toEqual({
+      completed: 0,
+      failed: 0,
+    });
+    // The deployments stay in Postgres.
+    expect((await stack.waitForEnd(older)).status).toBe("failed");
+    expect(await stack.db.jobRun.count({ where: { name: "clean-jobs" } })).toBe(2);
+  });
+});
+
+describe("housekeeping schedules", () => {
+  let worker: HousekeepingWorker | undefined;
+  let redis: ReturnType<typeof connectRedis>;
+  beforeAll(() => {
+    redis = connectRedis(stack.config.redisUrl);
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await redis.quit();
+  });
+
+  it("puts one job scheduler per job in the housekeeping queue, and its worker runs and records them", async () => {
+    const queue = new Queue(HOUSEKEEPING_QUEUE, {
+      connection: redis,
+      prefix: stack.config.queuePrefix,
+    });
+    try {
+      worker = await startHousekeepingWorker(
+        { db: stack.db, config: stack.config, logger: pino({ level: "silent" }) },
+        redis,
+      );
+      const schedulers = await queue.getJobSchedulers();
+      expect(Object.fromEntries(schedulers.map((s) => [s.key, Number(s.every)]))).toEqual({
+        "prune-releases": 60 * 60_000,
+        "prune-logs": 24 * 60 * 60_000,
+        "clean-jobs": 60 * 60_000,
+      });
+      // Ensuring again (every minute, every worker start) does not push the next run back.
+      const next = Object.fromEntries(schedulers.map((s) => [s.key, s.next]));
+      await ensureHousekeepingSchedules(queue, stack.config.housekeeping.everyMs);
+      const again = await queue.getJobSchedulers();
+      expect(Object.fromEntries(again.map((s) => [s.key, s.next]))).toEqual(next);
+      // 0 turns a schedule off.
+      await ensureHousekeepingSchedules(queue, {
+        ...stack.config.housekeeping.everyMs,
+        "prune-logs": 0,
+      });
+      expect((await queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual([
+        "clean-jobs",
+        "prune-releases",
+      ]);
+
+      // A job as a scheduler produces it: the worker runs it and records the run.
+      await queue.add("prune-logs", {});
+      for (let i = 0; i < 100; i++) {
+        if (await stack.db.jobRun.count({ where: { name: "prune-logs", requestedBy: "schedule" } }))
+          break;
+        await sleep(100);
+      }
+      const recorded = await stack.db.jobRun.findFirstOrThrow({
+        where: { name: "prune-logs", requestedBy: "schedule" },
+      });
+      expect(recorded.status).toBe("succeeded");
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});

@@ -1,10 +1,10 @@
-import { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
 import type { JobCleanSummary } from "../housekeeping/clean-finished-jobs.js";
 import type { ReleasePruneSummary } from "../housekeeping/prune-releases.js";
 import type { LogPruneSummary } from "../housekeeping/prune-step-logs.js";
-import { HOUSEKEEPING_JOBS, HOUSEKEEPING_QUEUE } from "../queue/housekeeping-job.js";
+import { HOUSEKEEPING_JOBS } from "../queue/housekeeping-job.js";
+import { observedQueues } from "../queue/observed-queues.js";
 import { deployQueue } from "../queue/queues.js";
 import { connectRedis } from "../queue/redis.js";
 import { connectDb } from "../store/prisma.js";
@@ -28,10 +28,9 @@ export async function housekeepingRunCommand(
   }
   const db = connectDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl);
-  const queues = [
-    deployQueue(redis, config.queuePrefix),
-    new Queue(HOUSEKEEPING_QUEUE, { connection: redis, prefix: config.queuePrefix }),
-  ];
+  const deploys = deployQueue(redis, config.queuePrefix);
+  const observed = observedQueues(deploys);
+  const queues = observed.all;
   const run = { requestedBy: "cli", dryRun: options.dryRun === true };
   try {
     const summaries: Record<string, unknown> = {};
@@ -42,7 +41,8 @@ export async function housekeepingRunCommand(
     }
     if (options.json) out.write(`${JSON.stringify(summaries, null, 2)}\n`);
   } finally {
-    await Promise.all(queues.map((queue) => queue.close()));
+    await observed.close();
+    await deploys.close();
     await redis.quit().catch(() => redis.disconnect());
     await db.$disconnect();
   }

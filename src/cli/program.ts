@@ -12,6 +12,7 @@ import { listDeployments, showDeployment } from "./deployments.js";
 import { doctorCommand } from "./doctor.js";
 import { housekeepingRunCommand } from "./housekeeping.js";
 import { migrate } from "./migrate.js";
+import { parseNotifyOptions, setProjectNotifyCommand } from "./project-notify.js";
 import {
   addProjectCommand,
   listProjectsCommand,
@@ -76,11 +77,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     });
   projects
     .command("set <slug>")
-    .description("change a project's repository or deploy branch")
+    .description("change a project's repository, deploy branch or notification URL")
     .option("--repo <git-url>", "the new repository")
     .option("--branch <branch>", "the new deploy branch")
+    .option("--notify-url <https-url>", "POST every deployment status change here, signed")
+    .option("--rotate-notify-secret", "make a new signing secret (shown once)")
+    .option("--no-notify", "stop notifying: remove the URL and its secret")
     .action(async (slug, options) => {
-      await setProjectCommand(loadConfig(), slug, options, io.out);
+      const notify = parseNotifyOptions(options);
+      const config = loadConfig();
+      if (!notify || options.repo !== undefined || options.branch !== undefined)
+        await setProjectCommand(config, slug, options, io.out);
+      if (notify) await setProjectNotifyCommand(config, slug, notify, io.out);
     });
   projects
     .command("list")

@@ -70,7 +70,9 @@ export async function setProjectCommand(
 ): Promise<void> {
   const valid = slugOf(slug);
   if (options.repo === undefined && options.branch === undefined)
-    throw new UsageError("nothing to change: give --repo <url> and/or --branch <branch>");
+    throw new UsageError(
+      "nothing to change: give --repo <url>, --branch <branch>, --notify-url <url> or --no-notify",
+    );
   const checked = settingsOf(valid, options.repo ?? "/unchanged", options.branch ?? "main");
   const change = {
     ...(options.repo !== undefined && { repoUrl: checked.repoUrl }),
@@ -133,6 +135,7 @@ export async function showProjectCommand(
       provisionedAt: project.database.provisionedAt?.toISOString() ?? null,
       verifiedAt: project.database.verifiedAt?.toISOString() ?? null,
     },
+    notifyUrl: project.notificationTarget?.url ?? null,
     live: live && {
       deploymentId: live.id,
       commitSha: live.commitSha,
@@ -160,6 +163,7 @@ export async function showProjectCommand(
     `project      ${shown.slug}`,
     `repository   ${shown.repoUrl ?? "-"} (deploys ${shown.branch})`,
     `database     ${shown.database ? shown.database.name : "not provisioned yet (created on the first deploy)"}`,
+    `notify       ${shown.notifyUrl ?? "-"}`,
     `live         ${shown.live ? `${shown.live.deploymentId} (${shown.live.commitSha?.slice(0, 12) ?? "?"}) at ${shown.live.url ?? "?"}${shown.live.degradedCode ? `, degraded: ${shown.live.degradedCode}` : ""}` : "nothing live"}`,
     "last deploys",
     ...(shown.deployments.length === 0

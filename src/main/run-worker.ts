@@ -6,6 +6,7 @@ import { deployQueue } from "../queue/queues.js";
 import { reconcileAndRecord } from "../queue/record-reconcile.js";
 import { connectRedis } from "../queue/redis.js";
 import { startHousekeepingWorker } from "../queue/start-housekeeping-worker.js";
+import { startNotifyWorker } from "../queue/start-notify-worker.js";
 import { startDeployWorker } from "../queue/start-worker.js";
 import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb } from "../store/prisma.js";
@@ -34,10 +35,15 @@ export async function runWorker(
   });
   await worker.waitUntilReady();
   const housekeeping = await startHousekeepingWorker({ db, config, logger }, redis);
+  const notify = await startNotifyWorker(
+    { db, logger, keyring, prefix: config.queuePrefix },
+    redis,
+  );
   let http: HttpIntake | null = null;
   try {
     if (options.withHttp) http = await startHttpIntake(config, logger);
   } catch (error) {
+    await notify.close();
     await housekeeping.close();
     await worker.close();
     await redis.quit().catch(() => redis.disconnect());
@@ -85,6 +91,7 @@ export async function runWorker(
   try {
     // No new webhook deliveries while the worker winds down; queued deploys wait in Redis.
     await http?.close();
+    await notify.close();
     await housekeeping.close();
     await worker.close();
   } finally {

@@ -1,8 +1,9 @@
 import { Queue } from "bullmq";
 import { HOUSEKEEPING_QUEUE } from "./housekeeping-job.js";
+import { NOTIFY_QUEUE } from "./notify-job.js";
 
-/** The queues whose job counts /metrics reports, beside the deploy queue. */
-const OTHER_QUEUES: string[] = [HOUSEKEEPING_QUEUE];
+/** The queues /metrics counts and clean-jobs cleans, beside the deploy queue. */
+const OTHER_QUEUES: string[] = [HOUSEKEEPING_QUEUE, NOTIFY_QUEUE];
 
 /**
  * The deploy queue and a handle on each other queue of the installation, on the deploy

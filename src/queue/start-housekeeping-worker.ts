@@ -9,6 +9,7 @@ import {
   HOUSEKEEPING_JOBS,
   HOUSEKEEPING_QUEUE,
 } from "./housekeeping-job.js";
+import { observedQueues } from "./observed-queues.js";
 
 const SCHEDULE_CHECK_MS = 60_000;
 
@@ -24,8 +25,8 @@ export async function startHousekeepingWorker(
 ): Promise<HousekeepingWorker> {
   const prefix = deps.config.queuePrefix;
   const queue = new Queue(HOUSEKEEPING_QUEUE, { connection, prefix });
-  const deploys = new Queue(DEPLOY_QUEUE, { connection, prefix });
-  const housekeeping = { db: deps.db, config: deps.config, queues: [deploys, queue] };
+  const cleaned = observedQueues(new Queue(DEPLOY_QUEUE, { connection, prefix }));
+  const housekeeping = { db: deps.db, config: deps.config, queues: cleaned.all };
   const logger = deps.logger.child({ component: "housekeeping" });
 
   const worker = new Worker(
@@ -56,7 +57,7 @@ export async function startHousekeepingWorker(
     async close() {
       clearInterval(scheduling);
       await worker.close();
-      await Promise.all([queue.close(), deploys.close()]);
+      await Promise.all([queue.close(), cleaned.close(), cleaned.all[0]!.close()]);
     },
   };
 }

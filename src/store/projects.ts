@@ -113,6 +113,7 @@ export async function getProjectOverview(db: Db, slug: string, lastDeploys = 5) 
     where: { slug },
     include: {
       database: { select: { databaseName: true, provisionedAt: true, verifiedAt: true } },
+      notificationTarget: { select: { url: true } },
       liveDeployment: {
         select: {
           id: true,

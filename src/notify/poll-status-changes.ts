@@ -1,0 +1,44 @@
+import type { Queue } from "bullmq";
+import { enqueueNotification } from "../queue/notify-job.js";
+import type { Db } from "../store/prisma.js";
+import { notificationBody } from "./notification-body.js";
+import { statusEvents } from "./status-events.js";
+
+/**
+ * Queues a notification for every status change since `since` of the deployments of projects
+ * that have a notification URL (changes from before the URL was set are not notified). Status
+ * changes are read from the deployment rows' timestamps, so nothing that changes a status has
+ * to know about notifications; each event's delivery id is its job id, so several workers
+ * polling, or one polling the same moment twice, queue it once. Returns the events it saw.
+ */
+export async function queueStatusNotifications(db: Db, queue: Queue, since: Date): Promise<number> {
+  const deployments = await db.deployment.findMany({
+    where: {
+      project: { notificationTarget: { isNot: null } },
+      OR: [
+        { queuedAt: { gte: since } },
+        { startedAt: { gte: since } },
+        { finishedAt: { gte: since } },
+      ],
+    },
+    include: {
+      project: { select: { slug: true, notificationTarget: { select: { createdAt: true } } } },
+    },
+    orderBy: { queuedAt: "asc" },
+  });
+  let seen = 0;
+  for (const deployment of deployments) {
+    const target = deployment.project.notificationTarget;
+    if (!target) continue;
+    for (const event of statusEvents(deployment)) {
+      if (event.at < since || event.at < target.createdAt) continue;
+      seen++;
+      await enqueueNotification(queue, {
+        projectId: deployment.projectId,
+        deliveryId: event.deliveryId,
+        body: JSON.stringify(notificationBody(deployment.project.slug, deployment, event)),
+      });
+    }
+  }
+  return seen;
+}

@@ -1,6 +1,7 @@
 import type { Queue } from "bullmq";
 import { Gauge, type Registry } from "prom-client";
 import type { Logger } from "../logger.js";
+import { lostConnection } from "../queue/lost-connection.js";
 import { withTimeout } from "../with-timeout.js";
 
 const STATES = ["waiting", "active", "delayed", "failed"] as const;
@@ -24,6 +25,8 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[], logger
     async collect() {
       this.reset();
       try {
+        const lost = lostConnection(queues[0]!);
+        if (lost) throw new Error(lost);
         const counts = await withTimeout(
           Promise.all(queues.map((queue) => queue.getJobCounts(...STATES))),
           SCRAPE_TIMEOUT_MS,

@@ -4,6 +4,8 @@ import type { Db } from "../store/prisma.js";
 import { notificationBody } from "./notification-body.js";
 import { statusEvents } from "./status-events.js";
 
+const MAX_DEPLOY_SPAN_MS = 24 * 3600_000;
+
 /**
  * Queues a notification for every status change since `since` of the deployments of projects
  * that have a notification URL (changes from before the URL was set are not notified). Status
@@ -15,6 +17,8 @@ export async function queueStatusNotifications(db: Db, queue: Queue, since: Date
   const deployments = await db.deployment.findMany({
     where: {
       project: { notificationTarget: { isNot: null } },
+      // Bounds the scan (index on projectId, queuedAt): no deploy ends a day after it was queued.
+      queuedAt: { gte: new Date(since.getTime() - MAX_DEPLOY_SPAN_MS) },
       OR: [
         { queuedAt: { gte: since } },
         { startedAt: { gte: since } },

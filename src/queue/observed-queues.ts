@@ -10,9 +10,15 @@ const OTHER_QUEUES: string[] = [HOUSEKEEPING_QUEUE, NOTIFY_QUEUE];
  * queue's Redis connection and prefix (opening a Queue adds no connection of its own).
  */
 export function observedQueues(deploy: Queue): { all: Queue[]; close(): Promise<void> } {
-  const others = OTHER_QUEUES.map(
-    (name) => new Queue(name, { connection: deploy.opts.connection, prefix: deploy.opts.prefix }),
-  );
+  const others = OTHER_QUEUES.map((name) => {
+    const queue = new Queue(name, {
+      connection: deploy.opts.connection,
+      prefix: deploy.opts.prefix,
+    });
+    // The shared connection's errors are the deploy queue's to report; /readyz names them.
+    queue.on("error", () => {});
+    return queue;
+  });
   return {
     all: [deploy, ...others],
     close: async () => {

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from "fastify";
-import { Redis } from "ioredis";
+import { lostConnection } from "../../queue/lost-connection.js";
 import { withTimeout } from "../../with-timeout.js";
 import type { HttpDeps } from "../build-app.js";
 
 const PROBE_TIMEOUT_MS = 2_000;
-const LOST = new Set(["reconnecting", "close", "end"]);
 
 type Probe = { ok: true } | { ok: false; error: string };
 
@@ -24,12 +23,8 @@ export async function readyzRoute(app: FastifyInstance, deps: HttpDeps): Promise
 }
 
 async function pingRedis(deps: HttpDeps): Promise<unknown> {
-  const connection = deps.queue.opts.connection;
-  if (connection instanceof Redis) {
-    // A connection that lost Redis would hold the PING until Redis is back: say so at once.
-    if (LOST.has(connection.status)) throw new Error(`connection is ${connection.status}`);
-    return connection.ping();
-  }
+  const lost = lostConnection(deps.queue);
+  if (lost) throw new Error(lost);
   return deps.queue.getJobCounts("waiting");
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { buildApp } from "../../src/http/build-app.js";
@@ -40,6 +41,12 @@ beforeAll(async () => {
   });
   expect((await reconcileAndRecord(stack.db, stack.queue, quiet)).requeued).toEqual([lost.id]);
   expect((await stack.waitForEnd(lost.id)).status).toBe("succeeded");
+  // Postgres records the end a moment before BullMQ moves the job out of `active`.
+  for (let i = 0; i < 100; i++) {
+    const counts = await stack.queue.getJobCounts("active", "waiting", "delayed");
+    if (Object.values(counts).every((n) => n === 0)) break;
+    await sleep(50);
+  }
 
   app = await buildApp({ db: stack.db, queue: stack.queue, logger: quiet, config: stack.config });
 }, 180_000);

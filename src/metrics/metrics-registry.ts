@@ -4,6 +4,7 @@ import type { Logger } from "../logger.js";
 import type { Db } from "../store/prisma.js";
 import { registerDeploymentMetrics } from "./deployment-metrics.js";
 import { registerDurationMetrics } from "./duration-metrics.js";
+import { registerJobRunMetrics } from "./job-run-metrics.js";
 import { registerQueueMetrics } from "./queue-metrics.js";
 import { registerReconcilerMetrics } from "./reconciler-metrics.js";
 
@@ -21,5 +22,6 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
   registerDurationMetrics(registry, deps.db);
   registerQueueMetrics(registry, deps.queues, deps.logger);
   registerReconcilerMetrics(registry, deps.db);
+  registerJobRunMetrics(registry, deps.db);
   return registry;
 }

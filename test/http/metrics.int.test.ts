@@ -139,6 +139,14 @@ describe("GET /metrics", () => {
     expect(sampleValue(samples, "coduck_reconciler_actions_total", { action: "interrupted" })).toBe(
       0,
     );
+    // The reconciler's run is a JobRun, so it shows among the job runs too.
+    expect(
+      sampleValue(samples, "coduck_job_runs_total", { name: "reconcile", status: "succeeded" }),
+    ).toBe(1);
+    const last = sampleValue(samples, "coduck_job_run_last_success_timestamp_seconds", {
+      name: "reconcile",
+    });
+    expect(Date.now() / 1000 - last!).toBeLessThan(300);
   });
 
   it("answers only the bearer of METRICS_TOKEN when one is set", async () => {

@@ -16,6 +16,7 @@ import {
   setProjectCommand,
   showProjectCommand,
 } from "./projects.js";
+import { retryCommand } from "./retry.js";
 
 /** The `coduck-worker` command line. Each action resolves with the process exit code. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -131,6 +132,26 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("cancel a queued or running deploy (from any machine)")
     .action(async (id) => {
       await cancelCommand(loadConfig(), id, io.out);
+    });
+
+  program
+    .command("retry [id]")
+    .description(
+      "retry a failed or cancelled deploy as a new deployment, from its failed step when it can",
+    )
+    .option("--from <step>", "the first step to run again (provision always runs)")
+    .option("--all-failed", "retry each project's latest deployment, when it failed")
+    .option("--project <slug>", "with --all-failed: only this project")
+    .option("--code <code>", "with --all-failed: only deployments that failed with this code")
+    .option(
+      "--since <duration>",
+      "with --all-failed: only deployments that ended since (30m, 1h, 2d)",
+    )
+    .option("--dry-run", "with --all-failed: print what would be retried, record nothing")
+    .option("--wait", "follow the retry step by step; exit 0 on success, 1 on failure")
+    .option("--json", "print the retry (and with --wait its final status) as JSON")
+    .action(async (id, options) => {
+      setExitCode(await retryCommand(loadConfig(), id, options, io));
     });
 
   const deployments = program.command("deployments").description("inspect deployments");

@@ -9,6 +9,7 @@ import { dbDropCommand, dbInfoCommand, provisionCommand } from "./db.js";
 import { deploy } from "./deploy.js";
 import { deploymentLogs } from "./deployment-logs.js";
 import { listDeployments, showDeployment } from "./deployments.js";
+import { envListCommand, envSetCommand, envUnsetCommand } from "./env.js";
 import { migrate } from "./migrate.js";
 import {
   addProjectCommand,
@@ -132,6 +133,34 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("cancel a queued or running deploy (from any machine)")
     .action(async (id) => {
       await cancelCommand(loadConfig(), id, io.out);
+    });
+
+  const env = program
+    .command("env")
+    .description("a project's variables, kept encrypted by the platform and injected into its app");
+  env
+    .command("set <pairs...>")
+    .description("set KEY=VALUE variables for the project's next deploys")
+    .requiredOption("--project <slug>", "the project")
+    .option("--secret", "the values are secrets: redacted from logs, hidden by env list")
+    .action(async (pairs, options) => {
+      await envSetCommand(loadConfig(), pairs, options, io.out);
+    });
+  env
+    .command("list")
+    .description("the project's variables (secret values hidden unless --reveal)")
+    .requiredOption("--project <slug>", "the project")
+    .option("--reveal", "show secret values too")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      await envListCommand(loadConfig(), options, io.out);
+    });
+  env
+    .command("unset <names...>")
+    .description("remove variables from the project's next deploys")
+    .requiredOption("--project <slug>", "the project")
+    .action(async (names, options) => {
+      await envUnsetCommand(loadConfig(), names, options, io.out);
     });
 
   program

@@ -18,6 +18,7 @@ import {
   showProjectCommand,
 } from "./projects.js";
 import { retryCommand } from "./retry.js";
+import { rollbackCommand } from "./rollback.js";
 
 /** The `coduck-worker` command line. Each action resolves with the process exit code. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -181,6 +182,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--json", "print the retry (and with --wait its final status) as JSON")
     .action(async (id, options) => {
       setExitCode(await retryCommand(loadConfig(), id, options, io));
+    });
+
+  program
+    .command("rollback")
+    .description("make an earlier successful release live again (the schema is not rolled back)")
+    .requiredOption("--project <slug>", "the project")
+    .option(
+      "--to <deployment-id>",
+      "the release to serve (default: the newest before the live one)",
+    )
+    .option("--wait", "follow the rollback step by step; exit 0 once the release is live")
+    .option("--json", "print the rollback (and with --wait its final status) as JSON")
+    .action(async (options) => {
+      setExitCode(await rollbackCommand(loadConfig(), options, io));
     });
 
   const deployments = program.command("deployments").description("inspect deployments");

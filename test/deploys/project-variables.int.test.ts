@@ -30,6 +30,16 @@ async function everythingStored(id: string): Promise<string> {
   ].join("\n");
 }
 
+async function waitFor<T>(read: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`nothing after ${timeoutMs}ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 async function stepLines(id: string, step: string): Promise<string[]> {
   const row = await stack.db.deploymentStep.findFirstOrThrow({
     where: { deploymentId: id, name: step },
@@ -165,6 +175,10 @@ describe("project variables in a deploy", () => {
       "build: GREETING=from-project API_TOKEN=[redacted]",
     );
     expect(await stepLines(id, "start")).toContain("starting with API_TOKEN=[redacted]");
+    // What the runtime watch keeps of the live release's log is redacted the same way.
+    await fetch(`${record.release!.url}/fail`);
+    const degraded = await waitFor(async () => (await getDeploymentRecord(stack.db, id))!.degraded);
+    expect(degraded.evidence).toBe('error: relation "orders" does not exist (token [redacted])');
     expect(await everythingStored(id)).not.toContain(token);
   });
 

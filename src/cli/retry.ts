@@ -121,7 +121,7 @@ async function retryAllFailed(
   for (const deployment of failed) {
     const planned = await planRetry(deps.db, { deploymentId: deployment.id });
     plans.push(planned);
-    const from = planned.reused.length > 0 ? `from ${planned.fromStep}` : "from the start";
+    const from = planned.reused.length > 0 ? `from step ${planned.fromStep}` : "from the start";
     out.write(
       `${filter.dryRun ? "would retry" : "retrying"} ${deployment.id}  ${deployment.project}  ${deployment.errorCode ?? "-"} at ${deployment.failedStep ?? "-"}  ${from}\n`,
     );
@@ -143,7 +143,7 @@ function describeRetry(result: RetryResult): string {
     const why = result.notReused ? ` (nothing reusable: ${result.notReused})` : "";
     return `${head}, from the start${why}`;
   }
-  return `${head}, from ${result.fromStep}; reusing ${result.reused.join(", ")} from a copy of its release directory (provision always runs)`;
+  return `${head}, from step ${result.fromStep}; reusing ${result.reused.join(", ")} from a copy of its release directory (provision always runs)`;
 }
 
 function flag(option: string): string {

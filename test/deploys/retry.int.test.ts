@@ -46,7 +46,9 @@ describe("coduck-worker retry <id>", () => {
 
     await writeFile(readyFile, "yes");
     const run = await retry(startFailed, "--wait", "--json");
-    expect(run.stderr).toContain(`retry 1 of ${startFailed}, from start; reusing checkout`);
+    expect(run.stderr).toContain(
+      `retry 1 of ${startFailed}, from step start; reusing checkout, install, build, schema from a copy of its release directory (provision always runs)`,
+    );
     expect(run.exitCode).toBe(0);
     const result = JSON.parse(run.stdout as string);
     expect(result).toMatchObject({

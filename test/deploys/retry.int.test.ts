@@ -1,6 +1,7 @@
 import { mkdtemp, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { DeployWorker } from "../../src/queue/start-worker.js";
 import { releaseFingerprint } from "../../src/releases/release-fingerprint.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
@@ -8,10 +9,11 @@ import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
 let stack: TestStack;
+let worker: DeployWorker;
 
 beforeAll(async () => {
   stack = await createTestStack();
-  await stack.startWorker();
+  worker = await stack.startWorker();
 });
 afterAll(() => stack.close());
 
@@ -246,5 +248,41 @@ describe("coduck-worker retry --all-failed", () => {
     expect(run.stdout).toContain(`queued ${retried.id} (retry of ${latest})`);
     expect(await stack.db.deployment.count()).toBe(before.length + 1);
     expect(await stack.waitForEnd(retried.id)).toMatchObject({ errorCode: "CHECKOUT_FAILED" });
+  });
+});
+
+describe("a retry is queued like any deploy", () => {
+  it("supersedes the project's deploys still queued; a cancelled retry can be retried again", async () => {
+    const missing = path.join(os.tmpdir(), "coduck-no-such-repo");
+    const failed = await stack.deploy({ project: "sup", repoUrl: missing });
+    await stack.waitForEnd(failed);
+    await worker.worker.pause();
+    try {
+      const queued = await stack.deploy({ project: "sup", repoUrl: missing });
+      const run = await retry(failed, "--json");
+      expect(run.exitCode).toBe(0);
+      const result = JSON.parse(run.stdout as string);
+      expect(result.superseded).toEqual([queued]);
+      expect(await stack.db.deployment.findUniqueOrThrow({ where: { id: queued } })).toMatchObject({
+        status: "superseded",
+        supersededById: result.deploymentId,
+      });
+
+      // A cancelled deployment can be retried (a retry of a retry counts on); a superseded one not.
+      expect((await cli(["cancel", result.deploymentId], stack.env)).exitCode).toBe(0);
+      const again = await retry(result.deploymentId, "--json");
+      expect(again.exitCode).toBe(0);
+      const second = JSON.parse(again.stdout as string);
+      expect(second).toMatchObject({ retryOf: result.deploymentId, retryNumber: 2, reused: [] });
+      const refused = await retry(queued);
+      expect(refused.stderr).toBe(
+        `coduck-worker: deployment ${queued} is superseded: only failed or cancelled deployments can be retried`,
+      );
+
+      worker.worker.resume();
+      expect(await stack.waitForEnd(second.deploymentId)).toMatchObject({ status: "failed" });
+    } finally {
+      worker.worker.resume();
+    }
   });
 });

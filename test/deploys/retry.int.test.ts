@@ -286,3 +286,32 @@ describe("a retry is queued like any deploy", () => {
     }
   });
 });
+
+describe("the worker checks the release again when it runs the retry", () => {
+  it("runs every step, with a warning, when the directory changed after the retry was queued", async () => {
+    const repo = await fixtureRepo("node-http", {
+      "coduck.json": JSON.stringify({ start: "exit 3" }),
+    });
+    const failed = await stack.deploy({ project: "recheck", repoUrl: repo.dir });
+    expect(await stack.waitForEnd(failed, 120_000)).toMatchObject({ errorCode: "START_CRASHED" });
+    const original = await stack.db.deployment.findUniqueOrThrow({ where: { id: failed } });
+
+    await worker.worker.pause();
+    let result: { deploymentId: string; fromStep: string };
+    try {
+      const run = await retry(failed, "--json");
+      result = JSON.parse(run.stdout as string);
+      expect(result.fromStep).toBe("start");
+      await writeFile(path.join(original.releaseDir!, "package.json"), "{}\n");
+    } finally {
+      worker.worker.resume();
+    }
+    const record = await stack.waitForEnd(result.deploymentId, 120_000);
+    expect(record.warnings).toContain(
+      `the release of deployment ${failed} could not be reused (its release directory ${original.releaseDir} has changed since ${original.releaseDigestStep} ended there); every step ran again`,
+    );
+    expect(record.steps.find((s) => s.name === "checkout")!.status).toBe("succeeded");
+    const row = await stack.db.deployment.findUniqueOrThrow({ where: { id: result.deploymentId } });
+    expect(row.fromStep).toBeNull();
+  });
+});

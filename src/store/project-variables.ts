@@ -12,18 +12,21 @@ export async function projectIdOf(db: Db, slug: string): Promise<string | null> 
   return found?.id ?? null;
 }
 
-/** Sets (creates or replaces) a project's variables, all or none. */
+/**
+ * Sets (creates or replaces) a project's variables, all or none. A secret stays secret when
+ * its value is replaced without saying so again: forgetting `--secret` must not expose it.
+ */
 export async function setProjectVariables(
   db: Db,
   projectId: string,
   variables: readonly StoredVariable[],
 ): Promise<void> {
   await db.$transaction(
-    variables.map(({ name, ...value }) =>
+    variables.map(({ name, valueEncrypted, keyVersion, secret }) =>
       db.projectVariable.upsert({
         where: { projectId_name: { projectId, name } },
-        create: { projectId, name, ...value },
-        update: value,
+        create: { projectId, name, valueEncrypted, keyVersion, secret },
+        update: { valueEncrypted, keyVersion, ...(secret && { secret }) },
       }),
     ),
   );

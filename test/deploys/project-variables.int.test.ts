@@ -86,6 +86,12 @@ describe("coduck-worker env", () => {
       { name: "GREETING", value: "from-project", secret: false, updatedAt: expect.any(String) },
     ]);
 
+    // Replacing a secret's value without --secret keeps it secret.
+    await env("set", "--project", "vars-app", `API_TOKEN=${token}`);
+    expect((await env("list", "--project", "vars-app")).stdout).toContain(
+      "API_TOKEN  ******** (secret; --reveal shows it)",
+    );
+
     const unset = await env("unset", "--project", "vars-app", "EXTRA");
     expect(unset.exitCode).toBe(0);
     expect(await stack.db.projectVariable.count()).toBe(2);

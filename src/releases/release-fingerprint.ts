@@ -33,7 +33,8 @@ async function walk(root: string, relative: string, hash: ReturnType<typeof crea
       hash.update(`l ${name} ${await readlink(full)}\n`);
     } else {
       const stat = await lstat(full);
-      hash.update(`f ${name} ${stat.size} ${stat.mode} ${Math.trunc(stat.mtimeMs)}\n`);
+      // Whole milliseconds, rounded: a copy keeps its timestamps to the millisecond (see copyRelease).
+      hash.update(`f ${name} ${stat.size} ${stat.mode} ${Math.round(stat.mtimeMs)}\n`);
     }
   }
 }

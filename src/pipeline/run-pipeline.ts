@@ -26,13 +26,7 @@ export async function runPipeline(
 ): Promise<PipelineResult> {
   for (const step of steps) {
     const result = await runStep(ctx, step);
-    if (result.status === "succeeded") {
-      if (step.changesRelease && !ctx.notRun.has(step.name)) {
-        const fingerprint = await releaseFingerprint(ctx.releaseDir);
-        await recordReleaseFingerprint(ctx.db, ctx.deployment.id, step.name, fingerprint);
-      }
-      continue;
-    }
+    if (result.status === "succeeded") continue;
     if (result.status === "failed") {
       await skipPendingSteps(ctx.db, ctx.deployment.id, `not run: ${step.name} failed`);
     }
@@ -138,6 +132,11 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     { status: end.status, durationMs: Math.round(performance.now() - started) },
     "step ended",
   );
+  // What the step left in the release directory, so a retry or rollback can tell it is intact.
+  if (end.status === "succeeded" && step.changesRelease) {
+    const fingerprint = await releaseFingerprint(ctx.releaseDir);
+    await recordReleaseFingerprint(ctx.db, ctx.deployment.id, step.name, fingerprint);
+  }
   return result;
 }
 

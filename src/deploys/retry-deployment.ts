@@ -2,12 +2,13 @@ import type { Queue } from "bullmq";
 import { z } from "zod";
 import { DEPLOY_STEP_NAMES } from "../pipeline/steps/index.js";
 import { enqueueDeploy } from "../queue/deploy-job.js";
-import { createDeployment } from "../store/deployments.js";
+import { addWarning, createDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
 import { checkReuse } from "./check-reuse.js";
 import { OperationRefused } from "./operation-refused.js";
 import { ALWAYS_RUN, stepsBefore } from "./reused-steps.js";
+import { schemaNotRolledBack } from "./rollback-deployment.js";
 
 export type RetryRequest = {
   deploymentId: string;
@@ -138,6 +139,9 @@ export async function recordRetry(
       fromStep: planned.reused.length > 0 ? planned.fromStep : null,
     },
   });
+  // A retry of a rollback is a rollback too: it leaves the schema alone, and says so.
+  if (retryOf.rollbackToId && retryOf.commitSha)
+    await addWarning(deps.db, id, schemaNotRolledBack(retryOf.rollbackToId, retryOf.commitSha));
   await enqueueDeploy(deps.queue, id);
   return {
     deploymentId: id,

@@ -52,8 +52,7 @@ export async function rollbackDeployment(
   const target = await chooseTarget(db, project, request.to);
 
   const check = await checkReuse(db, target, rollbackReuses());
-  const short = target.commitSha!.slice(0, 12);
-  const warning = `the database schema is not rolled back: the release of deployment ${target.id} (${short}) runs against the schema as it is now`;
+  const warning = schemaNotRolledBack(target.id, target.commitSha!);
   const { id } = await createDeployment(db, {
     project: project.slug,
     repoUrl: target.repoUrl,
@@ -76,6 +75,11 @@ export async function rollbackDeployment(
     notReused: check.ok ? null : check.reason,
     warning,
   };
+}
+
+/** What every rollback (and a retry of one) says about the database. */
+export function schemaNotRolledBack(targetId: string, commitSha: string): string {
+  return `the database schema is not rolled back: the release of deployment ${targetId} (${commitSha.slice(0, 12)}) runs against the schema as it is now`;
 }
 
 type ProjectWithLive = NonNullable<Awaited<ReturnType<typeof projectWithLive>>>;

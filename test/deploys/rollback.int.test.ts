@@ -131,3 +131,45 @@ describe("coduck-worker rollback", () => {
     expect((await live()).id).toBe(current.id);
   });
 });
+
+describe("a rollback that fails", () => {
+  it("leaves the live release serving, and its retry is still a rollback once the cause is fixed", async () => {
+    const app = await fixtureRepo("env-app");
+    await cli(["projects", "add", "rbf", "--repo", app.dir], stack.env);
+    await cli(["env", "set", "--project", "rbf", "GREETING=one"], stack.env);
+    const first = await stack.deploy({ project: "rbf", repoUrl: app.dir });
+    expect((await stack.waitForEnd(first, 120_000)).status).toBe("succeeded");
+    await app.commit({ "second.txt": "2" }, "second");
+    const second = await stack.deploy({ project: "rbf", repoUrl: app.dir });
+    const serving = await stack.waitForEnd(second, 120_000);
+    expect(serving.status).toBe("succeeded");
+
+    // Without GREETING the earlier release cannot start: the rollback fails, nothing changes.
+    await cli(["env", "unset", "--project", "rbf", "GREETING"], stack.env);
+    const failed = await rollback("--project", "rbf", "--wait", "--json");
+    expect(failed.exitCode).toBe(1);
+    const rolledBack = JSON.parse(failed.stdout as string);
+    expect(rolledBack).toMatchObject({ rollbackTo: first, status: "failed" });
+    const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "rbf" } });
+    expect(project.liveDeploymentId).toBe(second);
+    expect((await (await fetch(serving.release!.url)).json()) as object).toMatchObject({
+      app: "env-app",
+    });
+
+    await cli(["env", "set", "--project", "rbf", "GREETING=back"], stack.env);
+    const run = await cli(["retry", rolledBack.deploymentId, "--wait", "--json"], stack.env);
+    expect(run.exitCode).toBe(0);
+    const result = JSON.parse(run.stdout as string);
+    expect(result).toMatchObject({ fromStep: "start", reused: ["checkout", "install", "build"] });
+    const record = (await getDeploymentRecord(stack.db, result.deploymentId))!;
+    expect(record.warnings).toContain(rolledBack.warning);
+    expect(record.steps.find((s) => s.name === "schema")!.skipReason).toBe(
+      "not run: a rollback does not roll the database schema back",
+    );
+    const row = await stack.db.deployment.findUniqueOrThrow({ where: { id: result.deploymentId } });
+    expect(row).toMatchObject({ rollbackToId: first, retryOfId: rolledBack.deploymentId });
+    const live = await stack.db.project.findUniqueOrThrow({ where: { slug: "rbf" } });
+    expect(live.liveDeploymentId).toBe(result.deploymentId);
+    expect(record.commitSha).toBe((await getDeploymentRecord(stack.db, first))!.commitSha);
+  });
+});

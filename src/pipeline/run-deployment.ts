@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Config } from "../config.js";
+import { sandboxFor } from "../exec/sandbox.js";
 import type { Logger } from "../logger.js";
 import { tryEnterProjectLane } from "../queue/project-lane.js";
 import type { Keyring } from "../secrets/keyring.js";
@@ -78,6 +79,12 @@ async function runClaimed(
   if (deployment.attempt > 1) await resetSteps(db, deploymentId);
   logger.info({ attempt: deployment.attempt, ref: deployment.ref }, "deploy started");
 
+  const releaseDir = path.join(
+    config.dataDir,
+    "releases",
+    project,
+    `${deploymentId}-${deployment.attempt}`,
+  );
   const result = await runPipeline(
     {
       db,
@@ -92,12 +99,8 @@ async function runClaimed(
         ref: deployment.ref,
       },
       app: { config: {} },
-      releaseDir: path.join(
-        config.dataDir,
-        "releases",
-        project,
-        `${deploymentId}-${deployment.attempt}`,
-      ),
+      releaseDir,
+      sandbox: await sandboxFor(config.sandbox, { dataDir: config.dataDir, releaseDir, project }),
       appEnv: {},
       secrets: workerSecrets(config),
       signal,

@@ -130,7 +130,7 @@ function bwrapArgs(paths: BoxPaths, cwd: string, lifetime: SandboxLifetime): str
   const resolver = realpathOrNull("/etc/resolv.conf");
   if (resolver && !visible.some((shown) => isInside(resolver, shown)))
     args.push("--ro-bind", resolver, resolver);
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  args.push("--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp");
   const hidden = [
     ...HIDDEN_SYSTEM_PATHS,
     paths.dataDir,
@@ -233,8 +233,7 @@ function isRoot(): boolean {
 }
 
 function findExecutable(name: string): string | null {
-  const dirs = (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":");
-  for (const dir of [...dirs, "/usr/bin", "/bin"]) {
+  for (const dir of (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
     if (existsSync(candidate)) return candidate;

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 import { type CoduckJson, coduckJsonSchema, RESERVED_VARIABLES } from "./coduck-json.js";
+import { readAppFile } from "./read-app-file.js";
 
 export type CoduckJsonProblem = { code: "CONFIG_INVALID" | "RESERVED_ENV"; message: string };
 
@@ -15,9 +15,11 @@ export async function readCoduckJson(
 ): Promise<{ ok: true; config: CoduckJson } | { ok: false; problem: CoduckJsonProblem }> {
   let text: string;
   try {
-    text = await readFile(path.join(appDir, "coduck.json"), "utf8");
+    text = await readAppFile(appDir, path.join(appDir, "coduck.json"));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, config: {} };
+    if ((error as NodeJS.ErrnoException).code === "EOUTSIDEAPP")
+      return invalid(`coduck.json: ${(error as Error).message}`);
     throw error;
   }
   let json: unknown;

@@ -30,6 +30,9 @@ const secret = () =>
     .min(16, "expected at least 16 characters (for example the output of: openssl rand -hex 32)");
 
 const DAY_MS = 24 * 3600 * 1000;
+/** auto: bubblewrap when it works on this machine, else none (with a warning); bwrap: required; off: none. */
+export const SANDBOX_MODES = ["auto", "bwrap", "off"] as const;
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -52,6 +55,9 @@ const envSchema = z.object({
   STEP_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(15 * 60),
   SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
   RUNTIME_WATCH_SECONDS: integer(0, 24 * 3600).default(60),
+  SANDBOX: z
+    .enum(SANDBOX_MODES, { error: `expected one of ${SANDBOX_MODES.join(", ")}` })
+    .default("auto"),
 
   ADMIN_DATABASE_URL: url(
     ["postgres:", "postgresql:"],
@@ -109,6 +115,8 @@ export type Config = {
   shutdownGraceMs: number;
   /** How long a new live release's output is watched for runtime failures; 0: not at all. */
   runtimeWatchMs: number;
+  /** Where app commands run: see SANDBOX_MODES and exec/sandbox.ts. */
+  sandbox: SandboxMode;
   adminDatabaseUrl: string;
   pgbouncer: {
     host: string;
@@ -180,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stepTimeoutMs: e.STEP_TIMEOUT_SECONDS * 1000,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     runtimeWatchMs: e.RUNTIME_WATCH_SECONDS * 1000,
+    sandbox: e.SANDBOX,
     adminDatabaseUrl: e.ADMIN_DATABASE_URL,
     pgbouncer: {
       host: e.PGBOUNCER_HOST,

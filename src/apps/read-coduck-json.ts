@@ -1,4 +1,3 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 import {
@@ -7,6 +6,7 @@ import {
   RESERVED_VARIABLES,
   RESERVED_VARIABLES_REASON,
 } from "./coduck-json.js";
+import { readAppFile } from "./read-app-file.js";
 
 export type CoduckJsonProblem = { code: "CONFIG_INVALID" | "RESERVED_ENV"; message: string };
 
@@ -20,9 +20,11 @@ export async function readCoduckJson(
 ): Promise<{ ok: true; config: CoduckJson } | { ok: false; problem: CoduckJsonProblem }> {
   let text: string;
   try {
-    text = await readFile(path.join(appDir, "coduck.json"), "utf8");
+    text = await readAppFile(appDir, path.join(appDir, "coduck.json"));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ok: true, config: {} };
+    if ((error as NodeJS.ErrnoException).code === "EOUTSIDEAPP")
+      return invalid(`coduck.json: ${(error as Error).message}`);
     throw error;
   }
   let json: unknown;

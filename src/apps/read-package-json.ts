@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { readAppFile } from "./read-app-file.js";
 
 export type PackageJson = {
   scripts?: Record<string, unknown>;
@@ -11,7 +11,7 @@ export type PackageJson = {
 export async function readPackageJson(appDir: string): Promise<PackageJson | null> {
   let text: string;
   try {
-    text = await readFile(path.join(appDir, "package.json"), "utf8");
+    text = await readAppFile(appDir, path.join(appDir, "package.json"));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { loadConfig } from "../config.js";
+import { requireWebhookSecret } from "../http/require-webhook-secret.js";
 import { serveHttp } from "../http/serve-http.js";
 import { createLogger } from "../logger.js";
 import { runWorker } from "../main/run-worker.js";
@@ -23,6 +24,10 @@ import {
 import { retryCommand } from "./retry.js";
 import { rollbackCommand } from "./rollback.js";
 
+const INSECURE_FLAG = "--insecure-no-webhook-secret";
+const INSECURE_HELP =
+  "serve without GITHUB_WEBHOOK_SECRET: the webhook refuses every delivery (503)";
+
 /** The `coduck-worker` command line. Each action resolves with the process exit code. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const io = { out: process.stdout, err: process.stderr };
@@ -35,8 +40,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .command("start")
     .description("run the worker: take deploy jobs from the queue until SIGTERM/SIGINT")
     .option("--with-http", "also serve HTTP (webhook intake) on HTTP_PORT in this process")
+    .option(INSECURE_FLAG, INSECURE_HELP)
     .action(async (options) => {
       const config = loadConfig();
+      if (options.withHttp) requireWebhookSecret(config, options.insecureNoWebhookSecret === true);
       setExitCode(
         await runWorker(config, createLogger(config.logLevel), { withHttp: options.withHttp }),
       );
@@ -45,8 +52,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command("serve")
     .description("serve HTTP only (webhook intake, /healthz) on HTTP_PORT until SIGTERM/SIGINT")
-    .action(async () => {
+    .option(INSECURE_FLAG, INSECURE_HELP)
+    .action(async (options) => {
       const config = loadConfig();
+      requireWebhookSecret(config, options.insecureNoWebhookSecret === true);
       setExitCode(await serveHttp(config, createLogger(config.logLevel)));
     });
 

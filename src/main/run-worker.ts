@@ -1,4 +1,5 @@
-import type { Config } from "../config.js";
+import { type Config, ConfigError } from "../config.js";
+import { sandboxStatus } from "../exec/sandbox.js";
 import { type HttpIntake, startHttpIntake } from "../http/serve-http.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
@@ -26,6 +27,11 @@ export async function runWorker(
   logger: Logger,
   options: { withHttp?: boolean } = {},
 ): Promise<number> {
+  const sandbox = await sandboxStatus(config.sandbox);
+  if (config.sandbox === "bwrap" && !sandbox.active)
+    throw new ConfigError([`SANDBOX: bwrap is required, but ${sandbox.detail}`]);
+  if (sandbox.active) logger.info({ sandbox: sandbox.detail }, "app commands run sandboxed");
+  else logger.warn({ sandbox: sandbox.detail }, "app commands run without a sandbox");
   const keyring = await loadKeyring(config.secretsKey, config.dataDir);
   const db = connectDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl);

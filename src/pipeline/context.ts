@@ -1,5 +1,6 @@
 import type { CoduckJson } from "../apps/coduck-json.js";
 import type { Config } from "../config.js";
+import type { Sandbox } from "../exec/sandbox.js";
 import type { FailureCode } from "../failures/codes.js";
 import type { Logger } from "../logger.js";
 import type { Keyring } from "../secrets/keyring.js";
@@ -16,6 +17,8 @@ export type PipelineContext = {
   app: { config: CoduckJson };
   /** The fresh directory this attempt checks the app out into. */
   releaseDir: string;
+  /** The box app commands run in (install, build, schema, start); null: none on this machine. */
+  sandbox: Sandbox | null;
   /** Variables every app command gets, beyond the basics (see exec/child-env); steps add to it. */
   appEnv: Record<string, string>;
   /** Values that must never appear in a stored log line; steps add to it. */
@@ -61,6 +64,8 @@ export type StepOutcome = { status: "succeeded" } | { status: "skipped"; reason:
 
 export type Step = {
   name: string;
+  /** The step runs only the worker's own tools (git), on paths the sandbox would not show. */
+  outsideSandbox?: true;
   run(ctx: StepContext): Promise<StepOutcome>;
   /** The step writes the release directory: its result is fingerprinted, so it can be reused. */
   changesRelease?: boolean;

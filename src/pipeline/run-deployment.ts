@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Config } from "../config.js";
 import { prepareRelease } from "../deploys/prepare-release.js";
+import { sandboxFor } from "../exec/sandbox.js";
 import type { Logger } from "../logger.js";
 import { tryEnterProjectLane } from "../queue/project-lane.js";
 import type { Keyring } from "../secrets/keyring.js";
@@ -85,7 +86,6 @@ async function runClaimed(
     `${deploymentId}-${deployment.attempt}`,
   );
   const notRun = await prepareRelease(db, deployment, releaseDir);
-
   const result = await runPipeline(
     {
       db,
@@ -102,6 +102,7 @@ async function runClaimed(
       app: { config: {} },
       releaseDir,
       notRun,
+      sandbox: await sandboxFor(config.sandbox, { dataDir: config.dataDir, releaseDir, project }),
       appEnv: {},
       secrets: workerSecrets(config),
       signal,

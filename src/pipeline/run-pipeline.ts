@@ -73,19 +73,18 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   ): Promise<void> {
     commands.push(command);
     log.write("system", `$ ${command}`);
-    const result = await runCommand(
-      { file, args, cwd: ctx.releaseDir, env: childEnv({ ...ctx.appEnv, ...env }) },
-      {
-        onLine: onLine
-          ? (stream, line) => {
-              log.write(stream, line);
-              onLine(line);
-            }
-          : log.write,
-        timeoutMs: Math.max(deadline - Date.now(), 1),
-        signal: ctx.signal,
-      },
-    );
+    const plain = { file, args, cwd: ctx.releaseDir, env: childEnv({ ...ctx.appEnv, ...env }) };
+    const sandbox = step.outsideSandbox ? null : ctx.sandbox;
+    const result = await runCommand(sandbox ? await sandbox.wrap(plain, "step") : plain, {
+      onLine: onLine
+        ? (stream, line) => {
+            log.write(stream, line);
+            onLine(line);
+          }
+        : log.write,
+      timeoutMs: Math.max(deadline - Date.now(), 1),
+      signal: ctx.signal,
+    });
     last = result;
     if (result.aborted) throw new StepInterrupted(interruptionOf(ctx.signal));
     if (result.timedOut) {

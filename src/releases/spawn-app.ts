@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { mkdir, open } from "node:fs/promises";
-import path from "node:path";
+import { open } from "node:fs/promises";
+import type { Sandbox } from "../exec/sandbox.js";
 
 export type SpawnedApp = {
   pid: number;
@@ -10,20 +10,24 @@ export type SpawnedApp = {
 
 /**
  * Starts the app as a release: its own process group, output appended to a log file (not a
- * pipe), detached from the worker, so it keeps serving when the worker restarts.
+ * pipe), detached from the worker, so it keeps serving when the worker restarts. The log file
+ * lies beside the release directory, not in it: the app may write its own directory, and must
+ * not be able to swap the file the worker reads for a link to one of the worker's.
  */
 export async function spawnApp(options: {
   command: string;
   cwd: string;
   env: Record<string, string>;
+  sandbox?: Sandbox | null;
 }): Promise<SpawnedApp> {
-  const logFile = path.join(options.cwd, ".coduck", "app.log");
-  await mkdir(path.dirname(logFile), { recursive: true });
+  const logFile = `${options.cwd}.log`;
+  const plain = { file: "sh", args: ["-c", options.command], cwd: options.cwd, env: options.env };
+  const command = options.sandbox ? await options.sandbox.wrap(plain, "release") : plain;
   const log = await open(logFile, "a");
   try {
-    const child = spawn("sh", ["-c", options.command], {
-      cwd: options.cwd,
-      env: options.env,
+    const child = spawn(command.file, command.args, {
+      cwd: command.cwd,
+      env: command.env,
       detached: true,
       stdio: ["ignore", log.fd, log.fd],
     });

@@ -1,5 +1,6 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { writeAppFile } from "../apps/write-app-file.js";
 import { additiveScript } from "./additive-script.js";
 import type { DatabaseObjects } from "./list-database-objects.js";
 import { prismaArgs } from "./prisma-commands.js";
@@ -56,7 +57,7 @@ export async function applyAdditiveDiff(input: {
   }
   if (diff.script === "") return { changed: false };
   const additiveFile = path.join(scratchDir, "prisma-additive.sql");
-  await writeFile(additiveFile, diff.script);
+  await writeAppFile(appDir, additiveFile, diff.script);
   await runPrisma("push", prismaArgs.execute(schemaArg, path.relative(appDir, additiveFile)));
   return { changed: true };
 }

@@ -1,5 +1,6 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { writeAppFile } from "../apps/write-app-file.js";
 import type { DatabaseObjects } from "./list-database-objects.js";
 
 /** Where the generated config goes, relative to the app directory. */
@@ -22,7 +23,7 @@ export type ExternalTablesConfigInput = {
 export async function writeExternalTablesConfig(input: ExternalTablesConfigInput): Promise<string> {
   const file = path.join(input.appDir, GENERATED_CONFIG);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, externalTablesConfigSource(input));
+  await writeAppFile(input.appDir, file, externalTablesConfigSource(input));
   return GENERATED_CONFIG;
 }
 

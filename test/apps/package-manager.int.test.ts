@@ -1,9 +1,10 @@
-import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { type InstallPlan, installCommand } from "../../src/apps/package-manager.js";
 import { childEnv } from "../../src/exec/child-env.js";
+import { sandboxFor } from "../../src/exec/sandbox.js";
 
 // Package managers come from the npm registry through corepack: the first run downloads them.
 const TIMEOUT = 180_000;
@@ -15,8 +16,11 @@ async function appWithLockfile(
   tool: string,
   fields: Record<string, unknown> = {},
 ): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-install-"));
-  dirs.push(dir);
+  // A data directory holding one release directory, as the worker lays them out.
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "coduck-install-"));
+  dirs.push(dataDir);
+  const dir = path.join(dataDir, "releases", "tiny-app", "release");
+  await mkdir(dir, { recursive: true });
   await writeManifest(dir, { dependencies: { "is-number": "7.0.0" }, ...fields });
   await execa("corepack", [tool, "install"], { cwd: dir, env: COREPACK });
   await rm(path.join(dir, "node_modules"), { recursive: true, force: true });
@@ -28,11 +32,18 @@ async function writeManifest(dir: string, fields: Record<string, unknown>): Prom
   await writeFile(path.join(dir, "package.json"), JSON.stringify(manifest, null, 2));
 }
 
-/** Runs a plan as the install step does: no shell, the clean app environment, CI=true. */
-function runPlan(dir: string, plan: InstallPlan) {
-  return execa(plan.file, plan.args, {
+/**
+ * Runs a plan as the install step does: no shell, the clean app environment, CI=true, in the
+ * sandbox when this machine has one.
+ */
+async function runPlan(dir: string, plan: InstallPlan) {
+  const dataDir = path.resolve(dir, "../../..");
+  const sandbox = await sandboxFor("auto", { dataDir, releaseDir: dir, project: "tiny-app" });
+  const plain = { file: plan.file, args: plan.args, cwd: dir, env: childEnv(plan.env) };
+  const command = sandbox ? await sandbox.wrap(plain, "step") : plain;
+  return execa(command.file, command.args, {
     cwd: dir,
-    env: childEnv(plan.env),
+    env: command.env,
     extendEnv: false,
     reject: false,
     all: true,

@@ -8,6 +8,8 @@ import type { Step, StepContext } from "../context.js";
 /** Fetches exactly the pushed ref (branch, tag or commit sha) into a fresh release directory. */
 export const checkout: Step = {
   name: "checkout",
+  // The worker's git fetching a repository (a local one too): no app code runs yet.
+  outsideSandbox: true,
   async run(ctx) {
     const { repoUrl, ref } = ctx.deployment;
     await mkdir(ctx.releaseDir, { recursive: true });

@@ -35,7 +35,7 @@ export const start: Step = {
     const env = childEnv({ ...ctx.appEnv, PORT: String(port), NODE_ENV: "production" });
     ctx.noteCommand(command);
     ctx.say(`$ ${command}   (PORT=${port})`);
-    const app = await spawnApp({ command, cwd: ctx.releaseDir, env });
+    const app = await spawnApp({ command, cwd: ctx.releaseDir, env, sandbox: ctx.sandbox });
     await recordRelease(ctx.db, ctx.deployment.id, { port, pid: app.pid, logFile: app.logFile });
     const output = followFile(app.logFile, ctx.appOutput);
 

@@ -1,0 +1,276 @@
+import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
+import { chown, lchown, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { execa } from "execa";
+import type { SandboxMode } from "../config.js";
+import { PACKAGE_ROOT } from "../package-root.js";
+import type { Command } from "./run-command.js";
+
+/** Whether app commands run sandboxed on this machine, and a sentence saying how (for logs and `doctor`). */
+export type SandboxStatus = { mode: SandboxMode; active: boolean; detail: string };
+
+/**
+ * How long a wrapped command lives: a step's command dies with the worker; a release is
+ * detached and keeps serving when the worker restarts.
+ */
+export type SandboxLifetime = "step" | "release";
+
+/** One deploy attempt's box: wraps a command so that it runs inside it. */
+export type Sandbox = { wrap(command: Command, lifetime: SandboxLifetime): Promise<Command> };
+
+/** The unprivileged user app commands run as when the worker is root: nobody. */
+const APP_UID = 65534;
+const APP_GID = 65534;
+
+/** What an app needs of the system, read-only: programs, libraries, /etc (certificates, DNS). */
+const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
+/** Under the system paths, but the worker's, not the app's: hidden behind an empty tmpfs. */
+const HIDDEN_SYSTEM_PATHS = ["/etc/coduck-worker", "/etc/pgbouncer"];
+
+type Detection = { ok: true; bwrap: string; version: string } | { ok: false; reason: string };
+let detection: Promise<Detection> | undefined;
+
+/** Whether bubblewrap is installed and actually works here: probed once per process. */
+export function detectBwrap(): Promise<Detection> {
+  detection ??= probeBwrap();
+  return detection;
+}
+
+/** The sandbox this worker runs app commands in, for the worker's start-up line and `doctor`. */
+export async function sandboxStatus(mode: SandboxMode): Promise<SandboxStatus> {
+  if (mode === "off") {
+    return {
+      mode,
+      active: false,
+      detail: "off (SANDBOX=off): app commands run as the worker's user and see what it sees",
+    };
+  }
+  const found = await detectBwrap();
+  if (!found.ok) {
+    return {
+      mode,
+      active: false,
+      detail: `no sandbox: ${found.reason}; app commands run as the worker's user and see what it sees`,
+    };
+  }
+  return {
+    mode,
+    active: true,
+    detail: `bubblewrap ${found.version}: app commands run as ${isRoot() ? `uid ${APP_UID} (nobody)` : "the worker's user"} in their own PID namespace, seeing the system read-only and only their release directory`,
+  };
+}
+
+/** The box of one deploy attempt, or null when app commands run unsandboxed (SANDBOX=off, or auto without bwrap). */
+export async function sandboxFor(
+  mode: SandboxMode,
+  paths: { dataDir: string; releaseDir: string; project: string },
+): Promise<Sandbox | null> {
+  if (mode === "off") return null;
+  const found = await detectBwrap();
+  if (!found.ok) {
+    if (mode === "bwrap") throw new Error(`SANDBOX=bwrap but ${found.reason}`);
+    return null;
+  }
+  return releaseSandbox(found.bwrap, {
+    ...paths,
+    homeDir: path.join(paths.dataDir, "homes", paths.project),
+  });
+}
+
+type BoxPaths = { dataDir: string; releaseDir: string; homeDir: string };
+
+function releaseSandbox(bwrap: string, paths: BoxPaths): Sandbox {
+  let handedOver: Promise<void> | undefined;
+  return {
+    async wrap(command, lifetime) {
+      // Once, after checkout: from here on the release directory is the app's to write.
+      handedOver ??= handOver(paths);
+      await handedOver;
+      return {
+        file: bwrap,
+        args: [
+          ...bwrapArgs(paths, command.cwd, lifetime),
+          "--",
+          ...dropPrivileges(),
+          command.file,
+          ...command.args,
+        ],
+        cwd: command.cwd,
+        // HOME (npm's and corepack's caches) is the project's own, kept between its deploys.
+        env: { ...command.env, HOME: paths.homeDir },
+      };
+    },
+  };
+}
+
+/**
+ * bubblewrap's view of the machine for an app command: the system read-only, a private /tmp,
+ * /proc of its own PID namespace (the worker's processes do not exist there), the worker's data
+ * directory and its own files hidden, and only the release directory and the project's HOME
+ * writable. The network is shared: installs reach the registry, apps reach Postgres.
+ * No --new-session: the command is already a session leader without a terminal (spawned
+ * detached), and staying in its process group is what lets a timeout or a stop signal reach
+ * everything inside.
+ */
+function bwrapArgs(paths: BoxPaths, cwd: string, lifetime: SandboxLifetime): string[] {
+  const args = ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"];
+  if (lifetime === "step") args.push("--die-with-parent");
+  const visible: string[] = [];
+  for (const dir of [...SYSTEM_PATHS, nodePrefix()]) {
+    if (!dir || visible.some((shown) => isInside(dir, shown))) continue;
+    const link = symlinkTarget(dir);
+    if (link !== null) args.push("--symlink", link, dir);
+    else if (existsSync(dir)) {
+      args.push("--ro-bind", dir, dir);
+      visible.push(dir);
+    }
+  }
+  // /etc/resolv.conf may point outside /etc (systemd-resolved): DNS must keep working.
+  const resolver = realpathOrNull("/etc/resolv.conf");
+  if (resolver && !visible.some((shown) => isInside(resolver, shown)))
+    args.push("--ro-bind", resolver, resolver);
+  args.push("--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp");
+  const hidden = [
+    ...HIDDEN_SYSTEM_PATHS,
+    paths.dataDir,
+    os.homedir(),
+    PACKAGE_ROOT,
+    process.cwd(),
+  ].filter(
+    (dir) =>
+      existsSync(dir) &&
+      visible.some((shown) => isInside(dir, shown)) &&
+      !visible.some((shown) => isInside(shown, dir)),
+  );
+  for (const dir of new Set(hidden)) args.push("--tmpfs", dir);
+  // The data directory is hidden whether or not a system path holds it: binds below are all it shows.
+  if (!hidden.includes(paths.dataDir)) args.push("--tmpfs", paths.dataDir);
+  // The directories leading to the two binds, traversable (bwrap would make them 0700).
+  for (const dir of new Set([
+    ...ancestorsWithin(paths.releaseDir, paths.dataDir),
+    ...ancestorsWithin(paths.homeDir, paths.dataDir),
+  ]))
+    args.push("--perms", "0755", "--dir", dir);
+  args.push("--bind", paths.releaseDir, paths.releaseDir, "--bind", paths.homeDir, paths.homeDir);
+  args.push("--chdir", cwd);
+  return args;
+}
+
+/** As root, bwrap mounts; the command itself then runs as nobody with no capabilities left. */
+function dropPrivileges(): string[] {
+  if (!isRoot()) return [];
+  return [
+    "setpriv",
+    `--reuid=${APP_UID}`,
+    `--regid=${APP_GID}`,
+    "--clear-groups",
+    "--inh-caps=-all",
+    "--bounding-set=-all",
+    "--no-new-privs",
+    "--",
+  ];
+}
+
+/** The release directory and the project's HOME become the app user's (the checkout made them the worker's). */
+async function handOver(paths: BoxPaths): Promise<void> {
+  await mkdir(paths.homeDir, { recursive: true, mode: 0o700 });
+  // The schema step's scratch directory, which the app's Prisma writes its output into.
+  await mkdir(path.join(paths.releaseDir, ".coduck"), { recursive: true });
+  if (!isRoot()) return;
+  await chown(paths.homeDir, APP_UID, APP_GID);
+  await lchown(paths.releaseDir, APP_UID, APP_GID);
+  const entries = await readdir(paths.releaseDir, { recursive: true });
+  for (const entry of entries) await lchown(path.join(paths.releaseDir, entry), APP_UID, APP_GID);
+}
+
+async function probeBwrap(): Promise<Detection> {
+  const bwrap = findExecutable("bwrap");
+  if (!bwrap)
+    return { ok: false, reason: "bwrap is not installed (Debian: apt-get install bubblewrap)" };
+  if (isRoot() && !findExecutable("setpriv"))
+    return { ok: false, reason: "setpriv is not installed (Debian: util-linux)" };
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "coduck-sandbox-probe-"));
+  try {
+    const paths = {
+      dataDir: path.join(scratch, "data"),
+      releaseDir: path.join(scratch, "data", "release"),
+      homeDir: path.join(scratch, "data", "home"),
+    };
+    await mkdir(paths.releaseDir, { recursive: true });
+    const box = releaseSandbox(bwrap, paths);
+    const command = await box.wrap(
+      {
+        file: "sh",
+        args: ["-c", "touch .probe"],
+        cwd: paths.releaseDir,
+        env: { PATH: "/usr/bin:/bin" },
+      },
+      "step",
+    );
+    const result = await execa(command.file, command.args, {
+      cwd: command.cwd,
+      env: command.env,
+      extendEnv: false,
+      stdin: "ignore",
+      reject: false,
+      timeout: 15_000,
+    });
+    if (result.exitCode !== 0) {
+      const why =
+        result.stderr.split("\n").find((line) => line.trim()) ?? `exit ${result.exitCode}`;
+      return { ok: false, reason: `bwrap does not work here (${why.trim()})` };
+    }
+    const version = await execa(bwrap, ["--version"], { reject: false });
+    return { ok: true, bwrap, version: version.stdout.replace(/^bubblewrap\s*/, "").trim() || "?" };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+function findExecutable(name: string): string | null {
+  for (const dir of (process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** Where this Node is installed, when that is outside the system paths (nvm, /opt/node). */
+function nodePrefix(): string {
+  return path.dirname(path.dirname(realpathOrNull(process.execPath) ?? process.execPath));
+}
+
+function symlinkTarget(file: string): string | null {
+  try {
+    return lstatSync(file).isSymbolicLink() ? readlinkSync(file) : null;
+  } catch {
+    return null;
+  }
+}
+
+function realpathOrNull(file: string): string | null {
+  try {
+    return realpathSync(file);
+  } catch {
+    return null;
+  }
+}
+
+/** The directories strictly between `root` and `dir`, outermost first. */
+function ancestorsWithin(dir: string, root: string): string[] {
+  const found: string[] = [];
+  for (let up = path.dirname(dir); up !== root && isInside(up, root); up = path.dirname(up))
+    found.unshift(up);
+  return found;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const relative = path.relative(parent, child);
+  return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}

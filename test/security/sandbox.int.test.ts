@@ -1,0 +1,107 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { childEnv } from "../../src/exec/child-env.js";
+import { runCommand } from "../../src/exec/run-command.js";
+import { sandboxFor, sandboxStatus } from "../../src/exec/sandbox.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+import { cli, startWorkerProcess } from "../helpers/worker-process.js";
+
+let dataDir: string;
+let releaseDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), "coduck-sandbox-"));
+  releaseDir = path.join(dataDir, "releases", "boxed", "r-1");
+  await mkdir(releaseDir, { recursive: true });
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+/** Host processes running `sleep <marker…>`. */
+async function processesWith(marker: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.startsWith(`sleep\0${marker}`)) found.push(Number(entry));
+  }
+  return found;
+}
+
+it("says whether app commands run sandboxed, for the worker's start and doctor", async () => {
+  await expect(sandboxStatus("off")).resolves.toMatchObject({ mode: "off", active: false });
+  const status = await sandboxStatus("auto");
+  expect(status).toMatchObject({ mode: "auto", active: true });
+  expect(status.detail).toMatch(/^bubblewrap \d+\.\d+.*uid 65534 \(nobody\)/);
+});
+
+it("kills everything inside the sandbox when a step's time is up, even what left its process group", async () => {
+  const box = await sandboxFor("bwrap", { dataDir, releaseDir, project: "boxed" });
+  // Unique sleep lengths mark the processes on the host.
+  const mark = `${3000 + Math.floor(Math.random() * 1000)}.${randomBytes(3).readUIntBE(0, 3)}`;
+  const seen: number[][] = [];
+  const result = await runCommand(
+    await box!.wrap(
+      {
+        file: "sh",
+        args: ["-c", `sleep ${mark} & setsid sleep ${mark}1 & sleep 0.3; echo started; wait`],
+        cwd: releaseDir,
+        env: childEnv(),
+      },
+      "step",
+    ),
+    {
+      onLine: (_stream, line) => {
+        if (line === "started")
+          void processesWith(mark).then((pids) => {
+            seen.push(pids);
+          });
+      },
+      timeoutMs: 1_500,
+    },
+  );
+  expect(result.timedOut).toBe(true);
+  expect(seen[0]).toHaveLength(2);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(await processesWith(mark)).toEqual([]);
+});
+
+describe("the worker at start", () => {
+  let stack: TestStack;
+  let noBwrapPath: string;
+
+  beforeAll(async () => {
+    stack = await createTestStack();
+    // A PATH with node and nothing else: no bwrap on this "machine".
+    noBwrapPath = await mkdtemp(path.join(os.tmpdir(), "coduck-path-"));
+    await symlink(process.execPath, path.join(noBwrapPath, "node"));
+  });
+  afterAll(async () => {
+    await stack.close();
+    await rm(noBwrapPath, { recursive: true, force: true });
+  });
+
+  it("refuses to start with SANDBOX=bwrap where bubblewrap is missing", async () => {
+    const run = await cli(["start"], { ...stack.env, PATH: noBwrapPath, SANDBOX: "bwrap" });
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(
+      /SANDBOX: bwrap is required, but no sandbox: bwrap is not installed/,
+    );
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("says at start that app commands run unsandboxed with SANDBOX=auto where bubblewrap is missing", async () => {
+    const worker = await startWorkerProcess({ ...stack.env, PATH: noBwrapPath, SANDBOX: "auto" });
+    try {
+      const line = await worker.waitForLog("app commands run without a sandbox");
+      expect(line).toMatchObject({
+        level: 40,
+        sandbox: expect.stringMatching(/bwrap is not installed/),
+      });
+    } finally {
+      worker.child.kill("SIGTERM");
+      await worker.child;
+    }
+  });
+});

@@ -1,28 +1,23 @@
-import { execa } from "execa";
-import { type Check, ok, warn } from "../check.js";
+import { sandboxStatus } from "../../exec/sandbox.js";
+import { type Check, fail, ok, warn } from "../check.js";
 
-/**
- * Whether bubblewrap is installed and can make a sandbox here (user namespaces allowed): the
- * version alone is not enough, so it also runs `true` in a minimal box.
- */
+/** Whether app commands will run in the sandbox, by the same detection the worker uses at start. */
 export const sandbox: Check = {
   name: "sandbox",
-  async run() {
-    const fix =
-      "install bubblewrap (apt-get install bubblewrap) and allow unprivileged user namespaces";
-    const version = await execa("bwrap", ["--version"], { reject: false, timeout: 5_000 });
-    if (version.exitCode !== 0) {
-      return warn("bubblewrap (bwrap) is not installed: app commands cannot be sandboxed", fix);
+  async run(ctx) {
+    const status = await sandboxStatus(ctx.config.sandbox);
+    if (status.active) return ok(status.detail);
+    if (ctx.config.sandbox === "bwrap") {
+      return fail(
+        status.detail,
+        "install bubblewrap (apt-get install bubblewrap), or set SANDBOX=auto",
+      );
     }
-    const probe = await execa(
-      "bwrap",
-      ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "true"],
-      { reject: false, timeout: 5_000 },
+    return warn(
+      status.detail,
+      ctx.config.sandbox === "off"
+        ? "set SANDBOX=auto so app commands run in bubblewrap"
+        : "install bubblewrap (apt-get install bubblewrap) and allow user namespaces",
     );
-    if (probe.exitCode !== 0) {
-      const why = (probe.stderr || `exit ${probe.exitCode}`).split("\n")[0];
-      return warn(`${version.stdout.trim()} is installed but cannot make a sandbox: ${why}`, fix);
-    }
-    return ok(`${version.stdout.trim()} makes sandboxes here`);
   },
 };

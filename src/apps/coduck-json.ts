@@ -3,7 +3,14 @@ import { z } from "zod";
 /** Variables the platform injects into every app; an app may not set them. */
 export const RESERVED_VARIABLES = ["DATABASE_URL", "DIRECT_URL", "PORT"] as const;
 
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Why they are reserved (RESERVED_ENV), for every place that refuses one. */
+export const RESERVED_VARIABLES_REASON =
+  "reserved and injected by the platform (DATABASE_URL through PgBouncer, DIRECT_URL for migrations, PORT to listen on)";
+
+export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The longest value a variable may have, in coduck.json or kept by the platform. */
+export const MAX_VARIABLE_VALUE = 65_536;
 
 const seconds = (max: number) =>
   z
@@ -37,7 +44,9 @@ export const coduckJsonSchema = z.strictObject(
     env: z
       .record(
         z.string(),
-        z.string({ error: "expected a string value" }).max(65_536, "expected at most 64 KiB"),
+        z
+          .string({ error: "expected a string value" })
+          .max(MAX_VARIABLE_VALUE, "expected at most 64 KiB"),
       )
       .superRefine((env, ctx) => {
         for (const name of Object.keys(env)) {

@@ -1,7 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
-import { type CoduckJson, coduckJsonSchema, RESERVED_VARIABLES } from "./coduck-json.js";
+import {
+  type CoduckJson,
+  coduckJsonSchema,
+  RESERVED_VARIABLES,
+  RESERVED_VARIABLES_REASON,
+} from "./coduck-json.js";
 
 export type CoduckJsonProblem = { code: "CONFIG_INVALID" | "RESERVED_ENV"; message: string };
 
@@ -41,7 +46,7 @@ export async function readCoduckJson(
       ok: false,
       problem: {
         code: "RESERVED_ENV",
-        message: `coduck.json env sets ${reserved.join(", ")}: ${reserved.length > 1 ? "these are" : "it is"} reserved and injected by the platform (DATABASE_URL through PgBouncer, DIRECT_URL for migrations, PORT to listen on); remove ${reserved.length > 1 ? "them" : "it"}`,
+        message: `coduck.json env sets ${reserved.join(", ")}: ${reserved.length > 1 ? "these are" : "it is"} ${RESERVED_VARIABLES_REASON}; remove ${reserved.length > 1 ? "them" : "it"}`,
       },
     };
   }

@@ -9,6 +9,7 @@ import { dbDropCommand, dbInfoCommand, provisionCommand } from "./db.js";
 import { deploy } from "./deploy.js";
 import { deploymentLogs } from "./deployment-logs.js";
 import { listDeployments, showDeployment } from "./deployments.js";
+import { envListCommand, envSetCommand, envUnsetCommand } from "./env.js";
 import { migrate } from "./migrate.js";
 import {
   addProjectCommand,
@@ -16,6 +17,8 @@ import {
   setProjectCommand,
   showProjectCommand,
 } from "./projects.js";
+import { retryCommand } from "./retry.js";
+import { rollbackCommand } from "./rollback.js";
 
 /** The `coduck-worker` command line. Each action resolves with the process exit code. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -131,6 +134,68 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("cancel a queued or running deploy (from any machine)")
     .action(async (id) => {
       await cancelCommand(loadConfig(), id, io.out);
+    });
+
+  const env = program
+    .command("env")
+    .description("a project's variables, kept encrypted by the platform and injected into its app");
+  env
+    .command("set <pairs...>")
+    .description("set KEY=VALUE variables for the project's next deploys")
+    .requiredOption("--project <slug>", "the project")
+    .option("--secret", "the values are secrets: redacted from logs, hidden by env list")
+    .action(async (pairs, options) => {
+      await envSetCommand(loadConfig(), pairs, options, io.out);
+    });
+  env
+    .command("list")
+    .description("the project's variables (secret values hidden unless --reveal)")
+    .requiredOption("--project <slug>", "the project")
+    .option("--reveal", "show secret values too")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      await envListCommand(loadConfig(), options, io.out);
+    });
+  env
+    .command("unset <names...>")
+    .description("remove variables from the project's next deploys")
+    .requiredOption("--project <slug>", "the project")
+    .action(async (names, options) => {
+      await envUnsetCommand(loadConfig(), names, options, io.out);
+    });
+
+  program
+    .command("retry [id]")
+    .description(
+      "retry a failed or cancelled deploy as a new deployment, from its failed step when it can",
+    )
+    .option("--from <step>", "the first step to run again (provision always runs)")
+    .option("--all-failed", "retry each project's latest deployment, when it failed")
+    .option("--project <slug>", "with --all-failed: only this project")
+    .option("--code <code>", "with --all-failed: only deployments that failed with this code")
+    .option(
+      "--since <duration>",
+      "with --all-failed: only deployments that ended since (30m, 1h, 2d)",
+    )
+    .option("--dry-run", "with --all-failed: print what would be retried, record nothing")
+    .option("--wait", "follow the retry step by step; exit 0 on success, 1 on failure")
+    .option("--json", "print the retry (and with --wait its final status) as JSON")
+    .action(async (id, options) => {
+      setExitCode(await retryCommand(loadConfig(), id, options, io));
+    });
+
+  program
+    .command("rollback")
+    .description("make an earlier successful release live again (the schema is not rolled back)")
+    .requiredOption("--project <slug>", "the project")
+    .option(
+      "--to <deployment-id>",
+      "the release to serve (default: the newest before the live one)",
+    )
+    .option("--wait", "follow the rollback step by step; exit 0 once the release is live")
+    .option("--json", "print the rollback (and with --wait its final status) as JSON")
+    .action(async (options) => {
+      setExitCode(await rollbackCommand(loadConfig(), options, io));
     });
 
   const deployments = program.command("deployments").description("inspect deployments");

@@ -20,6 +20,12 @@ export type PipelineContext = {
   appEnv: Record<string, string>;
   /** Values that must never appear in a stored log line; steps add to it. */
   secrets: string[];
+  /**
+   * Steps this attempt does not run, with the reason recorded on each: a retry or rollback
+   * reusing an earlier release's results (the step's `restore` puts its part of the context
+   * back), or a rollback leaving the schema alone.
+   */
+  notRun: ReadonlyMap<string, string>;
   /** Aborted when the deploy must stop now: cancellation, or a worker shutting down. */
   signal: AbortSignal;
 };
@@ -56,4 +62,8 @@ export type StepOutcome = { status: "succeeded" } | { status: "skipped"; reason:
 export type Step = {
   name: string;
   run(ctx: StepContext): Promise<StepOutcome>;
+  /** The step writes the release directory: its result is fingerprinted, so it can be reused. */
+  changesRelease?: boolean;
+  /** When the step's result is reused from a copied release: restores what it adds to the context. */
+  restore?(ctx: StepContext): Promise<void>;
 };

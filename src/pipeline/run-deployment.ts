@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { Config } from "../config.js";
+import { prepareRelease } from "../deploys/prepare-release.js";
 import type { Logger } from "../logger.js";
 import { tryEnterProjectLane } from "../queue/project-lane.js";
 import type { Keyring } from "../secrets/keyring.js";
@@ -77,6 +78,13 @@ async function runClaimed(
   const logger = deps.logger.child({ deploymentId, project });
   if (deployment.attempt > 1) await resetSteps(db, deploymentId);
   logger.info({ attempt: deployment.attempt, ref: deployment.ref }, "deploy started");
+  const releaseDir = path.join(
+    config.dataDir,
+    "releases",
+    project,
+    `${deploymentId}-${deployment.attempt}`,
+  );
+  const notRun = await prepareRelease(db, deployment, releaseDir);
 
   const result = await runPipeline(
     {
@@ -92,12 +100,8 @@ async function runClaimed(
         ref: deployment.ref,
       },
       app: { config: {} },
-      releaseDir: path.join(
-        config.dataDir,
-        "releases",
-        project,
-        `${deploymentId}-${deployment.attempt}`,
-      ),
+      releaseDir,
+      notRun,
       appEnv: {},
       secrets: workerSecrets(config),
       signal,

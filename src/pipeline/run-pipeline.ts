@@ -6,9 +6,11 @@ import { type Classifier, createClassifier } from "../failures/classify.js";
 import type { FailureCode } from "../failures/codes.js";
 import { StepFailure } from "../failures/step-failure.js";
 import { isFailureStep } from "../failures/step-names.js";
+import { releaseFingerprint } from "../releases/release-fingerprint.js";
 import { addWarning } from "../store/deployments.js";
+import { recordReleaseFingerprint } from "../store/release-directories.js";
 import { finishStep, type StepEnd, skipPendingSteps, startStep } from "../store/steps.js";
-import type { PipelineContext, RunOptions, Step, StepContext } from "./context.js";
+import type { PipelineContext, RunOptions, Step, StepContext, StepOutcome } from "./context.js";
 import { type Interruption, interruptionOf, StepInterrupted } from "./interruption.js";
 import { DEFAULT_LOG_LIMITS, StepLog } from "./step-log.js";
 
@@ -24,7 +26,13 @@ export async function runPipeline(
 ): Promise<PipelineResult> {
   for (const step of steps) {
     const result = await runStep(ctx, step);
-    if (result.status === "succeeded") continue;
+    if (result.status === "succeeded") {
+      if (step.changesRelease && !ctx.notRun.has(step.name)) {
+        const fingerprint = await releaseFingerprint(ctx.releaseDir);
+        await recordReleaseFingerprint(ctx.db, ctx.deployment.id, step.name, fingerprint);
+      }
+      continue;
+    }
     if (result.status === "failed") {
       await skipPendingSteps(ctx.db, ctx.deployment.id, `not run: ${step.name} failed`);
     }
@@ -104,8 +112,11 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
 
   let end: Outcome;
   let result: PipelineResult;
+  const notRun = ctx.notRun.get(step.name);
   try {
-    const outcome = await step.run(stepCtx);
+    if (notRun !== undefined) await step.restore?.(stepCtx);
+    const outcome: StepOutcome =
+      notRun === undefined ? await step.run(stepCtx) : { status: "skipped", reason: notRun };
     end =
       outcome.status === "skipped"
         ? { status: "skipped", skipReason: outcome.reason }

@@ -9,6 +9,7 @@ import type { Logger } from "../logger.js";
 import { followFile } from "../releases/follow-file.js";
 import { markDegraded } from "../store/mark-degraded.js";
 import type { Db } from "../store/prisma.js";
+import { redactSecrets } from "./redact-secrets.js";
 
 /** The runtime failures the platform docs list: a live release logging one is degraded. */
 const WATCHED = new Set<FailureCode>([
@@ -26,6 +27,8 @@ export type RuntimeWatchDeps = {
   config: Config;
   logger: Logger;
   deployment: { id: string; projectId: string };
+  /** Redacted from the evidence it records, as from the step logs. */
+  secrets?: readonly string[];
 };
 
 type Watch = { stop(): Promise<void> };
@@ -69,8 +72,9 @@ function startWatch(deps: RuntimeWatchDeps, logFile: string, onEnd: () => void):
   let done = false;
   let stopping: Promise<void> | undefined;
 
-  const onLine = (raw: string) => {
+  const onLine = (line: string) => {
     if (done) return;
+    const raw = redactSecrets(line, deps.secrets ?? []);
     lineNumber++;
     classifier.push(raw);
     if (hit) return;

@@ -2,6 +2,7 @@ import type { OutputStream } from "../exec/run-command.js";
 import { pickEvidence } from "../failures/pick-evidence.js";
 import type { Db } from "../store/prisma.js";
 import { appendLogLines, type StoredLine } from "../store/step-log-lines.js";
+import { redactSecrets } from "./redact-secrets.js";
 
 export type StepLogLimits = {
   /** Lines stored per step; past it one marker line says how many more were dropped. */
@@ -102,10 +103,7 @@ export class StepLog {
   }
 
   private clean(raw: string): string {
-    let line = raw;
-    for (const secret of this.secrets) {
-      if (secret) line = line.replaceAll(secret, "[redacted]");
-    }
+    let line = redactSecrets(raw, this.secrets);
     if (line.length > this.limits.maxLineLength) line = cut(line, this.limits.maxLineLength);
     // Postgres text cannot hold NUL.
     return line.replaceAll("\u0000", "");

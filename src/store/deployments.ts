@@ -7,6 +7,14 @@ export type NewDeployment = {
   ref: string;
   trigger: string;
   steps: readonly string[];
+  /** Who asked, and what an earlier deployment it retries or rolls back to (see retry, rollback). */
+  lineage?: {
+    requestedBy?: string | null;
+    retryOfId?: string;
+    retryNumber?: number;
+    rollbackToId?: string;
+    fromStep?: string | null;
+  };
 };
 
 /**
@@ -32,6 +40,7 @@ export async function createDeployment(
         repoUrl: request.repoUrl,
         ref: request.ref,
         trigger: request.trigger,
+        ...request.lineage,
         steps: { create: request.steps.map((name, position) => ({ name, position })) },
       },
       select: { id: true },

@@ -4,6 +4,7 @@ import type { Step } from "../context.js";
 /** coduck.json `build`, else the package.json build script, else nothing to do. */
 export const build: Step = {
   name: "build",
+  changesRelease: true,
   async run(ctx) {
     const custom = ctx.app.config.build;
     if (custom) {

@@ -3,7 +3,7 @@ import { execa } from "execa";
 import { readCoduckJson } from "../../apps/read-coduck-json.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { recordCommit } from "../../store/deployments.js";
-import type { Step } from "../context.js";
+import type { Step, StepContext } from "../context.js";
 
 /** Fetches exactly the pushed ref (branch, tag or commit sha) into a fresh release directory. */
 export const checkout: Step = {
@@ -15,21 +15,35 @@ export const checkout: Step = {
     await ctx.run("git", ["init", "--quiet", "."], git);
     await ctx.run("git", ["fetch", "--quiet", "--depth=1", "--no-tags", repoUrl, ref], git);
     await ctx.run("git", ["checkout", "--quiet", "--detach", "FETCH_HEAD"], git);
-    const { stdout: sha } = await execa("git", ["rev-parse", "HEAD"], { cwd: ctx.releaseDir });
-    await recordCommit(ctx.db, ctx.deployment.id, sha);
+    const sha = await recordHead(ctx);
     ctx.say(`checked out ${ref} at ${sha}`);
-
-    const coduckJson = await readCoduckJson(ctx.releaseDir);
-    if (!coduckJson.ok) {
-      throw new StepFailure(coduckJson.problem.code, coduckJson.problem.message, {
-        evidence: coduckJson.problem.message,
-      });
-    }
-    ctx.app.config = coduckJson.config;
-    // The app's own variables; the platform's injected ones (already set) win.
-    for (const [name, value] of Object.entries(coduckJson.config.env ?? {}))
-      ctx.appEnv[name] ??= value;
-    if (Object.keys(coduckJson.config).length > 0) ctx.say("read coduck.json");
+    await readAppConfig(ctx);
     return { status: "succeeded" };
   },
+  changesRelease: true,
+  async restore(ctx) {
+    ctx.say(`reused the checkout of ${await recordHead(ctx)}`);
+    await readAppConfig(ctx);
+  },
 };
+
+async function recordHead(ctx: StepContext): Promise<string> {
+  const { stdout: sha } = await execa("git", ["rev-parse", "HEAD"], { cwd: ctx.releaseDir });
+  await recordCommit(ctx.db, ctx.deployment.id, sha);
+  return sha;
+}
+
+/** Reads and checks coduck.json into the context: the app's commands, settings and variables. */
+async function readAppConfig(ctx: StepContext): Promise<void> {
+  const coduckJson = await readCoduckJson(ctx.releaseDir);
+  if (!coduckJson.ok) {
+    throw new StepFailure(coduckJson.problem.code, coduckJson.problem.message, {
+      evidence: coduckJson.problem.message,
+    });
+  }
+  ctx.app.config = coduckJson.config;
+  // The app's own variables; the platform's injected ones (already set) win.
+  for (const [name, value] of Object.entries(coduckJson.config.env ?? {}))
+    ctx.appEnv[name] ??= value;
+  if (Object.keys(coduckJson.config).length > 0) ctx.say("read coduck.json");
+}

@@ -10,6 +10,7 @@ import type { Step } from "../context.js";
  */
 export const install: Step = {
   name: "install",
+  changesRelease: true,
   async run(ctx) {
     const manifest = await readPackageJson(ctx.releaseDir).catch((error: Error) => {
       throw new StepFailure("CONFIG_INVALID", error.message, { evidence: error.message });

@@ -1,7 +1,8 @@
+import { variablesForDeploy } from "../../deploys/project-variables.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { ensureProjectDatabase } from "../../provisioning/provision-project.js";
 import { recordDatabaseSize } from "../../store/deployments.js";
-import type { Step } from "../context.js";
+import type { Step, StepContext } from "../context.js";
 
 /**
  * Makes sure the project has its private database (created on the first deploy, verified and
@@ -26,6 +27,7 @@ export const provision: Step = {
     ctx.secrets.push(database.password, encodeURIComponent(database.password));
     ctx.appEnv.DATABASE_URL = database.databaseUrl;
     ctx.appEnv.DIRECT_URL = database.directUrl;
+    await injectProjectVariables(ctx);
 
     if (database.fastPath)
       ctx.say(`database ${database.database} exists; PgBouncer lookup verified`);
@@ -41,6 +43,28 @@ export const provision: Step = {
     return { status: "succeeded" };
   },
 };
+
+/**
+ * The variables the platform keeps for the project (`coduck-worker env set`), for every later
+ * command: over coduck.json `env` (checkout only fills what is unset), under the injected
+ * DATABASE_URL, DIRECT_URL and PORT (which can never be project variables). Secret values join
+ * the redacted ones, longest first so no part of a longer one survives a shorter one's
+ * redaction.
+ */
+async function injectProjectVariables(ctx: StepContext): Promise<void> {
+  const variables = await variablesForDeploy(ctx, ctx.deployment.projectId);
+  for (const { name, value, secret } of variables) {
+    ctx.appEnv[name] = value;
+    if (!secret || value === "") continue;
+    const lines = value.split(/\r?\n/).filter((line) => line.trim().length >= 4);
+    ctx.secrets.push(value, encodeURIComponent(value), ...(lines.length > 1 ? lines : []));
+  }
+  ctx.secrets.sort((a, b) => b.length - a.length);
+  if (variables.length > 0) {
+    const names = variables.map((v) => (v.secret ? `${v.name} (secret)` : v.name));
+    ctx.say(`project variables: ${names.join(", ")}`);
+  }
+}
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;

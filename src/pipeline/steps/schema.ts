@@ -18,6 +18,7 @@ const KEPT_OUTPUT_LINES = 2_000;
  */
 export const schema: Step = {
   name: "schema",
+  changesRelease: true,
   async run(ctx) {
     const directUrl = ctx.appEnv.DIRECT_URL ?? "";
     const preStart = ctx.app.config.preStart;

@@ -1,0 +1,53 @@
+import type { Config } from "../config.js";
+import { rollbackDeployment } from "../deploys/rollback-deployment.js";
+import { deployQueue } from "../queue/queues.js";
+import { connectRedis } from "../queue/redis.js";
+import { getDeploymentRecord } from "../store/deployment-record.js";
+import { connectDb } from "../store/prisma.js";
+import { followDeployment } from "./follow-deployment.js";
+import { formatDeployment } from "./print-deployment.js";
+import { osUser } from "./retry.js";
+
+/**
+ * `coduck-worker rollback --project P [--to <id>]`. Returns the exit code: with --wait, 0
+ * only when the earlier release is live again.
+ */
+export async function rollbackCommand(
+  config: Config,
+  options: { project: string; to?: string; wait?: boolean; json?: boolean },
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+): Promise<number> {
+  const db = connectDb(config.databaseUrl);
+  const redis = connectRedis(config.redisUrl);
+  const queue = deployQueue(redis, config.queuePrefix);
+  try {
+    const result = await rollbackDeployment(
+      { db, queue },
+      { project: options.project, to: options.to, requestedBy: osUser() },
+    );
+    const progress = options.json ? io.err : io.out;
+    const how = result.fromKeptRelease
+      ? "from its kept release directory"
+      : `by deploying its commit again (${result.notReused})`;
+    progress.write(
+      `queued deployment ${result.deploymentId}: rollback of ${options.project} to deployment ${result.rollbackTo} (${result.commitSha.slice(0, 12)}), ${how}\n`,
+    );
+    progress.write(`warning: ${result.warning}\n`);
+    if (!options.wait) {
+      if (options.json) io.out.write(`${JSON.stringify(result)}\n`);
+      return 0;
+    }
+    await followDeployment(db, result.deploymentId, progress);
+    const final = (await getDeploymentRecord(db, result.deploymentId))!;
+    io.out.write(
+      options.json
+        ? `${JSON.stringify({ ...result, status: final.status })}\n`
+        : `${formatDeployment(final)}\n`,
+    );
+    return final.status === "succeeded" ? 0 : 1;
+  } finally {
+    await queue.close();
+    await redis.quit().catch(() => redis.disconnect());
+    await db.$disconnect();
+  }
+}

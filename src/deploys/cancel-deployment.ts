@@ -1,0 +1,34 @@
+import type { Queue } from "bullmq";
+import { requestCancel } from "../store/deployments.js";
+import type { Db } from "../store/prisma.js";
+import { OperationRefused } from "./operation-refused.js";
+
+export type CancelOutcome = {
+  deploymentId: string;
+  /** `cancelled`: it had not started; `stopping`: its worker kills the running step within a second. */
+  outcome: "cancelled" | "stopping";
+};
+
+/**
+ * Cancels a queued deployment at once, or asks the worker running it to stop (from any
+ * machine that reaches the worker's database). The CLI, the dashboard and the API all cancel
+ * through this.
+ */
+export async function cancelDeployment(
+  deps: { db: Db; queue: Queue },
+  request: { deploymentId: string },
+): Promise<CancelOutcome> {
+  const { deploymentId } = request;
+  const result = await requestCancel(deps.db, deploymentId);
+  if (result.outcome === "ended") {
+    throw result.status
+      ? new OperationRefused(
+          "conflict",
+          `deployment ${deploymentId} has already ended (${result.status})`,
+        )
+      : new OperationRefused("not-found", `no deployment ${deploymentId}`);
+  }
+  // Best effort: a job left behind finds its deployment cancelled and does nothing.
+  if (result.outcome === "cancelled") await deps.queue.remove(deploymentId).catch(() => 0);
+  return { deploymentId, outcome: result.outcome };
+}

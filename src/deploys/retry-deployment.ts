@@ -1,0 +1,151 @@
+import type { Queue } from "bullmq";
+import { z } from "zod";
+import { DEPLOY_STEP_NAMES } from "../pipeline/steps/index.js";
+import { enqueueDeploy } from "../queue/deploy-job.js";
+import { createDeployment } from "../store/deployments.js";
+import type { Db } from "../store/prisma.js";
+import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
+import { checkReuse } from "./check-reuse.js";
+import { OperationRefused } from "./operation-refused.js";
+import { ALWAYS_RUN, stepsBefore } from "./reused-steps.js";
+
+export type RetryRequest = {
+  deploymentId: string;
+  /** The first step to run again; by default the one that failed, when what came before is valid. */
+  fromStep?: string;
+  /** Who asks: the OS user for the CLI, whatever the dashboard or API caller passes. */
+  requestedBy: string | null;
+};
+
+export type RetryPlan = {
+  retryOf: ReleaseSource;
+  /** The first step that runs again after `provision` (which always runs). */
+  fromStep: string;
+  /** The steps taken from the retried deployment's release instead of running again. */
+  reused: string[];
+  /** Why nothing could be reused, when the failed step was not the first and no --from was given. */
+  notReused: string | null;
+};
+
+export type RetryResult = {
+  deploymentId: string;
+  retryOf: string;
+  retryNumber: number;
+  fromStep: string;
+  reused: string[];
+  notReused: string | null;
+  /** Queued deploys of the project the retry superseded, as any new deploy does. */
+  superseded: string[];
+};
+
+const RETRYABLE_STATUSES = new Set(["failed", "cancelled"]);
+
+/**
+ * Works out how a failed or cancelled deployment would be retried, without recording
+ * anything: from the step that failed when the steps before it are still valid (see
+ * checkReuse), else from the start; or from `fromStep`, which must then be valid.
+ */
+export async function planRetry(db: Db, request: Omit<RetryRequest, "requestedBy">) {
+  if (!z.uuid().safeParse(request.deploymentId).success)
+    throw new OperationRefused(
+      "invalid",
+      `not a deployment id: ${JSON.stringify(request.deploymentId)}`,
+    );
+  if (request.fromStep !== undefined && !DEPLOY_STEP_NAMES.includes(request.fromStep)) {
+    throw new OperationRefused(
+      "invalid",
+      `--from: no step ${JSON.stringify(request.fromStep)} in the pipeline; its steps are ${DEPLOY_STEP_NAMES.join(", ")}`,
+    );
+  }
+  const source = await releaseSource(db, request.deploymentId);
+  if (!source) throw new OperationRefused("not-found", `no deployment ${request.deploymentId}`);
+  if (!RETRYABLE_STATUSES.has(source.status)) {
+    throw new OperationRefused(
+      "conflict",
+      `deployment ${source.id} is ${source.status}: only failed or cancelled deployments can be retried`,
+    );
+  }
+  const reusable = (from: string) =>
+    stepsBefore(from).filter((name) => !(source.rollbackToId && name === "schema"));
+
+  if (request.fromStep !== undefined) {
+    const reused = reusable(request.fromStep);
+    const check = await checkReuse(db, source, reused);
+    if (!check.ok) {
+      throw new OperationRefused(
+        "invalid",
+        `cannot retry deployment ${source.id} from ${request.fromStep}: ${check.reason}`,
+      );
+    }
+    return plan(source, request.fromStep, reused, null);
+  }
+  const firstUnfinished =
+    source.steps.find(
+      (s) =>
+        !ALWAYS_RUN.has(s.name) &&
+        !(s.status === "succeeded" || (s.status === "skipped" && s.startedAt !== null)),
+    )?.name ?? "checkout";
+  const reused = reusable(firstUnfinished);
+  const check = await checkReuse(db, source, reused);
+  return check.ok
+    ? plan(source, firstUnfinished, reused, null)
+    : plan(source, "checkout", [], check.reason);
+}
+
+function plan(
+  retryOf: ReleaseSource,
+  fromStep: string,
+  reused: string[],
+  notReused: string | null,
+): RetryPlan {
+  const first = reused.length === 0 ? "checkout" : fromStep;
+  return { retryOf, fromStep: first, reused, notReused };
+}
+
+/**
+ * Retries a failed or cancelled deployment as a new deployment linked to it (`retryOfId`, its
+ * `retryNumber` in the chain, who asked), of the same commit when it got that far; it is
+ * queued like any deploy (and supersedes the project's queued deploys, as any deploy does).
+ * The CLI, the dashboard and the API all retry through this.
+ */
+export async function retryDeployment(
+  deps: { db: Db; queue: Queue },
+  request: RetryRequest,
+): Promise<RetryResult> {
+  const planned = await planRetry(deps.db, request);
+  return recordRetry(deps, planned, request.requestedBy);
+}
+
+/** Records and queues a planned retry. */
+export async function recordRetry(
+  deps: { db: Db; queue: Queue },
+  planned: RetryPlan,
+  requestedBy: string | null,
+): Promise<RetryResult> {
+  const { retryOf } = planned;
+  const retryNumber = retryOf.retryNumber + 1;
+  const { id, superseded } = await createDeployment(deps.db, {
+    project: retryOf.project.slug,
+    repoUrl: retryOf.repoUrl,
+    ref: retryOf.commitSha ?? retryOf.ref,
+    trigger: "retry",
+    steps: DEPLOY_STEP_NAMES,
+    lineage: {
+      requestedBy,
+      retryOfId: retryOf.id,
+      retryNumber,
+      ...(retryOf.rollbackToId && { rollbackToId: retryOf.rollbackToId }),
+      fromStep: planned.reused.length > 0 ? planned.fromStep : null,
+    },
+  });
+  await enqueueDeploy(deps.queue, id);
+  return {
+    deploymentId: id,
+    retryOf: retryOf.id,
+    retryNumber,
+    fromStep: planned.fromStep,
+    reused: planned.reused,
+    notReused: planned.notReused,
+    superseded,
+  };
+}

@@ -1,0 +1,50 @@
+import type { Db } from "./prisma.js";
+
+export type StoredVariable = {
+  name: string;
+  valueEncrypted: string;
+  keyVersion: number;
+  secret: boolean;
+};
+
+export async function projectIdOf(db: Db, slug: string): Promise<string | null> {
+  const found = await db.project.findUnique({ where: { slug }, select: { id: true } });
+  return found?.id ?? null;
+}
+
+/** Sets (creates or replaces) a project's variables, all or none. */
+export async function setProjectVariables(
+  db: Db,
+  projectId: string,
+  variables: readonly StoredVariable[],
+): Promise<void> {
+  await db.$transaction(
+    variables.map(({ name, ...value }) =>
+      db.projectVariable.upsert({
+        where: { projectId_name: { projectId, name } },
+        create: { projectId, name, ...value },
+        update: value,
+      }),
+    ),
+  );
+}
+
+export async function listProjectVariables(db: Db, projectId: string) {
+  return db.projectVariable.findMany({
+    where: { projectId },
+    orderBy: { name: "asc" },
+    select: { name: true, valueEncrypted: true, keyVersion: true, secret: true, updatedAt: true },
+  });
+}
+
+/** Removes the named variables; returns how many there were. */
+export async function unsetProjectVariables(
+  db: Db,
+  projectId: string,
+  names: readonly string[],
+): Promise<number> {
+  const { count } = await db.projectVariable.deleteMany({
+    where: { projectId, name: { in: [...names] } },
+  });
+  return count;
+}

@@ -1,0 +1,54 @@
+import type { Db } from "./prisma.js";
+
+/** Where an attempt builds its release; retries and rollbacks find it here. */
+export async function recordReleaseDir(db: Db, deploymentId: string, dir: string): Promise<void> {
+  await db.deployment.update({
+    where: { id: deploymentId },
+    data: { releaseDir: dir, releaseDigest: null, releaseDigestStep: null },
+  });
+}
+
+/** The release directory's fingerprint after `step`, the last step that changed it. */
+export async function recordReleaseFingerprint(
+  db: Db,
+  deploymentId: string,
+  step: string,
+  fingerprint: string | null,
+): Promise<void> {
+  await db.deployment.update({
+    where: { id: deploymentId },
+    data: { releaseDigest: fingerprint, releaseDigestStep: step },
+  });
+}
+
+/** What a retry or rollback needs to know about the deployment whose release it would reuse. */
+export async function releaseSource(db: Db, id: string) {
+  return db.deployment.findUnique({
+    where: { id },
+    include: {
+      project: { select: { slug: true, liveDeploymentId: true } },
+      steps: { orderBy: { position: "asc" } },
+    },
+  });
+}
+
+export type ReleaseSource = NonNullable<Awaited<ReturnType<typeof releaseSource>>>;
+
+/** A schema step of the project that ran after `since`, by another deployment. */
+export async function laterSchemaRun(db: Db, source: ReleaseSource, since: Date) {
+  return db.deploymentStep.findFirst({
+    where: {
+      name: "schema",
+      status: { in: ["succeeded", "failed"] },
+      startedAt: { gt: since },
+      deployment: { projectId: source.projectId, id: { not: source.id } },
+    },
+    select: { deploymentId: true },
+    orderBy: { startedAt: "desc" },
+  });
+}
+
+/** Records why an attempt did not reuse the release it was meant to: every step ran. */
+export async function clearFromStep(db: Db, deploymentId: string): Promise<void> {
+  await db.deployment.update({ where: { id: deploymentId }, data: { fromStep: null } });
+}

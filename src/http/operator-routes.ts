@@ -7,11 +7,13 @@ import { addPageHeaders } from "./page-headers.js";
 import { errorPage } from "./pages/error-page.js";
 import { adminAssetsRoute } from "./routes/admin-assets.js";
 import { adminDeploymentRoute } from "./routes/admin-deployment.js";
+import { adminDeploymentActionsRoute } from "./routes/admin-deployment-actions.js";
 import { adminDeploymentLogRoute } from "./routes/admin-deployment-log.js";
 import { adminDeploymentsRoute } from "./routes/admin-deployments.js";
 import { adminLoginRoute } from "./routes/admin-login.js";
 import { adminLogoutRoute } from "./routes/admin-logout.js";
 import { adminQueuesRoute } from "./routes/admin-queues.js";
+import { apiDeploymentActionsRoute } from "./routes/api-deployment-actions.js";
 import { apiDeploymentsRoute } from "./routes/api-deployments.js";
 
 export const ADMIN_TOKEN_MISSING =
@@ -67,6 +69,7 @@ export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Prom
       await adminDeploymentsRoute(dashboard, deps, token);
       await adminDeploymentRoute(dashboard, deps, token);
       await adminDeploymentLogRoute(dashboard, deps);
+      await adminDeploymentActionsRoute(dashboard, deps, token);
       await adminLogoutRoute(dashboard, token);
     },
     { prefix: "/admin" },
@@ -84,6 +87,7 @@ export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Prom
         reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` }),
       );
       await apiDeploymentsRoute(api, deps);
+      await apiDeploymentActionsRoute(api, deps);
     },
     { prefix: "/api" },
   );

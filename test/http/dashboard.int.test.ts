@@ -80,10 +80,14 @@ function routes() {
     ["GET", `/admin/deployments/${id}/log`],
     ["GET", "/admin/nowhere"],
     ["POST", "/admin/logout"],
+    ["POST", `/admin/deployments/${id}/retry`],
+    ["POST", `/admin/deployments/${id}/cancel`],
     ["GET", "/admin/queues"],
     ["GET", "/admin/queues/api/queues"],
     ["GET", "/api/deployments"],
     ["GET", `/api/deployments/${id}`],
+    ["POST", `/api/deployments/${id}/retry`],
+    ["POST", `/api/deployments/${id}/cancel`],
     ["GET", "/api/nowhere"],
   ] as const;
 }
@@ -334,6 +338,91 @@ describe("operator API", () => {
       expect([url, response.statusCode]).toEqual([url, status]);
       expect(response.json().error).toMatch(error);
     }
+  });
+});
+
+describe("retry and cancel", () => {
+  async function queued(project: string) {
+    const { id } = await createDeployment(stack.db, {
+      project,
+      repoUrl: "/tmp/nowhere",
+      ref: "main",
+      trigger: "cli",
+      steps: DEPLOY_STEP_NAMES,
+    });
+    return id;
+  }
+  const post = (url: string, payload?: Record<string, string>) =>
+    app.inject({ method: "POST", url, headers: bearer, ...(payload !== undefined && { payload }) });
+
+  it("POST /api/deployments/:id/cancel cancels a queued deploy, then refuses with 409", async () => {
+    const id = await queued("api-cancel");
+    const first = await post(`/api/deployments/${id}/cancel`);
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toEqual({ deploymentId: id, outcome: "cancelled" });
+    const record = await stack.db.deployment.findUniqueOrThrow({ where: { id } });
+    expect(record.status).toBe("cancelled");
+    const again = await post(`/api/deployments/${id}/cancel`);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error).toBe(`deployment ${id} has already ended (cancelled)`);
+  });
+
+  it("POST /api/deployments/:id/retry queues a new deployment linked to the failed one", async () => {
+    const response = await post(`/api/deployments/${failedId}/retry`);
+    expect(response.statusCode).toBe(201);
+    const retry = response.json();
+    expect(retry).toMatchObject({ retryOf: failedId, retryNumber: 1, fromStep: "checkout" });
+    const row = await stack.db.deployment.findUniqueOrThrow({ where: { id: retry.deploymentId } });
+    expect(row).toMatchObject({ status: "queued", retryOfId: failedId, requestedBy: "api" });
+    expect(await stack.queue.getJob(retry.deploymentId)).toBeTruthy();
+  });
+
+  it("refuses retries and cancels it cannot do: 400, 404, 409, with one line", async () => {
+    const running = await queued("api-refusals");
+    const cases = [
+      [`/api/deployments/${running}/retry`, undefined, 409, /only failed or cancelled/],
+      [`/api/deployments/${failedId}/retry`, { from: "nowhere" }, 400, /no step "nowhere"/],
+      [`/api/deployments/${failedId}/retry`, { form: "build" }, 400, /body: .*form/],
+      [`/api/deployments/${randomUUID()}/retry`, undefined, 404, /no deployment/],
+      [`/api/deployments/${randomUUID()}/cancel`, undefined, 404, /no deployment/],
+      ["/api/deployments/nope/retry", undefined, 400, /not a deployment id/],
+      ["/api/deployments/nope/cancel", undefined, 400, /not a deployment id/],
+    ] as const;
+    for (const [url, payload, status, error] of cases) {
+      const response = await post(url, payload);
+      expect([url, response.statusCode]).toEqual([url, status]);
+      expect(response.json().error).toMatch(error);
+    }
+  });
+
+  it("the dashboard's Cancel button cancels through the same function, with the form's CSRF token", async () => {
+    const id = await queued("form-cancel");
+    const page = await app.inject({ url: `/admin/deployments/${id}`, headers: basic(TOKEN) });
+    expect(page.body).toContain('id="cancel"');
+    expect(page.body).not.toContain('id="retry"');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const form = (payload: string) =>
+      app.inject({
+        method: "POST",
+        url: `/admin/deployments/${id}/cancel`,
+        headers: {
+          ...basic(TOKEN),
+          origin: "http://localhost",
+          "content-type": "application/x-www-form-urlencoded",
+        },
+        payload,
+      });
+    expect((await form("csrf=forged")).statusCode).toBe(403);
+    expect((await stack.db.deployment.findUniqueOrThrow({ where: { id } })).status).toBe("queued");
+    const done = await form(`csrf=${encodeURIComponent(csrf)}`);
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe(`/admin/deployments/${id}?notice=cancelled`);
+    expect((await stack.db.deployment.findUniqueOrThrow({ where: { id } })).status).toBe(
+      "cancelled",
+    );
+    const after = await app.inject({ url: done.headers.location as string, headers: basic(TOKEN) });
+    expect(after.body).toContain("Cancelled before it started.");
+    expect(after.body).toContain('id="retry"');
   });
 });
 

@@ -62,6 +62,10 @@ function actions(
         ? html`<form method="post" action="/admin/deployments/${d.id}/retry" class="inline">
             <input type="hidden" name="csrf" value="${csrf}">
             <button type="submit" class="primary" id="retry">Retry</button>
+            <label class="muted">from <select name="from">
+              <option value="">the failed step, when what came before still holds</option>
+              ${d.steps.filter((s) => s.name !== "provision").map((s) => html`<option value="${s.name}">${s.name}</option>`)}
+            </select></label>
           </form>`
         : ""
     }

@@ -3,7 +3,7 @@ import { getDeploymentRecord } from "../../store/deployment-record.js";
 import { advanceCursor, readDeploymentLogs } from "../../store/read-deployment-logs.js";
 import { csrfToken } from "../admin-credentials.js";
 import type { HttpDeps } from "../build-app.js";
-import { availableActions } from "../deployment-actions.js";
+import { ACTION_NOTICES, type ActionNotice, availableActions } from "../deployment-actions.js";
 import { deploymentIdParam, notADeploymentId } from "../deployment-id-param.js";
 import { deploymentPage } from "../pages/deployment-page.js";
 import { errorPage } from "../pages/error-page.js";
@@ -33,7 +33,10 @@ export async function adminDeploymentRoute(
         cursor: advanceCursor({}, lines),
         csrf,
         actions: availableActions(deployment),
-        notice: typeof notice === "string" ? notice.slice(0, 200) : undefined,
+        notice:
+          typeof notice === "string" && Object.hasOwn(ACTION_NOTICES, notice)
+            ? ACTION_NOTICES[notice as ActionNotice]
+            : undefined,
       }),
     );
   });

@@ -238,8 +238,10 @@ describe("dashboard pages", () => {
     expect(page).toContain("CHECKOUT_FAILED");
     expect(page).toContain("(log line 2)");
     expect(page).toContain("Retry helps: no");
-    // The timeline: checkout failed after 1.5 s with exit status 128; the steps after it never ran.
-    expect(page).toMatch(/<td>checkout<\/td>[\s\S]*?failed[\s\S]*?<td>1\.5s<\/td>[\s\S]*?<td>128<\/td>/);
+    // The timeline: checkout failed after 1.5 s with exit status 128.
+    expect(page).toMatch(
+      /<td>checkout<\/td>[\s\S]*?failed[\s\S]*?<td>1\.5s<\/td>[\s\S]*?<td>128<\/td>/,
+    );
     // No user-controlled markup reaches the page unescaped: ref, repository, log, evidence, hint.
     expect(page).not.toContain("<script>alert");
     expect(page).not.toContain("<img");

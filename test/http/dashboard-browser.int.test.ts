@@ -65,7 +65,13 @@ describe("the dashboard in a real browser", () => {
     const hint = failed.steps.find((s) => s.name === "checkout")?.hint;
     expect(hint).toBeTruthy();
     await expect(failure.locator(".fix").textContent()).resolves.toBe(hint);
-    await expect(page.locator("#log").textContent()).resolves.toContain("checkout");
+    // "log line N" of the evidence is the line the log view numbers N.
+    const checkout = failed.steps.find((s) => s.name === "checkout")!;
+    expect(checkout.evidenceLine).not.toBeNull();
+    const decisive = page.locator(`#L-checkout-${checkout.evidenceLine}`);
+    await expect(decisive.locator(".t").textContent()).resolves.toBe(
+      checkout.evidence!.split("\n")[0],
+    );
 
     // Now the repository exists; a retry of the same deployment succeeds through the worker.
     const repo = await fixtureRepo("node-http");

@@ -236,7 +236,11 @@ describe("dashboard pages", () => {
     expect(response.statusCode).toBe(200);
     const page = response.body;
     expect(page).toContain("CHECKOUT_FAILED");
-    expect(page).toContain("(log line 2)");
+    expect(page).toContain('href="#L-checkout-2">(log line 2)</a>');
+    // The log numbers command output as the classifier does, and marks the evidence's line.
+    expect(page).toMatch(
+      /class="line stderr decisive" data-step="checkout" data-n="2" id="L-checkout-2"/,
+    );
     expect(page).toContain("Retry helps: no");
     // The timeline: checkout failed after 1.5 s with exit status 128.
     expect(page).toMatch(

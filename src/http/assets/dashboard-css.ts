@@ -49,6 +49,7 @@ svg.bar rect.running { fill: var(--run); }
 .line .n { flex: 0 0 110px; color: #667085; user-select: none; }
 .line.stderr .t { color: #fda29b; }
 .line.system .t { color: #84caff; }
+.line.decisive, .line:target { background: #55160c; }
 form.login { display: flex; gap: 12px; align-items: end; }
 form.login label { display: flex; flex-direction: column; }
 `;

@@ -13,15 +13,26 @@ export const LIVE_LOG_SCRIPT = `"use strict";
   var attempt = log.dataset.attempt;
   var shownStatus = log.dataset.status;
   var ACTIVE = { queued: true, running: true };
+  // Command output is numbered per step as the server numbers it; platform lines are not.
+  var counted = {};
+  Array.prototype.forEach.call(log.querySelectorAll(".line[data-n]"), function (row) {
+    counted[row.dataset.step] = Number(row.dataset.n);
+  });
 
   function append(lines) {
     var atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
     lines.forEach(function (l) {
       var row = document.createElement("div");
       row.className = "line " + (l.stream === "stderr" ? "stderr" : l.stream === "system" ? "system" : "");
+      row.dataset.step = l.step;
+      var number = "\u203a";
+      if (l.stream !== "system") {
+        number = counted[l.step] = (counted[l.step] || 0) + 1;
+        row.dataset.n = String(number);
+      }
       var n = document.createElement("span");
       n.className = "n";
-      n.textContent = l.step + " " + (l.seq + 1);
+      n.textContent = l.step + " " + number;
       var t = document.createElement("span");
       t.className = "t";
       t.textContent = l.line;
@@ -52,6 +63,7 @@ export const LIVE_LOG_SCRIPT = `"use strict";
       .then(function (page) {
         if (page.reset) {
           log.textContent = "";
+          counted = {};
           attempt = String(page.attempt);
         }
         append(page.lines);

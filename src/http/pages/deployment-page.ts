@@ -1,3 +1,4 @@
+import { deploymentFailure } from "../../failures/deployment-failure.js";
 import type { DeploymentRecord } from "../../store/deployment-record.js";
 import type { DeploymentLogLine, LogCursor } from "../../store/read-deployment-logs.js";
 import { html, type SafeHtml } from "../html-template.js";
@@ -31,8 +32,22 @@ export function deploymentPage(options: {
       ${degradedPanel(d)}
       <h2>Steps</h2>
       ${stepTimeline(d)}
-      ${logView({ deploymentId: d.id, status: d.status, attempt: d.attempt, lines: options.lines, cursor: options.cursor })}`,
+      ${logView({
+        deploymentId: d.id,
+        status: d.status,
+        attempt: d.attempt,
+        lines: options.lines,
+        cursor: options.cursor,
+        evidence: evidenceOf(d),
+      })}`,
   });
+}
+
+function evidenceOf(d: DeploymentRecord): { step: string; line: number } | null {
+  const failure = deploymentFailure(d);
+  return failure?.step && failure.evidenceLine !== null
+    ? { step: failure.step, line: failure.evidenceLine }
+    : null;
 }
 
 function facts(d: DeploymentRecord): SafeHtml {

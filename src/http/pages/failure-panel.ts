@@ -1,6 +1,7 @@
 import { degradedRelease, deploymentFailure } from "../../failures/deployment-failure.js";
 import type { DeploymentRecord } from "../../store/deployment-record.js";
 import { html, type SafeHtml } from "../html-template.js";
+import { logLineAnchor } from "./log-view.js";
 
 /** The CLI's failure box as HTML: where and why it failed, the evidence, the fix, the docs. */
 export function failurePanel(d: DeploymentRecord): SafeHtml {
@@ -12,7 +13,7 @@ export function failurePanel(d: DeploymentRecord): SafeHtml {
     ${failure.title ? html`<p class="title">${failure.title}</p>` : ""}
     ${
       failure.evidence
-        ? html`<h3>Evidence${failure.evidenceLine !== null ? html` <span class="muted">(log line ${failure.evidenceLine})</span>` : ""}</h3>
+        ? html`<h3>Evidence${failure.evidenceLine !== null && failure.step ? html` <a class="muted" href="#${logLineAnchor(failure.step, failure.evidenceLine)}">(log line ${failure.evidenceLine})</a>` : ""}</h3>
           <pre class="evidence">${failure.evidence}</pre>`
         : ""
     }
@@ -22,7 +23,7 @@ export function failurePanel(d: DeploymentRecord): SafeHtml {
     <p class="retryable">Retry helps: ${
       failure.retryable
         ? `yes (a passing failure, still there after ${failure.attempt} attempt(s))`
-        : "no (a retry cannot help until the fix is pushed)"
+        : "no (a retry alone cannot help: fix the cause first)"
     }</p>
   </section>`;
 }

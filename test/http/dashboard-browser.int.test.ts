@@ -83,6 +83,9 @@ describe("the dashboard in a real browser", () => {
     const record = await stack.waitForEnd(retried);
     expect(record.status).toBe("succeeded");
     await expect(page.locator("#failure").count()).resolves.toBe(0);
+    await expect(page.locator("#retry-of").getAttribute("href")).resolves.toBe(
+      `/admin/deployments/${id}`,
+    );
   }, 180_000);
 
   it("follows a running deploy's log live, and Cancel stops it", async () => {

@@ -379,6 +379,17 @@ describe("retry and cancel", () => {
     const row = await stack.db.deployment.findUniqueOrThrow({ where: { id: retry.deploymentId } });
     expect(row).toMatchObject({ status: "queued", retryOfId: failedId, requestedBy: "api" });
     expect(await stack.queue.getJob(retry.deploymentId)).toBeTruthy();
+    // Each page links the other.
+    const before = await app.inject({ url: `/admin/deployments/${failedId}`, headers: bearer });
+    expect(before.body).toContain(
+      `href="/admin/deployments/${retry.deploymentId}" class="retried-as"`,
+    );
+    const after = await app.inject({
+      url: `/admin/deployments/${retry.deploymentId}`,
+      headers: bearer,
+    });
+    expect(after.body).toContain(`href="/admin/deployments/${failedId}" id="retry-of"`);
+    expect(after.body).toContain("(by api)");
   });
 
   it("refuses retries and cancels it cannot do: 400, 404, 409, with one line", async () => {

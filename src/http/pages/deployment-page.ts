@@ -1,4 +1,5 @@
 import { deploymentFailure } from "../../failures/deployment-failure.js";
+import type { DeploymentLineage } from "../../store/deployment-lineage.js";
 import type { DeploymentRecord } from "../../store/deployment-record.js";
 import type { DeploymentLogLine, LogCursor } from "../../store/read-deployment-logs.js";
 import { html, type SafeHtml } from "../html-template.js";
@@ -16,6 +17,7 @@ export function deploymentPage(options: {
   cursor: LogCursor;
   csrf: string;
   actions: { retry: boolean; cancel: boolean };
+  lineage: DeploymentLineage | null;
   notice?: string;
 }): string {
   const d = options.deployment;
@@ -26,7 +28,7 @@ export function deploymentPage(options: {
     body: html`<h1><a href="/admin?project=${d.project}">${d.project}</a> · deployment <code>${d.id}</code>
         <span class="status ${d.status}" id="deployment-status">${d.status}</span></h1>
       ${options.notice ? html`<p class="notice">${options.notice}</p>` : ""}
-      ${facts(d)}
+      ${facts(d, options.lineage)}
       ${actions(d, options.csrf, options.actions)}
       ${failurePanel(d)}
       ${degradedPanel(d)}
@@ -50,12 +52,26 @@ function evidenceOf(d: DeploymentRecord): { step: string; line: number } | null 
     : null;
 }
 
-function facts(d: DeploymentRecord): SafeHtml {
+function facts(d: DeploymentRecord, lineage: DeploymentLineage | null): SafeHtml {
   return html`<dl class="facts">
     <dt>status</dt><dd>${d.status}${d.errorCode ? html` (<code>${d.errorCode}</code>)` : ""}</dd>
     <dt>ref</dt><dd><code>${d.ref}</code>${d.commitSha ? html` @ <code>${d.commitSha.slice(0, 12)}</code>` : ""}</dd>
     <dt>repository</dt><dd><code>${d.repoUrl}</code></dd>
-    <dt>trigger</dt><dd>${d.trigger}</dd>
+    <dt>trigger</dt><dd>${d.trigger}${lineage?.requestedBy ? ` (by ${lineage.requestedBy})` : ""}</dd>
+    ${
+      lineage?.retryOf
+        ? html`<dt>retry</dt><dd>#${lineage.retryOf.number} of <a href="/admin/deployments/${lineage.retryOf.id}" id="retry-of"><code>${lineage.retryOf.id.slice(0, 8)}</code></a>${lineage.retryOf.fromStep ? `, from ${lineage.retryOf.fromStep}` : ""}</dd>`
+        : ""
+    }
+    ${lineage?.rollbackTo ? html`<dt>rollback to</dt><dd><a href="/admin/deployments/${lineage.rollbackTo}"><code>${lineage.rollbackTo.slice(0, 8)}</code></a></dd>` : ""}
+    ${
+      lineage && lineage.retries.length > 0
+        ? html`<dt>retried as</dt><dd>${lineage.retries.map(
+            (r, i) =>
+              html`${i > 0 ? ", " : ""}<a href="/admin/deployments/${r.id}" class="retried-as"><code>${r.id.slice(0, 8)}</code></a> (${r.status})`,
+          )}</dd>`
+        : ""
+    }
     <dt>attempt</dt><dd>${d.attempt}</dd>
     <dt>queued</dt><dd>${d.queuedAt}</dd>
     <dt>started</dt><dd>${d.startedAt ?? "—"}</dd>

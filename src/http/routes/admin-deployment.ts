@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { readDeploymentLineage } from "../../store/deployment-lineage.js";
 import { getDeploymentRecord } from "../../store/deployment-record.js";
 import { advanceCursor, readDeploymentLogs } from "../../store/read-deployment-logs.js";
 import { csrfToken } from "../admin-credentials.js";
@@ -25,6 +26,7 @@ export async function adminDeploymentRoute(
     const deployment = await getDeploymentRecord(deps.db, id);
     if (!deployment) return reply.code(404).send(errorPage(404, `no deployment ${id}`, csrf));
     const lines = await readDeploymentLogs(deps.db, id, { limit: FIRST_LINES });
+    const lineage = await readDeploymentLineage(deps.db, id);
     const notice = (request.query as { notice?: unknown }).notice;
     return reply.send(
       deploymentPage({
@@ -33,6 +35,7 @@ export async function adminDeploymentRoute(
         cursor: advanceCursor({}, lines),
         csrf,
         actions: availableActions(deployment),
+        lineage,
         notice:
           typeof notice === "string" && Object.hasOwn(ACTION_NOTICES, notice)
             ? ACTION_NOTICES[notice as ActionNotice]

@@ -28,7 +28,7 @@ export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Prom
   const token = deps.config.http.adminToken;
   if (!token) {
     const off = async () => ({ error: ADMIN_TOKEN_MISSING });
-    for (const url of ["/admin", "/admin/*", "/api/*"])
+    for (const url of ["/admin", "/admin/*", "/api", "/api/*"])
       app.all(url, async (_request, reply) => reply.code(503).send(await off()));
     return;
   }

@@ -75,6 +75,11 @@ export const LIVE_LOG_SCRIPT = `"use strict";
           if (state) state.textContent = "";
           return;
         }
+        var badge = document.getElementById("deployment-status");
+        if (badge && badge.textContent !== page.status) {
+          badge.textContent = page.status;
+          badge.className = "status " + page.status;
+        }
         if (state) state.textContent = "(following: " + page.status + ")";
         setTimeout(poll, 1000);
       })

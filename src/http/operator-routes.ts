@@ -27,9 +27,8 @@ export const ADMIN_TOKEN_MISSING =
 export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   const token = deps.config.http.adminToken;
   if (!token) {
-    const off = async () => ({ error: ADMIN_TOKEN_MISSING });
     for (const url of ["/admin", "/admin/*", "/api", "/api/*"])
-      app.all(url, async (_request, reply) => reply.code(503).send(await off()));
+      app.all(url, async (_request, reply) => reply.code(503).send({ error: ADMIN_TOKEN_MISSING }));
     return;
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { execa, type ResultPromise } from "execa";
 import { githubSignature } from "../../src/http/github-signature.js";
+import { ADMIN_TOKEN_MISSING } from "../../src/http/operator-routes.js";
 import { freePort } from "../../src/releases/free-port.js";
 import { addProject } from "../../src/store/projects.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
@@ -21,7 +22,8 @@ afterAll(async () => {
 /** A real `coduck-worker <args>` process, once it logged `ready`. */
 async function startProcess(args: string[], port: number, ready: string) {
   const child = execa("node", [BIN, ...args], {
-    env: { ...stack.env, LOG_LEVEL: "info", HTTP_PORT: String(port) },
+    // No ADMIN_TOKEN, even if the environment running the tests has one.
+    env: { ...stack.env, LOG_LEVEL: "info", HTTP_PORT: String(port), ADMIN_TOKEN: "" },
     extendEnv: true,
     reject: false,
     buffer: false,
@@ -40,7 +42,7 @@ async function startProcess(args: string[], port: number, ready: string) {
     void child.then(() => reject(new Error(`exited before ${ready}:\n${output}`)));
   });
   // Wrapped: returning the subprocess itself would await its exit.
-  return { child };
+  return { child, output: () => output };
 }
 
 async function stop(child: ResultPromise) {
@@ -51,10 +53,14 @@ async function stop(child: ResultPromise) {
 describe("coduck-worker serve", () => {
   it("serves /healthz on HTTP_PORT and stops cleanly on SIGTERM", async () => {
     const port = await freePort();
-    const { child } = await startProcess(["serve"], port, "http ready");
+    const { child, output } = await startProcess(["serve"], port, "http ready");
     const response = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ok: true });
+    // No ADMIN_TOKEN in this stack: one line says the dashboard is off, and it answers 503.
+    expect(output()).toContain(`"msg":"${ADMIN_TOKEN_MISSING}"`);
+    const admin = await fetch(`http://127.0.0.1:${port}/admin`);
+    expect(admin.status).toBe(503);
     expect(await stop(child)).toBe(0);
   });
 });

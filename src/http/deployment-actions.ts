@@ -1,0 +1,26 @@
+import { OperationRefused } from "../deploys/operation-refused.js";
+import type { DeploymentRecord } from "../store/deployment-record.js";
+
+/** Which buttons a deployment's page shows: Cancel while it may still run, Retry once it failed or was cancelled. */
+export function availableActions(d: DeploymentRecord): { retry: boolean; cancel: boolean } {
+  return {
+    retry: d.status === "failed" || d.status === "cancelled",
+    cancel: d.status === "queued" || d.status === "running",
+  };
+}
+
+const REFUSAL_STATUS = { "not-found": 404, invalid: 400, conflict: 409 } as const;
+
+/** The HTTP status of a refused retry or cancel, or null for any other error (a 500). */
+export function refusalStatus(error: unknown): 400 | 404 | 409 | null {
+  return error instanceof OperationRefused ? REFUSAL_STATUS[error.reason] : null;
+}
+
+/** What the page says after an action; the redirect names one of these, never free text. */
+export const ACTION_NOTICES = {
+  cancelled: "Cancelled before it started.",
+  stopping: "Stopping: its running step is being killed.",
+  retried: "Queued as a retry.",
+} as const;
+
+export type ActionNotice = keyof typeof ACTION_NOTICES;

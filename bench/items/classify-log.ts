@@ -43,7 +43,7 @@ export const classifyLogItem: BenchItem = {
         async () => {
           const cpuBefore = childrenCpuSeconds();
           const { seconds, stdout } = await timed(process.execPath, [CHILD, file]);
-          perCpu.worker.push(size / (childrenCpuSeconds() - cpuBefore));
+          perCpu.worker.push(size / cpuSince(cpuBefore));
           const child = lastJsonLine<Classified>(stdout);
           if (child.code !== "PORT_IN_USE")
             throw new Error(`the classifier said ${child.code}, not PORT_IN_USE`);
@@ -56,7 +56,7 @@ export const classifyLogItem: BenchItem = {
             env: grepEnv,
             okCodes: [0, 1],
           });
-          perCpu.baseline.push(size / (childrenCpuSeconds() - cpuBefore));
+          perCpu.baseline.push(size / cpuSince(cpuBefore));
           return size / seconds;
         },
       );
@@ -105,6 +105,11 @@ function childrenCpuSeconds(): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // After the command name: state is field 3, cutime field 16, cstime field 17.
   return (Number(fields[16 - 3]) + Number(fields[17 - 3])) / USER_HZ;
+}
+
+/** Children's CPU seconds since `before`: at least one tick (a smoke run's grep takes less). */
+function cpuSince(before: number): number {
+  return Math.max(childrenCpuSeconds() - before, 1 / USER_HZ);
 }
 
 /** A rule in POSIX ERE: lookaheads dropped (a superset), `\d` spelled out, `(?:` as `(`. */

@@ -83,16 +83,7 @@ export function buildLiteralAutomaton(literals: readonly string[]): LiteralAutom
     const suffix = fail[state]!;
     const inherited = ending[suffix];
     if (inherited) ending[state] = [...(ending[state] ?? []), ...inherited];
-    const row = state * width;
-    const suffixRow = suffix * width;
-    for (let c = 0; c < width; c++) {
-      const child = table[row + c]!;
-      if (child === -1) table[row + c] = table[suffixRow + c]!;
-      else {
-        fail[child] = table[suffixRow + c]!;
-        queue[tail++] = child;
-      }
-    }
+    tail = completeRow(table, state * width, suffix * width, width, fail, queue, tail);
   }
 
   // Renumber: states that end no literal first (the start state stays 0), then the others.
@@ -106,7 +97,7 @@ export function buildLiteralAutomaton(literals: readonly string[]): LiteralAutom
   const literalsAt = new Map<number, readonly number[]>();
   for (let state = 0; state < states; state++) {
     const row = number[state]! * width;
-    for (let c = 0; c < width; c++) delta[row + c] = number[table[state * width + c]!]! * width;
+    renumberRow(delta, row, table, state * width, width, number);
     delta[row + newlineClass] = 0;
     delta[row + escapeClass] = escapeState;
     const ends = ending[state];
@@ -118,6 +109,42 @@ export function buildLiteralAutomaton(literals: readonly string[]): LiteralAutom
   }
   delta.copyWithin(escapeState, 0, width);
   return { classOf, width, delta, acceptFrom, escapeState, literalsAt };
+}
+
+// The two loops over every cell of the table, as functions: called once a state, they are
+// soon compiled, where one loop over all cells would run uncompiled for most of its length.
+
+/** Fills a state's missing moves from its suffix's row, and queues its children. */
+function completeRow(
+  table: Int32Array,
+  row: number,
+  suffixRow: number,
+  width: number,
+  fail: Int32Array,
+  queue: Int32Array,
+  tail: number,
+): number {
+  for (let c = 0; c < width; c++) {
+    const child = table[row + c]!;
+    if (child === -1) table[row + c] = table[suffixRow + c]!;
+    else {
+      fail[child] = table[suffixRow + c]!;
+      queue[tail++] = child;
+    }
+  }
+  return tail;
+}
+
+/** Copies a row of the table into delta, its states renumbered and premultiplied. */
+function renumberRow(
+  delta: Int32Array,
+  row: number,
+  table: Int32Array,
+  from: number,
+  width: number,
+  number: Int32Array,
+): void {
+  for (let c = 0; c < width; c++) delta[row + c] = number[table[from + c]!]! * width;
 }
 
 /** The literals a text holds (its UTF-8 bytes, ASCII case ignored), by index, ascending. */

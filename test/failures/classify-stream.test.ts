@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -122,6 +123,19 @@ describe("classifying a byte stream", () => {
     expect(result.code).toBe("OUT_OF_MEMORY");
     expect(result.evidence).toEqual([{ line: 2, text: "Killed" }]);
     expect(result.runnerUp?.evidence[0]?.text).toHaveLength(401);
+  });
+
+  it("classifies random binary input as its decoded text, without throwing", async () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const bytes = randomBytes(256 * 1024);
+      // Some lines that rules name, among the noise.
+      bytes.write("\nError: listen EADDRINUSE: address already in use\n", seed * 1000);
+      bytes.write("\nnpm error code ERESOLVE\n\x1b[31mKilled\x1b[0m\n", seed * 7000);
+      const input = { step: "start" as const, exitCode: 1 };
+      const fromText = await classifyLog({ ...input, log: new TextDecoder().decode(bytes) });
+      const fromBytes = await classifyLogStream({ ...input, stream: pieces(bytes, 9000, seed) });
+      expect(fromBytes).toEqual(fromText);
+    }
   });
 
   it("takes a log either as lines or as bytes", () => {

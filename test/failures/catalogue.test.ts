@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FAILURE_CODES, type FailureCode, failureCodeEntry } from "../../src/failures/codes.js";
+import { deriveRuleLiterals } from "../../src/failures/rule-literals.js";
 import { RULES } from "../../src/failures/rules/index.js";
 import { STEP_FAILED } from "../../src/failures/rules/rule.js";
 import { STEP_FAILURE_CODES } from "../../src/failures/rules/step-failure-codes.js";
@@ -82,11 +83,16 @@ describe("the failure-code catalogue", () => {
     }
   });
 
-  it("keeps its rules joinable into one prefilter (no backreferences, no named groups)", () => {
+  it("keeps its rules readable for their literals (no backreferences, named groups, g y u v flags)", () => {
     for (const rule of RULES) {
-      expect(rule.pattern.source).not.toMatch(/\\[1-9]|\(\?<[a-zA-Z]/);
-      expect(rule.pattern.flags).not.toMatch(/[gy]/);
+      expect(rule.pattern.source).not.toMatch(/\\[1-9]|\(\?<[a-zA-Z]|\\k</);
+      expect(rule.pattern.flags).not.toMatch(/[gyuv]/);
     }
+  });
+
+  it("gives every rule alternative a literal the classifier can look for", () => {
+    const { alternatives } = deriveRuleLiterals(RULES);
+    expect(alternatives.filter((a) => a.owner >= 0).length).toBeGreaterThanOrEqual(RULES.length);
   });
 
   it("has the corpus fixture next to the tests", () => {

@@ -3,10 +3,22 @@ import pino from "pino";
 import { buildApp } from "../../src/http/build-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
-// Every HTTP route but the public ones (health, and the webhook, which checks its own
-// signature) is the operator's: without ADMIN_TOKEN's credentials it answers 401 or 403.
+// Every HTTP route but the public ones (health and readiness; metrics, which METRICS_TOKEN
+// guards when set; the webhook, which checks its own signature; the dashboard's login form and
+// its stylesheet and script) is the operator's: without ADMIN_TOKEN's credentials it answers 401 or 403.
 // A new route is covered the day it is registered; a route meant to be public is added here.
-const PUBLIC = ["GET /healthz", "HEAD /healthz", "POST /webhooks/github"];
+const PUBLIC = [
+  ...["/healthz", "/readyz", "/metrics", "/admin/login"].flatMap((path) => [
+    `GET ${path}`,
+    `HEAD ${path}`,
+  ]),
+  ...["/admin/assets/dashboard.css", "/admin/assets/live-log.js"].flatMap((path) => [
+    `GET ${path}`,
+    `HEAD ${path}`,
+  ]),
+  "POST /admin/login",
+  "POST /webhooks/github",
+];
 const ADMIN_TOKEN = "admin-token-for-route-tests-0123456789";
 
 let stack: TestStack;
@@ -29,16 +41,16 @@ afterAll(async () => {
   await stack.close();
 });
 
-/** Every registered "METHOD /path", read from fastify's route tree. */
+/** Every registered "METHOD /path", read from fastify's route tree (a child's path continues its parent's). */
 function registeredRoutes(instance: FastifyInstance): string[] {
   const routes: string[] = [];
   const parents: string[] = [];
   for (const line of instance.printRoutes({ commonPrefix: false }).split("\n")) {
-    const match = /^([│├└─ ]*)(\/\S*)(?: \(([^)]+)\))?\s*$/.exec(line);
+    const match = /^([│├└─ ]*)(\S+)(?: \(([^)]+)\))?\s*$/.exec(line);
     if (!match) continue;
     const depth = Math.floor(match[1]!.length / 4);
-    const full = (depth > 0 ? (parents[depth - 1] ?? "") : "") + match[2]!;
-    parents[depth] = full.replace(/\/$/, "");
+    const full = (parents[depth - 1] ?? "") + match[2]!;
+    parents[depth] = full;
     parents.length = depth + 1;
     for (const method of match[3]?.split(",") ?? []) routes.push(`${method.trim()} ${full}`);
   }

@@ -77,7 +77,9 @@ describe("prune-releases", () => {
     );
     expect(dry.exitCode).toBe(0);
     expect(dry.stdout).toMatch(/^prune-releases: would remove 2 release directories, kept 3/);
-    expect((await readdir(projectDir)).sort()).toHaveLength(7);
+    // The three kept releases, the live one's output file, two releases to go, one log to go,
+    // and notes.txt.
+    expect((await readdir(projectDir)).sort()).toHaveLength(8);
     expect(await stack.db.jobRun.count()).toBe(0);
 
     const run = await cli(["housekeeping", "run", "--only", "prune-releases"], stack.env);
@@ -85,7 +87,7 @@ describe("prune-releases", () => {
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain("removed 2 release directories, kept 3");
     expect((await readdir(projectDir)).sort()).toEqual(
-      [`${live}-1`, `${newest}-1`, `${running.id}-1`, "notes.txt"].sort(),
+      [`${live}-1`, `${live}-1.log`, `${newest}-1`, `${running.id}-1`, "notes.txt"].sort(),
     );
     // The live release still serves from its directory.
     const record = await stack.waitForEnd(live);

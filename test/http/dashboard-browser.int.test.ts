@@ -18,7 +18,9 @@ let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 
 beforeAll(async () => {
-  stack = await createTestStack({ ADMIN_TOKEN: TOKEN });
+  // The running deploy's build waits for a marker file the test makes outside its release:
+  // no sandbox, which would hide it (test/security proves the sandbox).
+  stack = await createTestStack({ ADMIN_TOKEN: TOKEN, SANDBOX: "off" });
   await stack.startWorker();
   server = await createHttpServer({
     db: stack.db,

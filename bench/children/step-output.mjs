@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { childEnv } from "../../dist/src/exec/child-env.js";
+import { forEachLine } from "../../dist/src/exec/output-lines.js";
 import { runCommand } from "../../dist/src/exec/run-command.js";
 import { createClassifier } from "../../dist/src/failures/classify.js";
 import { DEFAULT_LOG_LIMITS, StepLog } from "../../dist/src/pipeline/step-log.js";
@@ -22,10 +23,12 @@ secrets.push(encodeURIComponent(secrets[0]), "test-pgbouncer-auth-password");
 
 const started = performance.now();
 const classifier = createClassifier("build");
-const log = new StepLog(db, stepId, secrets, DEFAULT_LOG_LIMITS, classifier.push);
+const log = new StepLog(db, stepId, secrets, DEFAULT_LOG_LIMITS, (lines) =>
+  forEachLine(lines, classifier.push),
+);
 const result = await runCommand(
   { file, args, cwd: os.tmpdir(), env: childEnv() },
-  { onLine: log.write, timeoutMs: 15 * 60_000 },
+  { onOutput: log.write, timeoutMs: 15 * 60_000 },
 );
 await log.close();
 const verdict = classifier.finish({ exitCode: result.exitCode, signal: result.signal });

@@ -1,6 +1,7 @@
 import { coerceError } from "../errors.js";
 import { childEnv } from "../exec/child-env.js";
 import { displayCommand } from "../exec/display-command.js";
+import { forEachLine } from "../exec/output-lines.js";
 import { runCommand } from "../exec/run-command.js";
 import { type Classifier, createClassifier } from "../failures/classify.js";
 import type { FailureCode } from "../failures/codes.js";
@@ -43,7 +44,9 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const deadline = Date.now() + timeoutMs;
   const { id: stepId } = await startStep(ctx.db, key);
   const classifier = createClassifier(isFailureStep(step.name) ? step.name : "runtime");
-  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS, classifier.push);
+  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS, (lines) =>
+    forEachLine(lines, classifier.push),
+  );
   const commands: string[] = [];
   let last: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null };
   logger.info("step started");
@@ -74,10 +77,11 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     const result = await runCommand(
       { file, args, cwd: ctx.releaseDir, env: childEnv({ ...ctx.appEnv, ...env }) },
       {
-        onLine: onLine
-          ? (stream, line) => {
-              log.write(stream, line);
-              onLine(line);
+        onOutput: onLine
+          ? (stream, lines) => {
+              const wait = log.write(stream, lines);
+              forEachLine(lines, onLine);
+              return wait;
             }
           : log.write,
         timeoutMs: Math.max(deadline - Date.now(), 1),

@@ -1,11 +1,14 @@
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { childEnv } from "../../src/exec/child-env.js";
+import { forEachLine } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 
 function collect() {
   const lines: string[] = [];
-  return { lines, onLine: (stream: string, line: string) => lines.push(`${stream}: ${line}`) };
+  const onOutput = (stream: string, text: string) =>
+    forEachLine(text, (line) => lines.push(`${stream}: ${line}`));
+  return { lines, onOutput };
 }
 
 const sh = (script: string) => ({ file: "sh", args: ["-c", script], cwd: "/tmp", env: childEnv() });
@@ -22,9 +25,9 @@ function alive(pid: number): boolean {
 
 describe("runCommand", () => {
   it("streams stdout and stderr line by line and reports the exit code", async () => {
-    const { lines, onLine } = collect();
+    const { lines, onOutput } = collect();
     const result = await runCommand(sh("echo one; echo two >&2; printf 'no newline'; exit 3"), {
-      onLine,
+      onOutput,
       timeoutMs: 10_000,
     });
     expect(result).toEqual({ exitCode: 3, signal: null, timedOut: false, aborted: false });
@@ -35,7 +38,7 @@ describe("runCommand", () => {
 
   it("passes nothing of the worker's environment but what it is given", async () => {
     process.env.COD_TEST_SECRET = "worker-only";
-    const { lines, onLine } = collect();
+    const { lines, onOutput } = collect();
     await runCommand(
       {
         file: "sh",
@@ -43,7 +46,7 @@ describe("runCommand", () => {
         cwd: "/tmp",
         env: childEnv({ APP_VAR: "yes" }),
       },
-      { onLine, timeoutMs: 10_000 },
+      { onOutput, timeoutMs: 10_000 },
     );
     delete process.env.COD_TEST_SECRET;
     expect(lines).toEqual(["stdout: secret= app=yes"]);
@@ -52,10 +55,10 @@ describe("runCommand", () => {
   it("passes the host's trusted CAs and proxy, which a package manager needs to reach its registry", async () => {
     const saved = process.env.NODE_EXTRA_CA_CERTS;
     process.env.NODE_EXTRA_CA_CERTS = "/etc/ssl/certs/test-ca.crt";
-    const { lines, onLine } = collect();
+    const { lines, onOutput } = collect();
     await runCommand(
       { file: "sh", args: ["-c", "echo ca=$NODE_EXTRA_CA_CERTS"], cwd: "/tmp", env: childEnv() },
-      { onLine, timeoutMs: 10_000 },
+      { onOutput, timeoutMs: 10_000 },
     );
     if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
     else process.env.NODE_EXTRA_CA_CERTS = saved;
@@ -63,10 +66,10 @@ describe("runCommand", () => {
   });
 
   it("kills the whole process tree when the time is up", async () => {
-    const { lines, onLine } = collect();
+    const { lines, onOutput } = collect();
     const started = Date.now();
     const result = await runCommand(sh("sleep 300 & echo grandchild=$!; wait"), {
-      onLine,
+      onOutput,
       timeoutMs: 500,
     });
     expect(result.timedOut).toBe(true);
@@ -77,11 +80,11 @@ describe("runCommand", () => {
   });
 
   it("kills the process tree when aborted, even one that ignores SIGTERM", async () => {
-    const { onLine } = collect();
+    const { onOutput } = collect();
     const controller = new AbortController();
     setTimeout(() => controller.abort("cancel"), 300);
     const result = await runCommand(sh("trap '' TERM; sleep 300 & wait"), {
-      onLine,
+      onOutput,
       timeoutMs: 60_000,
       signal: controller.signal,
     });
@@ -94,10 +97,21 @@ describe("runCommand", () => {
       runCommand(
         { file: "no-such-command-xyz", args: [], cwd: "/tmp", env: childEnv() },
         {
-          onLine: () => {},
+          onOutput: () => {},
           timeoutMs: 1_000,
         },
       ),
     ).rejects.toThrow(/could not start no-such-command-xyz/);
+  });
+});
+
+describe("runCommand output", () => {
+  it("hands on a line the command wrote in two parts as one line", async () => {
+    const { lines, onOutput } = collect();
+    await runCommand(sh("printf 'first ha'; sleep 0.2; printf 'lf\\r\\nsecond\\n'"), {
+      onOutput,
+      timeoutMs: 10_000,
+    });
+    expect(lines).toEqual(["stdout: first half", "stdout: second"]);
   });
 });

@@ -51,13 +51,17 @@ export async function runCommand(
       child.once("close", (code, signal) => resolve({ code, signal }));
     },
   );
-  readLines(child.stdout, (lines) => onOutput("stdout", lines));
-  readLines(child.stderr, (lines) => onOutput("stderr", lines));
+  const readers = [
+    readLines(child.stdout, (lines) => onOutput("stdout", lines)),
+    readLines(child.stderr, (lines) => onOutput("stderr", lines)),
+  ];
 
   let timedOut = false;
   let aborted = false;
   let killTimer: NodeJS.Timeout | undefined;
   const stopGroup = () => {
+    // The group cannot end while its pipes are full: read on whatever the sink says.
+    for (const reader of readers) reader.drain();
     signalGroup(child.pid, "SIGTERM");
     killTimer ??= setTimeout(() => signalGroup(child.pid, "SIGKILL"), KILL_GRACE_MS);
   };
@@ -84,11 +88,18 @@ export async function runCommand(
   }
 }
 
-/** Reads a stream as UTF-8 in raw chunks, handing on whole lines and pausing while asked to. */
-function readLines(stream: Readable, onLines: (lines: string) => Promise<void> | undefined | void) {
+/**
+ * Reads a stream as UTF-8 in raw chunks, handing on whole lines and pausing while asked to,
+ * until `drain()`: from then on it reads to the end without pausing.
+ */
+function readLines(
+  stream: Readable,
+  onLines: (lines: string) => Promise<void> | undefined | void,
+): { drain(): void } {
   const splitter = new LineSplitter(onLines);
+  let draining = false;
   const hold = (wait: Promise<void> | undefined | void) => {
-    if (!wait) return;
+    if (!wait || draining) return;
     stream.pause();
     // A failed write is the sink's to report; reading goes on either way.
     wait.then(
@@ -99,6 +110,12 @@ function readLines(stream: Readable, onLines: (lines: string) => Promise<void> |
   stream.setEncoding("utf8");
   stream.on("data", (text: string) => hold(splitter.push(text)));
   stream.on("end", () => hold(splitter.end()));
+  return {
+    drain() {
+      draining = true;
+      stream.resume();
+    },
+  };
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

@@ -1,4 +1,7 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { childEnv } from "../../src/exec/child-env.js";
 import { forEachLine } from "../../src/exec/output-lines.js";
@@ -113,5 +116,41 @@ describe("runCommand output", () => {
       timeoutMs: 10_000,
     });
     expect(lines).toEqual(["stdout: first half", "stdout: second"]);
+  });
+});
+
+describe("runCommand back-pressure", () => {
+  it("does not read on while the sink asks to wait, so the command blocks on its pipe", async () => {
+    const marker = path.join(os.tmpdir(), `coduck-printed-${process.pid}-${Date.now()}`);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    let bytes = 0;
+    const running = runCommand(sh(`yes 'a line of output' | head -c 2000000; touch ${marker}`), {
+      onOutput: (_stream, lines) => {
+        bytes += lines.length;
+        return calls++ === 0 ? held : undefined;
+      },
+      timeoutMs: 30_000,
+    });
+    await sleep(500);
+    // 2 MB do not fit in a pipe: the command is still writing, and has not got to its end.
+    expect(existsSync(marker)).toBe(false);
+    release();
+    const result = await running;
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(bytes).toBeGreaterThan(0);
+    await rm(marker, { force: true });
+  });
+
+  it("still stops a command on timeout when the sink never lets it go on", async () => {
+    const result = await runCommand(sh("while :; do echo line; done"), {
+      onOutput: () => new Promise<void>(() => {}),
+      timeoutMs: 500,
+    });
+    expect(result.timedOut).toBe(true);
   });
 });

@@ -2,15 +2,14 @@
 // `npm run build` first). Prints {seconds, code, evidenceLine, peakRssMb} as one JSON line.
 // usage: node classify-file.mjs <file>
 import { createReadStream } from "node:fs";
-import { classifyLog } from "../../dist/src/failures/classify.js";
-import { logLines } from "../../dist/src/failures/log-lines.js";
+import { classifyLogStream } from "../../dist/src/failures/classify.js";
 import { peakRssMb } from "./peak-rss.mjs";
 
 const started = performance.now();
-const result = await classifyLog({
+const result = await classifyLogStream({
   step: "start",
   exitCode: 1,
-  log: logLines(createReadStream(process.argv[2])),
+  stream: createReadStream(process.argv[2]),
 });
 const seconds = (performance.now() - started) / 1000;
 console.log(

@@ -2,8 +2,7 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
-import { type Classification, classifyLog } from "../failures/classify.js";
-import { logLines } from "../failures/log-lines.js";
+import { type Classification, classifyLog, classifyLogStream } from "../failures/classify.js";
 import { FAILURE_STEPS, type FailureStep, isFailureStep } from "../failures/step-names.js";
 
 const options = z.object({
@@ -35,7 +34,7 @@ export async function classifyCommand(file: string | undefined, raw: unknown, io
     return 0;
   }
   const source = file === undefined || file === "-" ? io.in : await openFile(file);
-  const result = await classifyLog({ step, exitCode: exitCode ?? null, log: logLines(source) });
+  const result = await classifyLogStream({ step, exitCode: exitCode ?? null, stream: source });
   io.out.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatClassification(result));
   return 0;
 }

@@ -2,8 +2,9 @@ import type { Classification, Hit, Observations, StepExit } from "./classificati
 import { failureCodeEntry } from "./codes.js";
 import { decide, type Verdict } from "./decide.js";
 import { evidenceText, lineText } from "./line-text.js";
-import { matchLine } from "./match-line.js";
-import { MIGRATION_ACTIVITY, MIGRATION_DONE } from "./rules/migration-activity.js";
+import { literalsIn } from "./literal-automaton.js";
+import { createLogScanner, type LogScanner } from "./log-scanner.js";
+import { migrationSign, RULE_LITERALS, ruleFor } from "./match-line.js";
 import { STEP_FAILED } from "./rules/rule.js";
 import { STEP_FAILURE_CODES } from "./rules/step-failure-codes.js";
 import type { FailureStep } from "./step-names.js";
@@ -18,56 +19,89 @@ const NOT_BLANK = /\S/;
 export type Classifier = {
   /** One line of the step's output (a trailing newline is ignored). */
   push(line: string): void;
+  /**
+   * The step's output as bytes, split anywhere (inside a line or a UTF-8 character): the
+   * fast way to classify a long log. A log is given either as lines or as bytes, not both.
+   */
+  write(chunk: Uint8Array): void;
   /** The verdict, once the process has ended. */
   finish(exit: StepExit): Classification;
 };
 
 /**
- * An incremental classifier for one step's log: push each line as it comes, then finish with
- * how the process ended. Memory stays bounded for logs of any length.
+ * An incremental classifier for one step's log: push each line (or write the bytes) as it
+ * comes, then finish with how the process ended. Memory stays bounded for logs of any length.
  */
 export function createClassifier(step: FailureStep): Classifier {
   const hits: Hit[] = [];
   const migration: Observations["migration"][number][] = [];
   let lineNumber = 0;
-  let lastLineNumber = 0;
-  let lastLineText = "";
+  let lastLine: { line: number; text: string } | undefined;
+  let scanner: LogScanner | undefined;
+
+  // A line that holds one of the rules' literals (its text is lineText's).
+  const observe = (line: number, text: string, literals: readonly number[]) => {
+    const sign = migrationSign(text, literals);
+    if (sign)
+      keep(migration, { line, text: evidenceText(text), done: sign.done }, KEPT_MIGRATION_SIGNS);
+    const rule = ruleFor(text, literals, step);
+    if (!rule) return;
+    const code = rule.code === STEP_FAILED ? STEP_FAILURE_CODES[step] : rule.code;
+    keep(hits, { line, text: evidenceText(text), rule, code }, KEPT_HITS);
+  };
 
   return {
     push(raw) {
+      if (scanner) throw new Error("this classifier reads bytes: write() them, not lines");
       lineNumber++;
       const text = lineText(raw);
       if (!NOT_BLANK.test(text)) return;
-      lastLineNumber = lineNumber;
-      lastLineText = text;
-      if (MIGRATION_ACTIVITY.test(text)) {
-        const done = MIGRATION_DONE.test(text);
-        keep(migration, { line: lineNumber, text: evidenceText(text), done }, KEPT_MIGRATION_SIGNS);
-      }
-      const rule = matchLine(text, step);
-      if (!rule) return;
-      const code = rule.code === STEP_FAILED ? STEP_FAILURE_CODES[step] : rule.code;
-      keep(hits, { line: lineNumber, text: evidenceText(text), rule, code }, KEPT_HITS);
+      lastLine = { line: lineNumber, text };
+      const literals = literalsIn(RULE_LITERALS.automaton, text);
+      if (literals.length > 0) observe(lineNumber, text, literals);
+    },
+    write(chunk) {
+      if (lineNumber > 0) throw new Error("this classifier reads lines: push() them, not bytes");
+      scanner ??= createLogScanner(RULE_LITERALS.automaton, observe);
+      scanner.write(chunk);
     },
     finish(exit) {
-      const lastLines =
-        lastLineNumber > 0 ? [{ line: lastLineNumber, text: evidenceText(lastLineText) }] : [];
-      return describe(decide({ hits, migration, lastLines }, step, exit));
+      if (scanner) {
+        scanner.end();
+        lastLine = scanner.lastLine();
+      }
+      const lastLines = lastLine
+        ? [{ line: lastLine.line, text: evidenceText(lastLine.text) }]
+        : [];
+      return describe(
+        decide(
+          {
+            hits: latest(hits, KEPT_HITS),
+            migration: latest(migration, KEPT_MIGRATION_SIGNS),
+            lastLines,
+          },
+          step,
+          exit,
+        ),
+      );
     },
   };
 }
 
-/**
- * Classifies a whole log: a string, or its lines, sync or async (a readline interface, or
- * logLines() over a stream); an element holding several lines is split.
- */
-export async function classifyLog(input: {
+type ClassifyInput = {
   step: FailureStep;
   exitCode: number | null;
   signal?: string | null;
   timedOut?: boolean;
-  log: string | Iterable<string> | AsyncIterable<string>;
-}): Promise<Classification> {
+};
+
+/**
+ * Classifies a whole log: a string, or its lines, sync or async (a readline interface, say);
+ * an element holding several lines is split.
+ */
+export async function classifyLog(
+  input: ClassifyInput & { log: string | Iterable<string> | AsyncIterable<string> },
+): Promise<Classification> {
   const classifier = createClassifier(input.step);
   const pushLines = (text: string) => forEachLine(text, classifier.push);
   const { log } = input;
@@ -75,11 +109,32 @@ export async function classifyLog(input: {
   if (typeof log === "string") pushLines(log.endsWith("\n") ? log.slice(0, -1) : log);
   else if (Symbol.asyncIterator in log) for await (const lines of log) pushLines(lines);
   else for (const lines of log) pushLines(lines);
-  return classifier.finish({
+  return classifier.finish(exitOf(input));
+}
+
+/**
+ * Classifies a log read from a byte stream (a file, stdin, a pipe): its chunks are pieces of
+ * the log cut anywhere, decoded as UTF-8 with invalid bytes replaced (a string chunk is
+ * taken as its UTF-8 bytes).
+ */
+export async function classifyLogStream(
+  input: ClassifyInput & {
+    stream: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
+  },
+): Promise<Classification> {
+  const classifier = createClassifier(input.step);
+  for await (const chunk of input.stream) {
+    classifier.write(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
+  }
+  return classifier.finish(exitOf(input));
+}
+
+function exitOf(input: ClassifyInput): StepExit {
+  return {
     exitCode: input.exitCode,
     signal: input.signal ?? null,
     timedOut: input.timedOut ?? false,
-  });
+  };
 }
 
 /** The verdict in the catalogue's words. */
@@ -108,7 +163,12 @@ function forEachLine(text: string, push: (line: string) => void): void {
   push(text.slice(start));
 }
 
+/** Adds an item, dropping the oldest ones in batches (a shift per item would copy the list). */
 function keep<T>(list: T[], item: T, max: number): void {
   list.push(item);
-  if (list.length > max) list.shift();
+  if (list.length >= 2 * max) list.splice(0, list.length - max);
+}
+
+function latest<T>(list: readonly T[], max: number): readonly T[] {
+  return list.length > max ? list.slice(-max) : list;
 }

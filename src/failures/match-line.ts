@@ -1,25 +1,78 @@
-import { buildPrefilter } from "./prefilter.js";
+import { literalsIn } from "./literal-automaton.js";
+import { deriveRuleLiterals, MIGRATION } from "./rule-literals.js";
 import { HANDLED_LINE } from "./rules/handled-lines.js";
 import { RULES } from "./rules/index.js";
+import { MIGRATION_DONE } from "./rules/migration-activity.js";
 import type { EvidenceRule } from "./rules/rule.js";
-import type { FailureStep } from "./step-names.js";
+import { FAILURE_STEPS, type FailureStep } from "./step-names.js";
 
-// Most lines match no rule: one cheap pass rules that out before any rule is tried.
-const MAY_MATCH = buildPrefilter(RULES.map((rule) => rule.pattern));
+/** The literals of every rule and of the migration signs, in one automaton. */
+export const RULE_LITERALS = deriveRuleLiterals(RULES);
 
-const RULES_BY_STEP = new Map<FailureStep, readonly EvidenceRule[]>();
+const { admits, alternatives } = RULE_LITERALS;
 
-function rulesFor(step: FailureStep): readonly EvidenceRule[] {
-  let rules = RULES_BY_STEP.get(step);
-  if (!rules) {
-    rules = RULES.filter((rule) => !rule.steps || rule.steps.includes(step));
-    RULES_BY_STEP.set(step, rules);
+// By literal: the alternatives it admits, in RULES order (the migration signs' last).
+const ADMITTED = admits.map((list) =>
+  [...list].sort((a, b) => rank(alternatives[a]!.owner) - rank(alternatives[b]!.owner)),
+);
+
+const APPLIES = new Map<FailureStep, readonly boolean[]>(
+  FAILURE_STEPS.map((step) => [
+    step,
+    RULES.map((rule) => !rule.steps || rule.steps.includes(step)),
+  ]),
+);
+
+/**
+ * The rule that names a line in a step, if any: the first that matches, in RULES order.
+ * `literals` are those the line holds (literalsIn over RULE_LITERALS.automaton): only the
+ * rule alternatives they admit can match.
+ */
+export function ruleFor(
+  text: string,
+  literals: readonly number[],
+  step: FailureStep,
+): EvidenceRule | undefined {
+  const applies = APPLIES.get(step)!;
+  const first = literals.length === 1 ? ADMITTED[literals[0]!]! : merged(literals);
+  let handled: boolean | undefined;
+  for (const index of first) {
+    const { pattern, owner } = alternatives[index]!;
+    if (owner === MIGRATION) break;
+    if (!applies[owner]) continue;
+    handled ??= HANDLED_LINE.test(text);
+    if (handled) return undefined;
+    if (pattern.test(text)) return RULES[owner];
   }
-  return rules;
+  return undefined;
+}
+
+/** Whether a line shows a migration running (done: or that it finished), given its literals. */
+export function migrationSign(
+  text: string,
+  literals: readonly number[],
+): { done: boolean } | undefined {
+  for (const literal of literals) {
+    for (const index of ADMITTED[literal]!) {
+      const { pattern, owner } = alternatives[index]!;
+      if (owner === MIGRATION && pattern.test(text)) return { done: MIGRATION_DONE.test(text) };
+    }
+  }
+  return undefined;
 }
 
 /** The rule that names a line in a step, if any: the first that matches, in RULES order. */
 export function matchLine(text: string, step: FailureStep): EvidenceRule | undefined {
-  if (!MAY_MATCH.test(text) || HANDLED_LINE.test(text)) return undefined;
-  return rulesFor(step).find((rule) => rule.pattern.test(text));
+  const literals = literalsIn(RULE_LITERALS.automaton, text);
+  return literals.length === 0 ? undefined : ruleFor(text, literals, step);
+}
+
+function merged(literals: readonly number[]): number[] {
+  const all = new Set<number>();
+  for (const literal of literals) for (const index of ADMITTED[literal]!) all.add(index);
+  return [...all].sort((a, b) => rank(alternatives[a]!.owner) - rank(alternatives[b]!.owner));
+}
+
+function rank(owner: number): number {
+  return owner === MIGRATION ? RULES.length : owner;
 }

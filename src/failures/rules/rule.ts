@@ -8,7 +8,12 @@ export const STEP_FAILED = "STEP_FAILED";
 export type EvidenceRule = {
   /** The failure the line shows; STEP_FAILED for an error that no family names more precisely. */
   code: FailureCode | typeof STEP_FAILED;
-  /** Tested against one line, ANSI escapes stripped. No backreferences or named groups: rules are also joined into one prefilter. */
+  /**
+   * Tested against one line, ANSI escapes stripped. Each top-level alternative must hold a
+   * literal of 3 or more characters (the classifier looks for all of them at once and tests a
+   * line only against the alternatives its literals admit); no backreferences, named groups,
+   * or g, y, u, v flags (see required-literals.ts).
+   */
   pattern: RegExp;
   /**
    * `message` (the default): the sentence a person should read.

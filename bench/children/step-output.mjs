@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { childEnv } from "../../dist/src/exec/child-env.js";
-import { forEachLine } from "../../dist/src/exec/output-lines.js";
 import { runCommand } from "../../dist/src/exec/run-command.js";
 import { createClassifier } from "../../dist/src/failures/classify.js";
 import { DEFAULT_LOG_LIMITS, StepLog } from "../../dist/src/pipeline/step-log.js";
@@ -24,7 +23,7 @@ secrets.push(encodeURIComponent(secrets[0]), "test-pgbouncer-auth-password");
 const started = performance.now();
 const classifier = createClassifier("build");
 const log = new StepLog(db, stepId, secrets, DEFAULT_LOG_LIMITS, (lines) =>
-  forEachLine(lines, classifier.push),
+  classifier.write(Buffer.from(`${lines}\n`)),
 );
 const result = await runCommand(
   { file, args, cwd: os.tmpdir(), env: childEnv() },

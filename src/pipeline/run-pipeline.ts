@@ -44,8 +44,9 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const deadline = Date.now() + timeoutMs;
   const { id: stepId } = await startStep(ctx.db, key);
   const classifier = createClassifier(isFailureStep(step.name) ? step.name : "runtime");
+  // The classifier reads the redacted output as bytes, a chunk of whole lines at a time.
   const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS, (lines) =>
-    forEachLine(lines, classifier.push),
+    classifier.write(Buffer.from(`${lines}\n`)),
   );
   const commands: string[] = [];
   let last: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null };

@@ -8,7 +8,7 @@ import { markProjectDatabaseVerified } from "../store/project-database-verified.
 import { type ProjectUrls, projectUrls } from "./connection-urls.js";
 import { AUTH_ROLE, inspectLookup, lookupIntact, repairLookup } from "./lookup-objects.js";
 import { projectDatabaseName } from "./names.js";
-import { withProjectConnection } from "./project-connections.js";
+import { hasProjectConnection, withProjectConnection } from "./project-connections.js";
 import { scramVerifier } from "./scram-verifier.js";
 
 export type ProvisionDeps = { db: Db; config: Config; keyring: Keyring };
@@ -37,19 +37,33 @@ export async function ensureProjectDatabase(
   slug: string,
 ): Promise<Provisioned> {
   const database = projectDatabaseName(deps.config.projectDatabasePrefix, slug);
-  // A database that does not exist (a new project, or one dropped) fails to connect: provision.
-  const verified = await verify(deps.config, database).catch(() => null);
-  if (verified?.intact) {
-    const record = await markProjectDatabaseVerified(deps.db, slug, database);
-    if (record) {
-      const password = open(deps.keyring, {
-        ciphertext: record.passwordEncrypted,
-        keyVersion: record.keyVersion,
-      });
-      return result(deps.config, database, password, true, [], verified.sizeBytes);
+  const url = databaseUrlOn(deps.config.adminDatabaseUrl, database);
+  // Without a kept connection (a new project, or the first check since the worker started) the
+  // record says first whether there is anything to verify: trying to connect to a database
+  // that does not exist costs a new project more than reading the record.
+  if (hasProjectConnection(url) || (await isProvisioned(deps.db, slug, database))) {
+    // A database that is gone fails to connect: provision it again.
+    const verified = await verify(deps.config, database).catch(() => null);
+    if (verified?.intact) {
+      const record = await markProjectDatabaseVerified(deps.db, slug, database);
+      if (record) {
+        const password = open(deps.keyring, {
+          ciphertext: record.passwordEncrypted,
+          keyVersion: record.keyVersion,
+        });
+        return result(deps.config, database, password, true, [], verified.sizeBytes);
+      }
     }
   }
   return provisionProject(deps, slug);
+}
+
+async function isProvisioned(db: Db, slug: string, database: string): Promise<boolean> {
+  const record = await db.projectDatabase.findFirst({
+    where: { project: { slug }, databaseName: database, provisionedAt: { not: null } },
+    select: { id: true },
+  });
+  return record !== null;
 }
 
 async function verify(config: Config, database: string) {

@@ -155,6 +155,8 @@ describe("provisioning", () => {
 
   it("provisions again, not verifies, a project whose record says it was never finished", async () => {
     await ensureProjectDatabase(deps(), "hotel");
+    // Verified once, so the next check goes to the database before it reads the record.
+    expect((await ensureProjectDatabase(deps(), "hotel")).fastPath).toBe(true);
     await stack.db.projectDatabase.updateMany({
       where: { project: { slug: "hotel" } },
       data: { provisionedAt: null },

@@ -36,6 +36,8 @@ export async function runPipeline(
 
 type Outcome = Omit<StepEnd, "durationMs">;
 
+const NEWLINE = Buffer.from("\n");
+
 async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult> {
   const key = { deploymentId: ctx.deployment.id, name: step.name };
   const logger = ctx.logger.child({ step: step.name });
@@ -45,9 +47,10 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const { id: stepId } = await startStep(ctx.db, key);
   const classifier = createClassifier(isFailureStep(step.name) ? step.name : "runtime");
   // The classifier reads the redacted output as bytes, a chunk of whole lines at a time.
-  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS, (lines) =>
-    classifier.write(Buffer.from(`${lines}\n`)),
-  );
+  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS, (lines) => {
+    classifier.write(Buffer.from(lines));
+    classifier.write(NEWLINE);
+  });
   const commands: string[] = [];
   let last: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null };
   logger.info("step started");

@@ -1,3 +1,4 @@
+import { MAX_LINE_CHARS } from "../exec/output-lines.js";
 import type { OutputStream } from "../exec/run-command.js";
 import { pickEvidence } from "../failures/pick-evidence.js";
 import type { Db } from "../store/prisma.js";
@@ -157,9 +158,10 @@ export class StepLog {
 
   private cut(line: string): string {
     const max = this.limits.maxLineLength;
-    return line.length > max
-      ? `${line.slice(0, max)} [... ${line.length - max} more characters]`
-      : line;
+    if (line.length <= max) return line;
+    // runCommand hands on no more of a line than MAX_LINE_CHARS: the rest was never read.
+    const more = line.length >= MAX_LINE_CHARS ? "at least " : "";
+    return `${line.slice(0, max)} [... ${more}${line.length - max} more characters]`;
   }
 }
 

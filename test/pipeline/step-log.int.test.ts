@@ -124,6 +124,13 @@ describe("StepLog with a command's output", () => {
     }
   });
 
+  it("cuts a line too long to read whole, saying that more of it was not read", async () => {
+    const log = new StepLog(db, stepId, [], limits);
+    await runInto(log, "head -c 100000 /dev/zero | tr '\\0' 'y'; echo; echo next");
+    const stored = (await readLogLines(db, stepId)).map((l) => l.line);
+    expect(stored).toEqual([`${"y".repeat(100)} [... at least 65436 more characters]`, "next"]);
+  });
+
   it("caps the lines of a long output, counts the rest and keeps its last lines as the tail", async () => {
     const seen: string[] = [];
     const log = new StepLog(db, stepId, ["hidden"], limits, (lines) => seen.push(lines));

@@ -1,8 +1,10 @@
 import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { type Classification, classifyLog, classifyLogStream } from "../failures/classify.js";
+import { fileChunks } from "../failures/file-chunks.js";
 import { FAILURE_STEPS, type FailureStep, isFailureStep } from "../failures/step-names.js";
 
 const options = z.object({
@@ -33,8 +35,11 @@ export async function classifyCommand(file: string | undefined, raw: unknown, io
     await classifyJsonl(jsonl, io.out);
     return 0;
   }
-  const source = file === undefined || file === "-" ? io.in : await openFile(file);
-  const result = await classifyLogStream({ step, exitCode: exitCode ?? null, stream: source });
+  const input = { step, exitCode: exitCode ?? null };
+  const result =
+    file === undefined || file === "-"
+      ? await classifyLogStream({ ...input, stream: io.in })
+      : await classifyFile(file, input);
   io.out.write(json ? `${JSON.stringify(result, null, 2)}\n` : formatClassification(result));
   return 0;
 }
@@ -74,6 +79,26 @@ function parseCase(line: string, number: number) {
     throw new UsageError(`line ${number}: exitCode: expected a whole number or null`);
   if (typeof log !== "string") throw new UsageError(`line ${number}: log: expected a string`);
   return { id, step: step as FailureStep, exitCode: exitCode as number | null, log };
+}
+
+async function classifyFile(
+  file: string,
+  input: { step: FailureStep; exitCode: number | null },
+): Promise<Classification> {
+  const cannotRead = (error: unknown) =>
+    new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code}`, {
+      cause: error,
+    });
+  const handle = await open(file).catch((error) => {
+    throw cannotRead(error);
+  });
+  try {
+    return await classifyLogStream({ ...input, stream: fileChunks(handle) }).catch((error) => {
+      throw (error as NodeJS.ErrnoException).syscall === "read" ? cannotRead(error) : error;
+    });
+  } finally {
+    await handle.close();
+  }
 }
 
 async function openFile(file: string): Promise<NodeJS.ReadableStream> {

@@ -113,9 +113,10 @@ export async function classifyLog(
 }
 
 /**
- * Classifies a log read from a byte stream (a file, stdin, a pipe): its chunks are pieces of
- * the log cut anywhere, decoded as UTF-8 with invalid bytes replaced (a string chunk is
- * taken as its UTF-8 bytes).
+ * Classifies a log read from a byte stream (a file, stdin, a pipe; fileChunks): its chunks
+ * are pieces of the log cut anywhere, decoded as UTF-8 with invalid bytes replaced (a string
+ * chunk is taken as its UTF-8 bytes). Each chunk is done with before the next is asked for,
+ * so a reader may reuse its buffer.
  */
 export async function classifyLogStream(
   input: ClassifyInput & {

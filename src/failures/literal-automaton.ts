@@ -4,8 +4,8 @@
  * literal holds is one class), so a state's row is a few dozen entries; a step is one table
  * read, `state = delta[state + classOf[byte]]`, with states stored premultiplied by the row
  * width. States are numbered so that every state a caller must look at (one where a literal
- * ends, and the two pseudo-states a newline and an escape byte lead to) is >= `acceptFrom`:
- * a scanning loop tests one number per byte.
+ * ends, and the pseudo-state an escape byte leads to) is >= `acceptFrom`: a scanning loop
+ * tests one number per byte. A newline leads back to the start state (no literal spans lines).
  */
 export type LiteralAutomaton = {
   /** Byte → class. */
@@ -14,10 +14,8 @@ export type LiteralAutomaton = {
   readonly width: number;
   /** (state + class) → next state, states premultiplied by `width`; the start state is 0. */
   readonly delta: Int32Array;
-  /** States from here on end a literal (or are `newlineState` or `escapeState`). */
+  /** States from here on end a literal (or are `escapeState`). */
   readonly acceptFrom: number;
-  /** The state any state goes to on "\n" (its row is the start state's). */
-  readonly newlineState: number;
   /** The state any state goes to on ESC (its row is the start state's). */
   readonly escapeState: number;
   /** For a state ≥ acceptFrom (premultiplied), the literals that end there, by index. */
@@ -53,90 +51,85 @@ export function buildLiteralAutomaton(literals: readonly string[]): LiteralAutom
   classOf[NEWLINE] = newlineClass;
   classOf[ESC] = escapeClass;
 
-  // The trie, with each state's literals.
-  const trie: Int32Array[] = [new Int32Array(width).fill(-1)];
-  const ending: number[][] = [[]];
+  // The trie, flat: row `state` holds each class's child, or -1; then each state's literals.
+  const maxStates = keys.reduce((sum, key) => sum + key.length, 1);
+  const table = new Int32Array(maxStates * width).fill(-1);
+  const ending: (number[] | undefined)[] = [];
+  let states = 1;
   keys.forEach((key, index) => {
     let state = 0;
     for (const byte of key) {
-      const c = classOf[byte]!;
-      let next = trie[state]![c]!;
-      if (next === -1) {
-        next = trie.length;
-        trie.push(new Int32Array(width).fill(-1));
-        ending.push([]);
-        trie[state]![c] = next;
-      }
-      state = next;
+      const at = state * width + classOf[byte]!;
+      if (table[at] === -1) table[at] = states++;
+      state = table[at]!;
     }
-    ending[state]!.push(index);
+    const ends = ending[state] ?? [];
+    ends.push(index);
+    ending[state] = ends;
   });
 
-  // Breadth first: each state's missing moves are those of its longest proper suffix in the
-  // trie, and it ends that suffix's literals too.
-  const goto = trie.map((row) => Int32Array.from(row));
-  const fail = new Int32Array(trie.length);
-  const queue: number[] = [];
+  // Breadth first, the table becomes the DFA: each state's missing moves are those of its
+  // longest proper suffix in the trie, and it ends that suffix's literals too.
+  const fail = new Int32Array(states);
+  const queue = new Int32Array(states);
+  let tail = 0;
   for (let c = 0; c < width; c++) {
-    const next = trie[0]![c]!;
-    if (next === -1) goto[0]![c] = 0;
-    else queue.push(next);
+    const child = table[c]!;
+    if (child === -1) table[c] = 0;
+    else queue[tail++] = child;
   }
-  for (let head = 0; head < queue.length; head++) {
+  for (let head = 0; head < tail; head++) {
     const state = queue[head]!;
     const suffix = fail[state]!;
-    ending[state]!.push(...ending[suffix]!);
+    const inherited = ending[suffix];
+    if (inherited) ending[state] = [...(ending[state] ?? []), ...inherited];
+    const row = state * width;
+    const suffixRow = suffix * width;
     for (let c = 0; c < width; c++) {
-      const next = trie[state]![c]!;
-      if (next === -1) goto[state]![c] = goto[suffix]![c]!;
+      const child = table[row + c]!;
+      if (child === -1) table[row + c] = table[suffixRow + c]!;
       else {
-        fail[next] = goto[suffix]![c]!;
-        queue.push(next);
+        fail[child] = table[suffixRow + c]!;
+        queue[tail++] = child;
       }
     }
   }
 
   // Renumber: states that end no literal first (the start state stays 0), then the others.
-  const order = [
-    ...ending.flatMap((ends, state) => (ends.length === 0 ? [state] : [])),
-    ...ending.flatMap((ends, state) => (ends.length > 0 ? [state] : [])),
-  ];
-  const number = new Int32Array(trie.length);
-  order.forEach((state, at) => {
-    number[state] = at;
-  });
-  const states = trie.length;
-  const acceptFrom = ending.filter((ends) => ends.length === 0).length * width;
-  const newlineState = states * width;
-  const escapeState = (states + 1) * width;
-  const delta = new Int32Array((states + 2) * width);
+  const number = new Int32Array(states);
+  let next = 0;
+  for (let state = 0; state < states; state++) if (!ending[state]) number[state] = next++;
+  const acceptFrom = next * width;
+  for (let state = 0; state < states; state++) if (ending[state]) number[state] = next++;
+  const escapeState = states * width;
+  const delta = new Int32Array((states + 1) * width);
   const literalsAt = new Map<number, readonly number[]>();
-  order.forEach((state, at) => {
-    for (let c = 0; c < width; c++) delta[at * width + c] = number[goto[state]![c]!]! * width;
-    delta[at * width + newlineClass] = newlineState;
-    delta[at * width + escapeClass] = escapeState;
-    const ends = ending[state]!;
-    if (ends.length > 0)
+  for (let state = 0; state < states; state++) {
+    const row = number[state]! * width;
+    for (let c = 0; c < width; c++) delta[row + c] = number[table[state * width + c]!]! * width;
+    delta[row + newlineClass] = 0;
+    delta[row + escapeClass] = escapeState;
+    const ends = ending[state];
+    if (ends)
       literalsAt.set(
-        at * width,
+        row,
         [...new Set(ends)].sort((a, b) => a - b),
       );
-  });
-  delta.copyWithin(newlineState, 0, width);
+  }
   delta.copyWithin(escapeState, 0, width);
-  return { classOf, width, delta, acceptFrom, newlineState, escapeState, literalsAt };
+  return { classOf, width, delta, acceptFrom, escapeState, literalsAt };
 }
 
 /** The literals a text holds (its UTF-8 bytes, ASCII case ignored), by index, ascending. */
 export function literalsIn(automaton: LiteralAutomaton, text: string): number[] {
-  const { classOf, delta, acceptFrom, newlineState, literalsAt } = automaton;
+  const { classOf, delta, acceptFrom, escapeState, literalsAt } = automaton;
   const found = new Set<number>();
   let state = 0;
   const step = (byte: number) => {
     state = delta[state + classOf[byte]!]!;
     if (state < acceptFrom) return;
-    // "\n" and ESC are in no literal: from them, the scan starts afresh.
-    if (state >= newlineState) state = 0;
+    // ESC is in no literal: from it, the scan starts afresh.
+    if (state === escapeState) state = 0;
     else for (const literal of literalsAt.get(state)!) found.add(literal);
   };
   for (let i = 0; i < text.length; i++) {

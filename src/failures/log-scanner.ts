@@ -62,6 +62,9 @@ class Scan {
   #hitCount = 0;
   /** The line being read must be decoded and its text scanned. */
   #asText = false;
+  /** What run() and #skipEscape give besides their result. */
+  readonly #stop = new Int32Array(3);
+  #resume = 0;
   last: EvidenceLine | undefined;
 
   constructor(automaton: LiteralAutomaton, onLine: OnLiteralLine) {
@@ -73,69 +76,99 @@ class Scan {
     const chunk = Buffer.isBuffer(bytes)
       ? bytes
       : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const { classOf, delta, acceptFrom, newlineState, escapeState } = this.#automaton;
-    const hits = this.#hits;
+    const { classOf, delta, acceptFrom, escapeState } = this.#automaton;
+    const stop = this.#stop;
     const n = chunk.length;
+    // The carried bytes begin the chunk's first line; they are dropped once it ends.
+    const firstLine = this.#line;
     const keptAtStart = this.#kept;
-    // The hot loop keeps everything in locals; the line's fields are stored before a call.
+    let line = firstLine;
     let s = this.#state;
-    let line = this.#line;
-    let kept = this.#kept;
-    let carriedBytes = this.#carriedBytes;
-    let hitCount = this.#hitCount;
-    let asText = this.#asText;
-    let start = 0;
     let i = 0;
-    if (asText) i = skipLine(chunk, 0);
-    for (; i < n; i++) {
-      const next = delta[s + classOf[chunk[i]!]!]!;
-      if (next < acceptFrom) {
-        s = next;
-        continue;
-      }
-      if (next === newlineState) {
-        if (hitCount > 0 || asText) this.#emit(chunk, start, i, kept, line, hitCount, asText);
-        hitCount = 0;
-        asText = false;
-        kept = 0;
-        carriedBytes = 0;
+    while (i < n) {
+      if (this.#hitCount > 0 || this.#asText) {
+        // The rest of a line that holds a literal: up to its end, then report it.
+        const lineEnd = skipLine(chunk, i);
+        if (!this.#asText) s = this.#scanLine(chunk, i, lineEnd, s, line, firstLine);
+        if (lineEnd === n) break;
+        const start = line === firstLine ? 0 : chunk.lastIndexOf(NEWLINE, lineEnd - 1) + 1;
+        this.#emit(chunk, start, lineEnd, line === firstLine ? keptAtStart : 0, line);
+        this.#hitCount = 0;
+        this.#asText = false;
         line++;
-        start = i + 1;
         s = 0;
+        i = lineEnd + 1;
         continue;
       }
-      if (next === escapeState) {
-        const end = escapeEnd(chunk, i);
-        // Not an escape: ESC is in no literal.
-        if (end === -1) s = 0;
-        // Removed by lineText: the automaton goes on as if it were not there.
-        else if (end >= 0 && carriedBytes + end - start <= ESCAPE_EXACT_BYTES) i = end - 1;
-        else {
-          asText = true;
-          i = skipLine(chunk, i) - 1;
-        }
-        continue;
+      // Lines that hold no literal, as fast as it goes: most of a log.
+      i = run(chunk, i, n, s, delta, classOf, acceptFrom, stop);
+      line += stop[LINES]!;
+      s = stop[STATE]!;
+      if (i === n) break;
+      if (s === escapeState) {
+        s = this.#skipEscape(chunk, i, line, firstLine);
+        i = this.#resume;
+      } else {
+        this.#hits[0] = s;
+        this.#hitCount = 1;
+        i++;
       }
-      if (hitCount === 0 || hits[hitCount - 1] !== next) {
-        if (hitCount === MAX_LINE_HITS) {
-          asText = true;
-          i = skipLine(chunk, i) - 1;
-          continue;
-        }
-        hits[hitCount++] = next;
-      }
-      s = next;
     }
     this.#state = s;
     this.#line = line;
-    this.#hitCount = hitCount;
-    this.#asText = asText;
-    if (start > 0) this.#noteLastLine(chunk, start - 1, keptAtStart);
+    const lastNewline = line > firstLine ? chunk.lastIndexOf(NEWLINE, n - 1) : -1;
+    if (lastNewline >= 0) {
+      this.#noteLastLine(chunk, lastNewline, keptAtStart);
+      this.#kept = 0;
+      this.#carriedBytes = 0;
+    }
     // Keep the start of the unfinished line.
-    const keep = Math.max(0, Math.min(n - start, KEPT_LINE_BYTES - kept));
-    chunk.copy(this.#carried, kept, start, start + keep);
-    this.#kept = kept + keep;
-    this.#carriedBytes = carriedBytes + n - start;
+    const start = lastNewline + 1;
+    const keep = Math.max(0, Math.min(n - start, KEPT_LINE_BYTES - this.#kept));
+    chunk.copy(this.#carried, this.#kept, start, start + keep);
+    this.#kept += keep;
+    this.#carriedBytes += n - start;
+  }
+
+  /** Reads `chunk[i, end)`, the rest of a line that holds a literal, noting what it finds. */
+  #scanLine(chunk: Buffer, i: number, end: number, s: number, line: number, first: number) {
+    const { classOf, delta, acceptFrom, escapeState } = this.#automaton;
+    const stop = this.#stop;
+    const hits = this.#hits;
+    while (i < end && !this.#asText) {
+      i = run(chunk, i, end, s, delta, classOf, acceptFrom, stop);
+      s = stop[STATE]!;
+      if (i === end) break;
+      if (s === escapeState) {
+        s = this.#skipEscape(chunk, i, line, first);
+        i = this.#resume;
+        continue;
+      }
+      if (hits[this.#hitCount - 1] !== s) {
+        if (this.#hitCount === MAX_LINE_HITS) this.#asText = true;
+        else hits[this.#hitCount++] = s;
+      }
+      i++;
+    }
+    return s;
+  }
+
+  /**
+   * At an ESC: the state to go on from, and where (in #resume). An escape lineText removes is
+   * skipped, as if it were not there; a lone ESC is in no literal; where that cannot be told
+   * from the bytes at hand, the line is to be read as text.
+   */
+  #skipEscape(chunk: Buffer, at: number, line: number, firstLine: number): number {
+    const end = escapeEnd(chunk, at);
+    this.#resume = at + 1;
+    if (end === -1) return 0;
+    const start = line === firstLine ? -this.#carriedBytes : chunk.lastIndexOf(NEWLINE, at) + 1;
+    if (end >= 0 && end - start <= ESCAPE_EXACT_BYTES) {
+      this.#resume = end;
+      return this.#stop[BEFORE]!;
+    }
+    this.#asText = true;
+    return 0;
   }
 
   end(): void {
@@ -143,8 +176,7 @@ class Scan {
     const empty = Buffer.alloc(0);
     const line = this.#line;
     const text = this.#textOf(empty, 0, 0, this.#kept, line);
-    if (this.#hitCount > 0 || this.#asText)
-      this.#emit(empty, 0, 0, this.#kept, line, this.#hitCount, this.#asText);
+    if (this.#hitCount > 0 || this.#asText) this.#emit(empty, 0, 0, this.#kept, line);
     if (NOT_BLANK.test(text)) this.last = { line, text };
     this.#state = 0;
     this.#line++;
@@ -155,18 +187,11 @@ class Scan {
   }
 
   /** Reports a line that ends at `chunk[end]` if it holds a literal. */
-  #emit(
-    chunk: Buffer,
-    start: number,
-    end: number,
-    kept: number,
-    line: number,
-    hitCount: number,
-    asText: boolean,
-  ): void {
+  #emit(chunk: Buffer, start: number, end: number, kept: number, line: number): void {
     const { literalsAt } = this.#automaton;
+    const hitCount = this.#hitCount;
     const text = this.#textOf(chunk, start, end, kept, line);
-    if (asText) {
+    if (this.#asText) {
       const literals = literalsIn(this.#automaton, text);
       if (literals.length > 0) this.#onLine(line, text, literals);
       return;
@@ -176,7 +201,7 @@ class Scan {
       const all = new Set<number>();
       for (let h = 0; h < hitCount; h++)
         for (const l of literalsAt.get(this.#hits[h]!)!) all.add(l);
-      literals = [...all];
+      literals = [...all].sort((a, b) => a - b);
     }
     this.#onLine(line, text, literals);
   }
@@ -218,6 +243,45 @@ class Scan {
       end = start - 1;
     }
   }
+}
+
+const STATE = 0;
+const BEFORE = 1;
+const LINES = 2;
+const IS_NEWLINE = Uint8Array.from({ length: 256 }, (_, byte) => (byte === NEWLINE ? 1 : 0));
+
+/**
+ * The automaton from state `s` over `chunk[i, end)`, up to the first state ≥ acceptFrom: the
+ * hot loop, kept apart so that it compiles to a few instructions a byte. Returns where it
+ * stopped (`end` if it did not), and puts in `stop` the state there, the one before it, and
+ * the newlines passed.
+ */
+function run(
+  chunk: Buffer,
+  i: number,
+  end: number,
+  s: number,
+  delta: Int32Array,
+  classOf: Uint8Array,
+  acceptFrom: number,
+  stop: Int32Array,
+): number {
+  let lines = 0;
+  for (; i < end; i++) {
+    const byte = chunk[i]!;
+    const next = delta[s + classOf[byte]!]!;
+    lines += IS_NEWLINE[byte]!;
+    if (next >= acceptFrom) {
+      stop[STATE] = next;
+      stop[BEFORE] = s;
+      stop[LINES] = lines;
+      return i;
+    }
+    s = next;
+  }
+  stop[STATE] = s;
+  stop[LINES] = lines;
+  return end;
 }
 
 /** Where the line holding `chunk[at]` ends: its newline, or the end of the chunk. */

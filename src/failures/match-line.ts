@@ -67,10 +67,21 @@ export function matchLine(text: string, step: FailureStep): EvidenceRule | undef
   return literals.length === 0 ? undefined : ruleFor(text, literals, step);
 }
 
-function merged(literals: readonly number[]): number[] {
-  const all = new Set<number>();
-  for (const literal of literals) for (const index of ADMITTED[literal]!) all.add(index);
-  return [...all].sort((a, b) => rank(alternatives[a]!.owner) - rank(alternatives[b]!.owner));
+// Lines hold the same few sets of literals again and again.
+const MERGED = new Map<string, readonly number[]>();
+const MAX_MERGED = 4096;
+
+function merged(literals: readonly number[]): readonly number[] {
+  const key = literals.join(",");
+  let list = MERGED.get(key);
+  if (!list) {
+    const all = new Set<number>();
+    for (const literal of literals) for (const index of ADMITTED[literal]!) all.add(index);
+    list = [...all].sort((a, b) => rank(alternatives[a]!.owner) - rank(alternatives[b]!.owner));
+    if (MERGED.size >= MAX_MERGED) MERGED.clear();
+    MERGED.set(key, list);
+  }
+  return list;
 }
 
 function rank(owner: number): number {

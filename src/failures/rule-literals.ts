@@ -20,6 +20,9 @@ export type RuleLiterals = {
   alternatives: readonly Alternative[];
 };
 
+// Beyond this many characters, a literal selects no fewer lines.
+const MAX_LITERAL_CHARS = 32;
+
 /** The owner of MIGRATION_ACTIVITY's alternatives. */
 export const MIGRATION = -1;
 
@@ -38,7 +41,10 @@ export function deriveRuleLiterals(rules: readonly EvidenceRule[]): RuleLiterals
       }
       const index = all.push({ pattern: new RegExp(source, pattern.flags), owner }) - 1;
       for (const literal of literals) {
-        const key = literal.replace(/[A-Z]/g, (c) => c.toLowerCase());
+        // A literal's start is in every match too, and a shorter key keeps the table small.
+        const key = [...literal.replace(/[A-Z]/g, (c) => c.toLowerCase())]
+          .slice(0, MAX_LITERAL_CHARS)
+          .join("");
         let at = literalIndex.get(key);
         if (at === undefined) {
           at = admits.push([]) - 1;

@@ -93,5 +93,22 @@ describe("coduck-worker classify", () => {
     await expect(
       classifyCommand(path.join(dir, "missing.log"), { step: "build" }, streams),
     ).rejects.toBeInstanceOf(UsageError);
+    const reading = classifyCommand(dir, { step: "build" }, streams);
+    await expect(reading).rejects.toBeInstanceOf(UsageError);
+    await expect(reading).rejects.toThrow(`cannot read ${dir}: EISDIR`);
+  });
+
+  it("reads a log file of many chunks with its line numbers exact", async () => {
+    const file = path.join(dir, "long.log");
+    const noise = "GET /api/todos 200 3ms (no error)\n".repeat(100_000);
+    writeFileSync(file, `${noise}Error: listen EADDRINUSE: address already in use :::3000\n`);
+    const { io: streams, output } = io();
+    await classifyCommand(file, { step: "start", exitCode: "1", json: true }, streams);
+    expect(JSON.parse(output())).toMatchObject({
+      code: "PORT_IN_USE",
+      evidence: [
+        { line: 100_001, text: "Error: listen EADDRINUSE: address already in use :::3000" },
+      ],
+    });
   });
 });

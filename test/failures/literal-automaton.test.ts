@@ -43,9 +43,13 @@ describe("the literal automaton", () => {
 
   it("keeps every state a scan must look at at or above acceptFrom", () => {
     const automaton = buildLiteralAutomaton(["ab", "b", "abc"]);
-    const { literalsAt, acceptFrom, newlineState, escapeState, width } = automaton;
+    const { literalsAt, acceptFrom, escapeState, width, delta, classOf } = automaton;
     expect([...literalsAt.keys()].every((state) => state >= acceptFrom)).toBe(true);
     expect(literalsAt.size).toBe(3);
-    expect(Math.min(newlineState, escapeState)).toBeGreaterThanOrEqual(acceptFrom + 3 * width);
+    expect(escapeState).toBe(acceptFrom + 3 * width);
+    for (let state = 0; state <= escapeState; state += width) {
+      expect(delta[state + classOf[0x0a]!]).toBe(0);
+      expect(delta[state + classOf[0x1b]!]).toBe(escapeState);
+    }
   });
 });

@@ -1,0 +1,18 @@
+import type { FileHandle } from "node:fs/promises";
+
+/** Bytes read at a time: large reads cost fewer calls, and one buffer serves them all. */
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * A file's bytes in chunks, all read into one buffer: a chunk is valid until the next is asked
+ * for (classifyLogStream reads each before that), so reading a large log allocates nothing per
+ * chunk. The caller closes the handle.
+ */
+export async function* fileChunks(file: FileHandle): AsyncGenerator<Uint8Array> {
+  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  for (;;) {
+    const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, null);
+    if (bytesRead === 0) return;
+    yield buffer.subarray(0, bytesRead);
+  }
+}

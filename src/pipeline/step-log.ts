@@ -11,6 +11,8 @@ export type StepLogLimits = {
   maxLineLength: number;
   /** Lines kept in the step row's tail. */
   tailLines: number;
+  /** Characters of lines waiting for the store past which the command's output waits. */
+  maxQueuedChars?: number;
 };
 
 export const DEFAULT_LOG_LIMITS: StepLogLimits = {
@@ -23,12 +25,14 @@ type LogStream = OutputStream | "system";
 
 const BATCH_LINES = 500;
 const BATCH_DELAY_MS = 200;
-/** Batches handed to the store and not yet written past which the command's output waits. */
-const MAX_UNWRITTEN_BATCHES = 4;
+/** Lines per INSERT when the store has fallen behind and lines have piled up. */
+const MAX_WRITE_LINES = 5_000;
+const MAX_QUEUED_CHARS = 8 * 1024 * 1024;
 
 /**
  * One step's output on its way to the log store: redacted, cut to size, written in batches in
- * order, with a bounded tail kept in memory for the step row. Memory stays bounded whatever
+ * order (one write at a time; lines that came during a write go in the next, so a slow store
+ * gets fewer, larger batches), with a bounded tail kept in memory for the step row. Memory stays bounded whatever
  * the command prints. The command's output comes a chunk of whole lines at a time: redaction
  * and the observer work on the chunk, and only the lines that are stored become strings of
  * their own.
@@ -36,10 +40,10 @@ const MAX_UNWRITTEN_BATCHES = 4;
 export class StepLog {
   private seq = 0;
   private dropped = 0;
-  private batch: StoredLine[] = [];
+  private queued: StoredLine[] = [];
+  private queuedChars = 0;
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
-  private unwritten = 0;
+  private writing: Promise<void> | undefined;
   private writeError: unknown;
   private tailLines: { stream: LogStream; line: string }[] = [];
 
@@ -95,15 +99,17 @@ export class StepLog {
   /** Writes what is left; rejects if any write to the store failed. */
   async close(): Promise<void> {
     if (this.dropped > 0) {
-      this.batch.push({
+      this.queued.push({
         seq: this.seq++,
         at: new Date(),
         stream: "system",
         line: `[... ${this.dropped} more lines not stored: the step log is capped at ${this.limits.maxLines} lines ...]`,
       });
     }
-    this.flushBatch();
-    await this.writing;
+    do {
+      this.flush();
+      await this.writing;
+    } while (this.queued.length > 0);
     if (this.writeError) throw this.writeError;
   }
 
@@ -112,9 +118,11 @@ export class StepLog {
       this.dropped++;
       return;
     }
-    this.batch.push({ seq: this.seq++, at: new Date(), stream, line: this.cut(line) });
-    if (this.batch.length >= BATCH_LINES) this.flushBatch();
-    else this.timer ??= setTimeout(() => this.flushBatch(), BATCH_DELAY_MS);
+    const stored = this.cut(line);
+    this.queued.push({ seq: this.seq++, at: new Date(), stream, line: stored });
+    this.queuedChars += stored.length;
+    if (this.queued.length >= BATCH_LINES) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), BATCH_DELAY_MS);
   }
 
   private keepTail(stream: LogStream, lines: string[]): void {
@@ -124,27 +132,31 @@ export class StepLog {
   }
 
   private backPressure(): Promise<void> | undefined {
-    return this.unwritten > MAX_UNWRITTEN_BATCHES ? this.writing : undefined;
+    const max = this.limits.maxQueuedChars ?? MAX_QUEUED_CHARS;
+    return this.queuedChars > max ? this.writing : undefined;
   }
 
-  private flushBatch(): void {
+  /** Starts writing the queued lines, unless a write is on its way: it takes them next. */
+  private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const lines = this.batch;
-    this.batch = [];
-    if (lines.length === 0) return;
-    this.unwritten++;
-    this.writing = this.writing.then(() =>
-      appendLogLines(this.db, this.stepId, lines).then(
-        () => {
-          this.unwritten--;
-        },
-        (error) => {
-          this.unwritten--;
-          this.writeError ??= error;
-        },
-      ),
-    );
+    if (this.writing || this.queued.length === 0) return;
+    this.writing = this.writeQueued().finally(() => {
+      this.writing = undefined;
+      if (this.queued.length > 0) this.flush();
+    });
+  }
+
+  private async writeQueued(): Promise<void> {
+    while (this.queued.length > 0) {
+      const lines = this.queued.splice(0, MAX_WRITE_LINES);
+      try {
+        await appendLogLines(this.db, this.stepId, lines);
+      } catch (error) {
+        this.writeError ??= error;
+      }
+      for (const line of lines) this.queuedChars -= line.line.length;
+    }
   }
 
   /** Secrets out, and NUL, which Postgres text cannot hold; lines never hold a secret's "\n". */

@@ -151,12 +151,16 @@ describe("StepLog with a command's output", () => {
   });
 
   it("asks the command's output to wait while the store is behind, then lets it go on", async () => {
-    const log = new StepLog(db, stepId, [], { ...limits, maxLines: 10_000 });
+    const log = new StepLog(db, stepId, [], {
+      ...limits,
+      maxLines: 10_000,
+      maxQueuedChars: 20_000,
+    });
     const lines = (from: number, count: number) =>
       Array.from({ length: count }, (_, i) => `line ${from + i}`).join("\n");
-    // One batch of 500 on its way and 400 lines waiting for the next: not behind.
+    // About 8,000 characters on their way or waiting: not behind.
     expect(log.write("stdout", lines(0, 900))).toBeUndefined();
-    // Six more batches at once: behind, until they are written.
+    // 3,000 lines more at once: behind, until they are written.
     const wait = log.write("stdout", lines(900, 3_000));
     expect(wait).toBeInstanceOf(Promise);
     await wait;
@@ -164,5 +168,22 @@ describe("StepLog with a command's output", () => {
     await log.close();
     const stored = await readLogLines(db, stepId);
     expect(stored.map((l) => l.line)).toEqual(lines(0, 3_901).split("\n"));
+  });
+
+  it("keeps every line, in order, when lines pile up while a write is on its way", async () => {
+    const log = new StepLog(db, stepId, [], { ...limits, maxLines: 20_000 });
+    // Many chunks while the first INSERT is on its way: they pile up for the next ones.
+    for (let chunk = 0; chunk < 30; chunk++) {
+      log.write(
+        chunk % 2 ? "stderr" : "stdout",
+        Array.from({ length: 500 }, (_, i) => `chunk ${chunk} line ${i}`).join("\n"),
+      );
+    }
+    await log.close();
+    const stored = await readLogLines(db, stepId);
+    expect(stored).toHaveLength(15_000);
+    expect(stored.map((l) => l.seq)).toEqual(Array.from({ length: 15_000 }, (_, i) => i));
+    expect(stored[500]).toMatchObject({ stream: "stderr", line: "chunk 1 line 0" });
+    expect(stored.at(-1)!.line).toBe("chunk 29 line 499");
   });
 });

@@ -20,12 +20,16 @@ await db.$connect();
 const secrets = [randomBytes(32).toString("base64url"), randomBytes(32).toString("base64")];
 secrets.push(encodeURIComponent(secrets[0]), "test-pgbouncer-auth-password");
 
+const NEWLINE = Buffer.from("\n");
 const started = performance.now();
 const classifier = createClassifier("build");
-const log = new StepLog(db, stepId, secrets, DEFAULT_LOG_LIMITS, classifier.push);
+const log = new StepLog(db, stepId, secrets, DEFAULT_LOG_LIMITS, (lines) => {
+  classifier.write(Buffer.from(lines));
+  classifier.write(NEWLINE);
+});
 const result = await runCommand(
   { file, args, cwd: os.tmpdir(), env: childEnv() },
-  { onLine: log.write, timeoutMs: 15 * 60_000 },
+  { onOutput: log.write, timeoutMs: 15 * 60_000 },
 );
 await log.close();
 const verdict = classifier.finish({ exitCode: result.exitCode, signal: result.signal });

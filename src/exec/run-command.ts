@@ -1,7 +1,14 @@
-import { execa } from "execa";
+import { spawn } from "node:child_process";
+import type { Readable } from "node:stream";
+import { LineSplitter } from "./output-lines.js";
 
 export type OutputStream = "stdout" | "stderr";
-export type LineSink = (stream: OutputStream, line: string) => void;
+/**
+ * Receives a command's output: one or more whole lines of one stream, joined by "\n". When it
+ * returns a promise, that stream is not read until it settles (back-pressure: the command
+ * blocks on a full pipe instead of the worker buffering its output).
+ */
+export type OutputSink = (stream: OutputStream, lines: string) => Promise<void> | undefined | void;
 
 export type Command = {
   file: string;
@@ -20,38 +27,41 @@ export type CommandResult = {
 const KILL_GRACE_MS = 5_000;
 
 /**
- * Runs a command without a shell in its own process group, streams its output line by line
- * to `onLine` (nothing is buffered), and kills the whole group on timeout or abort.
- * Resolves with how it ended; rejects only when the command could not be started.
+ * Runs a command without a shell in its own process group, streams its output to `onOutput`
+ * as it comes, in whole lines (see output-lines.ts), and kills the whole group on timeout or
+ * abort. Resolves with how it ended; rejects only when the command could not be started.
  */
 export async function runCommand(
   command: Command,
-  options: { onLine: LineSink; timeoutMs: number; signal?: AbortSignal },
+  options: { onOutput: OutputSink; timeoutMs: number; signal?: AbortSignal },
 ): Promise<CommandResult> {
-  const { onLine, timeoutMs, signal } = options;
-  // execa line transforms: each one consumes its lines and yields none, so nothing is buffered.
-  const lineTo = (stream: OutputStream) =>
-    // biome-ignore lint/correctness/useYield: yielding nothing is the point
-    function* (line: unknown) {
-      onLine(stream, line as string);
-    };
-
-  const child = execa(command.file, command.args, {
+  const { onOutput, timeoutMs, signal } = options;
+  const child = spawn(command.file, command.args, {
     cwd: command.cwd,
     env: command.env,
-    extendEnv: false,
     detached: true,
-    stdin: "ignore",
-    stdout: lineTo("stdout"),
-    stderr: lineTo("stderr"),
-    buffer: false,
-    reject: false,
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.on("error", (error) => {
+        if (child.pid === undefined)
+          reject(new Error(`could not start ${command.file}: ${error.message}`, { cause: error }));
+      });
+      child.once("close", (code, signal) => resolve({ code, signal }));
+    },
+  );
+  const readers = [
+    readLines(child.stdout, (lines) => onOutput("stdout", lines)),
+    readLines(child.stderr, (lines) => onOutput("stderr", lines)),
+  ];
 
   let timedOut = false;
   let aborted = false;
   let killTimer: NodeJS.Timeout | undefined;
   const stopGroup = () => {
+    // The group cannot end while its pipes are full: read on whatever the sink says.
+    for (const reader of readers) reader.drain();
     signalGroup(child.pid, "SIGTERM");
     killTimer ??= setTimeout(() => signalGroup(child.pid, "SIGKILL"), KILL_GRACE_MS);
   };
@@ -67,18 +77,8 @@ export async function runCommand(
   signal?.addEventListener("abort", onAbort, { once: true });
 
   try {
-    const result = await child;
-    if (result.failed && result.exitCode === undefined && !result.signal) {
-      throw new Error(`could not start ${command.file}: ${result.shortMessage}`, {
-        cause: result,
-      });
-    }
-    return {
-      exitCode: result.exitCode ?? null,
-      signal: result.signal ?? null,
-      timedOut,
-      aborted,
-    };
+    const end = await ended;
+    return { exitCode: end.code, signal: end.signal, timedOut, aborted };
   } finally {
     clearTimeout(timer);
     clearTimeout(killTimer);
@@ -86,6 +86,36 @@ export async function runCommand(
     // Whatever the command left running in its group (watchers, daemons) ends with it.
     signalGroup(child.pid, "SIGKILL");
   }
+}
+
+/**
+ * Reads a stream as UTF-8 in raw chunks, handing on whole lines and pausing while asked to,
+ * until `drain()`: from then on it reads to the end without pausing.
+ */
+function readLines(
+  stream: Readable,
+  onLines: (lines: string) => Promise<void> | undefined | void,
+): { drain(): void } {
+  const splitter = new LineSplitter(onLines);
+  let draining = false;
+  const hold = (wait: Promise<void> | undefined | void) => {
+    if (!wait || draining) return;
+    stream.pause();
+    // A failed write is the sink's to report; reading goes on either way.
+    wait.then(
+      () => stream.resume(),
+      () => stream.resume(),
+    );
+  };
+  stream.setEncoding("utf8");
+  stream.on("data", (text: string) => hold(splitter.push(text)));
+  stream.on("end", () => hold(splitter.end()));
+  return {
+    drain() {
+      draining = true;
+      stream.resume();
+    },
+  };
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

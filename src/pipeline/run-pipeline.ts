@@ -1,6 +1,7 @@
 import { coerceError } from "../errors.js";
 import { childEnv } from "../exec/child-env.js";
 import { displayCommand } from "../exec/display-command.js";
+import { forEachLine } from "../exec/output-lines.js";
 import { runCommand } from "../exec/run-command.js";
 import { type Classifier, createClassifier } from "../failures/classify.js";
 import type { FailureCode } from "../failures/codes.js";
@@ -37,6 +38,8 @@ export async function runPipeline(
 
 type Outcome = Omit<StepEnd, "durationMs">;
 
+const NEWLINE = Buffer.from("\n");
+
 async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult> {
   const key = { deploymentId: ctx.deployment.id, name: step.name };
   const logger = ctx.logger.child({ step: step.name });
@@ -45,7 +48,11 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const deadline = Date.now() + timeoutMs;
   const { id: stepId } = await startStep(ctx.db, key);
   const classifier = createClassifier(isFailureStep(step.name) ? step.name : "runtime");
-  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS, classifier.push);
+  // The classifier reads the redacted output as bytes, a chunk of whole lines at a time.
+  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS, (lines) => {
+    classifier.write(Buffer.from(lines));
+    classifier.write(NEWLINE);
+  });
   const commands: string[] = [];
   let last: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null };
   logger.info("step started");
@@ -76,10 +83,11 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     const plain = { file, args, cwd: ctx.releaseDir, env: childEnv({ ...ctx.appEnv, ...env }) };
     const sandbox = step.outsideSandbox ? null : ctx.sandbox;
     const result = await runCommand(sandbox ? await sandbox.wrap(plain, "step") : plain, {
-      onLine: onLine
-        ? (stream, line) => {
-            log.write(stream, line);
-            onLine(line);
+      onOutput: onLine
+        ? (stream, lines) => {
+            const wait = log.write(stream, lines);
+            forEachLine(lines, onLine);
+            return wait;
           }
         : log.write,
       timeoutMs: Math.max(deadline - Date.now(), 1),

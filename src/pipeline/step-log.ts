@@ -1,3 +1,4 @@
+import { MAX_LINE_CHARS } from "../exec/output-lines.js";
 import type { OutputStream } from "../exec/run-command.js";
 import { pickEvidence } from "../failures/pick-evidence.js";
 import type { Db } from "../store/prisma.js";
@@ -11,6 +12,8 @@ export type StepLogLimits = {
   maxLineLength: number;
   /** Lines kept in the step row's tail. */
   tailLines: number;
+  /** Characters of lines waiting for the store past which the command's output waits. */
+  maxQueuedChars?: number;
 };
 
 export const DEFAULT_LOG_LIMITS: StepLogLimits = {
@@ -19,97 +22,175 @@ export const DEFAULT_LOG_LIMITS: StepLogLimits = {
   tailLines: 40,
 };
 
+type LogStream = OutputStream | "system";
+
 const BATCH_LINES = 500;
 const BATCH_DELAY_MS = 200;
+/** Lines per INSERT when the store has fallen behind and lines have piled up. */
+const MAX_WRITE_LINES = 5_000;
+const MAX_QUEUED_CHARS = 8 * 1024 * 1024;
 
 /**
  * One step's output on its way to the log store: redacted, cut to size, written in batches in
- * order, with a bounded tail kept in memory for the step row. Memory stays bounded whatever
- * the command prints.
+ * order (one write at a time; lines that came during a write go in the next, so a slow store
+ * gets fewer, larger batches), with a bounded tail kept in memory for the step row. Memory stays bounded whatever
+ * the command prints. The command's output comes a chunk of whole lines at a time: redaction
+ * and the observer work on the chunk, and only the lines that are stored become strings of
+ * their own.
  */
 export class StepLog {
   private seq = 0;
   private dropped = 0;
-  private batch: StoredLine[] = [];
+  private queued: StoredLine[] = [];
+  private queuedChars = 0;
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private writing: Promise<void> | undefined;
   private writeError: unknown;
-  private readonly tailBuffer: string[] = [];
-  private readonly tailStreams: string[] = [];
+  private tailLines: { stream: LogStream; line: string }[] = [];
 
   constructor(
     private readonly db: Db,
     private readonly stepId: string,
     private readonly secrets: readonly string[] = [],
     private readonly limits: StepLogLimits = DEFAULT_LOG_LIMITS,
-    /** Sees every line the command printed (not the platform's own), as stored: redacted, cut. */
-    private readonly observe?: (line: string) => void,
+    /**
+     * Sees the command's output (not the platform's own lines) redacted: whole lines joined by
+     * "\n", one call per chunk. The classifier's one feed.
+     */
+    private readonly observe?: (lines: string) => void,
   ) {}
 
-  readonly write = (stream: OutputStream | "system", raw: string): void => {
-    const line = this.clean(raw);
-    if (stream !== "system") this.observe?.(line);
-    this.tailBuffer.push(line);
-    this.tailStreams.push(stream);
-    if (this.tailBuffer.length > this.limits.tailLines) {
-      this.tailBuffer.shift();
-      this.tailStreams.shift();
+  /**
+   * Lines of the command's output (whole lines joined by "\n", as runCommand hands them on),
+   * or one line of the platform's own ("system"). Returns a promise when the store is behind:
+   * the caller should wait for it before writing more.
+   */
+  readonly write = (stream: LogStream, lines: string): Promise<void> | undefined => {
+    const text = this.redact(lines);
+    if (stream === "system") {
+      this.keepTail(stream, [text]);
+      this.store(stream, text);
+      return this.backPressure();
     }
-    if (this.seq >= this.limits.maxLines) {
-      this.dropped++;
-      return;
+    this.observe?.(text);
+    this.keepTail(stream, lastLines(text, this.limits.tailLines));
+    let start = 0;
+    while (this.seq < this.limits.maxLines) {
+      const end = text.indexOf("\n", start);
+      this.store(stream, end === -1 ? text.slice(start) : text.slice(start, end));
+      if (end === -1) return this.backPressure();
+      start = end + 1;
     }
-    this.batch.push({ seq: this.seq++, at: new Date(), stream, line });
-    if (this.batch.length >= BATCH_LINES) this.flushBatch();
-    else this.timer ??= setTimeout(() => this.flushBatch(), BATCH_DELAY_MS);
+    this.dropped += countLines(text, start);
+    return this.backPressure();
   };
 
   /** The last lines, for the step row. */
   tail(): string {
-    return this.tailBuffer.join("\n");
+    return this.tailLines.map((entry) => entry.line).join("\n");
   }
 
   /** The line of the tail that best shows why the step failed. */
   evidence(): string | undefined {
-    return pickEvidence(this.tailBuffer.filter((_, i) => this.tailStreams[i] !== "system"));
+    return pickEvidence(
+      this.tailLines.filter((entry) => entry.stream !== "system").map((entry) => entry.line),
+    );
   }
 
   /** Writes what is left; rejects if any write to the store failed. */
   async close(): Promise<void> {
     if (this.dropped > 0) {
-      this.batch.push({
+      this.queued.push({
         seq: this.seq++,
         at: new Date(),
         stream: "system",
         line: `[... ${this.dropped} more lines not stored: the step log is capped at ${this.limits.maxLines} lines ...]`,
       });
     }
-    this.flushBatch();
-    await this.writing;
+    do {
+      this.flush();
+      await this.writing;
+    } while (this.queued.length > 0);
     if (this.writeError) throw this.writeError;
   }
 
-  private flushBatch(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    const lines = this.batch;
-    this.batch = [];
-    if (lines.length === 0) return;
-    this.writing = this.writing.then(() =>
-      appendLogLines(this.db, this.stepId, lines).catch((error) => {
-        this.writeError ??= error;
-      }),
-    );
+  private store(stream: LogStream, line: string): void {
+    if (this.seq >= this.limits.maxLines) {
+      this.dropped++;
+      return;
+    }
+    const stored = this.cut(line);
+    this.queued.push({ seq: this.seq++, at: new Date(), stream, line: stored });
+    this.queuedChars += stored.length;
+    if (this.queued.length >= BATCH_LINES) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), BATCH_DELAY_MS);
   }
 
-  private clean(raw: string): string {
-    let line = redactSecrets(raw, this.secrets);
-    if (line.length > this.limits.maxLineLength) line = cut(line, this.limits.maxLineLength);
-    // Postgres text cannot hold NUL.
-    return line.replaceAll("\u0000", "");
+  private keepTail(stream: LogStream, lines: string[]): void {
+    for (const line of lines) this.tailLines.push({ stream, line: this.cut(line) });
+    const excess = this.tailLines.length - this.limits.tailLines;
+    if (excess > 0) this.tailLines.splice(0, excess);
+  }
+
+  private backPressure(): Promise<void> | undefined {
+    const max = this.limits.maxQueuedChars ?? MAX_QUEUED_CHARS;
+    return this.queuedChars > max ? this.writing : undefined;
+  }
+
+  /** Starts writing the queued lines, unless a write is on its way: it takes them next. */
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.writing || this.queued.length === 0) return;
+    this.writing = this.writeQueued().finally(() => {
+      this.writing = undefined;
+      if (this.queued.length > 0) this.flush();
+    });
+  }
+
+  private async writeQueued(): Promise<void> {
+    while (this.queued.length > 0) {
+      const lines = this.queued.splice(0, MAX_WRITE_LINES);
+      try {
+        await appendLogLines(this.db, this.stepId, lines);
+      } catch (error) {
+        this.writeError ??= error;
+      }
+      for (const line of lines) this.queuedChars -= line.line.length;
+    }
+  }
+
+  /** Secrets out, and NUL, which Postgres text cannot hold; lines never hold a secret's "\n". */
+  private redact(text: string): string {
+    const clean = redactSecrets(text, this.secrets);
+    return clean.includes("\u0000") ? clean.replaceAll("\u0000", "") : clean;
+  }
+
+  private cut(line: string): string {
+    const max = this.limits.maxLineLength;
+    if (line.length <= max) return line;
+    // runCommand hands on no more of a line than MAX_LINE_CHARS: the rest was never read.
+    const more = line.length >= MAX_LINE_CHARS ? "at least " : "";
+    return `${line.slice(0, max)} [... ${more}${line.length - max} more characters]`;
   }
 }
 
-function cut(line: string, max: number): string {
-  return `${line.slice(0, max)} [... ${line.length - max} more characters]`;
+/** The last `n` lines of whole lines joined by "\n", in order. */
+function lastLines(text: string, n: number): string[] {
+  const lines: string[] = [];
+  let end = text.length;
+  while (lines.length < n) {
+    const newline = end === 0 ? -1 : text.lastIndexOf("\n", end - 1);
+    lines.push(text.slice(newline + 1, end));
+    if (newline === -1) break;
+    end = newline;
+  }
+  return lines.reverse();
+}
+
+function countLines(text: string, from: number): number {
+  if (from > text.length) return 0;
+  let count = 1;
+  for (let at = text.indexOf("\n", from); at !== -1; at = text.indexOf("\n", at + 1)) count++;
+  return count;
 }

@@ -2,6 +2,11 @@ import pg from "pg";
 
 const pools = new Map<string, pg.Pool>();
 
+/** Whether this process keeps connections to that database (it verified it before). */
+export function hasProjectConnection(url: string): boolean {
+  return pools.has(url);
+}
+
 /**
  * Runs work on a kept admin connection to a project database: every deploy verifies its
  * project's lookup objects, and opening a connection each time would cost more than the check.

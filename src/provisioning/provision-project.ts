@@ -4,10 +4,11 @@ import type { Config } from "../config.js";
 import type { Keyring } from "../secrets/keyring.js";
 import { open, seal } from "../secrets/secret-box.js";
 import type { Db } from "../store/prisma.js";
+import { markProjectDatabaseVerified } from "../store/project-database-verified.js";
 import { type ProjectUrls, projectUrls } from "./connection-urls.js";
 import { AUTH_ROLE, inspectLookup, lookupIntact, repairLookup } from "./lookup-objects.js";
 import { projectDatabaseName } from "./names.js";
-import { withProjectConnection } from "./project-connections.js";
+import { hasProjectConnection, withProjectConnection } from "./project-connections.js";
 import { scramVerifier } from "./scram-verifier.js";
 
 export type ProvisionDeps = { db: Db; config: Config; keyring: Keyring };
@@ -25,29 +26,44 @@ export type Provisioned = ProjectUrls & {
 /**
  * Makes sure a project has its private database and role with PgBouncer's lookup in place, and
  * returns its connection URLs. An already-provisioned project takes a fast path that only
- * verifies (one connection, one query); anything missing is (re)created under an advisory lock,
- * so that re-running after a crash completes the work and concurrent runs agree.
+ * verifies, in two round trips: one query on a kept connection to its database, then one
+ * statement that stamps the record and reads its password (the database's name follows from
+ * the slug, so the check need not wait for the record). Anything missing is (re)created under
+ * an advisory lock, so that re-running after a crash completes the work and concurrent runs
+ * agree.
  */
 export async function ensureProjectDatabase(
   deps: ProvisionDeps,
   slug: string,
 ): Promise<Provisioned> {
-  const record = await deps.db.projectDatabase.findFirst({ where: { project: { slug } } });
-  if (record?.provisionedAt) {
-    const verified = await verify(deps.config, record.databaseName).catch(() => null);
+  const database = projectDatabaseName(deps.config.projectDatabasePrefix, slug);
+  const url = databaseUrlOn(deps.config.adminDatabaseUrl, database);
+  // Without a kept connection (a new project, or the first check since the worker started) the
+  // record says first whether there is anything to verify: trying to connect to a database
+  // that does not exist costs a new project more than reading the record.
+  if (hasProjectConnection(url) || (await isProvisioned(deps.db, slug, database))) {
+    // A database that is gone fails to connect: provision it again.
+    const verified = await verify(deps.config, database).catch(() => null);
     if (verified?.intact) {
-      await deps.db.projectDatabase.update({
-        where: { id: record.id },
-        data: { verifiedAt: new Date() },
-      });
-      const password = open(deps.keyring, {
-        ciphertext: record.passwordEncrypted,
-        keyVersion: record.keyVersion,
-      });
-      return result(deps.config, record.databaseName, password, true, [], verified.sizeBytes);
+      const record = await markProjectDatabaseVerified(deps.db, slug, database);
+      if (record) {
+        const password = open(deps.keyring, {
+          ciphertext: record.passwordEncrypted,
+          keyVersion: record.keyVersion,
+        });
+        return result(deps.config, database, password, true, [], verified.sizeBytes);
+      }
     }
   }
   return provisionProject(deps, slug);
+}
+
+async function isProvisioned(db: Db, slug: string, database: string): Promise<boolean> {
+  const record = await db.projectDatabase.findFirst({
+    where: { project: { slug }, databaseName: database, provisionedAt: { not: null } },
+    select: { id: true },
+  });
+  return record !== null;
 }
 
 async function verify(config: Config, database: string) {

@@ -1,11 +1,17 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { childEnv } from "../../src/exec/child-env.js";
+import { forEachLine } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 
 function collect() {
   const lines: string[] = [];
-  return { lines, onLine: (stream: string, line: string) => lines.push(`${stream}: ${line}`) };
+  const onOutput = (stream: string, text: string) =>
+    forEachLine(text, (line) => lines.push(`${stream}: ${line}`));
+  return { lines, onOutput };
 }
 
 const sh = (script: string) => ({ file: "sh", args: ["-c", script], cwd: "/tmp", env: childEnv() });
@@ -22,9 +28,9 @@ function alive(pid: number): boolean {
 
 describe("runCommand", () => {
   it("streams stdout and stderr line by line and reports the exit code", async () => {
-    const { lines, onLine } = collect();
+    const { lines, onOutput } = collect();
     const result = await runCommand(sh("echo one; echo two >&2; printf 'no newline'; exit 3"), {
-      onLine,
+      onOutput,
       timeoutMs: 10_000,
     });
     expect(result).toEqual({ exitCode: 3, signal: null, timedOut: false, aborted: false });
@@ -35,7 +41,7 @@ describe("runCommand", () => {
 
   it("passes nothing of the worker's environment but what it is given", async () => {
     process.env.COD_TEST_SECRET = "worker-only";
-    const { lines, onLine } = collect();
+    const { lines, onOutput } = collect();
     await runCommand(
       {
         file: "sh",
@@ -43,7 +49,7 @@ describe("runCommand", () => {
         cwd: "/tmp",
         env: childEnv({ APP_VAR: "yes" }),
       },
-      { onLine, timeoutMs: 10_000 },
+      { onOutput, timeoutMs: 10_000 },
     );
     delete process.env.COD_TEST_SECRET;
     expect(lines).toEqual(["stdout: secret= app=yes"]);
@@ -52,10 +58,10 @@ describe("runCommand", () => {
   it("passes the host's trusted CAs and proxy, which a package manager needs to reach its registry", async () => {
     const saved = process.env.NODE_EXTRA_CA_CERTS;
     process.env.NODE_EXTRA_CA_CERTS = "/etc/ssl/certs/test-ca.crt";
-    const { lines, onLine } = collect();
+    const { lines, onOutput } = collect();
     await runCommand(
       { file: "sh", args: ["-c", "echo ca=$NODE_EXTRA_CA_CERTS"], cwd: "/tmp", env: childEnv() },
-      { onLine, timeoutMs: 10_000 },
+      { onOutput, timeoutMs: 10_000 },
     );
     if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
     else process.env.NODE_EXTRA_CA_CERTS = saved;
@@ -63,10 +69,10 @@ describe("runCommand", () => {
   });
 
   it("kills the whole process tree when the time is up", async () => {
-    const { lines, onLine } = collect();
+    const { lines, onOutput } = collect();
     const started = Date.now();
     const result = await runCommand(sh("sleep 300 & echo grandchild=$!; wait"), {
-      onLine,
+      onOutput,
       timeoutMs: 500,
     });
     expect(result.timedOut).toBe(true);
@@ -77,11 +83,11 @@ describe("runCommand", () => {
   });
 
   it("kills the process tree when aborted, even one that ignores SIGTERM", async () => {
-    const { onLine } = collect();
+    const { onOutput } = collect();
     const controller = new AbortController();
     setTimeout(() => controller.abort("cancel"), 300);
     const result = await runCommand(sh("trap '' TERM; sleep 300 & wait"), {
-      onLine,
+      onOutput,
       timeoutMs: 60_000,
       signal: controller.signal,
     });
@@ -94,10 +100,57 @@ describe("runCommand", () => {
       runCommand(
         { file: "no-such-command-xyz", args: [], cwd: "/tmp", env: childEnv() },
         {
-          onLine: () => {},
+          onOutput: () => {},
           timeoutMs: 1_000,
         },
       ),
     ).rejects.toThrow(/could not start no-such-command-xyz/);
+  });
+});
+
+describe("runCommand output", () => {
+  it("hands on a line the command wrote in two parts as one line", async () => {
+    const { lines, onOutput } = collect();
+    await runCommand(sh("printf 'first ha'; sleep 0.2; printf 'lf\\r\\nsecond\\n'"), {
+      onOutput,
+      timeoutMs: 10_000,
+    });
+    expect(lines).toEqual(["stdout: first half", "stdout: second"]);
+  });
+});
+
+describe("runCommand back-pressure", () => {
+  it("does not read on while the sink asks to wait, so the command blocks on its pipe", async () => {
+    const marker = path.join(os.tmpdir(), `coduck-printed-${process.pid}-${Date.now()}`);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    let bytes = 0;
+    const running = runCommand(sh(`yes 'a line of output' | head -c 2000000; touch ${marker}`), {
+      onOutput: (_stream, lines) => {
+        bytes += lines.length;
+        return calls++ === 0 ? held : undefined;
+      },
+      timeoutMs: 30_000,
+    });
+    await sleep(500);
+    // 2 MB do not fit in a pipe: the command is still writing, and has not got to its end.
+    expect(existsSync(marker)).toBe(false);
+    release();
+    const result = await running;
+    expect(result.exitCode).toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(bytes).toBeGreaterThan(0);
+    await rm(marker, { force: true });
+  });
+
+  it("still stops a command on timeout when the sink never lets it go on", async () => {
+    const result = await runCommand(sh("while :; do echo line; done"), {
+      onOutput: () => new Promise<void>(() => {}),
+      timeoutMs: 500,
+    });
+    expect(result.timedOut).toBe(true);
   });
 });

@@ -58,6 +58,33 @@ it("injects DATABASE_URL and DIRECT_URL into app commands, and no password reach
   expect(stack.logs.length).toBeGreaterThan(5);
 });
 
+it("redacts the password from a failed step's evidence, which the classifier picked", async () => {
+  const repo = await fixtureRepo("node-http", {
+    "scripts/build.js": [
+      'console.log("building");',
+      'console.error("Error: password authentication failed for user app (" + process.env.DATABASE_URL + ")");',
+      "process.exit(1);",
+    ].join("\n"),
+  });
+  const id = await stack.deploy({ project: "leaky-failure", repoUrl: repo.dir });
+  const record = await stack.waitForEnd(id);
+  expect(record.status).toBe("failed");
+  const stored = await stack.db.projectDatabase.findFirstOrThrow({
+    where: { project: { slug: "leaky-failure" } },
+  });
+  const { open } = await import("../../src/secrets/secret-box.js");
+  const password = open(stack.keyring, {
+    ciphertext: stored.passwordEncrypted,
+    keyVersion: stored.keyVersion,
+  });
+  const build = await stack.db.deploymentStep.findFirstOrThrow({
+    where: { deploymentId: id, name: "build" },
+  });
+  expect(build.evidence).toMatch(/^Error: password authentication failed .*:\[redacted\]@/);
+  expect(json(build)).not.toContain(password);
+  expect(json(build)).not.toContain(encodeURIComponent(password));
+});
+
 function json(value: unknown): string {
   return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? String(v) : v));
 }

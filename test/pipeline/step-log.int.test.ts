@@ -1,3 +1,5 @@
+import { childEnv } from "../../src/exec/child-env.js";
+import { runCommand } from "../../src/exec/run-command.js";
 import { StepLog } from "../../src/pipeline/step-log.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
@@ -80,5 +82,108 @@ describe("StepLog", () => {
     const [long, nul] = (await readLogLines(db, stepId)).map((l) => l.line);
     expect(long).toBe(`${"y".repeat(100)} [... 9900 more characters]`);
     expect(nul).toBe("ab");
+  });
+});
+
+describe("StepLog with a command's output", () => {
+  const runInto = async (log: StepLog, script: string) => {
+    await runCommand(
+      { file: "sh", args: ["-c", script], cwd: "/tmp", env: childEnv() },
+      { onOutput: log.write, timeoutMs: 10_000 },
+    );
+    await log.close();
+  };
+
+  it("redacts a secret the command printed in two parts", async () => {
+    const secret = "s3cr3t-password-value";
+    const log = new StepLog(db, stepId, [secret], limits);
+    await runInto(
+      log,
+      `printf 'url=postgres://app:s3cr3t-pass'; sleep 0.2; printf 'word-value@db\\n'`,
+    );
+    const stored = (await readLogLines(db, stepId)).map((l) => l.line);
+    expect(stored).toEqual(["url=postgres://app:[redacted]@db"]);
+    expect(log.tail()).toBe("url=postgres://app:[redacted]@db");
+  });
+
+  it("stores each line of a chunk as its own line, stderr marked, with the time it came", async () => {
+    const before = Date.now();
+    const log = new StepLog(db, stepId, [], limits);
+    await runInto(log, "printf 'one\\r\\ntwo\\n\\nthree'; echo oops >&2");
+    const stored = await readLogLines(db, stepId);
+    expect(stored.filter((l) => l.stream === "stdout").map((l) => l.line)).toEqual([
+      "one",
+      "two",
+      "",
+      "three",
+    ]);
+    expect(stored.filter((l) => l.stream === "stderr").map((l) => l.line)).toEqual(["oops"]);
+    for (const line of stored) {
+      expect(line.at.getTime()).toBeGreaterThanOrEqual(before - 1_000);
+      expect(line.at.getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+    }
+  });
+
+  it("cuts a line too long to read whole, saying that more of it was not read", async () => {
+    const log = new StepLog(db, stepId, [], limits);
+    await runInto(log, "head -c 100000 /dev/zero | tr '\\0' 'y'; echo; echo next");
+    const stored = (await readLogLines(db, stepId)).map((l) => l.line);
+    expect(stored).toEqual([`${"y".repeat(100)} [... at least 65436 more characters]`, "next"]);
+  });
+
+  it("caps the lines of a long output, counts the rest and keeps its last lines as the tail", async () => {
+    const seen: string[] = [];
+    const log = new StepLog(db, stepId, ["hidden"], limits, (lines) => seen.push(lines));
+    await runInto(log, 'i=0; while [ $i -lt 3000 ]; do echo "line $i hidden"; i=$((i+1)); done');
+    const stored = await readLogLines(db, stepId);
+    expect(stored).toHaveLength(1_001);
+    expect(stored[999]!.line).toBe("line 999 [redacted]");
+    expect(stored.at(-1)!.line).toBe(
+      "[... 2000 more lines not stored: the step log is capped at 1000 lines ...]",
+    );
+    expect(log.tail().split("\n")).toEqual(
+      [2995, 2996, 2997, 2998, 2999].map((i) => `line ${i} [redacted]`),
+    );
+    // The observer saw every line, redacted, in order.
+    const observed = seen.join("\n").split("\n");
+    expect(observed).toHaveLength(3_000);
+    expect(observed[2_999]).toBe("line 2999 [redacted]");
+  });
+
+  it("asks the command's output to wait while the store is behind, then lets it go on", async () => {
+    const log = new StepLog(db, stepId, [], {
+      ...limits,
+      maxLines: 10_000,
+      maxQueuedChars: 20_000,
+    });
+    const lines = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => `line ${from + i}`).join("\n");
+    // About 8,000 characters on their way or waiting: not behind.
+    expect(log.write("stdout", lines(0, 900))).toBeUndefined();
+    // 3,000 lines more at once: behind, until they are written.
+    const wait = log.write("stdout", lines(900, 3_000));
+    expect(wait).toBeInstanceOf(Promise);
+    await wait;
+    expect(log.write("stdout", lines(3_900, 1))).toBeUndefined();
+    await log.close();
+    const stored = await readLogLines(db, stepId);
+    expect(stored.map((l) => l.line)).toEqual(lines(0, 3_901).split("\n"));
+  });
+
+  it("keeps every line, in order, when lines pile up while a write is on its way", async () => {
+    const log = new StepLog(db, stepId, [], { ...limits, maxLines: 20_000 });
+    // Many chunks while the first INSERT is on its way: they pile up for the next ones.
+    for (let chunk = 0; chunk < 30; chunk++) {
+      log.write(
+        chunk % 2 ? "stderr" : "stdout",
+        Array.from({ length: 500 }, (_, i) => `chunk ${chunk} line ${i}`).join("\n"),
+      );
+    }
+    await log.close();
+    const stored = await readLogLines(db, stepId);
+    expect(stored).toHaveLength(15_000);
+    expect(stored.map((l) => l.seq)).toEqual(Array.from({ length: 15_000 }, (_, i) => i));
+    expect(stored[500]).toMatchObject({ stream: "stderr", line: "chunk 1 line 0" });
+    expect(stored.at(-1)!.line).toBe("chunk 29 line 499");
   });
 });

@@ -141,6 +141,34 @@ describe("provisioning", () => {
     expect(again.databaseUrl).toBe(first.databaseUrl);
   });
 
+  it("stamps the record when the fast path verified it, with the time of the check", async () => {
+    await ensureProjectDatabase(deps(), "charlie");
+    const before = Date.now();
+    const checked = await ensureProjectDatabase(deps(), "charlie");
+    expect(checked.fastPath).toBe(true);
+    const record = await stack.db.projectDatabase.findFirstOrThrow({
+      where: { project: { slug: "charlie" } },
+    });
+    expect(record.verifiedAt!.getTime()).toBeGreaterThanOrEqual(before - 5);
+    expect(record.verifiedAt!.getTime()).toBeLessThanOrEqual(Date.now() + 5);
+  });
+
+  it("provisions again, not verifies, a project whose record says it was never finished", async () => {
+    await ensureProjectDatabase(deps(), "hotel");
+    // Verified once, so the next check goes to the database before it reads the record.
+    expect((await ensureProjectDatabase(deps(), "hotel")).fastPath).toBe(true);
+    await stack.db.projectDatabase.updateMany({
+      where: { project: { slug: "hotel" } },
+      data: { provisionedAt: null },
+    });
+    const again = await ensureProjectDatabase(deps(), "hotel");
+    expect(again.fastPath).toBe(false);
+    const record = await stack.db.projectDatabase.findFirstOrThrow({
+      where: { project: { slug: "hotel" } },
+    });
+    expect(record.provisionedAt).not.toBeNull();
+  });
+
   it("after DROP SCHEMA public CASCADE, PgBouncer says `bouncer config error` until the next run repairs it", async () => {
     const project = await ensureProjectDatabase(deps(), "delta");
     await query(project.directUrl, "DROP SCHEMA public CASCADE; CREATE SCHEMA public;");

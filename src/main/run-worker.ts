@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import { type HttpIntake, startHttpIntake } from "../http/serve-http.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
+import { scheduleBackupPruning } from "../queue/database-jobs.js";
 import { deployQueue } from "../queue/queues.js";
 import { reconcile } from "../queue/reconcile.js";
 import { connectRedis } from "../queue/redis.js";
@@ -53,6 +54,7 @@ export async function runWorker(
       logger.error({ err: error }, "reconciling failed"),
     );
   await reconcileNow();
+  await scheduleBackupPruning(queue, config.backups.pruneEveryMs);
   const reconciling = setInterval(reconcileNow, RECONCILE_INTERVAL_MS);
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {

@@ -4,6 +4,7 @@ import { inspectLookup, type LookupState } from "./lookup-objects.js";
 import { databaseUrlOn, type ProvisionDeps, withClient } from "./provision-project.js";
 
 export type DatabaseInfo = {
+  projectId: string;
   database: string;
   role: string;
   sizeBytes: number;
@@ -45,6 +46,7 @@ export async function databaseInfo(
     },
   );
   return {
+    projectId: record.projectId,
     database: record.databaseName,
     role: record.roleName,
     sizeBytes: Number(live.size),

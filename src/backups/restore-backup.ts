@@ -1,0 +1,159 @@
+import { createHash } from "node:crypto";
+import { PassThrough, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { projectCredentials } from "../provisioning/project-credentials.js";
+import { databaseUrlOn, withClient } from "../provisioning/provision-project.js";
+import { createBackup, getBackup } from "../store/backups.js";
+import {
+  claimRestore,
+  finishRestore,
+  getRestoreRecord,
+  noteSafetyBackup,
+} from "../store/restores.js";
+import { recordStorageLevel } from "../store/storage-level.js";
+import { openBackupStore } from "./backup-store.js";
+import { pgTool, pgToolEnv } from "./pg-tools.js";
+import { type BackupDeps, runBackup } from "./run-backup.js";
+import { runPgTool } from "./run-pg-tool.js";
+import { verifyRestore } from "./verify-restore.js";
+
+export type RestoreRun = "succeeded" | "failed" | "already-ended";
+
+const LOCK_TIMEOUT_MS = 60_000;
+
+/** Why a restore did not run or failed, already recorded on the Restore. */
+class RestoreRefused extends Error {}
+
+/**
+ * Restores a backup over a project's database. The caller holds the project's lane, so no
+ * deploy overlaps it. Refused unless `confirm` is the project's slug; a safety backup is taken
+ * first. The project's own objects are dropped (`DROP OWNED BY` its role: never the lookup,
+ * which the admin owns, never `DROP SCHEMA public`) and the backup replayed, all in one
+ * transaction as the project's role, so a failure leaves the database as it was. Afterwards the
+ * lookup, a PgBouncer connection and the live release are checked.
+ */
+export async function runRestore(
+  deps: BackupDeps,
+  restoreId: string,
+  confirm: string,
+  signal?: AbortSignal,
+): Promise<RestoreRun> {
+  const restore = await getRestoreRecord(deps.db, restoreId);
+  if (!restore || !(await claimRestore(deps.db, restoreId))) return "already-ended";
+  const slug = restore.project;
+  const logger = deps.logger.child({ restoreId, project: slug, backupId: restore.backupId });
+  const checks: string[] = [];
+  const store = deps.store ?? openBackupStore(deps.config);
+  let safetyHint = "";
+  try {
+    if (confirm !== slug)
+      throw new RestoreRefused(
+        `refused: a restore overwrites the database of ${slug} and must be confirmed with its slug (--confirm ${slug}); nothing was changed`,
+      );
+    const backup = await getBackup(deps.db, restore.backupId);
+    if (!backup || backup.project.slug !== slug)
+      throw new RestoreRefused(`refused: backup ${restore.backupId} is not a backup of ${slug}`);
+    if (backup.status !== "succeeded" || !backup.storageKey || !backup.sha256)
+      throw new RestoreRefused(
+        `refused: backup ${backup.id} is ${backup.status}, not a complete backup; nothing was changed`,
+      );
+    const project = await projectCredentials(deps, slug);
+    if (!project) throw new RestoreRefused(`refused: project ${slug} has no database`);
+    const sha256 = await digest(await store.get(backup.storageKey));
+    if (sha256 !== backup.sha256)
+      throw new RestoreRefused(
+        `refused: backup ${backup.id} is damaged (its sha256 is ${sha256}, recorded ${backup.sha256}); nothing was changed`,
+      );
+    checks.push(`backup ${backup.id} read, sha256 matches`);
+
+    const safetyId = await createBackup(deps.db, {
+      projectId: restore.projectId,
+      kind: "safety",
+      requestedBy: `restore ${restoreId}`,
+    });
+    await noteSafetyBackup(deps.db, restoreId, safetyId);
+    const safety = await runBackup({ ...deps, store }, safetyId, signal);
+    if (safety.status !== "succeeded")
+      throw new RestoreRefused(
+        `the safety backup ${safetyId} failed, so nothing was restored (${safety.status === "failed" ? safety.error : "it did not run"})`,
+      );
+    checks.push(`safety backup ${safetyId} taken`);
+    safetyHint = ` The safety backup ${safetyId} holds the database as it was before this restore: coduck-worker restore --project ${slug} --backup ${safetyId} --confirm ${slug}`;
+
+    await keepLookupSchemaOutOfReach(deps, project.database, project.role);
+    const script = new PassThrough();
+    script.write(
+      "-- coduck: the project's own objects go; the platform's (the PgBouncer lookup) stay\nDROP OWNED BY CURRENT_USER;\n",
+    );
+    const replay = pipeline(await store.get(backup.storageKey), createGunzip(), script);
+    try {
+      await runPgTool(
+        pgTool(deps.config, "psql"),
+        ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-o", "/dev/null", "-f", "-"],
+        pgToolEnv(project.direct, { PGOPTIONS: `-c lock_timeout=${LOCK_TIMEOUT_MS}` }),
+        { stdin: script, signal },
+      );
+      await replay;
+    } catch (error) {
+      script.destroy();
+      await replay.catch(() => {});
+      throw new RestoreRefused(
+        `the restore failed and was rolled back, so the database is as it was: ${(error as Error).message}.${safetyHint}`,
+      );
+    }
+    checks.push(`backup ${backup.id} restored`);
+
+    const verified = await verifyRestore(deps.config, deps.db, project);
+    checks.push(...verified.checks);
+    if (verified.failure)
+      throw new RestoreRefused(
+        `backup ${backup.id} was restored, but ${verified.failure}.${safetyHint}`,
+      );
+    const size = await withClient(
+      databaseUrlOn(deps.config.adminDatabaseUrl, project.database),
+      (c) => c.query("SELECT pg_database_size(current_database())::text AS bytes"),
+    );
+    await recordStorageLevel(
+      deps.db,
+      restore.projectId,
+      Number(size.rows[0].bytes),
+      deps.config.projectStorageLimitBytes,
+    );
+    await finishRestore(deps.db, restoreId, { status: "succeeded", checks });
+    logger.info({ checks }, "restore done");
+    return "succeeded";
+  } catch (thrown) {
+    const error =
+      thrown instanceof RestoreRefused
+        ? thrown.message
+        : `${thrown instanceof Error ? thrown.message : String(thrown)}.${safetyHint}`;
+    await finishRestore(deps.db, restoreId, { status: "failed", checks, error });
+    logger.warn({ error }, "restore failed");
+    return "failed";
+  }
+}
+
+async function digest(stream: Readable): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * `DROP OWNED BY` the project's role would drop the lookup's schema with the lookup in it if
+ * the app had recreated `public` as its own (the docs' DROP SCHEMA public trap): such a schema
+ * goes back to the owner Postgres gives `public`, the database owner's group, first.
+ */
+async function keepLookupSchemaOutOfReach(deps: BackupDeps, database: string, role: string) {
+  const schema = deps.config.pgbouncer.lookupSchema;
+  await withClient(databaseUrlOn(deps.config.adminDatabaseUrl, database), async (admin) => {
+    const { rowCount } = await admin.query(
+      "SELECT 1 FROM pg_namespace WHERE nspname = $1 AND nspowner = (SELECT oid FROM pg_roles WHERE rolname = $2)",
+      [schema, role],
+    );
+    if (!rowCount) return;
+    const owner = schema === "public" ? "pg_database_owner" : "CURRENT_USER";
+    await admin.query(`ALTER SCHEMA ${admin.escapeIdentifier(schema)} OWNER TO ${owner}`);
+  });
+}

@@ -129,7 +129,9 @@ describe("backups and restores", () => {
       "--wait",
       "--json",
     ]);
-    expect(run.stderr).toMatch(/^queued restore [0-9a-f-]{36} of backup .* \(a safety backup is taken first\)$/);
+    expect(run.stderr).toMatch(
+      /^queued restore [0-9a-f-]{36} of backup .* \(a safety backup is taken first\)$/,
+    );
     expect(run.exitCode).toBe(0);
     expect(record.status).toBe("succeeded");
     expect(record.checks).toEqual(

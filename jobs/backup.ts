@@ -1,4 +1,4 @@
-import { type Job, UnrecoverableError } from "bullmq";
+import { type Job, UnrecoverableError, WaitingError } from "bullmq";
 import { type BackupDeps, runBackup } from "../src/backups/run-backup.js";
 import { backupJobPayload, RECORDED_FAILURE } from "../src/queue/database-jobs.js";
 import { holdProjectLane } from "../src/queue/hold-project-lane.js";
@@ -22,6 +22,10 @@ export async function processBackup(
   const run = await holdProjectLane(deps.config.databaseUrl, backup.projectId, job, token, () =>
     runBackup(deps, backupId, signal),
   );
+  if (run.status === "handed-back") {
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
   if (run.status === "failed") throw new UnrecoverableError(RECORDED_FAILURE);
   return run.status;
 }

@@ -40,9 +40,20 @@ export async function runRestore(
   signal?: AbortSignal,
 ): Promise<RestoreRun> {
   const restore = await getRestoreRecord(deps.db, restoreId);
-  if (!restore || !(await claimRestore(deps.db, restoreId))) return "already-ended";
+  const claim = restore && (await claimRestore(deps.db, restoreId));
+  if (!restore || !claim) return "already-ended";
   const slug = restore.project;
   const logger = deps.logger.child({ restoreId, project: slug, backupId: restore.backupId });
+  if (claim === "running") {
+    // Never replayed on its own: whether the first run committed is for a person to check.
+    const safety = restore.safetyBackupId;
+    await finishRestore(deps.db, restoreId, {
+      status: "failed",
+      checks: restore.checks,
+      error: `the worker running this restore stopped; the database is either as it was or restored (the restore is one transaction)${safety ? `. The safety backup ${safety} holds it as it was before: coduck-worker restore --project ${slug} --backup ${safety} --confirm ${slug}` : ""}`,
+    });
+    return "failed";
+  }
   const checks: string[] = [];
   const store = deps.store ?? openBackupStore(deps.config);
   let safetyHint = "";
@@ -98,8 +109,9 @@ export async function runRestore(
     } catch (error) {
       script.destroy();
       await replay.catch(() => {});
+      const why = signal?.aborted ? "the worker shut down during it" : (error as Error).message;
       throw new RestoreRefused(
-        `the restore failed and was rolled back, so the database is as it was: ${(error as Error).message}.${safetyHint}`,
+        `the restore failed and was rolled back, so the database is as it was: ${why}.${safetyHint}`,
       );
     }
     checks.push(`backup ${backup.id} restored`);

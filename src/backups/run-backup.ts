@@ -1,7 +1,7 @@
 import type { Logger } from "../logger.js";
 import { projectCredentials } from "../provisioning/project-credentials.js";
 import type { ProvisionDeps } from "../provisioning/provision-project.js";
-import { claimBackup, finishBackup, getBackup } from "../store/backups.js";
+import { claimBackup, finishBackup, getBackup, requeueBackup } from "../store/backups.js";
 import { recordStorageLevel } from "../store/storage-level.js";
 import { type BackupStore, backupKey, openBackupStore } from "./backup-store.js";
 import { dumpProjectDatabase } from "./dump-project-database.js";
@@ -11,7 +11,9 @@ export type BackupDeps = ProvisionDeps & { logger: Logger; store?: BackupStore }
 export type BackupRun =
   | { status: "succeeded"; sizeBytes: number; sha256: string }
   | { status: "failed"; error: string }
-  | { status: "already-ended" };
+  | { status: "already-ended" }
+  /** Stopped by the worker's shutdown: queued again. */
+  | { status: "handed-back" };
 
 /**
  * Runs one recorded backup: claims it, dumps the project's database into the store, records
@@ -50,6 +52,11 @@ export async function runBackup(
     logger.info({ sizeBytes: dumped.sizeBytes, durationMs: Date.now() - started }, "backup done");
     return { status: "succeeded", sizeBytes: dumped.sizeBytes, sha256: dumped.sha256 };
   } catch (thrown) {
+    if (signal?.aborted) {
+      await requeueBackup(deps.db, backupId);
+      logger.warn("backup stopped by shutdown; handed back to the queue");
+      return { status: "handed-back" };
+    }
     const error = thrown instanceof Error ? thrown.message : String(thrown);
     await finishBackup(deps.db, backupId, {
       status: "failed",

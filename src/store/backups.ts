@@ -28,10 +28,14 @@ export async function createBackup(
   return id;
 }
 
-/** Moves a queued backup to running; null when it already ran (a job delivered twice). */
+/**
+ * Moves a queued backup to running; null when it already ended (a job delivered twice). The
+ * caller holds the project's lane, so a backup still `running` was left so by a worker that
+ * died mid-dump (its lane went with its connection), and is run again.
+ */
 export async function claimBackup(db: Db, id: string, storageKey: string) {
   const claimed = await db.backup.updateManyAndReturn({
-    where: { id, status: "queued" },
+    where: { id, status: { in: ["queued", "running"] } },
     data: { status: "running", startedAt: new Date(), storageKey },
   });
   return claimed[0] ?? null;
@@ -64,6 +68,14 @@ export async function finishBackup(
             finishedAt: new Date(),
           }
         : { status, durationMs, error: end.error, storageKey: null, finishedAt: new Date() },
+  });
+}
+
+/** A backup stopped by the worker's shutdown goes back to queued, for the next worker. */
+export async function requeueBackup(db: Db, id: string): Promise<void> {
+  await db.backup.update({
+    where: { id },
+    data: { status: "queued", startedAt: null, storageKey: null },
   });
 }
 

@@ -23,13 +23,18 @@ export async function createRestore(
   return id;
 }
 
-/** Moves a queued restore to running; null when it already ran. */
-export async function claimRestore(db: Db, id: string) {
-  const claimed = await db.restore.updateManyAndReturn({
+/**
+ * Moves a queued restore to running. Returns "running" for a restore a dead worker left
+ * running (the caller holds the lane, so nothing else runs it), null when it already ended.
+ */
+export async function claimRestore(db: Db, id: string): Promise<"claimed" | "running" | null> {
+  const claimed = await db.restore.updateMany({
     where: { id, status: "queued" },
     data: { status: "running", startedAt: new Date() },
   });
-  return claimed[0] ?? null;
+  if (claimed.count === 1) return "claimed";
+  const row = await db.restore.findUnique({ where: { id }, select: { status: true } });
+  return row?.status === "running" ? "running" : null;
 }
 
 export async function noteSafetyBackup(db: Db, id: string, safetyBackupId: string) {

@@ -5,6 +5,7 @@ import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { scheduleBackupPruning } from "../queue/database-jobs.js";
 import { deployQueue } from "../queue/queues.js";
 import { reconcile } from "../queue/reconcile.js";
+import { reconcileDatabaseJobs } from "../queue/reconcile-database-jobs.js";
 import { connectRedis } from "../queue/redis.js";
 import { startDeployWorker } from "../queue/start-worker.js";
 import { loadKeyring } from "../secrets/keyring.js";
@@ -50,9 +51,9 @@ export async function runWorker(
   // every minute (a Redis restarted without persistence loses its jobs, not our deploys).
   const queue = deployQueue(redis, config.queuePrefix);
   const reconcileNow = () =>
-    reconcile(db, queue, logger).catch((error) =>
-      logger.error({ err: error }, "reconciling failed"),
-    );
+    reconcile(db, queue, logger)
+      .then(() => reconcileDatabaseJobs(db, queue, logger))
+      .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();
   await scheduleBackupPruning(queue, config.backups.pruneEveryMs);
   const reconciling = setInterval(reconcileNow, RECONCILE_INTERVAL_MS);

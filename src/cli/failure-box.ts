@@ -1,17 +1,9 @@
-import { FAILURE_CODES, type FailureCode } from "../failures/codes.js";
+import { degradedRelease, deploymentFailure } from "../failures/deployment-failure.js";
 import type { DeploymentRecord } from "../store/deployment-record.js";
 import { wrapText } from "./wrap-text.js";
 
 /** Columns a box line takes at most (a word longer than a line is cut). */
 const WIDTH = 96;
-
-type CatalogueEntry = { title: string; hint: string; retryable: boolean; docs?: string };
-
-function entryOf(code: string | null): CatalogueEntry | null {
-  return code !== null && Object.hasOwn(FAILURE_CODES, code)
-    ? FAILURE_CODES[code as FailureCode]
-    : null;
-}
 
 /**
  * A failed deployment's failure as a person reads it at a glance: where it failed and why, the
@@ -19,24 +11,22 @@ function entryOf(code: string | null): CatalogueEntry | null {
  * no colour. Empty unless the deployment failed.
  */
 export function failureBox(d: DeploymentRecord): string[] {
-  if (d.status !== "failed") return [];
-  const step = d.steps.find((s) => s.status === "failed");
-  const code = step?.errorCode ?? d.errorCode;
-  const entry = entryOf(code);
-  const where = step ? `failed at ${step.name}` : "failed";
-  const lines = heading(`${where}: ${code ?? "no error code"}`, entry);
-  if (step?.evidence) {
+  const failure = deploymentFailure(d);
+  if (!failure) return [];
+  const where = failure.step ? `failed at ${failure.step}` : "failed";
+  const lines = heading(`${where}: ${failure.code ?? "no error code"}`, failure.title);
+  if (failure.evidence) {
     lines.push(
-      `│ evidence${step.evidenceLine !== null ? ` (log line ${step.evidenceLine})` : ""}:`,
+      `│ evidence${failure.evidenceLine !== null ? ` (log line ${failure.evidenceLine})` : ""}:`,
     );
-    for (const text of step.evidence.split("\n"))
+    for (const text of failure.evidence.split("\n"))
       lines.push(...wrapText(text, WIDTH, "│   ", "│     "));
   }
-  lines.push(...fixAndDocs(step?.hint ?? d.hint ?? entry?.hint ?? null, entry));
-  for (const warning of d.warnings)
+  lines.push(...fixAndDocs(failure.hint, failure.docs));
+  for (const warning of failure.warnings)
     lines.push(...wrapText(`warning: ${warning}`, WIDTH, "│ ", "│          "));
-  const retry = entry?.retryable
-    ? `yes (a passing failure, still there after ${d.attempt} attempt(s): deploy again later)`
+  const retry = failure.retryable
+    ? `yes (a passing failure, still there after ${failure.attempt} attempt(s): deploy again later)`
     : "no (a retry cannot help)";
   lines.push(`└ retry: ${retry}`);
   return lines;
@@ -48,27 +38,26 @@ export function failureBox(d: DeploymentRecord): string[] {
  * degraded.
  */
 export function degradedBox(d: DeploymentRecord): string[] {
-  const degraded = d.degraded;
+  const degraded = degradedRelease(d);
   if (!degraded) return [];
-  const entry = entryOf(degraded.code);
-  const lines = heading(`degraded: ${degraded.code}`, entry);
+  const lines = heading(`degraded: ${degraded.code}`, degraded.title);
   if (degraded.evidence) {
     lines.push(`│ the live release logged, at ${degraded.at}:`);
     for (const text of degraded.evidence.split("\n"))
       lines.push(...wrapText(text, WIDTH, "│   ", "│     "));
   }
-  lines.push(...fixAndDocs(degraded.hint ?? entry?.hint ?? null, entry));
+  lines.push(...fixAndDocs(degraded.hint, degraded.docs));
   lines.push("└ the release stays live: deploy the fix");
   return lines;
 }
 
-function heading(what: string, entry: CatalogueEntry | null): string[] {
-  return wrapText(entry ? `${what} ─ ${entry.title}` : what, WIDTH, "┌ ", "│   ");
+function heading(what: string, title: string | null): string[] {
+  return wrapText(title ? `${what} ─ ${title}` : what, WIDTH, "┌ ", "│   ");
 }
 
-function fixAndDocs(hint: string | null, entry: CatalogueEntry | null): string[] {
+function fixAndDocs(hint: string | null, docs: string | null): string[] {
   return [
     ...(hint ? wrapText(`fix: ${hint}`, WIDTH, "│ ", "│      ") : []),
-    ...(entry?.docs ? wrapText(`docs: ${entry.docs}`, WIDTH, "│ ", "│       ") : []),
+    ...(docs ? wrapText(`docs: ${docs}`, WIDTH, "│ ", "│       ") : []),
   ];
 }

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Db } from "../store/prisma.js";
+import { operatorRoutes } from "./operator-routes.js";
 import { githubWebhookRoute } from "./routes/github-webhook.js";
 import { healthzRoute } from "./routes/healthz.js";
 
@@ -32,6 +33,7 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   });
   await app.register(healthzRoute);
   await app.register((scope) => githubWebhookRoute(scope, deps));
+  await app.register((scope) => operatorRoutes(scope, deps));
   await app.ready();
   return app;
 }

@@ -4,6 +4,7 @@ import { deployQueue } from "../queue/queues.js";
 import { connectRedis } from "../queue/redis.js";
 import { connectDb } from "../store/prisma.js";
 import { createHttpServer } from "./http-server.js";
+import { ADMIN_TOKEN_MISSING } from "./operator-routes.js";
 
 export type HttpIntake = { url: string; close(): Promise<void> };
 
@@ -26,6 +27,7 @@ export async function startHttpIntake(config: Config, logger: Logger): Promise<H
   }
   if (!config.http.githubWebhookSecret)
     logger.warn("GITHUB_WEBHOOK_SECRET is not set: POST /webhooks/github refuses every delivery");
+  if (!config.http.adminToken) logger.warn(ADMIN_TOKEN_MISSING);
   logger.info({ url: server.url }, "http ready");
   return {
     url: server.url,

@@ -56,12 +56,13 @@ export async function getDeploymentRecord(db: Db, id: string): Promise<Deploymen
 
 export async function listDeploymentRecords(
   db: Db,
-  filter: { status?: DeploymentStatus; project?: string; limit: number },
+  filter: { status?: DeploymentStatus; project?: string; errorCode?: string; limit: number },
 ): Promise<DeploymentRecord[]> {
   const found = await db.deployment.findMany({
     where: {
       ...(filter.status && { status: filter.status }),
       ...(filter.project && { project: { slug: filter.project } }),
+      ...(filter.errorCode && { errorCode: filter.errorCode }),
     },
     orderBy: { queuedAt: "desc" },
     take: filter.limit,

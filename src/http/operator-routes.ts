@@ -1,0 +1,90 @@
+import type { FastifyError, FastifyInstance } from "fastify";
+import { csrfToken } from "./admin-credentials.js";
+import { guardAdmin } from "./admin-guard.js";
+import type { HttpDeps } from "./build-app.js";
+import { acceptFormBodies } from "./form-body.js";
+import { addPageHeaders } from "./page-headers.js";
+import { errorPage } from "./pages/error-page.js";
+import { adminAssetsRoute } from "./routes/admin-assets.js";
+import { adminDeploymentRoute } from "./routes/admin-deployment.js";
+import { adminDeploymentLogRoute } from "./routes/admin-deployment-log.js";
+import { adminDeploymentsRoute } from "./routes/admin-deployments.js";
+import { adminLoginRoute } from "./routes/admin-login.js";
+import { adminLogoutRoute } from "./routes/admin-logout.js";
+import { adminQueuesRoute } from "./routes/admin-queues.js";
+import { apiDeploymentsRoute } from "./routes/api-deployments.js";
+
+export const ADMIN_TOKEN_MISSING =
+  "ADMIN_TOKEN is not set: the dashboard (/admin) and the operator API (/api) are off";
+
+/**
+ * The operator's side of the server: the dashboard at /admin, Bull Board at /admin/queues and
+ * the API at /api, all behind ADMIN_TOKEN. Without a token none of it is served: every such
+ * path answers 503 saying so, while the webhook and /healthz go on.
+ */
+export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Promise<void> {
+  const token = deps.config.http.adminToken;
+  if (!token) {
+    const off = async () => ({ error: ADMIN_TOKEN_MISSING });
+    for (const url of ["/admin", "/admin/*", "/api/*"])
+      app.all(url, async (_request, reply) => reply.code(503).send(await off()));
+    return;
+  }
+
+  await app.register(async (pub) => {
+    addPageHeaders(pub);
+    acceptFormBodies(pub);
+    await adminAssetsRoute(pub);
+    await adminLoginRoute(pub, token);
+  });
+
+  await app.register(
+    async (dashboard) => {
+      guardAdmin(dashboard, token, "dashboard");
+      addPageHeaders(dashboard);
+      acceptFormBodies(dashboard);
+      dashboard.setErrorHandler((error: FastifyError, request, reply) => {
+        const status = error.statusCode ?? 500;
+        if (status >= 500) request.log.error({ err: error }, "dashboard request failed");
+        const message = status >= 500 ? "internal error: see the worker's log" : error.message;
+        const csrf = request.adminCredential
+          ? csrfToken(request.adminCredential, token)
+          : undefined;
+        return reply
+          .code(status)
+          .type("text/html; charset=utf-8")
+          .send(errorPage(status, message, csrf));
+      });
+      dashboard.setNotFoundHandler((request, reply) => {
+        const csrf = request.adminCredential
+          ? csrfToken(request.adminCredential, token)
+          : undefined;
+        return reply
+          .code(404)
+          .type("text/html; charset=utf-8")
+          .send(errorPage(404, `no page ${request.url.split("?")[0]}`, csrf));
+      });
+      await adminDeploymentsRoute(dashboard, deps, token);
+      await adminDeploymentRoute(dashboard, deps, token);
+      await adminDeploymentLogRoute(dashboard, deps);
+      await adminLogoutRoute(dashboard, token);
+    },
+    { prefix: "/admin" },
+  );
+
+  await app.register(async (queues) => {
+    guardAdmin(queues, token, "dashboard");
+    await adminQueuesRoute(queues, deps);
+  });
+
+  await app.register(
+    async (api) => {
+      guardAdmin(api, token, "api");
+      api.setNotFoundHandler((request, reply) =>
+        reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` }),
+      );
+      await apiDeploymentsRoute(api, deps);
+    },
+    { prefix: "/api" },
+  );
+}

@@ -1,0 +1,359 @@
+import { randomUUID } from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import { loadConfig } from "../../src/config.js";
+import { buildApp } from "../../src/http/build-app.js";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
+import { createDeployment, finishDeployment } from "../../src/store/deployments.js";
+import { appendLogLines } from "../../src/store/step-log-lines.js";
+import { finishStep, startStep } from "../../src/store/steps.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+const TOKEN = "dashboard-test-admin-token-0123456789";
+const SCRIPT = "<script>alert(1)</script>";
+
+let stack: TestStack;
+let app: FastifyInstance;
+let failedId: string;
+let queuedId: string;
+
+beforeAll(async () => {
+  stack = await createTestStack({ ADMIN_TOKEN: TOKEN });
+  app = await buildApp({
+    db: stack.db,
+    queue: stack.queue,
+    logger: pino({ level: "silent" }),
+    config: stack.config,
+  });
+  // Written straight to the store, past the edge's checks: the pages must escape whatever is there.
+  const failed = await createDeployment(stack.db, {
+    project: "xss",
+    repoUrl: `/tmp/"><img src=x onerror=alert(1)>`,
+    ref: `main${SCRIPT}`,
+    trigger: "cli",
+    steps: DEPLOY_STEP_NAMES,
+  });
+  failedId = failed.id;
+  const key = { deploymentId: failedId, name: "checkout" };
+  const step = await startStep(stack.db, key);
+  await appendLogLines(stack.db, step.id, [
+    { seq: 0, at: new Date(), stream: "stdout", line: "fetching" },
+    { seq: 1, at: new Date(), stream: "stderr", line: `fatal: ${SCRIPT}` },
+  ]);
+  await finishStep(stack.db, key, {
+    status: "failed",
+    durationMs: 1500,
+    exitCode: 128,
+    errorCode: "CHECKOUT_FAILED",
+    hint: `Check the repository ${SCRIPT}`,
+    evidence: `fatal: ${SCRIPT}`,
+    evidenceLine: 2,
+  });
+  await finishDeployment(stack.db, failedId, { status: "failed", errorCode: "CHECKOUT_FAILED" });
+  queuedId = (
+    await createDeployment(stack.db, {
+      project: "other",
+      repoUrl: "/tmp/other",
+      ref: "main",
+      trigger: "cli",
+      steps: DEPLOY_STEP_NAMES,
+    })
+  ).id;
+});
+afterAll(async () => {
+  await app.close();
+  await stack.close();
+});
+
+const bearer = { authorization: `Bearer ${TOKEN}` };
+const basic = (password: string) => ({
+  authorization: `Basic ${Buffer.from(`anyone:${password}`).toString("base64")}`,
+});
+
+/** Every route of the dashboard, Bull Board and the API. */
+function routes() {
+  const id = failedId;
+  return [
+    ["GET", "/admin"],
+    ["GET", "/admin/"],
+    ["GET", `/admin/deployments/${id}`],
+    ["GET", `/admin/deployments/${id}/log`],
+    ["GET", "/admin/nowhere"],
+    ["POST", "/admin/logout"],
+    ["GET", "/admin/queues"],
+    ["GET", "/admin/queues/api/queues"],
+    ["GET", "/api/deployments"],
+    ["GET", `/api/deployments/${id}`],
+    ["GET", "/api/nowhere"],
+  ] as const;
+}
+
+describe("operator auth", () => {
+  it("answers 401 to every /admin and /api route without credentials", async () => {
+    for (const [method, url] of routes()) {
+      const response = await app.inject({ method, url });
+      expect([method, url, response.statusCode]).toEqual([method, url, 401]);
+      expect(response.body).not.toContain("xss");
+    }
+  });
+
+  it("answers 401 to a wrong token, as Bearer, as basic auth and as a forged cookie", async () => {
+    const wrong = "not-the-admin-token-0123456789";
+    for (const [method, url] of routes()) {
+      for (const headers of [
+        { authorization: `Bearer ${wrong}` },
+        basic(wrong),
+        { cookie: `coduck_admin=9999999999.abc.${"A".repeat(43)}` },
+      ]) {
+        const response = await app.inject({ method, url, headers });
+        expect([method, url, response.statusCode]).toEqual([method, url, 401]);
+      }
+    }
+  });
+
+  it("serves a browser without credentials the login form, with a 401", async () => {
+    const response = await app.inject({ url: "/admin", headers: { accept: "text/html" } });
+    expect(response.statusCode).toBe(401);
+    expect(response.body).toContain('action="/admin/login"');
+  });
+
+  it("answers 200 to the right token as Bearer and as the basic-auth password", async () => {
+    for (const headers of [bearer, basic(TOKEN)]) {
+      for (const url of [
+        "/admin",
+        `/admin/deployments/${failedId}`,
+        `/admin/deployments/${failedId}/log`,
+        "/admin/queues",
+        "/admin/queues/api/queues",
+      ]) {
+        const response = await app.inject({ url, headers });
+        expect([url, response.statusCode]).toEqual([url, 200]);
+      }
+    }
+    const api = await app.inject({ url: "/api/deployments", headers: bearer });
+    expect(api.statusCode).toBe(200);
+  });
+
+  it("does not take basic auth or a cookie on the API: only the Bearer token", async () => {
+    const response = await app.inject({ url: "/api/deployments", headers: basic(TOKEN) });
+    expect(response.statusCode).toBe(401);
+  });
+
+  it("logs in with the form: an HttpOnly SameSite=Strict cookie that then opens every page", async () => {
+    const wrong = await app.inject({
+      method: "POST",
+      url: "/admin/login",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: "token=wrong-token-0123456789&next=%2Fadmin",
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.headers["set-cookie"]).toBeUndefined();
+
+    const login = await app.inject({
+      method: "POST",
+      url: "/admin/login",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: `token=${TOKEN}&next=${encodeURIComponent(`/admin/deployments/${failedId}`)}`,
+    });
+    expect(login.statusCode).toBe(303);
+    expect(login.headers.location).toBe(`/admin/deployments/${failedId}`);
+    const setCookie = String(login.headers["set-cookie"]);
+    expect(setCookie).toMatch(
+      /^coduck_admin=[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Strict/,
+    );
+    const cookie = setCookie.split(";")[0]!;
+    expect(cookie).not.toContain(TOKEN);
+    for (const url of ["/admin", `/admin/deployments/${failedId}`, "/admin/queues"]) {
+      const response = await app.inject({ url, headers: { cookie } });
+      expect([url, response.statusCode]).toEqual([url, 200]);
+    }
+  });
+
+  it("never sends a login back to another site", async () => {
+    const login = await app.inject({
+      method: "POST",
+      url: "/admin/login",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: `token=${TOKEN}&next=${encodeURIComponent("//evil.example/admin")}`,
+    });
+    expect(login.headers.location).toBe("/admin");
+  });
+});
+
+describe("CSRF", () => {
+  async function session() {
+    const login = await app.inject({
+      method: "POST",
+      url: "/admin/login",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: `token=${TOKEN}`,
+    });
+    const cookie = String(login.headers["set-cookie"]).split(";")[0]!;
+    const page = await app.inject({ url: "/admin", headers: { cookie } });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    return { cookie, csrf };
+  }
+
+  it("refuses a cookie-authenticated POST from another origin, and one without the form's token", async () => {
+    const { cookie, csrf } = await session();
+    const post = (headers: Record<string, string>, payload: string) =>
+      app.inject({
+        method: "POST",
+        url: "/admin/logout",
+        headers: { cookie, "content-type": "application/x-www-form-urlencoded", ...headers },
+        payload,
+      });
+    const crossSite = await post({ origin: "https://evil.example" }, `csrf=${csrf}`);
+    expect(crossSite.statusCode).toBe(403);
+    const noOrigin = await post({}, `csrf=${csrf}`);
+    expect(noOrigin.statusCode).toBe(403);
+    const noToken = await post({ origin: "http://localhost:80" }, "");
+    expect(noToken.statusCode).toBe(403);
+    const wrongToken = await post({ origin: "http://localhost:80" }, "csrf=forged");
+    expect(wrongToken.statusCode).toBe(403);
+    const sameSite = await post({ origin: "http://localhost:80" }, `csrf=${csrf}`);
+    expect(sameSite.statusCode).toBe(303);
+    expect(String(sameSite.headers["set-cookie"])).toContain("Max-Age=0");
+  });
+
+  it("refuses a cross-site POST to Bull Board's API even with basic auth", async () => {
+    const response = await app.inject({
+      method: "PUT",
+      url: "/admin/queues/api/queues/pause",
+      headers: { ...basic(TOKEN), origin: "https://evil.example" },
+    });
+    expect(response.statusCode).toBe(403);
+  });
+});
+
+describe("dashboard pages", () => {
+  it("shows a failed deploy's code, evidence with its line number, fix, retry and docs, escaped", async () => {
+    const response = await app.inject({ url: `/admin/deployments/${failedId}`, headers: bearer });
+    expect(response.statusCode).toBe(200);
+    const page = response.body;
+    expect(page).toContain("CHECKOUT_FAILED");
+    expect(page).toContain("(log line 2)");
+    expect(page).toContain("Retry helps: no");
+    // No user-controlled markup reaches the page unescaped: ref, repository, log, evidence, hint.
+    expect(page).not.toContain("<script>alert");
+    expect(page).not.toContain("<img");
+    expect(page).toContain("main&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(page).toContain("fatal: &lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(page).toContain("Check the repository &lt;script&gt;");
+    expect(page).toContain("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
+    expect(response.headers["content-security-policy"]).toContain("script-src 'self'");
+  });
+
+  it("lists deployments filtered by project, status and code", async () => {
+    const page = async (query: string) =>
+      (await app.inject({ url: `/admin?${query}`, headers: bearer })).body;
+    expect(await page("project=xss")).toContain(failedId.slice(0, 8));
+    expect(await page("project=xss")).not.toContain(queuedId.slice(0, 8));
+    expect(await page("status=queued")).toContain(queuedId.slice(0, 8));
+    expect(await page("status=queued")).not.toContain(failedId.slice(0, 8));
+    expect(await page("code=CHECKOUT_FAILED")).toContain(failedId.slice(0, 8));
+    expect(await page("code=CHECKOUT_FAILED")).not.toContain(queuedId.slice(0, 8));
+    expect(await page("status=")).toContain(queuedId.slice(0, 8));
+  });
+
+  it("serves the stored log lines after a cursor as JSON for the live view", async () => {
+    const url = `/admin/deployments/${failedId}/log`;
+    const all = await app.inject({ url, headers: bearer });
+    expect(all.json()).toMatchObject({
+      status: "failed",
+      ended: true,
+      cursor: "checkout:1",
+      lines: [
+        { step: "checkout", seq: 0, stream: "stdout", line: "fetching" },
+        { step: "checkout", seq: 1, stream: "stderr", line: `fatal: ${SCRIPT}` },
+      ],
+    });
+    const after = await app.inject({ url: `${url}?cursor=checkout:0`, headers: bearer });
+    expect(after.json().lines).toHaveLength(1);
+    const bad = await app.inject({ url: `${url}?cursor=x;drop`, headers: bearer });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it("answers 404 for an unknown deployment and 400 for a malformed id, with no stack trace", async () => {
+    const unknown = await app.inject({
+      url: `/admin/deployments/${randomUUID()}`,
+      headers: bearer,
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.body).toContain("no deployment");
+    const malformed = await app.inject({ url: "/admin/deployments/not-an-id", headers: bearer });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.body).toContain("not a deployment id");
+    const badFilter = await app.inject({ url: "/admin?status=exploded", headers: bearer });
+    expect(badFilter.statusCode).toBe(400);
+    for (const response of [unknown, malformed, badFilter])
+      expect(response.body).not.toMatch(/at .*\.js:\d+/);
+  });
+});
+
+describe("operator API", () => {
+  it("GET /api/deployments/:id is the record `deployments show --json` prints", async () => {
+    const response = await app.inject({ url: `/api/deployments/${failedId}`, headers: bearer });
+    expect(response.statusCode).toBe(200);
+    const record = response.json();
+    expect(record).toMatchObject({
+      id: failedId,
+      project: "xss",
+      status: "failed",
+      errorCode: "CHECKOUT_FAILED",
+    });
+    expect(record.steps.find((s: { name: string }) => s.name === "checkout")).toMatchObject({
+      status: "failed",
+      exitCode: 128,
+      errorCode: "CHECKOUT_FAILED",
+      evidenceLine: 2,
+    });
+  });
+
+  it("GET /api/deployments filters like the dashboard", async () => {
+    const list = async (query: string) =>
+      (await app.inject({ url: `/api/deployments?${query}`, headers: bearer })).json() as {
+        id: string;
+      }[];
+    expect((await list("project=xss")).map((d) => d.id)).toEqual([failedId]);
+    expect((await list("status=queued&project=other")).map((d) => d.id)).toEqual([queuedId]);
+    expect((await list("code=CHECKOUT_FAILED")).map((d) => d.id)).toEqual([failedId]);
+    expect(await list("limit=1")).toHaveLength(1);
+  });
+
+  it("answers 400 to bad filters and ids, 404 to unknown ones, as JSON", async () => {
+    const cases = [
+      ["/api/deployments?status=exploded", 400, /status: expected one of/],
+      ["/api/deployments?limit=0", 400, /limit/],
+      ["/api/deployments?project=Not_A_Slug", 400, /project/],
+      ["/api/deployments/12345", 400, /not a deployment id/],
+      [`/api/deployments/${randomUUID()}`, 404, /no deployment/],
+    ] as const;
+    for (const [url, status, error] of cases) {
+      const response = await app.inject({ url, headers: bearer });
+      expect([url, response.statusCode]).toEqual([url, status]);
+      expect(response.json().error).toMatch(error);
+    }
+  });
+});
+
+describe("without ADMIN_TOKEN", () => {
+  it("serves no dashboard or API (503 saying why), while /healthz and the webhook still answer", async () => {
+    const bare = await buildApp({
+      db: stack.db,
+      queue: stack.queue,
+      logger: pino({ level: "silent" }),
+      config: loadConfig({ ...stack.env, ADMIN_TOKEN: "" }),
+    });
+    try {
+      for (const url of ["/admin", "/admin/queues", `/api/deployments/${failedId}`]) {
+        const response = await bare.inject({ url, headers: bearer });
+        expect([url, response.statusCode]).toEqual([url, 503]);
+        expect(response.json().error).toMatch(/ADMIN_TOKEN is not set/);
+      }
+      expect((await bare.inject({ url: "/healthz" })).statusCode).toBe(200);
+    } finally {
+      await bare.close();
+    }
+  });
+});

@@ -49,7 +49,7 @@ export async function dumpProjectDatabase(
         `--file=${archive}`,
       ],
       env,
-      { signal },
+      { signal, timeoutMs: config.stepTimeoutMs },
     );
     const listing = await runPgTool(pgTool(config, "pg_restore"), ["--list", archive], env, {
       signal,
@@ -62,9 +62,18 @@ export async function dumpProjectDatabase(
     try {
       await runPgTool(
         pgTool(config, "pg_restore"),
-        ["--no-owner", "--no-privileges", `--use-list=${list}`, "--file=-", archive],
+        // One BEGIN … COMMIT around everything (and none inside, large objects' included), so
+        // that replaying it is all or nothing, here and for whoever downloads it.
+        [
+          "--single-transaction",
+          "--no-owner",
+          "--no-privileges",
+          `--use-list=${list}`,
+          "--file=-",
+          archive,
+        ],
         env,
-        { stdout: gzip, signal },
+        { stdout: gzip, signal, timeoutMs: config.stepTimeoutMs },
       );
     } catch (error) {
       gzip.destroy(error as Error);

@@ -2,7 +2,10 @@ import { createHash } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import { projectCredentials } from "../provisioning/project-credentials.js";
+import {
+  type ProjectCredentials,
+  projectCredentials,
+} from "../provisioning/project-credentials.js";
 import { databaseUrlOn, withClient } from "../provisioning/provision-project.js";
 import { createBackup, getBackup } from "../store/backups.js";
 import {
@@ -12,10 +15,10 @@ import {
   noteSafetyBackup,
 } from "../store/restores.js";
 import { recordStorageLevel } from "../store/storage-level.js";
-import { openBackupStore } from "./backup-store.js";
+import { type BackupStore, openBackupStore } from "./backup-store.js";
 import { pgTool, pgToolEnv } from "./pg-tools.js";
 import { type BackupDeps, runBackup } from "./run-backup.js";
-import { runPgTool } from "./run-pg-tool.js";
+import { PgToolFailed, runPgTool } from "./run-pg-tool.js";
 import { verifyRestore } from "./verify-restore.js";
 
 export type RestoreRun = "succeeded" | "failed" | "already-ended";
@@ -93,27 +96,12 @@ export async function runRestore(
     safetyHint = ` The safety backup ${safetyId} holds the database as it was before this restore: coduck-worker restore --project ${slug} --backup ${safetyId} --confirm ${slug}`;
 
     await keepLookupSchemaOutOfReach(deps, project.database, project.role);
-    const script = new PassThrough();
-    script.write(
-      "-- coduck: the project's own objects go; the platform's (the PgBouncer lookup) stay\nDROP OWNED BY CURRENT_USER;\n",
-    );
-    const replay = pipeline(await store.get(backup.storageKey), createGunzip(), script);
-    try {
-      await runPgTool(
-        pgTool(deps.config, "psql"),
-        ["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-o", "/dev/null", "-f", "-"],
-        pgToolEnv(project.direct, { PGOPTIONS: `-c lock_timeout=${LOCK_TIMEOUT_MS}` }),
-        { stdin: script, signal },
-      );
-      await replay;
-    } catch (error) {
-      script.destroy();
-      await replay.catch(() => {});
-      const why = signal?.aborted ? "the worker shut down during it" : (error as Error).message;
+    await replay(deps, project, store, backup.storageKey, signal).catch((error: Error) => {
+      const why = signal?.aborted ? "the worker shut down during it" : error.message;
       throw new RestoreRefused(
         `the restore failed and was rolled back, so the database is as it was: ${why}.${safetyHint}`,
       );
-    }
+    });
     checks.push(`backup ${backup.id} restored`);
 
     const verified = await verifyRestore(deps.config, deps.db, project);
@@ -144,6 +132,52 @@ export async function runRestore(
     logger.warn({ error }, "restore failed");
     return "failed";
   }
+}
+
+const COMMITTED = "coduck:restore-committed";
+
+/**
+ * Replays a backup as the project's role, in one transaction: ours opens before the project's
+ * objects are dropped, and only a backup read to its end is followed by the COMMIT (the
+ * backup's own, then ours) and a marker psql prints once past it. A backup that cannot be read
+ * to its end reaches psql as an early end of input: no COMMIT, so Postgres rolls it all back.
+ */
+async function replay(
+  deps: BackupDeps,
+  project: ProjectCredentials,
+  store: BackupStore,
+  key: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const script = new PassThrough();
+  script.write(
+    "-- coduck: the project's own objects go; the platform's (the PgBouncer lookup) stay\nBEGIN;\nDROP OWNED BY CURRENT_USER;\n",
+  );
+  const reading = pipeline(await store.get(key), createGunzip(), script, { end: false }).then(
+    () => void script.end(`\nCOMMIT;\n\\echo ${COMMITTED}\n`),
+    (error) => {
+      // psql must see its input end (and so roll back) rather than wait for more.
+      script.destroy();
+      throw error;
+    },
+  );
+  const running = runPgTool(
+    pgTool(deps.config, "psql"),
+    ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-f", "-"],
+    pgToolEnv(project.direct, { PGOPTIONS: `-c lock_timeout=${LOCK_TIMEOUT_MS}` }),
+    { stdin: script, signal, timeoutMs: deps.config.stepTimeoutMs },
+  );
+  const [read, ran] = await Promise.allSettled([reading, running]);
+  script.destroy();
+  // psql's own error says more than the broken pipe it leaves the reading with.
+  if (ran.status === "rejected" && ran.reason instanceof PgToolFailed && ran.reason.exitCode)
+    throw ran.reason;
+  if (read.status === "rejected")
+    throw new Error(
+      `the backup could not be read to its end (${read.reason?.message ?? read.reason})`,
+    );
+  if (ran.status === "rejected") throw ran.reason;
+  if (!ran.value.includes(COMMITTED)) throw new Error("psql stopped before the end of the backup");
 }
 
 async function digest(stream: Readable): Promise<string> {

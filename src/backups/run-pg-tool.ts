@@ -11,7 +11,13 @@ export async function runPgTool(
   file: string,
   args: string[],
   env: Record<string, string>,
-  options: { stdout?: Writable; stdin?: NodeJS.ReadableStream; signal?: AbortSignal } = {},
+  options: {
+    stdout?: Writable;
+    stdin?: NodeJS.ReadableStream;
+    signal?: AbortSignal;
+    /** Past it the tool is stopped (SIGTERM), so a stuck run cannot hold the project's lane. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<string> {
   const child = execa(file, args, {
     env,
@@ -21,20 +27,39 @@ export async function runPgTool(
     buffer: { stdout: !options.stdout, stderr: true },
     maxBuffer: { stdout: 64 * 1024 * 1024, stderr: 1024 * 1024 },
     cancelSignal: options.signal,
+    timeout: options.timeoutMs,
   });
   const piping: Promise<void>[] = [];
   if (options.stdout) piping.push(pipeline(child.stdout!, options.stdout));
   if (options.stdin) piping.push(pipeline(options.stdin, child.stdin!));
   const [result, ...piped] = await Promise.allSettled([child, ...piping]);
   const ended = result.status === "fulfilled" ? result.value : null;
+  if (ended?.timedOut) {
+    throw new PgToolFailed(
+      `${file.split("/").pop()} ran past ${Math.round((options.timeoutMs ?? 0) / 1000)} s (STEP_TIMEOUT_SECONDS) and was stopped`,
+    );
+  }
   if (!ended || ended.failed) {
-    throw new Error(
+    throw new PgToolFailed(
       `${file.split("/").pop()} failed: ${lastError(ended?.stderr, ended?.shortMessage)}`,
+      ended?.exitCode,
     );
   }
   const pipeFailure = piped.find((p) => p.status === "rejected");
   if (pipeFailure) throw (pipeFailure as PromiseRejectedResult).reason;
   return typeof ended.stdout === "string" ? ended.stdout : "";
+}
+
+/** A tool that ran and failed (as opposed to a broken pipe to or from it). */
+export class PgToolFailed extends Error {
+  override name = "PgToolFailed";
+  constructor(
+    message: string,
+    /** Its exit status when it exited by itself; undefined when it was stopped. */
+    readonly exitCode?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** The line of a tool's stderr that says what went wrong: its last `ERROR:`/`FATAL:`, or its last. */

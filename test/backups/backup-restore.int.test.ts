@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import pg from "pg";
 import { inspectLookup, lookupIntact } from "../../src/provisioning/lookup-objects.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
@@ -274,31 +274,16 @@ describe("backups and restores", () => {
   }, 180_000);
 
   it("fails a restore that cannot apply, leaves the database as it was, and names the safety backup", async () => {
-    // A backup whose SQL cannot replay: the stored file is replaced by valid gzip of bad SQL,
-    // and its recorded sha256 with it (as if pg_dump had written something this server rejects).
-    const project = await stack.db.project.findUniqueOrThrow({ where: { slug: PROJECT } });
-    const { gzipSync } = await import("node:zlib");
-    const broken = gzipSync("CREATE TABLE items (id int);\nINSERT INTO nowhere VALUES (1);\n");
-    const bad = await stack.db.backup.create({
-      data: { projectId: project.id, kind: "manual", status: "succeeded", requestedBy: "test" },
-    });
-    const key = `${PROJECT}/${bad.id}.sql.gz`;
-    const { writeFile } = await import("node:fs/promises");
-    await writeFile(path.join(stack.config.backups.dir, key), broken);
-    await stack.db.backup.update({
-      where: { id: bad.id },
-      data: {
-        storageKey: key,
-        sizeBytes: broken.length,
-        sha256: createHash("sha256").update(broken).digest("hex"),
-      },
-    });
+    // A backup whose SQL cannot replay (as if pg_dump had written something this server rejects).
+    const badId = await storedBackup(
+      gzipSync("CREATE TABLE items (id int);\nINSERT INTO nowhere VALUES (1);\n"),
+    );
     const rowsBefore = await asApp(
       async (c) => (await c.query("SELECT name FROM items ORDER BY id")).rows,
     );
 
     const run = await cli(
-      ["restore", "--project", PROJECT, "--backup", bad.id, "--confirm", PROJECT, "--wait"],
+      ["restore", "--project", PROJECT, "--backup", badId, "--confirm", PROJECT, "--wait"],
       stack.env,
     );
     expect(run.exitCode).toBe(1);
@@ -318,7 +303,49 @@ describe("backups and restores", () => {
     ).toEqual(rowsBefore);
     expect(lookupIntact(await asAdmin((c) => inspectLookup(c, "public")))).toBe(true);
   });
+
+  it("rolls back a restore whose backup cannot be read to its end", async () => {
+    // Complete SQL up to where the file is cut: without its end, nothing may be committed.
+    const full = gzipSync(`CREATE TABLE items (id int);\n${"SELECT 1;\n".repeat(50_000)}`);
+    const cut = full.subarray(0, full.length - 64);
+    const bad = await storedBackup(cut);
+    const rowsBefore = await itemNames();
+
+    const run = await cli(
+      ["restore", "--project", PROJECT, "--backup", bad, "--confirm", PROJECT, "--wait"],
+      stack.env,
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(
+      /the restore failed and was rolled back, so the database is as it was: the backup could not be read to its end \(unexpected end of file\)/,
+    );
+    expect(await itemNames()).toEqual(rowsBefore);
+    expect(rowsBefore.length).toBeGreaterThan(0);
+  });
 });
+
+const itemNames = () =>
+  asApp(async (c) => (await c.query("SELECT name FROM items ORDER BY id")).rows);
+
+/** A backup record over the given bytes, recorded as complete with their true sha256. */
+async function storedBackup(bytes: Buffer): Promise<string> {
+  const project = await stack.db.project.findUniqueOrThrow({ where: { slug: PROJECT } });
+  const backup = await stack.db.backup.create({
+    data: { projectId: project.id, kind: "manual", status: "succeeded", requestedBy: "test" },
+  });
+  const key = `${PROJECT}/${backup.id}.sql.gz`;
+  await mkdir(path.join(stack.config.backups.dir, PROJECT), { recursive: true });
+  await writeFile(path.join(stack.config.backups.dir, key), bytes);
+  await stack.db.backup.update({
+    where: { id: backup.id },
+    data: {
+      storageKey: key,
+      sizeBytes: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+    },
+  });
+  return backup.id;
+}
 
 async function waitForRestore(id: string) {
   for (let i = 0; i < 600; i++) {

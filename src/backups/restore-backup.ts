@@ -8,6 +8,7 @@ import {
 } from "../provisioning/project-credentials.js";
 import { databaseUrlOn, withClient } from "../provisioning/provision-project.js";
 import { createBackup, getBackup } from "../store/backups.js";
+import { finishJobRun, startJobRun } from "../store/job-runs.js";
 import {
   claimRestore,
   finishRestore,
@@ -59,6 +60,13 @@ export async function runRestore(
   }
   const checks: string[] = [];
   const store = deps.store ?? openBackupStore(deps.config);
+  const run = await startJobRun(deps.db, {
+    name: "restore",
+    projectId: restore.projectId,
+    requestedBy: restore.requestedBy,
+  });
+  let safetyBackupId: string | null = null;
+  const summary = () => ({ restoreId, backupId: restore.backupId, safetyBackupId, checks });
   let safetyHint = "";
   try {
     if (confirm !== slug)
@@ -87,6 +95,7 @@ export async function runRestore(
       requestedBy: `restore ${restoreId}`,
     });
     await noteSafetyBackup(deps.db, restoreId, safetyId);
+    safetyBackupId = safetyId;
     const safety = await runBackup({ ...deps, store }, safetyId, signal);
     if (safety.status !== "succeeded")
       throw new RestoreRefused(
@@ -121,6 +130,7 @@ export async function runRestore(
       deps.config.projectStorageLimitBytes,
     );
     await finishRestore(deps.db, restoreId, { status: "succeeded", checks });
+    await finishJobRun(deps.db, run, { status: "succeeded", summary: summary() });
     logger.info({ checks }, "restore done");
     return "succeeded";
   } catch (thrown) {
@@ -129,6 +139,7 @@ export async function runRestore(
         ? thrown.message
         : `${thrown instanceof Error ? thrown.message : String(thrown)}.${safetyHint}`;
     await finishRestore(deps.db, restoreId, { status: "failed", checks, error });
+    await finishJobRun(deps.db, run, { status: "failed", error, summary: summary() });
     logger.warn({ error }, "restore failed");
     return "failed";
   }

@@ -2,6 +2,7 @@ import type { Logger } from "../logger.js";
 import { projectCredentials } from "../provisioning/project-credentials.js";
 import type { ProvisionDeps } from "../provisioning/provision-project.js";
 import { claimBackup, finishBackup, getBackup, requeueBackup } from "../store/backups.js";
+import { finishJobRun, startJobRun } from "../store/job-runs.js";
 import { recordStorageLevel } from "../store/storage-level.js";
 import { type BackupStore, backupKey, openBackupStore } from "./backup-store.js";
 import { dumpProjectDatabase } from "./dump-project-database.js";
@@ -31,6 +32,12 @@ export async function runBackup(
   if (!(await claimBackup(deps.db, backupId, key))) return { status: "already-ended" };
   const logger = deps.logger.child({ backupId, project: slug, kind: backup.kind });
   const started = Date.now();
+  // Recorded like every background job too, for the job history and its metrics.
+  const run = await startJobRun(deps.db, {
+    name: "backup",
+    projectId: backup.projectId,
+    requestedBy: backup.requestedBy,
+  });
   try {
     const project = await projectCredentials(deps, slug);
     if (!project)
@@ -49,11 +56,20 @@ export async function runBackup(
       deps.config.projectStorageLimitBytes,
     );
     if (warning) logger.warn({ warning }, "storage level crossed");
+    await finishJobRun(deps.db, run, {
+      status: "succeeded",
+      summary: { backupId, kind: backup.kind, sizeBytes: dumped.sizeBytes, sha256: dumped.sha256 },
+    });
     logger.info({ sizeBytes: dumped.sizeBytes, durationMs: Date.now() - started }, "backup done");
     return { status: "succeeded", sizeBytes: dumped.sizeBytes, sha256: dumped.sha256 };
   } catch (thrown) {
     if (signal?.aborted) {
       await requeueBackup(deps.db, backupId);
+      await finishJobRun(deps.db, run, {
+        status: "failed",
+        error: "stopped by the worker's shutdown; queued again",
+        summary: { backupId },
+      });
       logger.warn("backup stopped by shutdown; handed back to the queue");
       return { status: "handed-back" };
     }
@@ -63,6 +79,7 @@ export async function runBackup(
       error,
       durationMs: Date.now() - started,
     });
+    await finishJobRun(deps.db, run, { status: "failed", error, summary: { backupId } });
     logger.warn({ error }, "backup failed");
     return { status: "failed", error };
   }

@@ -164,6 +164,31 @@ describe("backups and restores", () => {
     ]);
     await pooled.end();
 
+    // Both are in the job history too, the safety backup as asked for by the restore.
+    const runs = await stack.db.jobRun.findMany({ where: { name: { in: ["backup", "restore"] } } });
+    expect(runs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: "backup",
+          status: "succeeded",
+          summary: expect.objectContaining({ backupId }),
+        }),
+        expect.objectContaining({
+          name: "backup",
+          status: "succeeded",
+          requestedBy: `restore ${record.id}`,
+        }),
+        expect.objectContaining({
+          name: "restore",
+          status: "succeeded",
+          summary: expect.objectContaining({
+            restoreId: record.id,
+            safetyBackupId: record.safetyBackupId,
+          }),
+        }),
+      ]),
+    );
+
     // The safety backup holds the database as it was just before: one item, no auth table.
     const safety = await stack.db.backup.findUniqueOrThrow({
       where: { id: record.safetyBackupId },

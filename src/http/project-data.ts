@@ -54,11 +54,14 @@ export async function readProjectData(
       return { tables, selected: { shape, rows } };
     } catch (error) {
       if (error instanceof UsageError) return { tables, selected: { error: error.message } };
-      if ((error as { code?: string }).code === "25006")
+      const code = (error as { code?: string }).code;
+      if (code === "25006")
         return {
           tables,
           selected: { error: `refused: reading ${table} would write; the Data view is read-only` },
         };
+      // What Postgres refuses the project's role (a table it may not read) is the answer.
+      if (code === "42501") return { tables, selected: { error: (error as Error).message } };
       throw error;
     }
   });

@@ -3,7 +3,11 @@ import pg from "pg";
 import pino from "pino";
 import { buildApp } from "../../src/http/build-app.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
-import { provisionProject } from "../../src/provisioning/provision-project.js";
+import {
+  databaseUrlOn,
+  provisionProject,
+  withClient,
+} from "../../src/provisioning/provision-project.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 const TOKEN = "data-view-test-admin-token-0123456789";
@@ -85,6 +89,17 @@ describe("the dashboard's Data view", () => {
     expect(
       await asApp(async (c) => (await c.query("SELECT count(*)::int AS n FROM notes")).rows[0].n),
     ).toBe(2);
+    // A table the project's role may not read: Postgres' answer, not an internal error.
+    const project = await projectCredentials(stack, PROJECT);
+    await withClient(databaseUrlOn(stack.config.adminDatabaseUrl, project!.database), (admin) =>
+      admin.query("CREATE TABLE admins_only (secret text)"),
+    );
+    const denied = await app.inject({
+      url: `/admin/projects/${PROJECT}/data?table=admins_only`,
+      headers: bearer,
+    });
+    expect(denied.statusCode).toBe(404);
+    expect(denied.body).toContain("permission denied for table admins_only");
     const unknown = await app.inject({ url: "/admin/projects/nobody/data", headers: bearer });
     expect(unknown.statusCode).toBe(404);
   });

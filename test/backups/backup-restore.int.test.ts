@@ -387,7 +387,7 @@ async function waitForLockWait() {
   for (let i = 0; i < 600; i++) {
     const { rows } = await asAdmin((c) =>
       c.query(
-        "SELECT 1 FROM pg_stat_activity WHERE application_name = 'coduck-worker' AND wait_event_type = 'Lock'",
+        "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'coduck-worker' AND wait_event_type = 'Lock'",
       ),
     );
     if (rows.length > 0) return;

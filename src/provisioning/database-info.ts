@@ -34,7 +34,7 @@ export async function databaseInfo(
     async (c) => {
       const { rows } = await c.query(
         `SELECT pg_database_size(current_database())::text AS size,
-              (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid())::int AS connections,
+              (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = $1)::int AS connections,
               (SELECT rolconnlimit FROM pg_roles WHERE rolname = $1) AS "connectionLimit"`,
         [record.roleName],
       );

@@ -181,6 +181,31 @@ describe("db tables, schema and rows", () => {
 });
 
 describe("db info limits", () => {
+  it("counts the connections of the project's role against its limit", async () => {
+    const connections = async () =>
+      JSON.parse(
+        (await cli(["db", "info", "--project", PROJECT, "--json"], stack.env)).stdout as string,
+      ).connections;
+    expect(await connections()).toBe(0);
+    // Two of the app's connections count; another role's connection to the database does not.
+    const held = await Promise.all(
+      [1, 2].map(async () => {
+        const project = await projectCredentials(stack, PROJECT);
+        const client = new pg.Client(project!.direct);
+        await client.connect();
+        return client;
+      }),
+    );
+    const project = await projectCredentials(stack, PROJECT);
+    const other = new pg.Client(databaseUrlOn(stack.config.adminDatabaseUrl, project!.database));
+    await other.connect();
+    try {
+      expect(await connections()).toBe(2);
+    } finally {
+      await Promise.all([...held, other].map((c) => c.end()));
+    }
+  });
+
   it("records a warning on the project when the database crosses 80 % and 100 % of its limit", async () => {
     const info = async (limitMb: number) => {
       const env = { ...stack.env, PROJECT_STORAGE_LIMIT_MB: String(limitMb) };

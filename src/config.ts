@@ -90,6 +90,12 @@ const envSchema = z.object({
     )
     .optional(),
 
+  BACKUP_DIR: z.string().min(1, "expected a directory path").optional(),
+  BACKUP_KEEP: integer(0, 10_000).default(7),
+  BACKUP_KEEP_DAYS: integer(0, 3650).default(7),
+  BACKUP_PRUNE_EVERY_MINUTES: integer(1, 7 * 24 * 60).default(60),
+  PG_BIN_DIR: z.string().min(1, "expected a directory path").optional(),
+
   HTTP_PORT: integer(1, 65535).default(8080),
   GITHUB_WEBHOOK_SECRET: secret().optional(),
   ADMIN_TOKEN: secret().optional(),
@@ -130,6 +136,16 @@ export type Config = {
   projectDatabasePrefix: string;
   projectConnectionLimit: number;
   projectStorageLimitBytes: number;
+  backups: {
+    /** The directory store's root. */
+    dir: string;
+    /** Retention: the newest `keep` backups of a project, and any younger than `keepDays`. */
+    keep: number;
+    keepDays: number;
+    pruneEveryMs: number;
+  };
+  /** Where pg_dump, pg_restore and psql are; undefined: found on PATH. */
+  pgBinDir: string | undefined;
   /** The raw SECRETS_KEY, parsed by secrets/secrets-key.ts; undefined means a key file in DATA_DIR. */
   secretsKey: string | undefined;
   http: {
@@ -201,6 +217,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     projectDatabasePrefix: e.PROJECT_DATABASE_PREFIX,
     projectConnectionLimit: e.PROJECT_CONNECTION_LIMIT,
     projectStorageLimitBytes: e.PROJECT_STORAGE_LIMIT_MB * 1024 * 1024,
+    backups: {
+      dir: path.resolve(e.BACKUP_DIR ?? path.join(e.DATA_DIR, "backups")),
+      keep: e.BACKUP_KEEP,
+      keepDays: e.BACKUP_KEEP_DAYS,
+      pruneEveryMs: e.BACKUP_PRUNE_EVERY_MINUTES * 60_000,
+    },
+    pgBinDir: e.PG_BIN_DIR === undefined ? undefined : path.resolve(e.PG_BIN_DIR),
     secretsKey: e.SECRETS_KEY,
     http: {
       port: e.HTTP_PORT,

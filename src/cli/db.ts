@@ -5,6 +5,7 @@ import { maskPassword } from "../provisioning/connection-urls.js";
 import { databaseInfo } from "../provisioning/database-info.js";
 import { dropProjectDatabase } from "../provisioning/drop-project-database.js";
 import { provisionProject } from "../provisioning/provision-project.js";
+import { recordStorageLevel } from "../store/storage-level.js";
 import { withProvisioning } from "./with-provisioning.js";
 
 type Out = NodeJS.WritableStream;
@@ -31,18 +32,31 @@ export async function dbInfoCommand(
   out: Out,
 ): Promise<number> {
   const slug = slugOf(options.project);
-  const info = await withProvisioning(config, (deps) => databaseInfo(deps, slug));
-  if (!info)
+  const found = await withProvisioning(config, async (deps) => {
+    const info = await databaseInfo(deps, slug);
+    if (!info) return null;
+    // Measuring is when a crossing of 80 % or 100 % of the soft limit is noticed and recorded.
+    await recordStorageLevel(deps.db, info.projectId, info.sizeBytes, info.limitBytes);
+    const project = await deps.db.project.findUniqueOrThrow({
+      where: { id: info.projectId },
+      select: { storageWarning: true },
+    });
+    return { info, storageWarning: project.storageWarning };
+  });
+  if (!found)
     throw new UsageError(
       `project ${slug} has no database yet: it is created on its first deploy (or run provision)`,
     );
-  const shown = options.showSecrets
-    ? info
-    : {
-        ...info,
-        databaseUrl: maskPassword(info.databaseUrl),
-        directUrl: maskPassword(info.directUrl),
-      };
+  const { info, storageWarning } = found;
+  const storagePercent = Math.floor((info.sizeBytes * 100) / info.limitBytes);
+  const shown = {
+    ...info,
+    storagePercent,
+    storageWarning,
+    ...(options.showSecrets
+      ? {}
+      : { databaseUrl: maskPassword(info.databaseUrl), directUrl: maskPassword(info.directUrl) }),
+  };
   if (options.json) {
     out.write(`${JSON.stringify(shown, null, 2)}\n`);
     return 0;
@@ -54,8 +68,9 @@ export async function dbInfoCommand(
   out.write(
     [
       `database     ${info.database} (role ${info.role})`,
-      `size         ${mb(info.sizeBytes)} of ${mb(info.limitBytes)}`,
-      `connections  ${info.connections} of ${info.connectionLimit}`,
+      `size         ${mb(info.sizeBytes)} of ${mb(info.limitBytes)} (${storagePercent} % of the soft limit)`,
+      ...(storageWarning ? [`             warning: ${storageWarning}`] : []),
+      `connections  ${info.connections} of ${info.connectionLimit} (the role's limit); keep the app's client pool at 10 or less: PgBouncer pools on the server side`,
       `pgbouncer    ${missing.length ? `lookup BROKEN (missing: ${missing.join(", ")}): run db repair` : "lookup intact"}`,
       `DATABASE_URL ${shown.databaseUrl}`,
       `DIRECT_URL   ${shown.directUrl}`,

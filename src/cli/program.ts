@@ -4,9 +4,13 @@ import { requireWebhookSecret } from "../http/require-webhook-secret.js";
 import { serveHttp } from "../http/serve-http.js";
 import { createLogger } from "../logger.js";
 import { runWorker } from "../main/run-worker.js";
+import { createBackupCommand, downloadBackupCommand, listBackupsCommand } from "./backups.js";
 import { cancelCommand } from "./cancel.js";
 import { classifyCommand } from "./classify.js";
 import { dbDropCommand, dbInfoCommand, provisionCommand } from "./db.js";
+import { dbRowsCommand } from "./db-rows.js";
+import { dbSchemaCommand } from "./db-schema.js";
+import { dbTablesCommand } from "./db-tables.js";
 import { deploy } from "./deploy.js";
 import { deploymentLogs } from "./deployment-logs.js";
 import { listDeployments, showDeployment } from "./deployments.js";
@@ -21,6 +25,7 @@ import {
   setProjectCommand,
   showProjectCommand,
 } from "./projects.js";
+import { restoreCommand } from "./restore.js";
 import { retryCommand } from "./retry.js";
 import { rollbackCommand } from "./rollback.js";
 
@@ -146,6 +151,68 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--confirm <slug>", "the project slug again")
     .action(async (options) => {
       await dbDropCommand(loadConfig(), options, io.out);
+    });
+
+  db.command("tables")
+    .description("the project's tables with row estimates and sizes (read-only)")
+    .requiredOption("--project <slug>", "the project")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      await dbTablesCommand(loadConfig(), options, io.out);
+    });
+  db.command("schema")
+    .description("columns, types and indexes of every table (read-only)")
+    .requiredOption("--project <slug>", "the project")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      await dbSchemaCommand(loadConfig(), options, io.out);
+    });
+  db.command("rows")
+    .description("the most recent rows of one table, by primary key (read-only)")
+    .requiredOption("--project <slug>", "the project")
+    .requiredOption("--table <table>", "the table: name or schema.name")
+    .option("--limit <n>", "how many rows (1-1000)", "20")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      await dbRowsCommand(loadConfig(), options, io.out);
+    });
+
+  const backups = program.command("backups").description("a project's database backups");
+  backups
+    .command("create")
+    .description("queue a backup (pg_dump, plain SQL, gzip) of a project's database")
+    .requiredOption("--project <slug>", "the project")
+    .option("--wait", "wait for it; exit 0 when it succeeded, 1 when it failed")
+    .option("--json", "print the backup record as JSON")
+    .action(async (options) => {
+      setExitCode(await createBackupCommand(loadConfig(), options, io));
+    });
+  backups
+    .command("list")
+    .description("a project's backups, newest first")
+    .requiredOption("--project <slug>", "the project")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      await listBackupsCommand(loadConfig(), options, io.out);
+    });
+  backups
+    .command("download <id>")
+    .description("write a backup's .sql.gz to a file (checked against its sha256)")
+    .option("-o, --output <file>", "where to write it (- for stdout)")
+    .action(async (id, options) => {
+      await downloadBackupCommand(loadConfig(), id, options, io);
+    });
+
+  program
+    .command("restore")
+    .description("restore a backup over a project's database (destructive; asks for the slug)")
+    .requiredOption("--project <slug>", "the project")
+    .requiredOption("--backup <id>", "the backup to restore")
+    .option("--confirm <slug>", "the project slug again")
+    .option("--wait", "wait for it; exit 0 when it succeeded, 1 when it failed")
+    .option("--json", "print the restore record as JSON")
+    .action(async (options) => {
+      setExitCode(await restoreCommand(loadConfig(), options, io));
     });
 
   program

@@ -4,6 +4,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Db } from "../store/prisma.js";
 import { operatorRoutes } from "./operator-routes.js";
+import type { ProjectDataDeps } from "./project-data.js";
 import { githubWebhookRoute } from "./routes/github-webhook.js";
 import { healthzRoute } from "./routes/healthz.js";
 import { metricsRoute } from "./routes/metrics.js";
@@ -15,6 +16,8 @@ export type HttpDeps = {
   queue: Queue;
   logger: Logger;
   config: Pick<Config, "http">;
+  /** For the Data view (tables, rows, backups): without it, those pages are not served. */
+  data?: ProjectDataDeps;
 };
 
 /** The HTTP app with every route, not listening: tests drive it with `app.inject`. */

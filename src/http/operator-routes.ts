@@ -6,12 +6,14 @@ import { acceptFormBodies } from "./form-body.js";
 import { addPageHeaders } from "./page-headers.js";
 import { errorPage } from "./pages/error-page.js";
 import { adminAssetsRoute } from "./routes/admin-assets.js";
+import { adminCreateBackupRoute } from "./routes/admin-create-backup.js";
 import { adminDeploymentRoute } from "./routes/admin-deployment.js";
 import { adminDeploymentActionsRoute } from "./routes/admin-deployment-actions.js";
 import { adminDeploymentLogRoute } from "./routes/admin-deployment-log.js";
 import { adminDeploymentsRoute } from "./routes/admin-deployments.js";
 import { adminLoginRoute } from "./routes/admin-login.js";
 import { adminLogoutRoute } from "./routes/admin-logout.js";
+import { adminProjectDataRoute } from "./routes/admin-project-data.js";
 import { adminQueuesRoute } from "./routes/admin-queues.js";
 import { apiDeploymentActionsRoute } from "./routes/api-deployment-actions.js";
 import { apiDeploymentsRoute } from "./routes/api-deployments.js";
@@ -70,6 +72,10 @@ export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Prom
       await adminDeploymentLogRoute(dashboard, deps);
       await adminDeploymentActionsRoute(dashboard, deps, token);
       await adminLogoutRoute(dashboard, token);
+      if (deps.data) {
+        await adminProjectDataRoute(dashboard, deps.data, token);
+        await adminCreateBackupRoute(dashboard, deps, token);
+      }
     },
     { prefix: "/admin" },
   );

@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { deployQueue } from "../queue/queues.js";
 import { connectRedis } from "../queue/redis.js";
+import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb } from "../store/prisma.js";
 import { createHttpServer } from "./http-server.js";
 import { ADMIN_TOKEN_MISSING } from "./operator-routes.js";
@@ -20,7 +21,9 @@ export async function startHttpIntake(config: Config, logger: Logger): Promise<H
   };
   let server: Awaited<ReturnType<typeof createHttpServer>>;
   try {
-    server = await createHttpServer({ db, queue, logger, config });
+    // The Data view reads project databases as their roles, whose passwords the keyring opens.
+    const keyring = await loadKeyring(config.secretsKey, config.dataDir);
+    server = await createHttpServer({ db, queue, logger, config, data: { db, config, keyring } });
   } catch (error) {
     await release();
     throw error;

@@ -3,7 +3,9 @@ import { sandboxStatus } from "../exec/sandbox.js";
 import { type HttpIntake, startHttpIntake } from "../http/serve-http.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
+import { scheduleBackupPruning } from "../queue/database-jobs.js";
 import { deployQueue } from "../queue/queues.js";
+import { reconcileDatabaseJobs } from "../queue/reconcile-database-jobs.js";
 import { reconcileAndRecord } from "../queue/record-reconcile.js";
 import { connectRedis } from "../queue/redis.js";
 import { startHousekeepingWorker } from "../queue/start-housekeeping-worker.js";
@@ -64,10 +66,11 @@ export async function runWorker(
   // every minute (a Redis restarted without persistence loses its jobs, not our deploys).
   const queue = deployQueue(redis, config.queuePrefix);
   const reconcileNow = () =>
-    reconcileAndRecord(db, queue, logger).catch((error) =>
-      logger.error({ err: error }, "reconciling failed"),
-    );
+    reconcileAndRecord(db, queue, logger)
+      .then(() => reconcileDatabaseJobs(db, queue, logger))
+      .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();
+  await scheduleBackupPruning(queue, config.backups.pruneEveryMs);
   const reconciling = setInterval(reconcileNow, RECONCILE_INTERVAL_MS);
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {

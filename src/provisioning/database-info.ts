@@ -4,6 +4,7 @@ import { inspectLookup, type LookupState } from "./lookup-objects.js";
 import { databaseUrlOn, type ProvisionDeps, withClient } from "./provision-project.js";
 
 export type DatabaseInfo = {
+  projectId: string;
   database: string;
   role: string;
   sizeBytes: number;
@@ -33,7 +34,7 @@ export async function databaseInfo(
     async (c) => {
       const { rows } = await c.query(
         `SELECT pg_database_size(current_database())::text AS size,
-              (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid())::int AS connections,
+              (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = $1)::int AS connections,
               (SELECT rolconnlimit FROM pg_roles WHERE rolname = $1) AS "connectionLimit"`,
         [record.roleName],
       );
@@ -45,6 +46,7 @@ export async function databaseInfo(
     },
   );
   return {
+    projectId: record.projectId,
     database: record.databaseName,
     role: record.roleName,
     sizeBytes: Number(live.size),

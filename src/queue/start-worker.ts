@@ -1,7 +1,11 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import { processBackup } from "../../jobs/backup.js";
 import { DEPLOY_FAILED, processDeploy } from "../../jobs/deploy.js";
+import { processPruneBackups } from "../../jobs/prune-backups.js";
+import { processRestore } from "../../jobs/restore.js";
 import type { DeployDeps } from "../pipeline/run-deployment.js";
+import { BACKUP_JOB, PRUNE_BACKUPS_JOB, RECORDED_FAILURE, RESTORE_JOB } from "./database-jobs.js";
 import { DEPLOY_JOB, DEPLOY_QUEUE } from "./deploy-job.js";
 
 export type DeployWorker = {
@@ -24,8 +28,18 @@ export function startDeployWorker(
       const controller = new AbortController();
       running.add(controller);
       try {
-        if (job.name !== DEPLOY_JOB) throw new UnrecoverableError(`unknown job name ${job.name}`);
-        return await processDeploy(deps, job, token, controller.signal);
+        switch (job.name) {
+          case DEPLOY_JOB:
+            return await processDeploy(deps, job, token, controller.signal);
+          case BACKUP_JOB:
+            return await processBackup(deps, job, token, controller.signal);
+          case RESTORE_JOB:
+            return await processRestore(deps, job, token, controller.signal);
+          case PRUNE_BACKUPS_JOB:
+            return await processPruneBackups(deps);
+          default:
+            throw new UnrecoverableError(`unknown job name ${job.name}`);
+        }
       } finally {
         running.delete(controller);
       }
@@ -33,8 +47,9 @@ export function startDeployWorker(
     { connection, prefix: options.prefix, concurrency: options.concurrency, autorun: true },
   );
   worker.on("failed", (job, error) => {
-    if (error.message === DEPLOY_FAILED) return; // recorded on the deployment already
-    deps.logger.error({ jobId: job?.id, err: error }, "deploy job failed in the worker");
+    // Recorded on the deployment, backup or restore already.
+    if (error.message === DEPLOY_FAILED || error.message === RECORDED_FAILURE) return;
+    deps.logger.error({ jobId: job?.id, job: job?.name, err: error }, "job failed in the worker");
   });
   worker.on("error", (error) => deps.logger.error({ err: error }, "worker error"));
 

@@ -18,6 +18,7 @@ export function deploymentsPage(options: {
     title: "Deployments",
     csrf: options.csrf,
     body: html`<h1>Deployments</h1>
+      ${f.project ? html`<p><a href="/admin/projects/${f.project}/data" id="project-data">Data and backups of ${f.project}</a></p>` : ""}
       <form method="get" action="/admin" class="filters">
         <label>project <input name="project" value="${f.project ?? ""}" placeholder="any"></label>
         <label>status <select name="status">${["", ...DEPLOYMENT_STATUSES].map((s) => option(s, f.status))}</select></label>

@@ -2,6 +2,7 @@ import { variablesForDeploy } from "../../deploys/project-variables.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { ensureProjectDatabase } from "../../provisioning/provision-project.js";
 import { recordDatabaseSize } from "../../store/deployments.js";
+import { recordStorageLevel } from "../../store/storage-level.js";
 import type { Step, StepContext } from "../context.js";
 
 /**
@@ -34,7 +35,16 @@ export const provision: Step = {
     for (const action of database.actions) ctx.say(action);
     await recordDatabaseSize(db, ctx.deployment.id, database.sizeBytes);
     const limit = config.projectStorageLimitBytes;
-    ctx.say(`database size ${megabytes(database.sizeBytes)} of ${megabytes(limit)}`);
+    ctx.say(
+      `database size ${megabytes(database.sizeBytes)} of ${megabytes(limit)} (${Math.floor((database.sizeBytes * 100) / limit)} % of the soft limit)`,
+    );
+    const crossed = await recordStorageLevel(
+      db,
+      ctx.deployment.projectId,
+      database.sizeBytes,
+      limit,
+    );
+    if (crossed) ctx.say(`recorded on the project: ${crossed}`);
     if (database.sizeBytes > limit) {
       await ctx.warn(
         `the database uses ${megabytes(database.sizeBytes)}, over its ${megabytes(limit)} soft limit: delete data you no longer need, or raise the limit on a paid plan`,

@@ -1,0 +1,28 @@
+import { type Job, UnrecoverableError } from "bullmq";
+import { runRestore } from "../src/backups/restore-backup.js";
+import type { BackupDeps } from "../src/backups/run-backup.js";
+import { RECORDED_FAILURE, restoreJobPayload } from "../src/queue/database-jobs.js";
+import { holdProjectLane } from "../src/queue/hold-project-lane.js";
+
+/** The `restore` job: restores a backup over a project's database, in the project's lane. */
+export async function processRestore(
+  deps: BackupDeps,
+  job: Job,
+  token: string | undefined,
+  signal: AbortSignal,
+): Promise<string> {
+  const payload = restoreJobPayload.safeParse(job.data);
+  if (!payload.success)
+    throw new UnrecoverableError(`invalid restore job payload: ${payload.error.message}`);
+  const { restoreId, confirm } = payload.data;
+  const restore = await deps.db.restore.findUnique({
+    where: { id: restoreId },
+    select: { projectId: true },
+  });
+  if (!restore) return "already-ended";
+  const run = await holdProjectLane(deps.config.databaseUrl, restore.projectId, job, token, () =>
+    runRestore(deps, restoreId, confirm, signal),
+  );
+  if (run === "failed") throw new UnrecoverableError(RECORDED_FAILURE);
+  return run;
+}

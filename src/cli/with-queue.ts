@@ -1,0 +1,22 @@
+import type { Queue } from "bullmq";
+import type { Config } from "../config.js";
+import { deployQueue } from "../queue/queues.js";
+import { connectRedis } from "../queue/redis.js";
+import { connectDb, type Db } from "../store/prisma.js";
+
+/** Runs a CLI command with the worker's database and its queue, and closes both afterwards. */
+export async function withQueue<T>(
+  config: Config,
+  work: (db: Db, queue: Queue) => Promise<T>,
+): Promise<T> {
+  const db = connectDb(config.databaseUrl);
+  const redis = connectRedis(config.redisUrl);
+  const queue = deployQueue(redis, config.queuePrefix);
+  try {
+    return await work(db, queue);
+  } finally {
+    await queue.close();
+    await redis.quit().catch(() => redis.disconnect());
+    await db.$disconnect();
+  }
+}

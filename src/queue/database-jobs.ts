@@ -1,0 +1,55 @@
+import type { JobsOptions, Queue } from "bullmq";
+import { z } from "zod";
+
+/** Jobs on the deploy queue beside `deploy`, run by the same workers. */
+export const BACKUP_JOB = "backup";
+export const RESTORE_JOB = "restore";
+export const PRUNE_BACKUPS_JOB = "prune-backups";
+
+/** A backup job carries the id of the Backup recorded before it was queued. */
+export const backupJobPayload = z.object({ backupId: z.uuid() }).strict();
+/** A restore job carries the Restore's id and the confirmation the request gave (the slug). */
+export const restoreJobPayload = z.object({ restoreId: z.uuid(), confirm: z.string() }).strict();
+
+const options: JobsOptions = {
+  // Failures are recorded on the Backup or Restore; BullMQ retries only what the worker itself
+  // could not do.
+  attempts: 3,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+};
+
+export async function enqueueBackup(queue: Queue, backupId: string): Promise<void> {
+  await queue.add(BACKUP_JOB, { backupId }, { ...options, jobId: `backup-${backupId}` });
+}
+
+export async function enqueueRestore(
+  queue: Queue,
+  restoreId: string,
+  confirm: string,
+): Promise<void> {
+  // A restore is never retried by the queue: a second attempt would take another safety
+  // backup of a database the first may have half-changed. Its failure is recorded.
+  await queue.add(
+    RESTORE_JOB,
+    { restoreId, confirm },
+    { ...options, attempts: 1, jobId: `restore-${restoreId}` },
+  );
+}
+
+/** Pruning by the retention rules, every BACKUP_PRUNE_EVERY_MINUTES (one scheduler per queue). */
+export async function scheduleBackupPruning(queue: Queue, everyMs: number): Promise<void> {
+  await queue.upsertJobScheduler(
+    PRUNE_BACKUPS_JOB,
+    { every: everyMs },
+    {
+      name: PRUNE_BACKUPS_JOB,
+      data: {},
+      opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+    },
+  );
+}
+
+/** The message of a job whose failure is recorded on its Backup or Restore (not a worker error). */
+export const RECORDED_FAILURE = "failed; see its backup or restore record";

@@ -50,6 +50,8 @@ const envSchema = z.object({
   STEP_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(15 * 60),
   SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
   RUNTIME_WATCH_SECONDS: integer(0, 24 * 3600).default(60),
+  JOB_LOCK_SECONDS: integer(1, 3600).default(30),
+  RETRY_BASE_DELAY_MS: integer(100, 3_600_000).default(2_000),
 
   ADMIN_DATABASE_URL: url(
     ["postgres:", "postgresql:"],
@@ -99,6 +101,10 @@ export type Config = {
   shutdownGraceMs: number;
   /** How long a new live release's output is watched for runtime failures; 0: not at all. */
   runtimeWatchMs: number;
+  /** A worker's hold on a job, renewed while it runs; a dead worker's job is free after it. */
+  jobLockMs: number;
+  /** The first retry's delay; each later one doubles it. */
+  retryBaseDelayMs: number;
   adminDatabaseUrl: string;
   pgbouncer: {
     host: string;
@@ -158,6 +164,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     stepTimeoutMs: e.STEP_TIMEOUT_SECONDS * 1000,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     runtimeWatchMs: e.RUNTIME_WATCH_SECONDS * 1000,
+    jobLockMs: e.JOB_LOCK_SECONDS * 1000,
+    retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
     adminDatabaseUrl: e.ADMIN_DATABASE_URL,
     pgbouncer: {
       host: e.PGBOUNCER_HOST,

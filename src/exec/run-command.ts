@@ -26,9 +26,15 @@ const KILL_GRACE_MS = 5_000;
  */
 export async function runCommand(
   command: Command,
-  options: { onLine: LineSink; timeoutMs: number; signal?: AbortSignal },
+  options: {
+    onLine: LineSink;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    /** Learns the command's process group (its pid) as soon as it runs. */
+    onSpawn?: (pgid: number) => void;
+  },
 ): Promise<CommandResult> {
-  const { onLine, timeoutMs, signal } = options;
+  const { onLine, timeoutMs, signal, onSpawn } = options;
   // execa line transforms: each one consumes its lines and yields none, so nothing is buffered.
   const lineTo = (stream: OutputStream) =>
     // biome-ignore lint/correctness/useYield: yielding nothing is the point
@@ -47,6 +53,8 @@ export async function runCommand(
     buffer: false,
     reject: false,
   });
+
+  if (child.pid !== undefined) onSpawn?.(child.pid);
 
   let timedOut = false;
   let aborted = false;

@@ -25,7 +25,12 @@ export async function runWorker(
   options: { withHttp?: boolean } = {},
 ): Promise<number> {
   const keyring = await loadKeyring(config.secretsKey, config.dataDir);
-  const db = connectDb(config.databaseUrl);
+  let warnedAt = 0;
+  const db = connectDb(config.databaseUrl, (error) => {
+    if (Date.now() - warnedAt < 5_000) return;
+    warnedAt = Date.now();
+    logger.warn({ err: error }, "the worker's database is unreachable; retrying");
+  });
   const redis = connectRedis(config.redisUrl);
   const { worker, interruptAll } = startDeployWorker({ db, logger, config, keyring }, redis, {
     concurrency: config.concurrency,
@@ -49,11 +54,17 @@ export async function runWorker(
   // every minute (a Redis restarted without persistence loses its jobs, not our deploys).
   const queue = deployQueue(redis, config.queuePrefix);
   const reconcileNow = () =>
-    reconcile(db, queue, logger).catch((error) =>
+    reconcile(db, queue, logger, config.databaseUrl).catch((error) =>
       logger.error({ err: error }, "reconciling failed"),
     );
   await reconcileNow();
   const reconciling = setInterval(reconcileNow, RECONCILE_INTERVAL_MS);
+  // A Redis that comes back may have come back empty: look at once, not within the minute.
+  const onRedisBack = () => {
+    logger.info("redis connection back: reconciling");
+    void reconcileNow();
+  };
+  redis.on("ready", onRedisBack);
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);
@@ -86,6 +97,7 @@ export async function runWorker(
   } finally {
     clearTimeout(grace);
     clearInterval(reconciling);
+    redis.off("ready", onRedisBack);
     await queue.close();
     await stopRuntimeWatches();
     await redis.quit().catch(() => redis.disconnect());

@@ -2,7 +2,7 @@ import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { DEPLOY_FAILED, processDeploy } from "../../jobs/deploy.js";
 import type { DeployDeps } from "../pipeline/run-deployment.js";
-import { DEPLOY_JOB, DEPLOY_QUEUE } from "./deploy-job.js";
+import { DEPLOY_JOB, DEPLOY_QUEUE, retryDelayMs } from "./deploy-job.js";
 
 export type DeployWorker = {
   worker: Worker;
@@ -30,7 +30,19 @@ export function startDeployWorker(
         running.delete(controller);
       }
     },
-    { connection, prefix: options.prefix, concurrency: options.concurrency, autorun: true },
+    {
+      connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      autorun: true,
+      // A job whose worker died goes back to the queue once its lock runs out (within about
+      // two lock periods); the new attempt then takes over what the dead one left.
+      lockDuration: deps.config.jobLockMs,
+      stalledInterval: deps.config.jobLockMs,
+      settings: {
+        backoffStrategy: (attemptsMade) => retryDelayMs(deps.config.retryBaseDelayMs, attemptsMade),
+      },
+    },
   );
   worker.on("failed", (job, error) => {
     if (error.message === DEPLOY_FAILED) return; // recorded on the deployment already

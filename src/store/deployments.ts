@@ -1,5 +1,6 @@
 import type { DeploymentStatus } from "@prisma/client";
 import type { Db } from "./prisma.js";
+import { type Attempt, fenced } from "./stale-attempt.js";
 
 export type NewDeployment = {
   project: string;
@@ -107,9 +108,14 @@ export type DeploymentEnd = {
   hint?: string | null;
 };
 
-export async function finishDeployment(db: Db, id: string, end: DeploymentEnd): Promise<void> {
-  await db.deployment.update({
-    where: { id },
+/** Records how an attempt ended; refused (StaleAttemptError) once a newer attempt has claimed it. */
+export async function finishDeployment(
+  db: Db,
+  attempt: Attempt,
+  end: DeploymentEnd,
+): Promise<void> {
+  const { count } = await db.deployment.updateMany({
+    where: { id: attempt.deploymentId, attempt: attempt.attempt, status: "running" },
     data: {
       status: end.status,
       errorCode: end.errorCode ?? null,
@@ -117,11 +123,16 @@ export async function finishDeployment(db: Db, id: string, end: DeploymentEnd): 
       finishedAt: new Date(),
     },
   });
+  fenced(count, attempt, `recording the deploy ${end.status}`);
 }
 
 /** Puts an interrupted deployment back in the queue's hands: it runs again from the start. */
-export async function requeueDeployment(db: Db, id: string): Promise<void> {
-  await db.deployment.update({ where: { id }, data: { status: "queued" } });
+export async function requeueDeployment(db: Db, attempt: Attempt): Promise<void> {
+  const { count } = await db.deployment.updateMany({
+    where: { id: attempt.deploymentId, attempt: attempt.attempt, status: "running" },
+    data: { status: "queued" },
+  });
+  fenced(count, attempt, "handing the deploy back");
 }
 
 export async function recordCommit(db: Db, id: string, commitSha: string): Promise<void> {

@@ -1,0 +1,16 @@
+import { processStartTicks } from "../../src/exec/process-identity.js";
+import type { Db } from "../../src/store/prisma.js";
+
+/** The deployments of a project whose release process is running now (same pid, same start). */
+export async function runningReleases(db: Db, project: string): Promise<string[]> {
+  const deployments = await db.deployment.findMany({
+    where: { project: { slug: project }, releasePid: { not: null } },
+    select: { id: true, releasePid: true, releaseStartTicks: true },
+  });
+  return deployments
+    .filter(
+      (d) =>
+        d.releaseStartTicks !== null && processStartTicks(d.releasePid!) === d.releaseStartTicks,
+    )
+    .map((d) => d.id);
+}

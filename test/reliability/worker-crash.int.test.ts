@@ -2,8 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { groupMembers } from "../../src/exec/process-identity.js";
-import { isRunning } from "../../src/releases/process-group.js";
+import { groupMembers, processStartTicks } from "../../src/exec/process-identity.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { runningReleases } from "../helpers/releases.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -17,6 +16,9 @@ import { startWorkerProcess, type WorkerProcess } from "../helpers/worker-proces
 let stack: TestStack;
 let env: Record<string, string>;
 const workers: WorkerProcess[] = [];
+
+/** Running, not a zombie (what a killed process whose parent died is until it is reaped). */
+const isRunning = (pid: number) => processStartTicks(pid) !== null;
 
 beforeAll(async () => {
   stack = await createTestStack();

@@ -33,6 +33,8 @@ export type TestStack = {
   queue: Queue;
   /** Every line the in-process workers logged (JSON). */
   logs: string[];
+  /** The logger that writes into `logs`. */
+  logger: pino.Logger;
   /** Environment for a worker or CLI process that should share this stack. */
   env: Record<string, string>;
   startWorker(): Promise<DeployWorker>;
@@ -84,6 +86,7 @@ export async function createTestStack(
     db,
     queue,
     logs,
+    logger,
     env,
     async startWorker() {
       const workerRedis = connectRedis(config.redisUrl);

@@ -1,4 +1,5 @@
 import { processStartTicks } from "../../src/exec/process-identity.js";
+import { stopAbandonedGroup } from "../../src/exec/stop-abandoned-group.js";
 import type { Db } from "../../src/store/prisma.js";
 
 /** The deployments of a project whose release process is running now (same pid, same start). */
@@ -13,4 +14,13 @@ export async function runningReleases(db: Db, project: string): Promise<string[]
         d.releaseStartTicks !== null && processStartTicks(d.releasePid!) === d.releaseStartTicks,
     )
     .map((d) => d.id);
+}
+
+/** Kills the commands a failed test left running in steps (their groups are on the step rows). */
+export async function stopLeftoverSteps(db: Db): Promise<void> {
+  const steps = await db.deploymentStep.findMany({
+    where: { pgid: { not: null }, pgidStartTicks: { not: null } },
+    select: { pgid: true, pgidStartTicks: true },
+  });
+  for (const step of steps) await stopAbandonedGroup(step.pgid!, step.pgidStartTicks!);
 }

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { groupMembers, processStartTicks } from "../../src/exec/process-identity.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
-import { runningReleases } from "../helpers/releases.js";
+import { runningReleases, stopLeftoverSteps } from "../helpers/releases.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.js";
@@ -31,7 +31,10 @@ afterEach(async () => {
     await worker.child;
   }
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stopLeftoverSteps(stack.db);
+  await stack.close();
+});
 
 async function worker(): Promise<WorkerProcess> {
   const started = await startWorkerProcess(env);

@@ -8,7 +8,7 @@ export type ProcessInfo = { pid: number; pgid: number; startTicks: bigint };
  * with its pid names it uniquely; null when it is gone, a zombie, or there is no /proc.
  */
 export function processStartTicks(pid: number): bigint | null {
-  return readProcess(pid)?.startTicks ?? null;
+  return processInfo(pid)?.startTicks ?? null;
 }
 
 /** The live (not zombie) members of a process group. */
@@ -21,12 +21,13 @@ export function groupMembers(pgid: number): ProcessInfo[] {
   }
   return entries.flatMap((entry) => {
     if (!/^\d+$/.test(entry)) return [];
-    const info = readProcess(Number(entry));
+    const info = processInfo(Number(entry));
     return info && info.pgid === pgid ? [info] : [];
   });
 }
 
-function readProcess(pid: number): ProcessInfo | null {
+/** A running process's group and start time; null when it is gone or a zombie. */
+export function processInfo(pid: number): ProcessInfo | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -26,36 +26,44 @@ export async function createDeployment(
     update: {},
     select: { id: true },
   });
-  return db.$transaction(async (tx) => {
-    const { id } = await tx.deployment.create({
-      data: {
-        projectId: project.id,
-        repoUrl: request.repoUrl,
-        ref: request.ref,
-        trigger: request.trigger,
-        steps: { create: request.steps.map((name, position) => ({ name, position })) },
-      },
-      select: { id: true },
-    });
-    const older = await tx.deployment.updateManyAndReturn({
-      where: { projectId: project.id, status: "queued", id: { not: id } },
-      data: { status: "superseded", supersededById: id, finishedAt: new Date() },
-      select: { id: true },
-    });
-    const superseded = older.map((d) => d.id);
-    if (superseded.length > 0) {
-      await tx.deploymentStep.updateMany({
-        where: { deploymentId: { in: superseded }, status: "pending" },
+  return db.$transaction(
+    async (tx) => {
+      // One record at a time per project, so a concurrent push's deployment is seen, and superseded.
+      await tx.$executeRaw`SELECT 1 FROM "Project" WHERE id = ${project.id}::uuid FOR UPDATE`;
+      const { id } = await tx.deployment.create({
         data: {
-          status: "skipped",
-          skipReason: `not run: superseded by ${id}`,
-          finishedAt: new Date(),
+          projectId: project.id,
+          repoUrl: request.repoUrl,
+          ref: request.ref,
+          trigger: request.trigger,
+          steps: { create: request.steps.map((name, position) => ({ name, position })) },
         },
+        select: { id: true },
       });
-    }
-    return { id, superseded };
-  });
+      const older = await tx.deployment.updateManyAndReturn({
+        where: { projectId: project.id, status: "queued", id: { not: id } },
+        data: { status: "superseded", supersededById: id, finishedAt: new Date() },
+        select: { id: true },
+      });
+      const superseded = older.map((d) => d.id);
+      if (superseded.length > 0) {
+        await tx.deploymentStep.updateMany({
+          where: { deploymentId: { in: superseded }, status: "pending" },
+          data: {
+            status: "skipped",
+            skipReason: `not run: superseded by ${id}`,
+            finishedAt: new Date(),
+          },
+        });
+      }
+      return { id, superseded };
+    },
+    // A burst of pushes (hundreds of webhooks at once) queues for connections and project locks.
+    { maxWait: TRANSACTION_WAIT_MS, timeout: TRANSACTION_WAIT_MS },
+  );
 }
+
+const TRANSACTION_WAIT_MS = 15_000;
 
 /**
  * `coduck-worker cancel`: a queued deployment is cancelled at once; a running one is asked to

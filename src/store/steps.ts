@@ -2,15 +2,18 @@ import type { StepStatus } from "@prisma/client";
 import type { Db } from "./prisma.js";
 import { type Attempt, fenced } from "./stale-attempt.js";
 
-/** A step of one attempt: every write below is refused once a newer attempt has claimed it. */
+/** A step of one attempt: every write below is refused once that attempt is no longer current. */
 export type StepKey = Attempt & { name: string };
 
-/** Matches the step only while its deployment is still at this attempt. */
+/**
+ * Matches the step only while its deployment is still running this attempt: a newer claim, or
+ * a takeover that ended or re-queued the attempt, fences it off.
+ */
 function current(key: StepKey) {
   return {
     deploymentId: key.deploymentId,
     name: key.name,
-    deployment: { is: { attempt: key.attempt } },
+    deployment: { is: { attempt: key.attempt, status: "running" as const } },
   };
 }
 
@@ -89,7 +92,7 @@ export async function skipPendingSteps(db: Db, attempt: Attempt, reason: string)
     where: {
       deploymentId: attempt.deploymentId,
       status: "pending",
-      deployment: { is: { attempt: attempt.attempt } },
+      deployment: { is: { attempt: attempt.attempt, status: "running" } },
     },
     data: {
       status: "skipped",
@@ -112,7 +115,7 @@ export async function resetSteps(db: Db, attempt: Attempt): Promise<void> {
       where: {
         deploymentId,
         status: { notIn: ["pending", "interrupted"] },
-        deployment: { is: { attempt: attempt.attempt } },
+        deployment: { is: { attempt: attempt.attempt, status: "running" } },
       },
       data: { status: "pending", startedAt: null, finishedAt: null },
     }),

@@ -1,11 +1,21 @@
 import { execSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { freePort } from "../../src/releases/free-port.js";
 
-const BIN = "/usr/lib/postgresql/15/bin";
+/** The newest installed server's programs (Debian: /usr/lib/postgresql/<version>/bin). */
+function serverBin(): string {
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root) ? readdirSync(root) : [];
+  const newest = versions
+    .filter((v) => existsSync(path.join(root, v, "bin", "initdb")))
+    .sort((a, b) => Number(b) - Number(a))[0];
+  if (!newest) throw new Error(`no Postgres server programs under ${root}`);
+  return path.join(root, newest, "bin");
+}
 
 export type PrivatePostgres = {
   port: number;
@@ -24,6 +34,7 @@ export type PrivatePostgres = {
  * trust auth), which the test may restart or stop. As root, the server runs as `postgres`.
  */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const bin = serverBin();
   const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-pg-"));
   const data = path.join(dir, "data");
   const asRoot = process.getuid?.() === 0;
@@ -35,7 +46,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     : {};
   if (asRoot) await chown(dir, user.uid!, user.gid!);
   const run = (file: string, args: string[]) =>
-    execa(path.join(BIN, file), args, { ...user, cwd: dir, stdio: "ignore" });
+    execa(path.join(bin, file), args, { ...user, cwd: dir, stdio: "ignore" });
   await run("initdb", ["-U", "postgres", "--auth=trust", "-D", data, "--no-sync"]);
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;

@@ -44,7 +44,7 @@ export function isConnectionLoss(error: unknown): boolean {
 export class ResilientPool extends pg.Pool {
   constructor(
     config: pg.PoolConfig,
-    private readonly onRetry: (error: unknown) => void = () => {},
+    private readonly onRetry: (error: unknown) => void,
   ) {
     super(config);
     // An idle connection the server closed is dropped by the pool; nothing else to do.

@@ -63,7 +63,9 @@ describe("Postgres restarted mid-deploy", () => {
     const record = await stack.waitForEnd(id, 90_000);
     expect(worker.child.exitCode).toBeNull();
     expect(record.status).toBe("succeeded");
-    expect(record.attempt).toBe(1);
+    // Ran once, with no error on the way (the retries are warnings): the outage cost nothing.
+    const errors = worker.logs.filter((line) => (line.level as number) >= 50);
+    expect({ attempt: record.attempt, errors }).toEqual({ attempt: 1, errors: [] });
     expect(record.steps.map((s) => [s.name, s.status])).toEqual([
       ["provision", "succeeded"],
       ["checkout", "succeeded"],

@@ -79,7 +79,7 @@ describe("Postgres restarted mid-deploy", () => {
     const lines = (await readDeploymentLogs(stack.db, id, { step: "install" })).map((l) => l.line);
     expect(lines).toEqual(
       expect.arrayContaining([
-        "install blocked until " + path.join(dir, "install.go") + " exists",
+        `install blocked until ${path.join(dir, "install.go")} exists`,
         "install let go",
       ]),
     );

@@ -17,6 +17,8 @@ export async function recordRelease(
       releaseStartTicks: processStartTicks(release.pid),
       releaseLog: release.logFile,
       releaseStartedAt: new Date(),
+      // An earlier attempt's release of this deployment may have been stopped; this one runs.
+      releaseStoppedAt: null,
     },
   });
 }

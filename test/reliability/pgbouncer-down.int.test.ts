@@ -58,6 +58,7 @@ describe("PgBouncer down during a deploy", () => {
     expect(job?.attemptsMade).toBe(2);
     expect(await job?.isCompleted()).toBe(true);
     const live = await stack.db.deployment.findUniqueOrThrow({ where: { id } });
+    expect(live.releaseStoppedAt).toBeNull(); // attempt 1's release was stopped, this one runs
     const answer = await fetch(`http://127.0.0.1:${live.releasePort}/`);
     expect(await answer.json()).toEqual({ notes: 1 });
   });

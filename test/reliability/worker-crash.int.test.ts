@@ -99,6 +99,10 @@ async function expectFinished(id: string, project: string) {
   const live = await stack.db.project.findUniqueOrThrow({ where: { slug: project } });
   expect(live.liveDeploymentId).toBe(id);
   expect(await runningReleases(stack.db, project)).toEqual([id]);
+  // Recorded as running, so whoever stops releases later finds it.
+  expect(
+    (await stack.db.deployment.findUniqueOrThrow({ where: { id } })).releaseStoppedAt,
+  ).toBeNull();
 }
 
 describe("kill -9 of the worker mid-deploy", () => {

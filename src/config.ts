@@ -58,6 +58,8 @@ const envSchema = z.object({
   SANDBOX: z
     .enum(SANDBOX_MODES, { error: `expected one of ${SANDBOX_MODES.join(", ")}` })
     .default("auto"),
+  JOB_LOCK_SECONDS: integer(1, 3600).default(30),
+  RETRY_BASE_DELAY_MS: integer(100, 3_600_000).default(2_000),
 
   ADMIN_DATABASE_URL: url(
     ["postgres:", "postgresql:"],
@@ -123,6 +125,10 @@ export type Config = {
   runtimeWatchMs: number;
   /** Where app commands run: see SANDBOX_MODES and exec/sandbox.ts. */
   sandbox: SandboxMode;
+  /** A worker's hold on a job, renewed while it runs; a dead worker's job is free after it. */
+  jobLockMs: number;
+  /** The first retry's delay; each later one doubles it. */
+  retryBaseDelayMs: number;
   adminDatabaseUrl: string;
   pgbouncer: {
     host: string;
@@ -205,6 +211,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     runtimeWatchMs: e.RUNTIME_WATCH_SECONDS * 1000,
     sandbox: e.SANDBOX,
+    jobLockMs: e.JOB_LOCK_SECONDS * 1000,
+    retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
     adminDatabaseUrl: e.ADMIN_DATABASE_URL,
     pgbouncer: {
       host: e.PGBOUNCER_HOST,

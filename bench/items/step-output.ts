@@ -42,7 +42,7 @@ export const stepOutput: BenchItem = {
             trigger: "bench",
             steps: ["build"],
           });
-          const step = await startStep(stack.db, { deploymentId: id, name: "build" });
+          const step = await startStep(stack.db, { deploymentId: id, attempt: 0, name: "build" });
           const { stdout } = await timed(process.execPath, [
             CHILD,
             stack.config.databaseUrl,

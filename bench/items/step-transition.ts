@@ -37,7 +37,7 @@ export const stepTransition: BenchItem = {
         trigger: "bench",
         steps: ["build"],
       });
-      const key = { deploymentId, name: "build" };
+      const key = { deploymentId, attempt: 0, name: "build" };
       const end = {
         status: "succeeded" as const,
         durationMs: 1234,

@@ -33,9 +33,15 @@ const KILL_GRACE_MS = 5_000;
  */
 export async function runCommand(
   command: Command,
-  options: { onOutput: OutputSink; timeoutMs: number; signal?: AbortSignal },
+  options: {
+    onOutput: OutputSink;
+    timeoutMs: number;
+    signal?: AbortSignal;
+    /** Learns the command's process group (its pid) as soon as it runs. */
+    onSpawn?: (pgid: number) => void;
+  },
 ): Promise<CommandResult> {
-  const { onOutput, timeoutMs, signal } = options;
+  const { onOutput, timeoutMs, signal, onSpawn } = options;
   const child = spawn(command.file, command.args, {
     cwd: command.cwd,
     env: command.env,
@@ -55,6 +61,8 @@ export async function runCommand(
     readLines(child.stdout, (lines) => onOutput("stdout", lines)),
     readLines(child.stderr, (lines) => onOutput("stderr", lines)),
   ];
+
+  if (child.pid !== undefined) onSpawn?.(child.pid);
 
   let timedOut = false;
   let aborted = false;

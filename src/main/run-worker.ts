@@ -35,7 +35,12 @@ export async function runWorker(
   if (sandbox.active) logger.info({ sandbox: sandbox.detail }, "app commands run sandboxed");
   else logger.warn({ sandbox: sandbox.detail }, "app commands run without a sandbox");
   const keyring = await loadKeyring(config.secretsKey, config.dataDir);
-  const db = connectDb(config.databaseUrl);
+  let warnedAt = 0;
+  const db = connectDb(config.databaseUrl, (error) => {
+    if (Date.now() - warnedAt < 5_000) return;
+    warnedAt = Date.now();
+    logger.warn({ err: error }, "the worker's database is unreachable; retrying");
+  });
   const redis = connectRedis(config.redisUrl);
   const { worker, interruptAll } = startDeployWorker({ db, logger, config, keyring }, redis, {
     concurrency: config.concurrency,
@@ -66,12 +71,18 @@ export async function runWorker(
   // every minute (a Redis restarted without persistence loses its jobs, not our deploys).
   const queue = deployQueue(redis, config.queuePrefix);
   const reconcileNow = () =>
-    reconcileAndRecord(db, queue, logger)
+    reconcileAndRecord(db, queue, logger, config.databaseUrl)
       .then(() => reconcileDatabaseJobs(db, queue, logger))
       .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();
   await scheduleBackupPruning(queue, config.backups.pruneEveryMs);
   const reconciling = setInterval(reconcileNow, RECONCILE_INTERVAL_MS);
+  // A Redis that comes back may have come back empty: look at once, not within the minute.
+  const onRedisBack = () => {
+    logger.info("redis connection back: reconciling");
+    void reconcileNow();
+  };
+  redis.on("ready", onRedisBack);
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);
@@ -106,6 +117,7 @@ export async function runWorker(
   } finally {
     clearTimeout(grace);
     clearInterval(reconciling);
+    redis.off("ready", onRedisBack);
     await queue.close();
     await stopRuntimeWatches();
     await redis.quit().catch(() => redis.disconnect());

@@ -12,7 +12,15 @@ export type PipelineContext = {
   config: Config;
   keyring: Keyring;
   logger: Logger;
-  deployment: { id: string; projectId: string; project: string; repoUrl: string; ref: string };
+  deployment: {
+    id: string;
+    /** This attempt's number: the fencing token of its writes (see store/stale-attempt). */
+    attempt: number;
+    projectId: string;
+    project: string;
+    repoUrl: string;
+    ref: string;
+  };
   /** What the app says about itself; `checkout` fills it from coduck.json. */
   app: { config: CoduckJson };
   /** The fresh directory this attempt checks the app out into. */

@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import { prepareRelease } from "../deploys/prepare-release.js";
 import { sandboxFor } from "../exec/sandbox.js";
 import type { Logger } from "../logger.js";
+import { DEPLOY_ATTEMPTS } from "../queue/deploy-job.js";
 import { tryEnterProjectLane } from "../queue/project-lane.js";
 import type { Keyring } from "../secrets/keyring.js";
 import {
@@ -13,9 +14,11 @@ import {
 } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { liveDeploymentOf } from "../store/releases.js";
+import { type Attempt, StaleAttemptError } from "../store/stale-attempt.js";
 import { resetSteps, skipPendingSteps } from "../store/steps.js";
 import { runPipeline } from "./run-pipeline.js";
 import { DEPLOY_STEPS } from "./steps/index.js";
+import { takeOverDeadAttempt } from "./take-over-dead-attempt.js";
 
 export type DeployDeps = { db: Db; logger: Logger; config: Config; keyring: Keyring };
 
@@ -52,32 +55,50 @@ export async function runDeployment(
   if (!found || ENDED.has(found.status)) return "already-ended";
   const lane = await tryEnterProjectLane(deps.config.databaseUrl, found.projectId);
   if (!lane) return "busy";
-  const cancel = watchForCancel(deps.db, deploymentId);
+  let cancel: ReturnType<typeof watchForCancel> | undefined;
   try {
+    // Still `running` while we hold its lane: the worker of its last attempt is gone.
+    const takenOver = await takeOverDeadAttempt(
+      { db: deps.db, logger: deps.logger, maxAttempts: DEPLOY_ATTEMPTS },
+      deploymentId,
+    );
+    if (takenOver && takenOver.outcome !== "queued") return "already-ended";
+    const claimed = await claimDeployment(deps.db, deploymentId);
+    if (!claimed) return "already-ended";
+    cancel = watchForCancel(deps.db, { deploymentId, attempt: claimed.attempt });
     return await runClaimed(
       deps,
-      deploymentId,
-      AbortSignal.any([shutdown, cancel.signal]),
+      claimed,
+      AbortSignal.any([shutdown, cancel.signal, lane.lost]),
       options.canRetry,
     );
+  } catch (error) {
+    if (!(error instanceof StaleAttemptError)) throw error;
+    // A newer attempt owns the deployment (this worker lost its job and its lane): its record
+    // stands, and nothing this attempt still wanted to write was written.
+    deps.logger.warn(
+      { deploymentId, attempt: error.attempt, err: error },
+      "a newer attempt took over this deploy; this attempt stopped",
+    );
+    return "already-ended";
   } finally {
-    cancel.stop();
+    cancel?.stop();
     await lane.release();
   }
 }
 
 async function runClaimed(
   deps: DeployDeps,
-  deploymentId: string,
+  deployment: NonNullable<Awaited<ReturnType<typeof claimDeployment>>>,
   signal: AbortSignal,
   canRetry: boolean,
 ): Promise<DeploymentRun> {
   const { db, config } = deps;
-  const deployment = await claimDeployment(db, deploymentId);
-  if (!deployment) return "already-ended";
+  const deploymentId = deployment.id;
+  const attempt: Attempt = { deploymentId, attempt: deployment.attempt };
   const project = deployment.project.slug;
   const logger = deps.logger.child({ deploymentId, project });
-  if (deployment.attempt > 1) await resetSteps(db, deploymentId);
+  if (deployment.attempt > 1) await resetSteps(db, attempt);
   logger.info({ attempt: deployment.attempt, ref: deployment.ref }, "deploy started");
   const releaseDir = path.join(
     config.dataDir,
@@ -94,6 +115,7 @@ async function runClaimed(
       logger,
       deployment: {
         id: deploymentId,
+        attempt: deployment.attempt,
         projectId: deployment.projectId,
         project,
         repoUrl: deployment.repoUrl,
@@ -112,7 +134,7 @@ async function runClaimed(
 
   switch (result.status) {
     case "succeeded":
-      await finishDeployment(db, deploymentId, { status: "succeeded" });
+      await finishDeployment(db, attempt, { status: "succeeded" });
       logger.info("deploy succeeded");
       return "succeeded";
     case "failed":
@@ -122,7 +144,7 @@ async function runClaimed(
           deploymentId,
           `attempt ${deployment.attempt} failed at ${result.step} (${result.code}); retrying`,
         );
-        await requeueDeployment(db, deploymentId);
+        await requeueDeployment(db, attempt);
         logger.warn(
           { step: result.step, errorCode: result.code },
           "deploy failed for a passing reason; retrying",
@@ -130,7 +152,7 @@ async function runClaimed(
         return "retry";
       }
       await noteWhatStillServes(db, deploymentId, project);
-      await finishDeployment(db, deploymentId, {
+      await finishDeployment(db, attempt, {
         status: "failed",
         errorCode: result.code,
         hint: result.hint,
@@ -139,13 +161,13 @@ async function runClaimed(
       return "failed";
     case "interrupted":
       if (result.reason === "cancel") {
-        await skipPendingSteps(db, deploymentId, "not run: the deploy was cancelled");
+        await skipPendingSteps(db, attempt, "not run: the deploy was cancelled");
         await noteWhatStillServes(db, deploymentId, project);
-        await finishDeployment(db, deploymentId, { status: "cancelled", errorCode: "CANCELLED" });
+        await finishDeployment(db, attempt, { status: "cancelled", errorCode: "CANCELLED" });
         logger.info({ step: result.step }, "deploy cancelled");
         return "cancelled";
       }
-      await requeueDeployment(db, deploymentId);
+      await requeueDeployment(db, attempt);
       logger.warn(
         { step: result.step },
         "deploy interrupted by shutdown; handed back to the queue",
@@ -175,14 +197,21 @@ async function noteWhatStillServes(db: Db, deploymentId: string, project: string
   }
 }
 
-/** Polls for `coduck-worker cancel`, which may come from any machine. */
-function watchForCancel(db: Db, deploymentId: string) {
+/**
+ * Polls for `coduck-worker cancel`, which may come from any machine, and for a newer attempt
+ * having taken the deployment over (this worker lost its job): then this attempt stops at once.
+ */
+function watchForCancel(db: Db, { deploymentId, attempt }: Attempt) {
   const controller = new AbortController();
   const timer = setInterval(async () => {
     const row = await db.deployment
-      .findUnique({ where: { id: deploymentId }, select: { cancelRequestedAt: true } })
+      .findUnique({
+        where: { id: deploymentId },
+        select: { cancelRequestedAt: true, attempt: true },
+      })
       .catch(() => null);
     if (row?.cancelRequestedAt) controller.abort("cancel");
+    else if (row && row.attempt !== attempt) controller.abort("stale-attempt");
   }, CANCEL_POLL_MS);
   return { signal: controller.signal, stop: () => clearInterval(timer) };
 }

@@ -2,6 +2,7 @@ import { coerceError } from "../errors.js";
 import { childEnv } from "../exec/child-env.js";
 import { displayCommand } from "../exec/display-command.js";
 import { forEachLine } from "../exec/output-lines.js";
+import { processStartTicks } from "../exec/process-identity.js";
 import { runCommand } from "../exec/run-command.js";
 import { type Classifier, createClassifier } from "../failures/classify.js";
 import type { FailureCode } from "../failures/codes.js";
@@ -10,7 +11,13 @@ import { isFailureStep } from "../failures/step-names.js";
 import { releaseFingerprint } from "../releases/release-fingerprint.js";
 import { addWarning } from "../store/deployments.js";
 import { recordReleaseFingerprint } from "../store/release-directories.js";
-import { finishStep, type StepEnd, skipPendingSteps, startStep } from "../store/steps.js";
+import {
+  finishStep,
+  recordStepProcess,
+  type StepEnd,
+  skipPendingSteps,
+  startStep,
+} from "../store/steps.js";
 import type { PipelineContext, RunOptions, Step, StepContext, StepOutcome } from "./context.js";
 import { type Interruption, interruptionOf, StepInterrupted } from "./interruption.js";
 import { DEFAULT_LOG_LIMITS, StepLog } from "./step-log.js";
@@ -29,7 +36,7 @@ export async function runPipeline(
     const result = await runStep(ctx, step);
     if (result.status === "succeeded") continue;
     if (result.status === "failed") {
-      await skipPendingSteps(ctx.db, ctx.deployment.id, `not run: ${step.name} failed`);
+      await skipPendingSteps(ctx.db, attemptOf(ctx), `not run: ${step.name} failed`);
     }
     return result;
   }
@@ -41,7 +48,7 @@ type Outcome = Omit<StepEnd, "durationMs">;
 const NEWLINE = Buffer.from("\n");
 
 async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult> {
-  const key = { deploymentId: ctx.deployment.id, name: step.name };
+  const key = { ...attemptOf(ctx), name: step.name };
   const logger = ctx.logger.child({ step: step.name });
   const started = performance.now();
   const timeoutMs = stepTimeoutMs(ctx, step.name);
@@ -92,6 +99,12 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
         : log.write,
       timeoutMs: Math.max(deadline - Date.now(), 1),
       signal: ctx.signal,
+      // So the worker that takes over from this one, should it die, can stop what it left.
+      onSpawn: (pgid) => {
+        recordStepProcess(ctx.db, key, { pgid, startTicks: processStartTicks(pgid) }).catch(
+          (error) => logger.warn({ err: error }, "could not record the step's process group"),
+        );
+      },
     });
     last = result;
     if (result.aborted) throw new StepInterrupted(interruptionOf(ctx.signal));
@@ -216,6 +229,10 @@ function describeFailure(
       retryable: refine ? classified.retryable : failure.retryable,
     },
   };
+}
+
+function attemptOf(ctx: PipelineContext) {
+  return { deploymentId: ctx.deployment.id, attempt: ctx.deployment.attempt };
 }
 
 /** The step's time limit: coduck.json `timeouts.<step>` when set, else the worker's default. */

@@ -8,11 +8,17 @@ export const DEPLOY_JOB = "deploy";
 export const deployJobPayload = z.object({ deploymentId: z.uuid() }).strict();
 export type DeployJobPayload = z.infer<typeof deployJobPayload>;
 
+/** Attempts a deploy gets in all: retries of a passing failure, and runs after a dead worker. */
+export const DEPLOY_ATTEMPTS = 5;
+
+/** The backoff type of deploy jobs: the worker computes it (retryDelayMs), from its config. */
+export const DEPLOY_BACKOFF = "deploy";
+
 const options: JobsOptions = {
   // Deploy failures are recorded, not thrown: BullMQ retries only what the worker itself could
   // not do (its database or Redis briefly gone), with backoff.
-  attempts: 5,
-  backoff: { type: "exponential", delay: 2_000 },
+  attempts: DEPLOY_ATTEMPTS,
+  backoff: { type: DEPLOY_BACKOFF },
   removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
   removeOnFail: { age: 30 * 24 * 3600 },
 };
@@ -21,4 +27,11 @@ export async function enqueueDeploy(queue: Queue, deploymentId: string): Promise
   const data: DeployJobPayload = { deploymentId };
   // The deployment id (a uuid, so no ':') is the job id: enqueuing twice adds one job.
   await queue.add(DEPLOY_JOB, data, { ...options, jobId: deploymentId });
+}
+
+const MAX_RETRY_DELAY_MS = 10 * 60_000;
+
+/** Exponential backoff from the worker's RETRY_BASE_DELAY_MS: base, 2×base, 4×base, … */
+export function retryDelayMs(baseMs: number, attemptsMade: number): number {
+  return Math.min(baseMs * 2 ** Math.max(attemptsMade - 1, 0), MAX_RETRY_DELAY_MS);
 }

@@ -1,7 +1,9 @@
 import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
+import { takeOverDeadAttempt } from "../pipeline/take-over-dead-attempt.js";
 import type { Db } from "../store/prisma.js";
-import { enqueueDeploy } from "./deploy-job.js";
+import { DEPLOY_ATTEMPTS, enqueueDeploy } from "./deploy-job.js";
+import { tryEnterProjectLane } from "./project-lane.js";
 
 export type Reconciled = { requeued: string[]; interrupted: string[] };
 
@@ -9,38 +11,51 @@ export type Reconciled = { requeued: string[]; interrupted: string[] };
 const HELD = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
 
 /**
- * Makes Redis agree with Postgres, which is the record: a deployment Postgres says is queued or
- * running, but whose job Redis no longer holds (Redis restarted without persistence, a job
- * removed by hand), is queued again; if it was running, its running step is recorded as
- * interrupted first. Nothing is lost and nothing stays `running` forever.
+ * Makes Redis agree with Postgres, which is the record. A deployment Postgres says is running
+ * whose project lane is free has lost its worker: what that worker left running is stopped and
+ * its running step recorded interrupted (see takeOverDeadAttempt). A deployment queued, or
+ * running on a live worker, whose job Redis no longer holds (Redis restarted without
+ * persistence, a job removed by hand) is queued again: its job id is the deployment id, and the
+ * lane keeps a second run from overlapping the first. Nothing is lost and nothing stays
+ * `running` forever.
  */
-export async function reconcile(db: Db, queue: Queue, logger: Logger): Promise<Reconciled> {
+export async function reconcile(
+  db: Db,
+  queue: Queue,
+  logger: Logger,
+  databaseUrl: string,
+): Promise<Reconciled> {
   const open = await db.deployment.findMany({
     where: { status: { in: ["queued", "running"] } },
-    select: { id: true, status: true },
+    select: { id: true, status: true, projectId: true },
   });
   const result: Reconciled = { requeued: [], interrupted: [] };
   for (const deployment of open) {
+    if (deployment.status === "running") {
+      const lane = await tryEnterProjectLane(databaseUrl, deployment.projectId);
+      if (lane) {
+        try {
+          const takenOver = await takeOverDeadAttempt(
+            { db, logger, maxAttempts: DEPLOY_ATTEMPTS },
+            deployment.id,
+          );
+          if (takenOver) {
+            result.interrupted.push(deployment.id);
+            if (takenOver.outcome !== "queued") continue;
+          }
+        } finally {
+          await lane.release();
+        }
+      }
+    }
     const state = await queue.getJobState(deployment.id);
     if (HELD.has(state)) continue;
-    if (deployment.status === "running") {
-      await db.$transaction([
-        db.deploymentStep.updateMany({
-          where: { deploymentId: deployment.id, status: "running" },
-          data: { status: "interrupted", errorCode: "WORKER_INTERRUPTED", finishedAt: new Date() },
-        }),
-        db.deployment.updateMany({
-          where: { id: deployment.id, status: "running" },
-          data: { status: "queued" },
-        }),
-      ]);
-      result.interrupted.push(deployment.id);
-    }
     // A finished job of the same id would make the new add a no-op.
     if (state !== "unknown") await queue.remove(deployment.id).catch(() => 0);
     await enqueueDeploy(queue, deployment.id);
     result.requeued.push(deployment.id);
   }
-  if (result.requeued.length > 0) logger.warn(result, "reconciled deployments the queue had lost");
+  if (result.requeued.length > 0 || result.interrupted.length > 0)
+    logger.warn(result, "reconciled deployments the queue had lost");
   return result;
 }

@@ -15,8 +15,9 @@ export async function reconcileAndRecord(
   db: Db,
   queue: Queue,
   logger: Logger,
+  databaseUrl: string,
 ): Promise<Reconciled> {
-  const result = await reconcile(db, queue, logger);
+  const result = await reconcile(db, queue, logger, databaseUrl);
   if (result.requeued.length > 0) {
     const id = await startJobRun(db, { name: RECONCILE_JOB, requestedBy: "worker" });
     await finishJobRun(db, id, { status: "succeeded", summary: result });

@@ -6,7 +6,7 @@ import { processPruneBackups } from "../../jobs/prune-backups.js";
 import { processRestore } from "../../jobs/restore.js";
 import type { DeployDeps } from "../pipeline/run-deployment.js";
 import { BACKUP_JOB, PRUNE_BACKUPS_JOB, RECORDED_FAILURE, RESTORE_JOB } from "./database-jobs.js";
-import { DEPLOY_JOB, DEPLOY_QUEUE } from "./deploy-job.js";
+import { DEPLOY_JOB, DEPLOY_QUEUE, retryDelayMs } from "./deploy-job.js";
 
 export type DeployWorker = {
   worker: Worker;
@@ -44,7 +44,19 @@ export function startDeployWorker(
         running.delete(controller);
       }
     },
-    { connection, prefix: options.prefix, concurrency: options.concurrency, autorun: true },
+    {
+      connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      autorun: true,
+      // A job whose worker died goes back to the queue once its lock runs out (within about
+      // two lock periods); the new attempt then takes over what the dead one left.
+      lockDuration: deps.config.jobLockMs,
+      stalledInterval: deps.config.jobLockMs,
+      settings: {
+        backoffStrategy: (attemptsMade) => retryDelayMs(deps.config.retryBaseDelayMs, attemptsMade),
+      },
+    },
   );
   worker.on("failed", (job, error) => {
     // Recorded on the deployment, backup or restore already.

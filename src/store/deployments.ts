@@ -1,5 +1,6 @@
 import type { DeploymentStatus } from "@prisma/client";
 import type { Db } from "./prisma.js";
+import { type Attempt, fenced } from "./stale-attempt.js";
 
 export type NewDeployment = {
   project: string;
@@ -33,37 +34,45 @@ export async function createDeployment(
     update: {},
     select: { id: true },
   });
-  return db.$transaction(async (tx) => {
-    const { id } = await tx.deployment.create({
-      data: {
-        projectId: project.id,
-        repoUrl: request.repoUrl,
-        ref: request.ref,
-        trigger: request.trigger,
-        ...request.lineage,
-        steps: { create: request.steps.map((name, position) => ({ name, position })) },
-      },
-      select: { id: true },
-    });
-    const older = await tx.deployment.updateManyAndReturn({
-      where: { projectId: project.id, status: "queued", id: { not: id } },
-      data: { status: "superseded", supersededById: id, finishedAt: new Date() },
-      select: { id: true },
-    });
-    const superseded = older.map((d) => d.id);
-    if (superseded.length > 0) {
-      await tx.deploymentStep.updateMany({
-        where: { deploymentId: { in: superseded }, status: "pending" },
+  return db.$transaction(
+    async (tx) => {
+      // One record at a time per project, so a concurrent push's deployment is seen, and superseded.
+      await tx.$executeRaw`SELECT 1 FROM "Project" WHERE id = ${project.id}::uuid FOR UPDATE`;
+      const { id } = await tx.deployment.create({
         data: {
-          status: "skipped",
-          skipReason: `not run: superseded by ${id}`,
-          finishedAt: new Date(),
+          projectId: project.id,
+          repoUrl: request.repoUrl,
+          ref: request.ref,
+          trigger: request.trigger,
+          ...request.lineage,
+          steps: { create: request.steps.map((name, position) => ({ name, position })) },
         },
+        select: { id: true },
       });
-    }
-    return { id, superseded };
-  });
+      const older = await tx.deployment.updateManyAndReturn({
+        where: { projectId: project.id, status: "queued", id: { not: id } },
+        data: { status: "superseded", supersededById: id, finishedAt: new Date() },
+        select: { id: true },
+      });
+      const superseded = older.map((d) => d.id);
+      if (superseded.length > 0) {
+        await tx.deploymentStep.updateMany({
+          where: { deploymentId: { in: superseded }, status: "pending" },
+          data: {
+            status: "skipped",
+            skipReason: `not run: superseded by ${id}`,
+            finishedAt: new Date(),
+          },
+        });
+      }
+      return { id, superseded };
+    },
+    // A burst of pushes (hundreds of webhooks at once) queues for connections and project locks.
+    { maxWait: TRANSACTION_WAIT_MS, timeout: TRANSACTION_WAIT_MS },
+  );
 }
+
+const TRANSACTION_WAIT_MS = 15_000;
 
 /**
  * `coduck-worker cancel`: a queued deployment is cancelled at once; a running one is asked to
@@ -116,9 +125,14 @@ export type DeploymentEnd = {
   hint?: string | null;
 };
 
-export async function finishDeployment(db: Db, id: string, end: DeploymentEnd): Promise<void> {
-  await db.deployment.update({
-    where: { id },
+/** Records how an attempt ended; refused (StaleAttemptError) once a newer attempt has claimed it. */
+export async function finishDeployment(
+  db: Db,
+  attempt: Attempt,
+  end: DeploymentEnd,
+): Promise<void> {
+  const { count } = await db.deployment.updateMany({
+    where: { id: attempt.deploymentId, attempt: attempt.attempt, status: "running" },
     data: {
       status: end.status,
       errorCode: end.errorCode ?? null,
@@ -126,11 +140,16 @@ export async function finishDeployment(db: Db, id: string, end: DeploymentEnd): 
       finishedAt: new Date(),
     },
   });
+  fenced(count, attempt, `recording the deploy ${end.status}`);
 }
 
 /** Puts an interrupted deployment back in the queue's hands: it runs again from the start. */
-export async function requeueDeployment(db: Db, id: string): Promise<void> {
-  await db.deployment.update({ where: { id }, data: { status: "queued" } });
+export async function requeueDeployment(db: Db, attempt: Attempt): Promise<void> {
+  const { count } = await db.deployment.updateMany({
+    where: { id: attempt.deploymentId, attempt: attempt.attempt, status: "running" },
+    data: { status: "queued" },
+  });
+  fenced(count, attempt, "handing the deploy back");
 }
 
 export async function recordCommit(db: Db, id: string, commitSha: string): Promise<void> {

@@ -1,3 +1,4 @@
+import { processStartTicks } from "../exec/process-identity.js";
 import type { Db } from "./prisma.js";
 
 export type ReleaseProcess = { port: number; pid: number; logFile: string };
@@ -12,8 +13,12 @@ export async function recordRelease(
     data: {
       releasePort: release.port,
       releasePid: release.pid,
+      // With the pid, names the process for good: a worker taking over never stops a stranger.
+      releaseStartTicks: processStartTicks(release.pid),
       releaseLog: release.logFile,
       releaseStartedAt: new Date(),
+      // An earlier attempt's release of this deployment may have been stopped; this one runs.
+      releaseStoppedAt: null,
     },
   });
 }

@@ -20,7 +20,11 @@ export type PushOutcome = {
 
 /** A claim whose request never recorded its deployment (it died) is taken over after this. */
 const ABANDONED_CLAIM_MS = 30_000;
-const WAIT_FOR_OTHER_REQUEST_MS = 10_000;
+const WAIT_FOR_OTHER_REQUEST_MS = 30_000;
+// Backs off, so that a burst of redeliveries waiting on their first copies does not itself
+// take the connections those need to finish.
+const POLL_FIRST_MS = 100;
+const POLL_MAX_MS = 1_000;
 
 /**
  * Records the deployment of a pushed commit exactly once per delivery and per commit of a
@@ -31,6 +35,7 @@ const WAIT_FOR_OTHER_REQUEST_MS = 10_000;
  */
 export async function recordPushDeployment(db: Db, push: PushDelivery): Promise<PushOutcome> {
   const deadline = Date.now() + WAIT_FOR_OTHER_REQUEST_MS;
+  let poll = POLL_FIRST_MS;
   for (;;) {
     const existing = await findDelivery(db, push);
     if (existing?.deployment) {
@@ -52,7 +57,8 @@ export async function recordPushDeployment(db: Db, push: PushDelivery): Promise<
         `delivery ${push.deliveryId} is still being recorded by another request; redeliver it in a minute`,
       );
     }
-    await sleep(100);
+    await sleep(poll);
+    poll = Math.min(poll * 2, POLL_MAX_MS);
   }
 }
 

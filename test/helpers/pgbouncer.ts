@@ -6,7 +6,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { freePort } from "../../src/releases/free-port.js";
 
-export type PgBouncer = { host: string; port: number; logFile: string; stop(): Promise<void> };
+export type PgBouncer = {
+  host: string;
+  port: number;
+  logFile: string;
+  stop(): Promise<void>;
+  /** Starts it again after stop(), on the same port with the same configuration. */
+  start(): Promise<void>;
+};
 
 /**
  * A real PgBouncer (Debian's, 1.18) in transaction mode in front of the local Postgres, the way
@@ -49,16 +56,20 @@ export async function startPgBouncer(options: {
     { mode: 0o644 },
   );
   const asRoot = process.getuid?.() === 0;
-  const child = execa("/usr/sbin/pgbouncer", [...(asRoot ? ["-u", "postgres"] : []), ini], {
-    reject: false,
-    stdio: "ignore",
-  });
-  for (let i = 0; i < 100; i++) {
-    if (await accepts(port)) break;
-    if (child.exitCode !== null)
-      throw new Error(`pgbouncer exited: ${await readFile(logFile, "utf8").catch(() => "")}`);
-    await sleep(50);
-  }
+  const run = async () => {
+    const child = execa("/usr/sbin/pgbouncer", [...(asRoot ? ["-u", "postgres"] : []), ini], {
+      reject: false,
+      stdio: "ignore",
+    });
+    for (let i = 0; i < 100; i++) {
+      if (await accepts(port)) break;
+      if (child.exitCode !== null)
+        throw new Error(`pgbouncer exited: ${await readFile(logFile, "utf8").catch(() => "")}`);
+      await sleep(50);
+    }
+    return { child }; // not the child itself: it is a promise, and would be awaited
+  };
+  let { child } = await run();
   return {
     host: "127.0.0.1",
     port,
@@ -66,6 +77,9 @@ export async function startPgBouncer(options: {
     async stop() {
       child.kill("SIGINT");
       await child;
+    },
+    async start() {
+      ({ child } = await run());
     },
   };
 }

@@ -17,7 +17,7 @@ import { type Keyring, parseKeyring } from "../../src/secrets/keyring.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 import { createTestDatabase, dropProjectDatabases } from "./databases.js";
-import { startPgBouncer } from "./pgbouncer.js";
+import { type PgBouncer, startPgBouncer } from "./pgbouncer.js";
 
 /** The password of pgbouncer_auth in every test stack (PgBouncer's auth_file holds it). */
 export const TEST_PGBOUNCER_AUTH_PASSWORD = "test-pgbouncer-auth-password";
@@ -33,6 +33,10 @@ export type TestStack = {
   queue: Queue;
   /** Every line the in-process workers logged (JSON). */
   logs: string[];
+  /** The logger that writes into `logs`. */
+  logger: pino.Logger;
+  /** The stack's own PgBouncer, when it was asked for one. */
+  bouncer: PgBouncer | null;
   /** Environment for a worker or CLI process that should share this stack. */
   env: Record<string, string>;
   startWorker(): Promise<DeployWorker>;
@@ -84,6 +88,8 @@ export async function createTestStack(
     db,
     queue,
     logs,
+    logger,
+    bouncer,
     env,
     async startWorker() {
       const workerRedis = connectRedis(config.redisUrl);

@@ -6,7 +6,11 @@ import { loadConfig } from "../../src/config.js";
 import { buildApp } from "../../src/http/build-app.js";
 import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
-import { createDeployment, finishDeployment } from "../../src/store/deployments.js";
+import {
+  claimDeployment,
+  createDeployment,
+  finishDeployment,
+} from "../../src/store/deployments.js";
 import { appendLogLines } from "../../src/store/step-log-lines.js";
 import { finishStep, startStep } from "../../src/store/steps.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -36,7 +40,11 @@ beforeAll(async () => {
     steps: DEPLOY_STEP_NAMES,
   });
   failedId = failed.id;
-  const key = { deploymentId: failedId, name: "checkout" };
+  const attempt = {
+    deploymentId: failedId,
+    attempt: (await claimDeployment(stack.db, failedId))!.attempt,
+  };
+  const key = { ...attempt, name: "checkout" };
   const step = await startStep(stack.db, key);
   await appendLogLines(stack.db, step.id, [
     { seq: 0, at: new Date(), stream: "stdout", line: "fetching" },
@@ -51,7 +59,7 @@ beforeAll(async () => {
     evidence: `fatal: ${SCRIPT}`,
     evidenceLine: 2,
   });
-  await finishDeployment(stack.db, failedId, { status: "failed", errorCode: "CHECKOUT_FAILED" });
+  await finishDeployment(stack.db, attempt, { status: "failed", errorCode: "CHECKOUT_FAILED" });
   queuedId = (
     await createDeployment(stack.db, {
       project: "other",

@@ -39,7 +39,9 @@ beforeAll(async () => {
     trigger: "test",
     steps: DEPLOY_STEP_NAMES,
   });
-  expect((await reconcileAndRecord(stack.db, stack.queue, quiet)).requeued).toEqual([lost.id]);
+  expect(
+    (await reconcileAndRecord(stack.db, stack.queue, quiet, stack.config.databaseUrl)).requeued,
+  ).toEqual([lost.id]);
   expect((await stack.waitForEnd(lost.id)).status).toBe("succeeded");
   // Postgres records the end a moment before BullMQ moves the job out of `active`.
   for (let i = 0; i < 100; i++) {

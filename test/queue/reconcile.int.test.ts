@@ -42,7 +42,7 @@ describe("reconcile", () => {
     // One the queue does hold is left alone.
     const held = await stack.deploy({ project: "held", repoUrl: repo.dir });
 
-    const result = await reconcile(stack.db, stack.queue, quiet);
+    const result = await reconcile(stack.db, stack.queue, quiet, stack.config.databaseUrl);
     expect(result.requeued.sort()).toEqual([lost.id, orphan.id].sort());
     expect(result.interrupted).toEqual([orphan.id]);
     const step = await stack.db.deploymentStep.findUniqueOrThrow({
@@ -50,7 +50,9 @@ describe("reconcile", () => {
     });
     expect(step).toMatchObject({ status: "interrupted", errorCode: "WORKER_INTERRUPTED" });
     expect(await stack.queue.getJobState(lost.id)).toBe("waiting");
-    expect((await reconcile(stack.db, stack.queue, quiet)).requeued).toEqual([]);
+    expect(
+      (await reconcile(stack.db, stack.queue, quiet, stack.config.databaseUrl)).requeued,
+    ).toEqual([]);
 
     await stack.startWorker();
     for (const id of [lost.id, orphan.id, held]) {

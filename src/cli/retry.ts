@@ -13,10 +13,8 @@ import { UsageError } from "../errors.js";
 import { FAILURE_CODES } from "../failures/codes.js";
 import { deployQueue } from "../queue/queues.js";
 import { connectRedis } from "../queue/redis.js";
-import { getDeploymentRecord } from "../store/deployment-record.js";
 import { connectDb, type Db } from "../store/prisma.js";
-import { followDeployment } from "./follow-deployment.js";
-import { formatDeployment } from "./print-deployment.js";
+import { reportQueued } from "./report-queued.js";
 import { sinceDuration } from "./since-duration.js";
 
 export type RetryOptions = {
@@ -63,18 +61,7 @@ export async function retryCommand(
     const result = await recordRetry({ db, queue }, planned, requestedBy);
     const progress = options.json ? io.err : io.out;
     progress.write(`${describeRetry(result)}\n`);
-    if (!options.wait) {
-      if (options.json) io.out.write(`${JSON.stringify(result)}\n`);
-      return 0;
-    }
-    await followDeployment(db, result.deploymentId, progress);
-    const final = (await getDeploymentRecord(db, result.deploymentId))!;
-    io.out.write(
-      options.json
-        ? `${JSON.stringify({ ...result, status: final.status })}\n`
-        : `${formatDeployment(final)}\n`,
-    );
-    return final.status === "succeeded" ? 0 : 1;
+    return await reportQueued(db, result, options, { out: io.out, progress });
   } finally {
     await queue.close();
     await redis.quit().catch(() => redis.disconnect());

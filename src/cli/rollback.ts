@@ -2,10 +2,8 @@ import type { Config } from "../config.js";
 import { rollbackDeployment } from "../deploys/rollback-deployment.js";
 import { deployQueue } from "../queue/queues.js";
 import { connectRedis } from "../queue/redis.js";
-import { getDeploymentRecord } from "../store/deployment-record.js";
 import { connectDb } from "../store/prisma.js";
-import { followDeployment } from "./follow-deployment.js";
-import { formatDeployment } from "./print-deployment.js";
+import { reportQueued } from "./report-queued.js";
 import { osUser } from "./retry.js";
 
 /**
@@ -33,18 +31,7 @@ export async function rollbackCommand(
       `queued deployment ${result.deploymentId}: rollback of ${options.project} to deployment ${result.rollbackTo} (${result.commitSha.slice(0, 12)}), ${how}\n`,
     );
     progress.write(`warning: ${result.warning}\n`);
-    if (!options.wait) {
-      if (options.json) io.out.write(`${JSON.stringify(result)}\n`);
-      return 0;
-    }
-    await followDeployment(db, result.deploymentId, progress);
-    const final = (await getDeploymentRecord(db, result.deploymentId))!;
-    io.out.write(
-      options.json
-        ? `${JSON.stringify({ ...result, status: final.status })}\n`
-        : `${formatDeployment(final)}\n`,
-    );
-    return final.status === "succeeded" ? 0 : 1;
+    return await reportQueued(db, result, options, { out: io.out, progress });
   } finally {
     await queue.close();
     await redis.quit().catch(() => redis.disconnect());

@@ -26,7 +26,9 @@ import { waitFor } from "../helpers/wait-for.js";
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await createTestStack({ RUNTIME_WATCH_SECONDS: "0" });
+  // The blocking app waits for files the test makes outside its release, and reports host pids:
+  // no sandbox, which would hide the one and renumber the other (test/security proves it).
+  stack = await createTestStack({ RUNTIME_WATCH_SECONDS: "0", SANDBOX: "off" });
 });
 afterAll(() => stack.close());
 

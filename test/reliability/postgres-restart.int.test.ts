@@ -28,6 +28,9 @@ beforeAll(async () => {
     ADMIN_DATABASE_URL: pg.url("postgres"),
     DIRECT_DATABASE_PORT: String(pg.port),
     RUNTIME_WATCH_SECONDS: "0",
+    // The blocking app waits for files the test makes outside its release: no sandbox, which
+    // would hide them (test/security proves it).
+    SANDBOX: "off",
   });
 });
 afterAll(async () => {

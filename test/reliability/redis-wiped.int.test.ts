@@ -18,7 +18,13 @@ let worker: WorkerProcess | undefined;
 
 beforeAll(async () => {
   redis = await startPrivateRedis();
-  stack = await createTestStack({ REDIS_URL: redis.url, RUNTIME_WATCH_SECONDS: "0" });
+  // The blocking app waits for files the test makes outside its release, and reports host pids:
+  // no sandbox, which would hide the one and renumber the other (test/security proves it).
+  stack = await createTestStack({
+    REDIS_URL: redis.url,
+    RUNTIME_WATCH_SECONDS: "0",
+    SANDBOX: "off",
+  });
 });
 afterAll(async () => {
   worker?.child.kill("SIGKILL");

@@ -21,7 +21,9 @@ const workers: WorkerProcess[] = [];
 const isRunning = (pid: number) => processStartTicks(pid) !== null;
 
 beforeAll(async () => {
-  stack = await createTestStack();
+  // The blocking app waits for files the test makes outside its release, and reports host pids:
+  // no sandbox, which would hide the one and renumber the other (test/security proves it).
+  stack = await createTestStack({ SANDBOX: "off" });
   // A dead worker's job is handed on within about two lock periods.
   env = { ...stack.env, JOB_LOCK_SECONDS: "4", RUNTIME_WATCH_SECONDS: "0" };
 });

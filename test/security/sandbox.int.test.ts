@@ -6,7 +6,9 @@ import { childEnv } from "../../src/exec/child-env.js";
 import { forEachLine } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 import { sandboxFor, sandboxStatus } from "../../src/exec/sandbox.js";
+import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { cli, startWorkerProcess } from "../helpers/worker-process.js";
 
 let dataDir: string;
@@ -106,4 +108,27 @@ describe("the worker at start", () => {
       await worker.child;
     }
   });
+});
+
+it("ends a sandboxed step's processes with its worker, when the worker is killed with -9", async () => {
+  const stack = await createTestStack({ SANDBOX: "bwrap", RUNTIME_WATCH_SECONDS: "0" });
+  try {
+    const mark = `${4000 + Math.floor(Math.random() * 1000)}.${randomBytes(3).readUIntBE(0, 3)}`;
+    const repo = await fixtureRepo("node-http", {
+      "coduck.json": JSON.stringify({ install: `sleep ${mark} & setsid sleep ${mark}1 & wait` }),
+    });
+    const worker = await startWorkerProcess(stack.env);
+    await stack.deploy({ project: "killed-mid-install", repoUrl: repo.dir });
+    await waitFor("both sleeps to run", async () => (await processesWith(mark)).length === 2);
+    worker.child.kill("SIGKILL");
+    await worker.child;
+    // No worker runs now: the sandbox itself ends with the worker that made it.
+    await waitFor(
+      "the sandbox's processes to end",
+      async () => (await processesWith(mark)).length === 0,
+      10_000,
+    );
+  } finally {
+    await stack.close();
+  }
 });

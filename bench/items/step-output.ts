@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createDeployment } from "../../src/store/deployments.js";
+import { claimDeployment, createDeployment } from "../../src/store/deployments.js";
 import { startStep } from "../../src/store/steps.js";
 import { createTestStack } from "../../test/helpers/test-worker.js";
 import { BENCH_DIR, lastJsonLine, timed } from "../lib/processes.js";
@@ -42,7 +42,9 @@ export const stepOutput: BenchItem = {
             trigger: "bench",
             steps: ["build"],
           });
-          const step = await startStep(stack.db, { deploymentId: id, attempt: 0, name: "build" });
+          // Claimed, as a worker does: step writes are fenced by the running attempt.
+          const { attempt } = (await claimDeployment(stack.db, id))!;
+          const step = await startStep(stack.db, { deploymentId: id, attempt, name: "build" });
           const { stdout } = await timed(process.execPath, [
             CHILD,
             stack.config.databaseUrl,

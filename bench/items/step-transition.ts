@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import pg from "pg";
-import { createDeployment } from "../../src/store/deployments.js";
+import { claimDeployment, createDeployment } from "../../src/store/deployments.js";
 import { finishStep, startStep } from "../../src/store/steps.js";
 import { createTestStack } from "../../test/helpers/test-worker.js";
 import { countingDb } from "../lib/counting-db.js";
@@ -37,7 +37,9 @@ export const stepTransition: BenchItem = {
         trigger: "bench",
         steps: ["build"],
       });
-      const key = { deploymentId, attempt: 0, name: "build" };
+      // Claimed, as a worker does: step writes are fenced by the running attempt.
+      const { attempt } = (await claimDeployment(stack.db, deploymentId))!;
+      const key = { deploymentId, attempt, name: "build" };
       const end = {
         status: "succeeded" as const,
         durationMs: 1234,

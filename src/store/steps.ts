@@ -1,4 +1,4 @@
-import type { StepStatus } from "@prisma/client";
+import { Prisma, type StepStatus } from "@prisma/client";
 import type { Db } from "./prisma.js";
 import { type Attempt, fenced } from "./stale-attempt.js";
 
@@ -17,29 +17,21 @@ function current(key: StepKey) {
   };
 }
 
+// startStep and finishStep are the hot transitions: one UPDATE … FROM "Deployment" each, the
+// fence in its WHERE (Prisma's updateMany with a relation filter takes three round trips).
+// Timestamps are written as Prisma writes them: UTC in a timestamp without time zone.
+
 export async function startStep(db: Db, key: StepKey): Promise<{ id: string }> {
-  const started = await db.deploymentStep.updateManyAndReturn({
-    where: current(key),
-    data: {
-      status: "running",
-      attempt: key.attempt,
-      pgid: null,
-      pgidStartTicks: null,
-      startedAt: new Date(),
-      finishedAt: null,
-      command: null,
-      exitCode: null,
-      signal: null,
-      durationMs: null,
-      errorCode: null,
-      hint: null,
-      evidence: null,
-      evidenceLine: null,
-      skipReason: null,
-      logTail: null,
-    },
-    select: { id: true },
-  });
+  const started = await db.$queryRaw<{ id: string }[]>`
+    UPDATE "DeploymentStep" AS s SET
+      status = 'running', attempt = ${key.attempt}, pgid = NULL, "pgidStartTicks" = NULL,
+      "startedAt" = ${new Date().toISOString()}::timestamp(3), "finishedAt" = NULL,
+      command = NULL, "exitCode" = NULL, signal = NULL, "durationMs" = NULL, "errorCode" = NULL,
+      hint = NULL, evidence = NULL, "evidenceLine" = NULL, "skipReason" = NULL, "logTail" = NULL
+    FROM "Deployment" AS d
+    WHERE d.id = s."deploymentId" AND s."deploymentId" = ${key.deploymentId}::uuid
+      AND s.name = ${key.name} AND d.attempt = ${key.attempt} AND d.status = 'running'
+    RETURNING s.id`;
   fenced(started.length, key, `starting ${key.name}`);
   return started[0]!;
 }
@@ -72,17 +64,38 @@ export type StepEnd = {
   logTail?: string | null;
 };
 
+/** The column each StepEnd field is written to (constants: never user input). */
+const END_COLUMNS: Record<keyof StepEnd, string> = {
+  status: "status",
+  durationMs: '"durationMs"',
+  command: "command",
+  exitCode: '"exitCode"',
+  signal: "signal",
+  errorCode: '"errorCode"',
+  hint: "hint",
+  evidence: "evidence",
+  evidenceLine: '"evidenceLine"',
+  skipReason: '"skipReason"',
+  logTail: '"logTail"',
+};
+
 export async function finishStep(db: Db, key: StepKey, end: StepEnd): Promise<void> {
-  const { count } = await db.deploymentStep.updateMany({
-    where: current(key),
-    data: {
-      ...end,
-      attempt: key.attempt,
-      pgid: null,
-      pgidStartTicks: null,
-      finishedAt: new Date(),
-    },
-  });
+  // A field left undefined keeps its value, as with Prisma's update.
+  const given = (Object.keys(END_COLUMNS) as (keyof StepEnd)[]).filter(
+    (field) => end[field] !== undefined,
+  );
+  const sets = given.map((field) =>
+    field === "status"
+      ? Prisma.sql`status = ${end.status}::"StepStatus"`
+      : Prisma.sql`${Prisma.raw(END_COLUMNS[field])} = ${end[field]}`,
+  );
+  const count = await db.$executeRaw`
+    UPDATE "DeploymentStep" AS s SET
+      ${Prisma.join(sets)}, attempt = ${key.attempt}, pgid = NULL, "pgidStartTicks" = NULL,
+      "finishedAt" = ${new Date().toISOString()}::timestamp(3)
+    FROM "Deployment" AS d
+    WHERE d.id = s."deploymentId" AND s."deploymentId" = ${key.deploymentId}::uuid
+      AND s.name = ${key.name} AND d.attempt = ${key.attempt} AND d.status = 'running'`;
   fenced(count, key, `finishing ${key.name}`);
 }
 

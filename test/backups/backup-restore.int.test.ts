@@ -9,6 +9,7 @@ import { projectCredentials } from "../../src/provisioning/project-credentials.j
 import { databaseUrlOn, withClient } from "../../src/provisioning/provision-project.js";
 import { enqueueRestore } from "../../src/queue/database-jobs.js";
 import { createRestore } from "../../src/store/restores.js";
+import { asProjectRole } from "../helpers/as-project-role.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -18,16 +19,7 @@ let stack: TestStack;
 let repoDir: string;
 
 // As the project's own role, the way the app (and the Auth SDK) creates its objects.
-async function asApp<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const project = await projectCredentials(stack, PROJECT);
-  const client = new pg.Client(project!.direct);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const asApp = <T>(work: (client: pg.Client) => Promise<T>) => asProjectRole(stack, PROJECT, work);
 
 async function asAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const project = await projectCredentials(stack, PROJECT);

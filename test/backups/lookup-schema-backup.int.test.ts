@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
-import pg from "pg";
+import type pg from "pg";
 import { inspectLookup, lookupIntact } from "../../src/provisioning/lookup-objects.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
 import {
@@ -9,22 +9,14 @@ import {
   provisionProject,
   withClient,
 } from "../../src/provisioning/provision-project.js";
+import { asProjectRole } from "../helpers/as-project-role.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
 const PROJECT = "apart";
 let stack: TestStack;
 
-async function asApp<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const project = await projectCredentials(stack, PROJECT);
-  const client = new pg.Client(project!.direct);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const asApp = <T>(work: (client: pg.Client) => Promise<T>) => asProjectRole(stack, PROJECT, work);
 
 beforeAll(async () => {
   // The lookup in a schema of its own, which the dump leaves out whole.

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import pg from "pg";
+import type pg from "pg";
 import pino from "pino";
 import { buildApp } from "../../src/http/build-app.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
@@ -8,6 +8,7 @@ import {
   provisionProject,
   withClient,
 } from "../../src/provisioning/provision-project.js";
+import { asProjectRole } from "../helpers/as-project-role.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 const TOKEN = "data-view-test-admin-token-0123456789";
@@ -18,16 +19,7 @@ let app: FastifyInstance;
 
 const bearer = { authorization: `Bearer ${TOKEN}` };
 
-async function asApp<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const project = await projectCredentials(stack, PROJECT);
-  const client = new pg.Client(project!.direct);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const asApp = <T>(work: (client: pg.Client) => Promise<T>) => asProjectRole(stack, PROJECT, work);
 
 beforeAll(async () => {
   stack = await createTestStack({ ADMIN_TOKEN: TOKEN });

@@ -5,22 +5,14 @@ import {
   provisionProject,
   withClient,
 } from "../../src/provisioning/provision-project.js";
+import { asProjectRole } from "../helpers/as-project-role.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
 const PROJECT = "inspect";
 let stack: TestStack;
 
-async function asApp<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const project = await projectCredentials(stack, PROJECT);
-  const client = new pg.Client(project!.direct);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+const asApp = <T>(work: (client: pg.Client) => Promise<T>) => asProjectRole(stack, PROJECT, work);
 
 const itemCount = () =>
   asApp(async (c) => (await c.query("SELECT count(*)::int AS n FROM items")).rows[0].n);

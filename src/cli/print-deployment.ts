@@ -14,7 +14,13 @@ export function formatDeployment(d: DeploymentRecord): string {
     `  ref       ${d.ref}${d.commitSha ? ` @ ${d.commitSha.slice(0, 12)}` : ""}`,
     `  repo      ${d.repoUrl}`,
     `  queued    ${d.queuedAt}`,
+    `  trigger   ${d.trigger}${d.requestedBy ? ` (by ${d.requestedBy})` : ""}`,
   ];
+  if (d.retryOf) {
+    const from = d.retryOf.fromStep ? `, from ${d.retryOf.fromStep}` : ", from the start";
+    lines.push(`  retry     ${d.retryOf.number} of ${d.retryOf.id}${from}`);
+  }
+  if (d.rollbackTo) lines.push(`  rollback  to deployment ${d.rollbackTo}`);
   const box = failureBox(d);
   // The box shows the fix, the evidence and the warnings of a failed deployment.
   if (box.length === 0) {
@@ -55,6 +61,11 @@ export function deploymentJson(d: DeploymentRecord) {
     warnings: d.warnings,
     release: d.release,
     degraded: d.degraded,
+    trigger: d.trigger,
+    attempt: d.attempt,
+    requestedBy: d.requestedBy,
+    retryOf: d.retryOf,
+    rollbackTo: d.rollbackTo,
     steps: d.steps.map((s) => ({
       name: s.name,
       status: s.status,

@@ -25,6 +25,12 @@ function toRecord(d: LoadedDeployment) {
     hint: d.hint,
     warnings: d.warnings,
     attempt: d.attempt,
+    /** Who asked: the OS user of a CLI, or what the dashboard or an API caller passes. */
+    requestedBy: d.requestedBy,
+    /** A retry: the deployment it retries, its number in that chain, the first step run again. */
+    retryOf: d.retryOfId ? { id: d.retryOfId, number: d.retryNumber, fromStep: d.fromStep } : null,
+    /** A rollback: the earlier deployment whose release it serves again. */
+    rollbackTo: d.rollbackToId,
     release: releaseOf(d),
     degraded: degradedOf(d),
     queuedAt: d.queuedAt.toISOString(),

@@ -34,6 +34,11 @@ describe("coduck-worker deploy", () => {
       hint: null,
       warnings: [],
       degraded: null,
+      trigger: "cli",
+      attempt: 1,
+      requestedBy: null,
+      retryOf: null,
+      rollbackTo: null,
       release: {
         port: expect.any(Number),
         url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),

@@ -37,6 +37,9 @@ function deployment(fields: Partial<DeploymentRecord> = {}): DeploymentRecord {
     hint: null,
     warnings: [],
     attempt: 1,
+    requestedBy: null,
+    retryOf: null,
+    rollbackTo: null,
     release: null,
     degraded: null,
     queuedAt: "2026-11-26T10:00:00.000Z",
@@ -217,7 +220,7 @@ describe("formatDeployment", () => {
 });
 
 describe("deploymentJson", () => {
-  it("keeps its shape, adding degraded and each step's evidence line", () => {
+  it("keeps its shape, adding degraded, where the deployment came from, and each step's evidence line", () => {
     const json = deploymentJson(refusedAtSchema());
     expect(Object.keys(json)).toEqual([
       "id",
@@ -229,6 +232,11 @@ describe("deploymentJson", () => {
       "warnings",
       "release",
       "degraded",
+      "trigger",
+      "attempt",
+      "requestedBy",
+      "retryOf",
+      "rollbackTo",
       "steps",
     ]);
     expect(json.degraded).toBeNull();
@@ -241,6 +249,29 @@ describe("deploymentJson", () => {
       evidence: expect.stringContaining("drop the column `title`"),
       evidenceLine: 17,
       skipReason: null,
+    });
+  });
+});
+
+describe("a retry's record", () => {
+  const retried = deployment({
+    trigger: "retry",
+    requestedBy: "ops",
+    retryOf: { id: "5d1e0a9c-1111-4c2b-8f00-222233334444", number: 2, fromStep: "build" },
+  });
+
+  it("says which deployment it retries, from which step, and who asked", () => {
+    const text = formatDeployment(retried);
+    expect(text).toContain("  trigger   retry (by ops)");
+    expect(text).toContain("  retry     2 of 5d1e0a9c-1111-4c2b-8f00-222233334444, from build");
+  });
+
+  it("carries the same in its JSON", () => {
+    expect(deploymentJson(retried)).toMatchObject({
+      trigger: "retry",
+      requestedBy: "ops",
+      retryOf: { id: "5d1e0a9c-1111-4c2b-8f00-222233334444", number: 2, fromStep: "build" },
+      rollbackTo: null,
     });
   });
 });

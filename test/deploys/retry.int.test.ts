@@ -64,6 +64,13 @@ describe("coduck-worker retry <id>", () => {
     });
 
     const record = (await getDeploymentRecord(stack.db, result.deploymentId))!;
+    // `deployments show --json` says where it came from.
+    const shown = await cli(["deployments", "show", result.deploymentId, "--json"], stack.env);
+    expect(JSON.parse(shown.stdout as string)).toMatchObject({
+      trigger: "retry",
+      requestedBy: expect.any(String),
+      retryOf: { id: startFailed, number: 1, fromStep: "start" },
+    });
     expect(record.steps.map((s) => [s.name, s.status, s.skipReason])).toEqual([
       ["provision", "succeeded", null],
       ["checkout", "skipped", reusedFrom(startFailed)],

@@ -13,6 +13,7 @@ import {
 } from "../../src/store/deployments.js";
 import { appendLogLines } from "../../src/store/step-log-lines.js";
 import { finishStep, startStep } from "../../src/store/steps.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 const TOKEN = "dashboard-test-admin-token-0123456789";
@@ -25,12 +26,7 @@ let queuedId: string;
 
 beforeAll(async () => {
   stack = await createTestStack({ ADMIN_TOKEN: TOKEN });
-  app = await buildApp({
-    db: stack.db,
-    queue: stack.queue,
-    logger: pino({ level: "silent" }),
-    config: stack.config,
-  });
+  app = await buildTestApp(stack);
   // Written straight to the store, past the edge's checks: the pages must escape whatever is there.
   const failed = await createDeployment(stack.db, {
     project: "xss",

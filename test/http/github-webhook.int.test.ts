@@ -4,6 +4,7 @@ import pino from "pino";
 import { buildApp } from "../../src/http/build-app.js";
 import { githubSignature } from "../../src/http/github-signature.js";
 import { addProject } from "../../src/store/projects.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 const SECRET = "test-webhook-secret-0123456789";
@@ -17,12 +18,7 @@ beforeAll(async () => {
     GITHUB_WEBHOOK_SECRET: SECRET,
     WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY),
   });
-  app = await buildApp({
-    db: stack.db,
-    queue: stack.queue,
-    logger: pino({ level: "silent" }),
-    config: stack.config,
-  });
+  app = await buildTestApp(stack);
   // Registered without `.git`: the payload's clone_url has it, its html_url does not.
   await addProject(stack.db, {
     slug: "shop",

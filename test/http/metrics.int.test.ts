@@ -7,6 +7,7 @@ import { reconcileAndRecord } from "../../src/queue/record-reconcile.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { parsePrometheusText, type Sample, sampleValue } from "../helpers/prometheus-text.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 const quiet = pino({ level: "silent" });
@@ -50,7 +51,7 @@ beforeAll(async () => {
     await sleep(50);
   }
 
-  app = await buildApp({ db: stack.db, queue: stack.queue, logger: quiet, config: stack.config });
+  app = await buildTestApp(stack);
 }, 180_000);
 afterAll(async () => {
   await app?.close();

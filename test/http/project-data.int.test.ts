@@ -1,7 +1,5 @@
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
-import pino from "pino";
-import { buildApp } from "../../src/http/build-app.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
 import {
   databaseUrlOn,
@@ -9,6 +7,7 @@ import {
   withClient,
 } from "../../src/provisioning/provision-project.js";
 import { asProjectRole } from "../helpers/as-project-role.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 const TOKEN = "data-view-test-admin-token-0123456789";
@@ -23,11 +22,7 @@ const asApp = <T>(work: (client: pg.Client) => Promise<T>) => asProjectRole(stac
 
 beforeAll(async () => {
   stack = await createTestStack({ ADMIN_TOKEN: TOKEN });
-  app = await buildApp({
-    db: stack.db,
-    queue: stack.queue,
-    logger: pino({ level: "silent" }),
-    config: stack.config,
+  app = await buildTestApp(stack, {
     data: { db: stack.db, config: stack.config, keyring: stack.keyring },
   });
   await provisionProject(stack, PROJECT);

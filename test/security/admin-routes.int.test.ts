@@ -1,6 +1,5 @@
 import Fastify, { type FastifyInstance } from "fastify";
-import pino from "pino";
-import { buildApp } from "../../src/http/build-app.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 // Every HTTP route but the public ones (health and readiness; metrics, which METRICS_TOKEN
@@ -29,12 +28,7 @@ beforeAll(async () => {
     ADMIN_TOKEN,
     GITHUB_WEBHOOK_SECRET: "route-test-secret-0123456789",
   });
-  app = await buildApp({
-    db: stack.db,
-    queue: stack.queue,
-    logger: pino({ level: "silent" }),
-    config: stack.config,
-  });
+  app = await buildTestApp(stack);
 });
 afterAll(async () => {
   await app.close();

@@ -4,11 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import type { FastifyInstance } from "fastify";
-import pino from "pino";
-import { buildApp } from "../../src/http/build-app.js";
 import { githubSignature } from "../../src/http/github-signature.js";
 import { addProject } from "../../src/store/projects.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
@@ -34,12 +33,7 @@ let app: FastifyInstance;
 beforeAll(async () => {
   stack = await createTestStack({ SANDBOX: "off", GITHUB_WEBHOOK_SECRET: SECRET });
   await stack.startWorker();
-  app = await buildApp({
-    db: stack.db,
-    queue: stack.queue,
-    logger: pino({ level: "silent" }),
-    config: stack.config,
-  });
+  app = await buildTestApp(stack);
 });
 afterAll(async () => {
   await app.close();

@@ -1,9 +1,8 @@
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
-import pino from "pino";
-import { buildApp } from "../../src/http/build-app.js";
 import { githubSignature } from "../../src/http/github-signature.js";
 import { addProject } from "../../src/store/projects.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 // Whatever reaches POST /webhooks/github — any bytes, any headers, signed or not — the answer
@@ -15,12 +14,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   stack = await createTestStack({ GITHUB_WEBHOOK_SECRET: SECRET });
-  app = await buildApp({
-    db: stack.db,
-    queue: stack.queue,
-    logger: pino({ level: "silent" }),
-    config: stack.config,
-  });
+  app = await buildTestApp(stack);
   await addProject(stack.db, {
     slug: "shop",
     repoUrl: "https://github.com/acme/shop",

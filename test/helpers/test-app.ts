@@ -1,0 +1,14 @@
+import pino from "pino";
+import { buildApp, type HttpDeps } from "../../src/http/build-app.js";
+import type { TestStack } from "./test-worker.js";
+
+/** The HTTP app over a test stack's database, queue and config, logging nothing, not listening. */
+export function buildTestApp(stack: TestStack, deps: Partial<HttpDeps> = {}) {
+  return buildApp({
+    db: stack.db,
+    queue: stack.queue,
+    logger: pino({ level: "silent" }),
+    config: stack.config,
+    ...deps,
+  });
+}

@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
+import { cellText } from "../inspection/cell-text.js";
 import { withReadOnlySession } from "../inspection/read-only-session.js";
 import { recentRows } from "../inspection/recent-rows.js";
 import { projectOption } from "./cli-arguments.js";
@@ -54,13 +55,7 @@ export async function dbRowsCommand(
   for (const row of cells) out.write(`${line(row)}\n`);
 }
 
+/** One line per row: tabs and newlines in a value become spaces. */
 function cell(value: unknown): string {
-  const text =
-    value === null || value === undefined
-      ? "∅"
-      : typeof value === "string"
-        ? value
-        : JSON.stringify(value);
-  const flat = text.replace(/[\r\n\t]/g, " ");
-  return flat.length > CELL ? `${flat.slice(0, CELL - 1)}…` : flat;
+  return cellText(typeof value === "string" ? value.replace(/[\r\n\t]/g, " ") : value, CELL);
 }

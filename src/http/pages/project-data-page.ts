@@ -1,3 +1,4 @@
+import { cellText } from "../../inspection/cell-text.js";
 import { html, type SafeHtml } from "../html-template.js";
 import type { ProjectData } from "../project-data.js";
 import { layout } from "./layout.js";
@@ -104,16 +105,6 @@ function selected(data: ProjectData, table: string | undefined): SafeHtml {
       rows.rows.length === 0
         ? html`<p class="muted">No rows.</p>`
         : html`<table class="rows"><thead><tr>${rows.columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
-      <tbody>${rows.rows.map((row) => html`<tr>${rows.columns.map((c) => html`<td>${cell(row[c])}</td>`)}</tr>`)}</tbody></table>`
+      <tbody>${rows.rows.map((row) => html`<tr>${rows.columns.map((c) => html`<td>${cellText(row[c], CELL)}</td>`)}</tr>`)}</tbody></table>`
     }`;
-}
-
-function cell(value: unknown): string {
-  const text =
-    value === null || value === undefined
-      ? "∅"
-      : typeof value === "string"
-        ? value
-        : JSON.stringify(value);
-  return text.length > CELL ? `${text.slice(0, CELL - 1)}…` : text;
 }

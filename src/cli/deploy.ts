@@ -2,12 +2,10 @@ import type { Config } from "../config.js";
 import { parseDeployRequest } from "../deploys/deploy-request.js";
 import { queueDeployment } from "../deploys/queue-deployment.js";
 import { UsageError } from "../errors.js";
-import { deployQueue } from "../queue/queues.js";
-import { connectRedis } from "../queue/redis.js";
 import { getDeploymentRecord } from "../store/deployment-record.js";
-import { connectDb } from "../store/prisma.js";
 import { followDeployment } from "./follow-deployment.js";
 import { deploymentJson, formatDeployment } from "./print-deployment.js";
+import { withQueue } from "./with-queue.js";
 
 export type DeployOptions = {
   project: string;
@@ -42,10 +40,7 @@ export async function deploy(
     );
   }
 
-  const db = connectDb(config.databaseUrl);
-  const redis = connectRedis(config.redisUrl);
-  const queue = deployQueue(redis, config.queuePrefix);
-  try {
+  return withQueue(config, async (db, queue) => {
     const id = await queueDeployment(db, queue, request.data, "cli");
     const progress = options.json ? io.err : io.out;
     progress.write(`queued deployment ${id} of ${request.data.project} (${request.data.ref})\n`);
@@ -61,9 +56,5 @@ export async function deploy(
         : `${formatDeployment(final)}\n`,
     );
     return final.status === "succeeded" ? 0 : 1;
-  } finally {
-    await queue.close();
-    await redis.quit().catch(() => redis.disconnect());
-    await db.$disconnect();
-  }
+  });
 }

@@ -11,11 +11,10 @@ import {
 } from "../deploys/retry-deployment.js";
 import { UsageError } from "../errors.js";
 import { FAILURE_CODES } from "../failures/codes.js";
-import { deployQueue } from "../queue/queues.js";
-import { connectRedis } from "../queue/redis.js";
-import { connectDb, type Db } from "../store/prisma.js";
+import type { Db } from "../store/prisma.js";
 import { reportQueued } from "./report-queued.js";
 import { sinceDuration } from "./since-duration.js";
+import { withQueue } from "./with-queue.js";
 
 export type RetryOptions = {
   from?: string;
@@ -51,22 +50,15 @@ export async function retryCommand(
       );
     }
   }
-  const db = connectDb(config.databaseUrl);
-  const redis = connectRedis(config.redisUrl);
-  const queue = deployQueue(redis, config.queuePrefix);
   const requestedBy = osUser();
-  try {
+  return withQueue(config, async (db, queue) => {
     if (filter) return await retryAllFailed({ db, queue }, filter, requestedBy, io.out);
     const planned = await planRetry(db, { deploymentId: id!, fromStep: options.from });
     const result = await recordRetry({ db, queue }, planned, requestedBy);
     const progress = options.json ? io.err : io.out;
     progress.write(`${describeRetry(result)}\n`);
     return await reportQueued(db, result, options, { out: io.out, progress });
-  } finally {
-    await queue.close();
-    await redis.quit().catch(() => redis.disconnect());
-    await db.$disconnect();
-  }
+  });
 }
 
 type AllFailedFilter = { project?: string; code?: string; since?: Date; dryRun: boolean };

@@ -1,10 +1,8 @@
 import type { Config } from "../config.js";
 import { rollbackDeployment } from "../deploys/rollback-deployment.js";
-import { deployQueue } from "../queue/queues.js";
-import { connectRedis } from "../queue/redis.js";
-import { connectDb } from "../store/prisma.js";
 import { reportQueued } from "./report-queued.js";
 import { osUser } from "./retry.js";
+import { withQueue } from "./with-queue.js";
 
 /**
  * `coduck-worker rollback --project P [--to <id>]`. Returns the exit code: with --wait, 0
@@ -15,10 +13,7 @@ export async function rollbackCommand(
   options: { project: string; to?: string; wait?: boolean; json?: boolean },
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
 ): Promise<number> {
-  const db = connectDb(config.databaseUrl);
-  const redis = connectRedis(config.redisUrl);
-  const queue = deployQueue(redis, config.queuePrefix);
-  try {
+  return withQueue(config, async (db, queue) => {
     const result = await rollbackDeployment(
       { db, queue },
       { project: options.project, to: options.to, requestedBy: osUser() },
@@ -32,9 +27,5 @@ export async function rollbackCommand(
     );
     progress.write(`warning: ${result.warning}\n`);
     return await reportQueued(db, result, options, { out: io.out, progress });
-  } finally {
-    await queue.close();
-    await redis.quit().catch(() => redis.disconnect());
-    await db.$disconnect();
-  }
+  });
 }

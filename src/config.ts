@@ -53,6 +53,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1 to 64 letters, digits, '_' or '-' (no ':')")
     .default("coduck"),
   STEP_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(15 * 60),
+  STEP_SPOOL_MB: integer(0, 64 * 1024).default(256),
   SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
   RUNTIME_WATCH_SECONDS: integer(0, 24 * 3600).default(60),
   SANDBOX: z
@@ -120,6 +121,11 @@ export type Config = {
   logLevel: (typeof LOG_LEVELS)[number];
   queuePrefix: string;
   stepTimeoutMs: number;
+  /**
+   * Bytes of a step's output kept on disk to be classified should the step fail; past them it
+   * is classified as it comes (pipeline/spooled-classifier.ts). 0: always as it comes.
+   */
+  stepSpoolBytes: number;
   shutdownGraceMs: number;
   /** How long a new live release's output is watched for runtime failures; 0: not at all. */
   runtimeWatchMs: number;
@@ -208,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     queuePrefix: e.QUEUE_PREFIX,
     stepTimeoutMs: e.STEP_TIMEOUT_SECONDS * 1000,
+    stepSpoolBytes: e.STEP_SPOOL_MB * 1024 * 1024,
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     runtimeWatchMs: e.RUNTIME_WATCH_SECONDS * 1000,
     sandbox: e.SANDBOX,

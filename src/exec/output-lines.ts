@@ -1,63 +1,88 @@
-/** Characters kept of one line of output; the rest of a longer line is skipped. */
-export const MAX_LINE_CHARS = 64 * 1024;
+/** Bytes kept of one line of output; the rest of a longer line is skipped. */
+export const MAX_LINE_BYTES = 64 * 1024;
+
+const NEWLINE = 0x0a;
 
 /**
- * Cuts a stream's text, chunk by chunk, into whole lines. Each call to `onLines` gets one or
- * more whole lines joined by "\n", without the newline that ended the last one: one call per
- * chunk, not one per line, since a call per line would cost more than what is done with it.
- * A line split across chunks is joined first (so a secret split across chunks is whole when
- * it is redacted), "\r\n" ends a line as "\n" does, a last line without a newline comes with
- * `end()`, and a line is cut at MAX_LINE_CHARS so memory stays bounded whatever the command
- * prints. Whatever `onLines` returns (a back-pressure promise) `push` returns.
+ * Cuts a stream's bytes, chunk by chunk, into whole lines. Each call to `onLines` gets one or
+ * more whole lines as the command wrote them, each ending in "\n" (the last line of a stream
+ * gets one at `end()`): one call per chunk, not one per line, since a call per line would cost
+ * more than what is done with it. A line split across chunks is joined first (so a secret or a
+ * UTF-8 character split across chunks is whole), and a line is cut at MAX_LINE_BYTES, at a
+ * character boundary, so memory stays bounded whatever the command prints. Whatever `onLines`
+ * returns (a back-pressure promise) `push` returns.
  */
 export class LineSplitter<R> {
-  private partial = "";
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
   private cut = false;
 
-  constructor(private readonly onLines: (lines: string) => R) {}
+  constructor(private readonly onLines: (lines: Buffer) => R) {}
 
-  push(text: string): R | undefined {
-    const last = text.lastIndexOf("\n");
+  push(chunk: Buffer): R | undefined {
+    const last = chunk.lastIndexOf(NEWLINE);
     if (last === -1) {
-      this.carry(text);
+      this.carry(chunk);
       return undefined;
     }
-    let lines: string;
-    if (this.partial === "") {
-      lines = text.slice(0, last);
+    let lines: Buffer;
+    if (this.partialBytes === 0 && !this.cut) {
+      lines = chunk.subarray(0, last + 1);
     } else {
-      const first = text.indexOf("\n");
-      this.carry(text.slice(0, first));
-      lines = last > first ? `${this.partial}\n${text.slice(first + 1, last)}` : this.partial;
+      const first = chunk.indexOf(NEWLINE);
+      this.carry(chunk.subarray(0, first));
+      lines = Buffer.concat([...this.partial, chunk.subarray(first, last + 1)]);
     }
-    this.partial = "";
+    this.partial = [];
+    this.partialBytes = 0;
     this.cut = false;
-    this.carry(text.slice(last + 1));
-    return this.emit(lines);
+    this.carry(chunk.subarray(last + 1));
+    return this.onLines(lines);
   }
 
-  /** The stream ended: its last line, if it had no newline. */
+  /** The stream ended: its last line, if it had no newline, gets one. */
   end(): R | undefined {
-    const rest = this.partial;
-    this.partial = "";
+    if (this.partialBytes === 0 && !this.cut) return undefined;
+    const line = Buffer.concat([...this.partial, NEWLINE_BYTES]);
+    this.partial = [];
+    this.partialBytes = 0;
     this.cut = false;
-    return rest === "" ? undefined : this.emit(rest);
+    return this.onLines(line);
   }
 
-  private carry(text: string): void {
-    if (this.cut || text === "") return;
-    this.partial +=
-      text.length > MAX_LINE_CHARS - this.partial.length
-        ? text.slice(0, MAX_LINE_CHARS - this.partial.length)
-        : text;
-    this.cut = this.partial.length >= MAX_LINE_CHARS;
+  private carry(bytes: Buffer): void {
+    if (this.cut || bytes.length === 0) return;
+    const room = MAX_LINE_BYTES - this.partialBytes;
+    if (bytes.length <= room) {
+      // Copied: a chunk's buffer may be reused by whoever handed it on.
+      this.partial.push(Buffer.from(bytes));
+      this.partialBytes += bytes.length;
+      return;
+    }
+    this.partial.push(Buffer.from(bytes.subarray(0, characterStart(bytes, room))));
+    this.partialBytes = MAX_LINE_BYTES;
+    this.cut = true;
   }
+}
 
-  private emit(lines: string): R {
-    if (!lines.includes("\r")) return this.onLines(lines);
-    const unix = lines.replaceAll("\r\n", "\n");
-    return this.onLines(unix.endsWith("\r") ? unix.slice(0, -1) : unix);
-  }
+const NEWLINE_BYTES = Buffer.from("\n");
+
+/** Where the UTF-8 character holding `bytes[at]` starts (`at` itself unless it continues one). */
+function characterStart(bytes: Buffer, at: number): number {
+  let start = at;
+  while (start > 0 && at - start < 3 && (bytes[start]! & 0xc0) === 0x80) start--;
+  return (bytes[start]! & 0xc0) === 0x80 ? at : start;
+}
+
+/**
+ * Whole lines as LineSplitter hands them on, as text: joined by "\n", without the newline that
+ * ends the last one, "\r\n" read as "\n" and invalid UTF-8 as U+FFFD.
+ */
+export function linesText(lines: Buffer): string {
+  const text = lines.toString("utf8", 0, lines.length - 1);
+  if (!text.includes("\r")) return text;
+  const unix = text.replaceAll("\r\n", "\n");
+  return unix.endsWith("\r") ? unix.slice(0, -1) : unix;
 }
 
 /** Calls `each` with every line of `lines` (whole lines joined by "\n"). */

@@ -4,11 +4,12 @@ import { LineSplitter } from "./output-lines.js";
 
 export type OutputStream = "stdout" | "stderr";
 /**
- * Receives a command's output: one or more whole lines of one stream, joined by "\n". When it
- * returns a promise, that stream is not read until it settles (back-pressure: the command
- * blocks on a full pipe instead of the worker buffering its output).
+ * Receives a command's output: one or more whole lines of one stream, as the command wrote
+ * them, each ending in "\n" (linesText reads them as text). When it returns a promise, that
+ * stream is not read until it settles (back-pressure: the command blocks on a full pipe
+ * instead of the worker buffering its output).
  */
-export type OutputSink = (stream: OutputStream, lines: string) => Promise<void> | undefined | void;
+export type OutputSink = (stream: OutputStream, lines: Buffer) => Promise<void> | undefined | void;
 
 export type Command = {
   file: string;
@@ -97,12 +98,12 @@ export async function runCommand(
 }
 
 /**
- * Reads a stream as UTF-8 in raw chunks, handing on whole lines and pausing while asked to,
- * until `drain()`: from then on it reads to the end without pausing.
+ * Reads a stream in raw chunks, handing on whole lines and pausing while asked to, until
+ * `drain()`: from then on it reads to the end without pausing.
  */
 function readLines(
   stream: Readable,
-  onLines: (lines: string) => Promise<void> | undefined | void,
+  onLines: (lines: Buffer) => Promise<void> | undefined | void,
 ): { drain(): void } {
   const splitter = new LineSplitter(onLines);
   let draining = false;
@@ -115,8 +116,7 @@ function readLines(
       () => stream.resume(),
     );
   };
-  stream.setEncoding("utf8");
-  stream.on("data", (text: string) => hold(splitter.push(text)));
+  stream.on("data", (chunk: Buffer) => hold(splitter.push(chunk)));
   stream.on("end", () => hold(splitter.end()));
   return {
     drain() {

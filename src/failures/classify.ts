@@ -3,7 +3,7 @@ import { failureCodeEntry } from "./codes.js";
 import { decide, type Verdict } from "./decide.js";
 import { evidenceText, lineText } from "./line-text.js";
 import { literalsIn } from "./literal-automaton.js";
-import { createLogScanner, type LogScanner } from "./log-scanner.js";
+import { createLogScanner, type LogScanner, type RedactText } from "./log-scanner.js";
 import { migrationSign, RULE_LITERALS, ruleFor } from "./match-line.js";
 import { STEP_FAILED } from "./rules/rule.js";
 import { STEP_FAILURE_CODES } from "./rules/step-failure-codes.js";
@@ -28,11 +28,17 @@ export type Classifier = {
   finish(exit: StepExit): Classification;
 };
 
+export type ClassifierOptions = {
+  /** Applied to each line's text before it is read: what the verdict quotes is its result. */
+  redact?: RedactText;
+};
+
 /**
  * An incremental classifier for one step's log: push each line (or write the bytes) as it
  * comes, then finish with how the process ended. Memory stays bounded for logs of any length.
  */
-export function createClassifier(step: FailureStep): Classifier {
+export function createClassifier(step: FailureStep, options: ClassifierOptions = {}): Classifier {
+  const { redact } = options;
   const hits: Hit[] = [];
   const migration: Observations["migration"][number][] = [];
   let lineNumber = 0;
@@ -54,7 +60,7 @@ export function createClassifier(step: FailureStep): Classifier {
     push(raw) {
       if (scanner) throw new Error("this classifier reads bytes: write() them, not lines");
       lineNumber++;
-      const text = lineText(raw);
+      const text = lineText(redact ? redact(raw, false) : raw);
       if (!NOT_BLANK.test(text)) return;
       lastLine = { line: lineNumber, text };
       const literals = literalsIn(RULE_LITERALS.automaton, text);
@@ -62,7 +68,7 @@ export function createClassifier(step: FailureStep): Classifier {
     },
     write(chunk) {
       if (lineNumber > 0) throw new Error("this classifier reads lines: push() them, not bytes");
-      scanner ??= createLogScanner(RULE_LITERALS.automaton, observe);
+      scanner ??= createLogScanner(RULE_LITERALS.automaton, observe, redact);
       scanner.write(chunk);
     },
     finish(exit) {
@@ -122,8 +128,9 @@ export async function classifyLogStream(
   input: ClassifyInput & {
     stream: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
   },
+  options?: ClassifierOptions,
 ): Promise<Classification> {
-  const classifier = createClassifier(input.step);
+  const classifier = createClassifier(input.step, options);
   for await (const chunk of input.stream) {
     classifier.write(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
   }

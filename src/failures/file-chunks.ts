@@ -8,11 +8,17 @@ const CHUNK_BYTES = 1024 * 1024;
  * for (classifyLogStream reads each before that), so reading a large log allocates nothing per
  * chunk. The caller closes the handle.
  */
-export async function* fileChunks(file: FileHandle): AsyncGenerator<Uint8Array> {
+export async function* fileChunks(
+  file: FileHandle,
+  options: { from?: number } = {},
+): AsyncGenerator<Uint8Array> {
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  // From the file's own position, or from `from` on.
+  let position = options.from ?? null;
   for (;;) {
-    const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, null);
+    const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, position);
     if (bytesRead === 0) return;
+    if (position !== null) position += bytesRead;
     yield buffer.subarray(0, bytesRead);
   }
 }

@@ -5,6 +5,12 @@ import { type LiteralAutomaton, literalsIn } from "./literal-automaton.js";
 /** A line that holds at least one literal: its number, its text (see lineText), which ones. */
 export type OnLiteralLine = (line: number, text: string, literals: readonly number[]) => void;
 
+/**
+ * What a line's decoded text becomes before lineText reads it (secrets out, say). `cut`: the
+ * text is the start of a longer line, so it may end in part of something longer.
+ */
+export type RedactText = (text: string, cut: boolean) => string;
+
 export type LogScanner = {
   /** The next bytes of the log, split anywhere (inside a line, inside a UTF-8 character). */
   write(chunk: Uint8Array): void;
@@ -37,8 +43,12 @@ const NOT_BLANK = /\S/;
  * lineText cuts) is decoded and its text scanned instead. Memory: one line's first
  * KEPT_LINE_BYTES, whatever the length of the log or of its lines.
  */
-export function createLogScanner(automaton: LiteralAutomaton, onLine: OnLiteralLine): LogScanner {
-  const scan = new Scan(automaton, onLine);
+export function createLogScanner(
+  automaton: LiteralAutomaton,
+  onLine: OnLiteralLine,
+  redact?: RedactText,
+): LogScanner {
+  const scan = new Scan(automaton, onLine, redact);
   return {
     write: (chunk) => scan.write(chunk),
     end: () => scan.end(),
@@ -67,9 +77,12 @@ class Scan {
   #resume = 0;
   last: EvidenceLine | undefined;
 
-  constructor(automaton: LiteralAutomaton, onLine: OnLiteralLine) {
+  readonly #redact: RedactText | undefined;
+
+  constructor(automaton: LiteralAutomaton, onLine: OnLiteralLine, redact: RedactText | undefined) {
     this.#automaton = automaton;
     this.#onLine = onLine;
+    this.#redact = redact;
   }
 
   write(bytes: Uint8Array): void {
@@ -209,6 +222,7 @@ class Scan {
   /** A line's text: the `kept` bytes carried from earlier chunks, then `chunk[start, end)`. */
   #textOf(chunk: Buffer, start: number, end: number, kept: number, line: number): string {
     let text: string;
+    const carried = kept === 0 ? 0 : this.#carriedBytes;
     // Invalid bytes become U+FFFD, as TextDecoder does.
     if (kept === 0) text = chunk.toString("utf8", start, Math.min(end, start + KEPT_LINE_BYTES));
     else {
@@ -219,6 +233,7 @@ class Scan {
     }
     // A decoder reading the whole stream drops a byte order mark at its very start.
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (this.#redact) text = this.#redact(text, carried + end - start > KEPT_LINE_BYTES);
     return lineText(text);
   }
 

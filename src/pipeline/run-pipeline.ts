@@ -1,10 +1,9 @@
+import path from "node:path";
 import { coerceError } from "../errors.js";
 import { childEnv } from "../exec/child-env.js";
 import { displayCommand } from "../exec/display-command.js";
-import { forEachLine } from "../exec/output-lines.js";
 import { processStartTicks } from "../exec/process-identity.js";
 import { runCommand } from "../exec/run-command.js";
-import { type Classifier, createClassifier } from "../failures/classify.js";
 import type { FailureCode } from "../failures/codes.js";
 import { StepFailure } from "../failures/step-failure.js";
 import { isFailureStep } from "../failures/step-names.js";
@@ -20,7 +19,9 @@ import {
 } from "../store/steps.js";
 import type { PipelineContext, RunOptions, Step, StepContext, StepOutcome } from "./context.js";
 import { type Interruption, interruptionOf, StepInterrupted } from "./interruption.js";
+import { SpooledClassifier } from "./spooled-classifier.js";
 import { DEFAULT_LOG_LIMITS, StepLog } from "./step-log.js";
+import { stepOutputSink } from "./step-output-sink.js";
 
 export type PipelineResult =
   | { status: "succeeded" }
@@ -45,8 +46,6 @@ export async function runPipeline(
 
 type Outcome = Omit<StepEnd, "durationMs">;
 
-const NEWLINE = Buffer.from("\n");
-
 async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult> {
   const key = { ...attemptOf(ctx), name: step.name };
   const logger = ctx.logger.child({ step: step.name });
@@ -54,12 +53,17 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const timeoutMs = stepTimeoutMs(ctx, step.name);
   const deadline = Date.now() + timeoutMs;
   const { id: stepId } = await startStep(ctx.db, key);
-  const classifier = createClassifier(isFailureStep(step.name) ? step.name : "runtime");
-  // The classifier reads the redacted output as bytes, a chunk of whole lines at a time.
-  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS, (lines) => {
-    classifier.write(Buffer.from(lines));
-    classifier.write(NEWLINE);
-  });
+  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS);
+  // The command's own output, as bytes, read only if the step fails.
+  const classifier = await SpooledClassifier.open(
+    isFailureStep(step.name) ? step.name : "runtime",
+    {
+      dir: path.join(ctx.config.dataDir, "spool"),
+      limitBytes: ctx.config.stepSpoolBytes,
+      secrets: ctx.secrets,
+      logger,
+    },
+  );
   const commands: string[] = [];
   let last: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null };
   logger.info("step started");
@@ -68,7 +72,10 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     ...ctx,
     logger,
     say: (line) => log.write("system", line),
-    appOutput: (line) => log.write("stdout", line),
+    appOutput: (line) => {
+      log.write("stdout", line);
+      classifier.write(Buffer.from(`${line}\n`));
+    },
     noteCommand: (command) => commands.push(command),
     warn: async (warning) => {
       log.write("system", `warning: ${warning}`);
@@ -90,13 +97,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     const plain = { file, args, cwd: ctx.releaseDir, env: childEnv({ ...ctx.appEnv, ...env }) };
     const sandbox = step.outsideSandbox ? null : ctx.sandbox;
     const result = await runCommand(sandbox ? await sandbox.wrap(plain, "step") : plain, {
-      onOutput: onLine
-        ? (stream, lines) => {
-            const wait = log.write(stream, lines);
-            forEachLine(lines, onLine);
-            return wait;
-          }
-        : log.write,
+      onOutput: stepOutputSink(log, classifier, onLine),
       timeoutMs: Math.max(deadline - Date.now(), 1),
       signal: ctx.signal,
       // So the worker that takes over from this one, should it die, can stop what it left.
@@ -137,7 +138,9 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
         : { status: "succeeded" };
     result = { status: "succeeded" };
   } catch (thrown) {
-    ({ end, result } = describeFailure(step.name, thrown, log, classifier, logger));
+    ({ end, result } = await describeFailure(step.name, thrown, log, classifier, logger));
+  } finally {
+    await classifier.close();
   }
   await log.close();
   await finishStep(ctx.db, key, {
@@ -170,13 +173,13 @@ const REFINABLE = new Set<FailureCode>([
   "UNKNOWN",
 ]);
 
-function describeFailure(
+async function describeFailure(
   stepName: string,
   thrown: unknown,
   log: StepLog,
-  classifier: Classifier,
+  classifier: SpooledClassifier,
   logger: PipelineContext["logger"],
-): { end: Outcome; result: PipelineResult } {
+): Promise<{ end: Outcome; result: PipelineResult }> {
   if (thrown instanceof StepInterrupted) {
     log.write("system", `${stepName} stopped: ${thrown.message}`);
     return {
@@ -199,7 +202,7 @@ function describeFailure(
   if (!(thrown instanceof StepFailure))
     logger.error({ err: thrown }, "step raised an unexpected error");
 
-  const classified = classifier.finish({
+  const classified = await classifier.classify({
     exitCode: failure.facts.exitCode ?? null,
     signal: failure.facts.signal ?? null,
   });

@@ -1,9 +1,9 @@
-import { MAX_LINE_CHARS } from "../exec/output-lines.js";
+import { linesText, MAX_LINE_BYTES } from "../exec/output-lines.js";
 import type { OutputStream } from "../exec/run-command.js";
 import { pickEvidence } from "../failures/pick-evidence.js";
 import type { Db } from "../store/prisma.js";
 import { appendLogLines, type StoredLine } from "../store/step-log-lines.js";
-import { redactSecrets } from "./redact-secrets.js";
+import { cleanLogText } from "./redact-secrets.js";
 
 export type StepLogLimits = {
   /** Lines stored per step; past it one marker line says how many more were dropped. */
@@ -35,8 +35,7 @@ const MAX_QUEUED_CHARS = 8 * 1024 * 1024;
  * order (one write at a time; lines that came during a write go in the next, so a slow store
  * gets fewer, larger batches), with a bounded tail kept in memory for the step row. Memory stays bounded whatever
  * the command prints. The command's output comes a chunk of whole lines at a time: redaction
- * and the observer work on the chunk, and only the lines that are stored become strings of
- * their own.
+ * works on the chunk, and only the lines that are stored become strings of their own.
  */
 export class StepLog {
   private seq = 0;
@@ -47,23 +46,37 @@ export class StepLog {
   private writing: Promise<void> | undefined;
   private writeError: unknown;
   private tailLines: { stream: LogStream; line: string }[] = [];
+  /** Chunks past the cap not yet read into tailLines, and how many lines they hold. */
+  private unreadTail: { stream: OutputStream; lines: Buffer; count: number }[] = [];
+  private unreadTailLines = 0;
 
   constructor(
     private readonly db: Db,
     private readonly stepId: string,
     private readonly secrets: readonly string[] = [],
     private readonly limits: StepLogLimits = DEFAULT_LOG_LIMITS,
-    /**
-     * Sees the command's output (not the platform's own lines) redacted: whole lines joined by
-     * "\n", one call per chunk. The classifier's one feed.
-     */
-    private readonly observe?: (lines: string) => void,
   ) {}
 
   /**
-   * Lines of the command's output (whole lines joined by "\n", as runCommand hands them on),
-   * or one line of the platform's own ("system"). Returns a promise when the store is behind:
-   * the caller should wait for it before writing more.
+   * Whole lines of the command's output, as runCommand hands them on. Returns a promise when
+   * the store is behind: the caller should wait for it before writing more.
+   */
+  readonly writeOutput = (stream: OutputStream, lines: Buffer): Promise<void> | undefined => {
+    if (this.seq < this.limits.maxLines) return this.write(stream, linesText(lines));
+    // Past the cap a chunk is only counted, and kept as it came while its lines may still be
+    // among the last: they are read as text, and redacted, only if they are.
+    const count = countNewlines(lines);
+    this.dropped += count;
+    this.unreadTail.push({ stream, lines, count });
+    this.unreadTailLines += count;
+    while (this.unreadTailLines - this.unreadTail[0]!.count >= this.limits.tailLines)
+      this.unreadTailLines -= this.unreadTail.shift()!.count;
+    return this.backPressure();
+  };
+
+  /**
+   * Lines of text (whole lines joined by "\n"): the command's, or one line of the platform's
+   * own ("system"). Returns a promise when the store is behind, as writeOutput does.
    */
   readonly write = (stream: LogStream, lines: string): Promise<void> | undefined => {
     const text = this.redact(lines);
@@ -72,7 +85,6 @@ export class StepLog {
       this.store(stream, text);
       return this.backPressure();
     }
-    this.observe?.(text);
     this.keepTail(stream, lastLines(text, this.limits.tailLines));
     let start = 0;
     while (this.seq < this.limits.maxLines) {
@@ -87,11 +99,13 @@ export class StepLog {
 
   /** The last lines, for the step row. */
   tail(): string {
+    this.readTail();
     return this.tailLines.map((entry) => entry.line).join("\n");
   }
 
   /** The line of the tail that best shows why the step failed. */
   evidence(): string | undefined {
+    this.readTail();
     return pickEvidence(
       this.tailLines.filter((entry) => entry.stream !== "system").map((entry) => entry.line),
     );
@@ -127,9 +141,19 @@ export class StepLog {
   }
 
   private keepTail(stream: LogStream, lines: string[]): void {
+    this.readTail();
     for (const line of lines) this.tailLines.push({ stream, line: this.cut(line) });
     const excess = this.tailLines.length - this.limits.tailLines;
     if (excess > 0) this.tailLines.splice(0, excess);
+  }
+
+  private readTail(): void {
+    if (this.unreadTail.length === 0) return;
+    const chunks = this.unreadTail;
+    this.unreadTail = [];
+    this.unreadTailLines = 0;
+    for (const { stream, lines } of chunks)
+      this.keepTail(stream, lastLines(this.redact(linesText(lines)), this.limits.tailLines));
   }
 
   private backPressure(): Promise<void> | undefined {
@@ -160,17 +184,16 @@ export class StepLog {
     }
   }
 
-  /** Secrets out, and NUL, which Postgres text cannot hold; lines never hold a secret's "\n". */
+  /** Lines never hold a secret's "\n": a chunk of whole lines is redacted at once. */
   private redact(text: string): string {
-    const clean = redactSecrets(text, this.secrets);
-    return clean.includes("\u0000") ? clean.replaceAll("\u0000", "") : clean;
+    return cleanLogText(text, this.secrets);
   }
 
   private cut(line: string): string {
     const max = this.limits.maxLineLength;
     if (line.length <= max) return line;
-    // runCommand hands on no more of a line than MAX_LINE_CHARS: the rest was never read.
-    const more = line.length >= MAX_LINE_CHARS ? "at least " : "";
+    // runCommand hands on no more of a line than MAX_LINE_BYTES: the rest was never read.
+    const more = Buffer.byteLength(line) >= MAX_LINE_BYTES - 3 ? "at least " : "";
     return `${line.slice(0, max)} [... ${more}${line.length - max} more characters]`;
   }
 }
@@ -186,6 +209,12 @@ function lastLines(text: string, n: number): string[] {
     end = newline;
   }
   return lines.reverse();
+}
+
+function countNewlines(bytes: Buffer): number {
+  let count = 0;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) count++;
+  return count;
 }
 
 function countLines(text: string, from: number): number {

@@ -4,13 +4,13 @@ import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { childEnv } from "../../src/exec/child-env.js";
-import { forEachLine } from "../../src/exec/output-lines.js";
+import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 
 function collect() {
   const lines: string[] = [];
-  const onOutput = (stream: string, text: string) =>
-    forEachLine(text, (line) => lines.push(`${stream}: ${line}`));
+  const onOutput = (stream: string, bytes: Buffer) =>
+    forEachLine(linesText(bytes), (line) => lines.push(`${stream}: ${line}`));
   return { lines, onOutput };
 }
 

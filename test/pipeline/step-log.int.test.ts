@@ -89,7 +89,7 @@ describe("StepLog with a command's output", () => {
   const runInto = async (log: StepLog, script: string) => {
     await runCommand(
       { file: "sh", args: ["-c", script], cwd: "/tmp", env: childEnv() },
-      { onOutput: log.write, timeoutMs: 10_000 },
+      { onOutput: log.writeOutput, timeoutMs: 10_000 },
     );
     await log.close();
   };
@@ -132,8 +132,7 @@ describe("StepLog with a command's output", () => {
   });
 
   it("caps the lines of a long output, counts the rest and keeps its last lines as the tail", async () => {
-    const seen: string[] = [];
-    const log = new StepLog(db, stepId, ["hidden"], limits, (lines) => seen.push(lines));
+    const log = new StepLog(db, stepId, ["hidden"], limits);
     await runInto(log, 'i=0; while [ $i -lt 3000 ]; do echo "line $i hidden"; i=$((i+1)); done');
     const stored = await readLogLines(db, stepId);
     expect(stored).toHaveLength(1_001);
@@ -144,10 +143,6 @@ describe("StepLog with a command's output", () => {
     expect(log.tail().split("\n")).toEqual(
       [2995, 2996, 2997, 2998, 2999].map((i) => `line ${i} [redacted]`),
     );
-    // The observer saw every line, redacted, in order.
-    const observed = seen.join("\n").split("\n");
-    expect(observed).toHaveLength(3_000);
-    expect(observed[2_999]).toBe("line 2999 [redacted]");
   });
 
   it("asks the command's output to wait while the store is behind, then lets it go on", async () => {

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises
 import os from "node:os";
 import path from "node:path";
 import { childEnv } from "../../src/exec/child-env.js";
-import { forEachLine } from "../../src/exec/output-lines.js";
+import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 import { sandboxFor, sandboxStatus } from "../../src/exec/sandbox.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
@@ -56,7 +56,7 @@ it("kills everything inside the sandbox when a step's time is up, even what left
     ),
     {
       onOutput: (_stream, lines) =>
-        forEachLine(lines, (line) => {
+        forEachLine(linesText(lines), (line) => {
           if (line === "started")
             void processesWith(mark).then((pids) => {
               seen.push(pids);

@@ -1,0 +1,22 @@
+import { forEachLine, linesText } from "../exec/output-lines.js";
+import type { OutputSink } from "../exec/run-command.js";
+import type { SpooledClassifier } from "./spooled-classifier.js";
+import type { StepLog } from "./step-log.js";
+
+/**
+ * Where a step's command output goes: to the step log, to the classifier, and each line to
+ * `onLine` if given. The command waits while either of the first two is behind.
+ */
+export function stepOutputSink(
+  log: StepLog,
+  classifier: SpooledClassifier,
+  onLine?: (line: string) => void,
+): OutputSink {
+  return (stream, lines) => {
+    const stored = log.writeOutput(stream, lines);
+    const classified = classifier.write(lines);
+    if (onLine) forEachLine(linesText(lines), onLine);
+    if (stored && classified) return Promise.all([stored, classified]).then(() => undefined);
+    return stored ?? classified;
+  };
+}

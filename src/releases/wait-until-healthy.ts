@@ -6,6 +6,13 @@ export type Health =
   | { healthy: false; reason: "exited"; code: number | null; signal: string | null }
   | { healthy: false; reason: "timeout"; detail: string };
 
+// Most apps listen within their first seconds: asked often then, a deploy goes live as soon as
+// it can (a refused connection on the loopback costs next to nothing); slower apps are asked
+// less often.
+const FAST_POLL_MS = 20;
+const FAST_POLL_FOR_MS = 3_000;
+const POLL_MS = 100;
+
 /**
  * Waits until the app listens on its port and, when a health path is set, that path answers
  * 2xx or 3xx; gives up when the app exits or the time is up.
@@ -22,6 +29,7 @@ export async function waitUntilHealthy(options: {
     exit = e;
   });
   const deadline = Date.now() + options.timeoutMs;
+  const fastUntil = Date.now() + FAST_POLL_FOR_MS;
   let detail = `nothing listened on port ${options.port}`;
   while (Date.now() < deadline && !options.signal?.aborted) {
     if (exit) return { healthy: false, reason: "exited", ...exit };
@@ -31,7 +39,7 @@ export async function waitUntilHealthy(options: {
       if (status !== null && status >= 200 && status < 400) return { healthy: true };
       detail = `GET ${options.path} answered ${status ?? "nothing"}`;
     }
-    await sleep(100);
+    await sleep(Date.now() < fastUntil ? FAST_POLL_MS : POLL_MS);
   }
   if (exit) return { healthy: false, reason: "exited", ...exit };
   return { healthy: false, reason: "timeout", detail };

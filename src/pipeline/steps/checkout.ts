@@ -1,5 +1,7 @@
 import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import { execa } from "execa";
+import { readAppFile } from "../../apps/read-app-file.js";
 import { readCoduckJson } from "../../apps/read-coduck-json.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { recordCommit } from "../../store/deployments.js";
@@ -30,9 +32,22 @@ export const checkout: Step = {
 };
 
 async function recordHead(ctx: StepContext): Promise<string> {
-  const { stdout: sha } = await execa("git", ["rev-parse", "HEAD"], { cwd: ctx.releaseDir });
+  const sha = await headCommit(ctx.releaseDir);
   await recordCommit(ctx.db, ctx.deployment.id, sha);
   return sha;
+}
+
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * The commit checked out. A detached HEAD names it in .git/HEAD, which is read as a file (a
+ * process less per deploy); anything else there is git's to resolve.
+ */
+async function headCommit(releaseDir: string): Promise<string> {
+  const head = await readAppFile(releaseDir, path.join(releaseDir, ".git", "HEAD")).catch(() => "");
+  if (COMMIT_ID.test(head.trim())) return head.trim();
+  const { stdout } = await execa("git", ["rev-parse", "HEAD"], { cwd: releaseDir });
+  return stdout;
 }
 
 /** Reads and checks coduck.json into the context: the app's commands, settings and variables. */

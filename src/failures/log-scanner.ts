@@ -29,6 +29,8 @@ const KEPT_LINE_BYTES = 2 * MAX_MATCHED_CHARS * 3 + 8;
 const ESCAPE_EXACT_BYTES = 2 * MAX_MATCHED_CHARS;
 // Literal ends recorded per line; a line with more is read as text.
 const MAX_LINE_HITS = 32;
+// Sets of literals a line's hit states make, remembered.
+const MAX_HIT_SETS = 4096;
 const NEWLINE = 0x0a;
 const ESC = 0x1b;
 const NOT_BLANK = /\S/;
@@ -78,6 +80,7 @@ class Scan {
   last: EvidenceLine | undefined;
 
   readonly #redact: RedactText | undefined;
+  readonly #hitSets = new Map<number | string, readonly number[]>();
 
   constructor(automaton: LiteralAutomaton, onLine: OnLiteralLine, redact: RedactText | undefined) {
     this.#automaton = automaton;
@@ -209,14 +212,26 @@ class Scan {
       if (literals.length > 0) this.#onLine(line, text, literals);
       return;
     }
-    let literals = literalsAt.get(this.#hits[0]!)!;
-    if (hitCount > 1) {
-      const all = new Set<number>();
-      for (let h = 0; h < hitCount; h++)
-        for (const l of literalsAt.get(this.#hits[h]!)!) all.add(l);
-      literals = [...all].sort((a, b) => a - b);
-    }
+    const literals =
+      hitCount === 1 ? literalsAt.get(this.#hits[0]!)! : this.#literalsOfHits(hitCount);
     this.#onLine(line, text, literals);
+  }
+
+  /** The literals that end in the line's hit states, ascending (lines repeat a few sets). */
+  #literalsOfHits(hitCount: number): readonly number[] {
+    const hits = this.#hits;
+    const key =
+      hitCount === 2 ? hits[0]! * 2 ** 21 + hits[1]! : hits.subarray(0, hitCount).join(",");
+    let literals = this.#hitSets.get(key);
+    if (!literals) {
+      const { literalsAt } = this.#automaton;
+      const all = new Set<number>();
+      for (let h = 0; h < hitCount; h++) for (const l of literalsAt.get(hits[h]!)!) all.add(l);
+      literals = [...all].sort((a, b) => a - b);
+      if (this.#hitSets.size >= MAX_HIT_SETS) this.#hitSets.clear();
+      this.#hitSets.set(key, literals);
+    }
+    return literals;
   }
 
   /** A line's text: the `kept` bytes carried from earlier chunks, then `chunk[start, end)`. */

@@ -16,6 +16,13 @@ const ADMITTED = admits.map((list) =>
   [...list].sort((a, b) => rank(alternatives[a]!.owner) - rank(alternatives[b]!.owner)),
 );
 
+// By literal: the migration signs' patterns it admits (for most, none).
+const MIGRATION_ADMITTED = ADMITTED.map((list) =>
+  list
+    .filter((index) => alternatives[index]!.owner === MIGRATION)
+    .map((index) => alternatives[index]!.pattern),
+);
+
 const APPLIES = new Map<FailureStep, readonly boolean[]>(
   FAILURE_STEPS.map((step) => [
     step,
@@ -53,9 +60,8 @@ export function migrationSign(
   literals: readonly number[],
 ): { done: boolean } | undefined {
   for (const literal of literals) {
-    for (const index of ADMITTED[literal]!) {
-      const { pattern, owner } = alternatives[index]!;
-      if (owner === MIGRATION && pattern.test(text)) return { done: MIGRATION_DONE.test(text) };
+    for (const pattern of MIGRATION_ADMITTED[literal]!) {
+      if (pattern.test(text)) return { done: MIGRATION_DONE.test(text) };
     }
   }
   return undefined;
@@ -68,11 +74,12 @@ export function matchLine(text: string, step: FailureStep): EvidenceRule | undef
 }
 
 // Lines hold the same few sets of literals again and again.
-const MERGED = new Map<string, readonly number[]>();
+const MERGED = new Map<string | number, readonly number[]>();
 const MAX_MERGED = 4096;
 
 function merged(literals: readonly number[]): readonly number[] {
-  const key = literals.join(",");
+  // Two literals, the usual case, make a number; a string is built only for more.
+  const key = literals.length === 2 ? literals[0]! * 65_536 + literals[1]! : literals.join(",");
   let list = MERGED.get(key);
   if (!list) {
     const all = new Set<number>();

@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { groupMembers, processStartTicks } from "../../src/exec/process-identity.js";
 import { stopAbandonedGroup } from "../../src/exec/stop-abandoned-group.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -26,13 +29,18 @@ describe("stopAbandonedGroup", () => {
   });
 
   it("kills what is left of a group whose leader already exited", async () => {
-    const child = group("sleep 30 & echo $!");
+    // The leader waits for the test to have read its start time, then exits, leaving its
+    // child behind: read later, a busy machine could find it gone already.
+    const go = path.join(os.tmpdir(), `coduck-leader-go-${process.pid}-${Date.now()}`);
+    const child = group(`sleep 30 & echo $!; while [ ! -e '${go}' ]; do sleep 0.05; done`);
     const pgid = child.pid!;
     const ticks = await waitFor("the leader's start time", () => processStartTicks(pgid) ?? false);
     const member = Number(
       await new Promise<string>((resolve) => child.stdout!.once("data", resolve)),
     );
+    await writeFile(go, "");
     await waitFor("the leader to exit", () => processStartTicks(pgid) === null);
+    await rm(go, { force: true });
     expect(groupMembers(pgid).map((p) => p.pid)).toEqual([member]);
     expect(await stopAbandonedGroup(pgid, ticks)).toBe("killed");
     expect(processStartTicks(member)).toBeNull();

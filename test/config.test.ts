@@ -7,6 +7,7 @@ describe("loadConfig", () => {
     expect(config.databaseUrl).toBe("postgresql://postgres@127.0.0.1:5432/coduck_worker");
     expect(config.concurrency).toBe(2);
     expect(config.logLevel).toBe("info");
+    expect(config.stepSpoolBytes).toBe(256 * 1024 * 1024);
   });
 
   it("reads the variables it is given", () => {
@@ -15,11 +16,13 @@ describe("loadConfig", () => {
       WORKER_CONCURRENCY: "8",
       DATA_DIR: "relative/data",
       STEP_TIMEOUT_SECONDS: "90",
+      STEP_SPOOL_MB: "0",
     });
     expect(config.redisUrl).toBe("redis://redis.internal:6380");
     expect(config.concurrency).toBe(8);
     expect(config.dataDir).toBe(`${process.cwd()}/relative/data`);
     expect(config.stepTimeoutMs).toBe(90_000);
+    expect(config.stepSpoolBytes).toBe(0);
   });
 
   it("names every bad variable and what it expected, in one error", () => {
@@ -42,6 +45,9 @@ describe("loadConfig", () => {
       "WORKER_CONCURRENCY: expected a whole number from 1 to 64",
     ]);
     expect(catchConfigError({ WORKER_CONCURRENCY: "2.5" }).problems).toHaveLength(1);
+    expect(catchConfigError({ STEP_SPOOL_MB: "-1" }).problems).toEqual([
+      "STEP_SPOOL_MB: expected a whole number from 0 to 65536",
+    ]);
   });
 
   it("never echoes a bad value, which may hold a password", () => {

@@ -6,6 +6,7 @@ import { deriveRuleLiterals } from "../../src/failures/rule-literals.js";
 import { RULES } from "../../src/failures/rules/index.js";
 import { STEP_FAILED } from "../../src/failures/rules/rule.js";
 import { STEP_FAILURE_CODES } from "../../src/failures/rules/step-failure-codes.js";
+import { readCorpus } from "../helpers/failure-corpus.js";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const corpusDir = path.join(root, "test/fixtures/failure-corpus");
@@ -27,11 +28,8 @@ describe("the failure-code catalogue", () => {
     const labels = tableCodes(readFileSync(path.join(corpusDir, "README.md"), "utf8"), "Label set");
     expect(labels.length).toBeGreaterThan(15);
     expect(codes).toEqual(expect.arrayContaining(labels));
-    const cases = readFileSync(path.join(corpusDir, "dev.jsonl"), "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { expected: string });
-    const labelled = new Set(cases.map((c) => c.expected));
+    const cases = readCorpus();
+    const labelled = new Set<string>(cases.map((c) => c.expected));
     expect(labels.filter((label) => !labelled.has(label))).toEqual([]);
   });
 

@@ -1,24 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { Readable } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { classifyLog, classifyLogStream, createClassifier } from "../../src/failures/classify.js";
 import { lineText } from "../../src/failures/line-text.js";
 import { matchLine } from "../../src/failures/match-line.js";
 import { HANDLED_LINE } from "../../src/failures/rules/handled-lines.js";
 import { RULES } from "../../src/failures/rules/index.js";
 import { FAILURE_STEPS, type FailureStep } from "../../src/failures/step-names.js";
+import { readCorpus } from "../helpers/failure-corpus.js";
 
-type CorpusCase = { id: string; step: FailureStep; exitCode: number | null; log: string };
-
-const cases: CorpusCase[] = readFileSync(
-  path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/failure-corpus/dev.jsonl"),
-  "utf8",
-)
-  .split("\n")
-  .filter(Boolean)
-  .map((line) => JSON.parse(line));
+const cases = readCorpus();
 
 /** The bytes in pieces of pseudo-random sizes from 1 to `max`. */
 function pieces(bytes: Uint8Array, max: number, seed: number): Uint8Array[] {

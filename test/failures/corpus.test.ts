@@ -1,31 +1,18 @@
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
 import { classifyLog } from "../../src/failures/classify.js";
-import { FAILURE_CODES, type FailureCode } from "../../src/failures/codes.js";
+import { FAILURE_CODES } from "../../src/failures/codes.js";
 import { isFailureStep } from "../../src/failures/step-names.js";
-
-type CorpusCase = {
-  id: string;
-  step: string;
-  exitCode: number | null;
-  log: string;
-  expected: FailureCode;
-};
+import { CORPUS_FILE, readCorpus } from "../helpers/failure-corpus.js";
 
 // The project's copy (for CI), and the shared corpus when this machine has it.
-const CORPORA = [
-  path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/failure-corpus/dev.jsonl"),
-  "/work/shared/failure-corpus/dev.jsonl",
-].filter((file) => existsSync(file));
+const CORPORA = [CORPUS_FILE, "/work/shared/failure-corpus/dev.jsonl"].filter((file) =>
+  existsSync(file),
+);
 
 const MIN_EXACT = 0.95;
 
 describe.each(CORPORA)("the failure corpus %s", (file) => {
-  const cases: CorpusCase[] = readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line));
+  const cases = readCorpus(file);
 
   const results = Promise.all(
     cases.map(async (c) => {

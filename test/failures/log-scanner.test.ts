@@ -1,6 +1,3 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { lineText } from "../../src/failures/line-text.js";
 import {
   buildLiteralAutomaton,
@@ -9,6 +6,7 @@ import {
 } from "../../src/failures/literal-automaton.js";
 import { createLogScanner } from "../../src/failures/log-scanner.js";
 import { RULE_LITERALS } from "../../src/failures/match-line.js";
+import { readCorpus } from "../helpers/failure-corpus.js";
 
 type Reported = { line: number; text: string; literals: number[] };
 
@@ -139,14 +137,7 @@ describe("the log scanner", () => {
   });
 
   it("finds the rules' literals in the corpus logs as reading them line by line does", () => {
-    const corpus = path.join(
-      path.dirname(fileURLToPath(import.meta.url)),
-      "../fixtures/failure-corpus/dev.jsonl",
-    );
-    const logs = readFileSync(corpus, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((entry) => Buffer.from((JSON.parse(entry) as { log: string }).log));
+    const logs = readCorpus().map((c) => Buffer.from(c.log));
     const all = Buffer.concat(logs.flatMap((log) => [log, Buffer.from("\n")]));
     const want = expected(RULE_LITERALS.automaton, all);
     expect(want.reported.length).toBeGreaterThan(100);

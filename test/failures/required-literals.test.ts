@@ -1,11 +1,9 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { lineText } from "../../src/failures/line-text.js";
 import { alternatives, requiredLiterals } from "../../src/failures/required-literals.js";
 import { deriveRuleLiterals } from "../../src/failures/rule-literals.js";
 import { RULES } from "../../src/failures/rules/index.js";
 import { MIGRATION_ACTIVITY } from "../../src/failures/rules/migration-activity.js";
+import { readCorpus } from "../helpers/failure-corpus.js";
 
 const literalsOf = (pattern: RegExp) =>
   alternatives(pattern.source).map((source) =>
@@ -64,14 +62,8 @@ describe("requiredLiterals", () => {
   });
 
   it("is right for every corpus line a rule or a migration sign matches", () => {
-    const corpus = path.join(
-      path.dirname(fileURLToPath(import.meta.url)),
-      "../fixtures/failure-corpus/dev.jsonl",
-    );
-    const lines = readFileSync(corpus, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .flatMap((entry) => (JSON.parse(entry) as { log: string }).log.split("\n"))
+    const lines = readCorpus()
+      .flatMap((c) => c.log.split("\n"))
       .map(lineText);
     let matched = 0;
     for (const pattern of [...RULES.map((rule) => rule.pattern), MIGRATION_ACTIVITY]) {

@@ -1,22 +1,12 @@
-import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { classifyLog } from "../../src/failures/classify.js";
-import type { FailureStep } from "../../src/failures/step-names.js";
 import { SpooledClassifier } from "../../src/pipeline/spooled-classifier.js";
+import { type CorpusCase, readCorpus } from "../helpers/failure-corpus.js";
 
-type CorpusCase = { id: string; step: FailureStep; exitCode: number | null; log: string };
-
-const cases: CorpusCase[] = readFileSync(
-  path.join(path.dirname(fileURLToPath(import.meta.url)), "../fixtures/failure-corpus/dev.jsonl"),
-  "utf8",
-)
-  .split("\n")
-  .filter(Boolean)
-  .map((line) => JSON.parse(line));
+const cases = readCorpus();
 
 let dir: string;
 beforeEach(async () => {

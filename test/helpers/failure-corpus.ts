@@ -1,0 +1,28 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { FailureCode } from "../../src/failures/codes.js";
+import type { FailureStep } from "../../src/failures/step-names.js";
+
+/** One captured failure log and the code it should get. */
+export type CorpusCase = {
+  id: string;
+  step: FailureStep;
+  exitCode: number | null;
+  log: string;
+  expected: FailureCode;
+};
+
+/** The project's copy of the failure corpus (for CI). */
+export const CORPUS_FILE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../fixtures/failure-corpus/dev.jsonl",
+);
+
+/** The cases of a corpus file (JSON lines), the project's copy unless told. */
+export function readCorpus(file = CORPUS_FILE): CorpusCase[] {
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as CorpusCase);
+}

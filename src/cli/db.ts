@@ -2,10 +2,9 @@ import type { Config } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
 import { UsageError } from "../errors.js";
 import { maskPassword } from "../provisioning/connection-urls.js";
-import { databaseInfo } from "../provisioning/database-info.js";
+import { measureDatabase } from "../provisioning/database-info.js";
 import { dropProjectDatabase } from "../provisioning/drop-project-database.js";
 import { provisionProject } from "../provisioning/provision-project.js";
-import { recordStorageLevel } from "../store/storage-level.js";
 import { withProvisioning } from "./with-provisioning.js";
 
 type Out = NodeJS.WritableStream;
@@ -32,17 +31,7 @@ export async function dbInfoCommand(
   out: Out,
 ): Promise<number> {
   const slug = slugOf(options.project);
-  const found = await withProvisioning(config, async (deps) => {
-    const info = await databaseInfo(deps, slug);
-    if (!info) return null;
-    // Measuring is when a crossing of 80 % or 100 % of the soft limit is noticed and recorded.
-    await recordStorageLevel(deps.db, info.projectId, info.sizeBytes, info.limitBytes);
-    const project = await deps.db.project.findUniqueOrThrow({
-      where: { id: info.projectId },
-      select: { storageWarning: true },
-    });
-    return { info, storageWarning: project.storageWarning };
-  });
+  const found = await withProvisioning(config, (deps) => measureDatabase(deps, slug));
   if (!found)
     throw new UsageError(
       `project ${slug} has no database yet: it is created on its first deploy (or run provision)`,

@@ -4,11 +4,10 @@ import { describeSchema, type TableShape } from "../inspection/describe-schema.j
 import { listTables, type TableSummary } from "../inspection/list-tables.js";
 import { withReadOnlySession } from "../inspection/read-only-session.js";
 import { type RecentRows, recentRows } from "../inspection/recent-rows.js";
-import { type DatabaseInfo, databaseInfo } from "../provisioning/database-info.js";
+import { type DatabaseInfo, measureDatabase } from "../provisioning/database-info.js";
 import type { Keyring } from "../secrets/keyring.js";
 import { backupRecord, listBackups } from "../store/backups.js";
 import type { Db } from "../store/prisma.js";
-import { recordStorageLevel } from "../store/storage-level.js";
 
 /** What the Data view needs beyond the dashboard's own: the project cluster and the keys. */
 export type ProjectDataDeps = { db: Db; config: Config; keyring: Keyring };
@@ -34,13 +33,9 @@ export async function readProjectData(
   slug: string,
   table: string | undefined,
 ): Promise<ProjectData | null> {
-  const info = await databaseInfo(deps, slug);
-  if (!info) return null;
-  await recordStorageLevel(deps.db, info.projectId, info.sizeBytes, info.limitBytes);
-  const project = await deps.db.project.findUniqueOrThrow({
-    where: { id: info.projectId },
-    select: { storageWarning: true },
-  });
+  const measured = await measureDatabase(deps, slug);
+  if (!measured) return null;
+  const { info, storageWarning } = measured;
   const backups = (await listBackups(deps.db, info.projectId, 50)).map(backupRecord);
   const { tables, selected } = await withReadOnlySession(deps, slug, async (client) => {
     const tables = await listTables(client);
@@ -65,5 +60,5 @@ export async function readProjectData(
       throw error;
     }
   });
-  return { slug, info, storageWarning: project.storageWarning, backups, tables, selected };
+  return { slug, info, storageWarning, backups, tables, selected };
 }

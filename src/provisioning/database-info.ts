@@ -1,4 +1,5 @@
 import { open } from "../secrets/secret-box.js";
+import { recordStorageLevel } from "../store/storage-level.js";
 import { projectUrls } from "./connection-urls.js";
 import { inspectLookup, type LookupState } from "./lookup-objects.js";
 import { databaseUrlOn, type ProvisionDeps, withClient } from "./provision-project.js";
@@ -58,4 +59,22 @@ export async function databaseInfo(
     provisionedAt: record.provisionedAt?.toISOString() ?? null,
     verifiedAt: record.verifiedAt?.toISOString() ?? null,
   };
+}
+
+/**
+ * databaseInfo, as `db info` and the Data view show it: measuring is when a crossing of 80 % or
+ * 100 % of the soft limit is noticed and recorded, so the warning returned is the one in force.
+ */
+export async function measureDatabase(
+  deps: ProvisionDeps,
+  slug: string,
+): Promise<{ info: DatabaseInfo; storageWarning: string | null } | null> {
+  const info = await databaseInfo(deps, slug);
+  if (!info) return null;
+  await recordStorageLevel(deps.db, info.projectId, info.sizeBytes, info.limitBytes);
+  const project = await deps.db.project.findUniqueOrThrow({
+    where: { id: info.projectId },
+    select: { storageWarning: true },
+  });
+  return { info, storageWarning: project.storageWarning };
 }

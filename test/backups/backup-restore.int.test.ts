@@ -31,6 +31,21 @@ async function json(args: string[]) {
   return { run, record: run.exitCode === 0 ? JSON.parse(run.stdout as string) : null };
 }
 
+/** `restore` of a backup into PROJECT, confirmed, waited for, as JSON. */
+function restoreAndWait(backupId: string) {
+  return json([
+    "restore",
+    "--project",
+    PROJECT,
+    "--backup",
+    backupId,
+    "--confirm",
+    PROJECT,
+    "--wait",
+    "--json",
+  ]);
+}
+
 async function dumpText(backupId: string): Promise<string> {
   const file = path.join(stack.config.backups.dir, PROJECT, `${backupId}.sql.gz`);
   return gunzipSync(await readFile(file)).toString("utf8");
@@ -110,17 +125,7 @@ describe("backups and restores", () => {
       await c.query("DROP TABLE coduck_auth_users");
     });
 
-    const { run, record } = await json([
-      "restore",
-      "--project",
-      PROJECT,
-      "--backup",
-      backupId,
-      "--confirm",
-      PROJECT,
-      "--wait",
-      "--json",
-    ]);
+    const { run, record } = await restoreAndWait(backupId);
     expect(run.stderr).toMatch(
       /^queued restore [0-9a-f-]{36} of backup .* \(a safety backup is taken first\)$/,
     );
@@ -200,17 +205,7 @@ describe("backups and restores", () => {
     });
     expect((await cli(["db", "repair", "--project", PROJECT], stack.env)).exitCode).toBe(0);
 
-    const { run, record } = await json([
-      "restore",
-      "--project",
-      PROJECT,
-      "--backup",
-      backupId,
-      "--confirm",
-      PROJECT,
-      "--wait",
-      "--json",
-    ]);
+    const { run, record } = await restoreAndWait(backupId);
     expect(run.exitCode).toBe(0);
     // DROP OWNED BY the role did not take the lookup with the role's schema: nothing to repair.
     expect(record.checks).toContain("PgBouncer lookup intact");

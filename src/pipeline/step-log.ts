@@ -192,8 +192,9 @@ export class StepLog {
   private cut(line: string): string {
     const max = this.limits.maxLineLength;
     if (line.length <= max) return line;
-    // runCommand hands on no more of a line than MAX_LINE_BYTES: the rest was never read.
-    const more = Buffer.byteLength(line) >= MAX_LINE_BYTES - 3 ? "at least " : "";
+    // runCommand hands on no more of a line than MAX_LINE_BYTES, cut before a character of up
+    // to 4 bytes: the rest was never read.
+    const more = Buffer.byteLength(line) > MAX_LINE_BYTES - 4 ? "at least " : "";
     return `${line.slice(0, max)} [... ${more}${line.length - max} more characters]`;
   }
 }

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { groupMembers, processStartTicks } from "../../src/exec/process-identity.js";
@@ -12,6 +12,10 @@ import { startWorkerProcess, type WorkerProcess } from "../helpers/worker-proces
 // `kill -9` of a real worker process in the middle of a step, then a new worker: the deploy
 // ends by policy (here: it runs again and succeeds), the interrupted step is recorded, what the
 // dead worker left running is gone, and exactly one release of the project serves.
+//
+// The new worker starts attempt 2 as soon as it has taken over. Where a test reads what attempt 1
+// left on record, attempt 2 is held at its install (an install gate the test closes before the
+// new worker starts), so the record is read before attempt 2 can overwrite it.
 
 let stack: TestStack;
 let env: Record<string, string>;
@@ -32,6 +36,12 @@ afterEach(async () => {
     worker.child.kill("SIGKILL");
     await worker.child;
   }
+  // A test that failed midway leaves its deploy running: the next test's worker must not take it.
+  await stopLeftoverSteps(stack.db);
+  await stack.db.deployment.updateMany({
+    where: { status: { in: ["queued", "running"] } },
+    data: { status: "cancelled" },
+  });
 });
 afterAll(async () => {
   await stopLeftoverSteps(stack.db);
@@ -46,11 +56,25 @@ async function worker(): Promise<WorkerProcess> {
 
 /** A repository of the blocking app whose `step` waits for `<dir>/<step>.go`. */
 async function blockingApp(coduck: Record<string, unknown>) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-block-"));
+  const dir = await blockDir();
   const config = { ...coduck, env: { BLOCK_DIR: dir, ...(coduck.env as object) } };
   const repo = await fixtureRepo("blocking-app", { "coduck.json": JSON.stringify(config) });
   return { repo, dir };
 }
+
+/** A BLOCK_DIR whose install gate is open: `gatedInstall` passes until the gate is closed. */
+async function blockDir() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-block-"));
+  await openGate(dir);
+  return dir;
+}
+const gatedInstall = "node block.js gate && npm ci";
+
+/** Closes the install gate: the next install blocks until `openGate`. */
+const closeGate = (dir: string) => rm(path.join(dir, "gate.go"));
+const openGate = (dir: string) => writeFile(path.join(dir, "gate.go"), "");
+const heldAtGate = (dir: string) =>
+  waitFor("attempt 2 to wait at its install", () => existsSync(path.join(dir, "gate.ready")));
 
 async function killDuring(id: string, step: string, dir: string) {
   const first = await worker();
@@ -76,19 +100,25 @@ async function takeOver(id: string) {
   return { second, line };
 }
 
+/**
+ * What attempt 1 left on record, read while attempt 2 waits at its install gate (so the
+ * interrupted step's row is still attempt 1's unless that step is install itself).
+ */
 async function expectInterrupted(id: string, step: string) {
   const deployment = await stack.db.deployment.findUniqueOrThrow({
     where: { id },
     include: { steps: true },
   });
-  expect(deployment.steps.find((s) => s.name === step)).toMatchObject({
-    status: "interrupted",
-    errorCode: "WORKER_INTERRUPTED",
-    attempt: 1,
-  });
-  expect(deployment.status).toBe("queued");
+  expect(deployment.steps.find((s) => s.name === step)).toMatchObject(
+    step === "install"
+      ? { status: "running", attempt: 2 }
+      : { status: "interrupted", errorCode: "WORKER_INTERRUPTED", attempt: 1 },
+  );
+  expect(deployment).toMatchObject({ status: "running", attempt: 2 });
   expect(deployment.warnings).toContainEqual(
-    expect.stringContaining(`attempt 1 was interrupted at ${step} (WORKER_INTERRUPTED)`),
+    expect.stringContaining(
+      `attempt 1 was interrupted at ${step} (WORKER_INTERRUPTED): its worker stopped without finishing it; the deploy runs again`,
+    ),
   );
 }
 
@@ -109,39 +139,51 @@ async function expectFinished(id: string, project: string) {
 
 describe("kill -9 of the worker mid-deploy", () => {
   it("during install: the next worker records the step interrupted, kills its processes, and the deploy finishes", async () => {
-    const { repo, dir } = await blockingApp({ install: "node block.js install && npm ci" });
+    const { repo, dir } = await blockingApp({
+      install: "node block.js gate && node block.js install && npm ci",
+    });
     const id = await stack.deploy({ project: "crash-install", repoUrl: repo.dir });
     const { child, pgid } = await killDuring(id, "install", dir);
 
+    await closeGate(dir);
     const { line } = await takeOver(id);
     expect(line.interrupted).toEqual(["install"]);
     expect(line.stopped).toContainEqual({ what: "step install", pgid, result: "killed" });
     expect(isRunning(child)).toBe(false);
     expect(groupMembers(pgid!)).toEqual([]);
+    await heldAtGate(dir);
     await expectInterrupted(id, "install");
 
+    await openGate(dir);
     await writeFile(path.join(dir, "install.go"), "");
     await expectFinished(id, "crash-install");
   });
 
   it("during schema: the same", async () => {
-    const { repo, dir } = await blockingApp({ preStart: "node block.js schema" });
+    const { repo, dir } = await blockingApp({
+      install: gatedInstall,
+      preStart: "node block.js schema",
+    });
     const id = await stack.deploy({ project: "crash-schema", repoUrl: repo.dir });
     const { child, pgid } = await killDuring(id, "schema", dir);
 
+    await closeGate(dir);
     const { line } = await takeOver(id);
     expect(line.interrupted).toEqual(["schema"]);
     expect(isRunning(child)).toBe(false);
     expect(groupMembers(pgid!)).toEqual([]);
+    await heldAtGate(dir);
     await expectInterrupted(id, "schema");
 
+    await openGate(dir);
     await writeFile(path.join(dir, "schema.go"), "");
     await expectFinished(id, "crash-schema");
   });
 
   it("during start: the half-started release is stopped, and one release serves: the new one", async () => {
     const project = "crash-start";
-    const { repo, dir } = await blockingApp({ start: "node block.js start && node server.js" });
+    const start = "node block.js start && node server.js";
+    const { repo, dir } = await blockingApp({ install: gatedInstall, start });
     // A live release first, which the interrupted deploy was to replace.
     await writeFile(path.join(dir, "start.go"), "");
     const first = await worker();
@@ -151,10 +193,11 @@ describe("kill -9 of the worker mid-deploy", () => {
     await first.child;
     workers.splice(workers.indexOf(first), 1);
 
-    const nextDir = await mkdtemp(path.join(os.tmpdir(), "coduck-block-"));
+    const nextDir = await blockDir();
     await repo.commit({
       "coduck.json": JSON.stringify({
-        start: "node block.js start && node server.js",
+        install: gatedInstall,
+        start,
         env: { BLOCK_DIR: nextDir, APP_VERSION: "2" },
       }),
     });
@@ -166,6 +209,7 @@ describe("kill -9 of the worker mid-deploy", () => {
       expect.arrayContaining([previous, id]),
     );
 
+    await closeGate(nextDir);
     const { line } = await takeOver(id);
     expect(line.interrupted).toEqual(["start"]);
     expect(line.stopped).toContainEqual({
@@ -175,9 +219,11 @@ describe("kill -9 of the worker mid-deploy", () => {
     });
     expect(isRunning(child)).toBe(false);
     // The release that was live keeps serving while the deploy runs again.
+    await heldAtGate(nextDir);
     expect(await runningReleases(stack.db, project)).toEqual([previous]);
     await expectInterrupted(id, "start");
 
+    await openGate(nextDir);
     await writeFile(path.join(nextDir, "start.go"), "");
     await expectFinished(id, project);
     const live = await stack.db.deployment.findUniqueOrThrow({ where: { id } });

@@ -29,8 +29,9 @@ export async function pruneStepLogs(
   };
   if (summary.dryRun) {
     const [counted] = await db.$queryRaw<Array<{ steps: number; lines: number }>>`
-      SELECT count(DISTINCT l."stepId")::int AS steps, count(*)::int AS lines
-      FROM "StepLogLine" l
+      SELECT count(DISTINCT l."stepId")::int AS steps,
+             coalesce(sum(l."lastSeq" - l."firstSeq" + 1), 0)::int AS lines
+      FROM "StepLogChunk" l
       JOIN "DeploymentStep" s ON s.id = l."stepId"
       WHERE coalesce(s."finishedAt", s."startedAt") < ${olderThan}
         AND NOT EXISTS (SELECT 1 FROM "Project" p WHERE p."liveDeploymentId" = s."deploymentId")`;
@@ -40,14 +41,18 @@ export async function pruneStepLogs(
     const steps = await db.$queryRaw<Array<{ id: string }>>`
       SELECT s.id FROM "DeploymentStep" s
       WHERE coalesce(s."finishedAt", s."startedAt") < ${olderThan}
-        AND EXISTS (SELECT 1 FROM "StepLogLine" l WHERE l."stepId" = s.id)
+        AND EXISTS (SELECT 1 FROM "StepLogChunk" l WHERE l."stepId" = s.id)
         AND NOT EXISTS (SELECT 1 FROM "Project" p WHERE p."liveDeploymentId" = s."deploymentId")
       LIMIT ${BATCH_STEPS}`;
     if (steps.length === 0) return summary;
-    const { count } = await db.stepLogLine.deleteMany({
-      where: { stepId: { in: steps.map((s) => s.id) } },
-    });
+    const ids = steps.map((s) => s.id);
+    const [deleted] = await db.$queryRaw<Array<{ lines: number }>>`
+      WITH deleted AS (
+        DELETE FROM "StepLogChunk" WHERE "stepId" = ANY(${ids}::uuid[])
+        RETURNING "lastSeq" - "firstSeq" + 1 AS lines
+      )
+      SELECT coalesce(sum(lines), 0)::int AS lines FROM deleted`;
     summary.steps += steps.length;
-    summary.lines += count;
+    summary.lines += deleted?.lines ?? 0;
   }
 }

@@ -26,7 +26,7 @@ type LogStream = OutputStream | "system";
 
 const BATCH_LINES = 500;
 const BATCH_DELAY_MS = 200;
-/** Lines per INSERT when the store has fallen behind and lines have piled up. */
+/** Lines per write (one row) when the store has fallen behind and lines have piled up. */
 const MAX_WRITE_LINES = 5_000;
 const MAX_QUEUED_CHARS = 8 * 1024 * 1024;
 
@@ -81,8 +81,11 @@ export class StepLog {
   readonly write = (stream: LogStream, lines: string): Promise<void> | undefined => {
     const text = this.redact(lines);
     if (stream === "system") {
-      this.keepTail(stream, [text]);
-      this.store(stream, text);
+      // A stored line never holds "\n" (see StepLogChunk): a message of several lines is stored
+      // as several.
+      const lines = text.split("\n");
+      this.keepTail(stream, lines);
+      for (const line of lines) this.store(stream, line);
       return this.backPressure();
     }
     this.keepTail(stream, lastLines(text, this.limits.tailLines));
@@ -176,7 +179,11 @@ export class StepLog {
     while (this.queued.length > 0) {
       const lines = this.queued.splice(0, MAX_WRITE_LINES);
       try {
-        await appendLogLines(this.db, this.stepId, lines);
+        await appendLogLines(this.db, this.stepId, {
+          firstSeq: lines[0]!.seq,
+          at: lines[0]!.at,
+          lines,
+        });
       } catch (error) {
         this.writeError ??= error;
       }

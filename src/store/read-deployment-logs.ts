@@ -1,16 +1,21 @@
 import type { Prisma } from "@prisma/client";
 import type { Db } from "./prisma.js";
+import { chunkLines, type LogStream } from "./step-log-lines.js";
 
 export type DeploymentLogLine = {
   step: string;
   seq: number;
+  /** When the line's write to the store began (see StepLogChunk). */
   at: Date;
-  stream: string;
+  stream: LogStream;
   line: string;
 };
 
 /** Where a reader of a deployment's log is: per step name, the last `seq` it has seen. */
 export type LogCursor = Record<string, number>;
+
+/** Chunks read per query: most reads of a log are one query. */
+const CHUNKS_PER_READ = 50;
 
 /**
  * A deployment's stored log lines (or one step's) that come after `cursor`, in step order then
@@ -23,23 +28,38 @@ export async function readDeploymentLogs(
   deploymentId: string,
   options: { step?: string; cursor?: LogCursor; since?: Date; limit?: number } = {},
 ): Promise<DeploymentLogLine[]> {
-  const cursor = options.cursor ?? {};
-  const seen = Object.keys(cursor);
-  const after: Prisma.StepLogLineWhereInput[] = [
-    ...Object.entries(cursor).map(([name, seq]) => ({ step: { name }, seq: { gt: seq } })),
-    { step: { name: { notIn: seen } } },
-  ];
-  const rows = await db.stepLogLine.findMany({
-    where: {
-      step: { deploymentId, ...(options.step !== undefined && { name: options.step }) },
-      OR: after,
-      ...(options.since && { at: { gte: options.since } }),
-    },
-    orderBy: [{ step: { position: "asc" } }, { seq: "asc" }],
-    take: options.limit ?? 1000,
-    select: { seq: true, at: true, stream: true, line: true, step: { select: { name: true } } },
-  });
-  return rows.map(({ step, ...row }) => ({ step: step.name, ...row }));
+  const limit = options.limit ?? 1000;
+  const lines: DeploymentLogLine[] = [];
+  let cursor = options.cursor ?? {};
+  for (;;) {
+    const seen = Object.keys(cursor);
+    const after: Prisma.StepLogChunkWhereInput[] = [
+      ...Object.entries(cursor).map(([name, seq]) => ({ step: { name }, lastSeq: { gt: seq } })),
+      { step: { name: { notIn: seen } } },
+    ];
+    const chunks = await db.stepLogChunk.findMany({
+      where: {
+        step: { deploymentId, ...(options.step !== undefined && { name: options.step }) },
+        OR: after,
+        ...(options.since && { at: { gte: options.since } }),
+      },
+      orderBy: [{ step: { position: "asc" } }, { firstSeq: "asc" }],
+      take: CHUNKS_PER_READ,
+      include: { step: { select: { name: true } } },
+    });
+    for (const chunk of chunks) {
+      const step = chunk.step.name;
+      const from = cursor[step] ?? -1;
+      for (const line of chunkLines(chunk)) {
+        if (line.seq <= from) continue;
+        lines.push({ step, ...line });
+        if (lines.length === limit) return lines;
+      }
+    }
+    if (chunks.length < CHUNKS_PER_READ) return lines;
+    cursor = { ...cursor };
+    for (const { step, lastSeq } of chunks) cursor[step.name] = lastSeq;
+  }
 }
 
 /** The cursor after `lines` have been read from `cursor`. */

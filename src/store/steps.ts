@@ -123,7 +123,7 @@ export async function skipPendingSteps(db: Db, attempt: Attempt, reason: string)
 export async function resetSteps(db: Db, attempt: Attempt): Promise<void> {
   const { deploymentId } = attempt;
   await db.$transaction([
-    db.stepLogLine.deleteMany({ where: { step: { deploymentId } } }),
+    db.stepLogChunk.deleteMany({ where: { step: { deploymentId } } }),
     db.deploymentStep.updateMany({
       where: {
         deploymentId,

@@ -16,6 +16,7 @@ import {
   startHousekeepingWorker,
 } from "../../src/queue/start-housekeeping-worker.js";
 import { createDeployment } from "../../src/store/deployments.js";
+import { countLogLines } from "../../src/store/step-log-lines.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -106,8 +107,7 @@ describe("prune-releases", () => {
 
 describe("prune-logs", () => {
   it("deletes the stored logs of steps that ended before the retention, except the live deployment's", async () => {
-    const lines = (deploymentId: string) =>
-      stack.db.stepLogLine.count({ where: { step: { deploymentId } } });
+    const lines = (deploymentId: string) => countLogLines(stack.db, { step: { deploymentId } });
     expect(await lines(older)).toBeGreaterThan(0);
     const fortyDaysAgo = new Date(Date.now() - 40 * 24 * 3600_000);
     for (const id of [older, live]) {

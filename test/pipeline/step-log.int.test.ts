@@ -43,6 +43,21 @@ describe("StepLog", () => {
     expect(stored[1]!.stream).toBe("stderr");
   });
 
+  it("stores a platform message of several lines as several lines, in the stream it was written to", async () => {
+    const log = new StepLog(db, stepId, [], limits);
+    log.write("stdout", "> next build");
+    log.write("system", "build stopped: could not read\n  src/app.ts");
+    log.write("stderr", "after");
+    await log.close();
+    const stored = await readLogLines(db, stepId);
+    expect(stored.map(({ seq, stream, line }) => [seq, stream, line])).toEqual([
+      [0, "stdout", "> next build"],
+      [1, "system", "build stopped: could not read"],
+      [2, "system", "  src/app.ts"],
+      [3, "stderr", "after"],
+    ]);
+  });
+
   it("caps the stored lines per step and says how many it dropped", async () => {
     const log = new StepLog(db, stepId, [], limits);
     for (let i = 0; i < 1_500; i++) log.write("stdout", `line ${i}`);

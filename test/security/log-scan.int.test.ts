@@ -35,7 +35,7 @@ async function everyStoredRow(): Promise<string[]> {
     "ProjectDatabase",
     "Deployment",
     "DeploymentStep",
-    "StepLogLine",
+    "StepLogChunk",
     "WebhookDelivery",
   ]) {
     const found = await stack.db.$queryRawUnsafe<{ row: string }[]>(

@@ -23,7 +23,7 @@ afterAll(() => stack.close());
 
 async function storedText(): Promise<string> {
   const rows: string[] = [];
-  for (const table of ["Deployment", "DeploymentStep", "StepLogLine"]) {
+  for (const table of ["Deployment", "DeploymentStep", "StepLogChunk"]) {
     const found = await stack.db.$queryRawUnsafe<{ row: string }[]>(
       `SELECT row_to_json(t)::text AS row FROM "${table}" t`,
     );

@@ -5,7 +5,7 @@
 // (stepOutputSink). `seconds` is the step as it succeeds (the spool is let go
 // unread); then the spool is classified, as a failed step's would be, and timed apart.
 // Prints {seconds, classifySeconds, peakRssMb, code} as one JSON line.
-// usage: node step-output.mjs <database url> <step id> <data dir> <file> [args...]
+// usage: node step-output.mjs <database url> <deployment id> <attempt> <step id> <data dir> <file> [args...]
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
@@ -17,7 +17,7 @@ import { stepOutputSink } from "../../dist/src/pipeline/step-output-sink.js";
 import { connectDb } from "../../dist/src/store/prisma.js";
 import { peakRssMb } from "./peak-rss.mjs";
 
-const [databaseUrl, stepId, dataDir, file, ...args] = process.argv.slice(2);
+const [databaseUrl, deploymentId, attempt, stepId, dataDir, file, ...args] = process.argv.slice(2);
 const db = connectDb(databaseUrl);
 await db.$connect();
 // As many secrets as a deploy redacts: the project's password (raw and URL-encoded), the
@@ -26,7 +26,8 @@ const secrets = [randomBytes(32).toString("base64url"), randomBytes(32).toString
 secrets.push(encodeURIComponent(secrets[0]), "test-pgbouncer-auth-password");
 
 const started = performance.now();
-const log = new StepLog(db, stepId, secrets, DEFAULT_LOG_LIMITS);
+const target = { deploymentId, attempt: Number(attempt), stepId };
+const log = new StepLog(db, target, secrets, DEFAULT_LOG_LIMITS);
 const classifier = await SpooledClassifier.open("build", {
   dir: path.join(dataDir, "spool"),
   limitBytes: 256 * 1024 * 1024,

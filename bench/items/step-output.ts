@@ -50,6 +50,8 @@ export const stepOutput: BenchItem = {
           const { stdout } = await timed(process.execPath, [
             CHILD,
             stack.config.databaseUrl,
+            id,
+            String(attempt),
             step.id,
             stack.env.DATA_DIR!,
             command.file,

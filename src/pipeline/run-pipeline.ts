@@ -53,7 +53,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const timeoutMs = stepTimeoutMs(ctx, step.name);
   const deadline = Date.now() + timeoutMs;
   const { id: stepId } = await startStep(ctx.db, key);
-  const log = new StepLog(ctx.db, stepId, ctx.secrets, DEFAULT_LOG_LIMITS);
+  const log = new StepLog(ctx.db, { ...attemptOf(ctx), stepId }, ctx.secrets, DEFAULT_LOG_LIMITS);
   // The command's own output, as bytes, read only if the step fails.
   const classifier = await SpooledClassifier.open(
     isFailureStep(step.name) ? step.name : "runtime",

@@ -2,7 +2,8 @@ import { linesText, MAX_LINE_BYTES } from "../exec/output-lines.js";
 import type { OutputStream } from "../exec/run-command.js";
 import { pickEvidence } from "../failures/pick-evidence.js";
 import type { Db } from "../store/prisma.js";
-import { appendLogLines, type StoredLine } from "../store/step-log-lines.js";
+import { StaleAttemptError } from "../store/stale-attempt.js";
+import { appendLogLines, type LogTarget, type StoredLine } from "../store/step-log-lines.js";
 import { cleanLogText } from "./redact-secrets.js";
 
 export type StepLogLimits = {
@@ -52,7 +53,7 @@ export class StepLog {
 
   constructor(
     private readonly db: Db,
-    private readonly stepId: string,
+    private readonly target: LogTarget,
     private readonly secrets: readonly string[] = [],
     private readonly limits: StepLogLimits = DEFAULT_LOG_LIMITS,
   ) {}
@@ -178,8 +179,14 @@ export class StepLog {
   private async writeQueued(): Promise<void> {
     while (this.queued.length > 0) {
       const lines = this.queued.splice(0, MAX_WRITE_LINES);
+      // A newer attempt owns the step: whatever this one still has to say is not stored.
+      if (this.writeError instanceof StaleAttemptError) {
+        this.queuedChars = 0;
+        this.queued = [];
+        return;
+      }
       try {
-        await appendLogLines(this.db, this.stepId, {
+        await appendLogLines(this.db, this.target, {
           firstSeq: lines[0]!.seq,
           at: lines[0]!.at,
           lines,

@@ -42,14 +42,18 @@ beforeAll(async () => {
   };
   const key = { ...attempt, name: "checkout" };
   const step = await startStep(stack.db, key);
-  await appendLogLines(stack.db, step.id, {
-    firstSeq: 0,
-    at: new Date(),
-    lines: [
-      { stream: "stdout", line: "fetching" },
-      { stream: "stderr", line: `fatal: ${SCRIPT}` },
-    ],
-  });
+  await appendLogLines(
+    stack.db,
+    { ...attempt, stepId: step.id },
+    {
+      firstSeq: 0,
+      at: new Date(),
+      lines: [
+        { stream: "stdout", line: "fetching" },
+        { stream: "stderr", line: `fatal: ${SCRIPT}` },
+      ],
+    },
+  );
   await finishStep(stack.db, key, {
     status: "failed",
     durationMs: 1500,

@@ -1,14 +1,17 @@
 import { childEnv } from "../../src/exec/child-env.js";
 import { runCommand } from "../../src/exec/run-command.js";
 import { StepLog } from "../../src/pipeline/step-log.js";
-import { createDeployment } from "../../src/store/deployments.js";
+import { claimDeployment, createDeployment } from "../../src/store/deployments.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
-import { readLogLines } from "../../src/store/step-log-lines.js";
+import { StaleAttemptError } from "../../src/store/stale-attempt.js";
+import { type LogTarget, readLogLines } from "../../src/store/step-log-lines.js";
 import { createTestDatabase } from "../helpers/databases.js";
 
 let db: Db;
 let drop: () => Promise<void>;
 let stepId: string;
+/** The step's log as its deployment's running attempt writes it. */
+let target: LogTarget;
 
 beforeAll(async () => {
   const database = await createTestDatabase();
@@ -28,13 +31,15 @@ beforeEach(async () => {
     steps: ["build"],
   });
   stepId = (await db.deploymentStep.findFirstOrThrow({ where: { deploymentId: id } })).id;
+  const { attempt } = (await claimDeployment(db, id))!;
+  target = { deploymentId: id, attempt, stepId };
 });
 
 const limits = { maxLines: 1_000, maxLineLength: 100, tailLines: 5 };
 
 describe("StepLog", () => {
   it("stores every line in order with its stream", async () => {
-    const log = new StepLog(db, stepId, [], limits);
+    const log = new StepLog(db, target, [], limits);
     for (let i = 0; i < 600; i++) log.write(i % 2 ? "stderr" : "stdout", `line ${i}`);
     await log.close();
     const stored = await readLogLines(db, stepId);
@@ -44,7 +49,7 @@ describe("StepLog", () => {
   });
 
   it("stores a platform message of several lines as several lines, in the stream it was written to", async () => {
-    const log = new StepLog(db, stepId, [], limits);
+    const log = new StepLog(db, target, [], limits);
     log.write("stdout", "> next build");
     log.write("system", "build stopped: could not read\n  src/app.ts");
     log.write("stderr", "after");
@@ -59,7 +64,7 @@ describe("StepLog", () => {
   });
 
   it("caps the stored lines per step and says how many it dropped", async () => {
-    const log = new StepLog(db, stepId, [], limits);
+    const log = new StepLog(db, target, [], limits);
     for (let i = 0; i < 1_500; i++) log.write("stdout", `line ${i}`);
     await log.close();
     const stored = await readLogLines(db, stepId);
@@ -78,7 +83,7 @@ describe("StepLog", () => {
 
   it("redacts secrets before storing, even in a line it cuts", async () => {
     const secret = "s3cr3t-password-value";
-    const log = new StepLog(db, stepId, [secret], limits);
+    const log = new StepLog(db, target, [secret], limits);
     log.write("stdout", `connecting to postgres://app:${secret}@db/app`);
     log.write("stdout", `${"x".repeat(90)}${secret}`);
     await log.close();
@@ -90,7 +95,7 @@ describe("StepLog", () => {
   });
 
   it("cuts very long lines and strips NUL bytes Postgres cannot store", async () => {
-    const log = new StepLog(db, stepId, [], limits);
+    const log = new StepLog(db, target, [], limits);
     log.write("stdout", "y".repeat(10_000));
     log.write("stdout", "a\u0000b");
     await log.close();
@@ -111,7 +116,7 @@ describe("StepLog with a command's output", () => {
 
   it("redacts a secret the command printed in two parts", async () => {
     const secret = "s3cr3t-password-value";
-    const log = new StepLog(db, stepId, [secret], limits);
+    const log = new StepLog(db, target, [secret], limits);
     await runInto(
       log,
       `printf 'url=postgres://app:s3cr3t-pass'; sleep 0.2; printf 'word-value@db\\n'`,
@@ -123,7 +128,7 @@ describe("StepLog with a command's output", () => {
 
   it("stores each line of a chunk as its own line, stderr marked, with the time it came", async () => {
     const before = Date.now();
-    const log = new StepLog(db, stepId, [], limits);
+    const log = new StepLog(db, target, [], limits);
     await runInto(log, "printf 'one\\r\\ntwo\\n\\nthree'; echo oops >&2");
     const stored = await readLogLines(db, stepId);
     expect(stored.filter((l) => l.stream === "stdout").map((l) => l.line)).toEqual([
@@ -140,14 +145,14 @@ describe("StepLog with a command's output", () => {
   });
 
   it("cuts a line too long to read whole, saying that more of it was not read", async () => {
-    const log = new StepLog(db, stepId, [], limits);
+    const log = new StepLog(db, target, [], limits);
     await runInto(log, "head -c 100000 /dev/zero | tr '\\0' 'y'; echo; echo next");
     const stored = (await readLogLines(db, stepId)).map((l) => l.line);
     expect(stored).toEqual([`${"y".repeat(100)} [... at least 65436 more characters]`, "next"]);
   });
 
   it("caps the lines of a long output, counts the rest and keeps its last lines as the tail", async () => {
-    const log = new StepLog(db, stepId, ["hidden"], limits);
+    const log = new StepLog(db, target, ["hidden"], limits);
     await runInto(log, 'i=0; while [ $i -lt 3000 ]; do echo "line $i hidden"; i=$((i+1)); done');
     const stored = await readLogLines(db, stepId);
     expect(stored).toHaveLength(1_001);
@@ -161,7 +166,7 @@ describe("StepLog with a command's output", () => {
   });
 
   it("asks the command's output to wait while the store is behind, then lets it go on", async () => {
-    const log = new StepLog(db, stepId, [], {
+    const log = new StepLog(db, target, [], {
       ...limits,
       maxLines: 10_000,
       maxQueuedChars: 20_000,
@@ -181,7 +186,7 @@ describe("StepLog with a command's output", () => {
   });
 
   it("keeps every line, in order, when lines pile up while a write is on its way", async () => {
-    const log = new StepLog(db, stepId, [], { ...limits, maxLines: 20_000 });
+    const log = new StepLog(db, target, [], { ...limits, maxLines: 20_000 });
     // Many chunks while the first INSERT is on its way: they pile up for the next ones.
     for (let chunk = 0; chunk < 30; chunk++) {
       log.write(
@@ -195,5 +200,21 @@ describe("StepLog with a command's output", () => {
     expect(stored.map((l) => l.seq)).toEqual(Array.from({ length: 15_000 }, (_, i) => i));
     expect(stored[500]).toMatchObject({ stream: "stderr", line: "chunk 1 line 0" });
     expect(stored.at(-1)!.line).toBe("chunk 29 line 499");
+  });
+
+  it("stores nothing once a newer attempt owns the deployment, and says so when closed", async () => {
+    const log = new StepLog(db, target, [], limits);
+    log.write("stdout", "before the takeover");
+    await log.close();
+    // Another worker claims the deploy again: this attempt is a zombie from now on.
+    await db.deployment.update({
+      where: { id: target.deploymentId },
+      data: { attempt: { increment: 1 } },
+    });
+    const zombie = new StepLog(db, target, [], limits);
+    zombie.write("stdout", "after the takeover");
+    zombie.write("system", "build stopped");
+    await expect(zombie.close()).rejects.toBeInstanceOf(StaleAttemptError);
+    expect((await readLogLines(db, stepId)).map((l) => l.line)).toEqual(["before the takeover"]);
   });
 });

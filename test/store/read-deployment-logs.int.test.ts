@@ -1,4 +1,4 @@
-import { createDeployment } from "../../src/store/deployments.js";
+import { claimDeployment, createDeployment } from "../../src/store/deployments.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 import {
   advanceCursor,
@@ -15,6 +15,7 @@ import { createTestDatabase } from "../helpers/databases.js";
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: Db;
 let deploymentId: string;
+let attempt: number;
 let steps: Record<string, string>;
 
 beforeAll(async () => {
@@ -35,20 +36,25 @@ beforeEach(async () => {
   }));
   const rows = await db.deploymentStep.findMany({ where: { deploymentId } });
   steps = Object.fromEntries(rows.map((s) => [s.name, s.id]));
+  ({ attempt } = (await claimDeployment(db, deploymentId))!);
 });
 
 /** Stores `count` lines of `step` from `firstSeq`, in writes of `perWrite` lines. */
 async function store(step: string, firstSeq: number, count: number, perWrite: number, at?: Date) {
   for (let seq = firstSeq; seq < firstSeq + count; seq += perWrite) {
     const n = Math.min(perWrite, firstSeq + count - seq);
-    await appendLogLines(db, steps[step]!, {
-      firstSeq: seq,
-      at: at ?? new Date(),
-      lines: Array.from({ length: n }, (_, i) => ({
-        stream: (seq + i) % 3 === 0 ? "stderr" : "stdout",
-        line: `${step} ${seq + i}`,
-      })),
-    });
+    await appendLogLines(
+      db,
+      { deploymentId, attempt, stepId: steps[step]! },
+      {
+        firstSeq: seq,
+        at: at ?? new Date(),
+        lines: Array.from({ length: n }, (_, i) => ({
+          stream: (seq + i) % 3 === 0 ? "stderr" : "stdout",
+          line: `${step} ${seq + i}`,
+        })),
+      },
+    );
   }
 }
 

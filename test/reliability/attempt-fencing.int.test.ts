@@ -12,6 +12,7 @@ import {
   requeueDeployment,
 } from "../../src/store/deployments.js";
 import { StaleAttemptError } from "../../src/store/stale-attempt.js";
+import { appendLogLines, readLogLines } from "../../src/store/step-log-lines.js";
 import {
   finishStep,
   recordStepProcess,
@@ -50,7 +51,7 @@ const snapshot = (id: string) =>
   });
 
 describe("attempt fencing", () => {
-  it("refuses every step and deployment write of an attempt a newer one has replaced", async () => {
+  it("refuses every step, step-log and deployment write of an attempt a newer one has replaced", async () => {
     const id = await recorded("fenced");
     const first = await claimDeployment(stack.db, id);
     const stale = { deploymentId: id, attempt: first!.attempt };
@@ -59,8 +60,18 @@ describe("attempt fencing", () => {
     const current = { deploymentId: id, attempt: second!.attempt };
     expect(current.attempt).toBe(stale.attempt + 1);
     await resetSteps(stack.db, current);
-    await startStep(stack.db, { ...current, name: "provision" });
+    const { id: stepId } = await startStep(stack.db, { ...current, name: "provision" });
     const before = await snapshot(id);
+    const logLine = (attempt: typeof stale) =>
+      appendLogLines(
+        stack.db,
+        { ...attempt, stepId },
+        {
+          firstSeq: 0,
+          at: new Date(),
+          lines: [{ stream: "stdout", line: "from a stale attempt" }],
+        },
+      );
 
     const writes: Array<[string, () => Promise<unknown>]> = [
       ["startStep", () => startStep(stack.db, { ...stale, name: "checkout" })],
@@ -80,6 +91,7 @@ describe("attempt fencing", () => {
       ],
       ["finishDeployment", () => finishDeployment(stack.db, stale, { status: "failed" })],
       ["requeueDeployment", () => requeueDeployment(stack.db, stale)],
+      ["appendLogLines", () => logLine(stale)],
     ];
     for (const [name, write] of writes) {
       await expect(write()).rejects.toThrow(StaleAttemptError);
@@ -89,8 +101,11 @@ describe("attempt fencing", () => {
     await skipPendingSteps(stack.db, stale, "stale");
     await resetSteps(stack.db, stale);
     expect(await snapshot(id)).toEqual(before);
+    expect(await readLogLines(stack.db, stepId)).toEqual([]);
 
     // The current attempt's writes go through.
+    await logLine(current);
+    expect(await readLogLines(stack.db, stepId)).toHaveLength(1);
     await finishStep(
       stack.db,
       { ...current, name: "provision" },

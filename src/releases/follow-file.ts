@@ -3,7 +3,7 @@ import { open } from "node:fs/promises";
 /**
  * Reads lines appended to a file, from the start (or byte offset `from`), until stopped: for
  * showing a starting app's output in the start step's log. Call `stop()` to read what is left
- * and end.
+ * and end, at once.
  */
 export function followFile(
   file: string,
@@ -14,6 +14,7 @@ export function followFile(
   let offset = from;
   let partial = "";
   let stopped = false;
+  let wake: (() => void) | undefined;
   const readMore = async () => {
     const handle = await open(file, "r").catch(() => null);
     if (!handle) return;
@@ -34,12 +35,21 @@ export function followFile(
   const loop = (async () => {
     while (!stopped) {
       await readMore();
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+      if (stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
     }
   })();
   return {
     async stop() {
       stopped = true;
+      // Not a poll interval later: a start step ends as soon as its app is healthy.
+      wake?.();
       await loop;
       await readMore();
       if (partial) onLine(partial);

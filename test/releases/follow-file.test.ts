@@ -1,0 +1,45 @@
+import { appendFile, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { followFile } from "../../src/releases/follow-file.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "coduck-follow-"));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+it("hands on the lines appended to a file, and on stop the rest, a last line without newline too", async () => {
+  const file = path.join(dir, "app.log");
+  await writeFile(file, "first\n");
+  const lines: string[] = [];
+  const follow = followFile(file, (line) => lines.push(line), 10);
+  await waitFor("the first line", () => lines.length === 1);
+  await appendFile(file, "second\nthird, part");
+  await appendFile(file, "ly written\nno newline");
+  await follow.stop();
+  expect(lines).toEqual(["first", "second", "third, partly written", "no newline"]);
+});
+
+it("stops at once, without waiting out its poll interval", async () => {
+  const file = path.join(dir, "app.log");
+  await writeFile(file, "ready\n");
+  const lines: string[] = [];
+  // An hour between polls: a stop that waited for the next one would outlast the test's timeout.
+  const follow = followFile(file, (line) => lines.push(line), 3_600_000);
+  await waitFor("the first read", () => lines.length === 1);
+  await appendFile(file, "listening\n");
+  await follow.stop();
+  expect(lines).toEqual(["ready", "listening"]);
+});
+
+it("waits for a file that does not exist yet", async () => {
+  const file = path.join(dir, "later.log");
+  const lines: string[] = [];
+  const follow = followFile(file, (line) => lines.push(line), 10);
+  await writeFile(file, "now\n");
+  await waitFor("the line", () => lines.length === 1);
+  await follow.stop();
+  expect(lines).toEqual(["now"]);
+});

@@ -7,6 +7,7 @@ import {
 } from "./admin-credentials.js";
 import { loginPage } from "./pages/login-page.js";
 import { isSameOrigin } from "./same-origin.js";
+import { tooManyWrongTokens, type WrongTokenLimit } from "./wrong-token-limit.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -17,16 +18,33 @@ declare module "fastify" {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** The ADMIN_TOKEN, and the count of wrong ones each address has sent. */
+export type AdminGuard = { token: string; wrongTokens: WrongTokenLimit };
+
 /**
  * Lets through only requests that carry the ADMIN_TOKEN (see adminCredential). Of those, a
  * state-changing request that a browser sends by itself (cookie, basic auth) must come from a
  * page of this server; the dashboard's own forms also check their CSRF token (checkCsrf).
  */
-export function guardAdmin(app: FastifyInstance, token: string, accept: "api" | "dashboard") {
+export function guardAdmin(app: FastifyInstance, guard: AdminGuard, accept: "api" | "dashboard") {
+  const { token, wrongTokens } = guard;
   app.decorateRequest("adminCredential", null);
   app.addHook("onRequest", async (request, reply) => {
+    const sendsToken = sendsAdminToken(request, accept);
+    if (sendsToken) {
+      const wait = wrongTokens.retryAfterSeconds(request.ip);
+      if (wait > 0) {
+        return reply
+          .code(429)
+          .header("retry-after", String(wait))
+          .send({ error: tooManyWrongTokens(wait) });
+      }
+    }
     const credential = adminCredential(request, token, accept);
-    if (!credential) return refuse(request, reply, accept);
+    if (!credential) {
+      if (sendsToken) wrongTokens.wrongToken(request.ip);
+      return refuse(request, reply, accept);
+    }
     if (!SAFE_METHODS.has(request.method) && credential.kind !== "bearer") {
       if (isSameOrigin(request) !== true) {
         return reply
@@ -36,6 +54,12 @@ export function guardAdmin(app: FastifyInstance, token: string, accept: "api" | 
     }
     request.adminCredential = credential;
   });
+}
+
+/** Whether a request sends a token to check (a guess, if wrong): Bearer, or basic auth on the dashboard. */
+function sendsAdminToken(request: FastifyRequest, accept: "api" | "dashboard"): boolean {
+  const scheme = (request.headers.authorization ?? "").trim().split(/\s+/, 1)[0] ?? "";
+  return /^bearer$/i.test(scheme) || (accept === "dashboard" && /^basic$/i.test(scheme));
 }
 
 /** Whether a dashboard form carried the CSRF token of the session that posted it. */

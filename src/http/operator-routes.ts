@@ -17,6 +17,7 @@ import { adminProjectDataRoute } from "./routes/admin-project-data.js";
 import { adminQueuesRoute } from "./routes/admin-queues.js";
 import { apiDeploymentActionsRoute } from "./routes/api-deployment-actions.js";
 import { apiDeploymentsRoute } from "./routes/api-deployments.js";
+import { WrongTokenLimit } from "./wrong-token-limit.js";
 
 export const ADMIN_TOKEN_MISSING =
   "ADMIN_TOKEN is not set: the dashboard (/admin) and the operator API (/api) are off";
@@ -33,17 +34,19 @@ export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Prom
       app.all(url, async (_request, reply) => reply.code(503).send({ error: ADMIN_TOKEN_MISSING }));
     return;
   }
+  // One count of wrong tokens per address for the login form and every guarded route.
+  const guard = { token, wrongTokens: new WrongTokenLimit() };
 
   await app.register(async (pub) => {
     addPageHeaders(pub);
     acceptFormBodies(pub);
     await adminAssetsRoute(pub);
-    await adminLoginRoute(pub, token);
+    await adminLoginRoute(pub, guard);
   });
 
   await app.register(
     async (dashboard) => {
-      guardAdmin(dashboard, token, "dashboard");
+      guardAdmin(dashboard, guard, "dashboard");
       addPageHeaders(dashboard);
       acceptFormBodies(dashboard);
       dashboard.setErrorHandler((error: FastifyError, request, reply) => {
@@ -81,13 +84,13 @@ export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Prom
   );
 
   await app.register(async (queues) => {
-    guardAdmin(queues, token, "dashboard");
+    guardAdmin(queues, guard, "dashboard");
     await adminQueuesRoute(queues, deps);
   });
 
   await app.register(
     async (api) => {
-      guardAdmin(api, token, "api");
+      guardAdmin(api, guard, "api");
       api.setNotFoundHandler((request, reply) =>
         reply.code(404).send({ error: `no route ${request.method} ${request.url.split("?")[0]}` }),
       );

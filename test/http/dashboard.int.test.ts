@@ -117,13 +117,17 @@ describe("operator auth", () => {
 
   it("answers 401 to a wrong token, as Bearer, as basic auth and as a forged cookie", async () => {
     const wrong = "not-the-admin-token-0123456789";
+    let tries = 0;
     for (const [method, url] of routes()) {
       for (const headers of [
         { authorization: `Bearer ${wrong}` },
         basic(wrong),
         { cookie: `coduck_admin=9999999999.abc.${"A".repeat(43)}` },
       ]) {
-        const response = await app.inject({ method, url, headers });
+        // Each from an address of its own: the token is checked, not refused for too many tries.
+        const remoteAddress = `10.1.${Math.floor(tries / 250)}.${(tries % 250) + 1}`;
+        tries++;
+        const response = await app.inject({ method, url, headers, remoteAddress });
         expect([method, url, response.statusCode]).toEqual([method, url, 401]);
       }
     }
@@ -185,6 +189,65 @@ describe("operator auth", () => {
       const response = await app.inject({ url, headers: { cookie } });
       expect([url, response.statusCode]).toEqual([url, 200]);
     }
+  });
+
+  it("refuses an address that sent 10 wrong tokens any token for 15 minutes, but not a session it already had", async () => {
+    const from = "203.0.113.9";
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const login = (token: string, remoteAddress = from) =>
+      app.inject({
+        method: "POST",
+        url: "/admin/login",
+        headers: form,
+        payload: `token=${encodeURIComponent(token)}&next=%2Fadmin`,
+        remoteAddress,
+      });
+    const session = String((await login(TOKEN)).headers["set-cookie"]).split(";")[0]!;
+    // Wrong through the form, as Bearer and as basic auth: they all count.
+    for (let i = 0; i < 8; i++)
+      expect((await login(`wrong-token-${i}-0123456789`)).statusCode).toBe(401);
+    const wrongBearer = { authorization: "Bearer wrong-token-0123456789" };
+    expect(
+      (await app.inject({ url: "/api/deployments", headers: wrongBearer, remoteAddress: from }))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      (
+        await app.inject({
+          url: "/admin",
+          headers: basic("wrong-token-0123456789"),
+          remoteAddress: from,
+        })
+      ).statusCode,
+    ).toBe(401);
+
+    // The 11th try is refused, the right token too, whichever way it comes.
+    const refused = await login(TOKEN);
+    expect(refused.statusCode).toBe(429);
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(14 * 60);
+    expect(refused.headers["set-cookie"]).toBeUndefined();
+    expect(refused.body).toContain(
+      "too many wrong ADMIN_TOKENs from this address: try again in 15 minutes",
+    );
+    for (const [url, headers] of [
+      ["/api/deployments", bearer],
+      ["/admin", basic(TOKEN)],
+    ] as const) {
+      const response = await app.inject({ url, headers, remoteAddress: from });
+      expect([url, response.statusCode, response.json().error]).toEqual([
+        url,
+        429,
+        "too many wrong ADMIN_TOKENs from this address: try again in 15 minutes",
+      ]);
+    }
+    // A session from before still works there; another address is not held back.
+    const withSession = await app.inject({
+      url: "/admin",
+      headers: { cookie: session },
+      remoteAddress: from,
+    });
+    expect(withSession.statusCode).toBe(200);
+    expect((await login(TOKEN, "203.0.113.10")).statusCode).toBe(303);
   });
 
   it("never sends a login back to another site", async () => {

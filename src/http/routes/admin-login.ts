@@ -1,14 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import { newSessionCookie, sameSecret, sessionCookieHeader } from "../admin-credentials.js";
-import { safeNext } from "../admin-guard.js";
+import { type AdminGuard, safeNext } from "../admin-guard.js";
 import { loginPage } from "../pages/login-page.js";
 import { isSameOrigin } from "../same-origin.js";
+import { tooManyWrongTokens } from "../wrong-token-limit.js";
 
 /**
  * `GET /admin/login` shows the form; `POST /admin/login` with the right token sets the
- * session cookie (HttpOnly, SameSite=Strict) and goes back where the operator was headed.
+ * session cookie (HttpOnly, SameSite=Strict) and goes back where the operator was headed. An
+ * address that sent too many wrong tokens is refused (429) until its window ends.
  */
-export async function adminLoginRoute(app: FastifyInstance, token: string): Promise<void> {
+export async function adminLoginRoute(app: FastifyInstance, guard: AdminGuard): Promise<void> {
+  const { token, wrongTokens } = guard;
   app.get("/admin/login", async (request, reply) =>
     reply
       .type("text/html; charset=utf-8")
@@ -24,7 +27,16 @@ export async function adminLoginRoute(app: FastifyInstance, token: string): Prom
         .type("text/html; charset=utf-8")
         .send(loginPage({ next, error: "cross-site login refused: log in from this page" }));
     }
+    const wait = wrongTokens.retryAfterSeconds(request.ip);
+    if (wait > 0) {
+      return reply
+        .code(429)
+        .header("retry-after", String(wait))
+        .type("text/html; charset=utf-8")
+        .send(loginPage({ next, error: tooManyWrongTokens(wait) }));
+    }
     if (typeof body.token !== "string" || !sameSecret(body.token, token)) {
+      wrongTokens.wrongToken(request.ip);
       return reply
         .code(401)
         .type("text/html; charset=utf-8")

@@ -1,7 +1,7 @@
-import os from "node:os";
 import { z } from "zod";
 import { projectSlug } from "../deploys/deploy-request.js";
 import { UsageError } from "../errors.js";
+import { osUser } from "./os-user.js";
 
 /** A --project slug from the command line, or a clear error. */
 export function projectOption(value: string): string {
@@ -19,9 +19,6 @@ export function backupId(raw: string): string {
 
 /** Who asked, as recorded on a backup or restore queued from the CLI. */
 export function cliRequester(): string {
-  try {
-    return `cli:${os.userInfo().username}`;
-  } catch {
-    return "cli";
-  }
+  const user = osUser();
+  return user ? `cli:${user}` : "cli";
 }

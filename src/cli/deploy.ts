@@ -4,6 +4,7 @@ import { queueDeployment } from "../deploys/queue-deployment.js";
 import { UsageError } from "../errors.js";
 import { getDeploymentRecord } from "../store/deployment-record.js";
 import { followDeployment } from "./follow-deployment.js";
+import { osUser } from "./os-user.js";
 import { deploymentJson, formatDeployment } from "./print-deployment.js";
 import { withQueue } from "./with-queue.js";
 
@@ -41,7 +42,7 @@ export async function deploy(
   }
 
   return withQueue(config, async (db, queue) => {
-    const id = await queueDeployment(db, queue, request.data, "cli");
+    const id = await queueDeployment(db, queue, request.data, "cli", osUser());
     const progress = options.json ? io.err : io.out;
     progress.write(`queued deployment ${id} of ${request.data.project} (${request.data.ref})\n`);
     if (!options.wait) {

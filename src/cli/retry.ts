@@ -1,4 +1,3 @@
-import os from "node:os";
 import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
@@ -12,6 +11,7 @@ import {
 import { UsageError } from "../errors.js";
 import { FAILURE_CODES } from "../failures/codes.js";
 import type { Db } from "../store/prisma.js";
+import { osUser } from "./os-user.js";
 import { reportQueued } from "./report-queued.js";
 import { sinceDuration } from "./since-duration.js";
 import { withQueue } from "./with-queue.js";
@@ -127,13 +127,4 @@ function describeRetry(result: RetryResult): string {
 
 function flag(option: string): string {
   return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
-/** Who runs the CLI, recorded as who asked for the retry. */
-export function osUser(): string | null {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? null;
-  }
 }

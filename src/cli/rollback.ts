@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import { rollbackDeployment } from "../deploys/rollback-deployment.js";
+import { osUser } from "./os-user.js";
 import { reportQueued } from "./report-queued.js";
-import { osUser } from "./retry.js";
 import { withQueue } from "./with-queue.js";
 
 /**

@@ -14,8 +14,14 @@ export async function queueDeployment(
   queue: Queue,
   request: DeployRequest,
   trigger: string,
+  requestedBy: string | null = null,
 ): Promise<string> {
-  const { id } = await createDeployment(db, { ...request, trigger, steps: DEPLOY_STEP_NAMES });
+  const { id } = await createDeployment(db, {
+    ...request,
+    trigger,
+    lineage: { requestedBy },
+    steps: DEPLOY_STEP_NAMES,
+  });
   await enqueueDeploy(queue, id);
   return id;
 }

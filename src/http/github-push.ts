@@ -5,6 +5,9 @@ export const pushPayload = z.object({
   ref: z.string(),
   after: z.string(),
   deleted: z.boolean().optional(),
+  // Who pushed, for the deployment's record: read leniently, never a reason to refuse a push.
+  sender: z.object({ login: z.unknown() }).partial().optional().catch(undefined),
+  pusher: z.object({ name: z.unknown() }).partial().optional().catch(undefined),
   repository: z.object({
     full_name: z.string().optional(),
     clone_url: z.string().optional(),
@@ -17,6 +20,7 @@ export const pushPayload = z.object({
 export type PushPayload = z.infer<typeof pushPayload>;
 
 const BRANCH_PREFIX = "refs/heads/";
+const MAX_PUSHER_LENGTH = 100;
 const ZERO_SHA = /^0+$/;
 
 /** Every spelling of the pushed repository's URL in the payload. */
@@ -33,4 +37,15 @@ export function pushedBranch(push: PushPayload): { branch: string } | { ignored:
   if (push.deleted || ZERO_SHA.test(push.after))
     return { ignored: `branch ${branch} was deleted: nothing to deploy` };
   return { branch };
+}
+
+/** Who pushed: the GitHub account (`sender.login`), else the pusher's git name; null if neither. */
+export function pushedBy(push: PushPayload): string | null {
+  for (const name of [push.sender?.login, push.pusher?.name]) {
+    // Control characters (NUL among them, which Postgres does not store) are dropped.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: they are what is matched
+    const shown = typeof name === "string" ? name.replace(/[\u0000-\u001f\u007f]/g, "").trim() : "";
+    if (shown !== "") return shown.slice(0, MAX_PUSHER_LENGTH);
+  }
+  return null;
 }

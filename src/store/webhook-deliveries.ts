@@ -9,6 +9,8 @@ export type PushDelivery = {
   project: { id: string; slug: string; repoUrl: string };
   commitSha: string;
   steps: readonly string[];
+  /** Who pushed (see pushedBy), recorded as who asked for the deployment. */
+  requestedBy?: string | null;
 };
 
 export type PushOutcome = {
@@ -100,6 +102,7 @@ async function recordClaimed(db: Db, push: PushDelivery, claimId: string): Promi
       ref: push.commitSha,
       trigger: "webhook",
       steps: push.steps,
+      lineage: { requestedBy: push.requestedBy ?? null },
     });
     await db.webhookDelivery.update({ where: { id: claimId }, data: { deploymentId: id } });
     return { deploymentId: id, status: "queued", created: true };

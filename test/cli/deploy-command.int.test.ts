@@ -1,3 +1,4 @@
+import os from "node:os";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli, startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.js";
@@ -36,7 +37,8 @@ describe("coduck-worker deploy", () => {
       degraded: null,
       trigger: "cli",
       attempt: 1,
-      requestedBy: null,
+      // Who ran the CLI.
+      requestedBy: os.userInfo().username,
       retryOf: null,
       rollbackTo: null,
       release: {

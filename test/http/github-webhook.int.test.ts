@@ -47,6 +47,8 @@ function pushPayload(
     before: sha(),
     after: overrides.after ?? sha(),
     deleted: overrides.deleted ?? false,
+    sender: { login: "octocat" },
+    pusher: { name: "Octo Cat", email: "octocat@example.com" },
     repository: {
       full_name: repo,
       clone_url: `https://github.com/${repo}.git`,
@@ -162,6 +164,33 @@ describe("POST /webhooks/github: events", () => {
     expect(response.statusCode).toBe(200);
   });
 
+  it("records who pushed: the pusher's git name when there is no GitHub login, and a strange one ignored", async () => {
+    const byName = { ...pushPayload(), sender: undefined };
+    const named = await deliver(byName);
+    expect(named.statusCode).toBe(201);
+    const first = await stack.db.deployment.findUniqueOrThrow({
+      where: { id: named.json().deploymentId },
+    });
+    expect(first.requestedBy).toBe("Octo Cat");
+    // Neither a string: the push still deploys, recorded without a name.
+    const odd = await deliver({ ...pushPayload(), sender: { login: 42 }, pusher: "nobody" });
+    expect(odd.statusCode).toBe(201);
+    const second = await stack.db.deployment.findUniqueOrThrow({
+      where: { id: odd.json().deploymentId },
+    });
+    expect(second.requestedBy).toBeNull();
+    // Control characters, NUL among them, are dropped; a long name is cut.
+    const nul = await deliver({
+      ...pushPayload(),
+      sender: { login: `oct\u0000o\ncat${"x".repeat(200)}` },
+    });
+    expect(nul.statusCode).toBe(201);
+    const third = await stack.db.deployment.findUniqueOrThrow({
+      where: { id: nul.json().deploymentId },
+    });
+    expect(third.requestedBy).toBe(`octocat${"x".repeat(93)}`);
+  });
+
   it("a push to the deploy branch records one deployment and queues its job (201)", async () => {
     const after = sha();
     const before = await stack.db.deployment.count();
@@ -180,6 +209,7 @@ describe("POST /webhooks/github: events", () => {
       trigger: "webhook",
       ref: after,
       repoUrl: "https://github.com/acme/shop",
+      requestedBy: "octocat",
     });
     expect(deployment.project.slug).toBe("shop");
     // The registered project was not changed by the push.

@@ -5,7 +5,13 @@ import { enqueueDeploy } from "../../queue/deploy-job.js";
 import { projectsOfRepository } from "../../store/projects.js";
 import { recordPushDeployment } from "../../store/webhook-deliveries.js";
 import type { HttpDeps } from "../build-app.js";
-import { type PushPayload, pushedBranch, pushPayload, repositoryUrls } from "../github-push.js";
+import {
+  type PushPayload,
+  pushedBranch,
+  pushedBy,
+  pushPayload,
+  repositoryUrls,
+} from "../github-push.js";
 import { isValidGithubSignature } from "../github-signature.js";
 
 /**
@@ -113,6 +119,7 @@ async function deployPush(
     project: { id: project.id, slug: project.slug, repoUrl: request.data.repoUrl },
     commitSha: request.data.ref,
     steps: DEPLOY_STEP_NAMES,
+    requestedBy: pushedBy(push),
   });
   // Also on a repeat while still queued: the job id is the deployment id, so this adds a job
   // only if an earlier request recorded the deployment but never got to enqueue it.

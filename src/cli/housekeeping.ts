@@ -5,9 +5,7 @@ import type { ReleasePruneSummary } from "../housekeeping/prune-releases.js";
 import type { LogPruneSummary } from "../housekeeping/prune-step-logs.js";
 import { HOUSEKEEPING_JOBS } from "../queue/housekeeping-job.js";
 import { observedQueues } from "../queue/observed-queues.js";
-import { deployQueue } from "../queue/queues.js";
-import { connectRedis } from "../queue/redis.js";
-import { connectDb } from "../store/prisma.js";
+import { withQueue } from "./with-queue.js";
 
 /**
  * `coduck-worker housekeeping run [--dry-run] [--only <job>] [--json]`: runs the housekeeping
@@ -26,26 +24,21 @@ export async function housekeepingRunCommand(
       `--only: no housekeeping job ${options.only}; expected one of ${HOUSEKEEPING_JOBS.map((j) => j.name).join(", ")}`,
     );
   }
-  const db = connectDb(config.databaseUrl);
-  const redis = connectRedis(config.redisUrl);
-  const deploys = deployQueue(redis, config.queuePrefix);
-  const observed = observedQueues(deploys);
-  const queues = observed.all;
   const run = { requestedBy: "cli", dryRun: options.dryRun === true };
-  try {
-    const summaries: Record<string, unknown> = {};
-    for (const job of jobs) {
-      const summary = await job.run({ db, config, queues }, run);
-      summaries[job.name] = summary;
-      if (!options.json) out.write(`${describe(job.name, summary)}\n`);
+  await withQueue(config, async (db, deploys) => {
+    const observed = observedQueues(deploys);
+    try {
+      const summaries: Record<string, unknown> = {};
+      for (const job of jobs) {
+        const summary = await job.run({ db, config, queues: observed.all }, run);
+        summaries[job.name] = summary;
+        if (!options.json) out.write(`${describe(job.name, summary)}\n`);
+      }
+      if (options.json) out.write(`${JSON.stringify(summaries, null, 2)}\n`);
+    } finally {
+      await observed.close();
     }
-    if (options.json) out.write(`${JSON.stringify(summaries, null, 2)}\n`);
-  } finally {
-    await observed.close();
-    await deploys.close();
-    await redis.quit().catch(() => redis.disconnect());
-    await db.$disconnect();
-  }
+  });
 }
 
 function describe(name: string, summary: object): string {

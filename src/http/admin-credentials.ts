@@ -27,8 +27,7 @@ export function adminCredential(
   token: string,
   accept: "api" | "dashboard",
 ): AdminCredential | null {
-  const authorization = request.headers.authorization ?? "";
-  const [scheme = "", value = ""] = authorization.trim().split(/\s+/, 2);
+  const { scheme, value } = authorization(request);
   if (/^bearer$/i.test(scheme)) return sameSecret(value, token) ? { kind: "bearer" } : null;
   if (accept === "api") return null;
   if (/^basic$/i.test(scheme)) {
@@ -39,6 +38,20 @@ export function adminCredential(
   const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
   const session = cookie ? verifySession(cookie, token) : null;
   return session ? { kind: "cookie", session } : null;
+}
+
+/**
+ * Whether a request sends a token to check, which is a guess when wrong: Bearer, or on the
+ * dashboard the basic-auth password. A session cookie is signed with the token, so not a guess.
+ */
+export function sendsToken(request: FastifyRequest, accept: "api" | "dashboard"): boolean {
+  const { scheme } = authorization(request);
+  return /^bearer$/i.test(scheme) || (accept === "dashboard" && /^basic$/i.test(scheme));
+}
+
+function authorization(request: FastifyRequest): { scheme: string; value: string } {
+  const [scheme = "", value = ""] = (request.headers.authorization ?? "").trim().split(/\s+/, 2);
+  return { scheme, value };
 }
 
 /** A new session cookie value: `<expires>.<nonce>.<mac>`, signed with the token. */

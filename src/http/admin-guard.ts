@@ -4,6 +4,7 @@ import {
   adminCredential,
   csrfToken,
   sameSecret,
+  sendsToken,
 } from "./admin-credentials.js";
 import { loginPage } from "./pages/login-page.js";
 import { isSameOrigin } from "./same-origin.js";
@@ -30,8 +31,8 @@ export function guardAdmin(app: FastifyInstance, guard: AdminGuard, accept: "api
   const { token, wrongTokens } = guard;
   app.decorateRequest("adminCredential", null);
   app.addHook("onRequest", async (request, reply) => {
-    const sendsToken = sendsAdminToken(request, accept);
-    if (sendsToken) {
+    const guessing = sendsToken(request, accept);
+    if (guessing) {
       const wait = wrongTokens.retryAfterSeconds(request.ip);
       if (wait > 0) {
         return reply
@@ -42,7 +43,7 @@ export function guardAdmin(app: FastifyInstance, guard: AdminGuard, accept: "api
     }
     const credential = adminCredential(request, token, accept);
     if (!credential) {
-      if (sendsToken) wrongTokens.wrongToken(request.ip);
+      if (guessing) wrongTokens.wrongToken(request.ip);
       return refuse(request, reply, accept);
     }
     if (!SAFE_METHODS.has(request.method) && credential.kind !== "bearer") {
@@ -54,12 +55,6 @@ export function guardAdmin(app: FastifyInstance, guard: AdminGuard, accept: "api
     }
     request.adminCredential = credential;
   });
-}
-
-/** Whether a request sends a token to check (a guess, if wrong): Bearer, or basic auth on the dashboard. */
-function sendsAdminToken(request: FastifyRequest, accept: "api" | "dashboard"): boolean {
-  const scheme = (request.headers.authorization ?? "").trim().split(/\s+/, 1)[0] ?? "";
-  return /^bearer$/i.test(scheme) || (accept === "dashboard" && /^basic$/i.test(scheme));
 }
 
 /** Whether a dashboard form carried the CSRF token of the session that posted it. */

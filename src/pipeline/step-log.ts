@@ -3,7 +3,12 @@ import type { OutputStream } from "../exec/run-command.js";
 import { pickEvidence } from "../failures/pick-evidence.js";
 import type { Db } from "../store/prisma.js";
 import { StaleAttemptError } from "../store/stale-attempt.js";
-import { appendLogLines, type LogTarget, type StoredLine } from "../store/step-log-lines.js";
+import {
+  appendLogLines,
+  type LogStream,
+  type LogTarget,
+  type StoredLine,
+} from "../store/step-log-lines.js";
 import { cleanLogText } from "./redact-secrets.js";
 
 export type StepLogLimits = {
@@ -22,8 +27,6 @@ export const DEFAULT_LOG_LIMITS: StepLogLimits = {
   maxLineLength: 4_096,
   tailLines: 40,
 };
-
-type LogStream = OutputStream | "system";
 
 const BATCH_LINES = 500;
 const BATCH_DELAY_MS = 200;

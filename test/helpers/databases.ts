@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { connectDb, type Db } from "../../src/store/prisma.js";
 
 /** The Postgres server the tests use, and the migrated template (both set by global-setup). */
 export const SERVER_URL =
@@ -34,6 +35,19 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     drop: async () => {
       if (process.env.KEEP_TEST_DATABASES === "1") return;
       await onServer((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/** A fresh copy of the migrated worker database with a client on it; `close()` disconnects and drops it. */
+export async function connectTestDatabase(): Promise<{ db: Db; close(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const db = connectDb(database.url);
+  return {
+    db,
+    async close() {
+      await db.$disconnect();
+      await database.drop();
     },
   };
 }

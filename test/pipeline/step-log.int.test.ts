@@ -2,26 +2,21 @@ import { childEnv } from "../../src/exec/child-env.js";
 import { runCommand } from "../../src/exec/run-command.js";
 import { StepLog } from "../../src/pipeline/step-log.js";
 import { claimDeployment, createDeployment } from "../../src/store/deployments.js";
-import { connectDb, type Db } from "../../src/store/prisma.js";
+import type { Db } from "../../src/store/prisma.js";
 import { StaleAttemptError } from "../../src/store/stale-attempt.js";
 import { type LogTarget, readLogLines } from "../../src/store/step-log-lines.js";
-import { createTestDatabase } from "../helpers/databases.js";
+import { connectTestDatabase } from "../helpers/databases.js";
 
 let db: Db;
-let drop: () => Promise<void>;
+let closeDatabase: () => Promise<void>;
 let stepId: string;
 /** The step's log as its deployment's running attempt writes it. */
 let target: LogTarget;
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
-  drop = database.drop;
-  db = connectDb(database.url);
+  ({ db, close: closeDatabase } = await connectTestDatabase());
 });
-afterAll(async () => {
-  await db.$disconnect();
-  await drop();
-});
+afterAll(() => closeDatabase());
 beforeEach(async () => {
   const { id } = await createDeployment(db, {
     project: "logs",

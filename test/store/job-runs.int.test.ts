@@ -1,19 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { finishJobRun, listJobRuns, recordJobRun, startJobRun } from "../../src/store/job-runs.js";
-import { connectDb, type Db } from "../../src/store/prisma.js";
-import { createTestDatabase } from "../helpers/databases.js";
+import type { Db } from "../../src/store/prisma.js";
+import { connectTestDatabase } from "../helpers/databases.js";
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: Db;
+let closeDatabase: () => Promise<void>;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = connectDb(database.url);
+  ({ db, close: closeDatabase } = await connectTestDatabase());
 });
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
-});
+afterAll(() => closeDatabase());
 
 describe("job runs", () => {
   it("records a run from running to succeeded with its summary", async () => {

@@ -1,5 +1,5 @@
 import { claimDeployment, createDeployment } from "../../src/store/deployments.js";
-import { connectDb, type Db } from "../../src/store/prisma.js";
+import type { Db } from "../../src/store/prisma.js";
 import {
   advanceCursor,
   type DeploymentLogLine,
@@ -7,25 +7,21 @@ import {
   readDeploymentLogs,
 } from "../../src/store/read-deployment-logs.js";
 import { appendLogLines, countLogLines } from "../../src/store/step-log-lines.js";
-import { createTestDatabase } from "../helpers/databases.js";
+import { connectTestDatabase } from "../helpers/databases.js";
 
 // A step's log is stored a write at a time (StepLogChunk): readers still get it line by line,
 // from any cursor, in pages of any size, and nothing twice.
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: Db;
+let closeDatabase: () => Promise<void>;
 let deploymentId: string;
 let attempt: number;
 let steps: Record<string, string>;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  db = connectDb(database.url);
+  ({ db, close: closeDatabase } = await connectTestDatabase());
 });
-afterAll(async () => {
-  await db.$disconnect();
-  await database.drop();
-});
+afterAll(() => closeDatabase());
 beforeEach(async () => {
   ({ id: deploymentId } = await createDeployment(db, {
     project: "log-reader",

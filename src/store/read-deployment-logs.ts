@@ -14,8 +14,14 @@ export type DeploymentLogLine = {
 /** Where a reader of a deployment's log is: per step name, the last `seq` it has seen. */
 export type LogCursor = Record<string, number>;
 
-/** Chunks read per query: most reads of a log are one query. */
-const CHUNKS_PER_READ = 50;
+/**
+ * Chunks read by the first query, and the growth of each next one. A chunk holds 1 to 5,000
+ * lines (one write of the step log): starting small keeps a page from reading far more lines
+ * than it returns; growing keeps a log of many small chunks to a few queries.
+ */
+const FIRST_CHUNKS = 2;
+const CHUNKS_GROWTH = 4;
+const MAX_CHUNKS = 512;
 
 /**
  * A deployment's stored log lines (or one step's) that come after `cursor`, in step order then
@@ -31,7 +37,7 @@ export async function readDeploymentLogs(
   const limit = options.limit ?? 1000;
   const lines: DeploymentLogLine[] = [];
   let cursor = options.cursor ?? {};
-  for (;;) {
+  for (let take = FIRST_CHUNKS; ; take = Math.min(take * CHUNKS_GROWTH, MAX_CHUNKS)) {
     const seen = Object.keys(cursor);
     const after: Prisma.StepLogChunkWhereInput[] = [
       ...Object.entries(cursor).map(([name, seq]) => ({ step: { name }, lastSeq: { gt: seq } })),
@@ -44,7 +50,7 @@ export async function readDeploymentLogs(
         ...(options.since && { at: { gte: options.since } }),
       },
       orderBy: [{ step: { position: "asc" } }, { firstSeq: "asc" }],
-      take: CHUNKS_PER_READ,
+      take,
       include: { step: { select: { name: true } } },
     });
     for (const chunk of chunks) {
@@ -56,7 +62,7 @@ export async function readDeploymentLogs(
         if (lines.length === limit) return lines;
       }
     }
-    if (chunks.length < CHUNKS_PER_READ) return lines;
+    if (chunks.length < take) return lines;
     cursor = { ...cursor };
     for (const { step, lastSeq } of chunks) cursor[step.name] = lastSeq;
   }

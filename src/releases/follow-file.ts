@@ -1,9 +1,13 @@
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+
+const SETTLE_POLL_MS = 5;
 
 /**
  * Reads lines appended to a file, from the start (or byte offset `from`), until stopped: for
  * showing a starting app's output in the start step's log. Call `stop()` to read what is left
- * and end, at once.
+ * and end at once; with `settleMs`, it first waits up to that long for the file to grow, and
+ * no longer once it has.
  */
 export function followFile(
   file: string,
@@ -46,14 +50,27 @@ export function followFile(
     }
   })();
   return {
-    async stop() {
+    async stop(options: { settleMs?: number } = {}) {
       stopped = true;
       // Not a poll interval later: a start step ends as soon as its app is healthy.
       wake?.();
       await loop;
       await readMore();
+      if (options.settleMs) {
+        const until = Date.now() + options.settleMs;
+        while (Date.now() < until && !(await grownPast(file, offset))) await sleep(SETTLE_POLL_MS);
+        await readMore();
+      }
       if (partial) onLine(partial);
       partial = "";
     },
   };
+}
+
+async function grownPast(file: string, offset: number): Promise<boolean> {
+  const size = await stat(file).then(
+    (found) => found.size,
+    () => 0,
+  );
+  return size > offset;
 }

@@ -43,3 +43,16 @@ it("waits for a file that does not exist yet", async () => {
   await follow.stop();
   expect(lines).toEqual(["now"]);
 });
+
+it("on a stop with settleMs, waits for what the file gets a moment later", async () => {
+  const file = path.join(dir, "app.log");
+  await writeFile(file, "bound\n");
+  const lines: string[] = [];
+  const follow = followFile(file, (line) => lines.push(line), 10);
+  await waitFor("the first line", () => lines.length === 1);
+  const stopped = follow.stop({ settleMs: 10_000 });
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await appendFile(file, "listening\n");
+  await stopped;
+  expect(lines).toEqual(["bound", "listening"]);
+});

@@ -13,6 +13,12 @@ import { watchRuntime } from "../runtime-watch.js";
 
 const DEFAULT_HEALTH_TIMEOUT_S = 60;
 const STOP_GRACE_MS = 10_000;
+/**
+ * How long the start log waits, once the app is healthy, for more of its output: the port
+ * answers as soon as the app binds, and its listen callback prints a moment later (under 1 ms
+ * on an idle machine). Long enough for a busy one, short beside the step.
+ */
+const STARTUP_LINES_MS = 25;
 
 /**
  * Starts the new release beside the live one, waits until it is healthy, and only then makes
@@ -68,7 +74,7 @@ export const start: Step = {
         { evidence: health.detail },
       );
     }
-    await output.stop();
+    await output.stop({ settleMs: STARTUP_LINES_MS });
     ctx.say(`healthy on port ${port}${healthcheck?.path ? ` (GET ${healthcheck.path})` : ""}`);
 
     const previous = await makeLive(ctx.db, ctx.deployment.projectId, ctx.deployment.id);

@@ -5,8 +5,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../src/releases/free-port.js";
 import { createTestStack, type TestStack } from "../../test/helpers/test-worker.js";
 import { bareEnv } from "../lib/bare-env.js";
+import { DeploymentPoller } from "../lib/deployment-poller.js";
 import { type EndedDeployment, stopReleases, waitForEnd } from "../lib/deployments.js";
 import { helloRepo } from "../lib/hello-repo.js";
+import { machineCpuSeconds } from "../lib/machine-cpu.js";
 import { BENCH_DIR, timed } from "../lib/processes.js";
 import { atMost } from "../lib/report.js";
 import { sideBySide } from "../lib/side-by-side.js";
@@ -35,19 +37,26 @@ export const deployMany: BenchItem = {
     const stack = await createTestStack({ WORKER_CONCURRENCY: String(CONCURRENCY) });
     const repo = await helloRepo();
     const bareDir = await mkdtemp(path.join(os.tmpdir(), "coduck-bench-bare-"));
+    const poller = await DeploymentPoller.connect(stack.config.databaseUrl);
     try {
       await stack.startWorker();
       const env = bareEnv(stack.config.adminDatabaseUrl);
 
       const viaWorker = async (run: number) => {
+        const cpu = process.cpuUsage();
+        const machineCpu = await machineCpuSeconds();
         const started = Date.now();
-        const ids = await feed(stack, repo.dir, run, deploys, projects);
-        const ended = await waitForEnd(stack.db, ids);
-        const failures = await redeployFailed(stack, repo.dir, ended);
+        const ids = await feed(stack, poller, repo.dir, run, deploys, projects);
+        const ended = await waitForEnd(stack.db, poller, ids);
+        const failures = await redeployFailed(stack, poller, repo.dir, ended);
+        const machineSeconds = (await machineCpuSeconds()) - machineCpu;
+        const { user, system } = process.cpuUsage(cpu);
         await stopReleases(ended);
         const last = Math.max(...ended.map((d) => d.finishedAt.getTime()));
         return {
           ms: last - started,
+          machineSeconds,
+          workerMsPerDeploy: (user + system) / 1000 / ended.length,
           pickup: ended.map((d) => d.firstStepAt!.getTime() - d.queuedAt.getTime()),
           handoff: handoffs(ended),
           failures,
@@ -64,12 +73,21 @@ export const deployMany: BenchItem = {
         }
         const list = path.join(bareDir, `r${run}.list`);
         await writeFile(list, `${lines.join("\n")}\n`);
+        const machineCpu = await machineCpuSeconds();
         const { seconds } = await timed(
           "xargs",
           ["-P", String(CONCURRENCY), "-L", "1", "-a", list, "flock"],
           { env },
         );
-        return { ms: seconds * 1000, pickup: [], handoff: [], failures: [] };
+        const machineSeconds = (await machineCpuSeconds()) - machineCpu;
+        return {
+          ms: seconds * 1000,
+          machineSeconds,
+          workerMsPerDeploy: 0,
+          pickup: [],
+          handoff: [],
+          failures: [],
+        };
       };
 
       const results = await sideBySide(
@@ -103,6 +121,26 @@ export const deployMany: BenchItem = {
         },
         {
           item: 2,
+          measure: "the same: CPU time of the whole machine (/proc/stat) during the run",
+          worker: { summary: perRun((r) => r.machineSeconds), unit: "s" },
+          baseline: {
+            summary: summarize(results.baseline.map((r) => r.machineSeconds)),
+            unit: "s",
+          },
+          ratio: summarize(
+            pairedRatios(
+              results.worker.map((r) => r.machineSeconds),
+              results.baseline.map((r) => r.machineSeconds),
+            ),
+          ),
+        },
+        {
+          item: 2,
+          measure: "the worker process's own CPU per deploy (process.cpuUsage ÷ deploys)",
+          worker: { summary: perRun((r) => r.workerMsPerDeploy), unit: "ms" },
+        },
+        {
+          item: 2,
           measure: "pickup latency p50 (enqueue → first step)",
           worker: { summary: perRun((r) => percentile(r.pickup, 50)), unit: "ms" },
         },
@@ -124,6 +162,7 @@ export const deployMany: BenchItem = {
         },
       ];
     } finally {
+      await poller.close();
       await stack.close();
       await repo.remove();
       await rm(bareDir, { recursive: true, force: true });
@@ -138,6 +177,7 @@ export const deployMany: BenchItem = {
  */
 async function feed(
   stack: TestStack,
+  poller: DeploymentPoller,
   repoUrl: string,
   run: number,
   deploys: number,
@@ -146,14 +186,7 @@ async function feed(
   const ids: string[] = [];
   const latest = new Map<number, string>();
   while (ids.length < deploys) {
-    const waiting = new Set(
-      (
-        await stack.db.deployment.findMany({
-          where: { id: { in: [...latest.values()] }, status: "queued" },
-          select: { id: true },
-        })
-      ).map((d) => d.id),
-    );
+    const waiting = await poller.queued([...latest.values()]);
     let submitted = false;
     for (let i = ids.length; i < deploys; i++) {
       const project = i % projects;
@@ -192,6 +225,7 @@ function handoffs(ended: readonly EndedDeployment[]): number[] {
  */
 async function redeployFailed(
   stack: TestStack,
+  poller: DeploymentPoller,
   repoUrl: string,
   ended: EndedDeployment[],
 ): Promise<string[]> {
@@ -209,7 +243,7 @@ async function redeployFailed(
       failures.push(d.failure!);
       again.push(await stack.deploy({ project: d.project, repoUrl }));
     }
-    ended.push(...(await waitForEnd(stack.db, again)));
+    ended.push(...(await waitForEnd(stack.db, poller, again)));
   }
   throw new Error(`deploys kept failing: ${failures.join("; ")}`);
 }

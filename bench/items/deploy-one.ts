@@ -4,6 +4,7 @@ import path from "node:path";
 import { freePort } from "../../src/releases/free-port.js";
 import { createTestStack } from "../../test/helpers/test-worker.js";
 import { bareEnv } from "../lib/bare-env.js";
+import { DeploymentPoller } from "../lib/deployment-poller.js";
 import { type EndedDeployment, stopReleases, waitForEnd } from "../lib/deployments.js";
 import { helloRepo } from "../lib/hello-repo.js";
 import { BENCH_DIR, timed } from "../lib/processes.js";
@@ -28,6 +29,7 @@ export const deployOne: BenchItem = {
     const repo = await helloRepo();
     const bareDir = await mkdtemp(path.join(os.tmpdir(), "coduck-bench-bare-"));
     let n = 0;
+    const poller = await DeploymentPoller.connect(stack.config.databaseUrl);
     try {
       await stack.startWorker();
       const env = bareEnv(stack.config.adminDatabaseUrl);
@@ -42,7 +44,7 @@ export const deployOne: BenchItem = {
           const project = `bench-one-${n++}`;
           started = Date.now();
           const id = await stack.deploy({ project, repoUrl: repo.dir });
-          const [end] = await waitForEnd(stack.db, [id]);
+          const [end] = await waitForEnd(stack.db, poller, [id]);
           await stopReleases([end!]);
           if (!end!.failure) ended = end;
           else {
@@ -109,6 +111,7 @@ export const deployOne: BenchItem = {
         },
       ];
     } finally {
+      await poller.close();
       await stack.close();
       await repo.remove();
       await rm(bareDir, { recursive: true, force: true });

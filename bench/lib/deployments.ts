@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { stopProcessGroup } from "../../src/releases/process-group.js";
 import type { Db } from "../../src/store/prisma.js";
+import type { DeploymentPoller } from "./deployment-poller.js";
 
 const POLL_MS = 25;
 
@@ -22,14 +23,13 @@ export type EndedDeployment = {
 /** Waits until every deployment ended; returns their timestamps, step durations and failures. */
 export async function waitForEnd(
   db: Db,
+  poller: DeploymentPoller,
   ids: readonly string[],
   timeoutMs = 900_000,
 ): Promise<EndedDeployment[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const active = await db.deployment.count({
-      where: { id: { in: [...ids] }, status: { in: ["queued", "running"] } },
-    });
+    const active = await poller.countActive(ids);
     if (active === 0) break;
     if (Date.now() > deadline) throw new Error(`${active} deployments still running`);
     await sleep(POLL_MS);

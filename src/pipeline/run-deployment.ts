@@ -204,13 +204,12 @@ async function noteWhatStillServes(db: Db, deploymentId: string, project: string
 function watchForCancel(db: Db, { deploymentId, attempt }: Attempt) {
   const controller = new AbortController();
   const timer = setInterval(async () => {
-    const row = await db.deployment
-      .findUnique({
-        where: { id: deploymentId },
-        select: { cancelRequestedAt: true, attempt: true },
-      })
-      .catch(() => null);
-    if (row?.cancelRequestedAt) controller.abort("cancel");
+    // Raw: every running deploy asks this every CANCEL_POLL_MS, and Prisma 6 compiles each ORM
+    // query anew (about 1.5 ms of CPU).
+    const [row] = await db.$queryRaw<{ cancelled: boolean; attempt: number }[]>`
+      SELECT "cancelRequestedAt" IS NOT NULL AS cancelled, attempt
+        FROM "Deployment" WHERE id = ${deploymentId}::uuid`.catch(() => []);
+    if (row?.cancelled) controller.abort("cancel");
     else if (row && row.attempt !== attempt) controller.abort("stale-attempt");
   }, CANCEL_POLL_MS);
   return { signal: controller.signal, stop: () => clearInterval(timer) };

@@ -15,10 +15,10 @@ export async function recordReleaseFingerprint(
   step: string,
   fingerprint: string | null,
 ): Promise<void> {
-  await db.deployment.update({
-    where: { id: deploymentId },
-    data: { releaseDigest: fingerprint, releaseDigestStep: step },
-  });
+  // Raw, as the step transitions are: once per step that changes the release.
+  await db.$executeRaw`
+    UPDATE "Deployment" SET "releaseDigest" = ${fingerprint}, "releaseDigestStep" = ${step}
+      WHERE id = ${deploymentId}::uuid`;
 }
 
 /** What a retry or rollback needs to know about the deployment whose release it would reuse. */

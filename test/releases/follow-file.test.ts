@@ -56,3 +56,16 @@ it("on a stop with settleMs, waits for what the file gets a moment later", async
   await stopped;
   expect(lines).toEqual(["bound", "listening"]);
 });
+
+it("decodes a character whose bytes arrive in two writes", async () => {
+  const file = path.join(dir, "app.log");
+  const snowman = Buffer.from("☃", "utf8");
+  await writeFile(file, Buffer.concat([Buffer.from("a "), snowman.subarray(0, 1)]));
+  const lines: string[] = [];
+  const follow = followFile(file, (line) => lines.push(line), 10);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // a poll reads the first byte alone
+  await appendFile(file, Buffer.concat([snowman.subarray(1), Buffer.from(" b\n")]));
+  await waitFor("the line", () => lines.length === 1);
+  await follow.stop();
+  expect(lines).toEqual(["a ☃ b"]);
+});

@@ -1,10 +1,11 @@
-import type { FileHandle } from "node:fs/promises";
-import { open, stat } from "node:fs/promises";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
-import { setTimeout as sleep } from "node:timers/promises";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 
 const SETTLE_POLL_MS = 5;
 const READ_BYTES = 64 * 1024;
+// What one turn of the event loop reads before the others get theirs.
+const BYTES_PER_TURN = 1024 * 1024;
 
 /**
  * Reads lines appended to a file, from the start (or byte offset `from`), until stopped: for
@@ -12,9 +13,10 @@ const READ_BYTES = 64 * 1024;
  * Call `stop()` to read what is left and end at once; with `settleMs`, it first waits up to
  * that long for the file to grow, and no longer once it has.
  *
- * The file stays open between polls and one buffer serves every read, so an idle poll is a
- * single read returning nothing: a worker follows every release that went live in the last
- * RUNTIME_WATCH_SECONDS, ten times a second each.
+ * A worker follows every release that went live in the last RUNTIME_WATCH_SECONDS, several
+ * times a second each, so an idle poll must cost next to nothing: the file stays open, one
+ * buffer serves every read, and reads are synchronous (a local file, in the page cache: a
+ * read on the thread pool cost far more to hand over and back than the read itself).
  */
 export function followFile(
   file: string,
@@ -26,7 +28,7 @@ export function followFile(
   let partial = "";
   // A character split between two reads is decoded whole, with the second.
   const decoder = new StringDecoder("utf8");
-  let handle: FileHandle | null = null;
+  let fd: number | null = null;
   let buffer: Buffer | null = null;
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -35,21 +37,29 @@ export function followFile(
     partial = lines.pop() ?? "";
     for (const line of lines) onLine(line);
   };
-  const readMore = async () => {
-    // Not there yet: the next poll tries again.
-    handle ??= await open(file, "r").catch(() => null);
-    if (!handle) return;
+  /** Reads what was appended, up to a turn's share; true when there may be more. */
+  const readSome = (): boolean => {
+    fd ??= openOrNull(file); // not there yet: the next poll tries again
+    if (fd === null) return false;
     buffer ??= Buffer.allocUnsafe(READ_BYTES);
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
-      if (bytesRead === 0) return;
+    for (let read = 0; read < BYTES_PER_TURN; ) {
+      const bytesRead = readSync(fd, buffer, 0, buffer.length, offset);
+      if (bytesRead === 0) return false;
       offset += bytesRead;
+      read += bytesRead;
       take(decoder.write(buffer.subarray(0, bytesRead)));
     }
+    return true;
+  };
+  const readAll = async () => {
+    while (readSome()) await nextTurn();
   };
   const loop = (async () => {
     while (!stopped) {
-      await readMore();
+      if (readSome()) {
+        await nextTurn();
+        continue;
+      }
       if (stopped) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, intervalMs);
@@ -67,16 +77,15 @@ export function followFile(
       wake?.();
       try {
         await loop;
-        await readMore();
+        await readAll();
         if (options.settleMs) {
           const until = Date.now() + options.settleMs;
-          while (Date.now() < until && !(await grownPast(file, offset)))
-            await sleep(SETTLE_POLL_MS);
-          await readMore();
+          while (Date.now() < until && !grownPast(file, offset)) await sleep(SETTLE_POLL_MS);
+          await readAll();
         }
       } finally {
-        await handle?.close();
-        handle = null;
+        if (fd !== null) closeSync(fd);
+        fd = null;
       }
       take(decoder.end());
       if (partial) onLine(partial);
@@ -85,10 +94,14 @@ export function followFile(
   };
 }
 
-async function grownPast(file: string, offset: number): Promise<boolean> {
-  const size = await stat(file).then(
-    (found) => found.size,
-    () => 0,
-  );
-  return size > offset;
+function openOrNull(file: string): number | null {
+  try {
+    return openSync(file, "r");
+  } catch {
+    return null;
+  }
+}
+
+function grownPast(file: string, offset: number): boolean {
+  return (statSync(file, { throwIfNoEntry: false })?.size ?? 0) > offset;
 }

@@ -1,3 +1,4 @@
+import { forEachLine } from "../exec/output-lines.js";
 import type { Classification, Hit, Observations, StepExit } from "./classification.js";
 import { failureCodeEntry } from "./codes.js";
 import { decide, type Verdict } from "./decide.js";
@@ -159,16 +160,6 @@ function describe(verdict: Verdict): Classification {
     ...(entry.docs && { docs: entry.docs }),
     ...(verdict.runnerUp && { runnerUp: verdict.runnerUp }),
   };
-}
-
-/** Each "\n"-separated part of the text, in order: "a\n\nb" is three lines, "" is one. */
-function forEachLine(text: string, push: (line: string) => void): void {
-  let start = 0;
-  for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
-    push(text.slice(start, end));
-    start = end + 1;
-  }
-  push(text.slice(start));
 }
 
 /** Adds an item, dropping the oldest ones in batches (a shift per item would copy the list). */

@@ -10,6 +10,17 @@ export type StepKey = Attempt & { name: string };
 // three round trips, and Prisma 6 compiles each ORM query anew: about 1.5 ms of CPU here).
 // Timestamps are written as Prisma writes them: UTC in a timestamp without time zone.
 
+/**
+ * The FROM and WHERE of an `UPDATE "DeploymentStep" AS s` that matches the step only while its
+ * deployment is still running this attempt: a newer claim, or a takeover that ended or
+ * re-queued the attempt, fences it off.
+ */
+function whileCurrent(key: StepKey): Prisma.Sql {
+  return Prisma.sql`FROM "Deployment" AS d
+    WHERE d.id = s."deploymentId" AND s."deploymentId" = ${key.deploymentId}::uuid
+      AND s.name = ${key.name} AND d.attempt = ${key.attempt} AND d.status = 'running'`;
+}
+
 export async function startStep(db: Db, key: StepKey): Promise<{ id: string }> {
   const started = await db.$queryRaw<{ id: string }[]>`
     UPDATE "DeploymentStep" AS s SET
@@ -17,9 +28,7 @@ export async function startStep(db: Db, key: StepKey): Promise<{ id: string }> {
       "startedAt" = ${new Date().toISOString()}::timestamp(3), "finishedAt" = NULL,
       command = NULL, "exitCode" = NULL, signal = NULL, "durationMs" = NULL, "errorCode" = NULL,
       hint = NULL, evidence = NULL, "evidenceLine" = NULL, "skipReason" = NULL, "logTail" = NULL
-    FROM "Deployment" AS d
-    WHERE d.id = s."deploymentId" AND s."deploymentId" = ${key.deploymentId}::uuid
-      AND s.name = ${key.name} AND d.attempt = ${key.attempt} AND d.status = 'running'
+    ${whileCurrent(key)}
     RETURNING s.id`;
   fenced(started.length, key, `starting ${key.name}`);
   return started[0]!;
@@ -36,10 +45,7 @@ export async function recordStepProcess(
 ): Promise<void> {
   const count = await db.$executeRaw`
     UPDATE "DeploymentStep" AS s SET pgid = ${group.pgid}, "pgidStartTicks" = ${group.startTicks}
-    FROM "Deployment" AS d
-    WHERE d.id = s."deploymentId" AND s."deploymentId" = ${key.deploymentId}::uuid
-      AND s.name = ${key.name} AND s.status = 'running'
-      AND d.attempt = ${key.attempt} AND d.status = 'running'`;
+    ${whileCurrent(key)} AND s.status = 'running'`;
   fenced(count, key, `recording ${key.name}'s process`);
 }
 
@@ -87,9 +93,7 @@ export async function finishStep(db: Db, key: StepKey, end: StepEnd): Promise<vo
     UPDATE "DeploymentStep" AS s SET
       ${Prisma.join(sets)}, attempt = ${key.attempt}, pgid = NULL, "pgidStartTicks" = NULL,
       "finishedAt" = ${new Date().toISOString()}::timestamp(3)
-    FROM "Deployment" AS d
-    WHERE d.id = s."deploymentId" AND s."deploymentId" = ${key.deploymentId}::uuid
-      AND s.name = ${key.name} AND d.attempt = ${key.attempt} AND d.status = 'running'`;
+    ${whileCurrent(key)}`;
   fenced(count, key, `finishing ${key.name}`);
 }
 

@@ -56,10 +56,7 @@ export function followFile(
   };
   const loop = (async () => {
     while (!stopped) {
-      if (readSome()) {
-        await nextTurn();
-        continue;
-      }
+      await readAll();
       if (stopped) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, intervalMs);

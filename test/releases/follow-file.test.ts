@@ -10,11 +10,16 @@ beforeEach(async () => {
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
-it("hands on the lines appended to a file, and on stop the rest, a last line without newline too", async () => {
+/** app.log written with `initial`, followed every `intervalMs`, and the lines it handed on. */
+async function followed(initial: string | Buffer, intervalMs = 10) {
   const file = path.join(dir, "app.log");
-  await writeFile(file, "first\n");
+  await writeFile(file, initial);
   const lines: string[] = [];
-  const follow = followFile(file, (line) => lines.push(line), 10);
+  return { file, lines, follow: followFile(file, (line) => lines.push(line), intervalMs) };
+}
+
+it("hands on the lines appended to a file, and on stop the rest, a last line without newline too", async () => {
+  const { file, lines, follow } = await followed("first\n");
   await waitFor("the first line", () => lines.length === 1);
   await appendFile(file, "second\nthird, part");
   await appendFile(file, "ly written\nno newline");
@@ -23,11 +28,8 @@ it("hands on the lines appended to a file, and on stop the rest, a last line wit
 });
 
 it("stops at once, without waiting out its poll interval", async () => {
-  const file = path.join(dir, "app.log");
-  await writeFile(file, "ready\n");
-  const lines: string[] = [];
   // An hour between polls: a stop that waited for the next one would outlast the test's timeout.
-  const follow = followFile(file, (line) => lines.push(line), 3_600_000);
+  const { file, lines, follow } = await followed("ready\n", 3_600_000);
   await waitFor("the first read", () => lines.length === 1);
   await appendFile(file, "listening\n");
   await follow.stop();
@@ -45,10 +47,7 @@ it("waits for a file that does not exist yet", async () => {
 });
 
 it("on a stop with settleMs, waits for what the file gets a moment later", async () => {
-  const file = path.join(dir, "app.log");
-  await writeFile(file, "bound\n");
-  const lines: string[] = [];
-  const follow = followFile(file, (line) => lines.push(line), 10);
+  const { file, lines, follow } = await followed("bound\n");
   await waitFor("the first line", () => lines.length === 1);
   const stopped = follow.stop({ settleMs: 10_000 });
   await new Promise((resolve) => setTimeout(resolve, 30));
@@ -58,11 +57,10 @@ it("on a stop with settleMs, waits for what the file gets a moment later", async
 });
 
 it("decodes a character whose bytes arrive in two writes", async () => {
-  const file = path.join(dir, "app.log");
   const snowman = Buffer.from("☃", "utf8");
-  await writeFile(file, Buffer.concat([Buffer.from("a "), snowman.subarray(0, 1)]));
-  const lines: string[] = [];
-  const follow = followFile(file, (line) => lines.push(line), 10);
+  const { file, lines, follow } = await followed(
+    Buffer.concat([Buffer.from("a "), snowman.subarray(0, 1)]),
+  );
   await new Promise((resolve) => setTimeout(resolve, 50)); // a poll reads the first byte alone
   await appendFile(file, Buffer.concat([snowman.subarray(1), Buffer.from(" b\n")]));
   await waitFor("the line", () => lines.length === 1);

@@ -10,6 +10,7 @@ import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
+import { ITEMS } from "./items/index.js";
 import { describeMachine, describeMachineMarkdown } from "./lib/machine.js";
 import { parseOptions } from "./lib/options.js";
 import { BENCH_DIR } from "./lib/processes.js";
@@ -26,6 +27,13 @@ async function main(): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
+  const unknown = [...(options.only ?? [])].filter((id) => !ITEMS.some((item) => item.id === id));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `--only: no item ${unknown.join(", ")}; the items are ${ITEMS.map((item) => item.id).join(", ")}\n`,
+    );
+    return 2;
+  }
   if (options.build) {
     progress("npm run build (the children and db:migrate run dist/)");
     // tsc emits even when it reports type errors (someone mid-edit): warn, and measure what built.
@@ -40,8 +48,6 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   const broken: string[] = [];
   try {
-    // Imported only now: the test helpers read the template's name when first loaded.
-    const { ITEMS } = await import("./items/index.js");
     const chosen = ITEMS.filter((item) => !options.only || options.only.has(item.id));
     for (const item of chosen) {
       const runs = options.runs ?? (options.smoke ? item.runs.smoke : item.runs.full);

@@ -6,7 +6,7 @@ import pg from "pg";
  * The migrated template every benchmark database is copied from, made as jest's global setup
  * makes it (test/helpers/global-setup.ts): through `npm run db:migrate`, under a fresh name.
  * Sets TEST_POSTGRES_URL and TEST_TEMPLATE_DATABASE, which test/helpers/databases.ts reads
- * when it is first imported, so import the test helpers only after this resolved.
+ * when it makes a database.
  */
 export async function createTemplateDatabase(): Promise<{ name: string; drop(): Promise<void> }> {
   const server = process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";

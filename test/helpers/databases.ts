@@ -2,10 +2,9 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 
-/** The Postgres server the tests use, and the migrated template (both set by global-setup). */
+/** The Postgres server the tests use (set by global-setup, which also makes the template). */
 export const SERVER_URL =
   process.env.TEST_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-const TEMPLATE_DATABASE = process.env.TEST_TEMPLATE_DATABASE;
 
 export function databaseUrl(name: string): string {
   const url = new URL(SERVER_URL);
@@ -28,8 +27,11 @@ export async function onServer<T>(work: (client: pg.Client) => Promise<T>): Prom
  * Kept when KEEP_TEST_DATABASES=1, for inspecting a failure.
  */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  // Read now, not when this module loads: the bench makes its template after importing it.
+  const template = process.env.TEST_TEMPLATE_DATABASE;
+  if (!template) throw new Error("TEST_TEMPLATE_DATABASE is not set: no migrated template to copy");
   const name = `coduck_test_${randomBytes(6).toString("hex")}`;
-  await onServer((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`));
+  await onServer((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${template}`));
   return {
     url: databaseUrl(name),
     drop: async () => {

@@ -37,6 +37,7 @@ const result = await runCommand(
   { file, args, cwd: os.tmpdir(), env: childEnv() },
   {
     onOutput: stepOutputSink(log, classifier),
+    stdoutFile: classifier.stdoutFile,
     timeoutMs: 15 * 60_000,
   },
 );

@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import type { OutputFile } from "./output-file.js";
 import { LineSplitter } from "./output-lines.js";
 
 export type OutputStream = "stdout" | "stderr";
@@ -26,6 +28,10 @@ export type CommandResult = {
 };
 
 const KILL_GRACE_MS = 5_000;
+// How often an output file is read while its command runs, and how much one turn of the event
+// loop reads of it before the others get theirs.
+const FILE_POLL_MS = 20;
+const FILE_BYTES_PER_TURN = 4 * 1024 * 1024;
 
 /**
  * Runs a command without a shell in its own process group, streams its output to `onOutput`
@@ -40,14 +46,20 @@ export async function runCommand(
     signal?: AbortSignal;
     /** Learns the command's process group (its pid) as soon as it runs. */
     onSpawn?: (pgid: number) => void;
+    /**
+     * Where the command writes its stdout, read as it runs, instead of a pipe (see
+     * output-file.ts). Its lines still reach `onOutput`, and each stderr chunk only after
+     * whatever stdout the command had written before it.
+     */
+    stdoutFile?: OutputFile;
   },
 ): Promise<CommandResult> {
-  const { onOutput, timeoutMs, signal, onSpawn } = options;
+  const { onOutput, timeoutMs, signal, onSpawn, stdoutFile } = options;
   const child = spawn(command.file, command.args, {
     cwd: command.cwd,
     env: command.env,
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", stdoutFile ? stdoutFile.writeFd : "pipe", "pipe"],
   });
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
     (resolve, reject) => {
@@ -58,10 +70,15 @@ export async function runCommand(
       child.once("close", (code, signal) => resolve({ code, signal }));
     },
   );
-  const readers = [
-    readLines(child.stdout, (lines) => onOutput("stdout", lines)),
-    readLines(child.stderr, (lines) => onOutput("stderr", lines)),
-  ];
+  const toStdout = (lines: Buffer) => onOutput("stdout", lines);
+  const stdout = stdoutFile
+    ? followOutputFile(stdoutFile, toStdout)
+    : readLines(child.stdout!, toStdout);
+  const stderr = readLines(child.stderr!, (lines) => {
+    stdout.catchUp();
+    return onOutput("stderr", lines);
+  });
+  const readers = [stdout, stderr];
 
   if (child.pid !== undefined) onSpawn?.(child.pid);
 
@@ -87,6 +104,9 @@ export async function runCommand(
 
   try {
     const end = await ended;
+    // Before the rest of its stdout file is read: what the group left behind could write on.
+    signalGroup(child.pid, "SIGKILL");
+    await stdout.finish();
     return { exitCode: end.code, signal: end.signal, timedOut, aborted };
   } finally {
     clearTimeout(timer);
@@ -101,10 +121,17 @@ export async function runCommand(
  * Reads a stream in raw chunks, handing on whole lines and pausing while asked to, until
  * `drain()`: from then on it reads to the end without pausing.
  */
-function readLines(
-  stream: Readable,
-  onLines: (lines: Buffer) => Promise<void> | undefined | void,
-): { drain(): void } {
+type Reader = {
+  /** Reads on to the end without pausing from now on. */
+  drain(): void;
+  /** Hands on at once whatever has been written so far, unless the sink holds it back. */
+  catchUp(): void;
+  /** The command has ended: hands on the rest. */
+  finish(): Promise<void>;
+};
+type OnLines = (lines: Buffer) => Promise<void> | undefined | void;
+
+function readLines(stream: Readable, onLines: OnLines): Reader {
   const splitter = new LineSplitter(onLines);
   let draining = false;
   const hold = (wait: Promise<void> | undefined | void) => {
@@ -122,6 +149,85 @@ function readLines(
     drain() {
       draining = true;
       stream.resume();
+    },
+    // A pipe's bytes come as they are written: nothing waits to be caught up with.
+    catchUp() {},
+    // A pipe has ended by the time its command's "close" comes.
+    async finish() {},
+  };
+}
+
+/**
+ * Reads an output file as its command writes it, every FILE_POLL_MS, handing on whole lines.
+ * While the sink holds back, the file is simply not read: the command writes on regardless.
+ */
+function followOutputFile(file: OutputFile, onLines: OnLines): Reader {
+  const splitter = new LineSplitter(onLines);
+  let held: Promise<void> | undefined;
+  let draining = false;
+  let finished = false;
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  const hold = (wait: Promise<void> | undefined | void) => {
+    if (!wait || draining) return;
+    // A failed write is the sink's to report; reading goes on either way.
+    held = wait.then(
+      () => undefined,
+      () => undefined,
+    );
+    const settled = held;
+    settled.then(() => {
+      if (held !== settled) return;
+      held = undefined;
+      schedule(0);
+    });
+  };
+  /** Reads up to `limit` bytes, unless held; true if there may be more. */
+  const read = (limit: number): boolean => {
+    for (let bytes = 0; bytes < limit; ) {
+      if (held) return false;
+      const chunk = file.next();
+      if (!chunk) return false;
+      bytes += chunk.length;
+      hold(splitter.push(chunk));
+    }
+    return true;
+  };
+  const schedule = (ms: number) => {
+    if (finished || held || timer || immediate) return;
+    const poll = () => {
+      timer = undefined;
+      immediate = undefined;
+      schedule(read(FILE_BYTES_PER_TURN) ? 0 : FILE_POLL_MS);
+    };
+    if (ms === 0) immediate = setImmediate(poll);
+    else timer = setTimeout(poll, ms);
+  };
+  schedule(0);
+  return {
+    // The command never waits on the file, but a stopped one's end must not wait on the sink.
+    drain() {
+      draining = true;
+      held = undefined;
+      schedule(0);
+    },
+    catchUp() {
+      read(Number.POSITIVE_INFINITY);
+    },
+    async finish() {
+      finished = true;
+      clearTimeout(timer);
+      clearImmediate(immediate);
+      // What was written by now; a process that left the group could write on forever.
+      const end = file.size();
+      for (;;) {
+        if (held) await held;
+        else if (file.bytesRead >= end) break;
+        else if (read(FILE_BYTES_PER_TURN)) await nextTurn();
+        else if (!held) break;
+      }
+      hold(splitter.end());
+      file.commandEnded();
     },
   };
 }

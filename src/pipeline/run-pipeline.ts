@@ -98,6 +98,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     const sandbox = step.outsideSandbox ? null : ctx.sandbox;
     const result = await runCommand(sandbox ? await sandbox.wrap(plain, "step") : plain, {
       onOutput: stepOutputSink(log, classifier, onLine),
+      stdoutFile: classifier.stdoutFile,
       timeoutMs: Math.max(deadline - Date.now(), 1),
       signal: ctx.signal,
       // So the worker that takes over from this one, should it die, can stop what it left.

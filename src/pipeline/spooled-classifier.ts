@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type FileHandle, mkdir, open, unlink } from "node:fs/promises";
 import path from "node:path";
+import { OutputFile } from "../exec/output-file.js";
 import type { StepExit } from "../failures/classification.js";
 import { type Classification, type Classifier, createClassifier } from "../failures/classify.js";
 import { fileChunks } from "../failures/file-chunks.js";
@@ -9,7 +10,7 @@ import type { Logger } from "../logger.js";
 import { cleanLogText } from "./redact-secrets.js";
 
 export type SpoolOptions = {
-  /** Where the spool file is made (and at once unlinked): the worker's own, no app's. */
+  /** Where the spool files are made (and at once unlinked): the worker's own, no app's. */
   dir: string;
   /** Bytes spooled at most; past them the output is classified as it comes. 0: never spool. */
   limitBytes: number;
@@ -21,26 +22,44 @@ export type SpoolOptions = {
 // Bytes gathered before one write, and waiting past which the command's output waits.
 const BATCH_BYTES = 1024 * 1024;
 const MAX_WAITING_BYTES = 8 * 1024 * 1024;
+// Turns between stdout and the rest remembered at most; past them the spool is read in, as past
+// its size limit (a command alternating streams line by line would otherwise grow the list).
+const MAX_SEGMENTS = 100_000;
+// Stdout classified as it came, and so not needed on disk, past which its space is freed.
+const RELEASE_BYTES = 64 * 1024 * 1024;
+const NEWLINE = Buffer.from("\n");
 
 /**
  * A step's classifier that reads the step's output only if the step fails. Most steps succeed,
  * and reading every byte of a long log as it comes costs the worker more CPU than the command
- * takes to print it. So the output's bytes (whole lines, both streams in the order they came)
- * go to a spool file, opened and at once unlinked in the worker's data directory: no app can
- * reach it, and a worker that dies leaves nothing behind. `classify()` reads it back.
+ * takes to print it. So the output is spooled, in two files opened and at once unlinked in the
+ * worker's data directory (no app can reach them, and a worker that dies leaves nothing behind):
+ * `stdoutFile`, which the step's commands write their stdout into themselves (see
+ * output-file.ts), and a spool the worker writes everything else into (stderr, and the lines it
+ * reports for the app). The order the two came in is kept as a list of turns, and `classify()`
+ * reads both back in that order.
  *
  * Past `limitBytes`, the spool is read into the classifier (the command's output waits
  * meanwhile) and the rest is classified as it comes: disk use stays bounded, and the verdict
- * is the same either way. Should the spool fail to open or to take a write, the same happens
+ * is the same either way. Should a spool fail to open or to take a write, the same happens
  * from there on.
  */
 export class SpooledClassifier {
   private file: FileHandle | undefined;
+  /** Where the step's commands write their stdout; undefined: through a pipe, to `write`. */
+  readonly stdoutFile: OutputFile | undefined;
   /** Bytes in the spool, written and confirmed. */
   private spooled = 0;
-  /** Output not yet in the spool (or, while going live, not yet classified), in order. */
+  /** Output not yet in the spool, in order. */
   private waiting: Buffer[] = [];
   private waitingBytes = 0;
+  /** Output that came while the spool was being read in, classified next. */
+  private later: Buffer[] = [];
+  /** The order output came in: bytes of the spool (> 0) and of stdoutFile (< 0) in turn. */
+  private segments: number[] = [];
+  /** Bytes of stdoutFile whose space has been freed, and whether freeing works. */
+  private released = 0;
+  private releasing: Promise<void> | undefined;
   private writing: Promise<void> | undefined;
   private goingLive: Promise<void> | undefined;
   private classifier: Classifier | undefined;
@@ -49,51 +68,63 @@ export class SpooledClassifier {
     private readonly step: FailureStep,
     private readonly options: SpoolOptions,
     file: FileHandle | undefined,
+    stdoutFile: (classifier: SpooledClassifier) => OutputFile | undefined,
   ) {
     this.file = file;
+    this.stdoutFile = stdoutFile(this);
   }
 
   static async open(step: FailureStep, options: SpoolOptions): Promise<SpooledClassifier> {
-    if (options.limitBytes <= 0) return new SpooledClassifier(step, options, undefined);
-    const file = path.join(options.dir, `${randomUUID()}.log`);
+    const none = () => undefined;
+    if (options.limitBytes <= 0) return new SpooledClassifier(step, options, undefined, none);
+    const name = path.join(options.dir, randomUUID());
+    let handle: FileHandle | undefined;
     try {
       await mkdir(options.dir, { recursive: true, mode: 0o700 });
       // O_EXCL: never through a link planted at that name.
-      const handle = await open(file, "wx+", 0o600);
-      await unlink(file).catch(async (error) => {
-        await handle.close();
-        throw error;
+      handle = await open(`${name}.log`, "wx+", 0o600);
+      await unlink(`${name}.log`);
+      let created: SpooledClassifier | undefined;
+      const stdout = await OutputFile.create(`${name}.out`, {
+        onRead: (bytes) => created!.followed(bytes),
+        onUnterminated: () => created!.write(NEWLINE),
       });
-      return new SpooledClassifier(step, options, handle);
+      created = new SpooledClassifier(step, options, handle, () => stdout);
+      return created;
     } catch (error) {
+      await handle?.close();
       options.logger?.warn(
         { err: error, dir: options.dir },
         "could not open a spool for the step's output: classifying it as it comes",
       );
-      return new SpooledClassifier(step, options, undefined);
+      return new SpooledClassifier(step, options, undefined, none);
     }
   }
 
   /**
-   * Whole lines of the step's output, each ending in "\n". Returns a promise when the output
-   * should wait for it before more is written.
+   * Whole lines of the step's output, each ending in "\n", that did not go to stdoutFile.
+   * Returns a promise when the output should wait for it before more is written.
    */
   write(bytes: Buffer): Promise<void> | undefined {
     if (this.goingLive) {
-      this.queue(bytes);
+      this.later.push(bytes);
       return this.goingLive;
     }
     if (!this.file) {
       this.live().write(bytes);
       return undefined;
     }
-    if (this.spooled + this.waitingBytes + bytes.length > this.options.limitBytes) {
-      this.queue(bytes);
-      return this.goLive();
-    }
-    this.queue(bytes);
+    this.turn(bytes.length);
+    this.waiting.push(bytes);
+    this.waitingBytes += bytes.length;
+    if (this.overLimit()) return this.goLive();
     if (this.waitingBytes >= BATCH_BYTES) this.flush();
     return this.waitingBytes > MAX_WAITING_BYTES ? this.writing : undefined;
+  }
+
+  /** Settles when stdout read from stdoutFile may be handed on again (see `write`). */
+  pending(): Promise<void> | undefined {
+    return this.goingLive;
   }
 
   /** The verdict on the whole output, once the command has ended. */
@@ -106,13 +137,40 @@ export class SpooledClassifier {
   async close(): Promise<void> {
     await this.goingLive;
     await this.writing;
+    await this.releasing;
     await this.file?.close();
     this.file = undefined;
+    await this.stdoutFile?.close();
   }
 
-  private queue(bytes: Buffer): void {
-    this.waiting.push(bytes);
-    this.waitingBytes += bytes.length;
+  /** Bytes the command wrote to stdoutFile, as they are read from it. */
+  private followed(bytes: Buffer): void {
+    if (this.goingLive) {
+      this.later.push(bytes);
+      return;
+    }
+    if (!this.file) {
+      this.live().write(bytes);
+      this.release();
+      return;
+    }
+    this.turn(-bytes.length);
+    if (this.overLimit()) this.goLive();
+  }
+
+  private turn(bytes: number): void {
+    const last = this.segments.length - 1;
+    if (last >= 0 && Math.sign(this.segments[last]!) === Math.sign(bytes))
+      this.segments[last]! += bytes;
+    else this.segments.push(bytes);
+  }
+
+  private overLimit(): boolean {
+    const stdout = this.stdoutFile?.bytesRead ?? 0;
+    return (
+      this.spooled + this.waitingBytes + stdout > this.options.limitBytes ||
+      this.segments.length > MAX_SEGMENTS
+    );
   }
 
   private live(): Classifier {
@@ -138,7 +196,7 @@ export class SpooledClassifier {
           this.spooled += bytes;
         },
         (error: unknown) => {
-          // The spool holds what was confirmed; the batch is classified as it comes instead.
+          // The spool holds what was confirmed; the rest is read in from memory.
           this.options.logger?.warn(
             { err: error },
             "could not write the step's output to its spool: classifying it as it comes",
@@ -154,14 +212,14 @@ export class SpooledClassifier {
       });
   }
 
-  /** Reads the spool into the classifier, then what waits; from then on output goes to it. */
+  /** Reads the spool into the classifier, then what came meanwhile; from then on, output. */
   private goLive(): Promise<void> {
     this.goingLive ??= this.readSpool().finally(() => {
       this.goingLive = undefined;
       const classifier = this.live();
-      for (const bytes of this.waiting) classifier.write(bytes);
-      this.waiting = [];
-      this.waitingBytes = 0;
+      for (const bytes of this.later) classifier.write(bytes);
+      this.later = [];
+      this.release();
     });
     return this.goingLive;
   }
@@ -170,14 +228,35 @@ export class SpooledClassifier {
     await this.writing;
     const file = this.file;
     this.file = undefined;
+    const segments = this.segments;
+    this.segments = [];
+    const inMemory = this.waiting;
+    this.waiting = [];
+    this.waitingBytes = 0;
     if (!file) return;
     const classifier = this.live();
+    const write = (chunk: Uint8Array) => classifier.write(chunk);
+    let spoolAt = 0;
+    let stdoutAt = 0;
     try {
-      let left = this.spooled;
-      for await (const chunk of fileChunks(file, { from: 0 })) {
-        if (left <= 0) break;
-        classifier.write(chunk.length > left ? chunk.subarray(0, left) : chunk);
-        left -= chunk.length;
+      for (const segment of segments) {
+        if (segment < 0) {
+          await readRange(this.stdoutFile!.file, stdoutAt, -segment, write);
+          stdoutAt -= segment;
+          continue;
+        }
+        // The spool's confirmed bytes first, then those its writes never confirmed.
+        const fromDisk = Math.min(segment, this.spooled - spoolAt);
+        await readRange(file, spoolAt, fromDisk, write);
+        spoolAt += fromDisk;
+        for (let left = segment - fromDisk; left > 0; ) {
+          const bytes = inMemory[0]!;
+          const taken = bytes.subarray(0, left);
+          write(taken);
+          left -= taken.length;
+          if (taken.length === bytes.length) inMemory.shift();
+          else inMemory[0] = bytes.subarray(taken.length);
+        }
       }
     } catch (error) {
       this.options.logger?.warn({ err: error }, "could not read back the step's output spool");
@@ -185,4 +264,46 @@ export class SpooledClassifier {
       await file.close();
     }
   }
+
+  /** Frees the disk space of stdout already classified, once there is enough of it. */
+  private release(): void {
+    const stdout = this.stdoutFile;
+    if (!stdout || this.releasing || this.released < 0) return;
+    const upTo = stdout.bytesRead;
+    if (upTo - this.released < RELEASE_BYTES) return;
+    this.releasing = stdout
+      .release(upTo)
+      .then(
+        () => {
+          this.released = upTo;
+        },
+        (error: unknown) => {
+          this.released = -1;
+          this.options.logger?.warn(
+            { err: error },
+            "could not free the disk space of a step's classified stdout: it stays until the step ends",
+          );
+        },
+      )
+      .finally(() => {
+        this.releasing = undefined;
+      });
+  }
+}
+
+/** Hands `length` bytes of `file` from `from` on to `write`. */
+async function readRange(
+  file: FileHandle,
+  from: number,
+  length: number,
+  write: (chunk: Uint8Array) => void,
+): Promise<void> {
+  if (length <= 0) return;
+  let left = length;
+  for await (const chunk of fileChunks(file, { from })) {
+    write(chunk.length > left ? chunk.subarray(0, left) : chunk);
+    left -= chunk.length;
+    if (left <= 0) return;
+  }
+  throw new Error(`the spool ended ${left} bytes short`);
 }

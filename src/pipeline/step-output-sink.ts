@@ -5,7 +5,8 @@ import type { StepLog } from "./step-log.js";
 
 /**
  * Where a step's command output goes: to the step log, to the classifier, and each line to
- * `onLine` if given. The command waits while either of the first two is behind.
+ * `onLine` if given. The command waits while either of the first two is behind. Given to
+ * runCommand with the classifier's `stdoutFile`.
  */
 export function stepOutputSink(
   log: StepLog,
@@ -14,7 +15,9 @@ export function stepOutputSink(
 ): OutputSink {
   return (stream, lines) => {
     const stored = log.writeOutput(stream, lines);
-    const classified = classifier.write(lines);
+    // Stdout read from the classifier's own file is spooled already: it need only wait for it.
+    const classified =
+      stream === "stdout" && classifier.stdoutFile ? classifier.pending() : classifier.write(lines);
     if (onLine) forEachLine(linesText(lines), onLine);
     if (stored && classified) return Promise.all([stored, classified]).then(() => undefined);
     return stored ?? classified;

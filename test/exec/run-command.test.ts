@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { childEnv } from "../../src/exec/child-env.js";
+import { OutputFile } from "../../src/exec/output-file.js";
 import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 
@@ -152,5 +153,120 @@ describe("runCommand back-pressure", () => {
       timeoutMs: 500,
     });
     expect(result.timedOut).toBe(true);
+  });
+});
+
+describe("runCommand with a stdout file", () => {
+  let dir: string;
+  let file: OutputFile;
+  const read: Buffer[] = [];
+  let unterminated = 0;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "coduck-output-file-"));
+    read.length = 0;
+    unterminated = 0;
+    file = await OutputFile.create(path.join(dir, "out"), {
+      onRead: (bytes) => read.push(bytes),
+      onUnterminated: () => unterminated++,
+    });
+  });
+  afterEach(async () => {
+    await file.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("hands on stdout from the file, and a stderr line only after the stdout written before it", async () => {
+    const { lines, onOutput } = collect();
+    const result = await runCommand(
+      sh("for i in $(seq 1 40); do echo out$i; echo err$i >&2; done; printf 'no newline'"),
+      { onOutput, timeoutMs: 10_000, stdoutFile: file },
+    );
+    expect(result.exitCode).toBe(0);
+    for (let i = 1; i <= 40; i++)
+      expect(lines.indexOf(`stdout: out${i}`)).toBeLessThan(lines.indexOf(`stderr: err${i}`));
+    expect(lines.filter((line) => line.startsWith("stdout:"))).toHaveLength(41);
+    expect(lines.at(-1)).toBe("stdout: no newline");
+    // The file holds every byte, as the reader was told, and the line left unended.
+    const printed = Array.from({ length: 40 }, (_, i) => `out${i + 1}\n`).join("");
+    expect(Buffer.concat(read).toString()).toBe(`${printed}no newline`);
+    expect(read.reduce((sum, bytes) => sum + bytes.length, 0)).toBe(file.bytesRead);
+    expect(unterminated).toBe(1);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("lets the command write on while the sink asks to wait, and hands on all of it after", async () => {
+    const marker = path.join(dir, "printed");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    let bytes = 0;
+    const running = runCommand(sh(`yes 'a line of output' | head -c 2000000; touch ${marker}`), {
+      onOutput: (_stream, lines) => {
+        bytes += lines.length;
+        return calls++ === 0 ? held : undefined;
+      },
+      timeoutMs: 30_000,
+      stdoutFile: file,
+    });
+    // The command is not held up: it has written its 2 MB and got to its end.
+    for (let waited = 0; !existsSync(marker) && waited < 10_000; waited += 50) await sleep(50);
+    expect(existsSync(marker)).toBe(true);
+    expect(bytes).toBeLessThan(2_000_000);
+    release();
+    expect((await running).exitCode).toBe(0);
+    // head cut the last line short: it is handed on with its newline.
+    expect(bytes).toBe(2_000_001);
+  });
+
+  it("still stops a command on timeout when the sink never lets it go on", async () => {
+    const result = await runCommand(sh("while :; do echo line; done"), {
+      onOutput: () => new Promise<void>(() => {}),
+      timeoutMs: 500,
+      stdoutFile: file,
+    });
+    expect(result.timedOut).toBe(true);
+  });
+
+  it("appends each command's output after the last one's", async () => {
+    const { lines, onOutput } = collect();
+    await runCommand(sh("echo first"), { onOutput, timeoutMs: 10_000, stdoutFile: file });
+    await runCommand(sh("echo second"), { onOutput, timeoutMs: 10_000, stdoutFile: file });
+    expect(lines).toEqual(["stdout: first", "stdout: second"]);
+    expect(Buffer.concat(read).toString()).toBe("first\nsecond\n");
+    expect(unterminated).toBe(0);
+  });
+});
+
+describe("runCommand with a stdout file, and a process that left the command's group", () => {
+  it("ends with the command, not with whatever writes into the file after it", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-output-file-"));
+    const file = await OutputFile.create(path.join(dir, "out"), {
+      onRead: () => {},
+      onUnterminated: () => {},
+    });
+    const pidFile = path.join(dir, "pid");
+    let done = false;
+    try {
+      // `yes` writes faster than the worker reads: were the file read to its end, it never would be.
+      const result = await runCommand(
+        sh(`setsid sh -c 'echo $$ > ${pidFile}; exec yes left-behind' 2>/dev/null & echo done`),
+        {
+          onOutput: (_stream, lines) => {
+            done ||= lines.includes("done\n");
+          },
+          timeoutMs: 10_000,
+          stdoutFile: file,
+        },
+      );
+      expect(result).toMatchObject({ exitCode: 0, timedOut: false });
+      expect(done).toBe(true);
+    } finally {
+      for (let waited = 0; !existsSync(pidFile) && waited < 5_000; waited += 20) await sleep(20);
+      process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+      await file.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -43,6 +44,31 @@ async function spoolAndClassify(
   return verdict;
 }
 
+/**
+ * As a step hands it on: chunks alternately written by the command into the classifier's
+ * stdout file (and read from it, as runCommand does) and by the worker (stderr).
+ */
+async function spoolBothAndClassify(c: CorpusCase, limitBytes: number) {
+  const classifier = await SpooledClassifier.open(c.step, {
+    dir: path.join(dir, "spool"),
+    limitBytes,
+    secrets: [],
+    logger: quiet,
+  });
+  const stdout = classifier.stdoutFile!;
+  for (const [i, chunk] of chunksOf(c.log, 2).entries()) {
+    if (i % 2 === 0) {
+      await classifier.write(chunk);
+      continue;
+    }
+    writeSync(stdout.writeFd, chunk);
+    while (stdout.next()) await classifier.pending();
+  }
+  const verdict = await classifier.classify({ exitCode: c.exitCode, signal: null });
+  await classifier.close();
+  return verdict;
+}
+
 describe("SpooledClassifier", () => {
   it("gives every corpus log the verdict of classifying it as it came", async () => {
     for (const c of cases) {
@@ -62,6 +88,51 @@ describe("SpooledClassifier", () => {
         verdict: asItCame,
       });
     }
+  });
+
+  it("reads a command's stdout file and the worker's spool back in the order they came", async () => {
+    for (const c of cases) {
+      const asItCame = await classifyLog({ step: c.step, exitCode: c.exitCode, log: c.log });
+      expect({ id: c.id, verdict: await spoolBothAndClassify(c, 1 << 30) }).toEqual({
+        id: c.id,
+        verdict: asItCame,
+      });
+    }
+  });
+
+  it("past its limit reads both in and goes on as the output comes, to the same verdict", async () => {
+    for (const c of cases.filter((c) => c.log.length > 400)) {
+      const asItCame = await classifyLog({ step: c.step, exitCode: c.exitCode, log: c.log });
+      expect({ id: c.id, verdict: await spoolBothAndClassify(c, 200) }).toEqual({
+        id: c.id,
+        verdict: asItCame,
+      });
+    }
+  });
+
+  it("frees the disk space of stdout it has classified past its limit", async () => {
+    const classifier = await SpooledClassifier.open("build", {
+      dir,
+      limitBytes: 1024 * 1024,
+      secrets: [],
+      logger: quiet,
+    });
+    const stdout = classifier.stdoutFile!;
+    const noise = Buffer.from("webpack compiled chunk 1234 in 5ms\n".repeat(30_000));
+    for (let written = 0; written < 100 * 1024 * 1024; written += noise.length) {
+      writeSync(stdout.writeFd, noise);
+      while (stdout.next()) await classifier.pending();
+    }
+    writeSync(stdout.writeFd, "Error: listen EADDRINUSE: address already in use :::3000\n");
+    while (stdout.next()) await classifier.pending();
+    // What was freed is freed in the background: close() waits for it.
+    const verdict = await classifier.classify({ exitCode: 1, signal: null });
+    const { blocks, size } = await stdout.file.stat();
+    await classifier.close();
+    expect(verdict.code).toBe("PORT_IN_USE");
+    expect(size).toBeGreaterThan(100 * 1024 * 1024);
+    // 512-byte blocks: at most what came since the last release is still on disk.
+    expect(blocks * 512).toBeLessThan(70 * 1024 * 1024);
   });
 
   it("leaves nothing in its directory, even while it holds output", async () => {

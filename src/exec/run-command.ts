@@ -109,6 +109,7 @@ export async function runCommand(
     await stdout.finish();
     return { exitCode: end.code, signal: end.signal, timedOut, aborted };
   } finally {
+    stdout.stop();
     clearTimeout(timer);
     clearTimeout(killTimer);
     signal?.removeEventListener("abort", onAbort);
@@ -117,10 +118,6 @@ export async function runCommand(
   }
 }
 
-/**
- * Reads a stream in raw chunks, handing on whole lines and pausing while asked to, until
- * `drain()`: from then on it reads to the end without pausing.
- */
 type Reader = {
   /** Reads on to the end without pausing from now on. */
   drain(): void;
@@ -128,9 +125,15 @@ type Reader = {
   catchUp(): void;
   /** The command has ended: hands on the rest. */
   finish(): Promise<void>;
+  /** Reads no more (the command could not be started, or has been read to its end). */
+  stop(): void;
 };
 type OnLines = (lines: Buffer) => Promise<void> | undefined | void;
 
+/**
+ * Reads a stream in raw chunks, handing on whole lines and pausing while asked to, until
+ * `drain()`: from then on it reads to the end without pausing.
+ */
 function readLines(stream: Readable, onLines: OnLines): Reader {
   const splitter = new LineSplitter(onLines);
   let draining = false;
@@ -154,6 +157,7 @@ function readLines(stream: Readable, onLines: OnLines): Reader {
     catchUp() {},
     // A pipe has ended by the time its command's "close" comes.
     async finish() {},
+    stop() {},
   };
 }
 
@@ -214,10 +218,13 @@ function followOutputFile(file: OutputFile, onLines: OnLines): Reader {
     catchUp() {
       read(Number.POSITIVE_INFINITY);
     },
-    async finish() {
+    stop() {
       finished = true;
       clearTimeout(timer);
       clearImmediate(immediate);
+    },
+    async finish() {
+      this.stop();
       // What was written by now; a process that left the group could write on forever.
       const end = file.size();
       for (;;) {

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { jest } from "@jest/globals";
 import { childEnv } from "../../src/exec/child-env.js";
 import { OutputFile } from "../../src/exec/output-file.js";
 import { forEachLine, linesText } from "../../src/exec/output-lines.js";
@@ -229,6 +230,18 @@ describe("runCommand with a stdout file", () => {
     expect(result.timedOut).toBe(true);
   });
 
+  it("rejects when the command does not exist, and stops reading the file", async () => {
+    await expect(
+      runCommand(
+        { file: "coduck-no-such-command", args: [], cwd: "/tmp", env: childEnv() },
+        { onOutput: () => {}, timeoutMs: 10_000, stdoutFile: file },
+      ),
+    ).rejects.toThrow(/could not start coduck-no-such-command/);
+    const reads = jest.spyOn(file, "next");
+    await sleep(100);
+    expect(reads).not.toHaveBeenCalled();
+  });
+
   it("appends each command's output after the last one's", async () => {
     const { lines, onOutput } = collect();
     await runCommand(sh("echo first"), { onOutput, timeoutMs: 10_000, stdoutFile: file });
@@ -249,12 +262,16 @@ describe("runCommand with a stdout file, and a process that left the command's g
     const pidFile = path.join(dir, "pid");
     let done = false;
     try {
-      // `yes` writes faster than the worker reads: were the file read to its end, it never would be.
+      // The sink takes its time over each read, and there is always more by then: were the file
+      // read to its end, it never would be.
       const result = await runCommand(
-        sh(`setsid sh -c 'echo $$ > ${pidFile}; exec yes left-behind' 2>/dev/null & echo done`),
+        sh(
+          `setsid sh -c 'echo $$ > ${pidFile}; while :; do echo left-behind; done' 2>/dev/null & echo done`,
+        ),
         {
           onOutput: (_stream, lines) => {
             done ||= lines.includes("done\n");
+            return sleep(200);
           },
           timeoutMs: 10_000,
           stdoutFile: file,

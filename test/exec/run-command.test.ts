@@ -266,7 +266,8 @@ describe("runCommand with a stdout file, and a process that left the command's g
       // read to its end, it never would be.
       const result = await runCommand(
         sh(
-          `setsid sh -c 'echo $$ > ${pidFile}; while :; do echo left-behind; done' 2>/dev/null & echo done`,
+          // The command waits for it to have left its group: until then, the group's end would kill it.
+          `setsid sh -c 'echo $$ > ${pidFile}; while :; do echo left-behind; done' 2>/dev/null & while [ ! -s ${pidFile} ]; do sleep 0.01; done; echo done`,
         ),
         {
           onOutput: (_stream, lines) => {

@@ -97,7 +97,9 @@ describe("graceful shutdown", () => {
     expect(record.status).toBe("succeeded");
     expect(record.attempt).toBe(2);
     expect(record.steps.map((s) => s.status)).toEqual(ALL_DONE);
-  });
+    // Two deploys (the interrupted one and its retry) and a worker process: more than the
+    // default timeout on a CPU-starved CI machine.
+  }, 120_000);
 
   it("a second signal stops running steps at once", async () => {
     const worker = await startWorkerProcess({ ...stack.env, SHUTDOWN_GRACE_SECONDS: "600" });

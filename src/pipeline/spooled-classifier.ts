@@ -46,8 +46,7 @@ const NEWLINE = Buffer.from("\n");
  */
 export class SpooledClassifier {
   private file: FileHandle | undefined;
-  /** Where the step's commands write their stdout; undefined: through a pipe, to `write`. */
-  readonly stdoutFile: OutputFile | undefined;
+  private stdout: OutputFile | undefined;
   /** Bytes in the spool, written and confirmed. */
   private spooled = 0;
   /** Output not yet in the spool, in order. */
@@ -68,15 +67,17 @@ export class SpooledClassifier {
     private readonly step: FailureStep,
     private readonly options: SpoolOptions,
     file: FileHandle | undefined,
-    stdoutFile: (classifier: SpooledClassifier) => OutputFile | undefined,
   ) {
     this.file = file;
-    this.stdoutFile = stdoutFile(this);
+  }
+
+  /** Where the step's commands write their stdout; undefined: through a pipe, to `write`. */
+  get stdoutFile(): OutputFile | undefined {
+    return this.stdout;
   }
 
   static async open(step: FailureStep, options: SpoolOptions): Promise<SpooledClassifier> {
-    const none = () => undefined;
-    if (options.limitBytes <= 0) return new SpooledClassifier(step, options, undefined, none);
+    if (options.limitBytes <= 0) return new SpooledClassifier(step, options, undefined);
     const name = path.join(options.dir, randomUUID());
     let handle: FileHandle | undefined;
     try {
@@ -84,12 +85,11 @@ export class SpooledClassifier {
       // O_EXCL: never through a link planted at that name.
       handle = await open(`${name}.log`, "wx+", 0o600);
       await unlink(`${name}.log`);
-      let created: SpooledClassifier | undefined;
-      const stdout = await OutputFile.create(`${name}.out`, {
-        onRead: (bytes) => created!.followed(bytes),
-        onUnterminated: () => created!.write(NEWLINE),
+      const created = new SpooledClassifier(step, options, handle);
+      created.stdout = await OutputFile.create(`${name}.out`, {
+        onRead: (bytes) => created.followed(bytes),
+        onUnterminated: () => created.write(NEWLINE),
       });
-      created = new SpooledClassifier(step, options, handle, () => stdout);
       return created;
     } catch (error) {
       await handle?.close();
@@ -97,7 +97,7 @@ export class SpooledClassifier {
         { err: error, dir: options.dir },
         "could not open a spool for the step's output: classifying it as it comes",
       );
-      return new SpooledClassifier(step, options, undefined, none);
+      return new SpooledClassifier(step, options, undefined);
     }
   }
 

@@ -121,22 +121,29 @@ describe("runCommand output", () => {
   });
 });
 
+/** Prints 2 MB, then touches `marker`, to a sink that holds back its first lines until released. */
+function printHeldBack(marker: string, stdoutFile?: OutputFile) {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let calls = 0;
+  let bytes = 0;
+  const running = runCommand(sh(`yes 'a line of output' | head -c 2000000; touch ${marker}`), {
+    onOutput: (_stream, lines) => {
+      bytes += lines.length;
+      return calls++ === 0 ? held : undefined;
+    },
+    timeoutMs: 30_000,
+    stdoutFile,
+  });
+  return { running, release, bytes: () => bytes };
+}
+
 describe("runCommand back-pressure", () => {
   it("does not read on while the sink asks to wait, so the command blocks on its pipe", async () => {
     const marker = path.join(os.tmpdir(), `coduck-printed-${process.pid}-${Date.now()}`);
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let calls = 0;
-    let bytes = 0;
-    const running = runCommand(sh(`yes 'a line of output' | head -c 2000000; touch ${marker}`), {
-      onOutput: (_stream, lines) => {
-        bytes += lines.length;
-        return calls++ === 0 ? held : undefined;
-      },
-      timeoutMs: 30_000,
-    });
+    const { running, release, bytes } = printHeldBack(marker);
     await sleep(500);
     // 2 MB do not fit in a pipe: the command is still writing, and has not got to its end.
     expect(existsSync(marker)).toBe(false);
@@ -144,7 +151,7 @@ describe("runCommand back-pressure", () => {
     const result = await running;
     expect(result.exitCode).toBe(0);
     expect(existsSync(marker)).toBe(true);
-    expect(bytes).toBeGreaterThan(0);
+    expect(bytes()).toBeGreaterThan(0);
     await rm(marker, { force: true });
   });
 
@@ -197,28 +204,15 @@ describe("runCommand with a stdout file", () => {
 
   it("lets the command write on while the sink asks to wait, and hands on all of it after", async () => {
     const marker = path.join(dir, "printed");
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let calls = 0;
-    let bytes = 0;
-    const running = runCommand(sh(`yes 'a line of output' | head -c 2000000; touch ${marker}`), {
-      onOutput: (_stream, lines) => {
-        bytes += lines.length;
-        return calls++ === 0 ? held : undefined;
-      },
-      timeoutMs: 30_000,
-      stdoutFile: file,
-    });
+    const { running, release, bytes } = printHeldBack(marker, file);
     // The command is not held up: it has written its 2 MB and got to its end.
     for (let waited = 0; !existsSync(marker) && waited < 10_000; waited += 50) await sleep(50);
     expect(existsSync(marker)).toBe(true);
-    expect(bytes).toBeLessThan(2_000_000);
+    expect(bytes()).toBeLessThan(2_000_000);
     release();
     expect((await running).exitCode).toBe(0);
     // head cut the last line short: it is handed on with its newline.
-    expect(bytes).toBe(2_000_001);
+    expect(bytes()).toBe(2_000_001);
   });
 
   it("still stops a command on timeout when the sink never lets it go on", async () => {

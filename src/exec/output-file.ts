@@ -3,13 +3,12 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { type FileHandle, open, unlink } from "node:fs/promises";
 import { promisify } from "node:util";
 
-// A read takes up to this much; one that finds less than SMALL_READ is copied out, so a slow
-// command's few bytes do not each hold a whole buffer.
+// A read takes up to this much, always into the same buffer: a new one per read cost more in
+// page faults and garbage collection than the read itself.
 const READ_BYTES = 1024 * 1024;
-const SMALL_READ = 64 * 1024;
 
 export type OutputFileReader = {
-  /** Bytes the command wrote, in order, as `next()` reads them. */
+  /** Bytes the command wrote, in order, as `next()` reads them (valid only during the call). */
   onRead(bytes: Buffer): void;
   /** A command ended on a line without its newline (the file does not hold one). */
   onUnterminated(): void;
@@ -26,7 +25,7 @@ export type OutputFileReader = {
 export class OutputFile {
   private position = 0;
   private lastByte = 0x0a;
-  private spare: Buffer | undefined;
+  private buffer: Buffer | undefined;
 
   private constructor(
     /** Given to the command as its stdout. */
@@ -64,24 +63,15 @@ export class OutputFile {
   /**
    * The next bytes written, handed to the reader too, or undefined if there are none yet. A
    * synchronous read: the file is local and in the page cache, and a hand-over to the thread
-   * pool would cost more than the read. Each buffer is the caller's to keep.
+   * pool would cost more than the read. The bytes are valid until the next call: whoever keeps
+   * some copies them.
    */
   next(): Buffer | undefined {
-    const buffer = this.spare ?? Buffer.allocUnsafe(READ_BYTES);
-    const read = readSync(this.handle.fd, buffer, 0, buffer.length, this.position);
-    if (read === 0) {
-      this.spare = buffer;
-      return undefined;
-    }
+    this.buffer ??= Buffer.allocUnsafe(READ_BYTES);
+    const read = readSync(this.handle.fd, this.buffer, 0, READ_BYTES, this.position);
+    if (read === 0) return undefined;
     this.position += read;
-    let bytes: Buffer;
-    if (read < SMALL_READ) {
-      bytes = Buffer.from(buffer.subarray(0, read));
-      this.spare = buffer;
-    } else {
-      bytes = buffer.subarray(0, read);
-      this.spare = undefined;
-    }
+    const bytes = this.buffer.subarray(0, read);
     this.lastByte = bytes[read - 1]!;
     this.reader.onRead(bytes);
     return bytes;

@@ -3,45 +3,48 @@ export const MAX_LINE_BYTES = 64 * 1024;
 
 const NEWLINE = 0x0a;
 
+/** A back-pressure promise: more should wait until it settles. */
+type Wait = Promise<void> | undefined | void;
+type OnLines = (lines: Buffer) => Wait;
+
 /**
  * Cuts a stream's bytes, chunk by chunk, into whole lines. Each call to `onLines` gets one or
  * more whole lines as the command wrote them, each ending in "\n" (the last line of a stream
  * gets one at `end()`): one call per chunk, not one per line, since a call per line would cost
  * more than what is done with it. A line split across chunks is joined first (so a secret or a
- * UTF-8 character split across chunks is whole), and a line is cut at MAX_LINE_BYTES, at a
- * character boundary, so memory stays bounded whatever the command prints. Whatever `onLines`
- * returns (a back-pressure promise) `push` returns.
+ * UTF-8 character split across chunks is whole) and handed on by itself, so that the rest of
+ * the chunk is handed on as it is, never copied. A line is cut at MAX_LINE_BYTES, at a
+ * character boundary, so memory stays bounded whatever the command prints. What `onLines`
+ * gets is valid only during the call (the chunk's buffer may be read into again): it copies
+ * what it keeps. Whatever `onLines` returns (a back-pressure promise) `push` returns.
  */
-export class LineSplitter<R> {
+export class LineSplitter {
   private partial: Buffer[] = [];
   private partialBytes = 0;
   private cut = false;
 
-  constructor(private readonly onLines: (lines: Buffer) => R) {}
+  constructor(private readonly onLines: OnLines) {}
 
-  push(chunk: Buffer): R | undefined {
+  push(chunk: Buffer): Wait {
     const last = chunk.lastIndexOf(NEWLINE);
     if (last === -1) {
       this.carry(chunk);
       return undefined;
     }
-    let lines: Buffer;
-    if (this.partialBytes === 0 && !this.cut) {
-      lines = chunk.subarray(0, last + 1);
-    } else {
-      const first = chunk.indexOf(NEWLINE);
-      this.carry(chunk.subarray(0, first));
-      lines = Buffer.concat([...this.partial, chunk.subarray(first, last + 1)]);
+    let joined: Wait;
+    let rest = 0;
+    if (this.partialBytes > 0 || this.cut) {
+      rest = chunk.indexOf(NEWLINE) + 1;
+      this.carry(chunk.subarray(0, rest - 1));
+      joined = this.end();
     }
-    this.partial = [];
-    this.partialBytes = 0;
-    this.cut = false;
+    const lines = rest <= last ? this.onLines(chunk.subarray(rest, last + 1)) : undefined;
     this.carry(chunk.subarray(last + 1));
-    return this.onLines(lines);
+    return joined && lines ? Promise.all([joined, lines]).then(() => undefined) : (joined ?? lines);
   }
 
   /** The stream ended: its last line, if it had no newline, gets one. */
-  end(): R | undefined {
+  end(): Wait {
     if (this.partialBytes === 0 && !this.cut) return undefined;
     const line = Buffer.concat([...this.partial, NEWLINE_BYTES]);
     this.partial = [];

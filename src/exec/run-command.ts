@@ -7,9 +7,10 @@ import { LineSplitter } from "./output-lines.js";
 export type OutputStream = "stdout" | "stderr";
 /**
  * Receives a command's output: one or more whole lines of one stream, as the command wrote
- * them, each ending in "\n" (linesText reads them as text). When it returns a promise, that
- * stream is not read until it settles (back-pressure: the command blocks on a full pipe
- * instead of the worker buffering its output).
+ * them, each ending in "\n" (linesText reads them as text). The bytes are valid only during
+ * the call: a sink copies what it keeps. When it returns a promise, that stream is not read
+ * until it settles (back-pressure: the command blocks on a full pipe instead of the worker
+ * buffering its output).
  */
 export type OutputSink = (stream: OutputStream, lines: Buffer) => Promise<void> | undefined | void;
 

@@ -143,10 +143,10 @@ export class SpooledClassifier {
     await this.stdoutFile?.close();
   }
 
-  /** Bytes the command wrote to stdoutFile, as they are read from it. */
+  /** Bytes the command wrote to stdoutFile, as they are read from it (valid only now). */
   private followed(bytes: Buffer): void {
     if (this.goingLive) {
-      this.later.push(bytes);
+      this.later.push(Buffer.from(bytes));
       return;
     }
     if (!this.file) {

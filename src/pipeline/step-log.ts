@@ -50,7 +50,10 @@ export class StepLog {
   private writing: Promise<void> | undefined;
   private writeError: unknown;
   private tailLines: { stream: LogStream; line: string }[] = [];
-  /** Chunks past the cap not yet read into tailLines, and how many lines they hold. */
+  /**
+   * Lines past the cap not yet read into tailLines: of each chunk, a copy of no more than its
+   * last tailLines lines, and how many lines that is.
+   */
   private unreadTail: { stream: OutputStream; lines: Buffer; count: number }[] = [];
   private unreadTailLines = 0;
 
@@ -67,12 +70,12 @@ export class StepLog {
    */
   readonly writeOutput = (stream: OutputStream, lines: Buffer): Promise<void> | undefined => {
     if (this.seq < this.limits.maxLines) return this.write(stream, linesText(lines));
-    // Past the cap a chunk is only counted, and kept as it came while its lines may still be
-    // among the last: they are read as text, and redacted, only if they are.
-    const count = countNewlines(lines);
-    this.dropped += count;
-    this.unreadTail.push({ stream, lines, count });
-    this.unreadTailLines += count;
+    // Past the cap a chunk is only counted, and its last lines kept as they came while they may
+    // still be among the last: they are read as text, and redacted, only if they are.
+    this.dropped += countNewlines(lines);
+    const last = lastLinesOf(lines, this.limits.tailLines);
+    this.unreadTail.push({ stream, lines: Buffer.from(last.bytes), count: last.count });
+    this.unreadTailLines += last.count;
     while (this.unreadTailLines - this.unreadTail[0]!.count >= this.limits.tailLines)
       this.unreadTailLines -= this.unreadTail.shift()!.count;
     return this.backPressure();
@@ -227,6 +230,15 @@ function lastLines(text: string, n: number): string[] {
     end = newline;
   }
   return lines.reverse();
+}
+
+/** The last `n` lines of whole lines as bytes (each ending in "\n"), and how many they are. */
+function lastLinesOf(bytes: Buffer, n: number): { bytes: Buffer; count: number } {
+  let start = bytes.length;
+  let count = 0;
+  for (; count < n && start > 0; count++)
+    start = start < 2 ? 0 : bytes.lastIndexOf(0x0a, start - 2) + 1;
+  return { bytes: bytes.subarray(start), count };
 }
 
 function countNewlines(bytes: Buffer): number {

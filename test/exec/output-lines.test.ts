@@ -19,7 +19,9 @@ function split(chunks: (string | Buffer)[]): string[] {
 /** What a splitter hands on for these chunks, as it hands it on. */
 function handedOn(chunks: (string | Buffer)[]): Buffer[] {
   const calls: Buffer[] = [];
-  const splitter = new LineSplitter((bytes) => calls.push(Buffer.from(bytes)));
+  const splitter = new LineSplitter((bytes) => {
+    calls.push(Buffer.from(bytes));
+  });
   for (const chunk of chunks) splitter.push(Buffer.from(chunk));
   splitter.end();
   return calls;
@@ -60,6 +62,37 @@ describe("LineSplitter", () => {
   it("joins a character split across chunks", () => {
     const bytes = Buffer.from("café\n");
     expect(split([bytes.subarray(0, 4), bytes.subarray(4)])).toEqual(["café"]);
+  });
+
+  it("hands on a line joined across chunks by itself, and the rest of the chunk as it is", () => {
+    const rest = Buffer.from("-half\nwhole one\nwhole two\npart");
+    const calls: Buffer[] = [];
+    const splitter = new LineSplitter((bytes) => {
+      calls.push(bytes);
+    });
+    splitter.push(Buffer.from("first"));
+    splitter.push(rest);
+    expect(calls.map(String)).toEqual(["first-half\n", "whole one\nwhole two\n"]);
+    // A view of the chunk, not a copy of it: a chunk of megabytes is never copied.
+    expect(calls[1]!.buffer).toBe(rest.buffer);
+  });
+
+  it("waits for both when a joined line and the rest of its chunk each ask to wait", async () => {
+    const releases: (() => void)[] = [];
+    const splitter = new LineSplitter(() => new Promise<void>((resolve) => releases.push(resolve)));
+    splitter.push(Buffer.from("a"));
+    let settled = false;
+    const wait = splitter.push(Buffer.from("b\nc\n"));
+    void wait?.then(() => {
+      settled = true;
+    });
+    expect(releases).toHaveLength(2);
+    releases[1]!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    releases[0]!();
+    await wait;
+    expect(settled).toBe(true);
   });
 
   it("hands on the bytes as written, every line ending in a newline, the stream's last too", () => {

@@ -174,7 +174,8 @@ describe("runCommand with a stdout file", () => {
     read.length = 0;
     unterminated = 0;
     file = await OutputFile.create(path.join(dir, "out"), {
-      onRead: (bytes) => read.push(bytes),
+      // Valid only during the call, as the file reads into the same buffer again.
+      onRead: (bytes) => read.push(Buffer.from(bytes)),
       onUnterminated: () => unterminated++,
     });
   });

@@ -160,6 +160,30 @@ describe("StepLog with a command's output", () => {
     );
   });
 
+  it("keeps the right tail past the cap when each chunk's buffer is read into again", async () => {
+    // As runCommand hands on a followed file: every chunk in the same buffer, valid only during
+    // the call. The tail spans chunks and streams, so it must be copied, not kept as a view.
+    const log = new StepLog(db, target, ["hidden"], limits);
+    const buffer = Buffer.alloc(64 * 1024);
+    let at = 0;
+    for (let chunk = 0; chunk < 1_500; chunk++) {
+      const count = 1 + (chunk % 3);
+      const text = Array.from({ length: count }, (_, i) => `line ${at + i} hidden\n`).join("");
+      at += count;
+      const length = buffer.write(text);
+      log.writeOutput(chunk % 2 ? "stderr" : "stdout", buffer.subarray(0, length));
+      buffer.fill("x");
+    }
+    await log.close();
+    expect(log.tail().split("\n")).toEqual(
+      [at - 5, at - 4, at - 3, at - 2, at - 1].map((i) => `line ${i} [redacted]`),
+    );
+    const stored = await readLogLines(db, stepId);
+    expect(stored.at(-1)!.line).toBe(
+      `[... ${at - 1_000} more lines not stored: the step log is capped at 1000 lines ...]`,
+    );
+  });
+
   it("asks the command's output to wait while the store is behind, then lets it go on", async () => {
     const log = new StepLog(db, target, [], {
       ...limits,

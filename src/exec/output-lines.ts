@@ -4,8 +4,14 @@ export const MAX_LINE_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 
 /** A back-pressure promise: more should wait until it settles. */
-type Wait = Promise<void> | undefined | void;
-type OnLines = (lines: Buffer) => Wait;
+export type Wait = Promise<void> | undefined | void;
+/** Receives whole lines (see LineSplitter); may ask for more to wait. */
+export type OnLines = (lines: Buffer) => Wait;
+
+/** One wait for both: the one there is, or both settled. */
+export function bothSettled(a: Wait, b: Wait): Wait {
+  return a && b ? Promise.all([a, b]).then(() => undefined) : (a ?? b);
+}
 
 /**
  * Cuts a stream's bytes, chunk by chunk, into whole lines. Each call to `onLines` gets one or
@@ -40,7 +46,7 @@ export class LineSplitter {
     }
     const lines = rest <= last ? this.onLines(chunk.subarray(rest, last + 1)) : undefined;
     this.carry(chunk.subarray(last + 1));
-    return joined && lines ? Promise.all([joined, lines]).then(() => undefined) : (joined ?? lines);
+    return bothSettled(joined, lines);
   }
 
   /** The stream ended: its last line, if it had no newline, gets one. */

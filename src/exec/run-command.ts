@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { OutputFile } from "./output-file.js";
-import { LineSplitter } from "./output-lines.js";
+import { LineSplitter, type OnLines, type Wait } from "./output-lines.js";
 
 export type OutputStream = "stdout" | "stderr";
 /**
@@ -12,7 +12,7 @@ export type OutputStream = "stdout" | "stderr";
  * until it settles (back-pressure: the command blocks on a full pipe instead of the worker
  * buffering its output).
  */
-export type OutputSink = (stream: OutputStream, lines: Buffer) => Promise<void> | undefined | void;
+export type OutputSink = (stream: OutputStream, lines: Buffer) => Wait;
 
 export type Command = {
   file: string;
@@ -129,7 +129,6 @@ type Reader = {
   /** Reads no more (the command could not be started, or has been read to its end). */
   stop(): void;
 };
-type OnLines = (lines: Buffer) => Promise<void> | undefined | void;
 
 /**
  * Reads a stream in raw chunks, handing on whole lines and pausing while asked to, until
@@ -138,7 +137,7 @@ type OnLines = (lines: Buffer) => Promise<void> | undefined | void;
 function readLines(stream: Readable, onLines: OnLines): Reader {
   const splitter = new LineSplitter(onLines);
   let draining = false;
-  const hold = (wait: Promise<void> | undefined | void) => {
+  const hold = (wait: Wait) => {
     if (!wait || draining) return;
     stream.pause();
     // A failed write is the sink's to report; reading goes on either way.
@@ -173,7 +172,7 @@ function followOutputFile(file: OutputFile, onLines: OnLines): Reader {
   let finished = false;
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
-  const hold = (wait: Promise<void> | undefined | void) => {
+  const hold = (wait: Wait) => {
     if (!wait || draining) return;
     // A failed write is the sink's to report; reading goes on either way.
     held = wait.then(

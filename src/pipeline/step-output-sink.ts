@@ -1,4 +1,4 @@
-import { forEachLine, linesText } from "../exec/output-lines.js";
+import { bothSettled, forEachLine, linesText } from "../exec/output-lines.js";
 import type { OutputSink } from "../exec/run-command.js";
 import type { SpooledClassifier } from "./spooled-classifier.js";
 import type { StepLog } from "./step-log.js";
@@ -19,7 +19,6 @@ export function stepOutputSink(
     const classified =
       stream === "stdout" && classifier.stdoutFile ? classifier.pending() : classifier.write(lines);
     if (onLine) forEachLine(linesText(lines), onLine);
-    if (stored && classified) return Promise.all([stored, classified]).then(() => undefined);
-    return stored ?? classified;
+    return bothSettled(stored, classified);
   };
 }

@@ -53,6 +53,10 @@ describe("PgBouncer down during a deploy", () => {
     expect(record.status).toBe("succeeded");
     expect(record.attempt).toBe(2);
     expect(record.errorCode).toBeNull();
+    // The deployment row says succeeded a moment before BullMQ moves the job to completed.
+    await waitFor("BullMQ to complete the job", async () => {
+      return (await stack.queue.getJobState(id)) === "completed";
+    });
     const job = await stack.queue.getJob(id);
     // BullMQ counts the failed attempt and the one that completed.
     expect(job?.attemptsMade).toBe(2);

@@ -6,6 +6,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { freePort } from "../../src/releases/free-port.js";
 
+/** The platform's PgBouncer (>= 1.21), where scripts/setup-host.sh builds it. */
+export const PGBOUNCER_BIN = process.env.PGBOUNCER_BIN ?? "/opt/coduck/pgbouncer/bin/pgbouncer";
+
 export type PgBouncer = {
   host: string;
   port: number;
@@ -16,8 +19,8 @@ export type PgBouncer = {
 };
 
 /**
- * A real PgBouncer (Debian's, 1.18) in transaction mode in front of the local Postgres, the way
- * the platform runs it: clients are authenticated through `auth_query` on the lookup function
+ * A real PgBouncer (1.24, built by scripts/setup-host.sh) in transaction mode with
+ * max_prepared_statements = 100 in front of the local Postgres, the way the platform runs it: clients are authenticated through `auth_query` on the lookup function
  * in their own database, as `pgbouncer_auth`.
  */
 export async function startPgBouncer(options: {
@@ -44,6 +47,7 @@ export async function startPgBouncer(options: {
       `logfile = ${logFile}`,
       `pidfile = ${path.join(dir, "pgbouncer.pid")}`,
       "pool_mode = transaction",
+      "max_prepared_statements = 100",
       "auth_type = scram-sha-256",
       `auth_file = ${path.join(dir, "userlist.txt")}`,
       "auth_user = pgbouncer_auth",
@@ -57,7 +61,7 @@ export async function startPgBouncer(options: {
   );
   const asRoot = process.getuid?.() === 0;
   const run = async () => {
-    const child = execa("/usr/sbin/pgbouncer", [...(asRoot ? ["-u", "postgres"] : []), ini], {
+    const child = execa(PGBOUNCER_BIN, [...(asRoot ? ["-u", "postgres"] : []), ini], {
       reject: false,
       stdio: "ignore",
     });

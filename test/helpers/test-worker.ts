@@ -65,8 +65,6 @@ export async function createTestStack(
     // Project databases and roles of this stack only, dropped by close().
     PROJECT_DATABASE_PREFIX: `t${namespace}`,
     DIRECT_DATABASE_PORT: "5432",
-    // Debian's PgBouncer 1.18 pools no prepared statements.
-    PGBOUNCER_MAX_PREPARED_STATEMENTS: "0",
     PGBOUNCER_AUTH_PASSWORD: TEST_PGBOUNCER_AUTH_PASSWORD,
     ...overrides,
   };

@@ -1,3 +1,4 @@
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
@@ -28,6 +29,41 @@ const secret = () =>
   z
     .string()
     .min(16, "expected at least 16 characters (for example the output of: openssl rand -hex 32)");
+
+/**
+ * TRUST_PROXY: off (unset, `false`, `0`); a number of proxy hops (`1`: whatever connects to
+ * HTTP_PORT is the proxy, so nothing else may reach that port); or a comma-separated list of
+ * the proxies' addresses and CIDRs (`loopback`, `linklocal` and `uniquelocal` name ranges).
+ * Never "every hop" (`true`): the client's own X-Forwarded-For would then be its address.
+ */
+export type TrustProxy = false | number | string[];
+const PROXY_RANGES = ["loopback", "linklocal", "uniquelocal"];
+const trustProxy = () =>
+  z
+    .string()
+    .trim()
+    .default("")
+    .transform((value, ctx): TrustProxy => {
+      if (value === "" || value === "false" || value === "0") return false;
+      if (/^\d{1,2}$/.test(value)) return Number(value);
+      const entries = value.split(",").map((entry) => entry.trim());
+      const bad = entries.find((entry) => !PROXY_RANGES.includes(entry) && !isAddressOrCidr(entry));
+      if (bad === undefined) return entries;
+      ctx.addIssue({
+        code: "custom",
+        message:
+          "expected a number of proxy hops (1: the proxy is what connects), or a comma-separated list of proxy addresses or CIDRs (e.g. 127.0.0.1,10.0.0.0/8)",
+      });
+      return z.NEVER;
+    });
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address = "", bits, ...rest] = entry.split("/");
+  const version = net.isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
+}
 
 const DAY_MS = 24 * 3600 * 1000;
 /** auto: bubblewrap when it works on this machine, else none (with a warning); bwrap: required; off: none. */
@@ -117,6 +153,7 @@ export type Config = {
   redisUrl: string;
   databaseUrl: string;
   concurrency: number;
+  TRUST_PROXY: trustProxy(),
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
   queuePrefix: string;
@@ -188,6 +225,8 @@ export class ConfigError extends Error {
     super(`invalid environment:\n${problems.join("\n")}`);
     this.name = "ConfigError";
   }
+    /** Which proxies' X-Forwarded-* headers count (client address, host, scheme); false: none. */
+    trustProxy: TrustProxy;
 }
 
 /** Parses the worker's environment once; throws ConfigError naming every bad variable. */
@@ -266,3 +305,4 @@ function defaultDataDir(): string {
 
 /** The variables the worker reads, for the docs test and for keeping them out of child processes. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
+      trustProxy: e.TRUST_PROXY,

@@ -3,9 +3,11 @@ import {
   type AdminCredential,
   adminCredential,
   csrfToken,
-  sameSecret,
   sendsToken,
 } from "./admin-credentials.js";
+import { sameSecret } from "./admin-secret.js";
+import type { AdminSessions } from "./admin-sessions.js";
+import { errorPage } from "./pages/error-page.js";
 import { loginPage } from "./pages/login-page.js";
 import { isSameOrigin } from "./same-origin.js";
 import { tooManyWrongTokens, type WrongTokenLimit } from "./wrong-token-limit.js";
@@ -19,16 +21,26 @@ declare module "fastify" {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** The ADMIN_TOKEN, and the count of wrong ones each address has sent. */
-export type AdminGuard = { token: string; wrongTokens: WrongTokenLimit };
+/**
+ * The ADMIN_TOKEN, the count of wrong ones each address has sent, the login sessions, and
+ * whether TRUST_PROXY is set (forwarded host and scheme count only then).
+ */
+export type AdminGuard = {
+  token: string;
+  wrongTokens: WrongTokenLimit;
+  sessions: AdminSessions;
+  trustProxy: boolean;
+};
 
 /**
  * Lets through only requests that carry the ADMIN_TOKEN (see adminCredential). Of those, a
  * state-changing request that a browser sends by itself (cookie, basic auth) must come from a
- * page of this server; the dashboard's own forms also check their CSRF token (checkCsrf).
+ * page of this server and, once its body is read, carry the session's CSRF token (a form's
+ * hidden `csrf` field or an X-CSRF-Token header): every such route of the scope, the day it is
+ * registered, with no check of its own to forget.
  */
 export function guardAdmin(app: FastifyInstance, guard: AdminGuard, accept: "api" | "dashboard") {
-  const { token, wrongTokens } = guard;
+  const { token, wrongTokens, sessions, trustProxy } = guard;
   app.decorateRequest("adminCredential", null);
   app.addHook("onRequest", async (request, reply) => {
     const guessing = sendsToken(request, accept);
@@ -41,19 +53,28 @@ export function guardAdmin(app: FastifyInstance, guard: AdminGuard, accept: "api
           .send({ error: tooManyWrongTokens(wait) });
       }
     }
-    const credential = adminCredential(request, token, accept);
+    const credential = await adminCredential(request, token, accept, sessions);
     if (!credential) {
       if (guessing) wrongTokens.wrongToken(request.ip);
       return refuse(request, reply, accept);
     }
     if (!SAFE_METHODS.has(request.method) && credential.kind !== "bearer") {
-      if (isSameOrigin(request) !== true) {
+      if (isSameOrigin(request, trustProxy) !== true) {
         return reply
           .code(403)
           .send({ error: "cross-site request refused: send it from the dashboard's own page" });
       }
     }
     request.adminCredential = credential;
+  });
+  if (accept === "api") return;
+  app.addHook("preHandler", async (request, reply) => {
+    if (SAFE_METHODS.has(request.method) || hasValidCsrf(request, token)) return;
+    const csrf = request.adminCredential ? csrfToken(request.adminCredential, token) : undefined;
+    return reply
+      .code(403)
+      .type("text/html; charset=utf-8")
+      .send(errorPage(403, "missing or stale CSRF token: reload the page and try again", csrf));
   });
 }
 

@@ -25,8 +25,10 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // pino is fastify's own logger; only its generic parameters differ.
     loggerInstance: deps.logger.child({ component: "http" }) as FastifyBaseLogger,
-    // Behind a proxy the client address is not ours to trust; nothing here depends on it.
-    trustProxy: false,
+    // X-Forwarded-For/-Host/-Proto count only from the proxies TRUST_PROXY names (the client's
+    // address for the wrong-token limit; the host and scheme for the dashboard's cookie and
+    // same-origin check); otherwise they are never read.
+    trustProxy: fastifyTrustProxy(deps.config.http.trustProxy),
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode ?? 500;
@@ -43,4 +45,13 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register((scope) => operatorRoutes(scope, deps));
   await app.ready();
   return app;
+}
+
+/**
+ * TRUST_PROXY as fastify's option. A hop count becomes a function of the hop: fastify treats a
+ * bare number as trusting no peer for the forwarded host and scheme.
+ */
+function fastifyTrustProxy(trust: Config["http"]["trustProxy"]) {
+  if (typeof trust !== "number") return trust;
+  return (_address: string, hop: number) => hop < trust;
 }

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from "fastify";
 import { csrfToken } from "./admin-credentials.js";
 import { guardAdmin } from "./admin-guard.js";
+import { adminSessions } from "./admin-sessions.js";
 import type { HttpDeps } from "./build-app.js";
 import { acceptFormBodies } from "./form-body.js";
 import { addPageHeaders } from "./page-headers.js";
@@ -35,7 +36,12 @@ export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Prom
     return;
   }
   // One count of wrong tokens per address for the login form and every guarded route.
-  const guard = { token, wrongTokens: new WrongTokenLimit() };
+  const guard = {
+    token,
+    wrongTokens: new WrongTokenLimit(),
+    sessions: adminSessions(deps.db, token),
+    trustProxy: deps.config.http.trustProxy !== false,
+  };
 
   await app.register(async (pub) => {
     addPageHeaders(pub);
@@ -74,7 +80,7 @@ export async function operatorRoutes(app: FastifyInstance, deps: HttpDeps): Prom
       await adminDeploymentRoute(dashboard, deps, token);
       await adminDeploymentLogRoute(dashboard, deps);
       await adminDeploymentActionsRoute(dashboard, deps, token);
-      await adminLogoutRoute(dashboard, token);
+      await adminLogoutRoute(dashboard, guard.sessions);
       if (deps.data) {
         await adminProjectDataRoute(dashboard, deps.data, token);
         await adminCreateBackupRoute(dashboard, deps, token);

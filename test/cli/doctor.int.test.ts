@@ -1,3 +1,5 @@
+import os from "node:os";
+import { Redis } from "ioredis";
 import pg from "pg";
 import { ensureProjectDatabase } from "../../src/provisioning/provision-project.js";
 import { freePort } from "../../src/releases/free-port.js";
@@ -62,6 +64,7 @@ describe("coduck-worker doctor", () => {
     expect(exitCode).toBe(0);
     expect(lines.map((line) => line.check)).toEqual([
       "redis-version",
+      "redis-auth",
       "redis-eviction",
       "redis-aof",
       "postgres",
@@ -73,6 +76,8 @@ describe("coduck-worker doctor", () => {
     expect(byCheck["redis-aof"]).toMatchObject({ status: "ok" });
     expect(byCheck.pgbouncer).toMatchObject({ status: "ok" });
     expect(byCheck.pgbouncer!.message).toContain("as project doctor-app's role");
+    // A Redis without a password on loopback is a warning, which doctor passes with.
+    expect(byCheck["redis-auth"]).toMatchObject({ status: "warn" });
 
     // The app drops its public schema, and with it PgBouncer's lookup function.
     const database = await stack.db.projectDatabase.findFirstOrThrow({
@@ -92,6 +97,47 @@ describe("coduck-worker doctor", () => {
 
   it("fails when Redis or PgBouncer cannot be reached, and never prints a stack", async () => {
     const closed = await freePort();
+  it("warns when Redis takes commands without a password, fails when it is on the network, and is ok with one", async () => {
+    // This machine's shared Redis, as the worker uses it: no password, on loopback.
+    const local = await cli(["doctor"], stack.env);
+    const line = local.stdout.split("\n").find((l) => l.includes("redis-auth"));
+    expect(line).toMatch(
+      /^warn +redis-auth +Redis at 127\.0\.0\.1:6379 runs commands without a password: any process on this host .* → give Redis a password .*REDIS_URL/,
+    );
+
+    // The same, reachable on a network address: anything on that network can forge jobs.
+    const address = Object.values(os.networkInterfaces())
+      .flat()
+      .find((a) => a?.family === "IPv4" && !a.internal)?.address;
+    if (address) {
+      const exposed = await privateRedis([
+        "--bind",
+        "127.0.0.1",
+        address,
+        "--protected-mode",
+        "no",
+      ]);
+      const network = await doctorJson({ REDIS_URL: `redis://${address}:${exposed.port}` });
+      expect(network.exitCode).toBe(1);
+      expect(network.byCheck["redis-auth"]).toMatchObject({ status: "fail" });
+      expect(network.byCheck["redis-auth"]!.message).toContain("on a network address");
+    }
+
+    // With requirepass, and the password in REDIS_URL: ok, and the password is never printed.
+    const guarded = await privateRedis([]);
+    const admin = new Redis(guarded.url);
+    await admin.config("SET", "requirepass", "doctor-redis-password-0123");
+    admin.disconnect();
+    const withPassword = await doctorJson({
+      REDIS_URL: `redis://:doctor-redis-password-0123@127.0.0.1:${guarded.port}`,
+    });
+    expect(withPassword.byCheck["redis-auth"]).toMatchObject({
+      status: "ok",
+      message: `Redis at 127.0.0.1:${guarded.port} refuses commands without credentials`,
+    });
+    expect(JSON.stringify(withPassword.lines)).not.toContain("doctor-redis-password-0123");
+  });
+
     const { exitCode, byCheck } = await doctorJson({
       REDIS_URL: `redis://127.0.0.1:${closed}`,
       PGBOUNCER_PORT: String(closed),

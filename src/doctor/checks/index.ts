@@ -2,6 +2,7 @@ import type { Check } from "../check.js";
 import { adminPrivileges } from "./admin-privileges.js";
 import { pgbouncerLookup } from "./pgbouncer-lookup.js";
 import { postgresMigrations } from "./postgres-migrations.js";
+import { redisAuth } from "./redis-auth.js";
 import { redisEviction } from "./redis-eviction.js";
 import { redisPersistence } from "./redis-persistence.js";
 import { redisVersion } from "./redis-version.js";
@@ -11,6 +12,7 @@ import { sandbox } from "./sandbox.js";
 /** What `coduck-worker doctor` checks, in the order it prints them. One module per check. */
 export const CHECKS: readonly Check[] = [
   redisVersion,
+  redisAuth,
   redisEviction,
   redisPersistence,
   postgresMigrations,

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { cancelDeployment } from "../../deploys/cancel-deployment.js";
 import { retryDeployment } from "../../deploys/retry-deployment.js";
 import { csrfToken } from "../admin-credentials.js";
-import { hasValidCsrf } from "../admin-guard.js";
 import type { HttpDeps } from "../build-app.js";
 import { refusalStatus } from "../deployment-actions.js";
 import { deploymentIdParam, notADeploymentId } from "../deployment-id-param.js";
@@ -11,7 +10,7 @@ import { errorPage } from "../pages/error-page.js";
 /**
  * The dashboard's Retry and Cancel buttons: `POST /admin/deployments/:id/retry` (optional
  * `from` step) and `.../cancel`, through the same functions as the CLI. Each form carries the
- * session's CSRF token; the guard has already checked the request's Origin.
+ * session's CSRF token; the guard has already checked it and the request's Origin.
  */
 export async function adminDeploymentActionsRoute(
   app: FastifyInstance,
@@ -43,16 +42,10 @@ export async function adminDeploymentActionsRoute(
   });
 }
 
-/** The deployment id, once the id and the form's CSRF token are good; else the reply is sent. */
+/** The deployment id, when it is one; else the reply (400) is sent. */
 function checked(request: FastifyRequest, reply: FastifyReply, token: string): string | null {
   const csrf = csrfToken(request.adminCredential!, token);
   reply.type("text/html; charset=utf-8");
-  if (!hasValidCsrf(request, token)) {
-    void reply
-      .code(403)
-      .send(errorPage(403, "missing or stale CSRF token: reload the page and try again", csrf));
-    return null;
-  }
   const id = deploymentIdParam(request.params);
   if (!id) void reply.code(400).send(errorPage(400, notADeploymentId(request.params), csrf));
   return id;

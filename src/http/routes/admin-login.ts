@@ -1,17 +1,19 @@
 import type { FastifyInstance } from "fastify";
-import { newSessionCookie, sameSecret, sessionCookieHeader } from "../admin-credentials.js";
 import { type AdminGuard, safeNext } from "../admin-guard.js";
+import { sameSecret } from "../admin-secret.js";
+import { sessionCookieHeader } from "../admin-sessions.js";
 import { loginPage } from "../pages/login-page.js";
 import { isSameOrigin } from "../same-origin.js";
 import { tooManyWrongTokens } from "../wrong-token-limit.js";
 
 /**
- * `GET /admin/login` shows the form; `POST /admin/login` with the right token sets the
- * session cookie (HttpOnly, SameSite=Strict) and goes back where the operator was headed. An
+ * `GET /admin/login` shows the form; `POST /admin/login` with the right token records a new
+ * session and sets its cookie (HttpOnly, SameSite=Strict, Secure when the browser spoke HTTPS
+ * to us or to a proxy TRUST_PROXY trusts) and goes back where the operator was headed. An
  * address that sent too many wrong tokens is refused (429) until its window ends.
  */
 export async function adminLoginRoute(app: FastifyInstance, guard: AdminGuard): Promise<void> {
-  const { token, wrongTokens } = guard;
+  const { token, wrongTokens, sessions, trustProxy } = guard;
   app.get("/admin/login", async (request, reply) =>
     reply
       .type("text/html; charset=utf-8")
@@ -21,7 +23,7 @@ export async function adminLoginRoute(app: FastifyInstance, guard: AdminGuard): 
     const body = (request.body ?? {}) as Record<string, unknown>;
     const next = safeNext(body.next);
     // A login posted from another site would log the operator's browser into an attacker's choice.
-    if (isSameOrigin(request) === false) {
+    if (isSameOrigin(request, trustProxy) === false) {
       return reply
         .code(403)
         .type("text/html; charset=utf-8")
@@ -42,11 +44,9 @@ export async function adminLoginRoute(app: FastifyInstance, guard: AdminGuard): 
         .type("text/html; charset=utf-8")
         .send(loginPage({ next, error: "wrong token" }));
     }
+    const cookie = await sessions.open();
     return reply
-      .header(
-        "set-cookie",
-        sessionCookieHeader(newSessionCookie(token), request.protocol === "https"),
-      )
+      .header("set-cookie", sessionCookieHeader(cookie, request.protocol === "https"))
       .redirect(next, 303);
   });
 }

@@ -1,12 +1,18 @@
 import type { FastifyInstance } from "fastify";
-import { sessionCookieHeader } from "../admin-credentials.js";
-import { hasValidCsrf } from "../admin-guard.js";
+import type { AdminSessions } from "../admin-sessions.js";
+import { sessionCookieHeader } from "../admin-sessions.js";
 
-/** `POST /admin/logout`: forgets the session cookie. */
-export async function adminLogoutRoute(app: FastifyInstance, token: string): Promise<void> {
+/**
+ * `POST /admin/logout` (CSRF-checked by the guard): revokes the session on the server, so the
+ * cookie is refused from now on wherever it was copied, and tells the browser to forget it.
+ */
+export async function adminLogoutRoute(
+  app: FastifyInstance,
+  sessions: AdminSessions,
+): Promise<void> {
   app.post("/logout", async (request, reply) => {
-    if (!hasValidCsrf(request, token))
-      return reply.code(403).send({ error: "missing or stale CSRF token: reload the page" });
+    const credential = request.adminCredential;
+    if (credential?.kind === "cookie") await sessions.revoke(credential.session);
     return reply
       .header("set-cookie", sessionCookieHeader("", request.protocol === "https"))
       .redirect("/admin/login", 303);

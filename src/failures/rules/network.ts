@@ -1,7 +1,10 @@
 import type { EvidenceRule } from "./rule.js";
+import { thenLater } from "./then-later.js";
 
 const CONNECTION_ERRNO =
   "ECONNRESET|ETIMEDOUT|ESOCKETTIMEDOUT|EAI_AGAIN|ECONNREFUSED|ENOTFOUND|ENETUNREACH|EHOSTUNREACH";
+const ERRNO_WORD = `\\b(?:${CONNECTION_ERRNO})\\b`;
+const URL_START = "https?://\\S";
 
 // Failed connections. Fetching code and packages, a failure is the network's (and a retry
 // helps); once the app runs, the peer it cannot reach without a URL is its database.
@@ -10,7 +13,7 @@ export const NETWORK_RULES: readonly EvidenceRule[] = [
     code: "NETWORK_ERROR",
     steps: ["checkout", "install", "build", "schema"],
     pattern: new RegExp(
-      `(?:request to|GET|fetch(?:ing)?) https?://\\S+ failed|\\b(?:${CONNECTION_ERRNO})\\b.*https?://|https?://\\S+.*\\b(?:${CONNECTION_ERRNO})\\b`,
+      `(?:request to|GET|fetch(?:ing)?) https?://\\S+ failed|${thenLater(ERRNO_WORD, "https?://")}|${thenLater(URL_START, ERRNO_WORD)}`,
     ),
   },
   {

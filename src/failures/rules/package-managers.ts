@@ -7,7 +7,7 @@ export const PACKAGE_MANAGER_RULES: readonly EvidenceRule[] = [
   {
     code: "LOCKFILE_OUT_OF_SYNC",
     pattern:
-      /can only install packages when your package\.json and package-lock\.json|can only install with an existing package-lock\.json|Missing: \S+ from lock file|Invalid: lock file's \S+ does not satisfy|ERR_PNPM_\w*LOCKFILE|pnpm-lock\.yaml is (?:not up to date|absent)|Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`|The lockfile would have been modified by this install, which is explicitly forbidden|lockfile had changes, but lockfile is frozen/i,
+      /can only install packages when your package\.json and package-lock\.json|can only install with an existing package-lock\.json|Missing: \S+ from lock file|Invalid: lock file's \S+ does not satisfy|ERR_PNPM_\w{0,64}LOCKFILE|pnpm-lock\.yaml is (?:not up to date|absent)|Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`|The lockfile would have been modified by this install, which is explicitly forbidden|lockfile had changes, but lockfile is frozen/i,
   },
 
   // The resolver: a package or version that does not exist, a peer conflict, a registry refusal.

@@ -14,12 +14,12 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
     code: "DESTRUCTIVE_CHANGE_BLOCKED",
     variant: "unique-constraint",
     pattern:
-      /A unique constraint covering the columns? `?\[[^\]]*\]`? on the table \S+ will be added/i,
+      /A unique constraint covering the columns? `?\[[^[\]]*\]`? on the table \S+ will be added/i,
   },
   {
     code: "DESTRUCTIVE_CHANGE_BLOCKED",
     variant: "enum-value",
-    pattern: /The values? \[[^\]]*\] on the enum \S+ will be removed/i,
+    pattern: /The values? \[[^[\]]*\] on the enum \S+ will be removed/i,
   },
   {
     code: "DESTRUCTIVE_CHANGE_BLOCKED",

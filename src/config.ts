@@ -137,6 +137,11 @@ const envSchema = z.object({
 
   HTTP_PORT: integer(1, 65535).default(8080),
   GITHUB_WEBHOOK_SECRET: secret().optional(),
+  WEBHOOK_GLOBAL_SECRET_FALLBACK: z
+    .enum(["0", "1"], {
+      error: "expected 1 (GITHUB_WEBHOOK_SECRET verifies pushes of projects without a secret of their own) or 0",
+    })
+    .default("0"),
   ADMIN_TOKEN: secret().optional(),
   METRICS_TOKEN: secret().optional(),
   WEBHOOK_MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
@@ -199,8 +204,13 @@ export type Config = {
   secretsKey: string | undefined;
   http: {
     port: number;
-    /** Signs GitHub's push webhooks; undefined: the webhook route refuses every delivery. */
+    /**
+     * The global webhook secret: verifies the pushes of projects without a secret of their own,
+     * and only when `webhookGlobalSecretFallback` is on; otherwise unused.
+     */
     githubWebhookSecret: string | undefined;
+    /** WEBHOOK_GLOBAL_SECRET_FALLBACK=1: the explicit opt-in to the global secret. */
+    webhookGlobalSecretFallback: boolean;
     /** Guards the operator's HTTP endpoints. */
     adminToken: string | undefined;
     /** When set, GET /metrics answers only `Authorization: Bearer <token>`. */
@@ -282,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     http: {
       port: e.HTTP_PORT,
       githubWebhookSecret: e.GITHUB_WEBHOOK_SECRET,
+      webhookGlobalSecretFallback: e.WEBHOOK_GLOBAL_SECRET_FALLBACK === "1",
       adminToken: e.ADMIN_TOKEN,
       metricsToken: e.METRICS_TOKEN,
       webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,

@@ -29,9 +29,10 @@ import { restoreCommand } from "./restore.js";
 import { retryCommand } from "./retry.js";
 import { rollbackCommand } from "./rollback.js";
 
+// Kept so that old scripts still run: each project has its own webhook secret, so serving
+// never needs GITHUB_WEBHOOK_SECRET any more.
 const INSECURE_FLAG = "--insecure-no-webhook-secret";
-const INSECURE_HELP =
-  "serve without GITHUB_WEBHOOK_SECRET: the webhook refuses every delivery (503)";
+const INSECURE_HELP = "no effect (kept for old scripts): each project has its own webhook secret";
 
 /** The `coduck-worker` command line. Each action resolves with the process exit code. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -48,7 +49,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option(INSECURE_FLAG, INSECURE_HELP)
     .action(async (options) => {
       const config = loadConfig();
-      if (options.withHttp) requireWebhookSecret(config, options.insecureNoWebhookSecret === true);
+      if (options.withHttp) requireWebhookSecret(config);
       setExitCode(
         await runWorker(config, createLogger(config.logLevel), { withHttp: options.withHttp }),
       );
@@ -58,9 +59,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .command("serve")
     .description("serve HTTP only (webhook intake, /healthz) on HTTP_PORT until SIGTERM/SIGINT")
     .option(INSECURE_FLAG, INSECURE_HELP)
-    .action(async (options) => {
+    .action(async () => {
       const config = loadConfig();
-      requireWebhookSecret(config, options.insecureNoWebhookSecret === true);
+      requireWebhookSecret(config);
       setExitCode(await serveHttp(config, createLogger(config.logLevel)));
     });
 
@@ -86,7 +87,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   const projects = program.command("projects").description("the projects pushes deploy");
   projects
     .command("add <slug>")
-    .description("register a project: pushes to its branch of its repository deploy it")
+    .description(
+      "register a project: pushes to its branch of its repository deploy it; prints its webhook secret once",
+    )
     .requiredOption("--repo <git-url>", "the repository: URL, user@host:path, or local path")
     .option("--branch <branch>", "the branch whose pushes deploy", "main")
     .action(async (slug, options) => {
@@ -97,13 +100,22 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("change a project's repository, deploy branch or notification URL")
     .option("--repo <git-url>", "the new repository")
     .option("--branch <branch>", "the new deploy branch")
+    .option(
+      "--rotate-webhook-secret",
+      "make a new webhook secret (shown once); the old one stops working",
+    )
     .option("--notify-url <https-url>", "POST every deployment status change here, signed")
     .option("--rotate-notify-secret", "make a new signing secret (shown once)")
     .option("--no-notify", "stop notifying: remove the URL and its secret")
     .action(async (slug, options) => {
       const notify = parseNotifyOptions(options);
       const config = loadConfig();
-      if (!notify || options.repo !== undefined || options.branch !== undefined)
+      if (
+        !notify ||
+        options.repo !== undefined ||
+        options.branch !== undefined ||
+        options.rotateWebhookSecret
+      )
         await setProjectCommand(config, slug, options, io.out);
       if (notify) await setProjectNotifyCommand(config, slug, notify, io.out);
     });

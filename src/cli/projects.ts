@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
-import { parseDeployRequest, projectSlug } from "../deploys/deploy-request.js";
+import { parseProjectSettings, projectSlug } from "../deploys/deploy-request.js";
 import { UsageError } from "../errors.js";
+import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb, type Db } from "../store/prisma.js";
 import {
   addProject,
@@ -14,7 +15,7 @@ type Out = NodeJS.WritableStream;
 
 /** A deploy branch is a ref name like any other (deploy-request's rules), without `refs/`. */
 function settingsOf(slug: string, repo: string, branch: string) {
-  const parsed = parseDeployRequest({ project: slug, repoUrl: repo, ref: branch });
+  const parsed = parseProjectSettings({ project: slug, repoUrl: repo, ref: branch });
   if (!parsed.success) {
     const flag = { project: "<slug>", repoUrl: "--repo", ref: "--branch" } as Record<
       string,
@@ -47,7 +48,17 @@ async function withDb<T>(config: Config, work: (db: Db) => Promise<T>): Promise<
   }
 }
 
-/** `coduck-worker projects add <slug> --repo <url> [--branch main]`. */
+/**
+ * How a new webhook secret is printed: once, never stored in clear, with where it goes. The
+ * secret is alone on its line, so a script can take it with `tail -n 1`.
+ */
+function printWebhookSecret(out: Out, slug: string, secret: string): void {
+  out.write(
+    `webhook secret of ${slug} (shown once; set it as the secret of the repository's GitHub webhook):\n${secret}\n`,
+  );
+}
+
+/** `coduck-worker projects add <slug> --repo <url> [--branch main]`: prints its webhook secret once. */
 export async function addProjectCommand(
   config: Config,
   slug: string,
@@ -55,34 +66,51 @@ export async function addProjectCommand(
   out: Out,
 ): Promise<void> {
   const settings = settingsOf(slug, options.repo, options.branch);
-  await withDb(config, (db) => addProject(db, settings));
+  const keyring = await loadKeyring(config.secretsKey, config.dataDir);
+  const added = await withDb(config, (db) => addProject(db, keyring, settings));
   out.write(
-    `project ${settings.slug} added: pushes to ${settings.branch} of ${settings.repoUrl} deploy it\n`,
+    `project ${settings.slug} added: pushes to ${settings.branch} of ${added.project.repoUrl} deploy it\n`,
   );
+  printWebhookSecret(out, settings.slug, added.webhookSecret);
 }
 
-/** `coduck-worker projects set <slug> [--repo <url>] [--branch <branch>]`: the explicit change. */
+/**
+ * `coduck-worker projects set <slug> [--repo <url>] [--branch <branch>]
+ * [--rotate-webhook-secret]`: the explicit change; a new webhook secret is printed once.
+ */
 export async function setProjectCommand(
   config: Config,
   slug: string,
-  options: { repo?: string; branch?: string },
+  options: { repo?: string; branch?: string; rotateWebhookSecret?: boolean },
   out: Out,
 ): Promise<void> {
   const valid = slugOf(slug);
-  if (options.repo === undefined && options.branch === undefined)
+  if (options.repo === undefined && options.branch === undefined && !options.rotateWebhookSecret)
     throw new UsageError(
-      "nothing to change: give --repo <url>, --branch <branch>, --notify-url <url> or --no-notify",
+      "nothing to change: give --repo <url>, --branch <branch>, --rotate-webhook-secret, --notify-url <url> or --no-notify",
     );
   const checked = settingsOf(valid, options.repo ?? "/unchanged", options.branch ?? "main");
   const change = {
     ...(options.repo !== undefined && { repoUrl: checked.repoUrl }),
     ...(options.branch !== undefined && { branch: checked.branch }),
+    rotateWebhookSecret: options.rotateWebhookSecret === true,
   };
-  const updated = await withDb(config, (db) => updateProject(db, valid, change));
+  const keyring = await loadKeyring(config.secretsKey, config.dataDir);
+  const updated = await withDb(config, (db) => updateProject(db, keyring, valid, change));
   if (!updated) throw new UsageError(`no project ${valid}: add it with projects add`);
+  const { project } = updated;
   out.write(
-    `project ${valid}: pushes to ${updated.branch} of ${updated.repoUrl ?? "(no repository)"} deploy it\n`,
+    `project ${valid}: pushes to ${project.branch} of ${project.repoUrl ?? "(no repository)"} deploy it\n`,
   );
+  if (updated.webhookSecret) {
+    out.write("the previous webhook secret no longer verifies any delivery\n");
+    printWebhookSecret(out, valid, updated.webhookSecret);
+  }
+}
+
+/** `own`: the project has its own webhook secret; `none`: only the global fallback could verify its pushes. */
+function webhookSecretState(project: { webhookSecretEncrypted: string | null }): "own" | "none" {
+  return project.webhookSecretEncrypted === null ? "none" : "own";
 }
 
 /** `coduck-worker projects list [--json]`. */
@@ -96,6 +124,7 @@ export async function listProjectsCommand(
     slug: p.slug,
     repoUrl: p.repoUrl,
     branch: p.branch,
+    webhookSecret: webhookSecretState(p),
     database: p.database?.databaseName ?? null,
     liveDeploymentId: p.liveDeployment?.id ?? null,
     createdAt: p.createdAt.toISOString(),
@@ -130,6 +159,7 @@ export async function showProjectCommand(
     slug: project.slug,
     repoUrl: project.repoUrl,
     branch: project.branch,
+    webhookSecret: webhookSecretState(project),
     database: project.database && {
       name: project.database.databaseName,
       provisionedAt: project.database.provisionedAt?.toISOString() ?? null,
@@ -162,6 +192,7 @@ export async function showProjectCommand(
   const lines = [
     `project      ${shown.slug}`,
     `repository   ${shown.repoUrl ?? "-"} (deploys ${shown.branch})`,
+    `webhook      ${shown.webhookSecret === "own" ? "its own secret" : `no secret of its own: pushes are refused unless WEBHOOK_GLOBAL_SECRET_FALLBACK=1 (make one: coduck-worker projects set ${shown.slug} --rotate-webhook-secret)`}`,
     `database     ${shown.database ? shown.database.name : "not provisioned yet (created on the first deploy)"}`,
     `notify       ${shown.notifyUrl ?? "-"}`,
     `live         ${shown.live ? `${shown.live.deploymentId} (${shown.live.commitSha?.slice(0, 12) ?? "?"}) at ${shown.live.url ?? "?"}${shown.live.degradedCode ? `, degraded: ${shown.live.degradedCode}` : ""}` : "nothing live"}`,

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { hasUrlCredentials } from "../secrets/url-credentials.js";
 
 /**
  * A project slug: what names the project everywhere (URLs, directories, its database).
@@ -51,17 +52,38 @@ export const gitRef = z
     "must be a branch, tag or commit sha (letters, digits and . _ / + @ -, as git allows in ref names)",
   );
 
+/**
+ * A deployment's repository: never with credentials, which every record of the deployment
+ * would then show. They are registered on the project (`projects add/set --repo`), kept
+ * sealed, and used by every deploy of its repository.
+ */
+const deployedRepoUrl = repoUrl.refine((value) => !hasUrlCredentials(value), {
+  message:
+    "must not carry credentials (a user:token@ or a query string), which would be recorded with the deployment: register them once with coduck-worker projects set <slug> --repo <url>, and deploy the repository without them",
+});
+
 export const deployRequest = z.object({
   project: projectSlug,
-  repoUrl,
+  repoUrl: deployedRepoUrl,
   ref: gitRef,
 });
 
 export type DeployRequest = z.infer<typeof deployRequest>;
 
+/** A project's registration (`projects add/set`): its repository may carry credentials. */
+const projectSettings = deployRequest.extend({ repoUrl });
+
 /** Parses a request; a local repository path is made absolute so any worker cwd can use it. */
 export function parseDeployRequest(input: unknown) {
-  const parsed = deployRequest.safeParse(input);
+  return withAbsolutePath(deployRequest.safeParse(input));
+}
+
+/** Parses `projects add/set` input by the same rules, credentials in the URL allowed. */
+export function parseProjectSettings(input: unknown) {
+  return withAbsolutePath(projectSettings.safeParse(input));
+}
+
+function withAbsolutePath(parsed: z.ZodSafeParseResult<DeployRequest>) {
   if (!parsed.success) return parsed;
   const { repoUrl } = parsed.data;
   return {

@@ -2,6 +2,7 @@ import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import type { Keyring } from "../secrets/keyring.js";
 import type { Db } from "../store/prisma.js";
 import { operatorRoutes } from "./operator-routes.js";
 import type { ProjectDataDeps } from "./project-data.js";
@@ -16,6 +17,8 @@ export type HttpDeps = {
   queue: Queue;
   logger: Logger;
   config: Pick<Config, "http">;
+  /** Opens the projects' webhook secrets; without it, only the global fallback verifies pushes. */
+  keyring?: Keyring;
   /** For the Data view (tables, rows, backups): without it, those pages are not served. */
   data?: ProjectDataDeps;
 };

@@ -24,9 +24,31 @@ const MAX_PUSHER_LENGTH = 100;
 const ZERO_SHA = /^0+$/;
 
 /** Every spelling of the pushed repository's URL in the payload. */
-export function repositoryUrls(push: PushPayload): string[] {
+export function repositoryUrls(push: Pick<PushPayload, "repository">): string[] {
   const { clone_url, html_url, ssh_url, git_url } = push.repository;
   return [clone_url, html_url, ssh_url, git_url].filter((u): u is string => Boolean(u));
+}
+
+/**
+ * The repository any event's payload names (`repository`, as push and ping have it), read
+ * before the signature is checked: it only chooses which projects' secrets may have signed
+ * the delivery. Null when the body names none.
+ */
+const namedRepository = z.object({ repository: pushPayload.shape.repository });
+export function deliveredRepository(
+  json: unknown,
+): { name: string | undefined; urls: string[] } | null {
+  const parsed = namedRepository.safeParse(json);
+  if (!parsed.success) return null;
+  const urls = repositoryUrls(parsed.data);
+  return urls.length === 0 ? null : { name: parsed.data.repository.full_name, urls };
+}
+
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** Whether `after` names a commit by its full id, the only form a push deploys. */
+export function isCommitId(after: string): boolean {
+  return COMMIT_ID.test(after);
 }
 
 /** The pushed branch, or why this push deploys nothing whatever project it is for. */

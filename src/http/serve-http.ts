@@ -6,6 +6,7 @@ import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb } from "../store/prisma.js";
 import { createHttpServer } from "./http-server.js";
 import { ADMIN_TOKEN_MISSING } from "./operator-routes.js";
+import { globalWebhookSecretWarning } from "./require-webhook-secret.js";
 
 export type HttpIntake = { url: string; close(): Promise<void> };
 
@@ -21,15 +22,23 @@ export async function startHttpIntake(config: Config, logger: Logger): Promise<H
   };
   let server: Awaited<ReturnType<typeof createHttpServer>>;
   try {
-    // The Data view reads project databases as their roles, whose passwords the keyring opens.
+    // The webhook opens each project's secret with the keyring; the Data view, the passwords
+    // of the project roles it reads as.
     const keyring = await loadKeyring(config.secretsKey, config.dataDir);
-    server = await createHttpServer({ db, queue, logger, config, data: { db, config, keyring } });
+    server = await createHttpServer({
+      db,
+      queue,
+      logger,
+      config,
+      keyring,
+      data: { db, config, keyring },
+    });
   } catch (error) {
     await release();
     throw error;
   }
-  if (!config.http.githubWebhookSecret)
-    logger.warn("GITHUB_WEBHOOK_SECRET is not set: POST /webhooks/github refuses every delivery");
+  const webhookWarning = globalWebhookSecretWarning(config);
+  if (webhookWarning) logger.warn(webhookWarning);
   if (!config.http.adminToken) logger.warn(ADMIN_TOKEN_MISSING);
   logger.info({ url: server.url }, "http ready");
   return {

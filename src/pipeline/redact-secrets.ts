@@ -32,3 +32,9 @@ function redactCutSecret(text: string, secrets: readonly string[]): string {
   }
   return longest === 0 ? text : `${text.slice(0, -longest)}[redacted]`;
 }
+
+/** Adds values to a list of secrets, keeping it longest first (what `redactSecrets` needs). */
+export function addSecrets(secrets: string[], values: readonly string[]): void {
+  for (const value of values) if (value && !secrets.includes(value)) secrets.push(value);
+  secrets.sort((a, b) => b.length - a.length);
+}

@@ -1,7 +1,32 @@
+import { randomBytes } from "node:crypto";
 import { Prisma } from "@prisma/client";
+import type { Keyring } from "../secrets/keyring.js";
+import { open, seal } from "../secrets/secret-box.js";
+import { hasUrlCredentials, redactUrl } from "../secrets/url-credentials.js";
 import type { Db } from "./prisma.js";
 
+/** `repoUrl` as given: credentials in it are sealed, and only its redacted form is stored. */
 export type ProjectSettings = { slug: string; repoUrl: string; branch: string };
+
+/** A new webhook secret: 32 random bytes in hex, as GitHub's settings page takes it. */
+function newWebhookSecret(): string {
+  return randomBytes(32).toString("hex");
+}
+
+/** The columns that store a repository URL: redacted in the clear, sealed when it had credentials. */
+function repoUrlColumns(keyring: Keyring, repoUrl: string) {
+  const sealed = hasUrlCredentials(repoUrl) ? seal(keyring, repoUrl) : null;
+  return {
+    repoUrl: redactUrl(repoUrl),
+    repoUrlEncrypted: sealed?.ciphertext ?? null,
+    repoUrlKeyVersion: sealed?.keyVersion ?? null,
+  };
+}
+
+function webhookSecretColumns(keyring: Keyring, secret: string) {
+  const sealed = seal(keyring, secret);
+  return { webhookSecretEncrypted: sealed.ciphertext, webhookSecretKeyVersion: sealed.keyVersion };
+}
 
 /** Why a project could not be registered or changed: shown to the operator as it is. */
 export class ProjectConflict extends Error {
@@ -9,11 +34,12 @@ export class ProjectConflict extends Error {
 }
 
 /**
- * Registers a project. Never changes an existing one: a taken slug is a ProjectConflict,
- * and so is a repository branch another project already deploys (a push would not know
- * which project it is for).
+ * Registers a project with a new webhook secret of its own, returned in clear to be shown
+ * once. Never changes an existing one: a taken slug is a ProjectConflict, and so is a
+ * repository branch another project already deploys (a push would not know which project it
+ * is for).
  */
-export async function addProject(db: Db, project: ProjectSettings) {
+export async function addProject(db: Db, keyring: Keyring, project: ProjectSettings) {
   const existing = await db.project.findUnique({ where: { slug: project.slug } });
   if (existing) {
     throw new ProjectConflict(
@@ -22,8 +48,17 @@ export async function addProject(db: Db, project: ProjectSettings) {
     );
   }
   await refuseSameBranch(db, project);
+  const webhookSecret = newWebhookSecret();
   try {
-    return await db.project.create({ data: project });
+    const created = await db.project.create({
+      data: {
+        slug: project.slug,
+        branch: project.branch,
+        ...repoUrlColumns(keyring, project.repoUrl),
+        ...webhookSecretColumns(keyring, webhookSecret),
+      },
+    });
+    return { project: created, webhookSecret };
   } catch (error) {
     // Two `projects add` of one slug at once: the loser gets the same answer as above.
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002")
@@ -32,11 +67,16 @@ export async function addProject(db: Db, project: ProjectSettings) {
   }
 }
 
-/** Changes a registered project's repository or deploy branch; null when there is no such project. */
+/**
+ * Changes a registered project's repository or deploy branch, or makes it a new webhook secret
+ * (returned in clear, to be shown once; the old one stops verifying at once). Null when there
+ * is no such project.
+ */
 export async function updateProject(
   db: Db,
+  keyring: Keyring,
   slug: string,
-  change: { repoUrl?: string; branch?: string },
+  change: { repoUrl?: string; branch?: string; rotateWebhookSecret?: boolean },
 ) {
   const existing = await db.project.findUnique({ where: { slug } });
   if (!existing) return null;
@@ -46,7 +86,16 @@ export async function updateProject(
     branch: change.branch ?? existing.branch,
   };
   if (next.repoUrl) await refuseSameBranch(db, next);
-  return db.project.update({ where: { slug }, data: change });
+  const webhookSecret = change.rotateWebhookSecret ? newWebhookSecret() : null;
+  const project = await db.project.update({
+    where: { slug },
+    data: {
+      ...(change.branch !== undefined && { branch: change.branch }),
+      ...(change.repoUrl !== undefined && repoUrlColumns(keyring, change.repoUrl)),
+      ...(webhookSecret !== null && webhookSecretColumns(keyring, webhookSecret)),
+    },
+  });
+  return { project, webhookSecret };
 }
 
 async function refuseSameBranch(db: Db, project: ProjectSettings) {
@@ -70,9 +119,66 @@ export async function projectsOfRepository(db: Db, ...urls: string[]) {
   // Few projects per installation: comparing in memory keeps every spelling of a URL matchable.
   const all = await db.project.findMany({
     where: { repoUrl: { not: null } },
-    select: { id: true, slug: true, repoUrl: true, branch: true },
+    select: {
+      id: true,
+      slug: true,
+      repoUrl: true,
+      branch: true,
+      webhookSecretEncrypted: true,
+      webhookSecretKeyVersion: true,
+    },
   });
   return all.filter((p) => keys.has(repositoryKey(p.repoUrl!)));
+}
+
+/** A project's own webhook secret in clear; null when it has none (see the global fallback). */
+export function projectWebhookSecret(
+  keyring: Keyring,
+  project: { webhookSecretEncrypted: string | null; webhookSecretKeyVersion: number | null },
+): string | null {
+  if (project.webhookSecretEncrypted === null || project.webhookSecretKeyVersion === null)
+    return null;
+  return open(keyring, {
+    ciphertext: project.webhookSecretEncrypted,
+    keyVersion: project.webhookSecretKeyVersion,
+  });
+}
+
+/**
+ * Where checkout fetches a deployment from: the project's registered URL with its credentials
+ * (opened from the keyring) when the deployment is of the project's own repository, however
+ * spelled; else the deployment's URL as recorded. `onBranch`: for a push (trigger `webhook`),
+ * the project's deploy branch, which the pushed commit must be on; null for a deploy an
+ * operator asked for (CLI, retry, rollback), which fetches the ref as asked.
+ */
+export async function checkoutSource(
+  db: Db,
+  keyring: Keyring,
+  deploymentId: string,
+): Promise<{ url: string; onBranch: string | null }> {
+  const deployment = await db.deployment.findUniqueOrThrow({
+    where: { id: deploymentId },
+    select: {
+      repoUrl: true,
+      trigger: true,
+      project: {
+        select: { repoUrl: true, repoUrlEncrypted: true, repoUrlKeyVersion: true, branch: true },
+      },
+    },
+  });
+  const { project } = deployment;
+  const sealed =
+    project.repoUrlEncrypted !== null && project.repoUrlKeyVersion !== null
+      ? { ciphertext: project.repoUrlEncrypted, keyVersion: project.repoUrlKeyVersion }
+      : null;
+  const own =
+    sealed !== null &&
+    project.repoUrl !== null &&
+    repositoryKey(project.repoUrl) === repositoryKey(deployment.repoUrl);
+  return {
+    url: own ? open(keyring, sealed) : deployment.repoUrl,
+    onBranch: deployment.trigger === "webhook" ? project.branch : null,
+  };
 }
 
 /**

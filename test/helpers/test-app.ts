@@ -9,6 +9,7 @@ export function buildTestApp(stack: TestStack, deps: Partial<HttpDeps> = {}) {
     queue: stack.queue,
     logger: pino({ level: "silent" }),
     config: stack.config,
+    keyring: stack.keyring,
     ...deps,
   });
 }

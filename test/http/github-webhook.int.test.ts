@@ -1,35 +1,33 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import pino from "pino";
-import { buildApp } from "../../src/http/build-app.js";
 import { githubSignature } from "../../src/http/github-signature.js";
 import { addProject } from "../../src/store/projects.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
-const SECRET = "test-webhook-secret-0123456789";
 const MAX_BODY = 64 * 1024;
 
 let stack: TestStack;
 let app: FastifyInstance;
+/** Each project's own webhook secret, by the repository its deliveries name. */
+const secrets = new Map<string, string>();
 
 beforeAll(async () => {
-  stack = await createTestStack({
-    GITHUB_WEBHOOK_SECRET: SECRET,
-    WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY),
-  });
+  stack = await createTestStack({ WEBHOOK_MAX_BODY_BYTES: String(MAX_BODY) });
   app = await buildTestApp(stack);
   // Registered without `.git`: the payload's clone_url has it, its html_url does not.
-  await addProject(stack.db, {
+  const shop = await addProject(stack.db, stack.keyring, {
     slug: "shop",
     repoUrl: "https://github.com/acme/shop",
     branch: "main",
   });
-  await addProject(stack.db, {
+  secrets.set("acme/shop", shop.webhookSecret);
+  const blog = await addProject(stack.db, stack.keyring, {
     slug: "blog",
     repoUrl: "git@github.com:Acme/Blog.git",
     branch: "production",
   });
+  secrets.set("acme/blog", blog.webhookSecret);
 });
 afterAll(async () => {
   await app.close();
@@ -75,8 +73,10 @@ function deliver(
     "x-github-event": options.event ?? "push",
     "x-github-delivery": options.delivery ?? randomUUID(),
   };
+  const repo = (payload as { repository?: { full_name?: string } } | null)?.repository?.full_name;
+  const secret = secrets.get(repo ?? "acme/shop") ?? "an-unknown-secret-0123456789";
   const signature =
-    options.signature === undefined ? githubSignature(SECRET, body) : options.signature;
+    options.signature === undefined ? githubSignature(secret, body) : options.signature;
   if (signature !== null) headers["x-hub-signature-256"] = signature;
   return (options.target ?? app).inject({
     method: "POST",
@@ -125,7 +125,9 @@ describe("POST /webhooks/github: signatures", () => {
   it("refuses a signature of different bytes than were sent (401)", async () => {
     const payload = pushPayload();
     const response = await expectNothingRecorded(() =>
-      deliver(payload, { signature: githubSignature(SECRET, `${JSON.stringify(payload)} `) }),
+      deliver(payload, {
+        signature: githubSignature(secrets.get("acme/shop")!, `${JSON.stringify(payload)} `),
+      }),
     );
     expect(response.statusCode).toBe(401);
   });
@@ -137,29 +139,25 @@ describe("POST /webhooks/github: signatures", () => {
     expect(response.statusCode).toBe(401);
   });
 
-  it("answers 503 and records nothing when no secret is configured", async () => {
-    const unsigned = await buildApp({
-      db: stack.db,
-      queue: stack.queue,
-      logger: pino({ level: "silent" }),
-      config: { http: { ...stack.config.http, githubWebhookSecret: undefined } },
-    });
-    try {
-      const response = await expectNothingRecorded(() =>
-        deliver(pushPayload(), { target: unsigned }),
-      );
-      expect(response.statusCode).toBe(503);
-      expect(response.json().error).toMatch(/GITHUB_WEBHOOK_SECRET is not set/);
-    } finally {
-      await unsigned.close();
-    }
+  it("refuses a delivery signed with another project's secret (401)", async () => {
+    const payload = pushPayload();
+    const response = await expectNothingRecorded(() =>
+      deliver(payload, {
+        signature: githubSignature(secrets.get("acme/blog")!, JSON.stringify(payload)),
+      }),
+    );
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error).toMatch(/does not match the body .* deploying acme\/shop/);
   });
 });
 
 describe("POST /webhooks/github: events", () => {
   it("answers a ping with 200", async () => {
     const response = await expectNothingRecorded(() =>
-      deliver({ zen: "Keep it logically awesome.", hook_id: 1 }, { event: "ping" }),
+      deliver(
+        { zen: "Keep it logically awesome.", hook_id: 1, repository: pushPayload().repository },
+        { event: "ping" },
+      ),
     );
     expect(response.statusCode).toBe(200);
   });
@@ -285,32 +283,39 @@ describe("POST /webhooks/github: events", () => {
 
   it("ignores other events (202, with the reason)", async () => {
     const response = await expectNothingRecorded(() =>
-      deliver({ action: "opened" }, { event: "issues" }),
+      deliver({ action: "opened", repository: pushPayload().repository }, { event: "issues" }),
     );
     expect(response.statusCode).toBe(202);
     expect(response.json()).toEqual({ ignored: "event issues does not deploy: only push does" });
   });
 
-  it("answers 404 for a repository no project deploys", async () => {
+  it("answers 401 for a repository no project deploys: no secret of its can have signed it", async () => {
     const response = await expectNothingRecorded(() =>
       deliver(pushPayload({ repo: "someone/else" })),
     );
-    expect(response.statusCode).toBe(404);
-    expect(response.json().error).toMatch(/no project deploys someone\/else: register one/);
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error).toMatch(/deploying someone\/else/);
   });
 
-  it("answers 400 for malformed JSON, signed correctly", async () => {
+  it("answers 401 for malformed JSON: it names no repository whose secret could verify it", async () => {
     const response = await expectNothingRecorded(() =>
       deliver(null, { raw: '{"ref": "refs/heads/main",' }),
     );
-    expect(response.statusCode).toBe(400);
-    expect(response.json().error).toMatch(/^malformed JSON/);
+    expect(response.statusCode).toBe(401);
   });
 
-  it("answers 400 for JSON that is not a push payload", async () => {
-    const response = await expectNothingRecorded(() => deliver({ ref: 42 }));
+  it("answers 400 for a signed body that is not a push payload", async () => {
+    const response = await expectNothingRecorded(() =>
+      deliver({ ref: 42, repository: pushPayload().repository }),
+    );
     expect(response.statusCode).toBe(400);
     expect(response.json().error).toMatch(/not a push payload/);
+  });
+
+  it("answers 400 for a push whose after is not a commit id", async () => {
+    const response = await expectNothingRecorded(() => deliver(pushPayload({ after: "main" })));
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toMatch(/after is not a commit id/);
   });
 
   it("answers 413 for a body over WEBHOOK_MAX_BODY_BYTES", async () => {
@@ -329,7 +334,7 @@ describe("POST /webhooks/github: events", () => {
           "content-type": "application/x-www-form-urlencoded",
           "x-github-event": "push",
           "x-github-delivery": randomUUID(),
-          "x-hub-signature-256": githubSignature(SECRET, body),
+          "x-hub-signature-256": githubSignature(secrets.get("acme/shop")!, body),
         },
         payload: body,
       }),

@@ -8,12 +8,10 @@ import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { BIN } from "../helpers/worker-process.js";
 
-const SECRET = "serve-test-secret-0123456789";
-
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await createTestStack({ GITHUB_WEBHOOK_SECRET: SECRET });
+  stack = await createTestStack();
 });
 afterAll(async () => {
   await stack.close();
@@ -69,7 +67,11 @@ describe("coduck-worker start --with-http", () => {
   it("deploys a signed push end to end in one process", async () => {
     const repo = await fixtureRepo("node-http");
     const head = await repo.commit({}, "pushed");
-    await addProject(stack.db, { slug: "pushed-app", repoUrl: repo.dir, branch: "main" });
+    const { webhookSecret } = await addProject(stack.db, stack.keyring, {
+      slug: "pushed-app",
+      repoUrl: repo.dir,
+      branch: "main",
+    });
     const port = await freePort();
     const { child } = await startProcess(["start", "--with-http"], port, "worker ready");
     try {
@@ -84,7 +86,7 @@ describe("coduck-worker start --with-http", () => {
           "content-type": "application/json",
           "x-github-event": "push",
           "x-github-delivery": randomUUID(),
-          "x-hub-signature-256": githubSignature(SECRET, body),
+          "x-hub-signature-256": githubSignature(webhookSecret, body),
         },
         body,
       });

@@ -16,7 +16,8 @@ import { BIN, startWorkerProcess, type WorkerProcess } from "../helpers/worker-p
 // 300 signed push deliveries for 50 projects, a third of them redeliveries, sent at once to a
 // real `serve` process, deployed by a real worker process (concurrency 3).
 
-const SECRET = "load-test-webhook-secret-0123456789";
+/** Each project's own webhook secret, which signs its deliveries. */
+const secrets = new Map<string, string>();
 const PROJECTS = 50;
 const COMMITS_PER_PROJECT = 4;
 const REDELIVERIES = 100;
@@ -26,7 +27,7 @@ let worker: WorkerProcess | undefined;
 let serve: Awaited<ReturnType<typeof startServe>> | undefined;
 
 beforeAll(async () => {
-  stack = await createTestStack({ GITHUB_WEBHOOK_SECRET: SECRET, RUNTIME_WATCH_SECONDS: "0" });
+  stack = await createTestStack({ RUNTIME_WATCH_SECONDS: "0" });
 });
 afterAll(async () => {
   serve?.child.kill("SIGKILL");
@@ -60,7 +61,7 @@ function send(port: number, delivery: Delivery) {
       "content-type": "application/json",
       "x-github-event": "push",
       "x-github-delivery": delivery.id,
-      "x-hub-signature-256": githubSignature(SECRET, delivery.body),
+      "x-hub-signature-256": githubSignature(secrets.get(delivery.project)!, delivery.body),
     },
     body: delivery.body,
   }).then(async (response) => ({
@@ -99,7 +100,12 @@ describe("300 webhook deliveries for 50 projects at once", () => {
     for (let p = 0; p < PROJECTS; p++) {
       const project = `load-${p}`;
       const repo = await fixtureRepo("blocking-app");
-      await addProject(stack.db, { slug: project, repoUrl: repo.dir, branch: "main" });
+      const added = await addProject(stack.db, stack.keyring, {
+        slug: project,
+        repoUrl: repo.dir,
+        branch: "main",
+      });
+      secrets.set(project, added.webhookSecret);
       for (let c = 0; c < COMMITS_PER_PROJECT; c++) {
         const sha = await repo.commit({ "version.txt": `${c}\n` }, `commit ${c}`);
         const body = JSON.stringify({

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { loadConfig } from "../../src/config.js";
+import { MAX_WRONG_TOKENS } from "../../src/http/wrong-token-limit.js";
 import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
 import {
   claimDeployment,
@@ -185,7 +186,7 @@ describe("expiry", () => {
     expect(await stack.db.adminSession.count({ where: { id: row.id } })).toBe(0);
   });
 
-  it("refuses a cookie for a session the database never had, even with a valid-looking shape", async () => {
+  it("refuses a signed cookie whose session the database no longer holds", async () => {
     const { cookie } = await login();
     await stack.db.adminSession.delete({ where: { id: sessionRow(cookie) } });
     expect((await app.inject({ url: "/admin", headers: { cookie } })).statusCode).toBe(401);
@@ -357,6 +358,40 @@ describe("TRUST_PROXY", () => {
     });
     expect(login2.statusCode).toBe(403);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("counts wrong tokens per client behind a named proxy, and a forged X-Forwarded-For nowhere else", async () => {
+    const wrongLogin = (server: FastifyInstance, headers: Record<string, string>, remote: string) =>
+      server.inject({
+        method: "POST",
+        url: "/admin/login",
+        headers: { "content-type": FORM, origin: ORIGIN, ...headers },
+        payload: "token=not-the-admin-token-0123456789",
+        remoteAddress: remote,
+      });
+    const server = await appWith({ TRUST_PROXY: "127.0.0.1" });
+    try {
+      // Through the proxy, one client's guesses hold back that client only.
+      for (let i = 0; i < MAX_WRONG_TOKENS; i++)
+        expect(
+          (await wrongLogin(server, { "x-forwarded-for": "198.51.100.1" }, "127.0.0.1")).statusCode,
+        ).toBe(401);
+      expect(
+        (await wrongLogin(server, { "x-forwarded-for": "198.51.100.1" }, "127.0.0.1")).statusCode,
+      ).toBe(429);
+      await login(server, { "x-forwarded-for": "198.51.100.2" });
+    } finally {
+      await server.close();
+    }
+    // Without TRUST_PROXY, a client that names a new address in each request is still one address.
+    for (let i = 0; i < MAX_WRONG_TOKENS; i++)
+      expect(
+        (await wrongLogin(app, { "x-forwarded-for": `198.51.100.${i + 10}` }, "192.0.2.50"))
+          .statusCode,
+      ).toBe(401);
+    expect(
+      (await wrongLogin(app, { "x-forwarded-for": "198.51.100.99" }, "192.0.2.50")).statusCode,
+    ).toBe(429);
   });
 
   it("refuses a setting fastify would misread, naming the variable", () => {

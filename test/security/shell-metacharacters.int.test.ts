@@ -25,13 +25,12 @@ const injections = (name: string) => [
   `&& touch ${marker(`${name}-and`)}`,
   `\ntouch ${marker(`${name}-newline`)}\n`,
 ];
-const SECRET = "metacharacters-webhook-secret-0123";
 
 let stack: TestStack;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  stack = await createTestStack({ SANDBOX: "off", GITHUB_WEBHOOK_SECRET: SECRET });
+  stack = await createTestStack({ SANDBOX: "off" });
   await stack.startWorker();
   app = await buildTestApp(stack);
 });
@@ -114,7 +113,11 @@ describe("a branch whose name is shell syntax (git allows $ ( ) ` ; | &)", () =>
   });
 
   it("pushed to the webhook, is ignored (not the deploy branch) and recorded nowhere", async () => {
-    await addProject(stack.db, { slug: "meta-hook", repoUrl: repoDir, branch: "main" });
+    const { webhookSecret } = await addProject(stack.db, stack.keyring, {
+      slug: "meta-hook",
+      repoUrl: repoDir,
+      branch: "main",
+    });
     const before = await stack.db.deployment.count();
     for (const branch of branches) {
       const body = JSON.stringify({
@@ -130,7 +133,7 @@ describe("a branch whose name is shell syntax (git allows $ ( ) ` ; | &)", () =>
           "content-type": "application/json",
           "x-github-event": "push",
           "x-github-delivery": randomUUID(),
-          "x-hub-signature-256": githubSignature(SECRET, body),
+          "x-hub-signature-256": githubSignature(webhookSecret, body),
         },
         payload: body,
       });

@@ -8,18 +8,20 @@ import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 // Whatever reaches POST /webhooks/github — any bytes, any headers, signed or not — the answer
 // is a 4xx or a 2xx, never a 5xx; nothing is recorded for an unsigned or malformed delivery,
 // and a signed one records a deployment only when it answers 201.
-const SECRET = "property-webhook-secret-0123456789";
+// The project's own webhook secret (made by addProject).
+let SECRET: string;
 let stack: TestStack;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  stack = await createTestStack({ GITHUB_WEBHOOK_SECRET: SECRET });
+  stack = await createTestStack();
   app = await buildTestApp(stack);
-  await addProject(stack.db, {
+  const added = await addProject(stack.db, stack.keyring, {
     slug: "shop",
     repoUrl: "https://github.com/acme/shop",
     branch: "main",
   });
+  SECRET = added.webhookSecret;
 });
 afterAll(async () => {
   await app.close();

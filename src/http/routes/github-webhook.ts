@@ -2,22 +2,29 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { parseDeployRequest } from "../../deploys/deploy-request.js";
 import { DEPLOY_STEP_NAMES } from "../../pipeline/steps/index.js";
 import { enqueueDeploy } from "../../queue/deploy-job.js";
-import { projectsOfRepository } from "../../store/projects.js";
+import { projectsOfRepository, projectWebhookSecret } from "../../store/projects.js";
 import { recordPushDeployment } from "../../store/webhook-deliveries.js";
 import type { HttpDeps } from "../build-app.js";
 import {
+  deliveredRepository,
+  isCommitId,
   type PushPayload,
   pushedBranch,
   pushedBy,
   pushPayload,
-  repositoryUrls,
 } from "../github-push.js";
-import { isValidGithubSignature } from "../github-signature.js";
+import { isSignedWith, signatureDigest } from "../github-signature.js";
+
+type Project = Awaited<ReturnType<typeof projectsOfRepository>>[number];
 
 /**
  * `POST /webhooks/github`: GitHub's push webhook. In order: the size limit (413, before the
- * body is read), the secret being configured (503), the signature over the raw body (401),
- * then the event. Nothing is recorded before the signature has been checked.
+ * body is read), the signature header (401), the content type (415); then the repository the
+ * body names chooses whose secrets may have signed it (each project's own; the global
+ * GITHUB_WEBHOOK_SECRET only for projects without one, and only with
+ * WEBHOOK_GLOBAL_SECRET_FALLBACK=1), and a signature that none of them made is refused (401).
+ * Only then the event, the payload and the branch. Nothing is recorded before the signature
+ * has been checked.
  */
 export async function githubWebhookRoute(app: FastifyInstance, deps: HttpDeps): Promise<void> {
   // The signature covers the exact bytes GitHub sent, so this route keeps them raw.
@@ -30,31 +37,16 @@ export async function githubWebhookRoute(app: FastifyInstance, deps: HttpDeps): 
     "/webhooks/github",
     { bodyLimit: deps.config.http.webhookMaxBodyBytes },
     async (request, reply) => {
-      const secret = deps.config.http.githubWebhookSecret;
-      if (!secret) {
-        return reply.code(503).send({
-          error:
-            "GITHUB_WEBHOOK_SECRET is not set: deliveries cannot be verified, so none is accepted",
-        });
-      }
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const signature = header(request.headers["x-hub-signature-256"]);
-      if (!isValidGithubSignature(secret, body, signature)) {
+      const digest = signatureDigest(signature);
+      if (!digest) {
         return reply.code(401).send({
           error: signature
-            ? "X-Hub-Signature-256 does not match the body: check the webhook's secret"
+            ? "X-Hub-Signature-256 is not sha256=<64 hex digits>: set the webhook's secret"
             : "missing X-Hub-Signature-256: set the webhook's secret",
         });
       }
-
-      const event = header(request.headers["x-github-event"]);
-      if (event === "ping") return reply.code(200).send({ ok: true });
-      if (event !== "push") {
-        return reply
-          .code(202)
-          .send({ ignored: `event ${event ?? "(none)"} does not deploy: only push does` });
-      }
-
       const contentType = header(request.headers["content-type"]) ?? "";
       if (!/^application\/json\b/i.test(contentType)) {
         return reply.code(415).send({
@@ -62,10 +54,32 @@ export async function githubWebhookRoute(app: FastifyInstance, deps: HttpDeps): 
         });
       }
       let json: unknown;
+      let malformed: string | null = null;
       try {
         json = JSON.parse(body.toString("utf8"));
       } catch (error) {
-        return reply.code(400).send({ error: `malformed JSON: ${(error as Error).message}` });
+        malformed = (error as Error).message;
+      }
+
+      // Who may have signed this: read from the unverified body, it only narrows the secrets.
+      const repository = deliveredRepository(json);
+      const projects = repository ? await projectsOfRepository(deps.db, ...repository.urls) : [];
+      const signer = signersOf(deps, projects).filter((s) => isSignedWith(s.secret, body, digest));
+      if (signer.length === 0) {
+        const name = repository?.name ?? repository?.urls[0] ?? "the repository this body names";
+        return reply.code(401).send({
+          error: `X-Hub-Signature-256 does not match the body under the webhook secret of a project deploying ${name}: set the webhook's secret to the one coduck-worker projects add printed (a new one: projects set <slug> --rotate-webhook-secret)`,
+        });
+      }
+      if (malformed !== null)
+        return reply.code(400).send({ error: `malformed JSON: ${malformed}` });
+
+      const event = header(request.headers["x-github-event"]);
+      if (event === "ping") return reply.code(200).send({ ok: true });
+      if (event !== "push") {
+        return reply
+          .code(202)
+          .send({ ignored: `event ${event ?? "(none)"} does not deploy: only push does` });
       }
       const parsed = pushPayload.safeParse(json);
       if (!parsed.success) {
@@ -75,9 +89,30 @@ export async function githubWebhookRoute(app: FastifyInstance, deps: HttpDeps): 
       }
       const deliveryId = header(request.headers["x-github-delivery"]);
       if (!deliveryId) return reply.code(400).send({ error: "missing X-GitHub-Delivery" });
-      return deployPush(deps, reply, parsed.data, deliveryId);
+      const verified = signer.flatMap((s) => (s.project ? [s.project] : []));
+      return deployPush(deps, reply, parsed.data, deliveryId, verified);
     },
   );
+}
+
+/**
+ * The secrets a delivery naming these projects' repository may be signed with, each with the
+ * project it speaks for: a project's own secret; the global one for a project without its own
+ * (or, when no project has the repository, for none) only with WEBHOOK_GLOBAL_SECRET_FALLBACK=1.
+ */
+function signersOf(deps: HttpDeps, projects: Project[]) {
+  const { githubWebhookSecret, webhookGlobalSecretFallback } = deps.config.http;
+  const fallback = webhookGlobalSecretFallback ? githubWebhookSecret : undefined;
+  const keyring = deps.keyring ?? deps.data?.keyring;
+  const signers: { project: Project | null; secret: string }[] = [];
+  for (const project of projects) {
+    const own = keyring ? projectWebhookSecret(keyring, project) : null;
+    const hasOwn = project.webhookSecretEncrypted !== null;
+    if (own) signers.push({ project, secret: own });
+    else if (!hasOwn && fallback) signers.push({ project, secret: fallback });
+  }
+  if (projects.length === 0 && fallback) signers.push({ project: null, secret: fallback });
+  return signers;
 }
 
 async function deployPush(
@@ -85,23 +120,28 @@ async function deployPush(
   reply: FastifyReply,
   push: PushPayload,
   deliveryId: string,
+  projects: Project[],
 ) {
-  const urls = repositoryUrls(push);
-  const projects = urls.length > 0 ? await projectsOfRepository(deps.db, ...urls) : [];
   if (projects.length === 0) {
-    const name = push.repository.full_name ?? urls[0] ?? "this repository";
+    const name = push.repository.full_name ?? push.repository.clone_url ?? "this repository";
     return reply.code(404).send({
       error: `no project deploys ${name}: register one with coduck-worker projects add <slug> --repo ${push.repository.clone_url ?? "<url>"}`,
     });
   }
   const pushed = pushedBranch(push);
-  if ("ignored" in pushed) return reply.code(202).send(pushed);
+  if ("ignored" in pushed) return reply.code(202).send({ ignored: pushed.ignored });
+  // `ref` is exactly refs/heads/<the project's deploy branch>, or the push deploys nothing.
   const project = projects.find((p) => p.branch === pushed.branch);
   if (!project) {
     const deployed = projects.map((p) => `${p.slug} deploys ${p.branch}`).join(", ");
     return reply
       .code(202)
       .send({ ignored: `branch ${pushed.branch} is not deployed (${deployed})` });
+  }
+  if (!isCommitId(push.after)) {
+    return reply
+      .code(400)
+      .send({ error: `cannot deploy this push: after is not a commit id: ${push.after}` });
   }
 
   const request = parseDeployRequest({

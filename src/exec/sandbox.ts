@@ -5,6 +5,13 @@ import path from "node:path";
 import { execa } from "execa";
 import type { SandboxMode } from "../config.js";
 import { PACKAGE_ROOT } from "../package-root.js";
+import {
+  boxEnv,
+  launcherCommand,
+  networkBwrapArgs,
+  newBoxDir,
+  relayCommand,
+} from "./box-network.js";
 import type { Command } from "./run-command.js";
 
 /** Whether app commands run sandboxed on this machine, and a sentence saying how (for logs and `doctor`). */
@@ -28,7 +35,9 @@ const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/lib
 /** Under the system paths, but the worker's, not the app's: hidden behind an empty tmpfs. */
 const HIDDEN_SYSTEM_PATHS = ["/etc/coduck-worker", "/etc/pgbouncer"];
 
-type Detection = { ok: true; bwrap: string; version: string } | { ok: false; reason: string };
+type Detection =
+  | { ok: true; bwrap: string; slirp4netns: string; version: string }
+  | { ok: false; reason: string };
 let detection: Promise<Detection> | undefined;
 
 /** Whether bubblewrap is installed and actually works here: probed once per process. */
@@ -72,7 +81,7 @@ export async function sandboxFor(
     if (mode === "bwrap") throw new Error(`SANDBOX=bwrap but ${found.reason}`);
     return null;
   }
-  return releaseSandbox(found.bwrap, {
+  return releaseSandbox(found, {
     ...paths,
     homeDir: path.join(paths.dataDir, "homes", paths.project),
   });
@@ -80,25 +89,41 @@ export async function sandboxFor(
 
 type BoxPaths = { dataDir: string; releaseDir: string; homeDir: string };
 
-function releaseSandbox(bwrap: string, paths: BoxPaths): Sandbox {
+function releaseSandbox(
+  { bwrap, slirp4netns }: { bwrap: string; slirp4netns: string },
+  paths: BoxPaths,
+): Sandbox {
   let handedOver: Promise<void> | undefined;
   return {
     async wrap(command, lifetime) {
       // Once, after checkout: from here on the release directory is the app's to write.
       handedOver ??= handOver(paths);
       await handedOver;
-      return {
-        file: bwrap,
-        args: [
+      // Its own network namespace: see exec/box-network.ts. A release's PORT is published.
+      const boxDir = newBoxDir(paths.dataDir);
+      const publishPort = lifetime === "release" ? Number(command.env.PORT) || null : null;
+      const launched = launcherCommand({
+        bwrap,
+        bwrapArgs: [
           ...bwrapArgs(paths, command.cwd, lifetime),
+          ...networkBwrapArgs(boxDir),
           "--",
           ...dropPrivileges(),
+          ...relayCommand(publishPort),
           command.file,
           ...command.args,
         ],
+        boxDir,
+        env: command.env,
+        publishPort,
+        lifetime,
+        slirp4netns,
+      });
+      return {
+        ...launched,
         cwd: command.cwd,
         // HOME (npm's and corepack's caches) is the project's own, kept between its deploys.
-        env: { ...command.env, HOME: paths.homeDir },
+        env: { ...boxEnv(command.env), HOME: paths.homeDir },
       };
     },
   };
@@ -108,7 +133,8 @@ function releaseSandbox(bwrap: string, paths: BoxPaths): Sandbox {
  * bubblewrap's view of the machine for an app command: the system read-only, a private /tmp,
  * /proc of its own PID namespace (the worker's processes do not exist there), the worker's data
  * directory and its own files hidden, and only the release directory and the project's HOME
- * writable. The network is shared: installs reach the registry, apps reach Postgres.
+ * writable. The network is the box's own (networkBwrapArgs): the internet through slirp4netns,
+ * the project's own database through two bridges, nothing on the host's loopback.
  * No --new-session: the command is already a session leader without a terminal (spawned
  * detached), and staying in its process group is what lets a timeout or a stop signal reach
  * everything inside.
@@ -190,6 +216,12 @@ async function probeBwrap(): Promise<Detection> {
     return { ok: false, reason: "bwrap is not installed (Debian: apt-get install bubblewrap)" };
   if (isRoot() && !findExecutable("setpriv"))
     return { ok: false, reason: "setpriv is not installed (Debian: util-linux)" };
+  const slirp4netns = findExecutable("slirp4netns");
+  if (!slirp4netns)
+    return {
+      ok: false,
+      reason: "slirp4netns is not installed (Debian: apt-get install slirp4netns)",
+    };
   const scratch = await mkdtemp(path.join(os.tmpdir(), "coduck-sandbox-probe-"));
   try {
     const paths = {
@@ -198,7 +230,7 @@ async function probeBwrap(): Promise<Detection> {
       homeDir: path.join(scratch, "data", "home"),
     };
     await mkdir(paths.releaseDir, { recursive: true });
-    const box = releaseSandbox(bwrap, paths);
+    const box = releaseSandbox({ bwrap, slirp4netns }, paths);
     const command = await box.wrap(
       {
         file: "sh",
@@ -222,7 +254,12 @@ async function probeBwrap(): Promise<Detection> {
       return { ok: false, reason: `bwrap does not work here (${why.trim()})` };
     }
     const version = await execa(bwrap, ["--version"], { reject: false });
-    return { ok: true, bwrap, version: version.stdout.replace(/^bubblewrap\s*/, "").trim() || "?" };
+    return {
+      ok: true,
+      bwrap,
+      slirp4netns,
+      version: version.stdout.replace(/^bubblewrap\s*/, "").trim() || "?",
+    };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
 import type { Check } from "../check.js";
 import { adminPrivileges } from "./admin-privileges.js";
+import { networkIsolation } from "./network-isolation.js";
 import { pgbouncerLookup } from "./pgbouncer-lookup.js";
 import { postgresMigrations } from "./postgres-migrations.js";
 import { redisAuth } from "./redis-auth.js";
@@ -20,4 +21,5 @@ export const CHECKS: readonly Check[] = [
   pgbouncerLookup,
   releaseDisk,
   sandbox,
+  networkIsolation,
 ];

@@ -1,0 +1,273 @@
+/**
+ * The host side of one box's network, one process per sandboxed command (step or release):
+ *
+ *   node box-launcher.js '<LaunchSpec JSON>' -- <bwrap args…>
+ *
+ * Starts bwrap (which must include --unshare-net), held before the command runs until
+ * slirp4netns has given the box's namespace its egress (the internet, never the host's
+ * loopback); serves the box's database bridges (unix sockets in the box directory, each
+ * connected on to PgBouncer or Postgres only after the client's startup packet names the
+ * project's own role and database); for a release, forwards the host's 127.0.0.1:<port> into
+ * the box once the app listens. Ends with bwrap's exit status and removes the box directory.
+ * It passes its own environment (fixed by the worker) to bwrap; slirp4netns gets PATH only.
+ * Stays in the caller's process group, so signals to the group reach everything; slirp4netns
+ * ends when this process does (its exit fd closes).
+ */
+import { spawn } from "node:child_process";
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { errorResponse, readStartup } from "./postgres-startup.js";
+
+export type Bridge = {
+  /** The socket's name in the box directory: pooled.sock, direct.sock. */
+  name: string;
+  host: string;
+  port: number;
+  /** The only role and database a connection may ask for. */
+  user: string;
+  database: string;
+};
+
+export type LaunchSpec = {
+  slirp4netns: string;
+  /** Created here, bind-mounted at /run/coduck in the box, removed at the end. */
+  boxDir: string;
+  /** The built box-relay.js, copied into the box directory as relay.mjs. */
+  relay: string;
+  bridges: Bridge[];
+  /** A release's PORT: forwarded from the host's 127.0.0.1 once the app listens on it. */
+  publishPort: number | null;
+};
+
+const STARTUP_TIMEOUT_MS = 10_000;
+/** The relay's listener for forwarded connections (box-relay.ts). */
+const GUEST_ADDRESS = "10.0.2.100";
+const PUBLISHED_PORT = 65535;
+
+function say(line: string): void {
+  process.stderr.write(`box network: ${line}\n`);
+}
+
+/** One connection from the box to a bridge: checked, then piped on, or refused. */
+function serveBridge(bridge: Bridge, client: net.Socket): void {
+  let buffered: Buffer = Buffer.alloc(0);
+  let encryptionRequests = 0;
+  const timer = setTimeout(() => client.destroy(), STARTUP_TIMEOUT_MS);
+  const refuse = (message: string) => {
+    clearTimeout(timer);
+    client.end(errorResponse("28000", message));
+  };
+  const connectOn = (packet: Buffer) => {
+    clearTimeout(timer);
+    client.off("data", onData);
+    client.pause();
+    const upstream = net.connect(bridge.port, bridge.host, () => {
+      upstream.write(packet);
+      client.pipe(upstream).pipe(client);
+      client.resume();
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.once("error", end).once("close", end);
+    client.once("close", end);
+  };
+  const onData = (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    for (;;) {
+      const read = readStartup(buffered, encryptionRequests);
+      if (read.kind === "more") {
+        if (read.reply) client.write(read.reply);
+        buffered = read.rest;
+        encryptionRequests = read.encryptionRequests;
+        if (read.reply && buffered.length > 0) continue;
+        return;
+      }
+      if (read.kind === "refused") return refuse(`CoDuck database bridge: ${read.reason}`);
+      if (read.kind === "cancel") return connectOn(read.packet);
+      if (
+        read.user !== bridge.user ||
+        read.database !== bridge.database ||
+        read.params.has("replication")
+      )
+        return refuse(
+          `CoDuck: this app may connect only as role "${bridge.user}" to database "${bridge.database}"`,
+        );
+      return connectOn(read.packet);
+    }
+  };
+  client.on("data", onData);
+  client.on("error", () => client.destroy());
+}
+
+function listenUnix(file: string, handle: (client: net.Socket) => void): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer(handle);
+    server.once("error", reject);
+    server.listen(file, () => {
+      // Connectable by the app's user inside the box; nobody else sees the directory.
+      chmodSync(file, 0o666);
+      resolve(server);
+    });
+  });
+}
+
+/** The first JSON object bwrap writes on its info fd: the box's first process. */
+function childPid(info: Readable): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    info.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
+      if (match) resolve(Number(match[1]));
+      else if (text.length > 4096) reject(new Error("bwrap's info is not what was expected"));
+    });
+    info.once("end", () => reject(new Error("bwrap ended before its box started")));
+  });
+}
+
+/** Starts slirp4netns on the box's namespace; resolves once its tap device is up. */
+function startSlirp(spec: LaunchSpec, pid: number): Promise<void> {
+  const args = ["--configure", "--mtu=65520", "--disable-host-loopback"];
+  args.push("--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--exit-fd=4");
+  if (spec.publishPort) args.push(`--api-socket=${path.join(spec.boxDir, "slirp.sock")}`);
+  args.push(String(pid), "tap0");
+  const slirp = spawn(spec.slirp4netns, args, {
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
+    detached: true,
+  });
+  slirp.unref();
+  for (const stream of slirp.stdio.slice(2)) (stream as Readable & { unref?(): void }).unref?.();
+  let errors = "";
+  slirp.stderr?.on("data", (chunk: Buffer) => {
+    errors = (errors + chunk.toString()).slice(-2000);
+  });
+  return new Promise((resolve, reject) => {
+    (slirp.stdio[3] as Readable).once("data", () => resolve());
+    slirp.once("exit", (code) =>
+      reject(new Error(`slirp4netns exited (${code}): ${errors.trim().split("\n").pop() ?? ""}`)),
+    );
+    slirp.once("error", reject);
+  });
+}
+
+/**
+ * Routes in the box's namespace that refuse the host's own addresses (slirp4netns would reach
+ * services listening on them from the host) and link-local ones (a cloud's metadata service):
+ * the box reaches those no more than its host's loopback. Added from the host, as root; the
+ * app has no capability to change them.
+ */
+async function refuseHostAddresses(pid: number): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const addresses = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === "IPv4" && !a.internal)
+    .map((a) => `${a!.address}/32`);
+  const routes = [...addresses, "169.254.0.0/16"].map((to) => `route add prohibit ${to}\n`);
+  const ip = spawn("nsenter", [`--net=/proc/${pid}/ns/net`, "--", "ip", "-batch", "-"], {
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    stdio: ["pipe", "ignore", "pipe"],
+  });
+  let errors = "";
+  ip.stderr.on("data", (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  ip.stdin.end(routes.join(""));
+  const code = await new Promise<number | null>((resolve) => {
+    ip.once("exit", resolve);
+    ip.once("error", () => resolve(-1));
+  });
+  if (code !== 0) throw new Error(`could not refuse the host's addresses: ${errors.trim()}`);
+}
+
+/** Asks slirp4netns to forward the host's 127.0.0.1:<port> to the relay inside the box. */
+function publish(spec: LaunchSpec, port: number): void {
+  const api = net.connect(path.join(spec.boxDir, "slirp.sock"));
+  const request = {
+    execute: "add_hostfwd",
+    arguments: {
+      proto: "tcp",
+      host_addr: "127.0.0.1",
+      host_port: port,
+      guest_addr: GUEST_ADDRESS,
+      guest_port: PUBLISHED_PORT,
+    },
+  };
+  let answer = "";
+  api.on("data", (chunk: Buffer) => {
+    answer += chunk.toString();
+  });
+  api.once("connect", () => api.write(JSON.stringify(request)));
+  api.once("end", () => {
+    if (answer.includes('"error"')) say(`could not publish port ${port}: ${answer.slice(0, 300)}`);
+    api.destroy();
+  });
+  api.once("error", (error) => say(`could not publish port ${port}: ${error.message}`));
+}
+
+async function main(): Promise<void> {
+  const [specJson, separator, bwrap, ...bwrapArgs] = process.argv.slice(2);
+  if (!specJson || separator !== "--" || !bwrap) {
+    say("usage: box-launcher.js <spec> -- <bwrap> <args…>");
+    process.exit(2);
+  }
+  const spec = JSON.parse(specJson) as LaunchSpec;
+  mkdirSync(spec.boxDir, { recursive: true, mode: 0o755 });
+  chmodSync(spec.boxDir, 0o755);
+  copyFileSync(spec.relay, path.join(spec.boxDir, "relay.mjs"));
+  writeFileSync(path.join(spec.boxDir, "resolv.conf"), "nameserver 10.0.2.3\n");
+  const servers = await Promise.all(
+    spec.bridges.map((bridge) =>
+      listenUnix(path.join(spec.boxDir, bridge.name), (client) => serveBridge(bridge, client)),
+    ),
+  );
+  const { publishPort } = spec;
+  if (publishPort) {
+    let published = false;
+    const ready = await listenUnix(path.join(spec.boxDir, "published.sock"), (client) => {
+      client.destroy();
+      if (!published) publish(spec, publishPort);
+      published = true;
+    });
+    servers.push(ready);
+  }
+
+  // The group's signals reach bwrap and the box directly: this process ends when bwrap does.
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => {});
+  const box = spawn(bwrap, ["--info-fd", "3", "--block-fd", "4", ...bwrapArgs], {
+    stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"],
+  });
+  const cleanUp = () => {
+    for (const server of servers) server.close();
+    rmSync(spec.boxDir, { recursive: true, force: true });
+  };
+  box.once("exit", (code, signal) => {
+    cleanUp();
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    }
+    process.exit(code ?? 1);
+  });
+  box.once("error", (error) => {
+    say(`cannot run bwrap: ${error.message}`);
+    cleanUp();
+    process.exit(127);
+  });
+  try {
+    const pid = await childPid(box.stdio[3] as Readable);
+    await Promise.all([startSlirp(spec, pid), refuseHostAddresses(pid)]);
+  } catch (error) {
+    say(`the box's network did not start: ${(error as Error).message}`);
+    box.kill("SIGKILL");
+    return;
+  }
+  (box.stdio[4] as Writable).end("1");
+}
+
+await main();

@@ -1,0 +1,124 @@
+/**
+ * A box's network, as the worker sets it up: the box gets a network namespace of its own
+ * (bwrap --unshare-net), whose only ways out are slirp4netns (the internet, never the host's
+ * loopback) and two database bridges, DATABASE_URL at 127.0.0.1:6432 and DIRECT_URL at
+ * 127.0.0.1:5433 inside the box, each of which lets through only the project's own role and
+ * database. A release's PORT is reachable from the host at 127.0.0.1:PORT, and from nothing
+ * else on the host's loopback. The launcher (box-launcher.ts) and the relay inside the box
+ * (box-relay.ts) do the work; this module builds their command lines.
+ */
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { PACKAGE_ROOT } from "../package-root.js";
+import type { Bridge, LaunchSpec } from "./box-launcher.js";
+
+/** The documented database addresses inside a box, by the variable that carries each. */
+export const BOX_DATABASE_ADDRESSES = {
+  DATABASE_URL: { host: "127.0.0.1", port: 6432, socket: "pooled.sock" },
+  DIRECT_URL: { host: "127.0.0.1", port: 5433, socket: "direct.sock" },
+} as const;
+type DatabaseVariable = keyof typeof BOX_DATABASE_ADDRESSES;
+const DATABASE_VARIABLES = Object.keys(BOX_DATABASE_ADDRESSES) as DatabaseVariable[];
+
+/** Where the box directory is bind-mounted inside the box (box-relay.ts knows it too). */
+const IN_BOX_DIR = "/run/coduck";
+const BUILT = path.join(PACKAGE_ROOT, "dist", "src", "exec");
+
+/** A fresh directory for one box's sockets, under the worker's (hidden) data directory. */
+export function newBoxDir(dataDir: string): string {
+  return path.join(dataDir, "run", randomBytes(8).toString("hex"));
+}
+
+/** bwrap's arguments for the box's network: its own namespace, the bridges, slirp's DNS. */
+export function networkBwrapArgs(boxDir: string): string[] {
+  return [
+    "--unshare-net",
+    // bwrap would make /run 0700, out of the app user's reach.
+    "--perms",
+    "0755",
+    "--dir",
+    path.dirname(IN_BOX_DIR),
+    "--ro-bind",
+    boxDir,
+    IN_BOX_DIR,
+    "--ro-bind",
+    path.join(boxDir, "resolv.conf"),
+    "/etc/resolv.conf",
+  ];
+}
+
+/**
+ * The app's environment with DATABASE_URL and DIRECT_URL pointed at their addresses inside
+ * the box (user, password, database and parameters unchanged).
+ */
+export function boxEnv(env: Record<string, string>): Record<string, string> {
+  const inBox = { ...env };
+  for (const name of DATABASE_VARIABLES) {
+    const value = env[name];
+    if (!value) continue;
+    const url = new URL(value);
+    url.hostname = BOX_DATABASE_ADDRESSES[name].host;
+    url.port = String(BOX_DATABASE_ADDRESSES[name].port);
+    inBox[name] = url.toString();
+  }
+  return inBox;
+}
+
+/**
+ * The in-box command: the relay, which listens on the bridge addresses (and forwards `port`
+ * when it is a release's), then runs `file args`. Goes after the privilege drop.
+ */
+export function relayCommand(port: number | null): string[] {
+  return [process.execPath, `${IN_BOX_DIR}/relay.mjs`, String(port ?? 0)];
+}
+
+/**
+ * The command that runs bwrap through the launcher. `env` is the app's environment as the
+ * worker received it (host addresses): the bridges' upstreams and the only role and database
+ * they admit are read from DATABASE_URL and DIRECT_URL, which the platform alone sets.
+ * A step's launcher dies with the worker (setpriv --pdeathsig); a release's outlives it.
+ */
+export function launcherCommand(options: {
+  bwrap: string;
+  bwrapArgs: string[];
+  boxDir: string;
+  env: Record<string, string>;
+  publishPort: number | null;
+  lifetime: "step" | "release";
+  slirp4netns: string;
+}): { file: string; args: string[] } {
+  const spec: LaunchSpec = {
+    slirp4netns: options.slirp4netns,
+    boxDir: options.boxDir,
+    relay: path.join(BUILT, "box-relay.js"),
+    bridges: DATABASE_VARIABLES.flatMap((name) => bridgeOf(name, options.env[name])),
+    publishPort: options.publishPort,
+  };
+  const launcher = [
+    process.execPath,
+    path.join(BUILT, "box-launcher.js"),
+    JSON.stringify(spec),
+    "--",
+    options.bwrap,
+    ...options.bwrapArgs,
+  ];
+  if (options.lifetime === "release") return { file: launcher[0]!, args: launcher.slice(1) };
+  return { file: "setpriv", args: ["--pdeathsig", "KILL", "--", ...launcher] };
+}
+
+function bridgeOf(name: DatabaseVariable, value: string | undefined): Bridge[] {
+  if (!value) return [];
+  const url = new URL(value);
+  const user = decodeURIComponent(url.username);
+  const database = decodeURIComponent(url.pathname.slice(1));
+  if (!user || !database) return [];
+  return [
+    {
+      name: BOX_DATABASE_ADDRESSES[name].socket,
+      host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: Number(url.port || 5432),
+      user,
+      database,
+    },
+  ];
+}

@@ -95,6 +95,7 @@ const envSchema = z.object({
   SANDBOX: z
     .enum(SANDBOX_MODES, { error: `expected one of ${SANDBOX_MODES.join(", ")}` })
     .default("auto"),
+  APP_UID_BASE: integer(1000, 2_000_000_000).default(200_000),
   JOB_LOCK_SECONDS: integer(1, 3600).default(30),
   RETRY_BASE_DELAY_MS: integer(100, 3_600_000).default(2_000),
 
@@ -173,6 +174,8 @@ export type Config = {
   runtimeWatchMs: number;
   /** Where app commands run: see SANDBOX_MODES and exec/sandbox.ts. */
   sandbox: SandboxMode;
+  /** The first of the uids (and gids) projects' app code runs as, one each: see store/project-app-uid.ts. */
+  appUidBase: number;
   /** A worker's hold on a job, renewed while it runs; a dead worker's job is free after it. */
   jobLockMs: number;
   /** The first retry's delay; each later one doubles it. */
@@ -267,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
     runtimeWatchMs: e.RUNTIME_WATCH_SECONDS * 1000,
     sandbox: e.SANDBOX,
+    appUidBase: e.APP_UID_BASE,
     jobLockMs: e.JOB_LOCK_SECONDS * 1000,
     retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
     adminDatabaseUrl: e.ADMIN_DATABASE_URL,

@@ -1,5 +1,5 @@
-import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { isAppFile, readOptionalAppFile } from "./read-app-file.js";
 
 export type PackageManager = "npm" | "pnpm" | "yarn" | "bun";
 
@@ -52,7 +52,7 @@ export async function installCommand(appDir: string): Promise<InstallPlan> {
   const declared = await declaredPackageManager(appDir);
   const present: (typeof LOCKFILES)[number][] = [];
   for (const lockfile of LOCKFILES) {
-    if (await isFile(path.join(appDir, lockfile.file))) present.push(lockfile);
+    if (await isAppFile(appDir, path.join(appDir, lockfile.file))) present.push(lockfile);
   }
   const chosen = declared ? present.find((l) => l.manager === declared.manager) : present[0];
   const manager = declared?.manager ?? chosen?.manager ?? "npm";
@@ -106,8 +106,8 @@ async function command(
  */
 async function isYarnBerry(appDir: string, declared: Declared | undefined): Promise<boolean> {
   if (declared?.manager === "yarn") return declared.major >= 2;
-  const yarnrc = await readOptional(path.join(appDir, ".yarnrc.yml"));
-  const lockfile = await readOptional(path.join(appDir, "yarn.lock"));
+  const yarnrc = await readOptionalAppFile(appDir, path.join(appDir, ".yarnrc.yml"));
+  const lockfile = await readOptionalAppFile(appDir, path.join(appDir, "yarn.lock"));
   const berry = yarnrc !== null || /^__metadata:/m.test(lockfile ?? "");
   if (!berry) return false;
   if (yarnrc !== null && /^yarnPath:/m.test(yarnrc)) return true;
@@ -137,7 +137,7 @@ function lockfileWarning(
 }
 
 async function declaredPackageManager(appDir: string): Promise<Declared | undefined> {
-  const text = await readOptional(path.join(appDir, "package.json"));
+  const text = await readOptionalAppFile(appDir, path.join(appDir, "package.json"));
   if (text === null) return undefined;
   let manifest: unknown;
   try {
@@ -158,20 +158,4 @@ async function declaredPackageManager(appDir: string): Promise<Declared | undefi
     );
   }
   return { manager: found[1] as PackageManager, major: Number(found[2]), spec: value as string };
-}
-
-async function readOptional(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
-}
-
-async function isFile(file: string): Promise<boolean> {
-  return stat(file).then(
-    (found) => found.isFile(),
-    () => false,
-  );
 }

@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import type { AppOwner } from "../exec/hand-over.js";
 import { copyRelease } from "../releases/copy-release.js";
 import { releaseFingerprint } from "../releases/release-fingerprint.js";
 import { addWarning } from "../store/deployments.js";
@@ -23,12 +24,14 @@ export type AttemptLineage = {
  * Readies an attempt's own release directory. A retry or rollback that was planned to reuse an
  * earlier release gets a copy of it, after checking again (it may have changed since the plan
  * was made) that it is still valid; if not, every step runs, and a warning says why. Returns
- * the steps the attempt does not run, with the reason each one is recorded skipped.
+ * the steps the attempt does not run, with the reason each one is recorded skipped. With an
+ * owner, the copy is made as the project's uid (see copyRelease).
  */
 export async function prepareRelease(
   db: Db,
   deployment: AttemptLineage,
   releaseDir: string,
+  owner: AppOwner | null = null,
 ): Promise<Map<string, string>> {
   await recordReleaseDir(db, deployment.id, releaseDir);
   const notRun = new Map<string, string>();
@@ -45,7 +48,7 @@ export async function prepareRelease(
     : { ok: false as const, reason: "it is gone" };
   const copied =
     check.ok && source?.releaseDir
-      ? await copyRelease(source.releaseDir, releaseDir).then(
+      ? await copyRelease(source.releaseDir, releaseDir, owner).then(
           () => null,
           (error: Error) => `copying its release directory failed: ${error.message}`,
         )

@@ -1,5 +1,5 @@
 import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
-import { chown, lchown, mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -12,6 +12,7 @@ import {
   newBoxDir,
   relayCommand,
 } from "./box-network.js";
+import { type AppOwner, handOver } from "./hand-over.js";
 import type { Command } from "./run-command.js";
 
 /** Whether app commands run sandboxed on this machine, and a sentence saying how (for logs and `doctor`). */
@@ -26,9 +27,11 @@ export type SandboxLifetime = "step" | "release";
 /** One deploy attempt's box: wraps a command so that it runs inside it. */
 export type Sandbox = { wrap(command: Command, lifetime: SandboxLifetime): Promise<Command> };
 
-/** The unprivileged user app commands run as when the worker is root: nobody. */
-const APP_UID = 65534;
-const APP_GID = 65534;
+/**
+ * Whom the probe's command (and a box made without an owner) runs as: nobody. A project's app
+ * code runs as the project's own uid (store/project-app-uid.ts).
+ */
+const NOBODY: AppOwner = { uid: 65534, gid: 65534 };
 
 /** What an app needs of the system, read-only: programs, libraries, /etc (certificates, DNS). */
 const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"];
@@ -66,7 +69,7 @@ export async function sandboxStatus(mode: SandboxMode): Promise<SandboxStatus> {
   return {
     mode,
     active: true,
-    detail: `bubblewrap ${found.version}: app commands run as ${isRoot() ? `uid ${APP_UID} (nobody)` : "the worker's user"} in their own PID namespace, seeing the system read-only and only their release directory`,
+    detail: `bubblewrap ${found.version}: app commands run as ${isRoot() ? "each project's own uid" : "the worker's user"} in their own PID namespace, seeing the system read-only and only their release directory`,
   };
 }
 
@@ -74,6 +77,7 @@ export async function sandboxStatus(mode: SandboxMode): Promise<SandboxStatus> {
 export async function sandboxFor(
   mode: SandboxMode,
   paths: { dataDir: string; releaseDir: string; project: string },
+  owner: AppOwner = NOBODY,
 ): Promise<Sandbox | null> {
   if (mode === "off") return null;
   const found = await detectBwrap();
@@ -81,10 +85,11 @@ export async function sandboxFor(
     if (mode === "bwrap") throw new Error(`SANDBOX=bwrap but ${found.reason}`);
     return null;
   }
-  return releaseSandbox(found, {
-    ...paths,
-    homeDir: path.join(paths.dataDir, "homes", paths.project),
-  });
+  return releaseSandbox(
+    found,
+    { ...paths, homeDir: path.join(paths.dataDir, "homes", paths.project) },
+    owner,
+  );
 }
 
 type BoxPaths = { dataDir: string; releaseDir: string; homeDir: string };
@@ -92,12 +97,13 @@ type BoxPaths = { dataDir: string; releaseDir: string; homeDir: string };
 function releaseSandbox(
   { bwrap, slirp4netns }: { bwrap: string; slirp4netns: string },
   paths: BoxPaths,
+  owner: AppOwner,
 ): Sandbox {
   let handedOver: Promise<void> | undefined;
   return {
     async wrap(command, lifetime) {
       // Once, after checkout: from here on the release directory is the app's to write.
-      handedOver ??= handOver(paths);
+      handedOver ??= handOver(paths, isRoot() ? owner : null);
       await handedOver;
       // Its own network namespace: see exec/box-network.ts. A release's PORT is published.
       const boxDir = newBoxDir(paths.dataDir);
@@ -108,7 +114,7 @@ function releaseSandbox(
           ...bwrapArgs(paths, command.cwd, lifetime),
           ...networkBwrapArgs(boxDir),
           "--",
-          ...dropPrivileges(),
+          ...dropPrivileges(owner),
           ...relayCommand(publishPort),
           command.file,
           ...command.args,
@@ -183,31 +189,19 @@ function bwrapArgs(paths: BoxPaths, cwd: string, lifetime: SandboxLifetime): str
   return args;
 }
 
-/** As root, bwrap mounts; the command itself then runs as nobody with no capabilities left. */
-function dropPrivileges(): string[] {
+/** As root, bwrap mounts; the command itself then runs as the project's uid with no capabilities left. */
+function dropPrivileges(owner: AppOwner): string[] {
   if (!isRoot()) return [];
   return [
     "setpriv",
-    `--reuid=${APP_UID}`,
-    `--regid=${APP_GID}`,
+    `--reuid=${owner.uid}`,
+    `--regid=${owner.gid}`,
     "--clear-groups",
     "--inh-caps=-all",
     "--bounding-set=-all",
     "--no-new-privs",
     "--",
   ];
-}
-
-/** The release directory and the project's HOME become the app user's (the checkout made them the worker's). */
-async function handOver(paths: BoxPaths): Promise<void> {
-  await mkdir(paths.homeDir, { recursive: true, mode: 0o700 });
-  // The schema step's scratch directory, which the app's Prisma writes its output into.
-  await mkdir(path.join(paths.releaseDir, ".coduck"), { recursive: true });
-  if (!isRoot()) return;
-  await chown(paths.homeDir, APP_UID, APP_GID);
-  await lchown(paths.releaseDir, APP_UID, APP_GID);
-  const entries = await readdir(paths.releaseDir, { recursive: true });
-  for (const entry of entries) await lchown(path.join(paths.releaseDir, entry), APP_UID, APP_GID);
 }
 
 async function probeBwrap(): Promise<Detection> {
@@ -230,7 +224,7 @@ async function probeBwrap(): Promise<Detection> {
       homeDir: path.join(scratch, "data", "home"),
     };
     await mkdir(paths.releaseDir, { recursive: true });
-    const box = releaseSandbox({ bwrap, slirp4netns }, paths);
+    const box = releaseSandbox({ bwrap, slirp4netns }, paths, NOBODY);
     const command = await box.wrap(
       {
         file: "sh",

@@ -13,6 +13,7 @@ import {
   requeueDeployment,
 } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
+import { projectAppUid } from "../store/project-app-uid.js";
 import { liveDeploymentOf } from "../store/releases.js";
 import { type Attempt, StaleAttemptError } from "../store/stale-attempt.js";
 import { resetSteps, skipPendingSteps } from "../store/steps.js";
@@ -106,7 +107,15 @@ async function runClaimed(
     project,
     `${deploymentId}-${deployment.attempt}`,
   );
-  const notRun = await prepareRelease(db, deployment, releaseDir);
+  // The project's own uid: its releases and HOME are its, app code runs as it.
+  const uid = await projectAppUid(db, deployment.projectId, config.appUidBase);
+  const owner = { uid, gid: uid };
+  const notRun = await prepareRelease(
+    db,
+    deployment,
+    releaseDir,
+    config.sandbox === "off" ? null : owner,
+  );
   const result = await runPipeline(
     {
       db,
@@ -124,7 +133,11 @@ async function runClaimed(
       app: { config: {} },
       releaseDir,
       notRun,
-      sandbox: await sandboxFor(config.sandbox, { dataDir: config.dataDir, releaseDir, project }),
+      sandbox: await sandboxFor(
+        config.sandbox,
+        { dataDir: config.dataDir, releaseDir, project },
+        owner,
+      ),
       appEnv: {},
       secrets: workerSecrets(config),
       signal,

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import type { Sandbox } from "../exec/sandbox.js";
 
@@ -12,7 +13,8 @@ export type SpawnedApp = {
  * Starts the app as a release: its own process group, output appended to a log file (not a
  * pipe), detached from the worker, so it keeps serving when the worker restarts. The log file
  * lies beside the release directory, not in it: the app may write its own directory, and must
- * not be able to swap the file the worker reads for a link to one of the worker's.
+ * not be able to swap the file the worker reads for a link to one of the worker's. The log is
+ * the worker's file, private (0600): the app writes it only through the descriptor it is given.
  */
 export async function spawnApp(options: {
   command: string;
@@ -23,7 +25,9 @@ export async function spawnApp(options: {
   const logFile = `${options.cwd}.log`;
   const plain = { file: "sh", args: ["-c", options.command], cwd: options.cwd, env: options.env };
   const command = options.sandbox ? await options.sandbox.wrap(plain, "release") : plain;
-  const log = await open(logFile, "a");
+  const { O_WRONLY, O_APPEND, O_CREAT, O_NOFOLLOW } = constants;
+  const log = await open(logFile, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600);
+  await log.chmod(0o600);
   try {
     const child = spawn(command.file, command.args, {
       cwd: command.cwd,

@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { readAppFile } from "../apps/read-app-file.js";
 import { writeAppFile } from "../apps/write-app-file.js";
 import { additiveScript } from "./additive-script.js";
 import type { DatabaseObjects } from "./list-database-objects.js";
@@ -38,7 +38,7 @@ export async function applyAdditiveDiff(input: {
   const changeArgs = prismaArgs.changeScript(version, schemaArg, path.relative(appDir, changeFile));
   await runPrisma("push", changeArgs);
   const diff = additiveScript(
-    await readFile(changeFile, "utf8"),
+    await readAppFile(appDir, changeFile),
     input.unknown,
     input.defaultSchema,
   );

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readAppFile } from "../apps/read-app-file.js";
 import type { PrismaSchemaLocation } from "./find-prisma-schema.js";
 import { stripComments } from "./strip-comments.js";
 
@@ -9,10 +9,13 @@ export function declaresModels(schemaText: string): boolean {
   return MODEL_BLOCK.test(stripComments(schemaText));
 }
 
-/** Whether any file of the schema declares a model. */
-export async function schemaDeclaresModels(schema: PrismaSchemaLocation): Promise<boolean> {
+/** Whether any file of the schema declares a model (each read as a file of the app's, see readAppFile). */
+export async function schemaDeclaresModels(
+  appDir: string,
+  schema: PrismaSchemaLocation,
+): Promise<boolean> {
   for (const file of schema.files) {
-    if (declaresModels(await readFile(file, "utf8"))) return true;
+    if (declaresModels(await readAppFile(appDir, file))) return true;
   }
   return false;
 }

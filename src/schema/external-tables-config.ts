@@ -1,6 +1,5 @@
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { writeAppFile } from "../apps/write-app-file.js";
+import { makeAppDirectory, writeAppFile } from "../apps/write-app-file.js";
 import type { DatabaseObjects } from "./list-database-objects.js";
 
 /** Where the generated config goes, relative to the app directory. */
@@ -22,7 +21,7 @@ export type ExternalTablesConfigInput = {
  */
 export async function writeExternalTablesConfig(input: ExternalTablesConfigInput): Promise<string> {
   const file = path.join(input.appDir, GENERATED_CONFIG);
-  await mkdir(path.dirname(file), { recursive: true });
+  await makeAppDirectory(input.appDir, path.dirname(file));
   await writeAppFile(input.appDir, file, externalTablesConfigSource(input));
   return GENERATED_CONFIG;
 }

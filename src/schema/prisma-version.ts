@@ -1,12 +1,12 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { readAppFile } from "../apps/read-app-file.js";
 
 export type PrismaVersion = { version: string; major: number; minor: number; patch: number };
 
 /** The version of the Prisma CLI installed in the app (`node_modules/prisma`), or null. */
 export async function prismaVersion(appDir: string): Promise<PrismaVersion | null> {
   const manifest = path.join(appDir, "node_modules", "prisma", "package.json");
-  const version = await readFile(manifest, "utf8").then(
+  const version = await readAppFile(appDir, manifest).then(
     (text) => JSON.parse(text)?.version,
     () => null,
   );

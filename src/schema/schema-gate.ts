@@ -1,6 +1,7 @@
-import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
+import { readAppFile } from "../apps/read-app-file.js";
+import { makeAppDirectory, removeAppFile } from "../apps/write-app-file.js";
 import { coerceError } from "../errors.js";
 import { createClassifier } from "../failures/classify.js";
 import { StepFailure } from "../failures/step-failure.js";
@@ -100,10 +101,10 @@ async function declaredTables(
   const runPrisma = prismaRunner(input.appDir, input.directUrl, input.run);
   let script: string;
   try {
-    await mkdir(scratchDir, { recursive: true });
+    await makeAppDirectory(input.appDir, scratchDir);
     const output = path.relative(input.appDir, scriptFile);
     await runPrisma("inspect", prismaArgs.createScript(version, schemaArg, output));
-    script = await readFile(scriptFile, "utf8");
+    script = await readAppFile(input.appDir, scriptFile);
   } catch (error) {
     if (!(error instanceof SchemaSyncFailure)) throw error;
     throw new StepFailure(
@@ -113,12 +114,12 @@ async function declaredTables(
       { cause: error },
     );
   } finally {
-    await rm(scriptFile, { force: true });
+    await removeAppFile(input.appDir, scriptFile);
   }
   const defaultSchema = new URL(input.directUrl).searchParams.get("schema") ?? "public";
   const unread: UnreadObject[] = [];
   for (const file of input.schema.files) {
-    unread.push(...prismaUnreadObjects(await readFile(file, "utf8")));
+    unread.push(...prismaUnreadObjects(await readAppFile(input.appDir, file)));
   }
   const isUnread = (t: DeclaredTable, column?: string) =>
     unread.some(

@@ -1,5 +1,6 @@
-import { mkdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
+import { readAppFile } from "../apps/read-app-file.js";
+import { makeAppDirectory, removeAppFile } from "../apps/write-app-file.js";
 import { applyAdditiveDiff } from "./apply-additive-diff.js";
 import type { PrismaSchemaLocation } from "./find-prisma-schema.js";
 import { type DatabaseObjects, listDatabaseObjects } from "./list-database-objects.js";
@@ -57,7 +58,7 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
   const runPrisma = prismaRunner(appDir, directUrl, input.run);
   const schemaArg = path.relative(appDir, schema.path);
   const scratchDir = path.join(appDir, ".coduck");
-  await mkdir(scratchDir, { recursive: true });
+  await makeAppDirectory(appDir, scratchDir);
   const defaultSchema = new URL(directUrl).searchParams.get("schema") ?? "public";
 
   const declared = await declaredObjects({
@@ -121,9 +122,9 @@ async function declaredObjects(input: {
       "inspect",
       prismaArgs.createScript(input.version, input.schemaArg, output),
     );
-    return prismaDeclaredObjects(await readFile(scriptFile, "utf8"), input.defaultSchema);
+    return prismaDeclaredObjects(await readAppFile(input.appDir, scriptFile), input.defaultSchema);
   } finally {
-    await rm(scriptFile, { force: true });
+    await removeAppFile(input.appDir, scriptFile);
   }
 }
 

@@ -56,10 +56,10 @@ describe("schemaDeclaresModels", () => {
       await writeFile(main, DATASOURCE);
       await writeFile(blog, "// model Post {\n//   id Int @id\n// }\n");
       const schema = { path: dir, files: [blog, main], configFile: null };
-      expect(await schemaDeclaresModels(schema)).toBe(false);
+      expect(await schemaDeclaresModels(dir, schema)).toBe(false);
 
       await writeFile(blog, "model Post {\n  id Int @id\n}\n");
-      expect(await schemaDeclaresModels(schema)).toBe(true);
+      expect(await schemaDeclaresModels(dir, schema)).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,3 +1,4 @@
+import { OutsideAppError } from "../../apps/open-inside-app.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { schemaDeclaresModels } from "../../schema/declares-models.js";
 import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
@@ -5,7 +6,7 @@ import type { SchemaCommandRunner } from "../../schema/schema-command.js";
 import { checkSchemaGate } from "../../schema/schema-gate.js";
 import { SchemaSyncFailure } from "../../schema/schema-sync-failure.js";
 import { syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
-import type { Step, StepContext } from "../context.js";
+import type { Step, StepContext, StepOutcome } from "../context.js";
 
 const KEPT_OUTPUT_LINES = 2_000;
 
@@ -20,56 +21,69 @@ export const schema: Step = {
   name: "schema",
   changesRelease: true,
   async run(ctx) {
-    const directUrl = ctx.appEnv.DIRECT_URL ?? "";
-    const preStart = ctx.app.config.preStart;
-    const prismaSchema = await findPrismaSchema(ctx.releaseDir);
-    const models = prismaSchema && (await schemaDeclaresModels(prismaSchema)) ? prismaSchema : null;
-    const gate = (appliedBy: string) =>
-      models &&
-      checkSchemaGate({
-        appDir: ctx.releaseDir,
-        schema: models,
-        directUrl,
-        run: schemaRunner(ctx),
-        say: ctx.say,
-        appliedBy,
-      });
-    if (preStart) {
-      await ctx.sh(preStart, { failureCode: "MIGRATION_FAILED", env: { DATABASE_URL: directUrl } });
-      await gate(`preStart \`${preStart}\``);
-      return { status: "succeeded" };
-    }
-    if (!models) {
-      return {
-        status: "skipped",
-        reason: prismaSchema
-          ? "the Prisma schema declares no models, and coduck.json sets no preStart"
-          : "no preStart in coduck.json and no Prisma schema with models",
-      };
-    }
     try {
-      const result = await syncPrismaSchema({
-        appDir: ctx.releaseDir,
-        schema: models,
-        directUrl,
-        run: schemaRunner(ctx),
-        say: ctx.say,
-      });
-      ctx.say(result.summary);
-      await gate("`prisma db push`");
-      return { status: "succeeded" };
+      return await applySchema(ctx);
     } catch (error) {
-      if (!(error instanceof SchemaSyncFailure)) throw error;
-      ctx.say(error.message);
-      throw new StepFailure(
-        "MIGRATION_FAILED",
-        error.message,
-        { exitCode: error.result.exitCode ?? null },
-        { cause: error },
-      );
+      // A schema, config or scratch file that leads out of the release: never read or written.
+      if (!(error instanceof OutsideAppError)) throw error;
+      throw new StepFailure("CONFIG_INVALID", error.message, { evidence: error.message });
     }
   },
 };
+
+async function applySchema(ctx: StepContext): Promise<StepOutcome> {
+  const directUrl = ctx.appEnv.DIRECT_URL ?? "";
+  const preStart = ctx.app.config.preStart;
+  const prismaSchema = await findPrismaSchema(ctx.releaseDir);
+  const models =
+    prismaSchema && (await schemaDeclaresModels(ctx.releaseDir, prismaSchema))
+      ? prismaSchema
+      : null;
+  const gate = (appliedBy: string) =>
+    models &&
+    checkSchemaGate({
+      appDir: ctx.releaseDir,
+      schema: models,
+      directUrl,
+      run: schemaRunner(ctx),
+      say: ctx.say,
+      appliedBy,
+    });
+  if (preStart) {
+    await ctx.sh(preStart, { failureCode: "MIGRATION_FAILED", env: { DATABASE_URL: directUrl } });
+    await gate(`preStart \`${preStart}\``);
+    return { status: "succeeded" };
+  }
+  if (!models) {
+    return {
+      status: "skipped",
+      reason: prismaSchema
+        ? "the Prisma schema declares no models, and coduck.json sets no preStart"
+        : "no preStart in coduck.json and no Prisma schema with models",
+    };
+  }
+  try {
+    const result = await syncPrismaSchema({
+      appDir: ctx.releaseDir,
+      schema: models,
+      directUrl,
+      run: schemaRunner(ctx),
+      say: ctx.say,
+    });
+    ctx.say(result.summary);
+    await gate("`prisma db push`");
+    return { status: "succeeded" };
+  } catch (error) {
+    if (!(error instanceof SchemaSyncFailure)) throw error;
+    ctx.say(error.message);
+    throw new StepFailure(
+      "MIGRATION_FAILED",
+      error.message,
+      { exitCode: error.result.exitCode ?? null },
+      { cause: error },
+    );
+  }
+}
 
 /** Runs Prisma's commands through the step (streamed into its log), handing back their output. */
 function schemaRunner(ctx: StepContext): SchemaCommandRunner {

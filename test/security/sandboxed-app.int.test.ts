@@ -96,8 +96,9 @@ it(
     expect(report.writes["/usr/local"]).toEqual({ ok: false, code: "EROFS" });
     expect(report.writes["/etc"]).toEqual({ ok: false, code: "EROFS" });
 
-    // Another project's database refuses its role (REVOKE CONNECT); its own accepts it.
-    expect(report.databases[dbOf("neighbour")]).toMatchObject({ ok: false, code: "42501" });
+    // Another project's database: the box's database bridge refuses it before Postgres sees it
+    // (network-isolation.int.test.ts; REVOKE CONNECT behind it: connect-privileges.int.test.ts).
+    expect(report.databases[dbOf("neighbour")]).toMatchObject({ ok: false, code: "28000" });
     expect(report.databases[dbOf("probe")]).toEqual({ ok: true });
 
     // Its environment: the basics, the platform's injected variables and its own, nothing else.

@@ -12,6 +12,11 @@ export const REDACTED = "***";
 // Over ssh the user (`git@`) only names the account: keys are the credential there.
 const USER_IS_SECRET = new Set(["http", "https", "ftp", "ftps"]);
 
+/** `https`, and a transport named after it (`git+https`, as npm spells dependencies). */
+function userIsSecret(scheme: string): boolean {
+  return USER_IS_SECRET.has(scheme.slice(scheme.lastIndexOf("+") + 1));
+}
+
 type Parts = { scheme: string; userinfo: string | null; at: number; rest: string; head: string };
 
 /** `scheme://[userinfo@]rest`, split without normalising anything; null for any other form. */
@@ -45,7 +50,7 @@ export function redactUrl(url: string): string {
   if (parts.userinfo !== null) {
     const colon = parts.userinfo.indexOf(":");
     if (colon !== -1) userinfo = `${parts.userinfo.slice(0, colon)}:${REDACTED}@`;
-    else if (USER_IS_SECRET.has(parts.scheme) && parts.userinfo !== "") userinfo = `${REDACTED}@`;
+    else if (userIsSecret(parts.scheme) && parts.userinfo !== "") userinfo = `${REDACTED}@`;
     else userinfo = `${parts.userinfo}@`;
   }
   return `${parts.head}${userinfo}${redactQuery(parts.rest)}`;
@@ -84,7 +89,7 @@ export function urlCredentials(url: string): string[] {
   if (parts.userinfo) {
     const colon = parts.userinfo.indexOf(":");
     if (colon !== -1) found.push(parts.userinfo.slice(colon + 1), parts.userinfo);
-    else if (USER_IS_SECRET.has(parts.scheme)) found.push(parts.userinfo);
+    else if (userIsSecret(parts.scheme)) found.push(parts.userinfo);
   }
   const question = parts.rest.indexOf("?");
   if (question !== -1) {

@@ -3,6 +3,8 @@ import { FAILURE_STEPS, type FailureStep } from "./step-names.js";
 // The platform's database docs; its "Common failures" section is the user's reference for the
 // documented failures, so their hints say the same thing.
 const COMMON_FAILURES = "https://docs.coduck.ai/database#common-failures";
+// The coduck.json reference: its install, build, preStart and start commands.
+const CODUCK_JSON = "https://docs.coduck.ai/coduck-json";
 
 const DATABASE_USE = ["build", "schema", "start", "runtime"] as const;
 
@@ -107,6 +109,14 @@ export const FAILURE_CODES = {
       "enum-value":
         'Removing an enum value fails or loses data while rows still use it. Use a real migration (create it with `prisma migrate dev`, add an UPDATE that moves those rows to another value before the enum change), commit prisma/migrations and set "preStart": "prisma migrate deploy".',
     },
+  },
+  COMMAND_NOT_FOUND: {
+    title: "A command of the app's is not installed",
+    hint: "The command line (coduck.json install or preStart) runs a program the app does not have: add the package that provides it (e.g. prisma, drizzle-kit, knex, sequelize-cli) to the app's dependencies and commit the lock file, or fix the command's spelling. Commands run with the app's node_modules/.bin first on PATH, as npm scripts do. Nothing was done to the database.",
+    retryable: false,
+    side: "user",
+    steps: ["install", "schema"],
+    docs: CODUCK_JSON,
   },
   MIGRATION_FAILED: {
     title: "Applying the database schema failed",

@@ -38,6 +38,7 @@ describe("the failure-code catalogue", () => {
     expect(documented.sort()).toEqual(
       [
         "BOUNCER_CONFIG_ERROR",
+        "COMMAND_NOT_FOUND",
         "DESTRUCTIVE_CHANGE_BLOCKED",
         "MIGRATION_FAILED",
         "POOL_EXHAUSTED",

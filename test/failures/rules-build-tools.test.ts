@@ -12,6 +12,17 @@ describe("build tool evidence", () => {
     expect(result.hint).toMatch(/not installed/);
   });
 
+  it("calls a preStart or install program that is not installed COMMAND_NOT_FOUND, not a database failure", async () => {
+    // Captured: `sh -c "drizzle-kit push"` in an app without drizzle-kit installed (exit 127).
+    const preStart = await classifyLines("schema", 127, ["sh: 1: drizzle-kit: not found"]);
+    expect(preStart).toMatchObject({ code: "COMMAND_NOT_FOUND" });
+    expect(preStart.evidence.map((e) => e.text)).toEqual(["sh: 1: drizzle-kit: not found"]);
+    expect(preStart.hint).toMatch(/node_modules\/\.bin/);
+    expect(preStart.hint).not.toMatch(/migration/i);
+    const install = await classifyLines("install", 127, ["sh: 1: pnpmm: not found"]);
+    expect(install.code).toBe("COMMAND_NOT_FOUND");
+  });
+
   it("reads bundler errors as BUILD_FAILED, and their unresolved imports as MODULE_NOT_FOUND", async () => {
     const syntax = await classifyLines("build", 1, [
       '✘ [ERROR] Expected ")" but found "=>"',

@@ -17,8 +17,8 @@ describe("coduck-worker projects add", () => {
   it("registers a project with its repository and deploy branch", async () => {
     const added = await run("projects", "add", "web", "--repo", "https://github.com/acme/web.git");
     expect(added.exitCode).toBe(0);
-    expect(added.stdout).toBe(
-      "project web added: pushes to main of https://github.com/acme/web.git deploy it",
+    expect(added.stdout).toMatch(
+      /^project web added: pushes to main of https:\/\/github\.com\/acme\/web\.git deploy it\nwebhook secret of web \(shown once; set it as the secret of the repository's GitHub webhook\):\n[0-9a-f]{64}$/,
     );
     const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "web" } });
     expect(project).toMatchObject({ repoUrl: "https://github.com/acme/web.git", branch: "main" });
@@ -113,6 +113,7 @@ describe("coduck-worker projects list", () => {
       slug: "web",
       repoUrl: "https://github.com/acme/web.git",
       branch: "main",
+      webhookSecret: "own",
       database: null,
       liveDeploymentId: null,
       createdAt: expect.any(String),

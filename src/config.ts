@@ -66,8 +66,12 @@ function isAddressOrCidr(entry: string): boolean {
 }
 
 const DAY_MS = 24 * 3600 * 1000;
-/** auto: bubblewrap when it works on this machine, else none (with a warning); bwrap: required; off: none. */
-export const SANDBOX_MODES = ["auto", "bwrap", "off"] as const;
+/**
+ * bwrap (the default): app commands run in bubblewrap, and the worker refuses to start where it
+ * does not work; off: no sandbox, only when set explicitly, and then shown on every deployment.
+ * There is no fallback between them (the former `auto` is refused, see SANDBOX below).
+ */
+export const SANDBOX_MODES = ["bwrap", "off"] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -93,8 +97,13 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
   RUNTIME_WATCH_SECONDS: integer(0, 24 * 3600).default(60),
   SANDBOX: z
-    .enum(SANDBOX_MODES, { error: `expected one of ${SANDBOX_MODES.join(", ")}` })
-    .default("auto"),
+    .enum(SANDBOX_MODES, {
+      error: (issue) =>
+        issue.input === "auto"
+          ? "auto is no longer accepted: it ran app code unsandboxed where bubblewrap was missing; use bwrap (the default), or off to run app code unsandboxed on purpose"
+          : `expected one of ${SANDBOX_MODES.join(", ")}`,
+    })
+    .default("bwrap"),
   APP_UID_BASE: integer(1000, 2_000_000_000).default(200_000),
   JOB_LOCK_SECONDS: integer(1, 3600).default(30),
   RETRY_BASE_DELAY_MS: integer(100, 3_600_000).default(2_000),

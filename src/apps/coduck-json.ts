@@ -9,6 +9,48 @@ export const RESERVED_VARIABLES_REASON =
 
 export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Names glibc's dynamic loader and C library act on in any dynamically linked program: they
+ * make it load code (LD_PRELOAD, LD_AUDIT, GCONV_PATH's iconv modules) or read or write a file
+ * the variable names (LOCPATH, NLSPATH, MALLOC_TRACE, HOSTALIASES, ...). This is ld.so's own
+ * list of variables it strips for a privileged program (glibc's unsecvars.h) and every LD_*
+ * name, less TMPDIR (where a program puts scratch files; apps set it, and inside the box it
+ * only ever names the box's own files). App variables reach only the app's own process inside
+ * the box, after the launcher has dropped its privileges; these are refused anyway, so that
+ * no slip past that line (an unsandboxed root process, a launcher that runs with them) can
+ * load a tenant's library as root.
+ */
+const LOADER_VARIABLES = new Set([
+  "GCONV_PATH",
+  "GETCONF_DIR",
+  "GLIBC_TUNABLES",
+  "HOSTALIASES",
+  "LOCALDOMAIN",
+  "LOCPATH",
+  "MALLOC_TRACE",
+  "NIS_PATH",
+  "NLSPATH",
+  "RESOLV_HOST_CONF",
+  "RES_OPTIONS",
+  "TZDIR",
+]);
+
+/** Set by the box itself: HOME is the project's own home, PATH the system's. */
+const BOX_VARIABLES = new Set(["HOME", "PATH"]);
+
+/**
+ * Why an app may not set `name` (coduck.json `env`, a project variable), or null when it may;
+ * callers put the name before it. The platform's injected variables are refused apart
+ * (RESERVED_ENV).
+ */
+export function forbiddenVariable(name: string): string | null {
+  if (name.startsWith("LD_") || LOADER_VARIABLES.has(name))
+    return "refused: the dynamic loader and C library act on it in every program, loading the code or files it names, and no process outside the app's sandbox may see it";
+  if (BOX_VARIABLES.has(name))
+    return "refused: the sandbox sets it (HOME is the project's own home, PATH the system's)";
+  return null;
+}
+
 /** The longest value a variable may have, in coduck.json or kept by the platform. */
 export const MAX_VARIABLE_VALUE = 65_536;
 
@@ -46,7 +88,8 @@ export const coduckJsonSchema = z.strictObject(
         z.string(),
         z
           .string({ error: "expected a string value" })
-          .max(MAX_VARIABLE_VALUE, "expected at most 64 KiB"),
+          .max(MAX_VARIABLE_VALUE, "expected at most 64 KiB")
+          .refine((value) => !value.includes("\u0000"), "a value cannot contain a NUL character"),
       )
       .superRefine((env, ctx) => {
         for (const name of Object.keys(env)) {
@@ -56,7 +99,10 @@ export const coduckJsonSchema = z.strictObject(
               path: [name],
               message: "expected a variable name ([A-Za-z_][A-Za-z0-9_]*)",
             });
+            continue;
           }
+          const forbidden = forbiddenVariable(name);
+          if (forbidden) ctx.addIssue({ code: "custom", path: [name], message: forbidden });
         }
       })
       .optional(),

@@ -16,6 +16,7 @@ export function formatDeployment(d: DeploymentRecord): string {
     `  queued    ${d.queuedAt}`,
     `  trigger   ${d.trigger}${d.requestedBy ? ` (by ${d.requestedBy})` : ""}`,
   ];
+  if (d.sandbox) lines.push(`  sandbox   ${sandboxText(d.sandbox)}`);
   if (d.retryOf) {
     const from = d.retryOf.fromStep ? `, from ${d.retryOf.fromStep}` : ", from the start";
     lines.push(`  retry     ${d.retryOf.number} of ${d.retryOf.id}${from}`);
@@ -33,6 +34,13 @@ export function formatDeployment(d: DeploymentRecord): string {
   if (box.length === 0 && failed?.evidence) lines.push(`  evidence  ${failed.evidence}`);
   lines.push(...box, ...degradedBox(d));
   return lines.join("\n");
+}
+
+/** How a deployment's app commands ran, in words: the dashboard says it the same way. */
+export function sandboxText(sandbox: "bwrap" | "off"): string {
+  return sandbox === "off"
+    ? "off: app code ran unsandboxed, as the worker's user (SANDBOX=off)"
+    : "bwrap";
 }
 
 export function formatStep(step: DeploymentRecord["steps"][number]): string {
@@ -63,6 +71,7 @@ export function deploymentJson(d: DeploymentRecord) {
     degraded: d.degraded,
     trigger: d.trigger,
     attempt: d.attempt,
+    sandbox: d.sandbox,
     requestedBy: d.requestedBy,
     retryOf: d.retryOf,
     rollbackTo: d.rollbackTo,

@@ -1,4 +1,5 @@
 import {
+  forbiddenVariable,
   MAX_VARIABLE_VALUE,
   RESERVED_VARIABLES,
   RESERVED_VARIABLES_REASON,
@@ -28,7 +29,8 @@ export type ShownVariable = {
 /**
  * Sets project variables the platform keeps (encrypted) and injects into every app command of
  * the project's next deploys. Every name and value is checked before anything is written:
- * variable names only, none the platform reserves, no NUL, at most 64 KiB.
+ * variable names only, none the platform reserves, none the loader acts on (forbiddenVariable),
+ * no NUL, at most 64 KiB.
  */
 export async function setVariables(
   deps: VariableDeps,
@@ -38,7 +40,7 @@ export async function setVariables(
     throw new OperationRefused("invalid", "give at least one KEY=VALUE");
   const seen = new Set<string>();
   for (const { name, value } of request.assignments) {
-    checkName(name);
+    checkSettable(name);
     if (seen.has(name)) throw new OperationRefused("invalid", `${name} is given twice`);
     seen.add(name);
     if (value.includes("\u0000"))
@@ -122,6 +124,13 @@ function checkName(name: string): void {
       `RESERVED_ENV: ${name} is ${RESERVED_VARIABLES_REASON}; it cannot be a project variable`,
     );
   }
+}
+
+/** A name a project variable may be set to: checkName's, and none the loader acts on. */
+function checkSettable(name: string): void {
+  checkName(name);
+  const forbidden = forbiddenVariable(name);
+  if (forbidden) throw new OperationRefused("invalid", `${name}: ${forbidden}`);
 }
 
 async function requireProject(db: Db, project: string): Promise<string> {

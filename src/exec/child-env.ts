@@ -16,13 +16,14 @@ const HOST_NETWORK_VARIABLES = [
 ] as const;
 
 /**
- * The environment an app's commands run with: the basics a shell and a package manager need,
- * the host's network settings, and the variables given for the app. Nothing of the worker's
- * own environment (its database URL, Redis URL, keys) is passed through.
+ * The fixed environment of every process the worker starts on the host: git at checkout, the
+ * sandbox's launcher (bwrap), and an app command's basics. It is built from the worker's own
+ * PATH, HOME and LANG and the host's network settings only: nothing of an app's variables
+ * (coduck.json `env`, project variables), nothing of the worker's own secrets.
  */
-export function childEnv(app: Record<string, string> = {}): Record<string, string> {
+export function hostEnv(): Record<string, string> {
   const base: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    PATH: fixedPath(),
     HOME: process.env.HOME ?? "/root",
     LANG: process.env.LANG ?? "C.UTF-8",
     CI: "true",
@@ -37,5 +38,37 @@ export function childEnv(app: Record<string, string> = {}): Record<string, strin
     const value = process.env[name];
     if (value) base[name] = value;
   }
-  return { ...base, ...app };
+  return base;
+}
+
+/**
+ * The environment an app's commands run with: the host's fixed basics (hostEnv), then the
+ * variables given for the app. Only ever the environment of a command that runs as the app:
+ * inside the box (exec/sandbox.ts sets it there, past the launcher), or unsandboxed with
+ * SANDBOX=off. The box's own HOME and PATH win over the app's, which may not set them
+ * (apps/coduck-json.ts forbiddenVariable).
+ */
+export function childEnv(
+  app: Record<string, string> = {},
+  appDir?: string,
+): Record<string, string> {
+  return { ...hostEnv(), ...app, ...(appDir ? { PATH: appPath(appDir) } : {}) };
+}
+
+/**
+ * The PATH of an app's own commands (install, build, preStart, start): the app's
+ * `node_modules/.bin` first, as `npm run` has it, then the fixed PATH. So `prisma migrate
+ * deploy` or `drizzle-kit push`, as the docs write them, find the app's own tools.
+ */
+export function appPath(appDir: string): string {
+  return `${appDir}/node_modules/.bin:${fixedPath()}`;
+}
+
+/**
+ * The worker's PATH, less any entry that is not absolute: "" or "." would look a command up in
+ * the directory it runs in, which for app commands and git is the app's release.
+ */
+function fixedPath(): string {
+  const dirs = (process.env.PATH ?? "").split(":").filter((dir) => dir.startsWith("/"));
+  return dirs.length > 0 ? dirs.join(":") : "/usr/local/bin:/usr/bin:/bin";
 }

@@ -12,6 +12,7 @@ import {
   newBoxDir,
   relayCommand,
 } from "./box-network.js";
+import { appPath, hostEnv } from "./child-env.js";
 import { type AppOwner, handOver } from "./hand-over.js";
 import type { Command } from "./run-command.js";
 
@@ -55,7 +56,8 @@ export async function sandboxStatus(mode: SandboxMode): Promise<SandboxStatus> {
     return {
       mode,
       active: false,
-      detail: "off (SANDBOX=off): app commands run as the worker's user and see what it sees",
+      detail:
+        "off (SANDBOX=off): app commands run unsandboxed, as the worker's user, and see what it sees",
     };
   }
   const found = await detectBwrap();
@@ -63,7 +65,7 @@ export async function sandboxStatus(mode: SandboxMode): Promise<SandboxStatus> {
     return {
       mode,
       active: false,
-      detail: `no sandbox: ${found.reason}; app commands run as the worker's user and see what it sees`,
+      detail: `no sandbox: ${found.reason}`,
     };
   }
   return {
@@ -73,7 +75,10 @@ export async function sandboxStatus(mode: SandboxMode): Promise<SandboxStatus> {
   };
 }
 
-/** The box of one deploy attempt, or null when app commands run unsandboxed (SANDBOX=off, or auto without bwrap). */
+/**
+ * The box of one deploy attempt, or null when app commands run unsandboxed: only ever with
+ * SANDBOX=off. With bwrap and no working bubblewrap it throws (the worker refused to start).
+ */
 export async function sandboxFor(
   mode: SandboxMode,
   paths: { dataDir: string; releaseDir: string; project: string },
@@ -81,10 +86,7 @@ export async function sandboxFor(
 ): Promise<Sandbox | null> {
   if (mode === "off") return null;
   const found = await detectBwrap();
-  if (!found.ok) {
-    if (mode === "bwrap") throw new Error(`SANDBOX=bwrap but ${found.reason}`);
-    return null;
-  }
+  if (!found.ok) throw new Error(`SANDBOX=bwrap but ${found.reason}`);
   return releaseSandbox(
     found,
     { ...paths, homeDir: path.join(paths.dataDir, "homes", paths.project) },
@@ -108,13 +110,16 @@ function releaseSandbox(
       // Its own network namespace: see exec/box-network.ts. A release's PORT is published.
       const boxDir = newBoxDir(paths.dataDir);
       const publishPort = lifetime === "release" ? Number(command.env.PORT) || null : null;
+      const inBox = { ...command, env: boxEnv(command.env) };
       const launched = launcherCommand({
         bwrap,
         bwrapArgs: [
           ...bwrapArgs(paths, command.cwd, lifetime),
           ...networkBwrapArgs(boxDir),
+          ...boxEnvArgs(),
           "--",
           ...dropPrivileges(owner),
+          ...appEnvArgs(inBox, paths.homeDir),
           ...relayCommand(publishPort),
           command.file,
           ...command.args,
@@ -128,8 +133,8 @@ function releaseSandbox(
       return {
         ...launched,
         cwd: command.cwd,
-        // HOME (npm's and corepack's caches) is the project's own, kept between its deploys.
-        env: { ...boxEnv(command.env), HOME: paths.homeDir },
+        // bwrap itself, on the host as root, runs with the fixed host environment only.
+        env: hostEnv(),
       };
     },
   };
@@ -187,6 +192,30 @@ function bwrapArgs(paths: BoxPaths, cwd: string, lifetime: SandboxLifetime): str
   args.push("--bind", paths.releaseDir, paths.releaseDir, "--bind", paths.homeDir, paths.homeDir);
   args.push("--chdir", cwd);
   return args;
+}
+
+/**
+ * The environment the box starts with: bwrap clears its own and sets the fixed PATH, so that
+ * what runs first inside (setpriv, as root, when the worker is root) sees nothing of the app's.
+ */
+function boxEnvArgs(): string[] {
+  return ["--clearenv", "--setenv", "PATH", hostEnv().PATH ?? "/usr/bin:/bin"];
+}
+
+/**
+ * The app's variables, for the app's own command only: `env -i NAME=VALUE… command`, run once
+ * privileges are dropped. HOME (npm's and corepack's caches) is the project's own, kept
+ * between its deploys; PATH is the fixed one, after the app's node_modules/.bin (appPath).
+ */
+function appEnvArgs(command: Command, homeDir: string): string[] {
+  if (command.file.includes("="))
+    throw new Error(`cannot run ${JSON.stringify(command.file)} in the sandbox: its name has "="`);
+  const env = { ...command.env, HOME: homeDir, PATH: appPath(command.cwd) };
+  return [
+    findExecutable("env") ?? "/usr/bin/env",
+    "-i",
+    ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
+  ];
 }
 
 /** As root, bwrap mounts; the command itself then runs as the project's uid with no capabilities left. */

@@ -29,9 +29,13 @@ export async function runWorker(
   logger: Logger,
   options: { withHttp?: boolean } = {},
 ): Promise<number> {
+  // No fallback: without a working bubblewrap the worker does not start, unless SANDBOX=off
+  // says on purpose that app code runs unsandboxed (then every deployment records it).
   const sandbox = await sandboxStatus(config.sandbox);
   if (config.sandbox === "bwrap" && !sandbox.active)
-    throw new ConfigError([`SANDBOX: bwrap is required, but ${sandbox.detail}`]);
+    throw new ConfigError([
+      `SANDBOX: bwrap (the default) is required, but ${sandbox.detail}; set SANDBOX=off to run app code unsandboxed on purpose`,
+    ]);
   if (sandbox.active) logger.info({ sandbox: sandbox.detail }, "app commands run sandboxed");
   else logger.warn({ sandbox: sandbox.detail }, "app commands run without a sandbox");
   const keyring = await loadKeyring(config.secretsKey, config.dataDir);

@@ -10,6 +10,7 @@ import {
   addWarning,
   claimDeployment,
   finishDeployment,
+  recordSandbox,
   requeueDeployment,
 } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
@@ -116,6 +117,12 @@ async function runClaimed(
     releaseDir,
     config.sandbox === "off" ? null : owner,
   );
+  const sandbox = await sandboxFor(
+    config.sandbox,
+    { dataDir: config.dataDir, releaseDir, project },
+    owner,
+  );
+  await recordSandbox(db, deploymentId, config.sandbox);
   const result = await runPipeline(
     {
       db,
@@ -133,11 +140,7 @@ async function runClaimed(
       app: { config: {} },
       releaseDir,
       notRun,
-      sandbox: await sandboxFor(
-        config.sandbox,
-        { dataDir: config.dataDir, releaseDir, project },
-        owner,
-      ),
+      sandbox,
       appEnv: {},
       secrets: workerSecrets(config),
       signal,

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { coerceError } from "../errors.js";
-import { childEnv } from "../exec/child-env.js";
+import { childEnv, hostEnv } from "../exec/child-env.js";
 import { displayCommand } from "../exec/display-command.js";
 import { processStartTicks } from "../exec/process-identity.js";
 import { runCommand } from "../exec/run-command.js";
@@ -94,7 +94,16 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   ): Promise<void> {
     commands.push(command);
     log.write("system", `$ ${command}`);
-    const plain = { file, args, cwd: ctx.releaseDir, env: childEnv({ ...ctx.appEnv, ...env }) };
+    // A host-side step (git at checkout) gets the fixed host environment: none of the app's
+    // variables, which only ever reach the app's own commands (in the box, past its launcher).
+    const plain = {
+      file,
+      args,
+      cwd: ctx.releaseDir,
+      env: step.outsideSandbox
+        ? { ...hostEnv(), ...env }
+        : childEnv({ ...ctx.appEnv, ...env }, ctx.releaseDir),
+    };
     const sandbox = step.outsideSandbox ? null : ctx.sandbox;
     const result = await runCommand(sandbox ? await sandbox.wrap(plain, "step") : plain, {
       onOutput: stepOutputSink(log, classifier, onLine),

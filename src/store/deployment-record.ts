@@ -25,6 +25,8 @@ function toRecord(d: LoadedDeployment) {
     hint: d.hint,
     warnings: d.warnings,
     attempt: d.attempt,
+    /** How its app commands ran: "bwrap" (sandboxed) or "off" (SANDBOX=off, unsandboxed); null before it ran. */
+    sandbox: d.sandbox as "bwrap" | "off" | null,
     /** Who asked: the OS user of a CLI, or what the dashboard or an API caller passes. */
     requestedBy: d.requestedBy,
     /** A retry: the deployment it retries, its number in that chain, the first step run again. */

@@ -1,4 +1,5 @@
 import type { DeploymentStatus } from "@prisma/client";
+import type { SandboxMode } from "../config.js";
 import type { Db } from "./prisma.js";
 import { type Attempt, fenced } from "./stale-attempt.js";
 
@@ -154,6 +155,11 @@ export async function requeueDeployment(db: Db, attempt: Attempt): Promise<void>
 
 export async function recordCommit(db: Db, id: string, commitSha: string): Promise<void> {
   await db.deployment.update({ where: { id }, data: { commitSha } });
+}
+
+/** How this deployment's app commands run: "bwrap", or "off" when SANDBOX=off (shown on the record). */
+export async function recordSandbox(db: Db, id: string, sandbox: SandboxMode): Promise<void> {
+  await db.deployment.update({ where: { id }, data: { sandbox } });
 }
 
 export async function addWarning(db: Db, id: string, warning: string): Promise<void> {

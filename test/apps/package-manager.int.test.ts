@@ -34,11 +34,11 @@ async function writeManifest(dir: string, fields: Record<string, unknown>): Prom
 
 /**
  * Runs a plan as the install step does: no shell, the clean app environment, CI=true, in the
- * sandbox when this machine has one.
+ * sandbox.
  */
 async function runPlan(dir: string, plan: InstallPlan) {
   const dataDir = path.resolve(dir, "../../..");
-  const sandbox = await sandboxFor("auto", { dataDir, releaseDir: dir, project: "tiny-app" });
+  const sandbox = await sandboxFor("bwrap", { dataDir, releaseDir: dir, project: "tiny-app" });
   const plain = { file: plan.file, args: plan.args, cwd: dir, env: childEnv(plan.env) };
   const command = sandbox ? await sandbox.wrap(plain, "step") : plain;
   return execa(command.file, command.args, {

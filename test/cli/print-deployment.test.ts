@@ -37,6 +37,7 @@ function deployment(fields: Partial<DeploymentRecord> = {}): DeploymentRecord {
     hint: null,
     warnings: [],
     attempt: 1,
+    sandbox: "bwrap",
     requestedBy: null,
     retryOf: null,
     rollbackTo: null,
@@ -220,7 +221,7 @@ describe("formatDeployment", () => {
 });
 
 describe("deploymentJson", () => {
-  it("keeps its shape, adding degraded, where the deployment came from, and each step's evidence line", () => {
+  it("keeps its shape, adding degraded, the sandbox, where the deployment came from, and each step's evidence line", () => {
     const json = deploymentJson(refusedAtSchema());
     expect(Object.keys(json)).toEqual([
       "id",
@@ -234,6 +235,7 @@ describe("deploymentJson", () => {
       "degraded",
       "trigger",
       "attempt",
+      "sandbox",
       "requestedBy",
       "retryOf",
       "rollbackTo",
@@ -273,5 +275,16 @@ describe("a retry's record", () => {
       retryOf: { id: "5d1e0a9c-1111-4c2b-8f00-222233334444", number: 2, fromStep: "build" },
       rollbackTo: null,
     });
+  });
+});
+
+describe("how a deployment's app code ran", () => {
+  it("says so when it ran unsandboxed (SANDBOX=off), in text and JSON", () => {
+    const off = deployment({ sandbox: "off" });
+    expect(formatDeployment(off)).toContain(
+      "  sandbox   off: app code ran unsandboxed, as the worker's user (SANDBOX=off)",
+    );
+    expect(deploymentJson(off).sandbox).toBe("off");
+    expect(formatDeployment(deployment())).toContain("  sandbox   bwrap");
   });
 });

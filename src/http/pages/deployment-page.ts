@@ -1,3 +1,4 @@
+import { sandboxText } from "../../cli/print-deployment.js";
 import { deploymentFailure } from "../../failures/deployment-failure.js";
 import type { DeploymentLineage } from "../../store/deployment-lineage.js";
 import type { DeploymentRecord } from "../../store/deployment-record.js";
@@ -73,6 +74,7 @@ function facts(d: DeploymentRecord, lineage: DeploymentLineage | null): SafeHtml
         : ""
     }
     <dt>attempt</dt><dd>${d.attempt}</dd>
+    ${d.sandbox ? html`<dt>sandbox</dt><dd id="sandbox">${sandboxText(d.sandbox)}</dd>` : ""}
     <dt>queued</dt><dd>${d.queuedAt}</dd>
     <dt>started</dt><dd>${d.startedAt ?? "—"}</dd>
     <dt>finished</dt><dd>${d.finishedAt ?? "—"}</dd>

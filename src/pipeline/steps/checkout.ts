@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { readAppFile } from "../../apps/read-app-file.js";
 import { readCoduckJson } from "../../apps/read-coduck-json.js";
+import { hostEnv } from "../../exec/child-env.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { redactUrl, urlCredentials } from "../../secrets/url-credentials.js";
 import { recordCommit } from "../../store/deployments.js";
@@ -95,7 +96,7 @@ async function isShallow(releaseDir: string): Promise<boolean> {
 
 /** A question git answers from the release's own .git (no network): not a step's command. */
 function localGit(releaseDir: string, args: string[]) {
-  return execa("git", args, { cwd: releaseDir, reject: false });
+  return execa("git", args, { cwd: releaseDir, env: hostEnv(), extendEnv: false, reject: false });
 }
 
 async function recordHead(ctx: StepContext): Promise<string> {
@@ -113,7 +114,11 @@ const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 async function headCommit(releaseDir: string): Promise<string> {
   const head = await readAppFile(releaseDir, path.join(releaseDir, ".git", "HEAD")).catch(() => "");
   if (COMMIT_ID.test(head.trim())) return head.trim();
-  const { stdout } = await execa("git", ["rev-parse", "HEAD"], { cwd: releaseDir });
+  const { stdout } = await execa("git", ["rev-parse", "HEAD"], {
+    cwd: releaseDir,
+    env: hostEnv(),
+    extendEnv: false,
+  });
   return stdout;
 }
 

@@ -1,3 +1,4 @@
+import { forbiddenVariable } from "../../apps/coduck-json.js";
 import { variablesForDeploy } from "../../deploys/project-variables.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { ensureProjectDatabase } from "../../provisioning/provision-project.js";
@@ -63,6 +64,13 @@ export const provision: Step = {
  */
 async function injectProjectVariables(ctx: StepContext): Promise<void> {
   const variables = await variablesForDeploy(ctx, ctx.deployment.projectId);
+  // Kept from before `env set` refused such names: they never reach a command.
+  for (const { name } of variables) {
+    const forbidden = forbiddenVariable(name);
+    if (!forbidden) continue;
+    const message = `project variable ${name}: ${forbidden}; remove it with coduck-worker env unset --project ${ctx.deployment.project} ${name}`;
+    throw new StepFailure("CONFIG_INVALID", message, { evidence: message });
+  }
   for (const { name, value, secret } of variables) {
     ctx.appEnv[name] = value;
     if (!secret || value === "") continue;

@@ -62,7 +62,13 @@ function invalid(message: string) {
 /** Where the JSON first goes wrong, as a person counts: "line 3, column 3: a property name was expected". */
 function describeSyntaxError(text: string): string {
   const errors: ParseError[] = [];
-  parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  try {
+    parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
+  } catch (error) {
+    // jsonc-parser recurses once per level: `[[[[…` thousands deep exhausts the stack.
+    if (error instanceof RangeError) return "arrays or objects are nested too deeply";
+    throw error;
+  }
   const first = errors[0];
   if (!first) return "it could not be parsed";
   const before = text.slice(0, first.offset);

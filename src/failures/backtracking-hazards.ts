@@ -23,18 +23,29 @@
  */
 export function backtrackingHazards(pattern: RegExp): string[] {
   const flags = { ignoreCase: pattern.flags.includes("i"), multiline: pattern.flags.includes("m") };
-  const parser = new Parser(pattern.source, flags);
-  const top = parser.alternatives();
+  const top = parsePattern(pattern);
   const hazards: string[] = [];
   const report = (what: string) => {
     if (!hazards.includes(what)) hazards.push(what);
   };
   for (const sequence of top) {
-    const anchored = sequence[0]?.kind === "assert" && sequence[0].text === "^" && !flags.multiline;
-    checkSequence(sequence, report);
+    // Sticky patterns are tried where lastIndex says only.
+    const anchored =
+      pattern.sticky ||
+      (sequence[0]?.kind === "assert" && sequence[0].text === "^" && !flags.multiline);
+    checkSequence(sequence, report, flags.multiline);
     if (!anchored) checkRestart(sequence, [], [], report, flags.multiline);
   }
   return hazards;
+}
+
+/**
+ * A pattern's top-level alternatives as this reader sees them: what backtrackingHazards
+ * checks, and what a test can spell out to make lines that almost match.
+ */
+export function parsePattern(pattern: RegExp): PatternNode[][] {
+  const flags = { ignoreCase: pattern.flags.includes("i"), multiline: pattern.flags.includes("m") };
+  return new Parser(pattern.source, flags).alternatives();
 }
 
 // Characters as a bitmap: ASCII 0–127, then non-ASCII whitespace, other non-ASCII, and the
@@ -43,7 +54,10 @@ const SIZE = 131;
 const WIDE_SPACE = 128;
 const WIDE_OTHER = 129;
 const WIDE_TERMINATOR = 130;
+/** ASCII characters by code, then non-ASCII whitespace, other non-ASCII, U+2028/U+2029. */
 type Chars = Uint8Array;
+
+export type PatternNode = Node;
 
 type Node =
   | { kind: "chars"; chars: Chars; text: string }
@@ -307,11 +321,11 @@ function unbounded(node: Node): boolean {
   return node.kind === "repeat" && node.max === Number.POSITIVE_INFINITY;
 }
 
+/** Whether a node holds an unbounded quantifier the engine can backtrack into (a lookaround is atomic). */
 function holdsUnbounded(node: Node): boolean {
   if (unbounded(node)) return true;
   if (node.kind === "repeat") return holdsUnbounded(node.node);
-  if (node.kind === "group" || (node.kind === "assert" && node.body))
-    return (node.body ?? []).some((seq) => seq.some(holdsUnbounded));
+  if (node.kind === "group") return node.body.some((seq) => seq.some(holdsUnbounded));
   return false;
 }
 
@@ -354,15 +368,43 @@ function isTemperedLoop(sequence: readonly Node[], index: number): boolean {
   return after.startsWith(guarded);
 }
 
+/**
+ * A quoted string's body between its quotes, `"(?:[^"]|"")*"` or `"(?:[^"\\]|\\.)*"`: a quote
+ * inside it is escaped or ends it, so the opening quote of a later occurrence of the pattern
+ * cannot lie inside it unless escaped, where the pattern's beginning (which does not end
+ * with the escape) cannot match.
+ */
+function isStringBody(prefix: readonly Node[], node: Node, rest: readonly Node[]): boolean {
+  if (node.kind !== "repeat") return false;
+  const body = STRING_BODY.exec(node.node.text);
+  const quote = body?.[1] ?? body?.[2];
+  return quote !== undefined && prefix.at(-1)?.text === quote && rest[0]?.text === quote;
+}
+
+const STRING_BODY = /^\(\?:\[\^(["'`])\]\|\1\1\)$|^\(\?:\[\^(["'`])\\\\\]\|\\\\\.\)$/;
+
 /** Nested and overlapping quantifiers, in a sequence and every group in it. */
-function checkSequence(sequence: readonly Node[], report: (what: string) => void): void {
+function checkSequence(
+  sequence: readonly Node[],
+  report: (what: string) => void,
+  multiline: boolean,
+  inLoop = false,
+): void {
   sequence.forEach((node, index) => {
     if (node.kind === "repeat" && node.max > 1 && holdsUnbounded(node.node)) {
       report(`nested: ${node.text} repeats a group that holds an unbounded quantifier`);
     }
-    if (node.kind === "repeat") checkSequence([node.node], report);
-    if (node.kind === "group" || (node.kind === "assert" && node.body))
-      for (const seq of node.body ?? []) checkSequence(seq, report);
+    if (node.kind === "repeat")
+      checkSequence([node.node], report, multiline, node.max > 1 || inLoop);
+    if (node.kind === "group")
+      for (const seq of node.body) checkSequence(seq, report, multiline, inLoop);
+    if (node.kind === "assert" && node.body) {
+      for (const seq of node.body) {
+        checkSequence(seq, report, multiline);
+        // In a loop, a lookaround is tried at every position, as an unanchored pattern is.
+        if (inLoop) checkRestart(seq, [], [], report, multiline);
+      }
+    }
     if (!unbounded(node) || isTemperedLoop(sequence, index)) return;
     const chars = charsOf(node);
     for (let next = index + 1; next < sequence.length; next++) {
@@ -415,6 +457,7 @@ function checkRestart(
       for (const seq of node.body ?? []) checkRestart(seq, prefix, outer, report, multiline);
     }
     if (!unbounded(node) || isTemperedLoop([...sequence, ...after], index)) return;
+    if (isStringBody(prefix, node, rest)) return;
     // Nothing left that can fail: the first run ends the match (an assertion can fail).
     if (rest.every((n) => n.kind !== "assert" && nullable(n))) return;
     if (canOccurWithin(prefix, charsOf(node), multiline)) {

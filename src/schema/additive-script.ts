@@ -12,7 +12,9 @@ const DROP_OR_ALTER = new RegExp(String.raw`^(?:DROP TABLE|DROP TYPE|ALTER TABLE
 const DESTRUCTIVE = [
   /^DROP\s+(?:TABLE|TYPE|SCHEMA)\b/i,
   /^ALTER\s+TABLE\b[\s\S]*\bDROP\s+COLUMN\b/i,
-  /^ALTER\s+TABLE\b[\s\S]*\bALTER\s+COLUMN\b[\s\S]*\b(?:SET\s+DATA\s+)?TYPE\b/i,
+  // A column's type changes: TYPE after the first ALTER COLUMN (a tempered loop finds that one;
+  // `[\s\S]*ALTER COLUMN[\s\S]*TYPE` read the rest again from every ALTER COLUMN).
+  /^ALTER\s+TABLE\b(?:(?!\bALTER\s+COLUMN\b)[\s\S])*\bALTER\s+COLUMN\b[\s\S]*\bTYPE\b/i,
   /^ALTER\s+TYPE\b/i,
   /^(?:TRUNCATE|DELETE)\b/i,
 ];

@@ -1,9 +1,15 @@
 import type { DatabaseObjects } from "./list-database-objects.js";
 import { QUALIFIED, QUOTED, qualifiedName } from "./quoted-name.js";
 
-const CREATE_TABLE = new RegExp(String.raw`^\s*CREATE TABLE (?:IF NOT EXISTS )?${QUALIFIED}`, "gm");
-const CREATE_ENUM = new RegExp(String.raw`^\s*CREATE TYPE ${QUALIFIED} AS ENUM`, "gm");
-const CREATE_SCHEMA = new RegExp(String.raw`^\s*CREATE SCHEMA (?:IF NOT EXISTS )?${QUOTED}`, "gm");
+const CREATE_TABLE = new RegExp(
+  String.raw`^[ \t]*CREATE TABLE (?:IF NOT EXISTS )?${QUALIFIED}`,
+  "gm",
+);
+const CREATE_ENUM = new RegExp(String.raw`^[ \t]*CREATE TYPE ${QUALIFIED} AS ENUM`, "gm");
+const CREATE_SCHEMA = new RegExp(
+  String.raw`^[ \t]*CREATE SCHEMA (?:IF NOT EXISTS )?${QUOTED}`,
+  "gm",
+);
 
 /**
  * The tables and enums a Prisma schema declares, read from the script Prisma writes to create
@@ -21,10 +27,13 @@ export function prismaDeclaredObjects(script: string, defaultSchema: string): Da
 /** A table a Prisma schema declares, with its columns, in the order Prisma creates them. */
 export type DeclaredTable = { schema: string; name: string; columns: string[] };
 
-const CREATE_TABLE_BODY = new RegExp(
-  String.raw`^\s*CREATE TABLE (?:IF NOT EXISTS )?${QUALIFIED} \(\n([\s\S]*?)\n\);`,
+// A table's columns follow its head up to the first `\n);` (found with indexOf: a lazy
+// `[\s\S]*?` would read to the end of the script again from every head that has none).
+const CREATE_TABLE_HEAD = new RegExp(
+  String.raw`^[ \t]*CREATE TABLE (?:IF NOT EXISTS )?${QUALIFIED} \(\n`,
   "gm",
 );
+const TABLE_END = "\n);";
 const COLUMN_LINE = new RegExp(String.raw`^[ \t]*${QUOTED} `, "gm");
 
 /**
@@ -34,11 +43,21 @@ const COLUMN_LINE = new RegExp(String.raw`^[ \t]*${QUOTED} `, "gm");
  */
 export function prismaDeclaredTables(script: string, defaultSchema: string): DeclaredTable[] {
   const home = homeSchema(script, defaultSchema);
-  return [...script.matchAll(CREATE_TABLE_BODY)].map((m) => ({
-    schema: m[1] === undefined ? home : unquote(m[1]),
-    name: unquote(m[2]!),
-    columns: [...m[3]!.matchAll(COLUMN_LINE)].map((c) => unquote(c[1]!)),
-  }));
+  const tables: DeclaredTable[] = [];
+  const head = new RegExp(CREATE_TABLE_HEAD);
+  for (let m = head.exec(script); m; m = head.exec(script)) {
+    const start = m.index + m[0].length;
+    const end = script.indexOf(TABLE_END, start);
+    // No later head has an end either.
+    if (end === -1) break;
+    tables.push({
+      schema: m[1] === undefined ? home : unquote(m[1]),
+      name: unquote(m[2]!),
+      columns: [...script.slice(start, end).matchAll(COLUMN_LINE)].map((c) => unquote(c[1]!)),
+    });
+    head.lastIndex = end + TABLE_END.length;
+  }
+  return tables;
 }
 
 function homeSchema(script: string, defaultSchema: string): string {

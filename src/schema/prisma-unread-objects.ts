@@ -5,6 +5,8 @@ export type UnreadObject = { schema: string | null; table: string; column?: stri
 
 const MODEL = /^[ \t]*model[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\{/gm;
 const BLOCK_END = /^[ \t]*\}[ \t]*$/m;
+// BLOCK_END right where a model's header ends (sticky: tried there only).
+const CLOSES_AT = /[ \t]*\}[ \t]*$/my;
 const FIELD = /^[ \t]*([A-Za-z_][A-Za-z0-9_]*)[ \t]+(\S.*)$/;
 const STRING_ARG = String.raw`\(\s*(?:name\s*:\s*)?"((?:[^"\\]|\\.)*)"`;
 const MODEL_MAP = new RegExp(`@@map${STRING_ARG}`);
@@ -21,15 +23,29 @@ const FIELD_IGNORE = /(?<!@)@ignore\b/;
 export function prismaUnreadObjects(schemaText: string): UnreadObject[] {
   const text = stripComments(schemaText);
   const unread: UnreadObject[] = [];
-  for (const model of text.matchAll(MODEL)) {
+  const models = [...text.matchAll(MODEL)];
+  // A body ends at its `}` line, or where the next model begins if that comes first (a schema
+  // that does not validate): bodies never overlap, and each `}` is looked for once.
+  const blockEnd = new RegExp(BLOCK_END.source, "gm");
+  let end = -1;
+  models.forEach((model, index) => {
     const start = model.index + model[0].length;
-    const end = BLOCK_END.exec(text.slice(start))?.index;
-    const body = text.slice(start, end === undefined ? undefined : start + end);
+    let bodyEnd = start;
+    // `model A { }`: the `}` closes the header's own line.
+    CLOSES_AT.lastIndex = start;
+    if (!CLOSES_AT.test(text)) {
+      if (end !== Number.POSITIVE_INFINITY && end < start) {
+        blockEnd.lastIndex = start;
+        end = blockEnd.exec(text)?.index ?? Number.POSITIVE_INFINITY;
+      }
+      bodyEnd = Math.min(end, models[index + 1]?.index ?? text.length);
+    }
+    const body = text.slice(start, bodyEnd);
     const schema = MODEL_SCHEMA.exec(body)?.[1] ?? null;
     const table = MODEL_MAP.exec(body)?.[1] ?? model[1]!;
     if (MODEL_IGNORE.test(body)) {
       unread.push({ schema, table });
-      continue;
+      return;
     }
     for (const line of body.split("\n")) {
       const field = FIELD.exec(line);
@@ -38,6 +54,6 @@ export function prismaUnreadObjects(schemaText: string): UnreadObject[] {
       if (!rest.startsWith("Unsupported(") && !FIELD_IGNORE.test(rest)) continue;
       unread.push({ schema, table, column: FIELD_MAP.exec(rest)?.[1] ?? field[1]! });
     }
-  }
+  });
   return unread;
 }

@@ -69,6 +69,8 @@ describe("coduck-worker doctor", () => {
       "redis-aof",
       "postgres",
       "admin-role",
+      "connect",
+      "pg-hba",
       "pgbouncer",
       "disk",
       "sandbox",

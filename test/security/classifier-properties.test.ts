@@ -1,10 +1,36 @@
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { Readable } from "node:stream";
 import v8 from "node:v8";
 import vm from "node:vm";
 import fc from "fast-check";
-import { classifyLog, classifyLogStream } from "../../src/failures/classify.js";
+import { installScriptWarnings } from "../../src/apps/install-script-warnings.js";
+import { installCommand } from "../../src/apps/package-manager.js";
+import { readCoduckJson } from "../../src/apps/read-coduck-json.js";
+import { backtrackingHazards } from "../../src/failures/backtracking-hazards.js";
+import { classifyLog, classifyLogStream, createClassifier } from "../../src/failures/classify.js";
 import { FAILURE_CODES } from "../../src/failures/codes.js";
-import { FAILURE_STEPS } from "../../src/failures/step-names.js";
+import { lineText } from "../../src/failures/line-text.js";
+import { RULE_LITERALS } from "../../src/failures/match-line.js";
+import { pickEvidence } from "../../src/failures/pick-evidence.js";
+import { alternatives } from "../../src/failures/required-literals.js";
+import { HANDLED_LINE } from "../../src/failures/rules/handled-lines.js";
+import { RULES } from "../../src/failures/rules/index.js";
+import { MIGRATION_ACTIVITY, MIGRATION_DONE } from "../../src/failures/rules/migration-activity.js";
+import { FAILURE_STEPS, type FailureStep } from "../../src/failures/step-names.js";
+import { additiveScript } from "../../src/schema/additive-script.js";
+import { declaresModels } from "../../src/schema/declares-models.js";
+import { findPrismaSchema } from "../../src/schema/find-prisma-schema.js";
+import {
+  prismaDeclaredObjects,
+  prismaDeclaredTables,
+} from "../../src/schema/prisma-declared-objects.js";
+import { prismaUnreadObjects } from "../../src/schema/prisma-unread-objects.js";
+import { stripComments } from "../../src/schema/strip-comments.js";
+import { almostMatchingLines } from "../helpers/almost-matching-lines.js";
+import { readCorpus } from "../helpers/failure-corpus.js";
+import { tenantTextPatterns } from "../helpers/tenant-text-patterns.js";
 
 // Whatever bytes a step prints, the classifier ends, names a catalogued code and keeps its
 // evidence short: binary data, invalid UTF-8, lone surrogates, huge single lines.
@@ -92,3 +118,427 @@ it("ends on a 10 MB single line of binary with invalid UTF-8, keeping a bounded 
   // The huge line is never held whole: far less than its 10 MB is added to the process.
   expect((await held()) - before).toBeLessThan(8 * 1024 * 1024);
 });
+
+// Log bombs: a line that almost matches a rule must cost about what any line costs. Times are
+// compared as ratios to ordinary text of the same size measured in the same run (medians, a
+// generous factor: other sessions load this machine), never as absolute times.
+describe("a line that almost matches costs what any line costs", () => {
+  const MAX_RATIO = 10;
+  const ordinaryLog = readCorpus()
+    .map((c) => c.log)
+    .join("\n");
+  const sized = (text: string, bytes: number) =>
+    text.repeat(Math.ceil(bytes / text.length)).slice(0, bytes);
+
+  /**
+   * Milliseconds to classify these bytes in a step as the worker does (chunks of a line's
+   * size, then the verdict); Infinity once past `budget` ms, so a bomb fails the test early.
+   */
+  const classifyMs = (bytes: Buffer, name: FailureStep, budget = Number.POSITIVE_INFINITY) => {
+    const start = performance.now();
+    const classifier = createClassifier(name);
+    for (let at = 0; at < bytes.length; at += 4096) {
+      classifier.write(bytes.subarray(at, at + 4096));
+      if (performance.now() - start > budget) return Number.POSITIVE_INFINITY;
+    }
+    classifier.finish({ exitCode: 1, signal: null, timedOut: false });
+    return performance.now() - start;
+  };
+
+  it("for every rule alternative, lines made of its own beginnings, and 1 MB lines", () => {
+    const ordinary = Buffer.from(sized(ordinaryLog, 1024 * 1024));
+    const perByte = () => median(times(5, () => classifyMs(ordinary, "build"))) / ordinary.length;
+    times(2, () => classifyMs(ordinary, "build"));
+    let baseline = perByte();
+
+    // The shapes that blew up before, single lines of 1 MB (lineText reads their start), then
+    // lines made of each rule alternative's beginnings.
+    const blocks: { what: string; step: FailureStep; bytes: Buffer }[] = [];
+    const MB = 1024 * 1024;
+    for (const unit of [
+      "http://a ",
+      "http://",
+      "::::",
+      "at ",
+      "ECONNRESET ",
+      "running ",
+      "ERR_PNPM_",
+    ]) {
+      for (const tail of ["", "ECONNRESETx", "\u2028ECONNRESET"]) {
+        blocks.push({
+          what: `${JSON.stringify(unit)} × N + ${JSON.stringify(tail)}`,
+          step: "install",
+          bytes: Buffer.from(`${sized(unit, 4096 - tail.length)}${tail}\n`.repeat(16)),
+        });
+      }
+      blocks.push({
+        what: `one 1 MB line of ${JSON.stringify(unit)}`,
+        step: "build",
+        bytes: Buffer.from(`${sized(unit, MB)}ECONNRESETx\n`),
+      });
+    }
+    for (const { pattern, owner } of RULE_LITERALS.alternatives) {
+      blocks.push({
+        what: `/${pattern.source}/${pattern.flags}`,
+        step: (owner >= 0 && RULES[owner]!.steps?.[0]) || "build",
+        bytes: Buffer.from(`${almostMatchingLines(pattern).join("\n")}\n`),
+      });
+    }
+
+    const ratio = (block: (typeof blocks)[number], runs: number) => {
+      const expected = baseline * block.bytes.length;
+      const budget = Math.max(5000, 20 * MAX_RATIO * expected);
+      return median(times(runs, () => classifyMs(block.bytes, block.step, budget))) / expected;
+    };
+    // Once each; what looks slow is measured again, with the baseline, before it counts.
+    const suspects: (typeof blocks)[number][] = [];
+    const slow: { what: string; ratio: number }[] = [];
+    for (const block of blocks) {
+      const once = ratio(block, 1);
+      if (once === Number.POSITIVE_INFINITY) slow.push({ what: block.what, ratio: once });
+      else if (once > MAX_RATIO) suspects.push(block);
+      // One bomb is enough: the others would take as long.
+      if (slow.length > 0) break;
+    }
+    baseline = perByte();
+    for (const block of slow.length > 0 ? [] : suspects) {
+      const again = ratio(block, 5);
+      if (again > MAX_RATIO) slow.push({ what: block.what, ratio: Number(again.toFixed(1)) });
+    }
+    expect(slow).toEqual([]);
+  }, 300_000);
+
+  it("for every parser of a file the tenant writes, its worst inputs against an ordinary one", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-log-bombs-"));
+    try {
+      const SIZE = 64 * 1024;
+      const inDir = async (file: string, text: string) => {
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true });
+        await writeFile(path.join(dir, file), text);
+        if (file !== "package.json") await writeFile(path.join(dir, "package.json"), "{}");
+      };
+      const parsers: {
+        name: string;
+        ordinary: string;
+        worst: string[];
+        /** Prepares (writes files), then returns what is timed. */
+        run: (text: string) => Promise<() => unknown>;
+      }[] = [
+        {
+          name: "stripComments",
+          ordinary: PRISMA_SCHEMA,
+          worst: ["/*", '"', "//", "\\", '"\\', "/* */ //\n"],
+          run: async (text) => () => stripComments(text, "\"'`"),
+        },
+        {
+          name: "declaresModels",
+          ordinary: PRISMA_SCHEMA,
+          worst: ["model A ", "\n", " ", "model ", "model A\t", "model a".padEnd(40, "a")],
+          run: async (text) => () => declaresModels(text),
+        },
+        {
+          name: "prismaUnreadObjects",
+          ordinary: PRISMA_SCHEMA,
+          worst: [
+            "model A {\n",
+            'model A {\n@@map("',
+            "model A {\n  x Unsupported(",
+            "}\n",
+            '@@map("\\',
+          ],
+          run: async (text) => () => prismaUnreadObjects(text),
+        },
+        {
+          name: "prismaDeclaredObjects and prismaDeclaredTables",
+          ordinary: CREATE_SCRIPT,
+          worst: [
+            'CREATE TABLE "a" (\n',
+            "\n",
+            " \n",
+            '""',
+            'CREATE TABLE "',
+            '  "a" ',
+            'CREATE TYPE "a"',
+          ],
+          run: async (text) => () => {
+            prismaDeclaredObjects(text, "public");
+            prismaDeclaredTables(text, "public");
+          },
+        },
+        {
+          name: "additiveScript",
+          ordinary: CREATE_SCRIPT,
+          worst: [
+            'ALTER TABLE "t" ALTER COLUMN "a" SET DEFAULT 1, ',
+            ";\n",
+            "-- x\n",
+            "ALTER TABLE ",
+            "DROP ",
+          ],
+          run: async (text) => () => additiveScript(text, { tables: [], enums: [] }, "public"),
+        },
+        {
+          name: "installScriptWarnings",
+          ordinary: NPM_WARNINGS,
+          worst: [
+            "npm warn install-scripts   a (install: ",
+            "npm warn install-scripts 1 package has install scripts not yet covered\n",
+            "; install: ",
+          ],
+          run: async (text) => {
+            const lines = text.split("\n");
+            return () => installScriptWarnings(lines);
+          },
+        },
+        {
+          name: "lineText and pickEvidence",
+          ordinary: ordinaryLog,
+          worst: ["\x1b]", "\x1b[", "\x1b[0", "\r", "\x1b]0;\x1b", "error: ", "npm error "],
+          run: async (text) => {
+            const lines = text.split("\n");
+            return () => {
+              for (const line of lines) lineText(line);
+              pickEvidence(lines);
+            };
+          },
+        },
+        {
+          name: "coduck.json (readCoduckJson)",
+          ordinary: JSON.stringify({
+            build: "npm run build",
+            env: Object.fromEntries(
+              Array.from({ length: SIZE / 40 }, (_, i) => [`VARIABLE_${i}`, "some value here"]),
+            ),
+          }),
+          worst: ["[", '{"a":', '"\\', "[1,", '{"env":{"A":"\\u00'],
+          run: async (text) => {
+            await inDir("coduck.json", text);
+            return () => readCoduckJson(dir);
+          },
+        },
+        {
+          name: "prisma.config.ts (findPrismaSchema)",
+          ordinary: PRISMA_CONFIG,
+          worst: ["schema: '", "schema:", 'schema: "\\', "schema: `${", "/*"],
+          run: async (text) => {
+            await inDir("prisma.config.ts", text);
+            return () => findPrismaSchema(dir);
+          },
+        },
+        {
+          name: "yarn.lock (installCommand)",
+          ordinary: YARN_LOCK,
+          worst: ["__metadata", "\n", "__metadata:", "yarnPath"],
+          run: async (text) => {
+            await inDir("yarn.lock", text);
+            return () => installCommand(dir).catch(() => undefined);
+          },
+        },
+      ];
+
+      // Each sample calls fn for 2 ms at least (once, if a call takes longer).
+      const timeOf = async (fn: () => unknown, runs: number) => {
+        const all: number[] = [];
+        for (let i = 0; i < runs; i++) {
+          const start = performance.now();
+          let calls = 0;
+          do {
+            await fn();
+            calls++;
+          } while (performance.now() - start < 2);
+          all.push((performance.now() - start) / calls);
+        }
+        return median(all);
+      };
+      const slow: { parser: string; input: string; ratio?: number; error?: string }[] = [];
+      for (const parser of parsers) {
+        const ordinary = await parser.run(sized(parser.ordinary, SIZE));
+        await timeOf(ordinary, 2);
+        const base = await timeOf(ordinary, 5);
+        for (const unit of parser.worst) {
+          try {
+            const worst = await parser.run(sized(unit, SIZE));
+            let ratio = (await timeOf(worst, 1)) / base;
+            // Noise (another process, a collection) may have made it: again, with the baseline.
+            if (ratio > MAX_RATIO) {
+              const again = await parser.run(sized(parser.ordinary, SIZE));
+              const base2 = await timeOf(again, 5);
+              ratio = (await timeOf(await parser.run(sized(unit, SIZE)), 5)) / base2;
+            }
+            if (ratio > MAX_RATIO)
+              slow.push({ parser: parser.name, input: unit, ratio: Number(ratio.toFixed(1)) });
+          } catch (error) {
+            slow.push({ parser: parser.name, input: unit, error: String(error) });
+          }
+        }
+      }
+      expect(slow).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
+
+it("refuses a coduck.json nested 100,000 deep in one line (the syntax error's reader recursed)", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-deep-json-"));
+  try {
+    await writeFile(path.join(dir, "coduck.json"), "[".repeat(100_000));
+    expect(await readCoduckJson(dir)).toEqual({
+      ok: false,
+      problem: {
+        code: "CONFIG_INVALID",
+        message: "coduck.json is not valid JSON: arrays or objects are nested too deeply",
+      },
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+describe("no pattern that reads tenant text can backtrack beyond linear", () => {
+  it("every alternative of every rule, and the classifier's other patterns", () => {
+    const patterns = [
+      ...RULES.map((rule) => rule.pattern),
+      MIGRATION_ACTIVITY,
+      MIGRATION_DONE,
+      HANDLED_LINE,
+    ];
+    const hazards = patterns.flatMap((pattern) =>
+      alternatives(pattern.source).flatMap((source) =>
+        backtrackingHazards(new RegExp(source, pattern.flags)).map((h) => `/${source}/: ${h}`),
+      ),
+    );
+    expect(hazards).toEqual([]);
+  });
+
+  it("every pattern written in the classifier and the parsers of tenant files", async () => {
+    const found = await tenantTextPatterns();
+    // The reader itself would let these through otherwise.
+    expect(found.length).toBeGreaterThan(50);
+    const hazards = found.flatMap(({ where, pattern }) =>
+      backtrackingHazards(pattern).map((h) => `${where} /${pattern.source}/: ${h}`),
+    );
+    expect(hazards).toEqual([]);
+  });
+
+  it("finds the shapes that blow up", () => {
+    for (const bomb of [
+      /(a+)+$/,
+      /https?:\/\/\S+.*\b(?:ECONNRESET|ETIMEDOUT)\b/,
+      /.*foo.*bar/,
+      /\b(?:applying|running)\b.*\.sql\b/,
+      /ERR_PNPM_\w*LOCKFILE/,
+      /^\s*CREATE TABLE/m,
+      /\/+$/,
+      /^ALTER\s+TABLE\b[\s\S]*\bALTER\s+COLUMN\b[\s\S]*\bTYPE\b/,
+    ]) {
+      expect([bomb.source, backtrackingHazards(bomb).length > 0]).toEqual([bomb.source, true]);
+    }
+    for (const fine of [
+      /Cannot find module ['"][^'"]+['"]/,
+      /^[ \t]*model[ \t]+[A-Za-z_]\w*[ \t]*\{/m,
+      /(?:^|[\n\r\u2028\u2029])(?:(?!foo).)*foo.*bar/,
+      /"((?:[^"]|"")+)"\./,
+      /^npm warn install-scripts {3}(\S+) \((.*)\)$/,
+    ]) {
+      expect([fine.source, backtrackingHazards(fine)]).toEqual([fine.source, []]);
+    }
+  });
+});
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1]!;
+}
+
+function times<T>(n: number, fn: () => T): T[] {
+  return Array.from({ length: n }, fn);
+}
+
+// Ordinary tenant files, repeated to size.
+const PRISMA_SCHEMA = `// The blog's schema.
+generator client {
+  provider = "prisma-client-js"
+}
+
+/// A person who writes.
+model User {
+  id        Int      @id @default(autoincrement())
+  email     String   @unique @map("email_address")
+  name      String?
+  posts     Post[]
+  legacy    Unsupported("tsvector")?
+  createdAt DateTime @default(now()) @map("created_at")
+
+  @@map("users")
+}
+
+model Post {
+  id       Int    @id @default(autoincrement())
+  title    String /* the headline */
+  body     String @ignore
+  author   User   @relation(fields: [authorId], references: [id])
+  authorId Int
+
+  @@schema("content")
+}
+
+enum Role {
+  ADMIN
+  EDITOR
+}
+`;
+
+const CREATE_SCRIPT = `-- CreateSchema
+CREATE SCHEMA IF NOT EXISTS "content";
+
+-- CreateEnum
+CREATE TYPE "public"."Role" AS ENUM ('ADMIN', 'EDITOR');
+
+-- CreateTable
+CREATE TABLE "public"."users" (
+    "id" SERIAL NOT NULL,
+    "email_address" TEXT NOT NULL,
+    "name" TEXT,
+    "created_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "users_pkey" PRIMARY KEY ("id")
+);
+
+-- AlterTable
+ALTER TABLE "public"."users" ALTER COLUMN "name" SET DATA TYPE VARCHAR(200);
+
+-- AddForeignKey
+ALTER TABLE "content"."Post" ADD CONSTRAINT "Post_authorId_fkey" FOREIGN KEY ("authorId") REFERENCES "public"."users"("id") ON DELETE RESTRICT ON UPDATE CASCADE;
+
+`;
+
+const NPM_WARNINGS = `npm warn deprecated inflight@1.0.6: This module is not supported
+npm warn install-scripts 2 packages have install scripts not yet covered by allowScripts:
+npm warn install-scripts   esbuild@0.28.2 (postinstall: node install.js)
+npm warn install-scripts   @parcel/watcher@2.5.1 (install: node scripts/build-from-source.js; postinstall: node x.js)
+added 120 packages in 3s
+`;
+
+const PRISMA_CONFIG = `// Prisma's config: where the schema is.
+import "dotenv/config";
+import { defineConfig } from "prisma/config";
+
+/* The schema lives with the database code. */
+export default defineConfig({
+  migrations: { path: "db/migrations" },
+  schema: "db/schema.prisma",
+});
+`;
+
+const YARN_LOCK = `# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.
+# yarn lockfile v1
+
+
+left-pad@^1.3.0:
+  version "1.3.0"
+  resolved "https://registry.yarnpkg.com/left-pad/-/left-pad-1.3.0.tgz#5b8a3a7765dfe001261dde915589e782f8c94d1e"
+  integrity sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQQ8s8CD6R4iCTC0yrfRHtRVkPBFTPP0JF4qMv3tD+xkF/zA==
+
+`;

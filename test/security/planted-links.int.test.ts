@@ -57,10 +57,11 @@ it("refuses a package.json the app's build swapped for a link to a file of the w
   });
   const id = await stack.deploy({ project: "linked-manifest", repoUrl: repo.dir });
   const record = await stack.waitForEnd(id, 120_000);
-  expect(record.status).toBe("failed");
-  const start = record.steps.find((s) => s.name === "start");
-  expect(start).toMatchObject({ status: "failed" });
-  expect(start?.evidence).toMatch(/package\.json is a link to a file outside the app's directory/);
+  expect(record).toMatchObject({ status: "failed", errorCode: "CONFIG_INVALID" });
+  // The schema step, the first to read package.json after the build, refuses it.
+  const failed = record.steps.find((s) => s.status === "failed");
+  expect(failed?.name).toBe("schema");
+  expect(failed?.evidence).toMatch(/package\.json is a link to a file outside the app's directory/);
   // The link really is there, pointing at the key file.
   const release = path.join(stack.config.dataDir, "releases", "linked-manifest", `${id}-1`);
   const { stdout } = await execa("readlink", [path.join(release, "package.json")]);

@@ -78,7 +78,13 @@ it(
     const report = (await response.json()) as Report;
     await rm(hostTmpFile, { force: true });
 
-    expect({ uid: report.uid, gid: report.gid }).toEqual({ uid: 65534, gid: 65534 });
+    // The project's own uid and gid, allocated at its first deploy (store/project-app-uid.ts).
+    const { appUid } = await stack.db.project.findUniqueOrThrow({
+      where: { slug: "probe" },
+      select: { appUid: true },
+    });
+    expect(appUid).toBeGreaterThanOrEqual(stack.config.appUidBase);
+    expect({ uid: report.uid, gid: report.gid }).toEqual({ uid: appUid, gid: appUid });
     // Its own PID namespace: the worker does not exist there, let alone its environment.
     expect(report.pidVisible).toEqual({ ok: false, code: "ENOENT" });
     expect(report.environ).toEqual({ ok: false, code: "ENOENT" });

@@ -3,6 +3,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { githubSignature } from "../../src/http/github-signature.js";
+import { createDeployment } from "../../src/store/deployments.js";
+import { checkoutSource } from "../../src/store/projects.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -150,4 +152,38 @@ it("changing the repository keeps the new URL's credentials sealed too", async (
     "https://x-access-token:***@github.com/acme/other.git?access_token=***",
   );
   expectNoToken(await storedText());
+});
+
+it("`migrate` seals and redacts credentials recorded before they were (old rows)", async () => {
+  const old = `https://${TOKEN}@github.com/acme/legacy.git`;
+  const { id } = await createDeployment(stack.db, {
+    project: "legacy-cred",
+    repoUrl: old,
+    ref: "main",
+    trigger: "webhook",
+    steps: ["checkout"],
+  });
+  const step = await stack.db.deploymentStep.findFirstOrThrow({ where: { deploymentId: id } });
+  await stack.db.deploymentStep.update({
+    where: { id: step.id },
+    data: { command: `git fetch ${old} main`, logTail: `fatal: could not read from ${old}` },
+  });
+  await stack.db
+    .$executeRaw`INSERT INTO "StepLogChunk" ("stepId", "firstSeq", "lastSeq", streams, lines)
+    VALUES (${step.id}::uuid, 0, 1, 'oe', ${`$ git fetch ${old} main\nfatal: ${TOKEN}`})`;
+  expect(await storedText()).toContain(TOKEN);
+
+  const migrated = await run("migrate");
+  expect(migrated.exitCode).toBe(0);
+  expect(migrated.stdout).toMatch(
+    /repository credentials sealed and redacted: 1 project\(s\), 1 deployment\(s\), 1 step\(s\)/,
+  );
+  expectNoToken(await storedText());
+  const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "legacy-cred" } });
+  expect(project.repoUrl).toBe("https://***@github.com/acme/legacy.git");
+  // Checkout still fetches with the token.
+  expect((await checkoutSource(stack.db, stack.keyring, id)).url).toBe(old);
+  // Run again: nothing left to do.
+  const again = await run("migrate");
+  expect(again.stdout).not.toMatch(/sealed and redacted/);
 });

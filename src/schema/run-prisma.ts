@@ -13,14 +13,7 @@ export function prismaRunner(
   directUrl: string,
   run: SchemaCommandRunner,
 ): RunPrisma {
-  const env = {
-    DATABASE_URL: directUrl,
-    DIRECT_URL: directUrl,
-    CHECKPOINT_DISABLE: "1",
-    PRISMA_HIDE_UPDATE_MESSAGE: "1",
-    // A missing @prisma/client is the app's to declare, not for `generate` to npm-install.
-    PRISMA_GENERATE_SKIP_AUTOINSTALL: "1",
-  };
+  const env = prismaEnv(directUrl);
   return async (stage, args) => {
     const result = await run(prismaBin(appDir), args, env);
     if (result.exitCode !== 0) {
@@ -31,5 +24,17 @@ export function prismaRunner(
       });
     }
     return result;
+  };
+}
+
+/** The environment of the worker's own Prisma commands: offline, quiet, on the direct URL. */
+export function prismaEnv(directUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: directUrl,
+    DIRECT_URL: directUrl,
+    CHECKPOINT_DISABLE: "1",
+    PRISMA_HIDE_UPDATE_MESSAGE: "1",
+    // A missing @prisma/client is the app's to declare, not for `generate` to npm-install.
+    PRISMA_GENERATE_SKIP_AUTOINSTALL: "1",
   };
 }

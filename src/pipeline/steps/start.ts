@@ -38,7 +38,10 @@ export const start: Step = {
       );
     }
     const port = await freePort();
-    const env = childEnv({ ...ctx.appEnv, PORT: String(port), NODE_ENV: "production" });
+    const env = childEnv(
+      { ...ctx.appEnv, PORT: String(port), NODE_ENV: "production" },
+      ctx.releaseDir,
+    );
     ctx.noteCommand(command);
     ctx.say(`$ ${command}   (PORT=${port})`);
     const app = await spawnApp({ command, cwd: ctx.releaseDir, env, sandbox: ctx.sandbox });

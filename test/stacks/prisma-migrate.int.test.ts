@@ -1,0 +1,45 @@
+import { jest } from "@jest/globals";
+import { fixtureRepo } from "../helpers/git-repo.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+jest.setTimeout(300_000);
+
+// The docs' recommended Prisma path: real migration files, `"preStart": "prisma migrate deploy"`
+// copied verbatim, a TypeScript build that imports the generated client, and npm 11 skipping
+// every install script of Prisma's (so nothing but the worker generates the client).
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await createTestStack({}, { pgbouncer: {} });
+  await stack.startWorker();
+});
+afterAll(() => stack.close());
+
+describe("a Prisma app with preStart `prisma migrate deploy`", () => {
+  it("generates the client before the build, migrates, and reads and writes through PgBouncer", async () => {
+    const repo = await fixtureRepo("prisma-migrate-app");
+    const record = await stack.waitForEnd(
+      await stack.deploy({ project: "prisma-migrate", repoUrl: repo.dir }),
+      240_000,
+    );
+    expect({ status: record.status, errorCode: record.errorCode }).toEqual({
+      status: "succeeded",
+      errorCode: null,
+    });
+    const build = record.steps.find((s) => s.name === "build")!;
+    expect(build.command).toMatch(
+      /node_modules\/\.bin\/prisma generate --schema prisma\/schema\.prisma && npm run build$/,
+    );
+    const schema = record.steps.find((s) => s.name === "schema")!;
+    expect(schema.command).toMatch(/^prisma migrate deploy/);
+    expect(schema.logTail).toMatch(/20261201000000_init/);
+
+    const url = record.release!.url;
+    const created = await fetch(`${url}/notes`, { method: "POST" });
+    expect(created.status).toBe(201);
+    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
+      app: "prisma-migrate-app",
+      notes: [{ id: 1, body: "written through Prisma" }],
+    });
+  });
+});

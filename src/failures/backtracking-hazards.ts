@@ -14,9 +14,10 @@
  *   again at each occurrence of the beginning and runs to the end of the line each time.
  *
  * The remedies: a bounded quantifier (`\w{0,64}`), a class the beginning cannot occur in
- * (`"[^"]*"`), or anchoring at the first occurrence with a tempered loop,
- * `^(?:(?!foo)[\s\S])*foo.*bar`, which the engine cannot re-enter (each of its steps refuses
- * the position where `foo` begins, and `foo` must follow it).
+ * (`\[[^[\]]*\]`), or a tempered loop that stops at the first occurrence,
+ * `(?:^|[\n\r\u2028\u2029])(?:(?!foo).)*foo.*bar` (rules/then-later.ts), which the engine
+ * cannot re-enter: each of its steps refuses the position where `foo` begins, and `foo` must
+ * follow it.
  *
  * Reads plain sources as rules/rule.ts allows them (numbered backreferences are read as any
  * character); the `u` and `v` flags are not read.

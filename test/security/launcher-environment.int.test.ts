@@ -9,6 +9,7 @@ import { runCommand } from "../../src/exec/run-command.js";
 import { sandboxFor } from "../../src/exec/sandbox.js";
 import { readLogLines } from "../../src/store/step-log-lines.js";
 import { fixtureRepo, type GitRepo } from "../helpers/git-repo.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
@@ -17,6 +18,7 @@ import { cli } from "../helpers/worker-process.js";
 // process (bubblewrap's launcher as root, git at checkout) would run it: the box has its own
 // /tmp, so a marker in the host's /tmp can only come from outside it.
 const TIMEOUT = 180_000;
+const ADMIN_TOKEN = "launcher-environment-admin-token-0123";
 const markers: string[] = [];
 
 function newMarker(): string {
@@ -223,7 +225,11 @@ describe("unsandboxed (SANDBOX=off)", () => {
   let stack: TestStack;
 
   beforeAll(async () => {
-    stack = await createTestStack({ SANDBOX: "off", RUNTIME_WATCH_SECONDS: "0" });
+    stack = await createTestStack({
+      SANDBOX: "off",
+      RUNTIME_WATCH_SECONDS: "0",
+      ADMIN_TOKEN: ADMIN_TOKEN,
+    });
     await stack.startWorker();
   });
   afterAll(() => stack.close());
@@ -250,6 +256,19 @@ describe("unsandboxed (SANDBOX=off)", () => {
         (await cli(["deployments", "show", id, "--json"], stack.env)).stdout as string,
       );
       expect(json.sandbox).toBe("off");
+      // The operator API's record and the dashboard's deployment page say the same.
+      const http = await buildTestApp(stack);
+      try {
+        const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+        const api = await http.inject({ url: `/api/deployments/${id}`, headers });
+        expect(api.json()).toMatchObject({ id, sandbox: "off" });
+        const page = await http.inject({ url: `/admin/deployments/${id}`, headers });
+        expect(page.body).toContain(
+          `<dd id="sandbox">off: app code ran unsandboxed, as the worker&#39;s user (SANDBOX=off)</dd>`,
+        );
+      } finally {
+        await http.close();
+      }
     },
     TIMEOUT,
   );

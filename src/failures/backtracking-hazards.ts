@@ -297,6 +297,11 @@ function intersect(a: Chars, b: Chars): Chars {
   return a.map((bit, c) => bit & b[c]!);
 }
 
+function overlaps(a: Chars, b: Chars): boolean {
+  for (let c = 0; c < SIZE; c++) if (a[c]! & b[c]!) return true;
+  return false;
+}
+
 function isEmpty(chars: Chars): boolean {
   return !chars.some((bit) => bit === 1);
 }
@@ -305,11 +310,18 @@ function isEmpty(chars: Chars): boolean {
 function charsOf(node: Node): Chars {
   if (node.kind === "chars") return node.chars;
   if (node.kind === "repeat") return charsOf(node.node);
-  const chars = new Uint8Array(SIZE);
-  if (node.kind === "group")
-    for (const seq of node.body) for (const n of seq) union(chars, charsOf(n));
+  let chars = GROUP_CHARS.get(node);
+  if (!chars) {
+    chars = new Uint8Array(SIZE);
+    if (node.kind === "group")
+      for (const seq of node.body) for (const n of seq) union(chars, charsOf(n));
+    GROUP_CHARS.set(node, chars);
+  }
   return chars;
 }
+
+// A group's characters, asked for again for each quantifier before or after it.
+const GROUP_CHARS = new WeakMap<Node, Chars>();
 
 function nullable(node: Node): boolean {
   if (node.kind === "chars") return false;
@@ -337,7 +349,7 @@ function holdsUnbounded(node: Node): boolean {
  */
 function canOccurWithin(sequence: readonly Node[], chars: Chars, multiline: boolean): boolean {
   return sequence.every((node) => {
-    if (node.kind === "chars") return !isEmpty(intersect(node.chars, chars));
+    if (node.kind === "chars") return overlaps(node.chars, chars);
     if (node.kind === "assert") {
       // `^` alone holds only where the text begins; in multiline mode, after a line break.
       if (node.text === "^") return multiline && chars[10] === 1;

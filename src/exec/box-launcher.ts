@@ -64,7 +64,9 @@ function serveBridge(bridge: Bridge, client: net.Socket): void {
     clearTimeout(timer);
     client.off("data", onData);
     client.pause();
+    let connected = false;
     const upstream = net.connect(bridge.port, bridge.host, () => {
+      connected = true;
       upstream.write(packet);
       client.pipe(upstream).pipe(client);
       client.resume();
@@ -73,7 +75,15 @@ function serveBridge(bridge: Bridge, client: net.Socket): void {
       client.destroy();
       upstream.destroy();
     };
-    upstream.once("error", end).once("close", end);
+    // Unreachable: said as Postgres would (08006), so the app and the classifier see why.
+    upstream.once("error", (error: NodeJS.ErrnoException) => {
+      if (connected) return end();
+      client.end(
+        errorResponse("08006", `could not connect to server (${error.code ?? error.message})`),
+      );
+      upstream.destroy();
+    });
+    upstream.once("close", () => connected && end());
     client.once("close", end);
   };
   const onData = (chunk: Buffer) => {
@@ -130,11 +140,19 @@ function childPid(info: Readable): Promise<number> {
   });
 }
 
+/**
+ * slirp4netns' control socket: beside the box directory, not in it, so the box cannot ask for
+ * a port of the host (add_hostfwd) itself.
+ */
+function apiSocket(spec: LaunchSpec): string {
+  return `${spec.boxDir}.slirp.sock`;
+}
+
 /** Starts slirp4netns on the box's namespace; resolves once its tap device is up. */
 function startSlirp(spec: LaunchSpec, pid: number): Promise<void> {
   const args = ["--configure", "--mtu=65520", "--disable-host-loopback"];
   args.push("--enable-sandbox", "--enable-seccomp", "--ready-fd=3", "--exit-fd=4");
-  if (spec.publishPort) args.push(`--api-socket=${path.join(spec.boxDir, "slirp.sock")}`);
+  if (spec.publishPort) args.push(`--api-socket=${apiSocket(spec)}`);
   args.push(String(pid), "tap0");
   const slirp = spawn(spec.slirp4netns, args, {
     env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
@@ -187,7 +205,7 @@ async function refuseHostAddresses(pid: number): Promise<void> {
 
 /** Asks slirp4netns to forward the host's 127.0.0.1:<port> to the relay inside the box. */
 function publish(spec: LaunchSpec, port: number): void {
-  const api = net.connect(path.join(spec.boxDir, "slirp.sock"));
+  const api = net.connect(apiSocket(spec));
   const request = {
     execute: "add_hostfwd",
     arguments: {
@@ -245,6 +263,7 @@ async function main(): Promise<void> {
   const cleanUp = () => {
     for (const server of servers) server.close();
     rmSync(spec.boxDir, { recursive: true, force: true });
+    rmSync(apiSocket(spec), { force: true });
   };
   box.once("exit", (code, signal) => {
     cleanUp();

@@ -49,16 +49,20 @@ export function networkBwrapArgs(boxDir: string): string[] {
 
 /**
  * The app's environment with DATABASE_URL and DIRECT_URL pointed at their addresses inside
- * the box (user, password, database and parameters unchanged).
+ * the box (user, password, database and parameters unchanged). A DATABASE_URL that points
+ * where DIRECT_URL does (schema tools and preStart get the direct URL) becomes the direct
+ * address too.
  */
 export function boxEnv(env: Record<string, string>): Record<string, string> {
   const inBox = { ...env };
+  const direct = env.DIRECT_URL ? new URL(env.DIRECT_URL).host : null;
   for (const name of DATABASE_VARIABLES) {
     const value = env[name];
     if (!value) continue;
     const url = new URL(value);
-    url.hostname = BOX_DATABASE_ADDRESSES[name].host;
-    url.port = String(BOX_DATABASE_ADDRESSES[name].port);
+    const goesTo = url.host === direct ? "DIRECT_URL" : name;
+    url.hostname = BOX_DATABASE_ADDRESSES[goesTo].host;
+    url.port = String(BOX_DATABASE_ADDRESSES[goesTo].port);
     inBox[name] = url.toString();
   }
   return inBox;

@@ -145,8 +145,9 @@ describe("start and the release swap", () => {
     expect(record.status).toBe("succeeded");
     expect(JSON.parse(await get(record.release!.url))).toEqual({
       port: String(record.release!.port),
-      db: String(stack.config.pgbouncer.port),
-      direct: "5432",
+      // The documented addresses inside the box, whatever the host's ports are.
+      db: "6432",
+      direct: "5433",
       greeting: "quack",
       nodeEnv: "production",
       leaked: false,

@@ -121,7 +121,8 @@ describe("the schema step", () => {
     });
     const schema = record.steps.find((s) => s.name === "schema")!;
     expect(schema.command).toBe("npm run migrate");
-    expect(schema.logTail).toContain("migrating through port 5432");
+    // The direct address inside the box (the host's direct port is 5432 here).
+    expect(schema.logTail).toContain("migrating through port 5433");
     expect(await (await fetch(record.release!.url)).json()).toEqual({ notes: ["first note"] });
   });
 

@@ -3,6 +3,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
+import { networkIsolation } from "../../src/doctor/checks/network-isolation.js";
+import { createDoctorContext } from "../../src/doctor/doctor-context.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -67,7 +69,9 @@ it(
       await stack.deploy({ project: "net-neighbour", repoUrl: neighbourRepo.dir }),
       TIMEOUT,
     );
-    expect(neighbour.status).toBe("succeeded");
+    expect({ status: neighbour.status, steps: neighbour.steps }).toMatchObject({
+      status: "succeeded",
+    });
     const targets = {
       redis: 6379,
       "worker http": (http.server.address() as net.AddressInfo).port,
@@ -112,7 +116,9 @@ it(
       expect(Object.keys(report.tcp)).toHaveLength(
         Object.keys(targets).length * (3 + hostAddresses.length),
       );
-      expect(report.urls).toEqual({ pooled: "127.0.0.1:6432", direct: "127.0.0.1:5433" });
+      // preStart gets the direct URL as DATABASE_URL too (schema tools need no PgBouncer).
+      const pooled = report.phase === "preStart" ? "127.0.0.1:5433" : "127.0.0.1:6432";
+      expect(report.urls).toEqual({ pooled, direct: "127.0.0.1:5433" });
       const own = { ok: true, who: databaseName, db: databaseName };
       const refused = { ok: false, code: "28000" };
       expect({ phase: report.phase, ...report.databases }).toEqual({
@@ -128,3 +134,18 @@ it(
   },
   TIMEOUT * 2,
 );
+
+it("doctor's network-isolation check runs a box and finds the host's loopback out of its reach", async () => {
+  const ctx = createDoctorContext(stack.config);
+  try {
+    expect(await networkIsolation.run(ctx)).toMatchObject({
+      status: "ok",
+      message: expect.stringContaining("the host's loopback is out of reach"),
+    });
+    const off = createDoctorContext({ ...stack.config, sandbox: "off" });
+    expect(await networkIsolation.run(off)).toMatchObject({ status: "warn" });
+    await off.close();
+  } finally {
+    await ctx.close();
+  }
+});

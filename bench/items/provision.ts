@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { adminUrl } from "../../src/provisioning/admin-session.js";
 import { projectDatabaseName } from "../../src/provisioning/names.js";
 import {
-  databaseUrlOn,
   ensureProjectDatabase,
   provisionProject,
 } from "../../src/provisioning/provision-project.js";
@@ -64,7 +64,7 @@ export const provision: BenchItem = {
       // The already-provisioned check, against a bare connection + one query + end.
       const slug = results.worker.at(-1)!.slug;
       const database = projectDatabaseName(stack.config.projectDatabasePrefix, slug);
-      const url = databaseUrlOn(stack.config.adminDatabaseUrl, database);
+      const url = adminUrl(stack.config.adminDatabaseUrl, database);
       const checkRounds = { worker: [] as number[], baseline: [] as number[] };
       for (let round = 0; round < ctx.runs; round++) {
         const worker: number[] = [];

@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
+import { withAdminSession } from "../provisioning/admin-session.js";
 import {
   type ProjectCredentials,
   projectCredentials,
 } from "../provisioning/project-credentials.js";
-import { databaseUrlOn, withClient } from "../provisioning/provision-project.js";
 import { createBackup, getBackup } from "../store/backups.js";
 import { finishJobRun, startJobRun } from "../store/job-runs.js";
 import {
@@ -119,9 +119,10 @@ export async function runRestore(
       throw new RestoreRefused(
         `backup ${backup.id} was restored, but ${verified.failure}.${safetyHint}`,
       );
-    const size = await withClient(
-      databaseUrlOn(deps.config.adminDatabaseUrl, project.database),
-      (c) => c.query("SELECT pg_database_size(current_database())::text AS bytes"),
+    const size = await withAdminSession(deps.config.adminDatabaseUrl, project.database, (c) =>
+      c.query(
+        "SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::pg_catalog.text AS bytes",
+      ),
     );
     await recordStorageLevel(
       deps.db,
@@ -204,9 +205,12 @@ async function digest(stream: Readable): Promise<string> {
  */
 async function keepLookupSchemaOutOfReach(deps: BackupDeps, database: string, role: string) {
   const schema = deps.config.pgbouncer.lookupSchema;
-  await withClient(databaseUrlOn(deps.config.adminDatabaseUrl, database), async (admin) => {
+  await withAdminSession(deps.config.adminDatabaseUrl, database, async (admin) => {
     const { rowCount } = await admin.query(
-      "SELECT 1 FROM pg_namespace WHERE nspname = $1 AND nspowner = (SELECT oid FROM pg_roles WHERE rolname = $2)",
+      `SELECT 1 FROM pg_catalog.pg_namespace n
+        WHERE n.nspname OPERATOR(pg_catalog.=) $1::pg_catalog.name
+          AND n.nspowner OPERATOR(pg_catalog.=)
+              (SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) $2::pg_catalog.name)`,
       [schema, role],
     );
     if (!rowCount) return;

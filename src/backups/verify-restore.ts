@@ -1,8 +1,8 @@
 import pg from "pg";
 import type { Config } from "../config.js";
+import { withAdminSession } from "../provisioning/admin-session.js";
 import { inspectLookup, lookupIntact, repairLookup } from "../provisioning/lookup-objects.js";
 import type { ProjectCredentials } from "../provisioning/project-credentials.js";
-import { databaseUrlOn, withClient } from "../provisioning/provision-project.js";
 import type { Db } from "../store/prisma.js";
 import { liveDeploymentOf } from "../store/releases.js";
 
@@ -23,8 +23,9 @@ export async function verifyRestore(
 ): Promise<Verified> {
   const checks: string[] = [];
   try {
-    const repaired = await withClient(
-      databaseUrlOn(config.adminDatabaseUrl, project.database),
+    const repaired = await withAdminSession(
+      config.adminDatabaseUrl,
+      project.database,
       async (client) => {
         const state = await inspectLookup(client, config.pgbouncer.lookupSchema);
         return lookupIntact(state)

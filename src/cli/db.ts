@@ -22,6 +22,10 @@ export async function provisionCommand(config: Config, project: string, out: Out
   out.write(`database ${result.database} of ${slug} is provisioned\n`);
   for (const action of result.actions) out.write(`  ${action}\n`);
   if (result.actions.length === 0) out.write("  nothing to create or repair\n");
+  for (const closed of result.closedDatabases)
+    out.write(
+      `  revoked CONNECT on database ${closed} from PUBLIC (project roles reach only their own)\n`,
+    );
 }
 
 /** `coduck-worker db info --project P [--show-secrets] [--json]`. Returns the exit code. */

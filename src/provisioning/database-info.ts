@@ -1,8 +1,9 @@
 import { open } from "../secrets/secret-box.js";
 import { recordStorageLevel } from "../store/storage-level.js";
+import { withAdminSession } from "./admin-session.js";
 import { projectUrls } from "./connection-urls.js";
 import { inspectLookup, type LookupState } from "./lookup-objects.js";
-import { databaseUrlOn, type ProvisionDeps, withClient } from "./provision-project.js";
+import type { ProvisionDeps } from "./provision-project.js";
 
 export type DatabaseInfo = {
   projectId: string;
@@ -30,13 +31,18 @@ export async function databaseInfo(
     ciphertext: record.passwordEncrypted,
     keyVersion: record.keyVersion,
   });
-  const live = await withClient(
-    databaseUrlOn(deps.config.adminDatabaseUrl, record.databaseName),
+  // An admin session inside the tenant's database (admin-session.ts): every name qualified.
+  const live = await withAdminSession(
+    deps.config.adminDatabaseUrl,
+    record.databaseName,
     async (c) => {
       const { rows } = await c.query(
-        `SELECT pg_database_size(current_database())::text AS size,
-              (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = $1)::int AS connections,
-              (SELECT rolconnlimit FROM pg_roles WHERE rolname = $1) AS "connectionLimit"`,
+        `SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::pg_catalog.text AS size,
+              (SELECT pg_catalog.count(*) FROM pg_catalog.pg_stat_activity
+                WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
+                  AND usename OPERATOR(pg_catalog.=) $1::pg_catalog.name)::pg_catalog.int4 AS connections,
+              (SELECT rolconnlimit FROM pg_catalog.pg_roles
+                WHERE rolname OPERATOR(pg_catalog.=) $1::pg_catalog.name) AS "connectionLimit"`,
         [record.roleName],
       );
       const { sizeBytes: _size, ...lookup } = await inspectLookup(

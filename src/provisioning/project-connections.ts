@@ -1,22 +1,26 @@
 import pg from "pg";
+import { adminUrl } from "./admin-session.js";
 
 const pools = new Map<string, pg.Pool>();
 
-/** Whether this process keeps connections to that database (it verified it before). */
-export function hasProjectConnection(url: string): boolean {
-  return pools.has(url);
+/** Whether this process keeps admin connections to that database (it verified it before). */
+export function hasProjectConnection(serverUrl: string, database: string): boolean {
+  return pools.has(adminUrl(serverUrl, database));
 }
 
 /**
  * Runs work on a kept admin connection to a project database: every deploy verifies its
  * project's lookup objects, and opening a connection each time would cost more than the check.
- * Idle connections close after 30 s and never keep the process alive; a connection that failed
- * (its database dropped, the server restarted) is discarded.
+ * The connections are admin sessions (adminUrl: search_path pinned). Idle connections close
+ * after 30 s and never keep the process alive; a connection that failed (its database dropped,
+ * the server restarted) is discarded.
  */
 export async function withProjectConnection<T>(
-  url: string,
+  serverUrl: string,
+  database: string,
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
+  const url = adminUrl(serverUrl, database);
   let pool = pools.get(url);
   if (!pool) {
     pool = new pg.Pool({

@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
 import type { Config } from "../config.js";
 import type { Keyring } from "../secrets/keyring.js";
 import { open, seal } from "../secrets/secret-box.js";
 import type { Db } from "../store/prisma.js";
 import { markProjectDatabaseVerified } from "../store/project-database-verified.js";
+import { withAdminSession } from "./admin-session.js";
+import { closeOtherDatabases } from "./close-other-databases.js";
 import { type ProjectUrls, projectUrls } from "./connection-urls.js";
 import { AUTH_ROLE, inspectLookup, lookupIntact, repairLookup } from "./lookup-objects.js";
 import { projectDatabaseName } from "./names.js";
@@ -20,6 +22,11 @@ export type Provisioned = ProjectUrls & {
   fastPath: boolean;
   /** What was created or repaired, in words, for the step log. */
   actions: string[];
+  /**
+   * Other databases of the cluster whose CONNECT this run took from PUBLIC: for the operator,
+   * never the project's step log (their names are none of the tenant's business).
+   */
+  closedDatabases: string[];
   sizeBytes: number;
 };
 
@@ -37,11 +44,13 @@ export async function ensureProjectDatabase(
   slug: string,
 ): Promise<Provisioned> {
   const database = projectDatabaseName(deps.config.projectDatabasePrefix, slug);
-  const url = databaseUrlOn(deps.config.adminDatabaseUrl, database);
   // Without a kept connection (a new project, or the first check since the worker started) the
   // record says first whether there is anything to verify: trying to connect to a database
   // that does not exist costs a new project more than reading the record.
-  if (hasProjectConnection(url) || (await isProvisioned(deps.db, slug, database))) {
+  if (
+    hasProjectConnection(deps.config.adminDatabaseUrl, database) ||
+    (await isProvisioned(deps.db, slug, database))
+  ) {
     // A database that is gone fails to connect: provision it again.
     const verified = await verify(deps.config, database).catch(() => null);
     if (verified?.intact) {
@@ -67,7 +76,7 @@ async function isProvisioned(db: Db, slug: string, database: string): Promise<bo
 }
 
 async function verify(config: Config, database: string) {
-  return withProjectConnection(databaseUrlOn(config.adminDatabaseUrl, database), async (client) => {
+  return withProjectConnection(config.adminDatabaseUrl, database, async (client) => {
     const state = await inspectLookup(client, config.pgbouncer.lookupSchema);
     return { intact: lookupIntact(state), sizeBytes: state.sizeBytes };
   });
@@ -77,8 +86,9 @@ async function verify(config: Config, database: string) {
 export async function provisionProject(deps: ProvisionDeps, slug: string): Promise<Provisioned> {
   const { db, config, keyring } = deps;
   const database = projectDatabaseName(config.projectDatabasePrefix, slug);
-  return withClient(config.adminDatabaseUrl, async (admin) => {
-    await admin.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [
+  // Admin sessions (admin-session.ts): search_path pinned, every name in their SQL qualified.
+  return withAdminSession(config.adminDatabaseUrl, undefined, async (admin) => {
+    await admin.query("SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtextextended($1, 0))", [
       `coduck:provision:${database}`,
     ]);
     try {
@@ -109,25 +119,42 @@ export async function provisionProject(deps: ProvisionDeps, slug: string): Promi
         actions.push(`created role ${AUTH_ROLE}`);
       const role = admin.escapeIdentifier(database);
       const roleExists = (
-        await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [database])
+        await admin.query(
+          "SELECT 1 FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) $1",
+          [database],
+        )
       ).rowCount;
       const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT ${config.projectConnectionLimit} PASSWORD ${admin.escapeLiteral(scramVerifier(password))}`;
       await admin.query(`${roleExists ? "ALTER" : "CREATE"} ROLE ${role} ${attributes}`);
       if (!roleExists) actions.push(`created role ${database}`);
 
       const dbExists = (
-        await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [database])
+        await admin.query(
+          "SELECT 1 FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) $1",
+          [database],
+        )
       ).rowCount;
       if (!dbExists) {
-        await admin.query(`CREATE DATABASE ${role} OWNER ${role}`);
+        // Created closed: no other role can connect in the moment before PUBLIC loses CONNECT
+        // (and closeOtherDatabases, in another project's provisioning, never touches it).
+        await admin.query(`CREATE DATABASE ${role} OWNER ${role} ALLOW_CONNECTIONS false`);
         actions.push(`created database ${database}`);
       }
-      await admin.query(`ALTER DATABASE ${role} OWNER TO ${role}`);
-      await admin.query(`REVOKE ALL ON DATABASE ${role} FROM PUBLIC`);
-      await admin.query(`GRANT CONNECT ON DATABASE ${role} TO ${AUTH_ROLE}`);
+      // One transaction: the database opens only with its privileges in place.
+      await admin.query(
+        [
+          `ALTER DATABASE ${role} OWNER TO ${role}`,
+          `REVOKE ALL ON DATABASE ${role} FROM PUBLIC`,
+          `GRANT CONNECT ON DATABASE ${role} TO ${AUTH_ROLE}`,
+          `ALTER DATABASE ${role} ALLOW_CONNECTIONS true`,
+        ].join("; "),
+      );
+      // CONNECT is PUBLIC's on a new cluster's databases: the role would reach them all.
+      const closedDatabases = await closeOtherDatabases(admin, config.databaseUrl);
 
-      const sizeBytes = await withClient(
-        databaseUrlOn(config.adminDatabaseUrl, database),
+      const sizeBytes = await withAdminSession(
+        config.adminDatabaseUrl,
+        database,
         async (client) => {
           for (const repaired of await repairLookup(
             client,
@@ -137,7 +164,7 @@ export async function provisionProject(deps: ProvisionDeps, slug: string): Promi
             actions.push(dbExists ? `repaired ${repaired}` : `created ${repaired}`);
           }
           const size = await client.query(
-            "SELECT pg_database_size(current_database())::text AS bytes",
+            "SELECT pg_catalog.pg_database_size(pg_catalog.current_database())::pg_catalog.text AS bytes",
           );
           return Number(size.rows[0].bytes);
         },
@@ -148,11 +175,12 @@ export async function provisionProject(deps: ProvisionDeps, slug: string): Promi
         where: { id: record.id },
         data: { provisionedAt: now, verifiedAt: now },
       });
-      return result(config, database, password, false, actions, sizeBytes);
+      return result(config, database, password, false, actions, sizeBytes, closedDatabases);
     } finally {
-      await admin.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [
-        `coduck:provision:${database}`,
-      ]);
+      await admin.query(
+        "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended($1, 0))",
+        [`coduck:provision:${database}`],
+      );
     }
   });
 }
@@ -163,11 +191,15 @@ export async function provisionProject(deps: ProvisionDeps, slug: string): Promi
  * two projects provisioned at once would otherwise update the role concurrently.
  */
 async function ensureAuthRole(admin: pg.Client, password: string | undefined): Promise<boolean> {
-  await admin.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [AUTH_ROLE_LOCK]);
+  await admin.query("SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtextextended($1, 0))", [
+    AUTH_ROLE_LOCK,
+  ]);
   try {
     return await createOrUpdateAuthRole(admin, password);
   } finally {
-    await admin.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [AUTH_ROLE_LOCK]);
+    await admin.query("SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended($1, 0))", [
+      AUTH_ROLE_LOCK,
+    ]);
   }
 }
 
@@ -207,6 +239,7 @@ function result(
   fastPath: boolean,
   actions: string[],
   sizeBytes: number,
+  closedDatabases: string[] = [],
 ): Provisioned {
   return {
     ...projectUrls(config, database, password),
@@ -215,24 +248,6 @@ function result(
     fastPath,
     actions,
     sizeBytes,
+    closedDatabases,
   };
-}
-
-export function databaseUrlOn(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-export async function withClient<T>(
-  url: string,
-  work: (client: pg.Client) => Promise<T>,
-): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }

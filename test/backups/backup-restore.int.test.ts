@@ -6,10 +6,10 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import pg from "pg";
 import { inspectLookup, lookupIntact } from "../../src/provisioning/lookup-objects.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
-import { databaseUrlOn, withClient } from "../../src/provisioning/provision-project.js";
 import { enqueueRestore } from "../../src/queue/database-jobs.js";
 import { createRestore } from "../../src/store/restores.js";
 import { asProjectRole } from "../helpers/as-project-role.js";
+import { databaseUrl, onDatabase } from "../helpers/databases.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -23,7 +23,7 @@ const asApp = <T>(work: (client: pg.Client) => Promise<T>) => asProjectRole(stac
 
 async function asAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const project = await projectCredentials(stack, PROJECT);
-  return withClient(databaseUrlOn(stack.config.adminDatabaseUrl, project!.database), work);
+  return onDatabase(project!.database, work);
 }
 
 async function json(args: string[]) {
@@ -253,10 +253,7 @@ describe("backups and restores", () => {
   it("holds the project's lane: a deploy queued during a restore waits for it", async () => {
     // An open transaction reading items holds the restore at its DROP, after its safety backup.
     const blocker = new pg.Client(
-      databaseUrlOn(
-        stack.config.adminDatabaseUrl,
-        (await projectCredentials(stack, PROJECT))!.database,
-      ),
+      databaseUrl((await projectCredentials(stack, PROJECT))!.database),
     );
     await blocker.connect();
     await blocker.query("BEGIN");

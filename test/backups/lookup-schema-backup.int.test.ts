@@ -4,12 +4,9 @@ import { gunzipSync } from "node:zlib";
 import type pg from "pg";
 import { inspectLookup, lookupIntact } from "../../src/provisioning/lookup-objects.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
-import {
-  databaseUrlOn,
-  provisionProject,
-  withClient,
-} from "../../src/provisioning/provision-project.js";
+import { provisionProject } from "../../src/provisioning/provision-project.js";
 import { asProjectRole } from "../helpers/as-project-role.js";
+import { onDatabase } from "../helpers/databases.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
@@ -82,10 +79,7 @@ describe("a backup with the lookup in its own schema", () => {
       expect(inserted.rows[0].id).toMatch(/^[0-9a-f-]{36}$/);
     });
     const project = await projectCredentials(stack, PROJECT);
-    const state = await withClient(
-      databaseUrlOn(stack.config.adminDatabaseUrl, project!.database),
-      (c) => inspectLookup(c, "coduck"),
-    );
+    const state = await onDatabase(project!.database, (c) => inspectLookup(c, "coduck"));
     expect(lookupIntact(state)).toBe(true);
   });
 });

@@ -23,6 +23,23 @@ export async function onServer<T>(work: (client: pg.Client) => Promise<T>): Prom
 }
 
 /**
+ * Runs `work` as the test server's superuser on one database (a project's, say), as an operator
+ * would in psql: no pinned search_path, so it can create tables unqualified.
+ */
+export async function onDatabase<T>(
+  name: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl(name) });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * A fresh copy of the migrated worker database for one test file, dropped by `drop()`.
  * Kept when KEEP_TEST_DATABASES=1, for inspecting a failure.
  */

@@ -1,12 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
-import {
-  databaseUrlOn,
-  provisionProject,
-  withClient,
-} from "../../src/provisioning/provision-project.js";
+import { provisionProject } from "../../src/provisioning/provision-project.js";
 import { asProjectRole } from "../helpers/as-project-role.js";
+import { onDatabase } from "../helpers/databases.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -78,7 +75,7 @@ describe("the dashboard's Data view", () => {
     ).toBe(2);
     // A table the project's role may not read: Postgres' answer, not an internal error.
     const project = await projectCredentials(stack, PROJECT);
-    await withClient(databaseUrlOn(stack.config.adminDatabaseUrl, project!.database), (admin) =>
+    await onDatabase(project!.database, (admin) =>
       admin.query("CREATE TABLE admins_only (secret text)"),
     );
     const denied = await app.inject({

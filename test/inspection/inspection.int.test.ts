@@ -1,11 +1,8 @@
 import pg from "pg";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
-import {
-  databaseUrlOn,
-  provisionProject,
-  withClient,
-} from "../../src/provisioning/provision-project.js";
+import { provisionProject } from "../../src/provisioning/provision-project.js";
 import { asProjectRole } from "../helpers/as-project-role.js";
+import { databaseUrl, onDatabase } from "../helpers/databases.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
@@ -146,7 +143,7 @@ describe("db tables, schema and rows", () => {
 
   it("reads as the project's role, not the admin", async () => {
     const project = await projectCredentials(stack, PROJECT);
-    await withClient(databaseUrlOn(stack.config.adminDatabaseUrl, project!.database), (admin) =>
+    await onDatabase(project!.database, (admin) =>
       admin.query("CREATE TABLE admins_only (secret text); INSERT INTO admins_only VALUES ('s')"),
     );
     const run = await cli(
@@ -189,7 +186,7 @@ describe("db info limits", () => {
       }),
     );
     const project = await projectCredentials(stack, PROJECT);
-    const other = new pg.Client(databaseUrlOn(stack.config.adminDatabaseUrl, project!.database));
+    const other = new pg.Client(databaseUrl(project!.database));
     await other.connect();
     try {
       expect(await connections()).toBe(2);

@@ -1,3 +1,4 @@
+import { adminUrl } from "../../provisioning/admin-session.js";
 import { type Check, fail, ok } from "../check.js";
 
 /**
@@ -8,9 +9,9 @@ export const adminPrivileges: Check = {
   name: "admin-role",
   async run(ctx) {
     try {
-      const role = await ctx.withPostgres(ctx.config.adminDatabaseUrl, async (client) => {
+      const role = await ctx.withPostgres(adminUrl(ctx.config.adminDatabaseUrl), async (client) => {
         const { rows } = await client.query(
-          "SELECT rolname, rolsuper FROM pg_roles WHERE rolname = current_user",
+          "SELECT rolname, rolsuper FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) CURRENT_USER",
         );
         return rows[0] as { rolname: string; rolsuper: boolean };
       });

@@ -1,6 +1,8 @@
 import type { Check } from "../check.js";
 import { adminPrivileges } from "./admin-privileges.js";
+import { connectPrivileges } from "./connect-privileges.js";
 import { networkIsolation } from "./network-isolation.js";
+import { pgHbaTrust } from "./pg-hba-trust.js";
 import { pgbouncerLookup } from "./pgbouncer-lookup.js";
 import { postgresMigrations } from "./postgres-migrations.js";
 import { redisAuth } from "./redis-auth.js";
@@ -18,6 +20,8 @@ export const CHECKS: readonly Check[] = [
   redisPersistence,
   postgresMigrations,
   adminPrivileges,
+  connectPrivileges,
+  pgHbaTrust,
   pgbouncerLookup,
   releaseDisk,
   sandbox,

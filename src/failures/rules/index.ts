@@ -1,4 +1,5 @@
 import { BUILD_TOOL_RULES } from "./build-tools.js";
+import { DRIZZLE_RULES } from "./drizzle.js";
 import { GIT_RULES } from "./git.js";
 import { MEMORY_RULES } from "./memory.js";
 import { NETWORK_RULES } from "./network.js";
@@ -17,6 +18,7 @@ import { TYPESCRIPT_RULES } from "./typescript.js";
 const FAMILIES: readonly (readonly EvidenceRule[])[] = [
   TYPESCRIPT_RULES,
   PRISMA_RULES,
+  DRIZZLE_RULES,
   POSTGRES_PGBOUNCER_RULES,
   PACKAGE_MANAGER_RULES,
   MEMORY_RULES,

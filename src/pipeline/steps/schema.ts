@@ -1,6 +1,7 @@
 import { OutsideAppError } from "../../apps/open-inside-app.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { schemaDeclaresModels } from "../../schema/declares-models.js";
+import { drizzlePushRefusal } from "../../schema/drizzle-push-refusal.js";
 import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
 import type { SchemaCommandRunner } from "../../schema/schema-command.js";
 import { checkSchemaGate } from "../../schema/schema-gate.js";
@@ -50,7 +51,15 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
       appliedBy,
     });
   if (preStart) {
-    await ctx.sh(preStart, { failureCode: "MIGRATION_FAILED", env: { DATABASE_URL: directUrl } });
+    const output: string[] = [];
+    await ctx.sh(preStart, {
+      failureCode: "MIGRATION_FAILED",
+      env: { DATABASE_URL: directUrl },
+      onLine: (line) => {
+        if (output.length < KEPT_OUTPUT_LINES) output.push(line);
+      },
+    });
+    refuseUnappliedPush(preStart, output);
     await gate(`preStart \`${preStart}\``);
     return { status: "succeeded" };
   }
@@ -83,6 +92,29 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
       { cause: error },
     );
   }
+}
+
+/**
+ * A preStart that exited 0 without applying its schema: `drizzle-kit push` that would have had
+ * to ask (data loss, a rename) applies nothing and exits 0. Going live would serve a release
+ * whose schema is not there, so the step fails and the previous release keeps serving.
+ */
+function refuseUnappliedPush(preStart: string, output: readonly string[]): void {
+  const refusal = drizzlePushRefusal(output);
+  if (!refusal) return;
+  const evidence = refusal.evidence.join("\n");
+  if (refusal.kind === "data-loss") {
+    throw new StepFailure(
+      "DESTRUCTIVE_CHANGE_BLOCKED",
+      `preStart \`${preStart}\` exited 0, but drizzle-kit refused statements that would lose data and applied nothing`,
+      { evidence, variant: "drizzle-kit-push" },
+    );
+  }
+  throw new StepFailure(
+    "MIGRATION_FAILED",
+    `preStart \`${preStart}\` exited 0, but drizzle-kit stopped at a question it could not ask and applied nothing`,
+    { evidence },
+  );
 }
 
 /** Runs Prisma's commands through the step (streamed into its log), handing back their output. */

@@ -1,0 +1,22 @@
+import type { EvidenceRule } from "./rule.js";
+
+// drizzle-kit. `push` lists each data-loss statement before asking whether to go on; without a
+// terminal (or answered "No, abort") it applies nothing and still exits 0: the schema step
+// fails it (schema/drizzle-push-refusal.ts), and these lines say why.
+//   · You're about to delete title column in notes table with 1 items
+//   [x] All changes were aborted
+export const DRIZZLE_RULES: readonly EvidenceRule[] = [
+  {
+    code: "DESTRUCTIVE_CHANGE_BLOCKED",
+    variant: "drizzle-kit-push",
+    steps: ["schema"],
+    pattern: /^· You're about to (?:delete|change|truncate|remove) .{1,300} with \d+ items$/,
+  },
+  {
+    code: "DESTRUCTIVE_CHANGE_BLOCKED",
+    variant: "drizzle-kit-push",
+    steps: ["schema"],
+    role: "detail",
+    pattern: /Found data-loss statements:|\] All changes were aborted$/,
+  },
+];

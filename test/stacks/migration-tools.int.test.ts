@@ -1,0 +1,57 @@
+import { jest } from "@jest/globals";
+import { fixtureRepo } from "../helpers/git-repo.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+jest.setTimeout(300_000);
+
+// Each stack the database docs name, as a small real app whose coduck.json preStart runs its
+// own migration tool as the tool's docs write it. Each deploys through the real worker, in its
+// box, and then reads and writes through DATABASE_URL: PgBouncer in transaction mode with
+// max_prepared_statements = 100, as the platform runs it.
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await createTestStack({}, { pgbouncer: {} });
+  await stack.startWorker();
+});
+afterAll(() => stack.close());
+
+const STACKS = [
+  { app: "pg-app", preStart: "node scripts/migrate.js", logs: /migrated: notes/ },
+  { app: "kysely-app", preStart: "node scripts/migrate.js", logs: /Success: 2026-12-01-notes/ },
+  { app: "knex-app", preStart: "knex migrate:latest", logs: /Batch 1 run: 1 migrations/ },
+  {
+    app: "sequelize-app",
+    preStart: "sequelize db:migrate",
+    logs: /20261201000000-create-notes: migrated/,
+  },
+];
+
+describe.each(STACKS)("$app with preStart `$preStart`", ({ app, preStart, logs }) => {
+  it("migrates, goes live, and reads and writes through PgBouncer", async () => {
+    const repo = await fixtureRepo(app);
+    const record = await stack.waitForEnd(
+      await stack.deploy({ project: app, repoUrl: repo.dir }),
+      240_000,
+    );
+    const schema = record.steps.find((s) => s.name === "schema")!;
+    expect({
+      status: record.status,
+      errorCode: record.errorCode,
+      command: schema.command,
+    }).toEqual({ status: "succeeded", errorCode: null, command: preStart });
+    expect(schema.logTail).toMatch(logs);
+
+    const url = record.release!.url;
+    for (let i = 0; i < 3; i++) {
+      expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
+    }
+    const served = (await (await fetch(`${url}/notes`)).json()) as {
+      app: string;
+      notes: { id: number; body: string }[];
+    };
+    expect(served.app).toBe(app);
+    expect(served.notes.map((note) => note.id)).toEqual([1, 2, 3]);
+    expect(served.notes[0]!.body).toMatch(/^written through /);
+  });
+});

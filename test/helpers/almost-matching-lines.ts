@@ -35,23 +35,28 @@ function spell(node: PatternNode, choice: number): string {
  */
 export function almostMatchingLines(pattern: RegExp): string[] {
   const lines = new Set<string>();
-  for (const sequence of parsePattern(pattern)) {
-    for (const choice of [0, 1]) {
-      const whole = sequence.map((n) => spell(n, choice)).join("");
-      if (whole.length === 0) continue;
-      const cuts = new Set([1, 2, 3, 5, 8, 13, 21].map((k) => Math.min(k, whole.length)));
-      for (let k = 1; k < whole.length; k += Math.max(1, Math.floor(whole.length / 6))) cuts.add(k);
-      const almost = whole.slice(0, -1);
-      for (const cut of cuts) {
-        const start = whole.slice(0, cut);
-        for (const unit of [start, `${start} `]) {
-          const run = unit.repeat(Math.ceil(LINE_CHARS / unit.length));
-          lines.add(run.slice(0, LINE_CHARS));
-          lines.add(`${run.slice(0, LINE_CHARS - almost.length)}${almost}`);
-          lines.add(`${almost}${run}`.slice(0, LINE_CHARS));
-        }
+  for (const whole of spellings(pattern)) {
+    const cuts = new Set([1, 2, 3, 5, 8, 13, 21].map((k) => Math.min(k, whole.length)));
+    for (let k = 1; k < whole.length; k += Math.max(1, Math.floor(whole.length / 6))) cuts.add(k);
+    const almost = whole.slice(0, -1);
+    for (const cut of cuts) {
+      const start = whole.slice(0, cut);
+      for (const unit of [start, `${start} `]) {
+        const run = unit.repeat(Math.ceil(LINE_CHARS / unit.length));
+        lines.add(run.slice(0, LINE_CHARS));
+        lines.add(`${run.slice(0, LINE_CHARS - almost.length)}${almost}`);
+        lines.add(`${almost}${run}`.slice(0, LINE_CHARS));
       }
     }
   }
   return [...lines];
+}
+
+/** Strings that match (or nearly) each of a pattern's alternatives, two ways each. */
+export function spellings(pattern: RegExp): string[] {
+  return parsePattern(pattern).flatMap((sequence) =>
+    [0, 1]
+      .map((choice) => sequence.map((n) => spell(n, choice)).join(""))
+      .filter((whole) => whole.length > 0),
+  );
 }

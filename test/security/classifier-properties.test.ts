@@ -14,7 +14,7 @@ import { FAILURE_CODES } from "../../src/failures/codes.js";
 import { lineText } from "../../src/failures/line-text.js";
 import { RULE_LITERALS } from "../../src/failures/match-line.js";
 import { pickEvidence } from "../../src/failures/pick-evidence.js";
-import { alternatives } from "../../src/failures/required-literals.js";
+import { alternatives, requiredLiterals } from "../../src/failures/required-literals.js";
 import { HANDLED_LINE } from "../../src/failures/rules/handled-lines.js";
 import { RULES } from "../../src/failures/rules/index.js";
 import { MIGRATION_ACTIVITY, MIGRATION_DONE } from "../../src/failures/rules/migration-activity.js";
@@ -28,7 +28,7 @@ import {
 } from "../../src/schema/prisma-declared-objects.js";
 import { prismaUnreadObjects } from "../../src/schema/prisma-unread-objects.js";
 import { stripComments } from "../../src/schema/strip-comments.js";
-import { almostMatchingLines } from "../helpers/almost-matching-lines.js";
+import { almostMatchingLines, spellings } from "../helpers/almost-matching-lines.js";
 import { readCorpus } from "../helpers/failure-corpus.js";
 import { tenantTextPatterns } from "../helpers/tenant-text-patterns.js";
 
@@ -206,6 +206,64 @@ describe("a line that almost matches costs what any line costs", () => {
       if (again > MAX_RATIO) slow.push({ what: block.what, ratio: Number(again.toFixed(1)) });
     }
     expect(slow).toEqual([]);
+  }, 300_000);
+
+  it("for any mix of the rules' literals and beginnings, repeated to a line's length", () => {
+    const pool = [
+      ...new Set(
+        RULE_LITERALS.alternatives.flatMap(({ pattern }) => [
+          ...(requiredLiterals(pattern.source, pattern.flags.includes("i")) ?? []),
+          ...spellings(pattern).flatMap((whole) => [
+            whole,
+            whole.slice(0, 3),
+            whole.slice(0, 8),
+            whole.slice(0, whole.length >> 1),
+          ]),
+        ]),
+      ),
+    ].filter((fragment) => fragment.length > 0);
+    const ordinary = Buffer.from(sized(ordinaryLog, 256 * 1024));
+    const perByte = () => median(times(5, () => classifyMs(ordinary, "build"))) / ordinary.length;
+    times(2, () => classifyMs(ordinary, "build"));
+    let baseline = perByte();
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.constantFrom(...pool),
+            // The pieces of the bombs found so far, as often as all the rest.
+            fc.constantFrom(
+              "http://",
+              "https://a",
+              "ECONNRESET",
+              "running ",
+              "ERR_PNPM_",
+              "[",
+              "at ",
+            ),
+          ),
+          { minLength: 1, maxLength: 4 },
+        ),
+        fc.constantFrom("", " ", "/", ":", "x", "\t"),
+        step,
+        (fragments, separator, name) => {
+          const unit = `${fragments.join(separator)}${separator}`;
+          const bytes = Buffer.from(`${sized(unit, 4096)}\n`.repeat(16));
+          const ratio = (runs: number) => {
+            const expected = baseline * bytes.length;
+            const budget = Math.max(5000, 20 * MAX_RATIO * expected);
+            return median(times(runs, () => classifyMs(bytes, name, budget))) / expected;
+          };
+          let found = ratio(1);
+          if (found > MAX_RATIO && found < Number.POSITIVE_INFINITY) {
+            baseline = perByte();
+            found = ratio(5);
+          }
+          expect([unit, found <= MAX_RATIO]).toEqual([unit, true]);
+        },
+      ),
+      { numRuns: 60 },
+    );
   }, 300_000);
 
   it("for every parser of a file the tenant writes, its worst inputs against an ordinary one", async () => {

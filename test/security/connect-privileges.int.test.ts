@@ -130,6 +130,10 @@ describe("a project's role reaches only its own database", () => {
       expect(hba.message).toContain(`line ${trusted[0].line_number}: host `);
       expect(hba.message).toContain("over TCP");
       expect(hba.fix).toContain("scram-sha-256");
+      // PgBouncer connects from there too: with the lookup in public, a tenant that replaces
+      // user_lookup() logs in through it as any role.
+      expect(hba.message).toContain("a tenant that replaces user_lookup()");
+      expect(hba.fix).toContain("PGBOUNCER_LOOKUP_SCHEMA=coduck");
     }
   });
 });

@@ -46,8 +46,12 @@ export const pgHbaTrust: Check = {
         overTcp
           ? "Whoever reaches Postgres over TCP from there logs in as any role, a superuser included"
           : "Whoever reaches Postgres' unix socket logs in as any role, a superuser included"
+      }${
+        overTcp && ctx.config.pgbouncer.lookupSchema === "public"
+          ? `; PgBouncer's own connections come from there too, and with its lookup in public (PGBOUNCER_LOOKUP_SCHEMA), which a project's role owns, a tenant that replaces user_lookup() logs in through PgBouncer as any role`
+          : ""
       }`,
-      "use scram-sha-256 instead of trust on these lines (keep trust, if at all, for `local` lines of roles no app can reach), then SELECT pg_reload_conf()",
+      "use scram-sha-256 instead of trust on these lines (keep trust, if at all, for `local` lines of roles no app can reach), then SELECT pg_reload_conf(); and PGBOUNCER_LOOKUP_SCHEMA=coduck (a schema the admin owns) with PgBouncer's auth_query naming it",
     );
   },
 };

@@ -16,11 +16,16 @@ export function lineText(raw: string): string {
   // Escapes and redraws can hide in the part cut off: keep some slack before cutting again.
   let text = raw.length > 2 * MAX_MATCHED_CHARS ? raw.slice(0, 2 * MAX_MATCHED_CHARS) : raw;
   if (text.includes("\x1b")) text = text.replace(ANSI, "");
-  if (text.includes("\r")) {
-    const redraws = text.split("\r").filter((part) => part.trim() !== "");
-    text = redraws.at(-1) ?? "";
-  }
+  if (text.includes("\r")) text = lastRedraw(text);
   return text.length > MAX_MATCHED_CHARS ? text.slice(0, MAX_MATCHED_CHARS) : text;
+}
+
+/** The last part between carriage returns that is not blank (the one holding the last ink), or "". */
+function lastRedraw(text: string): string {
+  const ink = text.trimEnd().length - 1;
+  if (ink < 0) return "";
+  const end = text.indexOf("\r", ink);
+  return text.slice(text.lastIndexOf("\r", ink) + 1, end === -1 ? undefined : end);
 }
 
 /** The line as evidence: trimmed and capped. */

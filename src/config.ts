@@ -120,6 +120,9 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lowercase schema name ([a-z_][a-z0-9_]*)")
     .default("public"),
+  // Before go-live the worker logs in through PgBouncer as the project's role
+  // (pipeline/steps/start.ts); off only where no PgBouncer runs (a test stack without one).
+  PGBOUNCER_LOGIN_CHECK: z.enum(["on", "off"]).default("on"),
   DIRECT_DATABASE_HOST: host().default("127.0.0.1"),
   DIRECT_DATABASE_PORT: integer(1, 65535).default(5433),
   PROJECT_DATABASE_PREFIX: z
@@ -196,6 +199,8 @@ export type Config = {
     maxPreparedStatements: number;
     authPassword: string | undefined;
     lookupSchema: string;
+    /** Log in through PgBouncer as the project's role before a release goes live. */
+    loginCheck: boolean;
   };
   direct: { host: string; port: number };
   /** Starts every project database and role name, so several installations can share a cluster. */
@@ -289,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPreparedStatements: e.PGBOUNCER_MAX_PREPARED_STATEMENTS,
       authPassword: e.PGBOUNCER_AUTH_PASSWORD,
       lookupSchema: e.PGBOUNCER_LOOKUP_SCHEMA,
+      loginCheck: e.PGBOUNCER_LOGIN_CHECK === "on",
     },
     direct: { host: e.DIRECT_DATABASE_HOST, port: e.DIRECT_DATABASE_PORT },
     projectDatabasePrefix: e.PROJECT_DATABASE_PREFIX,

@@ -54,6 +54,8 @@ export async function createTestStack(
     ? await startPgBouncer({ authPassword: TEST_PGBOUNCER_AUTH_PASSWORD, ...options.pgbouncer })
     : null;
   if (bouncer) overrides = { PGBOUNCER_PORT: String(bouncer.port), ...overrides };
+  // Without a PgBouncer the go-live login through it cannot be made (nothing listens).
+  else overrides = { PGBOUNCER_LOGIN_CHECK: "off", ...overrides };
   const database = await createTestDatabase();
   const namespace = randomBytes(4).toString("hex");
   const env: Record<string, string> = {

@@ -1,13 +1,14 @@
 import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
 import { childEnv } from "../../exec/child-env.js";
 import { StepFailure } from "../../failures/step-failure.js";
+import { proveDatabasePath } from "../../provisioning/prove-database-path.js";
 import { followFile } from "../../releases/follow-file.js";
 import { freePort } from "../../releases/free-port.js";
 import { stopProcessGroup } from "../../releases/process-group.js";
 import { spawnApp } from "../../releases/spawn-app.js";
 import { waitUntilHealthy } from "../../releases/wait-until-healthy.js";
 import { makeLive, markReleaseStopped, recordRelease } from "../../store/releases.js";
-import type { Step } from "../context.js";
+import type { Step, StepContext } from "../context.js";
 import { interruptionOf, StepInterrupted } from "../interruption.js";
 import { watchRuntime } from "../runtime-watch.js";
 
@@ -37,6 +38,7 @@ export const start: Step = {
         "there is no start command: set coduck.json start or a package.json start script",
       );
     }
+    await proveDatabase(ctx);
     const port = await freePort();
     const env = childEnv(
       { ...ctx.appEnv, PORT: String(port), NODE_ENV: "production" },
@@ -93,3 +95,27 @@ export const start: Step = {
     return { status: "succeeded" };
   },
 };
+
+/**
+ * Before anything starts: the release's way to its database works (see prove-database-path),
+ * or the step fails and the previous release keeps serving.
+ */
+async function proveDatabase(ctx: StepContext): Promise<void> {
+  const pooledUrl = ctx.appEnv.DATABASE_URL;
+  if (!pooledUrl) return;
+  const proof = await proveDatabasePath(
+    { db: ctx.db, config: ctx.config, keyring: ctx.keyring },
+    ctx.deployment.project,
+    pooledUrl,
+  );
+  if (!proof.ok) {
+    ctx.say(proof.detail);
+    throw new StepFailure(proof.code, proof.detail, { evidence: proof.evidence });
+  }
+  for (const action of proof.actions) ctx.say(action);
+  ctx.say(
+    ctx.config.pgbouncer.loginCheck
+      ? "database path verified: PgBouncer lookup intact, the project's role logs in through PgBouncer"
+      : "PgBouncer lookup verified (PGBOUNCER_LOGIN_CHECK=off: no login through PgBouncer)",
+  );
+}

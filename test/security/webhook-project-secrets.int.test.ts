@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { githubSignature } from "../../src/http/github-signature.js";
+import { parseKeyring } from "../../src/secrets/keyring.js";
+import { seal } from "../../src/secrets/secret-box.js";
 import { addProject } from "../../src/store/projects.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -162,4 +164,21 @@ it("`projects add` prints the new project's secret once, which verifies its push
   expect((await deliver(push("gamma"), secret)).statusCode).toBe(201);
   const shown = await cli(["projects", "show", "legacy"], stack.env);
   expect(shown.stdout).toMatch(/^webhook\s+no secret of its own: pushes are refused unless/m);
+});
+
+it("refuses (401, never 500) a project whose secret the keyring cannot open", async () => {
+  const lost = parseKeyring(`9:${randomBytes(32).toString("base64")}`);
+  const sealed = seal(lost, "a-secret-under-a-key-the-worker-lost");
+  await stack.db.project.create({
+    data: {
+      slug: "lost-key",
+      repoUrl: "https://github.com/acme/lost-key.git",
+      webhookSecretEncrypted: sealed.ciphertext,
+      webhookSecretKeyVersion: sealed.keyVersion,
+    },
+  });
+  const response = await expectNothingQueued(() =>
+    deliver(push("lost-key"), "a-secret-under-a-key-the-worker-lost"),
+  );
+  expect(response.statusCode).toBe(401);
 });

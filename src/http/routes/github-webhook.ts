@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { parseDeployRequest } from "../../deploys/deploy-request.js";
 import { DEPLOY_STEP_NAMES } from "../../pipeline/steps/index.js";
 import { enqueueDeploy } from "../../queue/deploy-job.js";
+import type { Keyring } from "../../secrets/keyring.js";
 import { projectsOfRepository, projectWebhookSecret } from "../../store/projects.js";
 import { recordPushDeployment } from "../../store/webhook-deliveries.js";
 import type { HttpDeps } from "../build-app.js";
@@ -106,13 +107,26 @@ function signersOf(deps: HttpDeps, projects: Project[]) {
   const keyring = deps.keyring ?? deps.data?.keyring;
   const signers: { project: Project | null; secret: string }[] = [];
   for (const project of projects) {
-    const own = keyring ? projectWebhookSecret(keyring, project) : null;
+    const own = keyring ? openSecret(deps, keyring, project) : null;
     const hasOwn = project.webhookSecretEncrypted !== null;
     if (own) signers.push({ project, secret: own });
     else if (!hasOwn && fallback) signers.push({ project, secret: fallback });
   }
   if (projects.length === 0 && fallback) signers.push({ project: null, secret: fallback });
   return signers;
+}
+
+/** A project's own secret; null (and said in the log) when the keyring cannot open it. */
+function openSecret(deps: HttpDeps, keyring: Keyring, project: Project): string | null {
+  try {
+    return projectWebhookSecret(keyring, project);
+  } catch (error) {
+    deps.logger.error(
+      { project: project.slug, err: error },
+      "cannot open the project's webhook secret: its pushes are refused (is SECRETS_KEY missing a key version?)",
+    );
+    return null;
+  }
 }
 
 async function deployPush(

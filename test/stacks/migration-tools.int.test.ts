@@ -55,3 +55,17 @@ describe.each(STACKS)("$app with preStart `$preStart`", ({ app, preStart, logs }
     expect(served.notes[0]!.body).toMatch(/^written through /);
   });
 });
+
+describe("an app that uses a database with nothing to create its tables", () => {
+  it("deploys with a warning on the record saying so", async () => {
+    const repo = await fixtureRepo("knex-app", { "coduck.json": "{}\n" });
+    const record = await stack.waitForEnd(
+      await stack.deploy({ project: "no-migrations", repoUrl: repo.dir }),
+      240_000,
+    );
+    expect(record.status).toBe("succeeded");
+    expect(record.warnings).toEqual([
+      'knexfile.js is committed, but no preStart runs knex: nothing creates the app\'s tables. Set "preStart": "knex migrate:latest" in coduck.json',
+    ]);
+  });
+});

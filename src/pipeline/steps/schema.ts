@@ -1,4 +1,5 @@
 import { OutsideAppError } from "../../apps/open-inside-app.js";
+import { readPackageJson } from "../../apps/read-package-json.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { schemaDeclaresModels } from "../../schema/declares-models.js";
 import { drizzlePushRefusal } from "../../schema/drizzle-push-refusal.js";
@@ -7,6 +8,7 @@ import type { SchemaCommandRunner } from "../../schema/schema-command.js";
 import { checkSchemaGate } from "../../schema/schema-gate.js";
 import { SchemaSyncFailure } from "../../schema/schema-sync-failure.js";
 import { syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
+import { tableCreationWarnings } from "../../schema/table-creation-warnings.js";
 import type { Step, StepContext, StepOutcome } from "../context.js";
 
 const KEPT_OUTPUT_LINES = 2_000;
@@ -40,6 +42,12 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
     prismaSchema && (await schemaDeclaresModels(ctx.releaseDir, prismaSchema))
       ? prismaSchema
       : null;
+  const warnings = await tableCreationWarnings(ctx.releaseDir, {
+    preStart,
+    prismaModels: models !== null,
+    manifest: await readPackageJson(ctx.releaseDir).catch(() => null),
+  });
+  for (const warning of warnings) await ctx.warn(warning);
   const gate = (appliedBy: string) =>
     models &&
     checkSchemaGate({

@@ -11,7 +11,12 @@ import pg from "pg";
  */
 export const PINNED_SEARCH_PATH = "pg_catalog, pg_temp";
 
-const PIN = "-c search_path=pg_catalog,pg_temp";
+/**
+ * search_path, and `role`: a database's owner may also `ALTER DATABASE … SET role = <itself>`,
+ * which would run the admin's session as the tenant (whatever it created, the lookup function
+ * included, would be the tenant's).
+ */
+const PIN = "-c search_path=pg_catalog,pg_temp -c role=none";
 
 /**
  * The admin's URL on `database` (the admin URL's own database when omitted), with the pinned

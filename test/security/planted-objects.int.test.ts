@@ -248,3 +248,32 @@ describe("a tenant's planted operators, functions and search_path", () => {
     await expectUnharmed("restore");
   }, 120_000);
 });
+
+describe("a tenant's database-level role setting", () => {
+  it("never makes the admin's sessions run as the tenant: the lookup it recreates is the admin's", async () => {
+    const { database } = (await projectCredentials(stack, PROJECT))!;
+    await asTenant(async (c) => {
+      // As the database's owner it may; every session that logs in to it would SET ROLE.
+      await c.query(
+        `ALTER DATABASE ${c.escapeIdentifier(database)} SET role = ${c.escapeIdentifier(role)}`,
+      );
+      await c.query("DROP FUNCTION public.user_lookup(pg_catalog.text)");
+    });
+    try {
+      await run(["db", "repair", "--project", PROJECT]);
+      const lookup = await onDatabase(database, async (c) => {
+        await c.query("RESET ROLE");
+        const { rows } = await c.query(
+          `SELECT pg_catalog.pg_get_userbyid(p.proowner) AS owner
+             FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+            WHERE n.nspname OPERATOR(pg_catalog.=) 'public' AND p.proname OPERATOR(pg_catalog.=) 'user_lookup'`,
+        );
+        return rows;
+      });
+      expect(lookup).toEqual([{ owner: new URL(stack.config.adminDatabaseUrl).username }]);
+      await expectUnharmed("db repair with the database's role set to the tenant");
+    } finally {
+      await onServer((c) => c.query(`ALTER DATABASE ${c.escapeIdentifier(database)} RESET role`));
+    }
+  });
+});

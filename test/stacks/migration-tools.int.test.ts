@@ -19,6 +19,11 @@ afterAll(() => stack.close());
 const STACKS = [
   { app: "pg-app", preStart: "node scripts/migrate.js", logs: /migrated: notes/ },
   { app: "kysely-app", preStart: "node scripts/migrate.js", logs: /Success: 2026-12-01-notes/ },
+  {
+    app: "drizzle-migrate-app",
+    preStart: "drizzle-kit migrate",
+    logs: /migrations applied successfully/,
+  },
   { app: "knex-app", preStart: "knex migrate:latest", logs: /Batch 1 run: 1 migrations/ },
   {
     app: "sequelize-app",

@@ -3,9 +3,10 @@
  *
  *   node box-launcher.js '<LaunchSpec JSON>' -- <bwrap args…>
  *
- * Starts bwrap (which must include --unshare-net), held before the command runs until
- * slirp4netns has given the box's namespace its egress (the internet, never the host's
- * loopback); serves the box's database bridges (unix sockets in the box directory, each
+ * Starts bwrap in a network namespace of its own (`unshare --net`: bwrap's own --unshare-net
+ * would race slirp4netns setting up the loopback), held before the command runs until
+ * slirp4netns has given that namespace its loopback and its egress (the internet, never the
+ * host's); serves the box's database bridges (unix sockets in the box directory, each
  * connected on to PgBouncer or Postgres only after the client's startup packet names the
  * project's own role and database); for a release, forwards the host's 127.0.0.1:<port> into
  * the box once the app listens. Ends with bwrap's exit status and removes the box directory.
@@ -43,6 +44,8 @@ export type LaunchSpec = {
 };
 
 const STARTUP_TIMEOUT_MS = 10_000;
+/** How long slirp4netns and the routes may take before the box is given up. */
+const NETWORK_READY_MS = 20_000;
 /** The relay's listener for forwarded connections (box-relay.ts). */
 const GUEST_ADDRESS = "10.0.2.100";
 const PUBLISHED_PORT = 65535;
@@ -58,7 +61,8 @@ function serveBridge(bridge: Bridge, client: net.Socket): void {
   const timer = setTimeout(() => client.destroy(), STARTUP_TIMEOUT_MS);
   const refuse = (message: string) => {
     clearTimeout(timer);
-    client.end(errorResponse("28000", message));
+    client.off("data", onData);
+    client.end(errorResponse("28000", message), () => client.destroy());
   };
   const connectOn = (packet: Buffer) => {
     clearTimeout(timer);
@@ -78,9 +82,8 @@ function serveBridge(bridge: Bridge, client: net.Socket): void {
     // Unreachable: said as Postgres would (08006), so the app and the classifier see why.
     upstream.once("error", (error: NodeJS.ErrnoException) => {
       if (connected) return end();
-      client.end(
-        errorResponse("08006", `could not connect to server (${error.code ?? error.message})`),
-      );
+      const message = `could not connect to server (${error.code ?? error.message})`;
+      client.end(errorResponse("08006", message), () => client.destroy());
       upstream.destroy();
     });
     upstream.once("close", () => connected && end());
@@ -195,10 +198,14 @@ async function refuseHostAddresses(pid: number): Promise<void> {
   ip.stderr.on("data", (chunk: Buffer) => {
     errors += chunk.toString();
   });
+  ip.stdin.on("error", () => {}); // nsenter gone: its exit says why
   ip.stdin.end(routes.join(""));
   const code = await new Promise<number | null>((resolve) => {
     ip.once("exit", resolve);
-    ip.once("error", () => resolve(-1));
+    ip.once("error", (error) => {
+      errors += `nsenter: ${error.message} (Debian: util-linux, iproute2)`;
+      resolve(-1);
+    });
   });
   if (code !== 0) throw new Error(`could not refuse the host's addresses: ${errors.trim()}`);
 }
@@ -228,6 +235,14 @@ function publish(spec: LaunchSpec, port: number): void {
   api.once("error", (error) => say(`could not publish port ${port}: ${error.message}`));
 }
 
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not ready within ${ms / 1000}s`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 async function main(): Promise<void> {
   const [specJson, separator, bwrap, ...bwrapArgs] = process.argv.slice(2);
   if (!specJson || separator !== "--" || !bwrap) {
@@ -255,11 +270,17 @@ async function main(): Promise<void> {
     servers.push(ready);
   }
 
-  // The group's signals reach bwrap and the box directly: this process ends when bwrap does.
-  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.on(signal, () => {});
-  const box = spawn(bwrap, ["--info-fd", "3", "--block-fd", "4", ...bwrapArgs], {
-    stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"],
-  });
+  const box = spawn(
+    "unshare",
+    ["--net", "--", bwrap, "--info-fd", "3", "--block-fd", "4", ...bwrapArgs],
+    {
+      stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"],
+    },
+  );
+  // A signal to the group reaches bwrap and the box anyway; one to this process alone is
+  // passed on. Either way this process ends when bwrap does, with its status.
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const)
+    process.on(signal, () => box.kill(signal));
   const cleanUp = () => {
     for (const server of servers) server.close();
     rmSync(spec.boxDir, { recursive: true, force: true });
@@ -280,13 +301,17 @@ async function main(): Promise<void> {
   });
   try {
     const pid = await childPid(box.stdio[3] as Readable);
-    await Promise.all([startSlirp(spec, pid), refuseHostAddresses(pid)]);
+    await withDeadline(
+      Promise.all([startSlirp(spec, pid), refuseHostAddresses(pid)]),
+      NETWORK_READY_MS,
+    );
   } catch (error) {
     say(`the box's network did not start: ${(error as Error).message}`);
     box.kill("SIGKILL");
     return;
   }
-  (box.stdio[4] as Writable).end("1");
+  // bwrap gone meanwhile: its exit ends this process.
+  (box.stdio[4] as Writable).on("error", () => {}).end("1");
 }
 
 await main();

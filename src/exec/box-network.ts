@@ -1,6 +1,6 @@
 /**
  * A box's network, as the worker sets it up: the box gets a network namespace of its own
- * (bwrap --unshare-net), whose only ways out are slirp4netns (the internet, never the host's
+ * (the launcher starts bwrap under `unshare --net`), whose only ways out are slirp4netns (the internet, never the host's
  * loopback) and two database bridges, DATABASE_URL at 127.0.0.1:6432 and DIRECT_URL at
  * 127.0.0.1:5433 inside the box, each of which lets through only the project's own role and
  * database. A release's PORT is reachable from the host at 127.0.0.1:PORT, and from nothing
@@ -29,10 +29,9 @@ export function newBoxDir(dataDir: string): string {
   return path.join(dataDir, "run", randomBytes(8).toString("hex"));
 }
 
-/** bwrap's arguments for the box's network: its own namespace, the bridges, slirp's DNS. */
+/** bwrap's arguments for the box's network: the bridges' directory, slirp's DNS. */
 export function networkBwrapArgs(boxDir: string): string[] {
   return [
-    "--unshare-net",
     // bwrap would make /run 0700, out of the app user's reach.
     "--perms",
     "0755",

@@ -1,4 +1,4 @@
-import { lstat, readdir, stat } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { execa } from "execa";
@@ -93,4 +93,21 @@ it("runs each project as its own uid, kept across deploys, with private release 
   expect(await appUid("tenant-a")).toBe(uidA);
   expect((await lstat(releaseDir("tenant-a", second))).uid).toBe(uidA);
   expect(await readdir(path.join(stack.config.dataDir, "releases", "tenant-a"))).toHaveLength(4);
+});
+
+it("takes over a HOME made for nobody, before projects had their own uid", async () => {
+  // What a worker before per-project uids left: HOME and its caches owned by 65534, 0755.
+  const home = path.join(stack.config.dataDir, "homes", "legacy");
+  await mkdir(path.join(home, ".npm"), { recursive: true, mode: 0o755 });
+  await writeFile(path.join(home, ".npm", "cache-entry"), "cached");
+  await execa("chown", ["-R", "65534:65534", home]);
+  await chmod(home, 0o755);
+
+  const repo = await fixtureRepo("node-http");
+  const id = await stack.deploy({ project: "legacy", repoUrl: repo.dir });
+  expect((await stack.waitForEnd(id, 180_000)).status).toBe("succeeded");
+  const uid = await appUid("legacy");
+  const stats = await lstat(home);
+  expect({ uid: stats.uid, mode: stats.mode & 0o777 }).toEqual({ uid, mode: 0o700 });
+  expect((await lstat(path.join(home, ".npm", "cache-entry"))).uid).toBe(uid);
 });

@@ -112,6 +112,13 @@ export const FAILURE_CODES = {
         'Removing an enum value fails or loses data while rows still use it. Use a real migration (create it with `prisma migrate dev`, add an UPDATE that moves those rows to another value before the enum change), commit prisma/migrations and set "preStart": "prisma migrate deploy".',
     },
   },
+  PRISMA_VERSION_UNSUPPORTED: {
+    title: "The app's Prisma version cannot be served by the automatic schema push",
+    hint: 'The additive `prisma db push` CoDuck runs needs Prisma 5.12.1 or later (`migrate diff --output`; 6.13+ keeps unknown tables natively). Upgrade prisma and @prisma/client, or set "preStart": "prisma migrate deploy" to apply real migrations yourself: the client is still generated before the build.',
+    retryable: false,
+    side: "user",
+    steps: ["schema"],
+  },
   COMMAND_NOT_FOUND: {
     title: "A command of the app's is not installed",
     hint: "The command line (coduck.json install or preStart) runs a program the app does not have: add the package that provides it (e.g. prisma, drizzle-kit, knex, sequelize-cli) to the app's dependencies and commit the lock file, or fix the command's spelling. Commands run with the app's node_modules/.bin first on PATH, as npm scripts do. Nothing was done to the database.",

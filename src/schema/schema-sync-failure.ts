@@ -1,5 +1,10 @@
 /** Which part of syncing the schema failed. */
-export type SchemaSyncStage = "prisma-missing" | "inspect" | "push" | "generate";
+export type SchemaSyncStage =
+  | "prisma-missing"
+  | "prisma-unsupported"
+  | "inspect"
+  | "push"
+  | "generate";
 
 /**
  * A failed schema sync, with the output of the command that failed (a refused destructive

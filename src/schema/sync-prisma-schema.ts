@@ -6,7 +6,12 @@ import type { PrismaSchemaLocation } from "./find-prisma-schema.js";
 import { type DatabaseObjects, listDatabaseObjects } from "./list-database-objects.js";
 import { prismaArgs } from "./prisma-commands.js";
 import { prismaDeclaredObjects } from "./prisma-declared-objects.js";
-import { type PrismaVersion, prismaVersion, supportsExternalTables } from "./prisma-version.js";
+import {
+  type PrismaVersion,
+  prismaVersion,
+  supportsDiffOutput,
+  supportsExternalTables,
+} from "./prisma-version.js";
 import { pushWithExternalTables } from "./push-with-external-tables.js";
 import { prismaRunner, type RunPrisma } from "./run-prisma.js";
 import type { SchemaCommandRunner } from "./schema-command.js";
@@ -54,6 +59,10 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
       "prisma-missing",
       "the schema declares models but the app has no Prisma CLI installed (node_modules/prisma): add `prisma` to its dependencies",
     );
+  }
+  if (!supportsDiffOutput(version)) {
+    // Checked before any command runs: `migrate diff` is how the push learns what the schema declares.
+    throw new SchemaSyncFailure("prisma-unsupported", unsupportedPrisma(version.version));
   }
   const runPrisma = prismaRunner(appDir, directUrl, input.run);
   const schemaArg = path.relative(appDir, schema.path);
@@ -143,4 +152,9 @@ async function unknownObjects(
     const message = `could not list the database's tables: ${String(error)}`;
     throw new SchemaSyncFailure("inspect", message, { output: [String(error)] }, { cause: error });
   }
+}
+
+/** What an app on a Prisma the additive push cannot drive is told (Prisma before 5.12.1). */
+export function unsupportedPrisma(version: string): string {
+  return `Prisma ${version} cannot be served by CoDuck's automatic schema push: it needs \`prisma migrate diff --output\` (Prisma 5.12.1 or later). Upgrade prisma and @prisma/client to 5.12.1 or later, or apply the schema yourself with "preStart": "prisma migrate deploy" (the client is still generated before the build)`;
 }

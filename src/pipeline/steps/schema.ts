@@ -93,6 +93,11 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
   } catch (error) {
     if (!(error instanceof SchemaSyncFailure)) throw error;
     ctx.say(error.message);
+    if (error.stage === "prisma-unsupported") {
+      throw new StepFailure("PRISMA_VERSION_UNSUPPORTED", error.message, {
+        evidence: error.message,
+      });
+    }
     throw new StepFailure(
       "MIGRATION_FAILED",
       error.message,

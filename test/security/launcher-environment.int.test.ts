@@ -7,6 +7,8 @@ import { appPath, childEnv, hostEnv } from "../../src/exec/child-env.js";
 import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 import { sandboxFor } from "../../src/exec/sandbox.js";
+import { seal } from "../../src/secrets/secret-box.js";
+import { projectIdOf, setProjectVariables } from "../../src/store/project-variables.js";
 import { readLogLines } from "../../src/store/step-log-lines.js";
 import { fixtureRepo, type GitRepo } from "../helpers/git-repo.js";
 import { buildTestApp } from "../helpers/test-app.js";
@@ -147,6 +149,36 @@ describe("sandboxed (SANDBOX=bwrap, the default)", () => {
     }
     expect(await stack.db.projectVariable.count({ where: { name: "OK" } })).toBe(0);
   });
+
+  it.each([
+    ["LD_PRELOAD", "./x.so", "CONFIG_INVALID"],
+    ["DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres", "RESERVED_ENV"],
+  ])(
+    "fails the deploy at provision on a stored project variable %s from before the rules, naming it",
+    async (name, value, code) => {
+      const project = `stored-${name.toLowerCase().replaceAll("_", "-")}`;
+      const repo = await fixtureRepo("node-http");
+      expect(
+        (await cli(["projects", "add", project, "--repo", repo.dir], stack.env)).exitCode,
+      ).toBe(0);
+      // Written past `env set`'s checks, as a variable kept before they existed would be.
+      const sealed = seal(stack.keyring, value);
+      await setProjectVariables(stack.db, (await projectIdOf(stack.db, project))!, [
+        { name, valueEncrypted: sealed.ciphertext, keyVersion: sealed.keyVersion, secret: false },
+      ]);
+      const id = await stack.deploy({ project, repoUrl: repo.dir });
+      const record = await stack.waitForEnd(id, TIMEOUT);
+      expect(record).toMatchObject({ status: "failed", errorCode: code });
+      const provision = record.steps.find((step) => step.name === "provision");
+      expect(provision?.evidence).toMatch(
+        new RegExp(
+          `^project variable ${name}: .*coduck-worker env unset --project ${project} ${name}$`,
+        ),
+      );
+      expect(record.steps.find((step) => step.name === "checkout")?.status).toBe("skipped");
+    },
+    TIMEOUT,
+  );
 
   it(
     "never hands project variables to git at checkout (GIT_CONFIG_* pointing its hooks into the repository), while the app still gets them",

@@ -1,4 +1,8 @@
-import { forbiddenVariable } from "../../apps/coduck-json.js";
+import {
+  forbiddenVariable,
+  RESERVED_VARIABLES,
+  RESERVED_VARIABLES_REASON,
+} from "../../apps/coduck-json.js";
 import { variablesForDeploy } from "../../deploys/project-variables.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { ensureProjectDatabase } from "../../provisioning/provision-project.js";
@@ -65,10 +69,17 @@ export const provision: Step = {
 async function injectProjectVariables(ctx: StepContext): Promise<void> {
   const variables = await variablesForDeploy(ctx, ctx.deployment.projectId);
   // Kept from before `env set` refused such names: they never reach a command.
+  // The injected DATABASE_URL and DIRECT_URL also say which role and database the box's
+  // bridges admit: a stored variable must never replace them.
   for (const { name } of variables) {
+    const unset = `remove it with coduck-worker env unset --project ${ctx.deployment.project} ${name}`;
+    if ((RESERVED_VARIABLES as readonly string[]).includes(name)) {
+      const message = `project variable ${name}: it is ${RESERVED_VARIABLES_REASON}; ${unset}`;
+      throw new StepFailure("RESERVED_ENV", message, { evidence: message });
+    }
     const forbidden = forbiddenVariable(name);
     if (!forbidden) continue;
-    const message = `project variable ${name}: ${forbidden}; remove it with coduck-worker env unset --project ${ctx.deployment.project} ${name}`;
+    const message = `project variable ${name}: ${forbidden}; ${unset}`;
     throw new StepFailure("CONFIG_INVALID", message, { evidence: message });
   }
   for (const { name, value, secret } of variables) {

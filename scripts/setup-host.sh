@@ -59,3 +59,14 @@ if ! pgbouncer_ok; then
     quiet make -j"$(nproc)" && as_root make install >/dev/null)
   pgbouncer_ok || { echo "setup-host: the PgBouncer build did not install a working binary" >&2; exit 1; }
 fi
+
+# Debian bookworm's own PgBouncer 1.18 (no prepared statements in transaction mode), unpacked
+# beside it for the one test that keeps the legacy setting (PGBOUNCER_MAX_PREPARED_STATEMENTS=0).
+LEGACY_PGBOUNCER_DIR=${LEGACY_PGBOUNCER_DIR:-/opt/coduck/pgbouncer-1.18}
+if [ ! -x "$LEGACY_PGBOUNCER_DIR/usr/sbin/pgbouncer" ]; then
+  legacy=$(mktemp -d)
+  (cd "$legacy" && apt-get download pgbouncer=1.18.* >/dev/null 2>&1 || apt-get download pgbouncer >/dev/null 2>&1)
+  as_root dpkg -x "$legacy"/pgbouncer_1.18*.deb "$LEGACY_PGBOUNCER_DIR" ||
+    echo "setup-host: Debian's PgBouncer 1.18 is not available; the legacy PgBouncer test will fail" >&2
+  rm -rf "$legacy"
+fi

@@ -8,6 +8,9 @@ import { freePort } from "../../src/releases/free-port.js";
 
 /** The platform's PgBouncer (>= 1.21), where scripts/setup-host.sh builds it. */
 export const PGBOUNCER_BIN = process.env.PGBOUNCER_BIN ?? "/opt/coduck/pgbouncer/bin/pgbouncer";
+/** Debian bookworm's PgBouncer 1.18, unpacked by scripts/setup-host.sh. */
+export const LEGACY_PGBOUNCER_BIN =
+  process.env.LEGACY_PGBOUNCER_BIN ?? "/opt/coduck/pgbouncer-1.18/usr/sbin/pgbouncer";
 
 export type PgBouncer = {
   host: string;
@@ -26,7 +29,12 @@ export type PgBouncer = {
 export async function startPgBouncer(options: {
   authPassword: string;
   lookupSchema?: string;
+  /** Another PgBouncer binary (the legacy 1.18 test: LEGACY_PGBOUNCER_BIN). */
+  bin?: string;
+  /** 0 leaves the setting out, as PgBouncer before 1.21 (which has none) needs. */
+  maxPreparedStatements?: number;
 }): Promise<PgBouncer> {
+  const maxPrepared = options.maxPreparedStatements ?? 100;
   const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-pgbouncer-"));
   await chmod(dir, 0o777);
   const port = await freePort();
@@ -47,7 +55,7 @@ export async function startPgBouncer(options: {
       `logfile = ${logFile}`,
       `pidfile = ${path.join(dir, "pgbouncer.pid")}`,
       "pool_mode = transaction",
-      "max_prepared_statements = 100",
+      ...(maxPrepared > 0 ? [`max_prepared_statements = ${maxPrepared}`] : []),
       "auth_type = scram-sha-256",
       `auth_file = ${path.join(dir, "userlist.txt")}`,
       "auth_user = pgbouncer_auth",
@@ -61,10 +69,14 @@ export async function startPgBouncer(options: {
   );
   const asRoot = process.getuid?.() === 0;
   const run = async () => {
-    const child = execa(PGBOUNCER_BIN, [...(asRoot ? ["-u", "postgres"] : []), ini], {
-      reject: false,
-      stdio: "ignore",
-    });
+    const child = execa(
+      options.bin ?? PGBOUNCER_BIN,
+      [...(asRoot ? ["-u", "postgres"] : []), ini],
+      {
+        reject: false,
+        stdio: "ignore",
+      },
+    );
     for (let i = 0; i < 100; i++) {
       if (await accepts(port)) break;
       if (child.exitCode !== null)

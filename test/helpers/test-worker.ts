@@ -47,7 +47,9 @@ export type TestStack = {
 
 export async function createTestStack(
   overrides: Record<string, string> = {},
-  options: { pgbouncer?: { lookupSchema?: string } } = {},
+  options: {
+    pgbouncer?: { lookupSchema?: string; bin?: string; maxPreparedStatements?: number };
+  } = {},
 ): Promise<TestStack> {
   // A real PgBouncer in front of the project databases, for tests that connect through it.
   const bouncer = options.pgbouncer

@@ -189,6 +189,13 @@ export const FAILURE_CODES = {
     side: "platform",
     steps: DATABASE_USE,
   },
+  DATABASE_SSL_MISMATCH: {
+    title: "The app asked for SSL, which the project database does not offer",
+    hint: "The project's database is reached on the machine's own loopback (DATABASE_URL through PgBouncer, DIRECT_URL to Postgres) without SSL: use the injected URLs as they are, and remove ssl: true (or an ssl object) from the client or knexfile config and sslmode=require from any URL. Nothing was applied to the database.",
+    retryable: false,
+    side: "user",
+    steps: DATABASE_USE,
+  },
   DATABASE_AUTH_FAILED: {
     title: "The database rejected the connection's credentials",
     hint: "Use the injected DATABASE_URL and DIRECT_URL as they are: the user, password and database are per project, so a hard-coded or copied URL is refused.",

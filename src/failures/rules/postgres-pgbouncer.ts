@@ -7,6 +7,14 @@ export const POSTGRES_PGBOUNCER_RULES: readonly EvidenceRule[] = [
   // PgBouncer's auth_query cannot run: its lookup function or grant is gone (08P01).
   { code: "BOUNCER_CONFIG_ERROR", pattern: /bouncer config error/i },
 
+  // The client asked for SSL; the project's database (on the machine's loopback) offers none.
+  // node-postgres (knex, sequelize, kysely, drizzle), libpq, Prisma's engine.
+  {
+    code: "DATABASE_SSL_MISMATCH",
+    pattern:
+      /The server does not support SSL connections|server does not support SSL, but SSL was required|Error opening a TLS connection: server does not support TLS/,
+  },
+
   // 53300: Postgres itself is out of connection slots.
   {
     code: "POOL_EXHAUSTED",

@@ -16,24 +16,56 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-const STACKS = [
-  { app: "pg-app", preStart: "node scripts/migrate.js", logs: /migrated: notes/ },
-  { app: "kysely-app", preStart: "node scripts/migrate.js", logs: /Success: 2026-12-01-notes/ },
+// A later commit whose migration cannot run on the rows written: a NOT NULL column without a
+// default, through each stack's own tool.
+const NOT_NULL_SQL = "ALTER TABLE notes ADD COLUMN title text NOT NULL";
+const STACKS: {
+  app: string;
+  preStart: string;
+  logs: RegExp;
+  breaking?: Record<string, string>;
+}[] = [
+  {
+    app: "pg-app",
+    preStart: "node scripts/migrate.js",
+    logs: /migrated: notes/,
+    breaking: {
+      "scripts/migrate.js": `import pg from "pg";\nconst client = new pg.Client({ connectionString: process.env.DATABASE_URL });\nawait client.connect();\nawait client.query("${NOT_NULL_SQL}");\nawait client.end();\n`,
+    },
+  },
+  {
+    app: "kysely-app",
+    preStart: "node scripts/migrate.js",
+    logs: /Success: 2026-12-01-notes/,
+    breaking: {
+      "migrations/2026-12-02-title.js": `export async function up(db) {\n  await db.schema.alterTable("notes").addColumn("title", "text", (c) => c.notNull()).execute();\n}\n`,
+    },
+  },
   {
     app: "drizzle-migrate-app",
     preStart: "drizzle-kit migrate",
     logs: /migrations applied successfully/,
   },
-  { app: "knex-app", preStart: "knex migrate:latest", logs: /Batch 1 run: 1 migrations/ },
+  {
+    app: "knex-app",
+    preStart: "knex migrate:latest",
+    logs: /Batch 1 run: 1 migrations/,
+    breaking: {
+      "migrations/20261202000000_title.js": `exports.up = (knex) => knex.schema.alterTable("notes", (t) => { t.text("title").notNullable(); });\nexports.down = () => {};\n`,
+    },
+  },
   {
     app: "sequelize-app",
     preStart: "sequelize db:migrate",
     logs: /20261201000000-create-notes: migrated/,
+    breaking: {
+      "migrations/20261202000000-add-title.js": `module.exports = {\n  up: (q, S) => q.addColumn("notes", "title", { type: S.TEXT, allowNull: false }),\n  down: () => {},\n};\n`,
+    },
   },
 ];
 
-describe.each(STACKS)("$app with preStart `$preStart`", ({ app, preStart, logs }) => {
-  it("migrates, goes live, and reads and writes through PgBouncer", async () => {
+describe.each(STACKS)("$app with preStart `$preStart`", ({ app, preStart, logs, breaking }) => {
+  it("migrates, goes live, reads and writes through PgBouncer; a migration that cannot run fails the schema step", async () => {
     const repo = await fixtureRepo(app);
     const record = await stack.waitForEnd(
       await stack.deploy({ project: app, repoUrl: repo.dir }),
@@ -58,6 +90,26 @@ describe.each(STACKS)("$app with preStart `$preStart`", ({ app, preStart, logs }
     expect(served.app).toBe(app);
     expect(served.notes.map((note) => note.id)).toEqual([1, 2, 3]);
     expect(served.notes[0]!.body).toMatch(/^written through /);
+    if (!breaking) return;
+
+    // A migration that cannot run on those rows fails the schema step; the release stays live.
+    await repo.commit(breaking);
+    const next = await stack.waitForEnd(
+      await stack.deploy({ project: app, repoUrl: repo.dir }),
+      240_000,
+    );
+    expect({ status: next.status, errorCode: next.errorCode }).toEqual({
+      status: "failed",
+      errorCode: "MIGRATION_FAILED",
+    });
+    expect(next.steps.find((s) => s.name === "schema")!.evidence).toMatch(
+      /column "title" of relation "notes" contains null values/,
+    );
+    expect(next.warnings).toContain(
+      `not deployed; deployment ${record.id} (${record.commitSha!.slice(0, 12)}) is still live`,
+    );
+    const after = (await (await fetch(`${url}/notes`)).json()) as { notes: unknown[] };
+    expect(after.notes).toHaveLength(3);
   });
 });
 

@@ -15,7 +15,7 @@ export type EvidenceRule = {
    * or g, y, u, v flags (see required-literals.ts). No quantifier the engine can backtrack
    * into beyond linear: nested, overlapping, or a `.*` that reads the rest of the line again
    * from each occurrence of what precedes it (backtracking-hazards.ts; thenLater writes
-   * `before.*after` safely). The classifier refuses such a rule when it loads.
+   * `before.*after` safely). test/security/classifier-properties.test.ts refuses such a rule.
    */
   pattern: RegExp;
   /**

@@ -152,10 +152,12 @@ const envSchema = z.object({
   GITHUB_WEBHOOK_SECRET: secret().optional(),
   WEBHOOK_GLOBAL_SECRET_FALLBACK: z
     .enum(["0", "1"], {
-      error: "expected 1 (GITHUB_WEBHOOK_SECRET verifies pushes of projects without a secret of their own) or 0",
+      error:
+        "expected 1 (GITHUB_WEBHOOK_SECRET verifies pushes of projects without a secret of their own) or 0",
     })
     .default("0"),
   ADMIN_TOKEN: secret().optional(),
+  TRUST_PROXY: trustProxy(),
   METRICS_TOKEN: secret().optional(),
   WEBHOOK_MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
 
@@ -171,7 +173,6 @@ export type Config = {
   redisUrl: string;
   databaseUrl: string;
   concurrency: number;
-  TRUST_PROXY: trustProxy(),
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
   queuePrefix: string;
@@ -230,6 +231,8 @@ export type Config = {
     webhookGlobalSecretFallback: boolean;
     /** Guards the operator's HTTP endpoints. */
     adminToken: string | undefined;
+    /** Which proxies' X-Forwarded-* headers count (client address, host, scheme); false: none. */
+    trustProxy: TrustProxy;
     /** When set, GET /metrics answers only `Authorization: Bearer <token>`. */
     metricsToken: string | undefined;
     /** Larger webhook bodies are refused (413) before they are parsed. */
@@ -252,8 +255,6 @@ export class ConfigError extends Error {
     super(`invalid environment:\n${problems.join("\n")}`);
     this.name = "ConfigError";
   }
-    /** Which proxies' X-Forwarded-* headers count (client address, host, scheme); false: none. */
-    trustProxy: TrustProxy;
 }
 
 /** Parses the worker's environment once; throws ConfigError naming every bad variable. */
@@ -313,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       githubWebhookSecret: e.GITHUB_WEBHOOK_SECRET,
       webhookGlobalSecretFallback: e.WEBHOOK_GLOBAL_SECRET_FALLBACK === "1",
       adminToken: e.ADMIN_TOKEN,
+      trustProxy: e.TRUST_PROXY,
       metricsToken: e.METRICS_TOKEN,
       webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     },
@@ -335,4 +337,3 @@ function defaultDataDir(): string {
 
 /** The variables the worker reads, for the docs test and for keeping them out of child processes. */
 export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
-      trustProxy: e.TRUST_PROXY,

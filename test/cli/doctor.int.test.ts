@@ -76,10 +76,10 @@ describe("coduck-worker doctor", () => {
       "sandbox",
     ]);
     expect(byCheck["redis-aof"]).toMatchObject({ status: "ok" });
-    expect(byCheck.pgbouncer).toMatchObject({ status: "ok" });
-    expect(byCheck.pgbouncer!.message).toContain("as project doctor-app's role");
     // A Redis without a password on loopback is a warning, which doctor passes with.
     expect(byCheck["redis-auth"]).toMatchObject({ status: "warn" });
+    expect(byCheck.pgbouncer).toMatchObject({ status: "ok" });
+    expect(byCheck.pgbouncer!.message).toContain("as project doctor-app's role");
 
     // The app drops its public schema, and with it PgBouncer's lookup function.
     const database = await stack.db.projectDatabase.findFirstOrThrow({
@@ -97,8 +97,6 @@ describe("coduck-worker doctor", () => {
     expect(broken.byCheck.pgbouncer!.fix).toContain("coduck-worker db repair --project doctor-app");
   });
 
-  it("fails when Redis or PgBouncer cannot be reached, and never prints a stack", async () => {
-    const closed = await freePort();
   it("warns when Redis takes commands without a password, fails when it is on the network, and is ok with one", async () => {
     // This machine's shared Redis, as the worker uses it: no password, on loopback.
     const local = await cli(["doctor"], stack.env);
@@ -140,6 +138,8 @@ describe("coduck-worker doctor", () => {
     expect(JSON.stringify(withPassword.lines)).not.toContain("doctor-redis-password-0123");
   });
 
+  it("fails when Redis or PgBouncer cannot be reached, and never prints a stack", async () => {
+    const closed = await freePort();
     const { exitCode, byCheck } = await doctorJson({
       REDIS_URL: `redis://127.0.0.1:${closed}`,
       PGBOUNCER_PORT: String(closed),

@@ -73,7 +73,10 @@ describe("coduck-worker doctor", () => {
       "pg-hba",
       "pgbouncer",
       "disk",
+      "hardlinks",
       "sandbox",
+      "network-isolation",
+      "webhook-secrets",
     ]);
     expect(byCheck["redis-aof"]).toMatchObject({ status: "ok" });
     // A Redis without a password on loopback is a warning, which doctor passes with.

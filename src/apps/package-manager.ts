@@ -11,6 +11,12 @@ export type InstallPlan = {
   env: Record<string, string>;
   /** The lockfile the install follows; null when there is none and dependencies are resolved afresh. */
   lockfile: string | null;
+  /**
+   * The major version of the package manager the install runs, when the worker chose it (from
+   * a pnpm lockfile's lockfileVersion; "packageManager" pins its own); absent: corepack's default
+   * or what "packageManager" names.
+   */
+  major?: number;
   warning?: string;
 };
 
@@ -58,8 +64,17 @@ export async function installCommand(appDir: string): Promise<InstallPlan> {
   const manager = declared?.manager ?? chosen?.manager ?? "npm";
   const ignored = present.filter((l) => l !== chosen).map((l) => l.file);
   const frozen = chosen !== undefined;
-  const [file, args, env] = await command(appDir, manager, declared, frozen);
-  const plan: InstallPlan = { manager, file, args, env, lockfile: chosen?.file ?? null };
+  const major =
+    manager === "pnpm" && !declared && chosen ? await pnpmMajorOfLockfile(appDir) : undefined;
+  const [file, args, env] = await command(appDir, manager, declared, frozen, major);
+  const plan: InstallPlan = {
+    manager,
+    file,
+    args,
+    env,
+    lockfile: chosen?.file ?? null,
+    ...(major !== undefined && { major }),
+  };
   const warning = lockfileWarning(manager, declared, chosen?.file, ignored);
   return warning ? { ...plan, warning } : plan;
 }
@@ -69,15 +84,22 @@ async function command(
   manager: PackageManager,
   declared: Declared | undefined,
   frozen: boolean,
+  major: number | undefined,
 ): Promise<[string, string[], Record<string, string>]> {
   switch (manager) {
     case "npm":
       return ["npm", [frozen ? "ci" : "install"], {}];
     case "pnpm":
       // CI=true makes pnpm freeze the lockfile by default, which fails when there is none.
+      // Without "packageManager", the pnpm whose lockfile format it is (corepack resolves
+      // pnpm@9 to the latest 9.x), not corepack's default: the latest pnpm.
       return [
         "corepack",
-        ["pnpm", "install", frozen ? "--frozen-lockfile" : "--no-frozen-lockfile"],
+        [
+          major !== undefined ? `pnpm@${major}` : "pnpm",
+          "install",
+          frozen ? "--frozen-lockfile" : "--no-frozen-lockfile",
+        ],
         { ...COREPACK_ENV },
       ];
     case "yarn":
@@ -97,6 +119,75 @@ async function command(
     case "bun":
       return ["bun", ["install", ...(frozen ? ["--frozen-lockfile"] : [])], {}];
   }
+}
+
+// pnpm-lock.yaml's lockfileVersion and the pnpm that writes it: 9.0 is pnpm 9's (pnpm 10 writes
+// it too: such an app names its pnpm in "packageManager"), 6.x pnpm 8's, 5.4 pnpm 7's, 5.3 pnpm 6's.
+const PNPM_LOCKFILE_VERSION = /^lockfileVersion:\s*['"]?(\d+)\.(\d+)['"]?\s*$/m;
+
+/** The pnpm major a pnpm-lock.yaml was written by, from its lockfileVersion; undefined: unknown. */
+async function pnpmMajorOfLockfile(appDir: string): Promise<number | undefined> {
+  const text = await readOptionalAppFile(appDir, path.join(appDir, "pnpm-lock.yaml"));
+  // lockfileVersion is the file's first key: its first lines are enough.
+  const found = PNPM_LOCKFILE_VERSION.exec((text ?? "").slice(0, 4096));
+  if (!found) return undefined;
+  const [major, minor] = [Number(found[1]), Number(found[2])];
+  if (major === 9) return 9;
+  if (major === 6) return 8;
+  if (major === 5 && minor >= 4) return 7;
+  if (major === 5) return 6;
+  return undefined;
+}
+
+/** How the user runs the app's install, build and start locally, for failure hints. */
+export function localCommands(plan: Pick<InstallPlan, "manager" | "major" | "lockfile">): {
+  install: string;
+  run: (script: string) => string;
+  name: string;
+} {
+  const name = plan.major !== undefined ? `${plan.manager} ${plan.major}` : plan.manager;
+  const frozen = plan.lockfile !== null;
+  switch (plan.manager) {
+    case "npm":
+      return { install: frozen ? "npm ci" : "npm install", run: (s) => `npm run ${s}`, name };
+    case "pnpm": {
+      const pnpm = plan.major !== undefined ? `corepack pnpm@${plan.major}` : "pnpm";
+      return {
+        install: `${pnpm} install${frozen ? " --frozen-lockfile" : ""}`,
+        run: (s) => `${pnpm} run ${s}`,
+        name,
+      };
+    }
+    case "yarn":
+      return { install: "yarn install", run: (s) => `yarn run ${s}`, name };
+    case "bun":
+      return {
+        install: `bun install${frozen ? " --frozen-lockfile" : ""}`,
+        run: (s) => `bun run ${s}`,
+        name,
+      };
+  }
+}
+
+/**
+ * A failure hint in the app's own package manager: the catalogue's hints are written for npm
+ * (`npm ci`, `npm run build`, `npm start`); an app installed with pnpm, yarn or bun is told
+ * its own commands (and a pnpm chosen from the lockfile, its version).
+ */
+export function hintForPackageManager(
+  hint: string,
+  plan: Pick<InstallPlan, "manager" | "major" | "lockfile">,
+): string {
+  if (plan.manager === "npm") return hint;
+  const local = localCommands(plan);
+  return hint
+    .replace("(npm ci)", `(${local.install}: the app installs with ${local.name})`)
+    .replace(
+      "(npm install, pnpm install or yarn install)",
+      `(${local.install.replace(" --frozen-lockfile", "")}: the app installs with ${local.name})`,
+    )
+    .replace("`npm run build`", `\`${local.run("build")}\``)
+    .replace("`npm start`", `\`${local.run("start")}\``);
 }
 
 /**

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { hintForPackageManager, installCommand } from "../apps/package-manager.js";
 import { coerceError } from "../errors.js";
 import { childEnv, hostEnv } from "../exec/child-env.js";
 import { displayCommand } from "../exec/display-command.js";
@@ -149,6 +150,15 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     result = { status: "succeeded" };
   } catch (thrown) {
     ({ end, result } = await describeFailure(step.name, thrown, log, classifier, logger));
+    if (result.status === "failed" && !ctx.app.config.install) {
+      // The catalogue's hints say npm; an app installed with another package manager is told its own.
+      const plan = await installCommand(ctx.releaseDir).catch(() => null);
+      if (plan) {
+        const hint = hintForPackageManager(result.hint, plan);
+        result = { ...result, hint };
+        if (end.status === "failed") end = { ...end, hint };
+      }
+    }
   } finally {
     await classifier.close();
   }

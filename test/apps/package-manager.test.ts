@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { installCommand } from "../../src/apps/package-manager.js";
+import { hintForPackageManager, installCommand } from "../../src/apps/package-manager.js";
+import { FAILURE_CODES } from "../../src/failures/codes.js";
 
 const COREPACK_ENV = {
   COREPACK_INTEGRITY_KEYS: "0",
@@ -45,17 +46,46 @@ describe("installCommand", () => {
   });
 
   it("runs a frozen pnpm install through corepack, which honours packageManager itself", async () => {
-    await app({ "package.json": manifest(), "pnpm-lock.yaml": "lockfileVersion: '9.0'\n" });
-    const expected = {
+    await app({
+      "package.json": manifest({ packageManager: "pnpm@9.15.0" }),
+      "pnpm-lock.yaml": "lockfileVersion: '9.0'\n",
+    });
+    expect(await installCommand(dir)).toEqual({
       manager: "pnpm",
       file: "corepack",
       args: ["pnpm", "install", "--frozen-lockfile"],
       env: COREPACK_ENV,
       lockfile: "pnpm-lock.yaml",
-    };
-    expect(await installCommand(dir)).toEqual(expected);
-    await app({ "package.json": manifest({ packageManager: "pnpm@9.15.0" }) });
-    expect(await installCommand(dir)).toEqual(expected);
+    });
+  });
+
+  it.each([
+    ["9.0", 9],
+    ["6.0", 8],
+    ["6.1", 8],
+    ["5.4", 7],
+    ["5.3", 6],
+  ])(
+    "without packageManager, runs the pnpm of lockfileVersion %s (pnpm %i), never corepack's latest",
+    async (version, major) => {
+      await app({
+        "package.json": manifest(),
+        "pnpm-lock.yaml": `lockfileVersion: '${version}'\n\nsettings:\n  autoInstallPeers: true\n`,
+      });
+      expect(await installCommand(dir)).toEqual({
+        manager: "pnpm",
+        file: "corepack",
+        args: [`pnpm@${major}`, "install", "--frozen-lockfile"],
+        env: COREPACK_ENV,
+        lockfile: "pnpm-lock.yaml",
+        major,
+      });
+    },
+  );
+
+  it("leaves an unknown lockfileVersion to corepack's pnpm", async () => {
+    await app({ "package.json": manifest(), "pnpm-lock.yaml": "lockfileVersion: '12.0'\n" });
+    expect((await installCommand(dir)).args).toEqual(["pnpm", "install", "--frozen-lockfile"]);
   });
 
   it("runs yarn 1 with --frozen-lockfile when nothing says Yarn 2+", async () => {
@@ -238,5 +268,31 @@ describe("installCommand", () => {
       await app({ "package.json": "{ name: app }", "package-lock.json": "{}" });
       await expect(installCommand(dir)).rejects.toThrow(/^package.json is not valid JSON \(/);
     });
+  });
+});
+
+describe("hintForPackageManager", () => {
+  const pnpm9 = { manager: "pnpm" as const, major: 9, lockfile: "pnpm-lock.yaml" };
+  it("tells a pnpm 9 app its own install, build and start, and leaves npm apps' hints alone", () => {
+    expect(hintForPackageManager(FAILURE_CODES.INSTALL_FAILED.hint, pnpm9)).toBe(
+      "Run the same install locally from a clean checkout (corepack pnpm@9 install --frozen-lockfile: the app installs with pnpm 9) and fix the first error it prints.",
+    );
+    expect(hintForPackageManager(FAILURE_CODES.LOCKFILE_OUT_OF_SYNC.hint, pnpm9)).toBe(
+      "Run the install locally (corepack pnpm@9 install: the app installs with pnpm 9) so the lock file matches package.json, and commit the updated lock file.",
+    );
+    expect(hintForPackageManager(FAILURE_CODES.BUILD_FAILED.hint, pnpm9)).toContain(
+      "`corepack pnpm@9 run build`",
+    );
+    expect(hintForPackageManager(FAILURE_CODES.START_CRASHED.hint, pnpm9)).toContain(
+      "`corepack pnpm@9 run start`",
+    );
+    const yarn = { manager: "yarn" as const, lockfile: "yarn.lock" };
+    expect(hintForPackageManager(FAILURE_CODES.INSTALL_FAILED.hint, yarn)).toContain(
+      "(yarn install: the app installs with yarn)",
+    );
+    const npm = { manager: "npm" as const, lockfile: "package-lock.json" };
+    expect(hintForPackageManager(FAILURE_CODES.INSTALL_FAILED.hint, npm)).toBe(
+      FAILURE_CODES.INSTALL_FAILED.hint,
+    );
   });
 });

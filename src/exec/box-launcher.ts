@@ -189,6 +189,11 @@ async function refuseHostAddresses(pid: number): Promise<void> {
     .flat()
     .filter((a) => a && a.family === "IPv4" && !a.internal)
     .map((a) => `${a!.address}/32`);
+  // Node lists an interface's addresses only while it has a carrier (libuv skips the others),
+  // yet the host answers on them all: docker0 without containers, a VPN's tun while down.
+  // The host's local routing table holds every address it answers on.
+  for (const local of await hostLocalAddresses())
+    if (!addresses.includes(local)) addresses.push(local);
   const routes = [...addresses, "169.254.0.0/16"].map((to) => `route add prohibit ${to}\n`);
   const ip = spawn("nsenter", [`--net=/proc/${pid}/ns/net`, "--", "ip", "-batch", "-"], {
     env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
@@ -208,6 +213,41 @@ async function refuseHostAddresses(pid: number): Promise<void> {
     });
   });
   if (code !== 0) throw new Error(`could not refuse the host's addresses: ${errors.trim()}`);
+}
+
+/**
+ * The host's own IPv4 addresses and local ranges beside the loopback, from its local routing
+ * table (`ip -4 route show table local type local`), as destinations (`a.b.c.d/nn`).
+ */
+async function hostLocalAddresses(): Promise<string[]> {
+  const ip = spawn("ip", ["-4", "route", "show", "table", "local", "type", "local"], {
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let errors = "";
+  ip.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  ip.stderr.on("data", (chunk: Buffer) => {
+    errors += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => {
+    ip.once("close", resolve);
+    ip.once("error", (error) => {
+      errors += `ip: ${error.message} (Debian: iproute2)`;
+      resolve(-1);
+    });
+  });
+  if (code !== 0) throw new Error(`could not list the host's addresses: ${errors.trim()}`);
+  const found: string[] = [];
+  for (const line of out.split("\n")) {
+    // "local 10.1.2.3 dev docker0 proto kernel scope host src 10.1.2.3", or a range "local 10.9.0.0/16 dev lo …"
+    const to = /^local\s+(\d+\.\d+\.\d+\.\d+)(\/\d+)?\s/.exec(line);
+    if (!to || to[1]!.startsWith("127.")) continue;
+    found.push(`${to[1]}${to[2] ?? "/32"}`);
+  }
+  return found;
 }
 
 /** Asks slirp4netns to forward the host's 127.0.0.1:<port> to the relay inside the box. */

@@ -17,10 +17,24 @@ git -C "$repo" init --quiet --initial-branch=main
 git -C "$repo" add --all
 git -C "$repo" -c user.name="CoDuck example" -c user.email=example@coduck.invalid commit --quiet -m "hello"
 
+# Apps reach their database through PgBouncer, as on the platform: with none configured, start
+# one in the platform's mode for the example (and stop it at the end).
+mkdir -p "$data_dir"
+pgbouncer_pid=$(bash scripts/local-pgbouncer.sh "$data_dir/pgbouncer-auth-password")
+export PGBOUNCER_AUTH_PASSWORD=${PGBOUNCER_AUTH_PASSWORD:-$(cat "$data_dir/pgbouncer-auth-password")}
+[ -n "$pgbouncer_pid" ] && echo "started PgBouncer 1.24 on 127.0.0.1:${PGBOUNCER_PORT:-6432}"
+# Full provisioning (re)sets pgbouncer_auth's password to the one that PgBouncer was given.
+node bin/coduck-worker.js provision --project hello >/dev/null
+
 log="$data_dir/example-worker.log"
 node bin/coduck-worker.js start >"$log" 2>&1 &
 worker=$!
-trap 'kill -TERM "$worker" 2>/dev/null || true; wait "$worker" 2>/dev/null || true' EXIT
+stop_all() {
+  kill -TERM "$worker" 2>/dev/null || true
+  wait "$worker" 2>/dev/null || true
+  if [ -n "$pgbouncer_pid" ] && [ -f "$pgbouncer_pid" ]; then kill -INT "$(cat "$pgbouncer_pid")" 2>/dev/null || true; fi
+}
+trap stop_all EXIT
 
 echo "worker started (pid $worker, log: $log)"
 record="$data_dir/example-deployment.json"

@@ -5,6 +5,7 @@ import path from "node:path";
 import { execa } from "execa";
 import type { SandboxMode } from "../config.js";
 import { PACKAGE_ROOT } from "../package-root.js";
+import { asAppOwner } from "./as-app-owner.js";
 import {
   boxEnv,
   launcherCommand,
@@ -220,17 +221,7 @@ function appEnvArgs(command: Command, homeDir: string): string[] {
 
 /** As root, bwrap mounts; the command itself then runs as the project's uid with no capabilities left. */
 function dropPrivileges(owner: AppOwner): string[] {
-  if (!isRoot()) return [];
-  return [
-    "setpriv",
-    `--reuid=${owner.uid}`,
-    `--regid=${owner.gid}`,
-    "--clear-groups",
-    "--inh-caps=-all",
-    "--bounding-set=-all",
-    "--no-new-privs",
-    "--",
-  ];
+  return isRoot() ? asAppOwner(owner) : [];
 }
 
 async function probeBwrap(): Promise<Detection> {

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { cp, type FileHandle, mkdir, open, rm } from "node:fs/promises";
 import path from "node:path";
+import { asAppOwner } from "../exec/as-app-owner.js";
 import type { AppOwner } from "../exec/hand-over.js";
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
@@ -45,16 +46,11 @@ async function copyAsOwner(source: string, target: string, owner: AppOwner): Pro
     from = await open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     to = await open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     await to.chown(owner.uid, owner.gid);
+    const [setpriv, ...dropped] = asAppOwner(owner);
     const failure = await runAs(
-      "setpriv",
+      setpriv!,
       [
-        `--reuid=${owner.uid}`,
-        `--regid=${owner.gid}`,
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--bounding-set=-all",
-        "--no-new-privs",
-        "--",
+        ...dropped,
         "sh",
         "-c",
         "cp -a --reflink=auto /proc/self/fd/3/. /proc/self/fd/4/ && rm -rf /proc/self/fd/4/.coduck",

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { storedRows } from "../helpers/stored-rows.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 // A hostile repository commits links to the host (or its build swaps one in), hoping the
@@ -31,14 +32,7 @@ afterAll(async () => {
 });
 
 async function storedText(): Promise<string> {
-  const rows: string[] = [];
-  for (const table of ["Deployment", "DeploymentStep", "StepLogChunk"]) {
-    const found = await stack.db.$queryRawUnsafe<{ row: string }[]>(
-      `SELECT row_to_json(t)::text AS row FROM "${table}" t`,
-    );
-    rows.push(...found.map((r) => r.row));
-  }
-  return [...rows, ...stack.logs].join("\n");
+  return [...(await storedRows(stack.db)), ...stack.logs].join("\n");
 }
 
 /** Every entry under `dir` (links not followed): its owner and mode. */

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { open } from "../../src/secrets/secret-box.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { storedRows } from "../helpers/stored-rows.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 // After real deploys whose app prints every secret it is given, nothing the worker stored or
@@ -26,25 +27,6 @@ const PRINT_SECRETS = [
   "console.log('encoded password', url.password);",
   "console.log(JSON.stringify(process.env));",
 ].join("\n");
-
-/** Every row of the worker's tables, every column, as text. */
-async function everyStoredRow(): Promise<string[]> {
-  const rows: string[] = [];
-  for (const table of [
-    "Project",
-    "ProjectDatabase",
-    "Deployment",
-    "DeploymentStep",
-    "StepLogChunk",
-    "WebhookDelivery",
-  ]) {
-    const found = await stack.db.$queryRawUnsafe<{ row: string }[]>(
-      `SELECT row_to_json(t)::text AS row FROM "${table}" t`,
-    );
-    rows.push(...found.map((r) => r.row));
-  }
-  return rows;
-}
 
 it(
   "no stored log line, step or deployment column, nor worker log line, holds a password, the admin URL or the key",
@@ -76,7 +58,7 @@ it(
       stack.config.secretsKey!,
     ];
 
-    const stored = await everyStoredRow();
+    const stored = await storedRows(stack.db);
     // The scan reads what the app printed: it would see a leak.
     expect(stored.some((row) => row.includes("DATABASE_URL postgresql://"))).toBe(true);
     expect(stored.some((row) => row.includes("password [redacted]"))).toBe(true);

@@ -3,6 +3,7 @@ import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { storedRows } from "../helpers/stored-rows.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 // A repository, or app code in the sandbox, can plant a symbolic link to a file of the
@@ -22,14 +23,7 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 async function storedText(): Promise<string> {
-  const rows: string[] = [];
-  for (const table of ["Deployment", "DeploymentStep", "StepLogChunk"]) {
-    const found = await stack.db.$queryRawUnsafe<{ row: string }[]>(
-      `SELECT row_to_json(t)::text AS row FROM "${table}" t`,
-    );
-    rows.push(...found.map((r) => r.row));
-  }
-  return [...rows, ...stack.logs].join("\n");
+  return [...(await storedRows(stack.db)), ...stack.logs].join("\n");
 }
 
 it("refuses a committed coduck.json that links to a file of the worker's", async () => {

@@ -5,6 +5,7 @@ import type { FastifyInstance } from "fastify";
 import { githubSignature } from "../../src/http/github-signature.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { checkoutSource } from "../../src/store/projects.js";
+import { storedRows } from "../helpers/stored-rows.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -48,22 +49,8 @@ afterAll(async () => {
 
 const run = (...args: string[]) => cli(args, { ...stack.env, LOG_LEVEL: "info" });
 
-/** Every row of every table that records a project, a deployment or a delivery, as text. */
 async function storedText(): Promise<string> {
-  const rows: string[] = [];
-  for (const table of [
-    "Project",
-    "Deployment",
-    "DeploymentStep",
-    "StepLogChunk",
-    "WebhookDelivery",
-  ]) {
-    const found = await stack.db.$queryRawUnsafe<{ row: string }[]>(
-      `SELECT row_to_json(t)::text AS row FROM "${table}" t`,
-    );
-    rows.push(...found.map((r) => r.row));
-  }
-  return rows.join("\n");
+  return (await storedRows(stack.db)).join("\n");
 }
 
 function expectNoToken(text: string) {

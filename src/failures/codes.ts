@@ -140,7 +140,7 @@ export const FAILURE_CODES = {
       "failed-migration-recorded":
         "A migration failed on an earlier deploy and is recorded as failed (P3009), so `prisma migrate deploy` will not run others. Fix the migration, then mark it with `prisma migrate resolve --rolled-back <migration>` (or --applied, if you applied it by hand) against DIRECT_URL, and deploy again.",
       baseline:
-        "The database already has tables that no migration created (P3005), e.g. from an earlier `prisma db push`. Baseline it: mark the migrations that match the current tables as applied with `prisma migrate resolve --applied <migration>`, then deploy again.",
+        "The database already has tables that no migration created (P3005), e.g. from CoDuck's automatic `prisma db push` before preStart ran `prisma migrate deploy`. Baseline it: `coduck-worker db baseline --project <project>` marks the app's migrations whose tables already exist as applied (with `prisma migrate resolve --applied`, on the project's DIRECT_URL) and leaves the later ones to migrate deploy; then retry the deployment. Nothing was applied to the database.",
     },
   },
   BOUNCER_CONFIG_ERROR: {
@@ -187,6 +187,13 @@ export const FAILURE_CODES = {
     hint: "Connect with the injected DATABASE_URL (DIRECT_URL for migrations) exactly as given: a committed .env or hard-coded host (localhost, db) overrides it. If you do, the database was briefly unreachable and the deploy is retried.",
     retryable: true,
     side: "platform",
+    steps: DATABASE_USE,
+  },
+  MIGRATION_THROUGH_POOLER: {
+    title: "A migration ran through PgBouncer and timed out waiting for its lock",
+    hint: 'A migration tool ran from the build or start script with DATABASE_URL, which goes through PgBouncer in transaction mode: Prisma\'s migrate takes a session advisory lock (P1002), which stays on a pooled server connection, and the next run waits for it and times out. Retrying does not help. Run migrations from coduck.json preStart (`"preStart": "prisma migrate deploy"`), where they connect directly, and take them out of the build and start scripts; a tool you run yourself connects with DIRECT_URL. The lock left on a pooled connection goes when PgBouncer closes that connection (server_idle_timeout), so the first preStart run may still wait for it.',
+    retryable: false,
+    side: "user",
     steps: DATABASE_USE,
   },
   DATABASE_SSL_MISMATCH: {

@@ -91,6 +91,13 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
     pattern:
       /\bP10(?:01|02|17)\b|Can't reach database server|was reached but timed out|Server has closed the connection/,
   },
+  // P1002's context line when the migrate lock is what timed out: a migration through the
+  // transaction pooler (the lock stays on a pooled server connection), not an unreachable
+  // database. It follows the P1002 lines, so it is the verdict.
+  {
+    code: "MIGRATION_THROUGH_POOLER",
+    pattern: /Timed out trying to acquire a postgres advisory lock/,
+  },
 
   // P2024: the Client's own pool.
   {

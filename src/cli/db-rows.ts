@@ -4,6 +4,7 @@ import { cellText } from "../inspection/cell-text.js";
 import { withReadOnlySession } from "../inspection/read-only-session.js";
 import { recentRows } from "../inspection/recent-rows.js";
 import { projectOption } from "./cli-arguments.js";
+import { terminalText } from "./terminal-text.js";
 import { withProvisioning } from "./with-provisioning.js";
 
 const MAX_LIMIT = 1000;
@@ -39,7 +40,7 @@ export async function dbRowsCommand(
     return;
   }
   out.write(
-    `${result.schema}.${result.table}: ${result.rows.length} most recent rows, ${result.order}\n`,
+    `${terminalText(`${result.schema}.${result.table}`)}: ${result.rows.length} most recent rows, ${result.order}\n`,
   );
   if (result.rows.length === 0) return;
   const cells = result.rows.map((row) => result.columns.map((column) => cell(row[column])));
@@ -51,11 +52,13 @@ export async function dbRowsCommand(
       .map((v, i) => v.padEnd(widths[i]!))
       .join("  ")
       .trimEnd();
-  out.write(`${line(result.columns)}\n`);
+  out.write(`${line(result.columns.map(terminalText))}\n`);
   for (const row of cells) out.write(`${line(row)}\n`);
 }
 
 /** One line per row: tabs and newlines in a value become spaces. */
 function cell(value: unknown): string {
-  return cellText(typeof value === "string" ? value.replace(/[\r\n\t]/g, " ") : value, CELL);
+  return terminalText(
+    cellText(typeof value === "string" ? value.replace(/[\r\n\t]/g, " ") : value, CELL),
+  );
 }

@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import { describeSchema } from "../inspection/describe-schema.js";
 import { withReadOnlySession } from "../inspection/read-only-session.js";
 import { projectOption } from "./cli-arguments.js";
+import { terminalText } from "./terminal-text.js";
 import { withProvisioning } from "./with-provisioning.js";
 
 /** `coduck-worker db schema --project P [--json]`: columns, types and indexes of every table. */
@@ -20,8 +21,8 @@ export async function dbSchemaCommand(
   }
   if (shapes.length === 0) out.write(`no tables in the database of ${slug} yet\n`);
   for (const shape of shapes) {
-    out.write(`${shape.schema}.${shape.name} (${shape.kind})\n`);
-    const width = Math.max(...shape.columns.map((c) => c.name.length), 1);
+    out.write(`${terminalText(`${shape.schema}.${shape.name}`)} (${shape.kind})\n`);
+    const width = Math.max(...shape.columns.map((c) => terminalText(c.name).length), 1);
     for (const column of shape.columns) {
       const extra = [
         column.nullable ? "" : "not null",
@@ -29,11 +30,13 @@ export async function dbSchemaCommand(
       ]
         .filter(Boolean)
         .join("  ");
-      out.write(`  ${column.name.padEnd(width)}  ${column.type}${extra ? `  ${extra}` : ""}\n`);
+      out.write(
+        `  ${terminalText(column.name).padEnd(width)}  ${terminalText(`${column.type}${extra ? `  ${extra}` : ""}`)}\n`,
+      );
     }
     for (const index of shape.indexes)
       out.write(
-        `  index ${index.name}${index.primary ? " (primary key)" : ""}: ${index.definition}\n`,
+        `  index ${terminalText(index.name)}${index.primary ? " (primary key)" : ""}: ${terminalText(index.definition)}\n`,
       );
   }
 }

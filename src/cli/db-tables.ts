@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import { listTables } from "../inspection/list-tables.js";
 import { withReadOnlySession } from "../inspection/read-only-session.js";
 import { projectOption } from "./cli-arguments.js";
+import { terminalText } from "./terminal-text.js";
 import { withProvisioning } from "./with-provisioning.js";
 
 /** `coduck-worker db tables --project P [--json]`: tables with row estimates and sizes. */
@@ -22,7 +23,7 @@ export async function dbTablesCommand(
     out.write(`no tables in the database of ${slug} yet\n`);
     return;
   }
-  const names = tables.map((t) => `${t.schema}.${t.name}`);
+  const names = tables.map((t) => terminalText(`${t.schema}.${t.name}`));
   const width = Math.max(...names.map((n) => n.length), 5);
   out.write(
     `${"table".padEnd(width)}  ${"kind".padEnd(17)}  ${"rows (est.)".padStart(12)}  size\n`,

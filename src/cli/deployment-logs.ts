@@ -10,6 +10,7 @@ import {
   readDeploymentLogs,
 } from "../store/read-deployment-logs.js";
 import { deploymentId } from "./deployment-id.js";
+import { terminalText } from "./terminal-text.js";
 
 const POLL_MS = 500;
 const PAGE_LINES = 1000;
@@ -78,7 +79,7 @@ async function printNewLines(
 }
 
 function formatLine({ step, stream, line }: DeploymentLogLine): string {
-  const text = `${stream === "stderr" ? "! " : ""}${line}`;
+  const text = `${stream === "stderr" ? "! " : ""}${terminalText(line)}`;
   return text === "" ? `${step} |\n` : `${step} | ${text}\n`;
 }
 

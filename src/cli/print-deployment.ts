@@ -1,5 +1,6 @@
 import type { DeploymentRecord } from "../store/deployment-record.js";
 import { degradedBox, failureBox } from "./failure-box.js";
+import { terminalText } from "./terminal-text.js";
 
 /**
  * A deployment as a person reads it in a terminal; a failed one ends with a box saying where
@@ -33,7 +34,8 @@ export function formatDeployment(d: DeploymentRecord): string {
   const failed = d.steps.find((s) => s.status === "failed");
   if (box.length === 0 && failed?.evidence) lines.push(`  evidence  ${failed.evidence}`);
   lines.push(...box, ...degradedBox(d));
-  return lines.join("\n");
+  // The evidence and the release's lines are the tenant's: shown, never obeyed by the terminal.
+  return lines.join("\n").split("\n").map(terminalText).join("\n");
 }
 
 /** How a deployment's app commands ran, in words: the dashboard says it the same way. */

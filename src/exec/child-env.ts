@@ -58,10 +58,11 @@ export function childEnv(
 /**
  * The PATH of an app's own commands (install, build, preStart, start): the app's
  * `node_modules/.bin` first, as `npm run` has it, then the fixed PATH. So `prisma migrate
- * deploy` or `drizzle-kit push`, as the docs write them, find the app's own tools.
+ * deploy` or `drizzle-kit push`, as the docs write them, find the app's own tools. `base` is
+ * the PATH after it: the worker's (fixed) on the host, the box's own inside a box.
  */
-export function appPath(appDir: string): string {
-  return `${appDir}/node_modules/.bin:${fixedPath()}`;
+export function appPath(appDir: string, base: string = fixedPath()): string {
+  return `${appDir}/node_modules/.bin:${base}`;
 }
 
 /**

@@ -200,18 +200,35 @@ function bwrapArgs(paths: BoxPaths, cwd: string, lifetime: SandboxLifetime): str
  * what runs first inside (setpriv, as root, when the worker is root) sees nothing of the app's.
  */
 function boxEnvArgs(): string[] {
-  return ["--clearenv", "--setenv", "PATH", hostEnv().PATH ?? "/usr/bin:/bin"];
+  return ["--clearenv", "--setenv", "PATH", BOX_PATH];
 }
+
+/**
+ * The PATH inside a box: this Node's directory and the system's, and nothing of the host's
+ * own layout (the worker's PATH may name directories under /root or a checkout, which the box
+ * does not show).
+ */
+const BOX_PATH = [
+  ...new Set([
+    path.dirname(process.execPath),
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+  ]),
+].join(":");
 
 /**
  * The app's variables, for the app's own command only: `env -i NAME=VALUE… command`, run once
  * privileges are dropped. HOME (npm's and corepack's caches) is the project's own, kept
- * between its deploys; PATH is the fixed one, after the app's node_modules/.bin (appPath).
+ * between its deploys; PATH is the box's, after the app's node_modules/.bin (appPath).
  */
 function appEnvArgs(command: Command, homeDir: string): string[] {
   if (command.file.includes("="))
     throw new Error(`cannot run ${JSON.stringify(command.file)} in the sandbox: its name has "="`);
-  const env = { ...command.env, HOME: homeDir, PATH: appPath(command.cwd) };
+  const env = { ...command.env, HOME: homeDir, PATH: appPath(command.cwd, BOX_PATH) };
   return [
     findExecutable("env") ?? "/usr/bin/env",
     "-i",

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { appPath, childEnv, hostEnv } from "../../src/exec/child-env.js";
+import { childEnv, hostEnv } from "../../src/exec/child-env.js";
 import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 import { sandboxFor } from "../../src/exec/sandbox.js";
@@ -219,7 +219,22 @@ it("runs the box's launcher with the fixed host environment, and sets the app's 
     expect({ exitCode: result.exitCode, output }).toEqual({ exitCode: 0, output });
     expect(output).toContain("APP_ONLY=seen inside");
     expect(output).toContain("NODE_OPTIONS=--max-old-space-size=256");
-    expect(output).toContain(`PATH=${appPath(releaseDir)}`);
+    // The app's own tools first, then the box's PATH: the system's and Node's, nothing of the
+    // host's own layout (the worker's PATH may name /root or a checkout).
+    const boxPath = output.find((line) => line.startsWith("PATH="))?.slice("PATH=".length);
+    const [appBin, ...rest] = boxPath?.split(":") ?? [];
+    expect(appBin).toBe(path.join(releaseDir, "node_modules", ".bin"));
+    const systemDirs = [
+      "/usr/local/sbin",
+      "/usr/local/bin",
+      "/usr/sbin",
+      "/usr/bin",
+      "/sbin",
+      "/bin",
+    ];
+    expect(rest.filter((dir) => !systemDirs.includes(dir))).toEqual(
+      systemDirs.includes(path.dirname(process.execPath)) ? [] : [path.dirname(process.execPath)],
+    );
     expect(output).toContain(`HOME=${path.join(dataDir, "homes", "envbox")}`);
   } finally {
     await rm(dataDir, { recursive: true, force: true });

@@ -42,7 +42,7 @@ describe("coduck-worker provision and db", () => {
       usage: true,
     });
     expect(shown.databaseUrl).toMatch(
-      /^postgresql:\/\/t\w+:\*{5}@127\.0\.0\.1:\d+\/t\w+\?pgbouncer=true$/,
+      /^postgresql:\/\/t\w+:\*{5}@127\.0\.0\.1:\d+\/t\w+$/,
     );
     expect(shown.connectionLimit).toBe(20);
 

@@ -72,6 +72,7 @@ describe("coduck-worker doctor", () => {
       "connect",
       "pg-hba",
       "pgbouncer",
+      "pgbouncer-mode",
       "disk",
       "hardlinks",
       "sandbox",

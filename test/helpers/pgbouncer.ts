@@ -33,6 +33,8 @@ export async function startPgBouncer(options: {
   bin?: string;
   /** 0 leaves the setting out, as PgBouncer before 1.21 (which has none) needs. */
   maxPreparedStatements?: number;
+  /** Users allowed read-only SHOW commands on the console (doctor's pgbouncer-mode check). */
+  statsUsers?: string[];
 }): Promise<PgBouncer> {
   const maxPrepared = options.maxPreparedStatements ?? 100;
   const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-pgbouncer-"));
@@ -63,6 +65,7 @@ export async function startPgBouncer(options: {
       "max_client_conn = 200",
       "default_pool_size = 5",
       "ignore_startup_parameters = extra_float_digits,options",
+      ...(options.statsUsers ? [`stats_users = ${options.statsUsers.join(", ")}`] : []),
       "",
     ].join("\n"),
     { mode: 0o644 },

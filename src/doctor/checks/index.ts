@@ -4,6 +4,7 @@ import { connectPrivileges } from "./connect-privileges.js";
 import { networkIsolation } from "./network-isolation.js";
 import { pgHbaTrust } from "./pg-hba-trust.js";
 import { pgbouncerLookup } from "./pgbouncer-lookup.js";
+import { pgbouncerMode } from "./pgbouncer-mode.js";
 import { postgresMigrations } from "./postgres-migrations.js";
 import { protectedHardlinks } from "./protected-hardlinks.js";
 import { redisAuth } from "./redis-auth.js";
@@ -25,6 +26,7 @@ export const CHECKS: readonly Check[] = [
   connectPrivileges,
   pgHbaTrust,
   pgbouncerLookup,
+  pgbouncerMode,
   releaseDisk,
   protectedHardlinks,
   sandbox,

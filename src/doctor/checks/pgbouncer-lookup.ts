@@ -111,3 +111,25 @@ async function readKeyring(ctx: DoctorContext): Promise<Keyring | null> {
   if (!existsSync(path.join(ctx.config.dataDir, "secrets.key"))) return null;
   return loadKeyring(undefined, ctx.config.dataDir);
 }
+
+/**
+ * The URL through PgBouncer of the most recently verified project's role, as its app has it;
+ * null when no project is provisioned or its password cannot be opened.
+ */
+export async function projectPooledUrl(
+  ctx: DoctorContext,
+): Promise<{ url: string; slug: string; password: string } | null> {
+  const project = await provisionedProject(ctx);
+  const keyring = project && (await readKeyring(ctx));
+  if (!project || !keyring) return null;
+  const password = open(keyring, {
+    ciphertext: project.passwordEncrypted,
+    keyVersion: project.keyVersion,
+  });
+  const { host, port } = ctx.config.pgbouncer;
+  const url = new URL(`postgresql://${host.includes(":") ? `[${host}]` : host}:${port}`);
+  url.pathname = `/${project.databaseName}`;
+  url.username = project.databaseName;
+  url.password = encodeURIComponent(password);
+  return { url: url.toString(), slug: project.slug, password };
+}

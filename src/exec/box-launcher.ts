@@ -15,6 +15,7 @@
  * ends when this process does (its exit fd closes).
  */
 import { spawn } from "node:child_process";
+import { lookup } from "node:dns/promises";
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -180,10 +181,11 @@ function startSlirp(spec: LaunchSpec, pid: number): Promise<void> {
 /**
  * Routes in the box's namespace that refuse the host's own addresses (slirp4netns would reach
  * services listening on them from the host) and link-local ones (a cloud's metadata service):
- * the box reaches those no more than its host's loopback. Added from the host, as root; the
+ * the box reaches those no more than its host's loopback; nor the bridges' upstreams on another
+ * machine (only the bridges reach them). Added from the host, as root; the
  * app has no capability to change them.
  */
-async function refuseHostAddresses(pid: number): Promise<void> {
+async function refuseHostAddresses(pid: number, bridges: Bridge[]): Promise<void> {
   if (process.getuid?.() !== 0) return;
   const addresses = Object.values(os.networkInterfaces())
     .flat()
@@ -192,7 +194,9 @@ async function refuseHostAddresses(pid: number): Promise<void> {
   // Node lists an interface's addresses only while it has a carrier (libuv skips the others),
   // yet the host answers on them all: docker0 without containers, a VPN's tun while down.
   // The host's local routing table holds every address it answers on.
-  for (const local of await hostLocalAddresses())
+  // The database servers behind the bridges, when on another machine: reached directly, they
+  // would take any role and database the box asked for, the bridge's check bypassed.
+  for (const local of [...(await hostLocalAddresses()), ...(await bridgeUpstreams(bridges))])
     if (!addresses.includes(local)) addresses.push(local);
   const routes = [...addresses, "169.254.0.0/16"].map((to) => `route add prohibit ${to}\n`);
   const ip = spawn("nsenter", [`--net=/proc/${pid}/ns/net`, "--", "ip", "-batch", "-"], {
@@ -246,6 +250,17 @@ async function hostLocalAddresses(): Promise<string[]> {
     const to = /^local\s+(\d+\.\d+\.\d+\.\d+)(\/\d+)?\s/.exec(line);
     if (!to || to[1]!.startsWith("127.")) continue;
     found.push(`${to[1]}${to[2] ?? "/32"}`);
+  }
+  return found;
+}
+
+/** The IPv4 addresses of the bridges' upstreams (PgBouncer, Postgres) but the loopback's. */
+async function bridgeUpstreams(bridges: Bridge[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const { host } of bridges) {
+    const resolved = await lookup(host, { all: true, family: 4 }).catch(() => []);
+    for (const { address } of resolved)
+      if (!address.startsWith("127.")) found.push(`${address}/32`);
   }
   return found;
 }
@@ -342,7 +357,7 @@ async function main(): Promise<void> {
   try {
     const pid = await childPid(box.stdio[3] as Readable);
     await withDeadline(
-      Promise.all([startSlirp(spec, pid), refuseHostAddresses(pid)]),
+      Promise.all([startSlirp(spec, pid), refuseHostAddresses(pid, spec.bridges)]),
       NETWORK_READY_MS,
     );
   } catch (error) {

@@ -8,6 +8,7 @@ import { createBackupCommand, downloadBackupCommand, listBackupsCommand } from "
 import { cancelCommand } from "./cancel.js";
 import { classifyCommand } from "./classify.js";
 import { dbDropCommand, dbInfoCommand, provisionCommand } from "./db.js";
+import { dbBaselineCommand } from "./db-baseline.js";
 import { dbRowsCommand } from "./db-rows.js";
 import { dbSchemaCommand } from "./db-schema.js";
 import { dbTablesCommand } from "./db-tables.js";
@@ -156,6 +157,18 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .requiredOption("--project <slug>", "the project")
     .action(async (options) => {
       await provisionCommand(loadConfig(), options.project, io.out);
+    });
+  db.command("baseline")
+    .description(
+      "after a switch from the automatic push to prisma migrate deploy (P3005): mark the app's migrations whose tables already exist as applied",
+    )
+    .requiredOption("--project <slug>", "the project")
+    .option(
+      "--deployment <id>",
+      "the deployment whose migrations to use (default: the latest failed)",
+    )
+    .action(async (options) => {
+      await dbBaselineCommand(loadConfig(), options, io.out);
     });
   db.command("drop")
     .description("drop a deleted project's database and role (asks for the slug as confirmation)")

@@ -150,6 +150,15 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     result = { status: "succeeded" };
   } catch (thrown) {
     ({ end, result } = await describeFailure(step.name, thrown, log, classifier, logger));
+    if (result.status === "failed" && result.hint.includes("--project <project>")) {
+      // A fix that is a command for this project names it.
+      const hint = result.hint.replaceAll(
+        "--project <project>",
+        `--project ${ctx.deployment.project}`,
+      );
+      result = { ...result, hint };
+      if (end.status === "failed") end = { ...end, hint };
+    }
     if (result.status === "failed" && !ctx.app.config.install) {
       // The catalogue's hints say npm; an app installed with another package manager is told its own.
       const plan = await installCommand(ctx.releaseDir).catch(() => null);

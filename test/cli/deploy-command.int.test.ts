@@ -41,6 +41,8 @@ describe("coduck-worker deploy", () => {
       requestedBy: os.userInfo().username,
       retryOf: null,
       rollbackTo: null,
+      // App commands ran in the box (SANDBOX=bwrap, the default).
+      sandbox: "bwrap",
       release: {
         port: expect.any(Number),
         url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),

@@ -108,6 +108,8 @@ export const FAILURE_CODES = {
         'No data is dropped here: the change adds a unique constraint, and `prisma db push` stops because rows that already share a value would make it fail. Remove the duplicate values first (or make the field optional and fill it uniquely), then deploy again; to do both in one deploy, use a real migration that cleans the duplicates before adding the constraint, with "preStart": "prisma migrate deploy".',
       "drizzle-kit-push":
         '`drizzle-kit push` found statements that would lose data (the evidence lists them) and applied nothing: without a terminal it cannot ask, and it exits 0 anyway, so CoDuck fails the deploy and the previous release keeps serving. Use migrations instead: `drizzle-kit generate` locally (edit the SQL to copy or convert the data), commit the migrations folder and set "preStart": "drizzle-kit migrate".',
+      "auth-sdk-tables":
+        '`drizzle-kit push` would drop the CoDuck Auth SDK\'s tables (the evidence names them): they are not in your Drizzle schema, and drizzle-kit drops an empty table it does not know without asking. Nothing was applied and the previous release keeps serving. Leave them out of the push: add `tablesFilter: ["!auth_*"]` to drizzle.config (drizzle-kit then neither drops nor reads them), commit and deploy again.',
       "enum-value":
         'Removing an enum value fails or loses data while rows still use it. Use a real migration (create it with `prisma migrate dev`, add an UPDATE that moves those rows to another value before the enum change), commit prisma/migrations and set "preStart": "prisma migrate deploy".',
     },

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
+import { asProjectRole } from "../helpers/as-project-role.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -58,5 +59,83 @@ describe("a Drizzle app with preStart `drizzle-kit push`", () => {
     expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
       notes: [{ title: "hello" }],
     });
+  });
+});
+
+describe("the Auth SDK's tables beside a Drizzle app with preStart `drizzle-kit push`", () => {
+  it("a push that would drop them is not run: DESTRUCTIVE_CHANGE_BLOCKED, the tables stay, the previous release keeps serving", async () => {
+    const project = "drizzle-auth";
+    const repo = await fixtureRepo("drizzle-app");
+    const first = await stack.waitForEnd(
+      await stack.deploy({ project, repoUrl: repo.dir }),
+      240_000,
+    );
+    expect(first.status).toBe("succeeded");
+    const url = first.release!.url;
+    expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
+
+    // The Auth SDK sets up its tables in the same database; none holds a row yet, so
+    // drizzle-kit, which does not know them, would drop them without asking.
+    await asProjectRole(stack, project, (client) =>
+      client.query(
+        "CREATE TABLE auth_users (id text PRIMARY KEY, email text NOT NULL); CREATE TABLE auth_sessions (id text PRIMARY KEY, user_id text NOT NULL)",
+      ),
+    );
+    await repo.commit({ "README.md": "a later commit\n" });
+    const second = await stack.waitForEnd(
+      await stack.deploy({ project, repoUrl: repo.dir }),
+      240_000,
+    );
+    expect({ status: second.status, errorCode: second.errorCode }).toEqual({
+      status: "failed",
+      errorCode: "DESTRUCTIVE_CHANGE_BLOCKED",
+    });
+    const schema = second.steps.find((s) => s.name === "schema")!;
+    expect(schema.evidence).toBe(
+      'DROP TABLE "auth_sessions" CASCADE;\nDROP TABLE "auth_users" CASCADE;',
+    );
+    expect(schema.command).toBe("drizzle-kit push --strict --verbose");
+    expect(second.hint).toContain('tablesFilter: ["!auth_*"]');
+    expect(second.warnings).toContain(
+      `not deployed; deployment ${first.id} (${first.commitSha!.slice(0, 12)}) is still live`,
+    );
+    const tables = await asProjectRole(stack, project, (client) =>
+      client.query<{ tablename: string }>(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+      ),
+    );
+    expect(tables.rows.map((row) => row.tablename)).toEqual([
+      "auth_sessions",
+      "auth_users",
+      "notes",
+    ]);
+    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({ notes: [{ id: 1 }] });
+
+    // With the tables left out of the push, as the fix says, it deploys and keeps them.
+    const config = await readFile(path.join(repo.dir, "drizzle.config.js"), "utf8");
+    await repo.commit({
+      "drizzle.config.js": config.replace(
+        'dialect: "postgresql",',
+        'dialect: "postgresql",\n  tablesFilter: ["!auth_*"],',
+      ),
+    });
+    const third = await stack.waitForEnd(
+      await stack.deploy({ project, repoUrl: repo.dir }),
+      240_000,
+    );
+    expect({ status: third.status, errorCode: third.errorCode }).toEqual({
+      status: "succeeded",
+      errorCode: null,
+    });
+    const after = await asProjectRole(stack, project, (client) =>
+      client.query<{ tablename: string }>(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+      ),
+    );
+    expect(after.rows.map((row) => row.tablename)).toEqual([
+      "auth_sessions",
+      "auth_users",
+      "notes",
+    ]);
   });
 });

@@ -24,6 +24,8 @@ const STACKS: {
   preStart: string;
   logs: RegExp;
   breaking?: Record<string, string>;
+  /** What the failed schema step shows, when not Postgres's line. */
+  evidence?: RegExp;
 }[] = [
   {
     app: "pg-app",
@@ -32,6 +34,12 @@ const STACKS: {
     breaking: {
       "scripts/migrate.js": `import pg from "pg";\nconst client = new pg.Client({ connectionString: process.env.DATABASE_URL });\nawait client.connect();\nawait client.query("${NOT_NULL_SQL}");\nawait client.end();\n`,
     },
+  },
+  {
+    // postgres.js with its default prepare: true (named statements through PgBouncer).
+    app: "postgresjs-app",
+    preStart: "node scripts/migrate.js",
+    logs: /migrated: notes/,
   },
   {
     app: "kysely-app",
@@ -45,6 +53,26 @@ const STACKS: {
     app: "drizzle-migrate-app",
     preStart: "drizzle-kit migrate",
     logs: /migrations applied successfully/,
+    breaking: {
+      // notes already has a title here: the required column is another one.
+      "drizzle/0001_summary.sql": 'ALTER TABLE "notes" ADD COLUMN "summary" text NOT NULL;\n',
+      "drizzle/meta/_journal.json": `${JSON.stringify(
+        {
+          version: "7",
+          dialect: "postgresql",
+          entries: [
+            { idx: 0, version: "7", when: 1796580246623, tag: "0000_notes", breakpoints: true },
+            { idx: 1, version: "7", when: 1796666646623, tag: "0001_summary", breakpoints: true },
+          ],
+        },
+        null,
+        2,
+      )}\n`,
+    },
+    // drizzle-kit migrate prints nothing of the database's error: the worker names the
+    // migration it stopped at.
+    evidence:
+      /^drizzle-kit migrate exited without the database's error; the migration it stopped at: drizzle\/0001_summary\.sql \(ALTER TABLE "notes" ADD COLUMN "summary" text NOT NULL;\)$/,
   },
   {
     app: "knex-app",
@@ -64,54 +92,57 @@ const STACKS: {
   },
 ];
 
-describe.each(STACKS)("$app with preStart `$preStart`", ({ app, preStart, logs, breaking }) => {
-  it("migrates, goes live, reads and writes through PgBouncer; a migration that cannot run fails the schema step", async () => {
-    const repo = await fixtureRepo(app);
-    const record = await stack.waitForEnd(
-      await stack.deploy({ project: app, repoUrl: repo.dir }),
-      240_000,
-    );
-    const schema = record.steps.find((s) => s.name === "schema")!;
-    expect({
-      status: record.status,
-      errorCode: record.errorCode,
-      command: schema.command,
-    }).toEqual({ status: "succeeded", errorCode: null, command: preStart });
-    expect(schema.logTail).toMatch(logs);
+describe.each(STACKS)(
+  "$app with preStart `$preStart`",
+  ({ app, preStart, logs, breaking, evidence }) => {
+    it("migrates, goes live, reads and writes through PgBouncer; a migration that cannot run fails the schema step", async () => {
+      const repo = await fixtureRepo(app);
+      const record = await stack.waitForEnd(
+        await stack.deploy({ project: app, repoUrl: repo.dir }),
+        240_000,
+      );
+      const schema = record.steps.find((s) => s.name === "schema")!;
+      expect({
+        status: record.status,
+        errorCode: record.errorCode,
+        command: schema.command,
+      }).toEqual({ status: "succeeded", errorCode: null, command: preStart });
+      expect(schema.logTail).toMatch(logs);
 
-    const url = record.release!.url;
-    for (let i = 0; i < 3; i++) {
-      expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
-    }
-    const served = (await (await fetch(`${url}/notes`)).json()) as {
-      app: string;
-      notes: { id: number; body: string }[];
-    };
-    expect(served.app).toBe(app);
-    expect(served.notes.map((note) => note.id)).toEqual([1, 2, 3]);
-    expect(served.notes[0]!.body).toMatch(/^written through /);
-    if (!breaking) return;
+      const url = record.release!.url;
+      for (let i = 0; i < 3; i++) {
+        expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
+      }
+      const served = (await (await fetch(`${url}/notes`)).json()) as {
+        app: string;
+        notes: { id: number; body: string }[];
+      };
+      expect(served.app).toBe(app);
+      expect(served.notes.map((note) => note.id)).toEqual([1, 2, 3]);
+      expect(served.notes[0]!.body).toMatch(/^written through /);
+      if (!breaking) return;
 
-    // A migration that cannot run on those rows fails the schema step; the release stays live.
-    await repo.commit(breaking);
-    const next = await stack.waitForEnd(
-      await stack.deploy({ project: app, repoUrl: repo.dir }),
-      240_000,
-    );
-    expect({ status: next.status, errorCode: next.errorCode }).toEqual({
-      status: "failed",
-      errorCode: "MIGRATION_FAILED",
+      // A migration that cannot run on those rows fails the schema step; the release stays live.
+      await repo.commit(breaking);
+      const next = await stack.waitForEnd(
+        await stack.deploy({ project: app, repoUrl: repo.dir }),
+        240_000,
+      );
+      expect({ status: next.status, errorCode: next.errorCode }).toEqual({
+        status: "failed",
+        errorCode: "MIGRATION_FAILED",
+      });
+      expect(next.steps.find((s) => s.name === "schema")!.evidence).toMatch(
+        evidence ?? /column "title" of relation "notes" contains null values/,
+      );
+      expect(next.warnings).toContain(
+        `not deployed; deployment ${record.id} (${record.commitSha!.slice(0, 12)}) is still live`,
+      );
+      const after = (await (await fetch(`${url}/notes`)).json()) as { notes: unknown[] };
+      expect(after.notes).toHaveLength(3);
     });
-    expect(next.steps.find((s) => s.name === "schema")!.evidence).toMatch(
-      /column "title" of relation "notes" contains null values/,
-    );
-    expect(next.warnings).toContain(
-      `not deployed; deployment ${record.id} (${record.commitSha!.slice(0, 12)}) is still live`,
-    );
-    const after = (await (await fetch(`${url}/notes`)).json()) as { notes: unknown[] };
-    expect(after.notes).toHaveLength(3);
-  });
-});
+  },
+);
 
 describe("an app that uses a database with nothing to create its tables", () => {
   it("deploys with a warning on the record saying so", async () => {

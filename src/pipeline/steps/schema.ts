@@ -1,7 +1,10 @@
+import path from "node:path";
 import { OutsideAppError } from "../../apps/open-inside-app.js";
+import { isAppFile } from "../../apps/read-app-file.js";
 import { readPackageJson } from "../../apps/read-package-json.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { schemaDeclaresModels } from "../../schema/declares-models.js";
+import { drizzleMigrateStoppedAt } from "../../schema/drizzle-migrate-silence.js";
 import { drizzlePushRefusal } from "../../schema/drizzle-push-refusal.js";
 import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
 import type { SchemaCommandRunner } from "../../schema/schema-command.js";
@@ -59,14 +62,28 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
       appliedBy,
     });
   if (preStart) {
+    await previewDrizzlePush(ctx, preStart, directUrl);
     const output: string[] = [];
-    await ctx.sh(preStart, {
-      failureCode: "MIGRATION_FAILED",
-      env: { DATABASE_URL: directUrl },
-      onLine: (line) => {
-        if (output.length < KEPT_OUTPUT_LINES) output.push(line);
-      },
-    });
+    try {
+      await ctx.sh(preStart, {
+        failureCode: "MIGRATION_FAILED",
+        env: { DATABASE_URL: directUrl },
+        onLine: (line) => {
+          if (output.length < KEPT_OUTPUT_LINES) output.push(line);
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof StepFailure) || error.code !== "MIGRATION_FAILED") throw error;
+      const stoppedAt = await drizzleMigrateStoppedAt(ctx.releaseDir, preStart, output, directUrl);
+      if (!stoppedAt) throw error;
+      ctx.say(stoppedAt);
+      throw new StepFailure(
+        "MIGRATION_FAILED",
+        error.detail,
+        { ...error.facts, evidence: stoppedAt },
+        { cause: error },
+      );
+    }
     refuseUnappliedPush(preStart, output);
     await gate(`preStart \`${preStart}\``);
     return { status: "succeeded" };
@@ -127,6 +144,56 @@ function refuseUnappliedPush(preStart: string, output: readonly string[]): void 
     "MIGRATION_FAILED",
     `preStart \`${preStart}\` exited 0, but drizzle-kit stopped at a question it could not ask and applied nothing`,
     { evidence },
+  );
+}
+
+// The docs' Drizzle preStart, `drizzle-kit push` with flags at most (no other command).
+const FLAG = /^--?[\w-]{1,64}(?:=[\w./:-]{1,256})?$/;
+
+/** The flags of a preStart that is `[npx] drizzle-kit push [flags]`; null for anything else. */
+function drizzlePushFlags(preStart: string): string[] | null {
+  const words = preStart.trim().split(/\s+/);
+  if (words[0] === "npx") words.shift();
+  if (words[0] !== "drizzle-kit" || words[1] !== "push") return null;
+  const flags = words.slice(2);
+  return flags.every((flag) => FLAG.test(flag)) ? flags : null;
+}
+// A statement `drizzle-kit push --verbose` shows: a table it would drop.
+const DROP_TABLE = /^DROP TABLE (?:"([^"]{1,63})"\.)?"([^"]{1,63})"/;
+// The CoDuck Auth SDK's tables (auth_users, auth_sessions...), in the database beside the app's.
+const AUTH_SDK_TABLE = /^auth_/;
+
+/**
+ * Before `drizzle-kit push` runs for real: drizzle-kit drops a table its schema does not declare,
+ * and asks first only when the table holds rows, so the Auth SDK's tables, empty, would go
+ * without a word. `--strict --verbose` without a terminal lists the statements and applies
+ * nothing; a listed DROP of an Auth SDK table fails the step before anything is applied.
+ */
+async function previewDrizzlePush(
+  ctx: StepContext,
+  preStart: string,
+  directUrl: string,
+): Promise<void> {
+  const flags = drizzlePushFlags(preStart);
+  // Without the app's drizzle-kit, the preStart itself fails and says so.
+  const bin = path.join(ctx.releaseDir, "node_modules", ".bin", "drizzle-kit");
+  if (!flags || !(await isAppFile(ctx.releaseDir, bin).catch(() => false))) return;
+  const dropped: string[] = [];
+  ctx.say("previewing drizzle-kit push (--strict --verbose applies nothing without a terminal)");
+  await ctx.sh(["drizzle-kit", "push", ...flags, "--strict", "--verbose"].join(" "), {
+    failureCode: "MIGRATION_FAILED",
+    env: { DATABASE_URL: directUrl },
+    onLine: (line) => {
+      const drop = DROP_TABLE.exec(line.trim());
+      if (drop && (drop[1] ?? "public") === "public" && AUTH_SDK_TABLE.test(drop[2]!))
+        dropped.push(line.trim());
+    },
+  });
+  if (dropped.length === 0) return;
+  throw new StepFailure(
+    "DESTRUCTIVE_CHANGE_BLOCKED",
+    `preStart \`${preStart}\` would drop the Auth SDK's tables; it was not run`,
+    { evidence: dropped.sort().join("\n"), variant: "auth-sdk-tables" },
   );
 }
 

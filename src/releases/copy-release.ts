@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { constants } from "node:fs";
+import { constants, existsSync, lstatSync, readlinkSync } from "node:fs";
 import { cp, type FileHandle, mkdir, open, rm } from "node:fs/promises";
 import path from "node:path";
 import { asAppOwner } from "../exec/as-app-owner.js";
 import type { AppOwner } from "../exec/hand-over.js";
+import { detectBwrap } from "../exec/sandbox.js";
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
 
@@ -35,7 +36,9 @@ export async function copyRelease(
 
 /**
  * `cp -a` run as the project's uid, given the two directories as open descriptors (the folders
- * above them are root's alone): it reads only what that uid may, and follows no link.
+ * above them are root's alone), in a bubblewrap mount namespace that holds them (at /src and
+ * /dst) and the system's programs only: a directory the running release swaps for a link while
+ * cp walks it (cp lists and copies `dir/file` by path) leads nowhere the box does not show.
  */
 async function copyAsOwner(source: string, target: string, owner: AppOwner): Promise<void> {
   await mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
@@ -46,14 +49,29 @@ async function copyAsOwner(source: string, target: string, owner: AppOwner): Pro
     from = await open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     to = await open(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     await to.chown(owner.uid, owner.gid);
-    const [setpriv, ...dropped] = asAppOwner(owner);
+    const found = await detectBwrap();
+    if (!found.ok) throw new Error(`cannot copy the release in a sandbox: ${found.reason}`);
     const failure = await runAs(
-      setpriv!,
+      found.bwrap,
       [
-        ...dropped,
+        "--unshare-pid",
+        "--die-with-parent",
+        ...systemPaths(),
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--ro-bind-fd",
+        "3",
+        "/src",
+        "--bind-fd",
+        "4",
+        "/dst",
+        "--",
+        ...asAppOwner(owner),
         "sh",
         "-c",
-        "cp -a --reflink=auto /proc/self/fd/3/. /proc/self/fd/4/ && rm -rf /proc/self/fd/4/.coduck",
+        "cp -a --reflink=auto /src/. /dst/ && rm -rf /dst/.coduck",
       ],
       [from.fd, to.fd],
     );
@@ -65,6 +83,17 @@ async function copyAsOwner(source: string, target: string, owner: AppOwner): Pro
     await from?.close();
     await to?.close();
   }
+}
+
+/** The system's programs and libraries, read-only, as the copy's sandbox shows them. */
+function systemPaths(): string[] {
+  const args: string[] = [];
+  for (const dir of ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]) {
+    if (!existsSync(dir)) continue;
+    if (lstatSync(dir).isSymbolicLink()) args.push("--symlink", readlinkSync(dir), dir);
+    else args.push("--ro-bind", dir, dir);
+  }
+  return args;
 }
 
 /** Runs a command with `fds` as its descriptors 3, 4, …; null when it succeeds, else why not. */

@@ -1,3 +1,4 @@
+import { mkdirSync, readFileSync } from "node:fs";
 import { jest } from "@jest/globals";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -39,6 +40,38 @@ describe("a Prisma app with preStart `prisma migrate deploy`", () => {
     expect(created.status).toBe(201);
     expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
       app: "prisma-migrate-app",
+      notes: [{ id: 1, body: "written through Prisma" }],
+    });
+
+    // A later migration that cannot run on that row: a required column, its default left out of
+    // the hand-written SQL.
+    const schemaFile = readFileSync(`${repo.dir}/prisma/schema.prisma`, "utf8");
+    mkdirSync(`${repo.dir}/prisma/migrations/20261202000000_title`);
+    await repo.commit({
+      "prisma/schema.prisma": schemaFile.replace(
+        "  body      String\n",
+        '  body      String\n  title     String   @default("")\n',
+      ),
+      "prisma/migrations/20261202000000_title/migration.sql":
+        '-- AlterTable\nALTER TABLE "Note" ADD COLUMN "title" TEXT NOT NULL;\n',
+    });
+    const next = await stack.waitForEnd(
+      await stack.deploy({ project: "prisma-migrate", repoUrl: repo.dir }),
+      240_000,
+    );
+    expect({ status: next.status, errorCode: next.errorCode }).toEqual({
+      status: "failed",
+      errorCode: "MIGRATION_FAILED",
+    });
+    const failed = next.steps.find((s) => s.name === "schema")!;
+    expect(failed.status).toBe("failed");
+    // Prisma's JS schema engine names the constraint and the migration, not Postgres's message.
+    expect(failed.evidence).toMatch(/Null constraint failed/);
+    expect(failed.evidence).toMatch(/with migration_name="20261202000000_title"/);
+    expect(next.warnings).toContain(
+      `not deployed; deployment ${record.id} (${record.commitSha!.slice(0, 12)}) is still live`,
+    );
+    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
       notes: [{ id: 1, body: "written through Prisma" }],
     });
   });

@@ -19,4 +19,12 @@ export const DRIZZLE_RULES: readonly EvidenceRule[] = [
     role: "detail",
     pattern: /Found data-loss statements:|\] All changes were aborted$/,
   },
+  // The worker's preview (`drizzle-kit push --strict --verbose`) listing a drop of one of the
+  // Auth SDK's tables, which it refuses before the push runs (pipeline/steps/schema.ts).
+  {
+    code: "DESTRUCTIVE_CHANGE_BLOCKED",
+    variant: "auth-sdk-tables",
+    steps: ["schema"],
+    pattern: /^DROP TABLE (?:"public"\.)?"auth_[^"]{1,59}" CASCADE;$/,
+  },
 ];

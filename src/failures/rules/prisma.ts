@@ -67,6 +67,19 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
     pattern:
       /\bP3\d{3}\b|A migration failed to apply|failed to apply cleanly to the shadow database/,
   },
+  // The JS schema engine (driver adapters) prints no Postgres message for a failed migration:
+  // "external connector error", the constraint, and the migration in its trace.
+  {
+    code: "MIGRATION_FAILED",
+    steps: ["schema"],
+    pattern:
+      /^(?:Null|Unique|Foreign key|Check) constraint failed|^Error: external connector error/,
+  },
+  {
+    code: "MIGRATION_FAILED",
+    steps: ["schema"],
+    pattern: /^\s{0,40}with migration_name="[\w.-]{1,200}"/,
+  },
 
   // P1012: schema.prisma does not validate.
   {

@@ -1,4 +1,6 @@
 import { jest } from "@jest/globals";
+import pg from "pg";
+import { ensureProjectDatabase } from "../../src/provisioning/provision-project.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -15,6 +17,16 @@ beforeAll(async () => {
   await stack.startWorker();
 });
 afterAll(() => stack.close());
+
+async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
 
 // A later commit whose migration cannot run on the rows written: a NOT NULL column without a
 // default, through each stack's own tool.
@@ -96,6 +108,17 @@ describe.each(STACKS)(
   "$app with preStart `$preStart`",
   ({ app, preStart, logs, breaking, evidence }) => {
     it("migrates, goes live, reads and writes through PgBouncer; a migration that cannot run fails the schema step", async () => {
+      // The Auth SDK's tables are there before the app's first deploy, one with a user in it:
+      // the app's own migration tool must leave them alone.
+      const { directUrl } = await ensureProjectDatabase(
+        { db: stack.db, config: stack.config, keyring: stack.keyring },
+        app,
+      );
+      await sql(
+        directUrl,
+        "CREATE TABLE auth_users (id serial PRIMARY KEY, email text); INSERT INTO auth_users (email) VALUES ('a@b.c'); CREATE TABLE auth_sessions (id serial PRIMARY KEY)",
+      );
+
       const repo = await fixtureRepo(app);
       const record = await stack.waitForEnd(
         await stack.deploy({ project: app, repoUrl: repo.dir }),
@@ -120,6 +143,10 @@ describe.each(STACKS)(
       expect(served.app).toBe(app);
       expect(served.notes.map((note) => note.id)).toEqual([1, 2, 3]);
       expect(served.notes[0]!.body).toMatch(/^written through /);
+      expect(await sql(directUrl, "SELECT email FROM auth_users")).toEqual([{ email: "a@b.c" }]);
+      expect(await sql(directUrl, "SELECT count(*)::int AS n FROM auth_sessions")).toEqual([
+        { n: 0 },
+      ]);
       if (!breaking) return;
 
       // A migration that cannot run on those rows fails the schema step; the release stays live.

@@ -305,6 +305,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const spec = JSON.parse(specJson) as LaunchSpec;
+  // The boxes' parent is root's alone: a bridge socket lets whoever reaches it in as the
+  // project's role, and host users are not that project.
+  mkdirSync(path.dirname(spec.boxDir), { recursive: true, mode: 0o700 });
+  chmodSync(path.dirname(spec.boxDir), 0o700);
   mkdirSync(spec.boxDir, { recursive: true, mode: 0o755 });
   chmodSync(spec.boxDir, 0o755);
   copyFileSync(spec.relay, path.join(spec.boxDir, "relay.mjs"));

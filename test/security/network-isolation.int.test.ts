@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -131,6 +131,9 @@ it(
         "own role, template1 database, pooled": expect.objectContaining(refused),
       });
     }
+    // The bridges' sockets admit whoever reaches them as the project: only root reaches them.
+    const boxes = await stat(path.join(stack.config.dataDir, "run"));
+    expect([boxes.uid, boxes.mode & 0o777]).toEqual([0, 0o700]);
   },
   TIMEOUT * 2,
 );

@@ -138,7 +138,9 @@ export async function dbBaselineCommand(
           `prisma migrate resolve --applied ${migration.name} exited with ${result.exitCode ?? result.signal}: ${last}`,
         );
       }
-      out.write(`marked ${migration.name} as applied (already in the database: ${describe(migration)})\n`);
+      out.write(
+        `marked ${migration.name} as applied (already in the database: ${describe(migration)})\n`,
+      );
     }
     const left = migrations.slice(matched.length);
     out.write(

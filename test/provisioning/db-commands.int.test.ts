@@ -41,9 +41,7 @@ describe("coduck-worker provision and db", () => {
       execute: true,
       usage: true,
     });
-    expect(shown.databaseUrl).toMatch(
-      /^postgresql:\/\/t\w+:\*{5}@127\.0\.0\.1:\d+\/t\w+$/,
-    );
+    expect(shown.databaseUrl).toMatch(/^postgresql:\/\/t\w+:\*{5}@127\.0\.0\.1:\d+\/t\w+$/);
     expect(shown.connectionLimit).toBe(20);
 
     const secret = JSON.parse(

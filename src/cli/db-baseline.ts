@@ -1,6 +1,5 @@
 import { readdir } from "node:fs/promises";
 import path from "node:path";
-import { execa } from "execa";
 import pg from "pg";
 import { OutsideAppError, openAppDirectory } from "../apps/open-inside-app.js";
 import { isAppFile, readOptionalAppFile } from "../apps/read-app-file.js";
@@ -8,7 +7,7 @@ import type { Config } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
 import { UsageError } from "../errors.js";
 import { childEnv } from "../exec/child-env.js";
-import { sandboxFor } from "../exec/sandbox.js";
+import { runToEnd, sandboxFor } from "../exec/sandbox.js";
 import { projectCredentials } from "../provisioning/project-credentials.js";
 import { prismaBin } from "../schema/prisma-commands.js";
 import { prismaEnv } from "../schema/run-prisma.js";
@@ -122,16 +121,7 @@ export async function dbBaselineCommand(
         cwd: releaseDir,
         env: childEnv(prismaEnv(credentials.directUrl), releaseDir),
       };
-      const command = box ? await box.wrap(plain, "step") : plain;
-      const result = await execa(command.file, command.args, {
-        cwd: command.cwd,
-        env: command.env,
-        extendEnv: false,
-        stdin: "ignore",
-        reject: false,
-        all: true,
-        timeout: RESOLVE_TIMEOUT_MS,
-      });
+      const result = await runToEnd(box, plain, RESOLVE_TIMEOUT_MS);
       if (result.exitCode !== 0) {
         const last = (result.all ?? "").trim().split("\n").slice(-3).join(" | ");
         throw new UsageError(

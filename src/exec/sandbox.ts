@@ -241,6 +241,24 @@ function dropPrivileges(owner: AppOwner): string[] {
   return isRoot() ? asAppOwner(owner) : [];
 }
 
+/**
+ * Runs one short command of the worker's own to its end in a box (as it is, with no box), its
+ * output collected, never thrown: the sandbox probe, doctor's network check, `db baseline`.
+ * A deploy's steps go through runCommand instead (streamed, recorded, stoppable).
+ */
+export async function runToEnd(box: Sandbox | null, command: Command, timeoutMs: number) {
+  const wrapped = box ? await box.wrap(command, "step") : command;
+  return execa(wrapped.file, wrapped.args, {
+    cwd: wrapped.cwd,
+    env: wrapped.env,
+    extendEnv: false,
+    stdin: "ignore",
+    reject: false,
+    all: true,
+    timeout: timeoutMs,
+  });
+}
+
 async function probeBwrap(): Promise<Detection> {
   const bwrap = findExecutable("bwrap");
   if (!bwrap)
@@ -262,23 +280,16 @@ async function probeBwrap(): Promise<Detection> {
     };
     await mkdir(paths.releaseDir, { recursive: true });
     const box = releaseSandbox({ bwrap, slirp4netns }, paths, NOBODY);
-    const command = await box.wrap(
+    const result = await runToEnd(
+      box,
       {
         file: "sh",
         args: ["-c", "touch .probe"],
         cwd: paths.releaseDir,
         env: { PATH: "/usr/bin:/bin" },
       },
-      "step",
+      15_000,
     );
-    const result = await execa(command.file, command.args, {
-      cwd: command.cwd,
-      env: command.env,
-      extendEnv: false,
-      stdin: "ignore",
-      reject: false,
-      timeout: 15_000,
-    });
     if (result.exitCode !== 0) {
       const why =
         result.stderr.split("\n").find((line) => line.trim()) ?? `exit ${result.exitCode}`;

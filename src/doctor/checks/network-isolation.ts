@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { execa } from "execa";
-import { sandboxFor } from "../../exec/sandbox.js";
+import { runToEnd, sandboxFor } from "../../exec/sandbox.js";
 import { type Check, fail, ok, warn } from "../check.js";
 
 /** Run inside a box: tries a port the check opened on the host's loopback, prints the outcome. */
@@ -39,23 +38,16 @@ export const networkIsolation: Check = {
         project: "doctor",
       });
       if (!box) throw new Error("no sandbox");
-      const command = await box.wrap(
+      const result = await runToEnd(
+        box,
         {
           file: process.execPath,
           args: ["-e", PROBE, String(port)],
           cwd: releaseDir,
           env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
         },
-        "step",
+        30_000,
       );
-      const result = await execa(command.file, command.args, {
-        cwd: command.cwd,
-        env: command.env,
-        extendEnv: false,
-        stdin: "ignore",
-        reject: false,
-        timeout: 30_000,
-      });
       const outcome = result.stdout.trim();
       if (outcome === "reached") {
         return fail(

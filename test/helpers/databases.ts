@@ -26,6 +26,17 @@ export async function onServer<T>(work: (client: pg.Client) => Promise<T>): Prom
  * Runs `work` as the test server's superuser on one database (a project's, say), as an operator
  * would in psql: no pinned search_path, so it can create tables unqualified.
  */
+/** One statement (or several, without parameters) on a database URL, as that URL's role: its rows. */
+export async function queryAt(url: string, text: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 export async function onDatabase<T>(
   name: string,
   work: (client: pg.Client) => Promise<T>,

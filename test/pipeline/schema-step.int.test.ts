@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
-import pg from "pg";
 import { ensureProjectDatabase } from "../../src/provisioning/provision-project.js";
+import { queryAt } from "../helpers/databases.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -16,27 +16,17 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-async function sql(url: string, text: string) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 const deps = () => ({ db: stack.db, config: stack.config, keyring: stack.keyring });
 
 describe("the schema step", () => {
   it("pushes a Prisma schema additively: creates its tables, keeps unknown ones, refuses data loss", async () => {
     // The Auth SDK's tables exist before the app's first deploy: one with rows, one empty.
     const { directUrl } = await ensureProjectDatabase(deps(), "blog");
-    await sql(
+    await queryAt(
       directUrl,
       "CREATE TABLE auth_users (id serial PRIMARY KEY, email text); INSERT INTO auth_users (email) VALUES ('a@b.c')",
     );
-    await sql(directUrl, "CREATE TABLE auth_sessions (id serial PRIMARY KEY)");
+    await queryAt(directUrl, "CREATE TABLE auth_sessions (id serial PRIMARY KEY)");
 
     const repo = await fixtureRepo("prisma-app");
     const first = await stack.waitForEnd(
@@ -53,7 +43,7 @@ describe("the schema step", () => {
       /keeping what prisma\/schema.prisma does not declare: .*public.auth_sessions/,
     );
 
-    const tables = await sql(
+    const tables = await queryAt(
       directUrl,
       "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
     );
@@ -63,7 +53,7 @@ describe("the schema step", () => {
       "auth_sessions",
       "auth_users",
     ]);
-    await sql(
+    await queryAt(
       directUrl,
       `INSERT INTO "Author" (name) VALUES ('Ada'); INSERT INTO "Post" (title, "authorId") VALUES ('Hello', 1)`,
     );
@@ -99,13 +89,13 @@ describe("the schema step", () => {
       posts: [{ title: "Hello" }],
     });
 
-    const after = await sql(
+    const after = await queryAt(
       directUrl,
       "SELECT (SELECT count(*) FROM auth_users)::int AS users, (SELECT count(*) FROM information_schema.columns WHERE table_name = 'Post' AND column_name = 'title')::int AS title",
     );
     expect(after).toEqual([{ users: 1, title: 1 }]);
     expect(
-      await sql(directUrl, "SELECT to_regclass('public.auth_sessions') IS NOT NULL AS kept"),
+      await queryAt(directUrl, "SELECT to_regclass('public.auth_sessions') IS NOT NULL AS kept"),
     ).toEqual([{ kept: true }]);
   });
 

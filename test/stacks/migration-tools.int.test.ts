@@ -1,6 +1,6 @@
 import { jest } from "@jest/globals";
-import pg from "pg";
 import { ensureProjectDatabase } from "../../src/provisioning/provision-project.js";
+import { queryAt } from "../helpers/databases.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -17,16 +17,6 @@ beforeAll(async () => {
   await stack.startWorker();
 });
 afterAll(() => stack.close());
-
-async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 // A later commit whose migration cannot run on the rows written: a NOT NULL column without a
 // default, through each stack's own tool.
@@ -114,7 +104,7 @@ describe.each(STACKS)(
         { db: stack.db, config: stack.config, keyring: stack.keyring },
         app,
       );
-      await sql(
+      await queryAt(
         directUrl,
         "CREATE TABLE auth_users (id serial PRIMARY KEY, email text); INSERT INTO auth_users (email) VALUES ('a@b.c'); CREATE TABLE auth_sessions (id serial PRIMARY KEY)",
       );
@@ -143,8 +133,10 @@ describe.each(STACKS)(
       expect(served.app).toBe(app);
       expect(served.notes.map((note) => note.id)).toEqual([1, 2, 3]);
       expect(served.notes[0]!.body).toMatch(/^written through /);
-      expect(await sql(directUrl, "SELECT email FROM auth_users")).toEqual([{ email: "a@b.c" }]);
-      expect(await sql(directUrl, "SELECT count(*)::int AS n FROM auth_sessions")).toEqual([
+      expect(await queryAt(directUrl, "SELECT email FROM auth_users")).toEqual([
+        { email: "a@b.c" },
+      ]);
+      expect(await queryAt(directUrl, "SELECT count(*)::int AS n FROM auth_sessions")).toEqual([
         { n: 0 },
       ]);
       if (!breaking) return;

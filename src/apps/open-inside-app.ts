@@ -21,19 +21,12 @@ export class OutsideAppError extends Error {
  * link rejects with ENOENT; a link out, a FIFO or a device with an OutsideAppError or EINVAL.
  */
 export async function openAppFile(appDir: string, file: string): Promise<FileHandle> {
-  const root = await realpath(appDir);
-  const shown = path.relative(appDir, file);
-  const target = await realpath(file);
-  ensureInside(root, target, `${shown} is a link to a file outside the app's directory`);
-  const handle = await openOrRefuse(target, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, shown);
+  const handle = await openInside(appDir, file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, "file");
   try {
-    ensureInside(
-      root,
-      await openedPath(handle),
-      `${shown} is a link to a file outside the app's directory`,
-    );
-    if (!(await handle.stat()).isFile())
+    if (!(await handle.stat()).isFile()) {
+      const shown = path.relative(appDir, file);
       throw Object.assign(new Error(`${shown} is not a regular file`), { code: "EINVAL" });
+    }
     return handle;
   } catch (error) {
     await handle.close();
@@ -43,17 +36,27 @@ export async function openAppFile(appDir: string, file: string): Promise<FileHan
 
 /** Opens a directory of the app's (itself too), checked to be inside `appDir` as opened. */
 export async function openAppDirectory(appDir: string, dir: string): Promise<FileHandle> {
+  return openInside(appDir, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, "directory");
+}
+
+/**
+ * Opens `name` after resolving it, refusing a resolved path outside `appDir`, then checks
+ * again where the descriptor really points: a name swapped for a link in between is refused.
+ */
+async function openInside(
+  appDir: string,
+  name: string,
+  flags: number,
+  kind: "file" | "directory",
+): Promise<FileHandle> {
   const root = await realpath(appDir);
-  const shown = path.relative(appDir, dir) || ".";
-  const target = await realpath(dir);
-  ensureInside(root, target, `${shown} is a link to a directory outside the app's directory`);
-  const handle = await openOrRefuse(target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, shown);
+  const shown = path.relative(appDir, name) || ".";
+  const outside = `${shown} is a link to a ${kind} outside the app's directory`;
+  const target = await realpath(name);
+  ensureInside(root, target, outside);
+  const handle = await openOrRefuse(target, flags, shown);
   try {
-    ensureInside(
-      root,
-      await openedPath(handle),
-      `${shown} is a link to a directory outside the app's directory`,
-    );
+    ensureInside(root, await openedPath(handle), outside);
     return handle;
   } catch (error) {
     await handle.close();

@@ -78,24 +78,48 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 
 /** Every environment variable the worker reads, with defaults that work against the local services. */
 const envSchema = z.object({
-  REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379").default("redis://127.0.0.1:6379"),
+  REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379")
+    .default("redis://127.0.0.1:6379")
+    .describe("the queue's Redis (needs `maxmemory-policy noeviction`)"),
   DATABASE_URL: url(
     ["postgres:", "postgresql:"],
     "postgresql://postgres@127.0.0.1:5432/coduck_worker",
-  ).default("postgresql://postgres@127.0.0.1:5432/coduck_worker"),
-  WORKER_CONCURRENCY: integer(1, 64).default(2),
-  DATA_DIR: z.string().min(1, "expected a directory path").default(defaultDataDir()),
+  )
+    .default("postgresql://postgres@127.0.0.1:5432/coduck_worker")
+    .describe("the worker's own database; created if missing by `coduck-worker migrate`"),
+  WORKER_CONCURRENCY: integer(1, 64).default(2).describe("deploys one worker process runs at once"),
+  DATA_DIR: z
+    .string()
+    .min(1, "expected a directory path")
+    .default(defaultDataDir())
+    .describe("where release directories (`releases/<project>/<deployment>-<attempt>`) live"),
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` })
-    .default("info"),
+    .default("info")
+    .describe("`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`"),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1 to 64 letters, digits, '_' or '-' (no ':')")
-    .default("coduck"),
-  STEP_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(15 * 60),
-  STEP_SPOOL_MB: integer(0, 64 * 1024).default(256),
-  SHUTDOWN_GRACE_SECONDS: integer(0, 3600).default(30),
-  RUNTIME_WATCH_SECONDS: integer(0, 24 * 3600).default(60),
+    .default("coduck")
+    .describe(
+      "Redis key prefix of the queues (no `:`), so several installations can share a Redis",
+    ),
+  STEP_TIMEOUT_SECONDS: integer(1, 24 * 3600)
+    .default(15 * 60)
+    .describe("how long one step may run before its process tree is stopped (`STEP_TIMEOUT`)"),
+  STEP_SPOOL_MB: integer(0, 64 * 1024)
+    .default(256)
+    .describe(
+      "how much of a step's output is kept on disk (in `DATA_DIR/spool`, unlinked at once) to be classified only if the step fails; past it, the output is classified as it comes. `0`: always as it comes, and stdout through a pipe rather than a file",
+    ),
+  SHUTDOWN_GRACE_SECONDS: integer(0, 3600)
+    .default(30)
+    .describe("how long SIGTERM waits for running steps before handing their deploys back"),
+  RUNTIME_WATCH_SECONDS: integer(0, 24 * 3600)
+    .default(60)
+    .describe(
+      "how long a release's output is watched after it goes live; a documented runtime failure marks the deployment degraded (`0` turns the watch off)",
+    ),
   SANDBOX: z
     .enum(SANDBOX_MODES, {
       error: (issue) =>
@@ -103,152 +127,276 @@ const envSchema = z.object({
           ? "auto is no longer accepted: it ran app code unsandboxed where bubblewrap was missing; use bwrap (the default), or off to run app code unsandboxed on purpose"
           : `expected one of ${SANDBOX_MODES.join(", ")}`,
     })
-    .default("bwrap"),
-  APP_UID_BASE: integer(1000, 2_000_000_000).default(200_000),
-  JOB_LOCK_SECONDS: integer(1, 3600).default(30),
-  RETRY_BASE_DELAY_MS: integer(100, 3_600_000).default(2_000),
+    .default("bwrap")
+    .describe(
+      "where app commands run: `bwrap` (bubblewrap; the worker refuses to start, exit 2, where it does not work) or `off` (no sandbox: app code runs as the worker's user; only when set explicitly, and then said at start, by `doctor` and on every deployment). The former `auto`, which fell back to no sandbox, is refused",
+    ),
+  APP_UID_BASE: integer(1000, 2_000_000_000)
+    .default(200_000)
+    .describe(
+      "the first uid (and gid) given to a project's app code; each project takes the next free one, once, up to 1,000,000 of them",
+    ),
+  JOB_LOCK_SECONDS: integer(1, 3600)
+    .default(30)
+    .describe(
+      "a worker's hold on a job, renewed while it runs; the job of a worker that died goes to another within about twice this",
+    ),
+  RETRY_BASE_DELAY_MS: integer(100, 3_600_000)
+    .default(2_000)
+    .describe(
+      "the delay before a deploy that failed for a passing reason is retried; each later retry doubles it (capped at 10 minutes)",
+    ),
 
   ADMIN_DATABASE_URL: url(
     ["postgres:", "postgresql:"],
     "postgresql://postgres@127.0.0.1:5432/postgres",
-  ).default("postgresql://postgres@127.0.0.1:5432/postgres"),
-  PGBOUNCER_HOST: host().default("127.0.0.1"),
-  PGBOUNCER_PORT: integer(1, 65535).default(6432),
-  PGBOUNCER_MAX_PREPARED_STATEMENTS: integer(0, 100_000).default(100),
-  PGBOUNCER_AUTH_PASSWORD: z.string().min(8, "expected at least 8 characters").optional(),
+  )
+    .default("postgresql://postgres@127.0.0.1:5432/postgres")
+    .describe(
+      "the provisioning connection to the project cluster: a superuser (the PgBouncer lookup reads `pg_shadow`)",
+    ),
+  PGBOUNCER_HOST: host()
+    .default("127.0.0.1")
+    .describe("the PgBouncer host the projects' DATABASE_URL points at"),
+  PGBOUNCER_PORT: integer(1, 65535)
+    .default(6432)
+    .describe("the PgBouncer port the projects' DATABASE_URL points at"),
+  PGBOUNCER_MAX_PREPARED_STATEMENTS: integer(0, 100_000)
+    .default(100)
+    .describe(
+      "PgBouncer's own setting; `0` (or PgBouncer < 1.21) adds `pgbouncer=true` to DATABASE_URL",
+    ),
+  PGBOUNCER_AUTH_PASSWORD: z
+    .string()
+    .min(8, "expected at least 8 characters")
+    .optional()
+    .describe(
+      "when set, the worker gives `pgbouncer_auth` this password, so PgBouncer's `auth_file` can hold it",
+    ),
   PGBOUNCER_LOOKUP_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lowercase schema name ([a-z_][a-z0-9_]*)")
-    .default("public"),
+    .default("public")
+    .describe("where `user_lookup()` lives in each project database"),
   // Before go-live the worker logs in through PgBouncer as the project's role
   // (pipeline/steps/start.ts); off only where no PgBouncer runs (a test stack without one).
-  PGBOUNCER_LOGIN_CHECK: z.enum(["on", "off"]).default("on"),
-  DIRECT_DATABASE_HOST: host().default("127.0.0.1"),
-  DIRECT_DATABASE_PORT: integer(1, 65535).default(5433),
+  PGBOUNCER_LOGIN_CHECK: z
+    .enum(["on", "off"])
+    .default("on")
+    .describe(
+      "before a release goes live, log in through PgBouncer as the project's role; `off` only where no PgBouncer runs (test stacks without one)",
+    ),
+  DIRECT_DATABASE_HOST: host()
+    .default("127.0.0.1")
+    .describe("the host the projects' DIRECT_URL points at"),
+  DIRECT_DATABASE_PORT: integer(1, 65535)
+    .default(5433)
+    .describe(
+      "the port the projects' DIRECT_URL points at (production's direct port; local runs and tests set 5432)",
+    ),
   PROJECT_DATABASE_PREFIX: z
     .string()
     .regex(
       /^[a-z][a-z0-9]{0,11}$/,
       "expected 1 to 12 lowercase letters or digits, starting with a letter",
     )
-    .default("prj"),
-  PROJECT_CONNECTION_LIMIT: integer(1, 1000).default(20),
-  PROJECT_STORAGE_LIMIT_MB: integer(1, 10_000_000).default(1024),
+    .default("prj")
+    .describe("starts every project database and role name, so installations can share a cluster"),
+  PROJECT_CONNECTION_LIMIT: integer(1, 1000)
+    .default(20)
+    .describe("`CONNECTION LIMIT` of each project role"),
+  PROJECT_STORAGE_LIMIT_MB: integer(1, 10_000_000)
+    .default(1024)
+    .describe(
+      "the soft storage limit; a deploy over it carries a warning, not a failure; crossing 80 % and 100 % records a warning on the project",
+    ),
   SECRETS_KEY: z
     .string()
     .regex(
       /^(\d+:)?[A-Za-z0-9+/=_-]{43,44}(,(\d+:)?[A-Za-z0-9+/=_-]{43,44})*$/,
       "expected a base64 32-byte key, or a comma-separated list of version:key (newest first)",
     )
-    .optional(),
+    .optional()
+    .describe(
+      "base64 32-byte AES-256-GCM key for stored passwords, or `version:key,…` newest first while rotating; unset: a key file `DATA_DIR/secrets.key`, made on first use. Set it on every worker machine in production",
+    ),
 
-  BACKUP_DIR: z.string().min(1, "expected a directory path").optional(),
-  BACKUP_KEEP: integer(0, 10_000).default(7),
-  BACKUP_KEEP_DAYS: integer(0, 3650).default(7),
-  BACKUP_PRUNE_EVERY_MINUTES: integer(1, 7 * 24 * 60).default(60),
-  PG_BIN_DIR: z.string().min(1, "expected a directory path").optional(),
+  BACKUP_DIR: z
+    .string()
+    .min(1, "expected a directory path")
+    .optional()
+    .describe(
+      "the backup store: `<project>/<backup id>.sql.gz`, files mode 0600; unset: `DATA_DIR/backups`",
+    ),
+  BACKUP_KEEP: integer(0, 10_000)
+    .default(7)
+    .describe(
+      "retention: a project's newest N backups are kept (and any younger than `BACKUP_KEEP_DAYS`); the rest are pruned",
+    ),
+  BACKUP_KEEP_DAYS: integer(0, 3650)
+    .default(7)
+    .describe(
+      "retention: a project's backups younger than this many days are kept (and the newest `BACKUP_KEEP`); the rest are pruned",
+    ),
+  BACKUP_PRUNE_EVERY_MINUTES: integer(1, 7 * 24 * 60)
+    .default(60)
+    .describe("how often the scheduled `prune-backups` job runs"),
+  PG_BIN_DIR: z
+    .string()
+    .min(1, "expected a directory path")
+    .optional()
+    .describe(
+      "where `pg_dump`, `pg_restore` and `psql` are (unset: found on `PATH`); `pg_dump`'s major must be at least the server's",
+    ),
 
-  HTTP_PORT: integer(1, 65535).default(8080),
-  GITHUB_WEBHOOK_SECRET: secret().optional(),
+  HTTP_PORT: integer(1, 65535)
+    .default(8080)
+    .describe("where `serve` and `start --with-http` listen (all interfaces)"),
+  GITHUB_WEBHOOK_SECRET: secret()
+    .optional()
+    .describe(
+      "a global webhook secret (16+ characters, e.g. `openssl rand -hex 32`), used **only** with `WEBHOOK_GLOBAL_SECRET_FALLBACK=1`: each project verifies its pushes with its own secret",
+    ),
   WEBHOOK_GLOBAL_SECRET_FALLBACK: z
     .enum(["0", "1"], {
       error:
         "expected 1 (GITHUB_WEBHOOK_SECRET verifies pushes of projects without a secret of their own) or 0",
     })
-    .default("0"),
-  ADMIN_TOKEN: secret().optional(),
-  TRUST_PROXY: trustProxy(),
-  METRICS_TOKEN: secret().optional(),
-  WEBHOOK_MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024).default(1024 * 1024),
+    .default("0")
+    .describe(
+      "`1`: `GITHUB_WEBHOOK_SECRET` also verifies the pushes of projects without a secret of their own (registered before projects had one), and pushes naming an unregistered repository then get 404 instead of 401. Never for a project with its own secret. With `1` and no `GITHUB_WEBHOOK_SECRET`, `serve` and `start --with-http` refuse to start (exit 2); both warn at start while the fallback is on",
+    ),
+  ADMIN_TOKEN: secret()
+    .optional()
+    .describe(
+      "guards the dashboard (`/admin`) and the operator API (`/api`) (16+ characters, e.g. `openssl rand -hex 32`); unset, neither is served",
+    ),
+  TRUST_PROXY: trustProxy().describe(
+    "the reverse proxy in front of `HTTP_PORT` whose `X-Forwarded-For`/`-Host`/`-Proto` count: a comma-separated list of its addresses or CIDRs (`127.0.0.1`, `10.0.0.0/8`; `loopback`, `linklocal`, `uniquelocal`), or a hop count (`1`: whatever connects is the proxy, so nothing else may reach the port); `0`/unset: forwarded headers are never read. Behind a TLS-terminating proxy set it so the session cookie is `Secure`",
+  ),
+  METRICS_TOKEN: secret()
+    .optional()
+    .describe(
+      "when set, `GET /metrics` answers only `Authorization: Bearer <token>` (16+ characters); unset, it is open",
+    ),
+  WEBHOOK_MAX_BODY_BYTES: integer(1024, 100 * 1024 * 1024)
+    .default(1024 * 1024)
+    .describe("larger webhook bodies are refused with 413 before they are read in full"),
 
-  KEEP_RELEASES: integer(1, 1000).default(5),
-  LOG_RETENTION_DAYS: integer(1, 36_500).default(30),
-  JOB_RETENTION_DAYS: integer(1, 36_500).default(7),
-  PRUNE_RELEASES_EVERY_MINUTES: integer(0, 7 * 24 * 60).default(60),
-  PRUNE_LOGS_EVERY_MINUTES: integer(0, 7 * 24 * 60).default(24 * 60),
-  CLEAN_JOBS_EVERY_MINUTES: integer(0, 7 * 24 * 60).default(60),
+  KEEP_RELEASES: integer(1, 1000)
+    .default(5)
+    .describe(
+      "release directories kept per project by `prune-releases`, besides the live one and those of deploys still queued or running",
+    ),
+  LOG_RETENTION_DAYS: integer(1, 36_500)
+    .default(30)
+    .describe(
+      "`prune-logs` deletes the stored logs of steps that ended longer ago (the live deployment's are kept)",
+    ),
+  JOB_RETENTION_DAYS: integer(1, 36_500)
+    .default(7)
+    .describe("`clean-jobs` removes completed and failed BullMQ jobs that finished longer ago"),
+  PRUNE_RELEASES_EVERY_MINUTES: integer(0, 7 * 24 * 60)
+    .default(60)
+    .describe(
+      "how often `prune-releases` is scheduled; `0`: never (run it with `housekeeping run`)",
+    ),
+  PRUNE_LOGS_EVERY_MINUTES: integer(0, 7 * 24 * 60)
+    .default(24 * 60)
+    .describe("how often `prune-logs` is scheduled; `0`: never (run it with `housekeeping run`)"),
+  CLEAN_JOBS_EVERY_MINUTES: integer(0, 7 * 24 * 60)
+    .default(60)
+    .describe("how often `clean-jobs` is scheduled; `0`: never (run it with `housekeeping run`)"),
 });
 
-export type Config = {
-  redisUrl: string;
-  databaseUrl: string;
-  concurrency: number;
-  dataDir: string;
-  logLevel: (typeof LOG_LEVELS)[number];
-  queuePrefix: string;
-  stepTimeoutMs: number;
+/** The worker's settings as the code reads them: grouped, in milliseconds and bytes, paths resolved. */
+const configSchema = envSchema.transform((e) => ({
+  redisUrl: e.REDIS_URL,
+  databaseUrl: e.DATABASE_URL,
+  concurrency: e.WORKER_CONCURRENCY,
+  dataDir: path.resolve(e.DATA_DIR),
+  logLevel: e.LOG_LEVEL,
+  queuePrefix: e.QUEUE_PREFIX,
+  stepTimeoutMs: e.STEP_TIMEOUT_SECONDS * 1000,
   /**
    * Bytes of a step's output kept on disk to be classified should the step fail; past them it
    * is classified as it comes (pipeline/spooled-classifier.ts). 0: always as it comes.
    */
-  stepSpoolBytes: number;
-  shutdownGraceMs: number;
+  stepSpoolBytes: e.STEP_SPOOL_MB * 1024 * 1024,
+  shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
   /** How long a new live release's output is watched for runtime failures; 0: not at all. */
-  runtimeWatchMs: number;
+  runtimeWatchMs: e.RUNTIME_WATCH_SECONDS * 1000,
   /** Where app commands run: see SANDBOX_MODES and exec/sandbox.ts. */
-  sandbox: SandboxMode;
+  sandbox: e.SANDBOX,
   /** The first of the uids (and gids) projects' app code runs as, one each: see store/project-app-uid.ts. */
-  appUidBase: number;
+  appUidBase: e.APP_UID_BASE,
   /** A worker's hold on a job, renewed while it runs; a dead worker's job is free after it. */
-  jobLockMs: number;
+  jobLockMs: e.JOB_LOCK_SECONDS * 1000,
   /** The first retry's delay; each later one doubles it. */
-  retryBaseDelayMs: number;
-  adminDatabaseUrl: string;
+  retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
+  adminDatabaseUrl: e.ADMIN_DATABASE_URL,
   pgbouncer: {
-    host: string;
-    port: number;
-    maxPreparedStatements: number;
-    authPassword: string | undefined;
-    lookupSchema: string;
+    host: e.PGBOUNCER_HOST,
+    port: e.PGBOUNCER_PORT,
+    maxPreparedStatements: e.PGBOUNCER_MAX_PREPARED_STATEMENTS,
+    authPassword: e.PGBOUNCER_AUTH_PASSWORD,
+    lookupSchema: e.PGBOUNCER_LOOKUP_SCHEMA,
     /** Log in through PgBouncer as the project's role before a release goes live. */
-    loginCheck: boolean;
-  };
-  direct: { host: string; port: number };
+    loginCheck: e.PGBOUNCER_LOGIN_CHECK === "on",
+  },
+  direct: { host: e.DIRECT_DATABASE_HOST, port: e.DIRECT_DATABASE_PORT },
   /** Starts every project database and role name, so several installations can share a cluster. */
-  projectDatabasePrefix: string;
-  projectConnectionLimit: number;
-  projectStorageLimitBytes: number;
+  projectDatabasePrefix: e.PROJECT_DATABASE_PREFIX,
+  projectConnectionLimit: e.PROJECT_CONNECTION_LIMIT,
+  projectStorageLimitBytes: e.PROJECT_STORAGE_LIMIT_MB * 1024 * 1024,
   backups: {
     /** The directory store's root. */
-    dir: string;
+    dir: path.resolve(e.BACKUP_DIR ?? path.join(e.DATA_DIR, "backups")),
     /** Retention: the newest `keep` backups of a project, and any younger than `keepDays`. */
-    keep: number;
-    keepDays: number;
-    pruneEveryMs: number;
-  };
+    keep: e.BACKUP_KEEP,
+    keepDays: e.BACKUP_KEEP_DAYS,
+    pruneEveryMs: e.BACKUP_PRUNE_EVERY_MINUTES * 60_000,
+  },
   /** Where pg_dump, pg_restore and psql are; undefined: found on PATH. */
-  pgBinDir: string | undefined;
+  pgBinDir: e.PG_BIN_DIR === undefined ? undefined : path.resolve(e.PG_BIN_DIR),
   /** The raw SECRETS_KEY, parsed by secrets/secrets-key.ts; undefined means a key file in DATA_DIR. */
-  secretsKey: string | undefined;
+  secretsKey: e.SECRETS_KEY,
   http: {
-    port: number;
+    port: e.HTTP_PORT,
     /**
      * The global webhook secret: verifies the pushes of projects without a secret of their own,
      * and only when `webhookGlobalSecretFallback` is on; otherwise unused.
      */
-    githubWebhookSecret: string | undefined;
+    githubWebhookSecret: e.GITHUB_WEBHOOK_SECRET,
     /** WEBHOOK_GLOBAL_SECRET_FALLBACK=1: the explicit opt-in to the global secret. */
-    webhookGlobalSecretFallback: boolean;
+    webhookGlobalSecretFallback: e.WEBHOOK_GLOBAL_SECRET_FALLBACK === "1",
     /** Guards the operator's HTTP endpoints. */
-    adminToken: string | undefined;
+    adminToken: e.ADMIN_TOKEN,
     /** Which proxies' X-Forwarded-* headers count (client address, host, scheme); false: none. */
-    trustProxy: TrustProxy;
+    trustProxy: e.TRUST_PROXY,
     /** When set, GET /metrics answers only `Authorization: Bearer <token>`. */
-    metricsToken: string | undefined;
+    metricsToken: e.METRICS_TOKEN,
     /** Larger webhook bodies are refused (413) before they are parsed. */
-    webhookMaxBodyBytes: number;
-  };
+    webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+  },
   housekeeping: {
     /** Release directories kept per project besides the live one and running deploys'. */
-    keepReleases: number;
+    keepReleases: e.KEEP_RELEASES,
     /** Stored step logs of steps that ended longer ago are deleted (the step rows stay). */
-    logRetentionMs: number;
+    logRetentionMs: e.LOG_RETENTION_DAYS * DAY_MS,
     /** Completed and failed BullMQ jobs older than this are removed from Redis. */
-    jobRetentionMs: number;
+    jobRetentionMs: e.JOB_RETENTION_DAYS * DAY_MS,
     /** How often each housekeeping job is scheduled; 0: never (run it with the CLI). */
-    everyMs: { "prune-releases": number; "prune-logs": number; "clean-jobs": number };
-  };
-};
+    everyMs: {
+      "prune-releases": e.PRUNE_RELEASES_EVERY_MINUTES * 60_000,
+      "prune-logs": e.PRUNE_LOGS_EVERY_MINUTES * 60_000,
+      "clean-jobs": e.CLEAN_JOBS_EVERY_MINUTES * 60_000,
+    },
+  },
+}));
+
+/** The parsed configuration: the transform above is its one definition. */
+export type Config = z.output<typeof configSchema>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -265,70 +413,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return value === undefined || value === "" ? [] : [[key, value]];
     }),
   );
-  const parsed = envSchema.safeParse(present);
+  const parsed = configSchema.safeParse(present);
   if (!parsed.success) {
     // Values are never echoed: a bad DATABASE_URL may still carry a password.
     throw new ConfigError(
       parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
     );
   }
-  const e = parsed.data;
-  return {
-    redisUrl: e.REDIS_URL,
-    databaseUrl: e.DATABASE_URL,
-    concurrency: e.WORKER_CONCURRENCY,
-    dataDir: path.resolve(e.DATA_DIR),
-    logLevel: e.LOG_LEVEL,
-    queuePrefix: e.QUEUE_PREFIX,
-    stepTimeoutMs: e.STEP_TIMEOUT_SECONDS * 1000,
-    stepSpoolBytes: e.STEP_SPOOL_MB * 1024 * 1024,
-    shutdownGraceMs: e.SHUTDOWN_GRACE_SECONDS * 1000,
-    runtimeWatchMs: e.RUNTIME_WATCH_SECONDS * 1000,
-    sandbox: e.SANDBOX,
-    appUidBase: e.APP_UID_BASE,
-    jobLockMs: e.JOB_LOCK_SECONDS * 1000,
-    retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
-    adminDatabaseUrl: e.ADMIN_DATABASE_URL,
-    pgbouncer: {
-      host: e.PGBOUNCER_HOST,
-      port: e.PGBOUNCER_PORT,
-      maxPreparedStatements: e.PGBOUNCER_MAX_PREPARED_STATEMENTS,
-      authPassword: e.PGBOUNCER_AUTH_PASSWORD,
-      lookupSchema: e.PGBOUNCER_LOOKUP_SCHEMA,
-      loginCheck: e.PGBOUNCER_LOGIN_CHECK === "on",
-    },
-    direct: { host: e.DIRECT_DATABASE_HOST, port: e.DIRECT_DATABASE_PORT },
-    projectDatabasePrefix: e.PROJECT_DATABASE_PREFIX,
-    projectConnectionLimit: e.PROJECT_CONNECTION_LIMIT,
-    projectStorageLimitBytes: e.PROJECT_STORAGE_LIMIT_MB * 1024 * 1024,
-    backups: {
-      dir: path.resolve(e.BACKUP_DIR ?? path.join(e.DATA_DIR, "backups")),
-      keep: e.BACKUP_KEEP,
-      keepDays: e.BACKUP_KEEP_DAYS,
-      pruneEveryMs: e.BACKUP_PRUNE_EVERY_MINUTES * 60_000,
-    },
-    pgBinDir: e.PG_BIN_DIR === undefined ? undefined : path.resolve(e.PG_BIN_DIR),
-    secretsKey: e.SECRETS_KEY,
-    http: {
-      port: e.HTTP_PORT,
-      githubWebhookSecret: e.GITHUB_WEBHOOK_SECRET,
-      webhookGlobalSecretFallback: e.WEBHOOK_GLOBAL_SECRET_FALLBACK === "1",
-      adminToken: e.ADMIN_TOKEN,
-      trustProxy: e.TRUST_PROXY,
-      metricsToken: e.METRICS_TOKEN,
-      webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
-    },
-    housekeeping: {
-      keepReleases: e.KEEP_RELEASES,
-      logRetentionMs: e.LOG_RETENTION_DAYS * DAY_MS,
-      jobRetentionMs: e.JOB_RETENTION_DAYS * DAY_MS,
-      everyMs: {
-        "prune-releases": e.PRUNE_RELEASES_EVERY_MINUTES * 60_000,
-        "prune-logs": e.PRUNE_LOGS_EVERY_MINUTES * 60_000,
-        "clean-jobs": e.CLEAN_JOBS_EVERY_MINUTES * 60_000,
-      },
-    },
-  };
+  return parsed.data;
 }
 
 function defaultDataDir(): string {

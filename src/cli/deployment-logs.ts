@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../store/deployment-record.js";
+import { isActiveStatus } from "../store/deployment-statuses.js";
 import { connectDb, type Db } from "../store/prisma.js";
 import {
   advanceCursor,
@@ -14,7 +15,6 @@ import { terminalText } from "./terminal-text.js";
 
 const POLL_MS = 500;
 const PAGE_LINES = 1000;
-const ACTIVE = new Set(["queued", "running"]);
 
 /**
  * `coduck-worker deployments logs <id> [--step S] [--follow]`: prints the stored step logs as
@@ -41,7 +41,7 @@ export async function deploymentLogs(
     let reader = { cursor: {} as LogCursor, since: undefined as Date | undefined };
     for (;;) {
       // The status is read before the lines: once it says ended, every line is stored.
-      const ended = !ACTIVE.has(deployment.status);
+      const ended = !isActiveStatus(deployment.status);
       reader.cursor = await printNewLines(db, id, options.step, reader, out);
       if (ended || !options.follow) return 0;
       await sleep(POLL_MS);

@@ -3,15 +3,16 @@ import type { Config } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
 import { UsageError } from "../errors.js";
 import { getDeploymentRecord, listDeploymentRecords } from "../store/deployment-record.js";
+import { DEPLOYMENT_STATUSES } from "../store/deployment-statuses.js";
 import { connectDb } from "../store/prisma.js";
 import { deploymentId } from "./deployment-id.js";
 import { deploymentJson, formatDeployment, formatDeploymentRow } from "./print-deployment.js";
 
-const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "superseded"] as const;
-
 const listOptions = z.object({
   status: z
-    .enum(STATUSES, { error: `--status: expected one of ${STATUSES.join(", ")}` })
+    .enum(DEPLOYMENT_STATUSES, {
+      error: `--status: expected one of ${DEPLOYMENT_STATUSES.join(", ")}`,
+    })
     .optional(),
   project: projectSlug.optional(),
   limit: z.coerce.number().int().min(1).max(1000, "--limit: expected 1 to 1000").default(20),

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type DeploymentRecord, getDeploymentRecord } from "../store/deployment-record.js";
+import { isEndedStatus } from "../store/deployment-statuses.js";
 import type { Db } from "../store/prisma.js";
 import { formatStep } from "./print-deployment.js";
 
 const POLL_MS = 250;
 const NO_WORKER_NOTICE_MS = 10_000;
-const ENDED = new Set(["succeeded", "failed", "cancelled", "superseded"]);
 
 /** Follows a deployment from any machine, printing each step as it changes, until it ends. */
 export async function followDeployment(
@@ -26,7 +26,7 @@ export async function followDeployment(
         out.write(`  ${shown}\n`);
       }
     }
-    if (ENDED.has(record.status)) return record;
+    if (isEndedStatus(record.status)) return record;
     if (!noticed && record.status === "queued" && Date.now() - since > NO_WORKER_NOTICE_MS) {
       noticed = true;
       out.write("  still queued: is a worker running? (coduck-worker start)\n");

@@ -1,13 +1,13 @@
 import type { Queue } from "bullmq";
+import { FINISHED_JOB_STATES, type FinishedJobState } from "../queue/job-states.js";
 
 /** Jobs one clean call removes; called again until a call removes fewer. */
 const BATCH = 1_000;
-const STATES = ["completed", "failed"] as const;
 
 export type JobCleanSummary = {
   olderThan: string;
   /** queue → state → jobs removed (or, dry, that would be). */
-  removed: Record<string, Record<(typeof STATES)[number], number>>;
+  removed: Record<string, Record<FinishedJobState, number>>;
   dryRun: boolean;
 };
 
@@ -27,7 +27,7 @@ export async function cleanFinishedJobs(
   };
   for (const queue of queues) {
     const removed = { completed: 0, failed: 0 };
-    for (const state of STATES) {
+    for (const state of FINISHED_JOB_STATES) {
       removed[state] = summary.dryRun
         ? await countFinishedBefore(queue, state, Date.now() - olderThanMs)
         : await cleanAll(queue, state, olderThanMs);
@@ -37,7 +37,7 @@ export async function cleanFinishedJobs(
   return summary;
 }
 
-async function cleanAll(queue: Queue, state: "completed" | "failed", grace: number) {
+async function cleanAll(queue: Queue, state: FinishedJobState, grace: number) {
   let total = 0;
   for (;;) {
     const ids = await queue.clean(grace, BATCH, state);
@@ -46,7 +46,7 @@ async function cleanAll(queue: Queue, state: "completed" | "failed", grace: numb
   }
 }
 
-async function countFinishedBefore(queue: Queue, state: "completed" | "failed", before: number) {
+async function countFinishedBefore(queue: Queue, state: FinishedJobState, before: number) {
   let total = 0;
   for (let start = 0; ; start += BATCH) {
     const jobs = await queue.getJobs([state], start, start + BATCH - 1);

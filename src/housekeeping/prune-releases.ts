@@ -1,5 +1,6 @@
 import { lstat, readdir, rm } from "node:fs/promises";
 import path from "node:path";
+import { isActiveStatus } from "../store/deployment-statuses.js";
 import type { Db } from "../store/prisma.js";
 
 /** `<deployment id>-<attempt>`, the directory, and `<…>.log` beside it (the release's output). */
@@ -128,8 +129,7 @@ async function protectedDeployments(db: Db, ids: string[]) {
   const keep = rows.filter(
     (d) =>
       d.liveFor !== null ||
-      d.status === "queued" ||
-      d.status === "running" ||
+      isActiveStatus(d.status) ||
       (d.releasePid !== null && d.releaseStoppedAt === null),
   );
   return {

@@ -1,11 +1,12 @@
 import { OperationRefused } from "../deploys/operation-refused.js";
 import type { DeploymentRecord } from "../store/deployment-record.js";
+import { isActiveStatus } from "../store/deployment-statuses.js";
 
 /** Which buttons a deployment's page shows: Cancel while it may still run, Retry once it failed or was cancelled. */
 export function availableActions(d: DeploymentRecord): { retry: boolean; cancel: boolean } {
   return {
     retry: d.status === "failed" || d.status === "cancelled",
-    cancel: d.status === "queued" || d.status === "running",
+    cancel: isActiveStatus(d.status),
   };
 }
 

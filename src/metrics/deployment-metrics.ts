@@ -1,7 +1,6 @@
 import { Gauge, type Registry } from "prom-client";
+import { DEPLOYMENT_STATUSES } from "../store/deployment-statuses.js";
 import type { Db } from "../store/prisma.js";
-
-const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled", "superseded"] as const;
 
 /**
  * Deployments by status and failed deployments by failure code, counted in Postgres at every
@@ -17,7 +16,7 @@ export function registerDeploymentMetrics(registry: Registry, db: Db): void {
       const rows = await db.deployment.groupBy({ by: ["status"], _count: { _all: true } });
       this.reset();
       // Every status appears, at 0 too: a rate over a series that is sometimes missing lies.
-      for (const status of STATUSES) this.set({ status }, 0);
+      for (const status of DEPLOYMENT_STATUSES) this.set({ status }, 0);
       for (const row of rows) this.set({ status: row.status }, row._count._all);
     },
   });

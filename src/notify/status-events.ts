@@ -1,4 +1,5 @@
 import type { DeploymentStatus } from "@prisma/client";
+import { isEndedStatus } from "../store/deployment-statuses.js";
 
 /** What a deployment row says of its history: enough to tell every status it went through. */
 export type DeploymentTimes = {
@@ -19,8 +20,6 @@ export type StatusEvent = {
   deliveryId: string;
 };
 
-const ENDED = new Set<DeploymentStatus>(["succeeded", "failed", "cancelled", "superseded"]);
-
 /**
  * The status changes a deployment row shows, oldest first: `queued` at queuedAt, `running` at
  * startedAt (the latest attempt's), and its end at finishedAt. A retried attempt's earlier
@@ -35,6 +34,6 @@ export function statusEvents(d: DeploymentTimes): StatusEvent[] {
   });
   const events = [event("queued", 0, d.queuedAt)];
   if (d.startedAt && d.attempt > 0) events.push(event("running", d.attempt, d.startedAt));
-  if (ENDED.has(d.status) && d.finishedAt) events.push(event(d.status, 0, d.finishedAt));
+  if (isEndedStatus(d.status) && d.finishedAt) events.push(event(d.status, 0, d.finishedAt));
   return events;
 }

@@ -1,5 +1,6 @@
 import type { DeploymentStatus } from "@prisma/client";
 import type { SandboxMode } from "../config.js";
+import { ACTIVE_STATUSES } from "./deployment-statuses.js";
 import type { Db } from "./prisma.js";
 import { type Attempt, fenced } from "./stale-attempt.js";
 
@@ -105,15 +106,13 @@ export async function requestCancel(db: Db, id: string) {
   return { outcome: "ended" as const, status: found?.status ?? null };
 }
 
-const CLAIMABLE: DeploymentStatus[] = ["queued", "running"];
-
 /**
  * Marks a deployment running for a new attempt. Returns null when it has already ended
  * (finished, cancelled or superseded): such a job has nothing left to do.
  */
 export async function claimDeployment(db: Db, id: string) {
   const claimed = await db.deployment.updateManyAndReturn({
-    where: { id, status: { in: CLAIMABLE } },
+    where: { id, status: { in: [...ACTIVE_STATUSES] } },
     data: { status: "running", startedAt: new Date(), attempt: { increment: 1 } },
     include: { project: { select: { slug: true } } },
   });

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { getDeploymentRecord } from "../../store/deployment-record.js";
+import { isActiveStatus } from "../../store/deployment-statuses.js";
 import { advanceCursor, readDeploymentLogs } from "../../store/read-deployment-logs.js";
 import type { HttpDeps } from "../build-app.js";
 import { deploymentIdParam, notADeploymentId } from "../deployment-id-param.js";
 import { decodeCursor, encodeCursor } from "../pages/log-view.js";
 
 const PAGE_LINES = 1000;
-const ACTIVE = new Set(["queued", "running"]);
 
 /**
  * `GET /admin/deployments/:id/log?cursor=step:seq,…&attempt=N`: the stored lines after the
@@ -34,7 +34,7 @@ export async function adminDeploymentLogRoute(app: FastifyInstance, deps: HttpDe
     return reply.send({
       status: deployment.status,
       attempt: deployment.attempt,
-      ended: !ACTIVE.has(deployment.status),
+      ended: !isActiveStatus(deployment.status),
       reset,
       more: lines.length === PAGE_LINES,
       cursor: encodeCursor(advanceCursor(from, lines)),

@@ -1,4 +1,4 @@
-import { tryEnterProjectLane } from "../queue/project-lane.js";
+import { tryEnterProjectLane } from "../store/project-lane.js";
 import { type BackupStore, openBackupStore } from "./backup-store.js";
 import { backupsToPrune } from "./retention.js";
 import type { BackupDeps } from "./run-backup.js";

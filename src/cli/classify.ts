@@ -5,7 +5,7 @@ import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { type Classification, classifyLog, classifyLogStream } from "../failures/classify.js";
 import { fileChunks } from "../failures/file-chunks.js";
-import { FAILURE_STEPS, type FailureStep, isFailureStep } from "../failures/step-names.js";
+import { FAILURE_STEPS, type FailureStep, isFailureStep } from "../pipeline/step-names.js";
 
 const options = z.object({
   step: z.enum(FAILURE_STEPS, { error: `--step: expected one of ${FAILURE_STEPS.join(", ")}` }),

@@ -3,7 +3,7 @@ import { UsageError } from "../errors.js";
 import type { JobCleanSummary } from "../housekeeping/clean-finished-jobs.js";
 import type { ReleasePruneSummary } from "../housekeeping/prune-releases.js";
 import type { LogPruneSummary } from "../housekeeping/prune-step-logs.js";
-import { HOUSEKEEPING_JOBS } from "../queue/housekeeping-job.js";
+import { HOUSEKEEPING_JOBS } from "../jobs/index.js";
 import { observedQueues } from "../queue/observed-queues.js";
 import { withQueue } from "./with-queue.js";
 

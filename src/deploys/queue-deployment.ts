@@ -1,5 +1,5 @@
 import type { Queue } from "bullmq";
-import { DEPLOY_STEP_NAMES } from "../pipeline/steps/index.js";
+import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
 import { enqueueDeploy } from "../queue/deploy-job.js";
 import { createDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";

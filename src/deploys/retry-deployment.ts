@@ -1,13 +1,13 @@
 import type { Queue } from "bullmq";
 import { z } from "zod";
-import { DEPLOY_STEP_NAMES } from "../pipeline/steps/index.js";
+import { checkReuse } from "../pipeline/check-reuse.js";
+import { ALWAYS_RUN, stepsBefore } from "../pipeline/reused-steps.js";
+import { DEPLOY_STEP_NAMES, isDeployStepName } from "../pipeline/step-names.js";
 import { enqueueDeploy } from "../queue/deploy-job.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
-import { checkReuse } from "./check-reuse.js";
-import { OperationRefused } from "./operation-refused.js";
-import { ALWAYS_RUN, stepsBefore } from "./reused-steps.js";
+import { OperationRefusedError } from "./operation-refused.js";
 import { schemaNotRolledBack } from "./rollback-deployment.js";
 
 export type RetryRequest = {
@@ -48,20 +48,21 @@ const RETRYABLE_STATUSES = new Set(["failed", "cancelled"]);
  */
 export async function planRetry(db: Db, request: Omit<RetryRequest, "requestedBy">) {
   if (!z.uuid().safeParse(request.deploymentId).success)
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "invalid",
       `not a deployment id: ${JSON.stringify(request.deploymentId)}`,
     );
-  if (request.fromStep !== undefined && !DEPLOY_STEP_NAMES.includes(request.fromStep)) {
-    throw new OperationRefused(
+  if (request.fromStep !== undefined && !isDeployStepName(request.fromStep)) {
+    throw new OperationRefusedError(
       "invalid",
       `--from: no step ${JSON.stringify(request.fromStep)} in the pipeline; its steps are ${DEPLOY_STEP_NAMES.join(", ")}`,
     );
   }
   const source = await releaseSource(db, request.deploymentId);
-  if (!source) throw new OperationRefused("not-found", `no deployment ${request.deploymentId}`);
+  if (!source)
+    throw new OperationRefusedError("not-found", `no deployment ${request.deploymentId}`);
   if (!RETRYABLE_STATUSES.has(source.status)) {
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "conflict",
       `deployment ${source.id} is ${source.status}: only failed or cancelled deployments can be retried`,
     );
@@ -73,7 +74,7 @@ export async function planRetry(db: Db, request: Omit<RetryRequest, "requestedBy
     const reused = reusable(request.fromStep);
     const check = await checkReuse(db, source, reused);
     if (!check.ok) {
-      throw new OperationRefused(
+      throw new OperationRefusedError(
         "invalid",
         `cannot retry deployment ${source.id} from ${request.fromStep}: ${check.reason}`,
       );

@@ -1,15 +1,15 @@
 import type { Queue } from "bullmq";
 import { z } from "zod";
-import { DEPLOY_STEP_NAMES } from "../pipeline/steps/index.js";
+import { checkReuse } from "../pipeline/check-reuse.js";
+import { rollbackReuses } from "../pipeline/reused-steps.js";
+import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
 import { enqueueDeploy } from "../queue/deploy-job.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
 import { newestSucceededBefore, projectWithLive } from "../store/rollback-targets.js";
-import { checkReuse } from "./check-reuse.js";
 import { projectSlug } from "./deploy-request.js";
-import { OperationRefused } from "./operation-refused.js";
-import { rollbackReuses } from "./reused-steps.js";
+import { OperationRefusedError } from "./operation-refused.js";
 
 export type RollbackRequest = {
   project: string;
@@ -42,13 +42,13 @@ export async function rollbackDeployment(
 ): Promise<RollbackResult> {
   const { db } = deps;
   if (!projectSlug.safeParse(request.project).success) {
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "invalid",
       `--project: not a project slug: ${JSON.stringify(request.project)}`,
     );
   }
   const project = await projectWithLive(db, request.project);
-  if (!project) throw new OperationRefused("not-found", `no project ${request.project}`);
+  if (!project) throw new OperationRefusedError("not-found", `no project ${request.project}`);
   const target = await chooseTarget(db, project, request.to);
 
   const check = await checkReuse(db, target, rollbackReuses());
@@ -92,26 +92,30 @@ async function chooseTarget(
   const live = project.liveDeployment;
   if (to !== undefined) {
     if (!z.uuid().safeParse(to).success)
-      throw new OperationRefused("invalid", `--to: not a deployment id: ${JSON.stringify(to)}`);
+      throw new OperationRefusedError(
+        "invalid",
+        `--to: not a deployment id: ${JSON.stringify(to)}`,
+      );
     const target = await releaseSource(db, to);
-    if (!target) throw new OperationRefused("not-found", `no deployment ${to}`);
+    if (!target) throw new OperationRefusedError("not-found", `no deployment ${to}`);
     if (target.projectId !== project.id) {
-      throw new OperationRefused(
+      throw new OperationRefusedError(
         "invalid",
         `--to: deployment ${to} is of project ${target.project.slug}, not ${project.slug}`,
       );
     }
     if (target.status !== "succeeded" || !target.commitSha) {
-      throw new OperationRefused(
+      throw new OperationRefusedError(
         "conflict",
         `--to: deployment ${to} never succeeded (${target.status}): only a release that went live can be rolled back to`,
       );
     }
-    if (live?.id === to) throw new OperationRefused("conflict", `deployment ${to} is already live`);
+    if (live?.id === to)
+      throw new OperationRefusedError("conflict", `deployment ${to} is already live`);
     return target;
   }
   if (!live) {
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "conflict",
       `project ${project.slug} has no live release to roll back from; choose one with --to <deployment-id>`,
     );
@@ -121,7 +125,7 @@ async function chooseTarget(
   const anchor = live.rollbackTo?.queuedAt ?? live.queuedAt;
   const found = await newestSucceededBefore(db, project.id, anchor, live.commitSha);
   if (!found) {
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "not-found",
       `no earlier successful deployment of ${project.slug} to roll back to`,
     );

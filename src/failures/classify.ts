@@ -1,14 +1,13 @@
 import { forEachLine } from "../exec/output-lines.js";
+import type { FailureStep } from "../pipeline/step-names.js";
 import type { Classification, Hit, Observations, StepExit } from "./classification.js";
-import { failureCodeEntry } from "./codes.js";
+import { failureCodeEntry, STEP_FAILURE_CODES } from "./codes.js";
 import { decide, type Verdict } from "./decide.js";
 import { evidenceText, lineText } from "./line-text.js";
 import { literalsIn } from "./literal-automaton.js";
 import { createLogScanner, type LogScanner, type RedactText } from "./log-scanner.js";
 import { migrationSign, RULE_LITERALS, ruleFor } from "./match-line.js";
 import { STEP_FAILED } from "./rules/rule.js";
-import { STEP_FAILURE_CODES } from "./rules/step-failure-codes.js";
-import type { FailureStep } from "./step-names.js";
 
 export type { Classification, EvidenceLine, StepExit } from "./classification.js";
 

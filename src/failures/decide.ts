@@ -1,9 +1,9 @@
 import { constants } from "node:os";
+import type { FailureStep } from "../pipeline/step-names.js";
 import type { EvidenceLine, Hit, Observations, StepExit } from "./classification.js";
 import type { FailureCode } from "./codes.js";
 import { MIGRATION_REACH } from "./rules/migration-activity.js";
 import { STEP_FAILED } from "./rules/rule.js";
-import type { FailureStep } from "./step-names.js";
 
 /** Lines between two hits of one error report (a message, its stack, its fields). */
 const REPORT_GAP = 40;

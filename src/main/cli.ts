@@ -1,6 +1,5 @@
-import { buildProgram } from "../cli/program.js";
-import { ConfigError } from "../config.js";
-import { UsageError } from "../errors.js";
+import { ConfigError, UsageError } from "../errors.js";
+import { buildProgram } from "./program.js";
 
 /** The `coduck-worker` process: parses the command line, maps failures to exit codes. */
 let exitCode = 0;

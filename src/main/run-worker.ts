@@ -1,18 +1,20 @@
-import { type Config, ConfigError } from "../config.js";
+import type { Config } from "../config.js";
+import { ConfigError } from "../errors.js";
 import { sandboxStatus } from "../exec/sandbox.js";
-import { type HttpIntake, startHttpIntake } from "../http/serve-http.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { scheduleBackupPruning } from "../queue/database-jobs.js";
+import { DEPLOY_ATTEMPTS } from "../queue/deploy-job.js";
 import { deployQueue } from "../queue/queues.js";
-import { reconcileDatabaseJobs } from "../queue/reconcile-database-jobs.js";
-import { reconcileAndRecord } from "../queue/record-reconcile.js";
 import { connectRedis } from "../queue/redis.js";
-import { startHousekeepingWorker } from "../queue/start-housekeeping-worker.js";
-import { startNotifyWorker } from "../queue/start-notify-worker.js";
-import { startDeployWorker } from "../queue/start-worker.js";
+import { reconcileDatabaseJobs } from "../recovery/reconcile-database-jobs.js";
+import { reconcileAndRecord } from "../recovery/record-reconcile.js";
 import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb } from "../store/prisma.js";
+import { type HttpIntake, startHttpIntake } from "./serve-http.js";
+import { startDeployWorker } from "./start-deploy-worker.js";
+import { startHousekeepingWorker } from "./start-housekeeping-worker.js";
+import { startNotifyWorker } from "./start-notify-worker.js";
 
 const HARD_EXIT_MS = 10_000;
 const RECONCILE_INTERVAL_MS = 60_000;
@@ -75,7 +77,7 @@ export async function runWorker(
   // every minute (a Redis restarted without persistence loses its jobs, not our deploys).
   const queue = deployQueue(redis, config.queuePrefix);
   const reconcileNow = () =>
-    reconcileAndRecord(db, queue, logger, config.databaseUrl)
+    reconcileAndRecord(db, queue, logger, config.databaseUrl, DEPLOY_ATTEMPTS)
       .then(() => reconcileDatabaseJobs(db, queue, logger))
       .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();

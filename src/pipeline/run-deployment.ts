@@ -1,10 +1,8 @@
 import path from "node:path";
 import type { Config } from "../config.js";
-import { prepareRelease } from "../deploys/prepare-release.js";
 import { sandboxFor } from "../exec/sandbox.js";
 import type { Logger } from "../logger.js";
-import { DEPLOY_ATTEMPTS } from "../queue/deploy-job.js";
-import { tryEnterProjectLane } from "../queue/project-lane.js";
+import { takeOverDeadAttempt } from "../recovery/take-over-dead-attempt.js";
 import type { Keyring } from "../secrets/keyring.js";
 import {
   addWarning,
@@ -15,12 +13,13 @@ import {
 } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { projectAppUid } from "../store/project-app-uid.js";
+import { tryEnterProjectLane } from "../store/project-lane.js";
 import { liveDeploymentOf } from "../store/releases.js";
 import { type Attempt, StaleAttemptError } from "../store/stale-attempt.js";
 import { resetSteps, skipPendingSteps } from "../store/steps.js";
+import { prepareRelease } from "./prepare-release.js";
 import { runPipeline } from "./run-pipeline.js";
 import { DEPLOY_STEPS } from "./steps/index.js";
-import { takeOverDeadAttempt } from "./take-over-dead-attempt.js";
 
 export type DeployDeps = { db: Db; logger: Logger; config: Config; keyring: Keyring };
 
@@ -48,7 +47,7 @@ export async function runDeployment(
   deps: DeployDeps,
   deploymentId: string,
   shutdown: AbortSignal,
-  options: { canRetry: boolean } = { canRetry: false },
+  options: { canRetry: boolean; maxAttempts: number },
 ): Promise<DeploymentRun> {
   const found = await deps.db.deployment.findUnique({
     where: { id: deploymentId },
@@ -61,7 +60,7 @@ export async function runDeployment(
   try {
     // Still `running` while we hold its lane: the worker of its last attempt is gone.
     const takenOver = await takeOverDeadAttempt(
-      { db: deps.db, logger: deps.logger, maxAttempts: DEPLOY_ATTEMPTS },
+      { db: deps.db, logger: deps.logger, maxAttempts: options.maxAttempts },
       deploymentId,
     );
     if (takenOver && takenOver.outcome !== "queued") return "already-ended";

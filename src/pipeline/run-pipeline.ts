@@ -5,9 +5,8 @@ import { childEnv, hostEnv } from "../exec/child-env.js";
 import { displayCommand } from "../exec/display-command.js";
 import { processStartTicks } from "../exec/process-identity.js";
 import { runCommand } from "../exec/run-command.js";
-import type { FailureCode } from "../failures/codes.js";
+import { type FailureCode, onlyNamesStep } from "../failures/codes.js";
 import { StepFailure } from "../failures/step-failure.js";
-import { isFailureStep } from "../failures/step-names.js";
 import { releaseFingerprint } from "../releases/release-fingerprint.js";
 import { addWarning } from "../store/deployments.js";
 import { recordReleaseFingerprint } from "../store/release-directories.js";
@@ -22,6 +21,7 @@ import type { PipelineContext, RunOptions, Step, StepContext, StepOutcome } from
 import { type Interruption, interruptionOf, StepInterrupted } from "./interruption.js";
 import { SpooledClassifier } from "./spooled-classifier.js";
 import { DEFAULT_LOG_LIMITS, StepLog } from "./step-log.js";
+import { isFailureStep } from "./step-names.js";
 import { stepOutputSink } from "./step-output-sink.js";
 
 export type PipelineResult =
@@ -192,16 +192,6 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   return result;
 }
 
-// Codes that only say which step failed: the classifier, reading the log, may name the cause.
-const REFINABLE = new Set<FailureCode>([
-  "CHECKOUT_FAILED",
-  "INSTALL_FAILED",
-  "BUILD_FAILED",
-  "MIGRATION_FAILED",
-  "START_CRASHED",
-  "UNKNOWN",
-]);
-
 async function describeFailure(
   stepName: string,
   thrown: unknown,
@@ -235,7 +225,8 @@ async function describeFailure(
     exitCode: failure.facts.exitCode ?? null,
     signal: failure.facts.signal ?? null,
   });
-  const refine = REFINABLE.has(failure.code) && classified.code !== "UNKNOWN";
+  // A code that only says which step failed gives way to the cause the log names.
+  const refine = onlyNamesStep(failure.code) && classified.code !== "UNKNOWN";
   const code = refine ? classified.code : failure.code;
   const hint = refine ? classified.hint : failure.hint;
   const found = classified.evidence[0];

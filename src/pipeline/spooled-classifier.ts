@@ -5,9 +5,9 @@ import { OutputFile } from "../exec/output-file.js";
 import type { StepExit } from "../failures/classification.js";
 import { type Classification, type Classifier, createClassifier } from "../failures/classify.js";
 import { fileChunks } from "../failures/file-chunks.js";
-import type { FailureStep } from "../failures/step-names.js";
 import type { Logger } from "../logger.js";
 import { cleanLogText } from "./redact-secrets.js";
+import type { FailureStep } from "./step-names.js";
 
 export type SpoolOptions = {
   /** Where the spool files are made (and at once unlinked): the worker's own, no app's. */

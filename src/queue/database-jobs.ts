@@ -50,6 +50,3 @@ export async function scheduleBackupPruning(queue: Queue, everyMs: number): Prom
     },
   );
 }
-
-/** The message of a job whose failure is recorded on its Backup or Restore (not a worker error). */
-export const RECORDED_FAILURE = "failed; see its backup or restore record";

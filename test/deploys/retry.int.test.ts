@@ -1,10 +1,11 @@
-import { mkdtemp, rename, writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { DeployWorker } from "../../src/queue/start-worker.js";
+import type { DeployWorker } from "../../src/main/start-deploy-worker.js";
 import { releaseFingerprint } from "../../src/releases/release-fingerprint.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
@@ -17,7 +18,9 @@ beforeAll(async () => {
   stack = await createTestStack({ SANDBOX: "off" });
   worker = await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const retry = (...args: string[]) => cli(["retry", ...args], stack.env);
 const reusedFrom = (id: string) => `reused from deployment ${id} (a copy of its release directory)`;
@@ -39,7 +42,7 @@ let startFailed: string;
 
 describe("coduck-worker retry <id>", () => {
   it("re-runs from the failed step on a copy of the release, reusing checkout, install and build", async () => {
-    const readyFile = path.join(await mkdtemp(path.join(os.tmpdir(), "coduck-ready-")), "ready");
+    const readyFile = path.join(await tempDir("coduck-ready-"), "ready");
     const repo = await appWaitingFor(readyFile);
     startFailed = await stack.deploy({ project: "retry-app", repoUrl: repo.dir });
     const failed = await stack.waitForEnd(startFailed, 120_000);
@@ -99,7 +102,7 @@ describe("coduck-worker retry <id>", () => {
   });
 
   it("runs every step of a deploy whose repository was missing, once it exists", async () => {
-    const repoPath = path.join(await mkdtemp(path.join(os.tmpdir(), "coduck-late-")), "repo");
+    const repoPath = path.join(await tempDir("coduck-late-"), "repo");
     const id = await stack.deploy({ project: "late-repo", repoUrl: repoPath });
     expect(await stack.waitForEnd(id)).toMatchObject({ errorCode: "CHECKOUT_FAILED" });
 

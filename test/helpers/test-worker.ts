@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -8,10 +8,10 @@ import pino from "pino";
 import { type Config, loadConfig } from "../../src/config.js";
 import { parseDeployRequest } from "../../src/deploys/deploy-request.js";
 import { queueDeployment } from "../../src/deploys/queue-deployment.js";
+import { type DeployWorker, startDeployWorker } from "../../src/main/start-deploy-worker.js";
 import { stopRuntimeWatches } from "../../src/pipeline/runtime-watch.js";
 import { deployQueue } from "../../src/queue/queues.js";
 import { connectRedis } from "../../src/queue/redis.js";
-import { type DeployWorker, startDeployWorker } from "../../src/queue/start-worker.js";
 import { stopProcessGroup } from "../../src/releases/process-group.js";
 import { type Keyring, parseKeyring } from "../../src/secrets/keyring.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/deployment-record.js";
@@ -60,10 +60,11 @@ export async function createTestStack(
   else overrides = { PGBOUNCER_LOGIN_CHECK: "off", ...overrides };
   const database = await createTestDatabase();
   const namespace = randomBytes(4).toString("hex");
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "coduck-data-"));
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
     QUEUE_PREFIX: `test-${namespace}`,
-    DATA_DIR: await mkdtemp(path.join(os.tmpdir(), "coduck-data-")),
+    DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     SECRETS_KEY: randomBytes(32).toString("base64"),
     // Project databases and roles of this stack only, dropped by close().
@@ -137,6 +138,8 @@ export async function createTestStack(
       await database.drop();
       await dropProjectDatabases(config.projectDatabasePrefix);
       await bouncer?.stop();
+      // Last: the releases ran from it. (A test may point DATA_DIR elsewhere; that one is its own.)
+      if (process.env.KEEP_TEST_DIRS !== "1") await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

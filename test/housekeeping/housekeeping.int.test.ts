@@ -4,17 +4,17 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "bullmq";
 import pino from "pino";
-import { cleanJobsJob } from "../../jobs/clean-jobs.js";
-import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
+import { cleanJobsJob } from "../../src/jobs/clean-jobs.js";
+import {
+  type HousekeepingWorker,
+  startHousekeepingWorker,
+} from "../../src/main/start-housekeeping-worker.js";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
 import {
   ensureHousekeepingSchedules,
   HOUSEKEEPING_QUEUE,
 } from "../../src/queue/housekeeping-job.js";
 import { connectRedis } from "../../src/queue/redis.js";
-import {
-  type HousekeepingWorker,
-  startHousekeepingWorker,
-} from "../../src/queue/start-housekeeping-worker.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { countLogLines } from "../../src/store/step-log-lines.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
@@ -45,7 +45,9 @@ beforeAll(async () => {
   expect((await stack.waitForEnd(newest)).status).toBe("failed");
   projectDir = path.join(stack.config.dataDir, "releases", "kept");
 }, 180_000);
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("prune-releases", () => {
   it("keeps the live release, a running deploy's and the newest N; removes the rest and their logs", async () => {
@@ -186,7 +188,7 @@ describe("housekeeping schedules", () => {
   });
   afterAll(async () => {
     await worker?.close();
-    await redis.quit();
+    await redis?.quit();
   });
 
   it("puts one job scheduler per job in the housekeeping queue, and its worker runs and records them", async () => {

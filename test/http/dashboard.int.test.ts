@@ -4,7 +4,7 @@ import pino from "pino";
 import { deploymentJson } from "../../src/cli/print-deployment.js";
 import { loadConfig } from "../../src/config.js";
 import { buildApp } from "../../src/http/build-app.js";
-import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
 import {
   claimDeployment,
@@ -75,8 +75,8 @@ beforeAll(async () => {
   ).id;
 });
 afterAll(async () => {
-  await app.close();
-  await stack.close();
+  await app?.close();
+  await stack?.close();
 });
 
 const bearer = { authorization: `Bearer ${TOKEN}` };

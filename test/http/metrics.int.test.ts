@@ -2,8 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { buildApp } from "../../src/http/build-app.js";
-import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
-import { reconcileAndRecord } from "../../src/queue/record-reconcile.js";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
+import { DEPLOY_ATTEMPTS } from "../../src/queue/deploy-job.js";
+import { reconcileAndRecord } from "../../src/recovery/record-reconcile.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { parsePrometheusText, type Sample, sampleValue } from "../helpers/prometheus-text.js";
@@ -41,7 +42,15 @@ beforeAll(async () => {
     steps: DEPLOY_STEP_NAMES,
   });
   expect(
-    (await reconcileAndRecord(stack.db, stack.queue, quiet, stack.config.databaseUrl)).requeued,
+    (
+      await reconcileAndRecord(
+        stack.db,
+        stack.queue,
+        quiet,
+        stack.config.databaseUrl,
+        DEPLOY_ATTEMPTS,
+      )
+    ).requeued,
   ).toEqual([lost.id]);
   expect((await stack.waitForEnd(lost.id)).status).toBe("succeeded");
   // Postgres records the end a moment before BullMQ moves the job out of `active`.
@@ -55,7 +64,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await app?.close();
-  await stack.close();
+  await stack?.close();
 });
 
 async function scrape(): Promise<Sample[]> {

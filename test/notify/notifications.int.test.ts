@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Queue } from "bullmq";
 import pino from "pino";
+import { type NotifyWorker, startNotifyWorker } from "../../src/main/start-notify-worker.js";
 import { NOTIFY_QUEUE } from "../../src/queue/notify-job.js";
 import { connectRedis } from "../../src/queue/redis.js";
-import { type NotifyWorker, startNotifyWorker } from "../../src/queue/start-notify-worker.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -50,13 +50,15 @@ beforeAll(async () => {
   hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/coduck`;
 });
 afterAll(async () => {
-  await notifier.close();
-  const queue = new Queue(NOTIFY_QUEUE, { connection: redis, prefix: stack.config.queuePrefix });
-  await queue.obliterate({ force: true });
-  await queue.close();
-  await redis.quit();
-  receiver.close();
-  await stack.close();
+  await notifier?.close();
+  if (redis && stack) {
+    const queue = new Queue(NOTIFY_QUEUE, { connection: redis, prefix: stack.config.queuePrefix });
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+  await redis?.quit();
+  receiver?.close();
+  await stack?.close();
 });
 
 describe("outbound notifications", () => {

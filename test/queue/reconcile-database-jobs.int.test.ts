@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { provisionProject } from "../../src/provisioning/provision-project.js";
-import { reconcileDatabaseJobs } from "../../src/queue/reconcile-database-jobs.js";
+import { reconcileDatabaseJobs } from "../../src/recovery/reconcile-database-jobs.js";
 import { createBackup } from "../../src/store/backups.js";
 import { createRestore } from "../../src/store/restores.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -13,7 +13,9 @@ beforeAll(async () => {
   stack = await createTestStack();
   await provisionProject(stack, "lost");
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("reconciling backups and restores", () => {
   it("queues again a backup whose job Redis lost, and never a restore", async () => {

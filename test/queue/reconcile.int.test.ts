@@ -1,6 +1,7 @@
 import pino from "pino";
-import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
-import { reconcile } from "../../src/queue/reconcile.js";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
+import { DEPLOY_ATTEMPTS } from "../../src/queue/deploy-job.js";
+import { reconcile } from "../../src/recovery/reconcile-deployments.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -11,7 +12,9 @@ const quiet = pino({ level: "silent" });
 beforeAll(async () => {
   stack = await createTestStack();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("reconcile", () => {
   it("queues again what Redis lost, marks a dead worker's step interrupted, and the deploys then finish", async () => {
@@ -42,7 +45,13 @@ describe("reconcile", () => {
     // One the queue does hold is left alone.
     const held = await stack.deploy({ project: "held", repoUrl: repo.dir });
 
-    const result = await reconcile(stack.db, stack.queue, quiet, stack.config.databaseUrl);
+    const result = await reconcile(
+      stack.db,
+      stack.queue,
+      quiet,
+      stack.config.databaseUrl,
+      DEPLOY_ATTEMPTS,
+    );
     expect(result.requeued.sort()).toEqual([lost.id, orphan.id].sort());
     expect(result.interrupted).toEqual([orphan.id]);
     const step = await stack.db.deploymentStep.findUniqueOrThrow({
@@ -51,7 +60,8 @@ describe("reconcile", () => {
     expect(step).toMatchObject({ status: "interrupted", errorCode: "WORKER_INTERRUPTED" });
     expect(await stack.queue.getJobState(lost.id)).toBe("waiting");
     expect(
-      (await reconcile(stack.db, stack.queue, quiet, stack.config.databaseUrl)).requeued,
+      (await reconcile(stack.db, stack.queue, quiet, stack.config.databaseUrl, DEPLOY_ATTEMPTS))
+        .requeued,
     ).toEqual([]);
 
     await stack.startWorker();

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { processStartTicks } from "../../src/exec/process-identity.js";
 import { runDeployment } from "../../src/pipeline/run-deployment.js";
-import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
+import { DEPLOY_ATTEMPTS } from "../../src/queue/deploy-job.js";
 import {
   claimDeployment,
   createDeployment,
@@ -21,6 +21,7 @@ import {
   startStep,
 } from "../../src/store/steps.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -31,7 +32,9 @@ beforeAll(async () => {
   // no sandbox, which would hide the one and renumber the other (test/security proves it).
   stack = await createTestStack({ RUNTIME_WATCH_SECONDS: "0", SANDBOX: "off" });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 async function recorded(project: string) {
   const { id } = await createDeployment(stack.db, {
@@ -118,7 +121,7 @@ describe("attempt fencing", () => {
   });
 
   it("a zombie attempt stops once a newer attempt claims its deployment, and writes nothing more", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-block-"));
+    const dir = await tempDir("coduck-block-");
     const repo = await fixtureRepo("blocking-app", {
       "coduck.json": JSON.stringify({
         install: "node block.js install && npm ci",
@@ -131,7 +134,7 @@ describe("attempt fencing", () => {
       { db: stack.db, logger: stack.logger, config: stack.config, keyring: stack.keyring },
       id,
       new AbortController().signal,
-      { canRetry: true },
+      { canRetry: true, maxAttempts: DEPLOY_ATTEMPTS },
     );
     await waitFor("install to block", () => existsSync(path.join(dir, "install.ready")));
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { loadConfig } from "../../src/config.js";
 import { MAX_WRONG_TOKENS } from "../../src/http/wrong-token-limit.js";
-import { DEPLOY_STEP_NAMES } from "../../src/pipeline/steps/index.js";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
 import {
   claimDeployment,
   createDeployment,
@@ -72,8 +72,8 @@ beforeAll(async () => {
   projectId = project.id;
 });
 afterAll(async () => {
-  await app.close();
-  await stack.close();
+  await app?.close();
+  await stack?.close();
 });
 
 /** Logs in through the form; returns the cookie and the CSRF token of the page it then opens. */

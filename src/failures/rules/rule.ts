@@ -1,7 +1,7 @@
+import type { FailureStep } from "../../pipeline/step-names.js";
 import type { FailureCode } from "../codes.js";
-import type { FailureStep } from "../step-names.js";
 
-/** Stands for the failing step's own code (see step-failure-codes.ts). */
+/** Stands for the failing step's own code (STEP_FAILURE_CODES in codes.ts). */
 export const STEP_FAILED = "STEP_FAILED";
 
 /** One piece of evidence: a tool's own wording, and the failure it shows. */

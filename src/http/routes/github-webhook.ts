@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { parseDeployRequest } from "../../deploys/deploy-request.js";
-import { DEPLOY_STEP_NAMES } from "../../pipeline/steps/index.js";
+import { DEPLOY_STEP_NAMES } from "../../pipeline/step-names.js";
 import { enqueueDeploy } from "../../queue/deploy-job.js";
 import type { Keyring } from "../../secrets/keyring.js";
 import { projectsOfRepository, projectWebhookSecret } from "../../store/projects.js";

@@ -8,5 +8,3 @@ import { start } from "./start.js";
 
 /** The deploy pipeline, in the order its steps run. */
 export const DEPLOY_STEPS: readonly Step[] = [provision, checkout, install, build, schema, start];
-
-export const DEPLOY_STEP_NAMES = DEPLOY_STEPS.map((step) => step.name);

@@ -1,7 +1,7 @@
-import { pruneBackups } from "../src/backups/prune-backups.js";
-import type { BackupDeps } from "../src/backups/run-backup.js";
-import { PRUNE_BACKUPS_JOB } from "../src/queue/database-jobs.js";
-import { recordJobRun } from "../src/store/job-runs.js";
+import { pruneBackups } from "../backups/prune-backups.js";
+import type { BackupDeps } from "../backups/run-backup.js";
+import { PRUNE_BACKUPS_JOB } from "../queue/database-jobs.js";
+import { recordJobRun } from "../store/job-runs.js";
 
 /** The scheduled `prune-backups` job: applies the retention rules, recorded as a JobRun. */
 export async function processPruneBackups(deps: BackupDeps): Promise<string> {

@@ -2,7 +2,7 @@ import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
 import { finishJobRun, startJobRun } from "../store/job-runs.js";
 import type { Db } from "../store/prisma.js";
-import { type Reconciled, reconcile } from "./reconcile.js";
+import { type Reconciled, reconcile } from "./reconcile-deployments.js";
 
 /** The JobRun name of a reconciler run that acted. */
 export const RECONCILE_JOB = "reconcile";
@@ -16,8 +16,9 @@ export async function reconcileAndRecord(
   queue: Queue,
   logger: Logger,
   databaseUrl: string,
+  maxAttempts: number,
 ): Promise<Reconciled> {
-  const result = await reconcile(db, queue, logger, databaseUrl);
+  const result = await reconcile(db, queue, logger, databaseUrl, maxAttempts);
   if (result.requeued.length > 0) {
     const id = await startJobRun(db, { name: RECONCILE_JOB, requestedBy: "worker" });
     await finishJobRun(db, id, { status: "succeeded", summary: result });

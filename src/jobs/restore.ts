@@ -1,8 +1,9 @@
 import { type Job, UnrecoverableError } from "bullmq";
-import { runRestore } from "../src/backups/restore-backup.js";
-import type { BackupDeps } from "../src/backups/run-backup.js";
-import { RECORDED_FAILURE, restoreJobPayload } from "../src/queue/database-jobs.js";
-import { holdProjectLane } from "../src/queue/hold-project-lane.js";
+import { runRestore } from "../backups/restore-backup.js";
+import type { BackupDeps } from "../backups/run-backup.js";
+import { restoreJobPayload } from "../queue/database-jobs.js";
+import { holdProjectLane } from "../store/hold-project-lane.js";
+import { RecordedFailure } from "./recorded-failure.js";
 
 /** The `restore` job: restores a backup over a project's database, in the project's lane. */
 export async function processRestore(
@@ -23,6 +24,6 @@ export async function processRestore(
   const run = await holdProjectLane(deps.config.databaseUrl, restore.projectId, job, token, () =>
     runRestore(deps, restoreId, confirm, signal),
   );
-  if (run === "failed") throw new UnrecoverableError(RECORDED_FAILURE);
+  if (run === "failed") throw new RecordedFailure("restore");
   return run;
 }

@@ -1,4 +1,4 @@
-import { DEPLOY_STEP_NAMES } from "../pipeline/steps/index.js";
+import { DEPLOY_STEP_NAMES } from "./step-names.js";
 
 /** `provision` is the fast verify path and injects the database URLs: every attempt runs it. */
 export const ALWAYS_RUN = new Set(["provision"]);
@@ -8,8 +8,9 @@ export const ROLLBACK_SCHEMA_REASON = "not run: a rollback does not roll the dat
 
 /** The steps before `fromStep` that a new attempt takes from an earlier deployment. */
 export function stepsBefore(fromStep: string): string[] {
-  const index = DEPLOY_STEP_NAMES.indexOf(fromStep);
-  return DEPLOY_STEP_NAMES.slice(0, Math.max(index, 0)).filter((name) => !ALWAYS_RUN.has(name));
+  const names: readonly string[] = DEPLOY_STEP_NAMES;
+  const index = names.indexOf(fromStep);
+  return names.slice(0, Math.max(index, 0)).filter((name) => !ALWAYS_RUN.has(name));
 }
 
 /** What a rollback takes from the release it serves again: everything but the schema. */

@@ -1,12 +1,9 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { processBackup } from "../../jobs/backup.js";
-import { DEPLOY_FAILED, processDeploy } from "../../jobs/deploy.js";
-import { processPruneBackups } from "../../jobs/prune-backups.js";
-import { processRestore } from "../../jobs/restore.js";
+import { DEPLOY_QUEUE_JOBS } from "../jobs/index.js";
+import { RecordedFailure } from "../jobs/recorded-failure.js";
 import type { DeployDeps } from "../pipeline/run-deployment.js";
-import { BACKUP_JOB, PRUNE_BACKUPS_JOB, RECORDED_FAILURE, RESTORE_JOB } from "./database-jobs.js";
-import { DEPLOY_JOB, DEPLOY_QUEUE, retryDelayMs } from "./deploy-job.js";
+import { DEPLOY_QUEUE, retryDelayMs } from "../queue/deploy-job.js";
 
 export type DeployWorker = {
   worker: Worker;
@@ -14,7 +11,7 @@ export type DeployWorker = {
   interruptAll(): void;
 };
 
-/** Wires the job processors in jobs/ to a BullMQ worker on the deploy queue. */
+/** Wires the deploy queue's job processors (jobs/index.ts) to a BullMQ worker. */
 export function startDeployWorker(
   deps: DeployDeps,
   connection: Redis,
@@ -28,18 +25,9 @@ export function startDeployWorker(
       const controller = new AbortController();
       running.add(controller);
       try {
-        switch (job.name) {
-          case DEPLOY_JOB:
-            return await processDeploy(deps, job, token, controller.signal);
-          case BACKUP_JOB:
-            return await processBackup(deps, job, token, controller.signal);
-          case RESTORE_JOB:
-            return await processRestore(deps, job, token, controller.signal);
-          case PRUNE_BACKUPS_JOB:
-            return await processPruneBackups(deps);
-          default:
-            throw new UnrecoverableError(`unknown job name ${job.name}`);
-        }
+        const process = DEPLOY_QUEUE_JOBS[job.name];
+        if (!process) throw new UnrecoverableError(`unknown job name ${job.name}`);
+        return await process(deps, job, token, controller.signal);
       } finally {
         running.delete(controller);
       }
@@ -60,7 +48,7 @@ export function startDeployWorker(
   );
   worker.on("failed", (job, error) => {
     // Recorded on the deployment, backup or restore already.
-    if (error.message === DEPLOY_FAILED || error.message === RECORDED_FAILURE) return;
+    if (error instanceof RecordedFailure) return;
     deps.logger.error({ jobId: job?.id, job: job?.name, err: error }, "job failed in the worker");
   });
   worker.on("error", (error) => deps.logger.error({ err: error }, "worker error"));

@@ -1,16 +1,18 @@
 import { type Job, UnrecoverableError } from "bullmq";
-import { deliverNotification } from "../src/notify/deliver-notification.js";
-import { notifyJobPayload } from "../src/queue/notify-job.js";
-import type { Keyring } from "../src/secrets/keyring.js";
-import { open } from "../src/secrets/secret-box.js";
-import type { Db } from "../src/store/prisma.js";
+import { deliverNotification } from "../notify/deliver-notification.js";
+import { notifyJobPayload } from "../queue/notify-job.js";
+import type { Keyring } from "../secrets/keyring.js";
+import { open } from "../secrets/secret-box.js";
+import type { Db } from "../store/prisma.js";
 
 /**
  * The `notify` job: signs its body with the project's secret and POSTs it to the project's URL
  * as they are now (a URL changed meanwhile gets the retry); a project that no longer has one
  * is skipped. A failed POST throws, and BullMQ retries it with backoff.
  */
-export async function processNotify(deps: { db: Db; keyring: Keyring }, job: Job): Promise<string> {
+export type NotifyDeps = { db: Db; keyring: Keyring };
+
+export async function processNotify(deps: NotifyDeps, job: Job): Promise<string> {
   const payload = notifyJobPayload.safeParse(job.data);
   if (!payload.success)
     throw new UnrecoverableError(`invalid notify job payload: ${payload.error.message}`);

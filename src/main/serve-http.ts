@@ -1,11 +1,11 @@
 import type { Config } from "../config.js";
+import { createHttpServer } from "../http/http-server.js";
+import { ADMIN_TOKEN_MISSING } from "../http/operator-routes.js";
 import type { Logger } from "../logger.js";
 import { deployQueue } from "../queue/queues.js";
 import { connectRedis } from "../queue/redis.js";
 import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb } from "../store/prisma.js";
-import { createHttpServer } from "./http-server.js";
-import { ADMIN_TOKEN_MISSING } from "./operator-routes.js";
 import { globalWebhookSecretWarning } from "./require-webhook-secret.js";
 
 export type HttpIntake = { url: string; close(): Promise<void> };

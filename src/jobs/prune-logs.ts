@@ -1,5 +1,5 @@
-import { type HousekeepingJob, recordedUnlessDry } from "../src/housekeeping/housekeeping-run.js";
-import { pruneStepLogs } from "../src/housekeeping/prune-step-logs.js";
+import { type HousekeepingJob, recordedUnlessDry } from "../housekeeping/housekeeping-run.js";
+import { pruneStepLogs } from "../housekeeping/prune-step-logs.js";
 
 /** The `prune-logs` job: deletes stored step logs older than LOG_RETENTION_DAYS. */
 export const pruneLogsJob: HousekeepingJob = {

@@ -1,11 +1,11 @@
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { processNotify } from "../../jobs/notify.js";
+import { NOTIFY_QUEUE_JOBS } from "../jobs/index.js";
 import type { Logger } from "../logger.js";
 import { queueStatusNotifications } from "../notify/poll-status-changes.js";
+import { NOTIFY_QUEUE } from "../queue/notify-job.js";
 import type { Keyring } from "../secrets/keyring.js";
 import type { Db } from "../store/prisma.js";
-import { NOTIFY_JOB, NOTIFY_QUEUE } from "./notify-job.js";
 
 /** How often deployment rows are read for status changes. */
 const POLL_MS = 2_000;
@@ -30,8 +30,9 @@ export async function startNotifyWorker(
   const worker = new Worker(
     NOTIFY_QUEUE,
     async (job: Job) => {
-      if (job.name !== NOTIFY_JOB) throw new UnrecoverableError(`unknown job name ${job.name}`);
-      return processNotify(deps, job);
+      const process = NOTIFY_QUEUE_JOBS[job.name];
+      if (!process) throw new UnrecoverableError(`unknown job name ${job.name}`);
+      return process(deps, job);
     },
     { connection, prefix: deps.prefix, concurrency: 4 },
   );

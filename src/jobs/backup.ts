@@ -1,7 +1,8 @@
 import { type Job, UnrecoverableError, WaitingError } from "bullmq";
-import { type BackupDeps, runBackup } from "../src/backups/run-backup.js";
-import { backupJobPayload, RECORDED_FAILURE } from "../src/queue/database-jobs.js";
-import { holdProjectLane } from "../src/queue/hold-project-lane.js";
+import { type BackupDeps, runBackup } from "../backups/run-backup.js";
+import { backupJobPayload } from "../queue/database-jobs.js";
+import { holdProjectLane } from "../store/hold-project-lane.js";
+import { RecordedFailure } from "./recorded-failure.js";
 
 /** The `backup` job: dumps a project's database into the backup store, in the project's lane. */
 export async function processBackup(
@@ -26,6 +27,6 @@ export async function processBackup(
     await job.moveToWait(token);
     throw new WaitingError();
   }
-  if (run.status === "failed") throw new UnrecoverableError(RECORDED_FAILURE);
+  if (run.status === "failed") throw new RecordedFailure("backup");
   return run.status;
 }

@@ -1,9 +1,9 @@
 import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
-import { takeOverDeadAttempt } from "../pipeline/take-over-dead-attempt.js";
+import { enqueueDeploy } from "../queue/deploy-job.js";
 import type { Db } from "../store/prisma.js";
-import { DEPLOY_ATTEMPTS, enqueueDeploy } from "./deploy-job.js";
-import { tryEnterProjectLane } from "./project-lane.js";
+import { tryEnterProjectLane } from "../store/project-lane.js";
+import { takeOverDeadAttempt } from "./take-over-dead-attempt.js";
 
 export type Reconciled = { requeued: string[]; interrupted: string[] };
 
@@ -24,6 +24,7 @@ export async function reconcile(
   queue: Queue,
   logger: Logger,
   databaseUrl: string,
+  maxAttempts: number,
 ): Promise<Reconciled> {
   const open = await db.deployment.findMany({
     where: { status: { in: ["queued", "running"] } },
@@ -35,10 +36,7 @@ export async function reconcile(
       const lane = await tryEnterProjectLane(databaseUrl, deployment.projectId);
       if (lane) {
         try {
-          const takenOver = await takeOverDeadAttempt(
-            { db, logger, maxAttempts: DEPLOY_ATTEMPTS },
-            deployment.id,
-          );
+          const takenOver = await takeOverDeadAttempt({ db, logger, maxAttempts }, deployment.id);
           if (takenOver) {
             result.interrupted.push(deployment.id);
             if (takenOver.outcome !== "queued") continue;

@@ -1,15 +1,12 @@
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
+import { HOUSEKEEPING_JOBS } from "../jobs/index.js";
 import type { Logger } from "../logger.js";
+import { DEPLOY_QUEUE } from "../queue/deploy-job.js";
+import { ensureHousekeepingSchedules, HOUSEKEEPING_QUEUE } from "../queue/housekeeping-job.js";
+import { observedQueues } from "../queue/observed-queues.js";
 import type { Db } from "../store/prisma.js";
-import { DEPLOY_QUEUE } from "./deploy-job.js";
-import {
-  ensureHousekeepingSchedules,
-  HOUSEKEEPING_JOBS,
-  HOUSEKEEPING_QUEUE,
-} from "./housekeeping-job.js";
-import { observedQueues } from "./observed-queues.js";
 
 const SCHEDULE_CHECK_MS = 60_000;
 

@@ -1,6 +1,7 @@
 import { DelayedError, type Job, UnrecoverableError, WaitingError } from "bullmq";
-import { type DeployDeps, runDeployment } from "../src/pipeline/run-deployment.js";
-import { deployJobPayload } from "../src/queue/deploy-job.js";
+import { type DeployDeps, runDeployment } from "../pipeline/run-deployment.js";
+import { deployJobPayload } from "../queue/deploy-job.js";
+import { RecordedFailure } from "./recorded-failure.js";
 
 const LANE_RETRY_MS = 1_000;
 
@@ -15,8 +16,12 @@ export async function processDeploy(
   if (!payload.success) {
     throw new UnrecoverableError(`invalid deploy job payload: ${payload.error.message}`);
   }
-  const canRetry = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
-  const run = await runDeployment(deps, payload.data.deploymentId, signal, { canRetry });
+  const maxAttempts = job.opts.attempts ?? 1;
+  const canRetry = job.attemptsMade + 1 < maxAttempts;
+  const run = await runDeployment(deps, payload.data.deploymentId, signal, {
+    canRetry,
+    maxAttempts,
+  });
   if (run === "handed-back") {
     await job.moveToWait(token);
     throw new WaitingError();
@@ -29,9 +34,6 @@ export async function processDeploy(
   if (run === "retry")
     throw new Error("the deploy failed for a reason a retry can fix; BullMQ retries it");
   // The failure is recorded on the deployment; retrying cannot change it.
-  if (run === "failed") throw new UnrecoverableError(DEPLOY_FAILED);
+  if (run === "failed") throw new RecordedFailure("deployment");
   return run;
 }
-
-/** The message of a job whose deploy failed for good (recorded, not a worker error). */
-export const DEPLOY_FAILED = "the deploy failed; see the deployment record";

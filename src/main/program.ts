@@ -1,34 +1,34 @@
 import { Command } from "commander";
-import { loadConfig } from "../config.js";
-import { requireWebhookSecret } from "../http/require-webhook-secret.js";
-import { serveHttp } from "../http/serve-http.js";
-import { createLogger } from "../logger.js";
-import { runWorker } from "../main/run-worker.js";
-import { createBackupCommand, downloadBackupCommand, listBackupsCommand } from "./backups.js";
-import { cancelCommand } from "./cancel.js";
-import { classifyCommand } from "./classify.js";
-import { dbDropCommand, dbInfoCommand, provisionCommand } from "./db.js";
-import { dbBaselineCommand } from "./db-baseline.js";
-import { dbRowsCommand } from "./db-rows.js";
-import { dbSchemaCommand } from "./db-schema.js";
-import { dbTablesCommand } from "./db-tables.js";
-import { deploy } from "./deploy.js";
-import { deploymentLogs } from "./deployment-logs.js";
-import { listDeployments, showDeployment } from "./deployments.js";
-import { doctorCommand } from "./doctor.js";
-import { envListCommand, envSetCommand, envUnsetCommand } from "./env.js";
-import { housekeepingRunCommand } from "./housekeeping.js";
-import { migrate } from "./migrate.js";
-import { parseNotifyOptions, setProjectNotifyCommand } from "./project-notify.js";
+import { createBackupCommand, downloadBackupCommand, listBackupsCommand } from "../cli/backups.js";
+import { cancelCommand } from "../cli/cancel.js";
+import { classifyCommand } from "../cli/classify.js";
+import { dbDropCommand, dbInfoCommand, provisionCommand } from "../cli/db.js";
+import { dbBaselineCommand } from "../cli/db-baseline.js";
+import { dbRowsCommand } from "../cli/db-rows.js";
+import { dbSchemaCommand } from "../cli/db-schema.js";
+import { dbTablesCommand } from "../cli/db-tables.js";
+import { deploy } from "../cli/deploy.js";
+import { deploymentLogs } from "../cli/deployment-logs.js";
+import { listDeployments, showDeployment } from "../cli/deployments.js";
+import { doctorCommand } from "../cli/doctor.js";
+import { envListCommand, envSetCommand, envUnsetCommand } from "../cli/env.js";
+import { housekeepingRunCommand } from "../cli/housekeeping.js";
+import { migrate } from "../cli/migrate.js";
+import { parseNotifyOptions, setProjectNotifyCommand } from "../cli/project-notify.js";
 import {
   addProjectCommand,
   listProjectsCommand,
   setProjectCommand,
   showProjectCommand,
-} from "./projects.js";
-import { restoreCommand } from "./restore.js";
-import { retryCommand } from "./retry.js";
-import { rollbackCommand } from "./rollback.js";
+} from "../cli/projects.js";
+import { restoreCommand } from "../cli/restore.js";
+import { retryCommand } from "../cli/retry.js";
+import { rollbackCommand } from "../cli/rollback.js";
+import { loadConfig } from "../config.js";
+import { createLogger } from "../logger.js";
+import { requireWebhookSecret } from "./require-webhook-secret.js";
+import { runWorker } from "./run-worker.js";
+import { serveHttp } from "./serve-http.js";
 
 // Kept so that old scripts still run: each project has its own webhook secret, so serving
 // never needs GITHUB_WEBHOOK_SECRET any more.

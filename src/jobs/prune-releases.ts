@@ -1,5 +1,5 @@
-import { type HousekeepingJob, recordedUnlessDry } from "../src/housekeeping/housekeeping-run.js";
-import { pruneReleases } from "../src/housekeeping/prune-releases.js";
+import { type HousekeepingJob, recordedUnlessDry } from "../housekeeping/housekeeping-run.js";
+import { pruneReleases } from "../housekeeping/prune-releases.js";
 
 /** The `prune-releases` job: keeps the newest KEEP_RELEASES release directories per project. */
 export const pruneReleasesJob: HousekeepingJob = {

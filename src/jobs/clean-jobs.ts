@@ -1,5 +1,5 @@
-import { cleanFinishedJobs } from "../src/housekeeping/clean-finished-jobs.js";
-import { type HousekeepingJob, recordedUnlessDry } from "../src/housekeeping/housekeeping-run.js";
+import { cleanFinishedJobs } from "../housekeeping/clean-finished-jobs.js";
+import { type HousekeepingJob, recordedUnlessDry } from "../housekeeping/housekeeping-run.js";
 
 /** The `clean-jobs` job: removes finished BullMQ jobs older than JOB_RETENTION_DAYS. */
 export const cleanJobsJob: HousekeepingJob = {

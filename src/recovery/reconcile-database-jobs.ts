@@ -1,8 +1,8 @@
 import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
+import { enqueueBackup } from "../queue/database-jobs.js";
 import type { Db } from "../store/prisma.js";
 import { finishRestore } from "../store/restores.js";
-import { enqueueBackup } from "./database-jobs.js";
 
 // Job states in which a job is still in the queue's hands.
 const HELD = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);

@@ -2,6 +2,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { ConfigError } from "./errors.js";
 
 const url = (protocols: string[], example: string) =>
   z.string().refine(
@@ -397,13 +398,6 @@ const configSchema = envSchema.transform((e) => ({
 
 /** The parsed configuration: the transform above is its one definition. */
 export type Config = z.output<typeof configSchema>;
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid environment:\n${problems.join("\n")}`);
-    this.name = "ConfigError";
-  }
-}
 
 /** Parses the worker's environment once; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

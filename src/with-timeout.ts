@@ -1,10 +1,4 @@
-/** Thrown by withTimeout when the work did not settle in time. */
-export class TimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what}: no answer within ${ms} ms`);
-    this.name = "TimeoutError";
-  }
-}
+import { TimeoutError } from "./errors.js";
 
 /**
  * Settles as `work` does, or rejects with TimeoutError after `ms`. The work itself goes on:

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from "../src/config.js";
+import { loadConfig } from "../src/config.js";
+import { ConfigError } from "../src/errors.js";
 
 describe("loadConfig", () => {
   it("defaults to the local Redis and Postgres", () => {

@@ -19,7 +19,7 @@ import { recordStorageLevel } from "../store/storage-level.js";
 import { type BackupStore, openBackupStore } from "./backup-store.js";
 import { pgTool, pgToolEnv } from "./pg-tools.js";
 import { type BackupDeps, runBackup } from "./run-backup.js";
-import { PgToolFailed, runPgTool } from "./run-pg-tool.js";
+import { PgToolError, runPgTool } from "./run-pg-tool.js";
 import { verifyRestore } from "./verify-restore.js";
 
 export type RestoreRun = "succeeded" | "failed" | "already-ended";
@@ -27,7 +27,7 @@ export type RestoreRun = "succeeded" | "failed" | "already-ended";
 const LOCK_TIMEOUT_MS = 60_000;
 
 /** Why a restore did not run or failed, already recorded on the Restore. */
-class RestoreRefused extends Error {}
+class RestoreRefusedError extends Error {}
 
 /**
  * Restores a backup over a project's database. The caller holds the project's lane, so no
@@ -70,21 +70,23 @@ export async function runRestore(
   let safetyHint = "";
   try {
     if (confirm !== slug)
-      throw new RestoreRefused(
+      throw new RestoreRefusedError(
         `refused: a restore overwrites the database of ${slug} and must be confirmed with its slug (--confirm ${slug}); nothing was changed`,
       );
     const backup = await getBackup(deps.db, restore.backupId);
     if (!backup || backup.project.slug !== slug)
-      throw new RestoreRefused(`refused: backup ${restore.backupId} is not a backup of ${slug}`);
+      throw new RestoreRefusedError(
+        `refused: backup ${restore.backupId} is not a backup of ${slug}`,
+      );
     if (backup.status !== "succeeded" || !backup.storageKey || !backup.sha256)
-      throw new RestoreRefused(
+      throw new RestoreRefusedError(
         `refused: backup ${backup.id} is ${backup.status}, not a complete backup; nothing was changed`,
       );
     const project = await projectCredentials(deps, slug);
-    if (!project) throw new RestoreRefused(`refused: project ${slug} has no database`);
+    if (!project) throw new RestoreRefusedError(`refused: project ${slug} has no database`);
     const sha256 = await digest(await store.get(backup.storageKey));
     if (sha256 !== backup.sha256)
-      throw new RestoreRefused(
+      throw new RestoreRefusedError(
         `refused: backup ${backup.id} is damaged (its sha256 is ${sha256}, recorded ${backup.sha256}); nothing was changed`,
       );
     checks.push(`backup ${backup.id} read, sha256 matches`);
@@ -98,7 +100,7 @@ export async function runRestore(
     safetyBackupId = safetyId;
     const safety = await runBackup({ ...deps, store }, safetyId, signal);
     if (safety.status !== "succeeded")
-      throw new RestoreRefused(
+      throw new RestoreRefusedError(
         `the safety backup ${safetyId} failed, so nothing was restored (${safety.status === "failed" ? safety.error : "it did not run"})`,
       );
     checks.push(`safety backup ${safetyId} taken`);
@@ -107,7 +109,7 @@ export async function runRestore(
     await keepLookupSchemaOutOfReach(deps, project.database, project.role);
     await replay(deps, project, store, backup.storageKey, signal).catch((error: Error) => {
       const why = signal?.aborted ? "the worker shut down during it" : error.message;
-      throw new RestoreRefused(
+      throw new RestoreRefusedError(
         `the restore failed and was rolled back, so the database is as it was: ${why}.${safetyHint}`,
       );
     });
@@ -116,7 +118,7 @@ export async function runRestore(
     const verified = await verifyRestore(deps.config, deps.db, project);
     checks.push(...verified.checks);
     if (verified.failure)
-      throw new RestoreRefused(
+      throw new RestoreRefusedError(
         `backup ${backup.id} was restored, but ${verified.failure}.${safetyHint}`,
       );
     const size = await withAdminSession(deps.config.adminDatabaseUrl, project.database, (c) =>
@@ -136,7 +138,7 @@ export async function runRestore(
     return "succeeded";
   } catch (thrown) {
     const error =
-      thrown instanceof RestoreRefused
+      thrown instanceof RestoreRefusedError
         ? thrown.message
         : `${thrown instanceof Error ? thrown.message : String(thrown)}.${safetyHint}`;
     await finishRestore(deps.db, restoreId, { status: "failed", checks, error });
@@ -182,7 +184,7 @@ async function replay(
   const [read, ran] = await Promise.allSettled([reading, running]);
   script.destroy();
   // psql's own error says more than the broken pipe it leaves the reading with.
-  if (ran.status === "rejected" && ran.reason instanceof PgToolFailed && ran.reason.exitCode)
+  if (ran.status === "rejected" && ran.reason instanceof PgToolError && ran.reason.exitCode)
     throw ran.reason;
   if (read.status === "rejected")
     throw new Error(

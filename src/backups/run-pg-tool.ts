@@ -35,12 +35,12 @@ export async function runPgTool(
   const [result, ...piped] = await Promise.allSettled([child, ...piping]);
   const ended = result.status === "fulfilled" ? result.value : null;
   if (ended?.timedOut) {
-    throw new PgToolFailed(
+    throw new PgToolError(
       `${file.split("/").pop()} ran past ${Math.round((options.timeoutMs ?? 0) / 1000)} s (STEP_TIMEOUT_SECONDS) and was stopped`,
     );
   }
   if (!ended || ended.failed) {
-    throw new PgToolFailed(
+    throw new PgToolError(
       `${file.split("/").pop()} failed: ${lastError(ended?.stderr, ended?.shortMessage)}`,
       ended?.exitCode,
     );
@@ -51,8 +51,8 @@ export async function runPgTool(
 }
 
 /** A tool that ran and failed (as opposed to a broken pipe to or from it). */
-export class PgToolFailed extends Error {
-  override name = "PgToolFailed";
+export class PgToolError extends Error {
+  override name = "PgToolError";
   constructor(
     message: string,
     /** Its exit status when it exited by itself; undefined when it was stopped. */

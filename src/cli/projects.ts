@@ -7,7 +7,7 @@ import {
   addProject,
   getProjectOverview,
   listProjects,
-  ProjectConflict,
+  ProjectConflictError,
   updateProject,
 } from "../store/projects.js";
 
@@ -41,7 +41,8 @@ async function withDb<T>(config: Config, work: (db: Db) => Promise<T>): Promise<
   try {
     return await work(db);
   } catch (error) {
-    if (error instanceof ProjectConflict) throw new UsageError(error.message, { cause: error });
+    if (error instanceof ProjectConflictError)
+      throw new UsageError(error.message, { cause: error });
     throw error;
   } finally {
     await db.$disconnect();

@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import { requestCancel } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
-import { OperationRefused } from "./operation-refused.js";
+import { OperationRefusedError } from "./operation-refused.js";
 
 export type CancelOutcome = {
   deploymentId: string;
@@ -22,11 +22,11 @@ export async function cancelDeployment(
   const result = await requestCancel(deps.db, deploymentId);
   if (result.outcome === "ended") {
     throw result.status
-      ? new OperationRefused(
+      ? new OperationRefusedError(
           "conflict",
           `deployment ${deploymentId} has already ended (${result.status})`,
         )
-      : new OperationRefused("not-found", `no deployment ${deploymentId}`);
+      : new OperationRefusedError("not-found", `no deployment ${deploymentId}`);
   }
   // Best effort: a job left behind finds its deployment cancelled and does nothing.
   if (result.outcome === "cancelled") await deps.queue.remove(deploymentId).catch(() => 0);

@@ -6,8 +6,8 @@ import { UsageError } from "../errors.js";
  * deployment is not in a state the operation applies to). The CLI shows it as one line with
  * exit status 2; an HTTP caller maps the reason to 404, 400 or 409.
  */
-export class OperationRefused extends UsageError {
-  override name = "OperationRefused";
+export class OperationRefusedError extends UsageError {
+  override name = "OperationRefusedError";
   constructor(
     readonly reason: "not-found" | "invalid" | "conflict",
     message: string,

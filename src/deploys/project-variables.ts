@@ -15,7 +15,7 @@ import {
   unsetProjectVariables,
 } from "../store/project-variables.js";
 import { projectSlug } from "./deploy-request.js";
-import { OperationRefused } from "./operation-refused.js";
+import { OperationRefusedError } from "./operation-refused.js";
 
 export type VariableDeps = { db: Db; keyring: Keyring };
 export type Assignment = { name: string; value: string };
@@ -37,16 +37,16 @@ export async function setVariables(
   request: { project: string; assignments: readonly Assignment[]; secret: boolean },
 ): Promise<void> {
   if (request.assignments.length === 0)
-    throw new OperationRefused("invalid", "give at least one KEY=VALUE");
+    throw new OperationRefusedError("invalid", "give at least one KEY=VALUE");
   const seen = new Set<string>();
   for (const { name, value } of request.assignments) {
     checkSettable(name);
-    if (seen.has(name)) throw new OperationRefused("invalid", `${name} is given twice`);
+    if (seen.has(name)) throw new OperationRefusedError("invalid", `${name} is given twice`);
     seen.add(name);
     if (value.includes("\u0000"))
-      throw new OperationRefused("invalid", `${name}: a value cannot contain a NUL character`);
+      throw new OperationRefusedError("invalid", `${name}: a value cannot contain a NUL character`);
     if (value.length > MAX_VARIABLE_VALUE)
-      throw new OperationRefused("invalid", `${name}: a value can be at most 64 KiB`);
+      throw new OperationRefusedError("invalid", `${name}: a value can be at most 64 KiB`);
   }
   const projectId = await requireProject(deps.db, request.project);
   await setProjectVariables(
@@ -87,13 +87,14 @@ export async function unsetVariables(
   deps: VariableDeps,
   request: { project: string; names: readonly string[] },
 ): Promise<void> {
-  if (request.names.length === 0) throw new OperationRefused("invalid", "give at least one KEY");
+  if (request.names.length === 0)
+    throw new OperationRefusedError("invalid", "give at least one KEY");
   for (const name of request.names) checkName(name);
   const projectId = await requireProject(deps.db, request.project);
   const set = new Set((await listProjectVariables(deps.db, projectId)).map((v) => v.name));
   const missing = request.names.filter((name) => !set.has(name));
   if (missing.length > 0) {
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "not-found",
       `${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} not set for project ${request.project}; nothing was removed`,
     );
@@ -113,13 +114,13 @@ export async function variablesForDeploy(deps: VariableDeps, projectId: string) 
 
 function checkName(name: string): void {
   if (!VARIABLE_NAME.test(name)) {
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "invalid",
       `${JSON.stringify(name)} is not a variable name ([A-Za-z_][A-Za-z0-9_]*)`,
     );
   }
   if ((RESERVED_VARIABLES as readonly string[]).includes(name)) {
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "invalid",
       `RESERVED_ENV: ${name} is ${RESERVED_VARIABLES_REASON}; it cannot be a project variable`,
     );
@@ -130,18 +131,18 @@ function checkName(name: string): void {
 function checkSettable(name: string): void {
   checkName(name);
   const forbidden = forbiddenVariable(name);
-  if (forbidden) throw new OperationRefused("invalid", `${name}: ${forbidden}`);
+  if (forbidden) throw new OperationRefusedError("invalid", `${name}: ${forbidden}`);
 }
 
 async function requireProject(db: Db, project: string): Promise<string> {
   if (!projectSlug.safeParse(project).success)
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "invalid",
       `--project: not a project slug: ${JSON.stringify(project)}`,
     );
   const id = await projectIdOf(db, project);
   if (!id) {
-    throw new OperationRefused(
+    throw new OperationRefusedError(
       "not-found",
       `no project ${project}: register it with coduck-worker projects add, or deploy it once`,
     );

@@ -1,4 +1,4 @@
-import { OperationRefused } from "../deploys/operation-refused.js";
+import { OperationRefusedError } from "../deploys/operation-refused.js";
 import type { DeploymentRecord } from "../store/deployment-record.js";
 import { isActiveStatus } from "../store/deployment-statuses.js";
 
@@ -14,7 +14,7 @@ const REFUSAL_STATUS = { "not-found": 404, invalid: 400, conflict: 409 } as cons
 
 /** The HTTP status of a refused retry or cancel, or null for any other error (a 500). */
 export function refusalStatus(error: unknown): 400 | 404 | 409 | null {
-  return error instanceof OperationRefused ? REFUSAL_STATUS[error.reason] : null;
+  return error instanceof OperationRefusedError ? REFUSAL_STATUS[error.reason] : null;
 }
 
 /** What the page says after an action; the redirect names one of these, never free text. */

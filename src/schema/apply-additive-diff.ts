@@ -6,7 +6,7 @@ import type { DatabaseObjects } from "./list-database-objects.js";
 import { prismaArgs } from "./prisma-commands.js";
 import { type PrismaVersion, supportsDiffOutput } from "./prisma-version.js";
 import type { RunPrisma } from "./run-prisma.js";
-import { SchemaSyncFailure } from "./schema-sync-failure.js";
+import { SchemaSyncError } from "./schema-sync-error.js";
 
 /**
  * The additive push for a Prisma without external tables (before 6.13): the script from the
@@ -29,7 +29,7 @@ export async function applyAdditiveDiff(input: {
 }): Promise<{ changed: boolean }> {
   const { appDir, schemaArg, scratchDir, version, runPrisma } = input;
   if (!supportsDiffOutput(version)) {
-    throw new SchemaSyncFailure(
+    throw new SchemaSyncError(
       "push",
       `Prisma ${version.version} can neither keep unknown tables in \`db push\` (6.13+) nor write \`migrate diff\` to a file (5.12.1+): upgrade prisma, or set a preStart that applies your migrations`,
     );
@@ -49,7 +49,7 @@ export async function applyAdditiveDiff(input: {
       `Not applied: CoDuck applies schema changes additively and never accepts data loss (Prisma ${version.version} has no external tables, so each statement was checked).`,
     ];
     for (const line of output) input.say(line);
-    throw new SchemaSyncFailure("push", "the schema change could lose data", {
+    throw new SchemaSyncError("push", "the schema change could lose data", {
       command: `prisma ${changeArgs.join(" ")}`,
       exitCode: null,
       output,

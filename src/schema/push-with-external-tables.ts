@@ -4,7 +4,7 @@ import type { DatabaseObjects } from "./list-database-objects.js";
 import { prismaArgs } from "./prisma-commands.js";
 import type { PrismaVersion } from "./prisma-version.js";
 import type { RunPrisma } from "./run-prisma.js";
-import { SchemaSyncFailure } from "./schema-sync-failure.js";
+import { SchemaSyncError } from "./schema-sync-error.js";
 
 /**
  * `prisma db push` (never `--accept-data-loss`) through a generated config that declares the
@@ -31,7 +31,7 @@ export async function pushWithExternalTables(input: {
   // the CLI stopped before it was done.
   const unchanged = output.some((line) => /already in sync/i.test(line));
   if (!unchanged && !output.some((line) => /now in sync/i.test(line))) {
-    throw new SchemaSyncFailure(
+    throw new SchemaSyncError(
       "push",
       "`prisma db push` exited without reporting the database in sync",
       {

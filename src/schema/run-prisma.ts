@@ -1,12 +1,12 @@
 import { prismaBin } from "./prisma-commands.js";
 import type { SchemaCommandResult, SchemaCommandRunner } from "./schema-command.js";
-import { SchemaSyncFailure, type SchemaSyncStage } from "./schema-sync-failure.js";
+import { SchemaSyncError, type SchemaSyncStage } from "./schema-sync-error.js";
 
 export type RunPrisma = (stage: SchemaSyncStage, args: string[]) => Promise<SchemaCommandResult>;
 
 /**
  * Runs the app's own Prisma CLI against the database at `directUrl` (schema tools never go
- * through PgBouncer), offline, and turns a non-zero exit into a SchemaSyncFailure.
+ * through PgBouncer), offline, and turns a non-zero exit into a SchemaSyncError.
  */
 export function prismaRunner(
   appDir: string,
@@ -18,7 +18,7 @@ export function prismaRunner(
     const result = await run(prismaBin(appDir), args, env);
     if (result.exitCode !== 0) {
       const command = `prisma ${args.join(" ")}`;
-      throw new SchemaSyncFailure(stage, `\`${command}\` exited with ${result.exitCode}`, {
+      throw new SchemaSyncError(stage, `\`${command}\` exited with ${result.exitCode}`, {
         command,
         ...result,
       });

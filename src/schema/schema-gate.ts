@@ -12,7 +12,7 @@ import { prismaUnreadObjects, type UnreadObject } from "./prisma-unread-objects.
 import { prismaVersion } from "./prisma-version.js";
 import { prismaRunner } from "./run-prisma.js";
 import type { SchemaCommandRunner } from "./schema-command.js";
-import { SchemaSyncFailure } from "./schema-sync-failure.js";
+import { SchemaSyncError } from "./schema-sync-error.js";
 
 export type SchemaGateInput = {
   appDir: string;
@@ -106,7 +106,7 @@ async function declaredTables(
     await runPrisma("inspect", prismaArgs.createScript(version, schemaArg, output));
     script = await readAppFile(input.appDir, scriptFile);
   } catch (error) {
-    if (!(error instanceof SchemaSyncFailure)) throw error;
+    if (!(error instanceof SchemaSyncError)) throw error;
     throw new StepFailure(
       "MIGRATION_FAILED",
       error.message,

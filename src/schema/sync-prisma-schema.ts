@@ -15,7 +15,7 @@ import {
 import { pushWithExternalTables } from "./push-with-external-tables.js";
 import { prismaRunner, type RunPrisma } from "./run-prisma.js";
 import type { SchemaCommandRunner } from "./schema-command.js";
-import { SchemaSyncFailure } from "./schema-sync-failure.js";
+import { SchemaSyncError } from "./schema-sync-error.js";
 
 export type SyncPrismaSchemaInput = {
   appDir: string;
@@ -48,21 +48,21 @@ export type SchemaSyncResult = {
  * additively: tables and enums the schema does not declare are kept (the CoDuck Auth SDK keeps
  * its users in the same database), and a change that would lose data is refused, never
  * accepted. Then generates the client. Always with the app's own Prisma.
- * Throws a SchemaSyncFailure, with the failing command's output, when a step fails.
+ * Throws a SchemaSyncError, with the failing command's output, when a step fails.
  */
 export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<SchemaSyncResult> {
   const { appDir, schema, directUrl } = input;
   const say = input.say ?? (() => {});
   const version = await prismaVersion(appDir);
   if (!version) {
-    throw new SchemaSyncFailure(
+    throw new SchemaSyncError(
       "prisma-missing",
       "the schema declares models but the app has no Prisma CLI installed (node_modules/prisma): add `prisma` to its dependencies",
     );
   }
   if (!supportsDiffOutput(version)) {
     // Checked before any command runs: `migrate diff` is how the push learns what the schema declares.
-    throw new SchemaSyncFailure("prisma-unsupported", unsupportedPrisma(version.version));
+    throw new SchemaSyncError("prisma-unsupported", unsupportedPrisma(version.version));
   }
   const runPrisma = prismaRunner(appDir, directUrl, input.run);
   const schemaArg = path.relative(appDir, schema.path);
@@ -150,7 +150,7 @@ async function unknownObjects(
     };
   } catch (error) {
     const message = `could not list the database's tables: ${String(error)}`;
-    throw new SchemaSyncFailure("inspect", message, { output: [String(error)] }, { cause: error });
+    throw new SchemaSyncError("inspect", message, { output: [String(error)] }, { cause: error });
   }
 }
 

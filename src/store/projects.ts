@@ -29,20 +29,20 @@ function webhookSecretColumns(keyring: Keyring, secret: string) {
 }
 
 /** Why a project could not be registered or changed: shown to the operator as it is. */
-export class ProjectConflict extends Error {
-  override name = "ProjectConflict";
+export class ProjectConflictError extends Error {
+  override name = "ProjectConflictError";
 }
 
 /**
  * Registers a project with a new webhook secret of its own, returned in clear to be shown
- * once. Never changes an existing one: a taken slug is a ProjectConflict, and so is a
+ * once. Never changes an existing one: a taken slug is a ProjectConflictError, and so is a
  * repository branch another project already deploys (a push would not know which project it
  * is for).
  */
 export async function addProject(db: Db, keyring: Keyring, project: ProjectSettings) {
   const existing = await db.project.findUnique({ where: { slug: project.slug } });
   if (existing) {
-    throw new ProjectConflict(
+    throw new ProjectConflictError(
       `project ${project.slug} already exists (repository ${existing.repoUrl ?? "none"}, branch ${existing.branch}); ` +
         `projects add never changes a project: use coduck-worker projects set ${project.slug} --repo <url> --branch <branch>`,
     );
@@ -62,7 +62,7 @@ export async function addProject(db: Db, keyring: Keyring, project: ProjectSetti
   } catch (error) {
     // Two `projects add` of one slug at once: the loser gets the same answer as above.
     if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002")
-      throw new ProjectConflict(`project ${project.slug} already exists`, { cause: error });
+      throw new ProjectConflictError(`project ${project.slug} already exists`, { cause: error });
     throw error;
   }
 }
@@ -103,7 +103,7 @@ async function refuseSameBranch(db: Db, project: ProjectSettings) {
     (p) => p.slug !== project.slug && p.branch === project.branch,
   );
   if (twin) {
-    throw new ProjectConflict(
+    throw new ProjectConflictError(
       `project ${twin.slug} already deploys branch ${project.branch} of ${twin.repoUrl}; ` +
         "a push must name exactly one project (choose another --branch)",
     );

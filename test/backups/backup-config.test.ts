@@ -1,4 +1,5 @@
-import { type ConfigError, loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config.js";
+import type { ConfigError } from "../../src/errors.js";
 
 describe("backup configuration", () => {
   it("keeps backups under DATA_DIR by default, or in BACKUP_DIR", () => {

@@ -9,7 +9,7 @@ import { drizzlePushRefusal } from "../../schema/drizzle-push-refusal.js";
 import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
 import type { SchemaCommandRunner } from "../../schema/schema-command.js";
 import { checkSchemaGate } from "../../schema/schema-gate.js";
-import { SchemaSyncFailure } from "../../schema/schema-sync-failure.js";
+import { SchemaSyncError } from "../../schema/schema-sync-error.js";
 import { syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
 import { tableCreationWarnings } from "../../schema/table-creation-warnings.js";
 import type { Step, StepContext, StepOutcome } from "../context.js";
@@ -108,7 +108,7 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
     await gate("`prisma db push`");
     return { status: "succeeded" };
   } catch (error) {
-    if (!(error instanceof SchemaSyncFailure)) throw error;
+    if (!(error instanceof SchemaSyncError)) throw error;
     ctx.say(error.message);
     if (error.stage === "prisma-unsupported") {
       throw new StepFailure("PRISMA_VERSION_UNSUPPORTED", error.message, {

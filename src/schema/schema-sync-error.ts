@@ -10,8 +10,8 @@ export type SchemaSyncStage =
  * A failed schema sync, with the output of the command that failed (a refused destructive
  * change prints Prisma's "There might be data loss" warning there) for the step's classifier.
  */
-export class SchemaSyncFailure extends Error {
-  override name = "SchemaSyncFailure";
+export class SchemaSyncError extends Error {
+  override name = "SchemaSyncError";
 
   constructor(
     readonly stage: SchemaSyncStage,

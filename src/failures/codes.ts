@@ -1,4 +1,4 @@
-import { FAILURE_STEPS, type FailureStep } from "./step-names.js";
+import { FAILURE_STEPS, type FailureStep } from "../pipeline/step-names.js";
 
 // The platform's database docs; its "Common failures" section is the user's reference for the
 // documented failures, so their hints say the same thing.
@@ -11,8 +11,9 @@ const DATABASE_USE = ["build", "schema", "start", "runtime"] as const;
 /**
  * The catalogue of failure codes: what a deploy reports when a step fails.
  * Each entry says what went wrong, what the user can do (`hint`, or the `variants` hint for a
- * form of the failure whose fix differs), whether a retry can help, whose side it is on, the
- * steps it can come from, and where the platform docs explain it.
+ * form of the failure whose fix differs), whether a retry can help, the steps it can come from,
+ * the steps whose unexplained failures it stands for (`fallbackFor`), whether a live release
+ * logging it is degraded (`degradesLiveRelease`), and where the platform docs explain it.
  */
 export const FAILURE_CODES = {
   // The worker's own codes: decided by the pipeline, not read from a log.
@@ -20,70 +21,62 @@ export const FAILURE_CODES = {
     title: "The project's deploy configuration is invalid",
     hint: "Fix coduck.json as the error describes (its fields and their types are in the coduck.json reference), commit and push again.",
     retryable: false,
-    side: "user",
     steps: ["provision", "checkout"],
   },
   RESERVED_ENV: {
     title: "The project sets an environment variable the platform reserves",
     hint: "Remove the variable from the project's settings: DATABASE_URL and DIRECT_URL are injected by CoDuck and cannot be overridden.",
     retryable: false,
-    side: "user",
     steps: ["provision", "checkout"],
   },
   CHECKOUT_FAILED: {
     title: "The repository or ref could not be checked out",
     hint: "Check that the repository URL is reachable by the platform and that the branch, tag or commit exists.",
     retryable: false,
-    side: "user",
     steps: ["checkout"],
+    fallbackFor: ["checkout"],
   },
   INSTALL_FAILED: {
     title: "Installing dependencies failed",
     hint: "Run the same install locally from a clean checkout (npm ci) and fix the first error it prints.",
     retryable: false,
-    side: "user",
     steps: ["install"],
+    fallbackFor: ["install"],
   },
   MISSING_START: {
     title: "The app has no way to start",
     hint: 'Add a "start" script to package.json (e.g. "start": "node server.js").',
     retryable: false,
-    side: "user",
     steps: ["start"],
   },
   STEP_TIMEOUT: {
     title: "The step ran past its time limit and was stopped",
     hint: "Look at the last lines of the step's log for what it was waiting on; a step that needs longer can be given a longer timeout.",
     retryable: false,
-    side: "user",
     steps: ["install", "build", "schema", "start"],
   },
   HEALTHCHECK_FAILED: {
     title: "The app started but did not answer its health check",
     hint: "Listen on process.env.PORT (on all interfaces, not only 127.0.0.1) and answer HTTP requests within the start timeout; a process that exits or never listens fails the check.",
     retryable: false,
-    side: "user",
     steps: ["start"],
   },
   CANCELLED: {
     title: "The deploy was cancelled",
     hint: "Nothing to fix: push again or retry the deploy when you want it.",
     retryable: false,
-    side: "user",
     steps: ["provision", "checkout", "install", "build", "schema", "start"],
   },
   WORKER_INTERRUPTED: {
     title: "The worker running the deploy stopped before the step finished",
     hint: "Nothing to fix on your side: the deploy is handed back to the queue and runs again.",
     retryable: true,
-    side: "platform",
     steps: ["provision", "checkout", "install", "build", "schema", "start"],
   },
   NETWORK_ERROR: {
     title: "A network request failed while fetching dependencies or code",
     hint: "Nothing to fix on your side if the URL is a public registry: the connection was reset, timed out or the name did not resolve, and the deploy is retried. If it keeps failing, check that every dependency URL (registry, git, tarball) is public.",
     retryable: true,
-    side: "platform",
     steps: ["checkout", "install", "build"],
   },
 
@@ -92,15 +85,14 @@ export const FAILURE_CODES = {
     title: "A query hit a table that does not exist",
     hint: 'The database starts empty and your schema never got created. Keep a Prisma schema with models in prisma/schema.prisma (CoDuck then runs `prisma db push` on deploy), or set a preStart that runs your migrations, e.g. "preStart": "prisma migrate deploy". A preStart replaces the automatic push, so it must create the tables itself.',
     retryable: false,
-    side: "user",
     steps: DATABASE_USE,
+    degradesLiveRelease: true,
     docs: COMMON_FAILURES,
   },
   DESTRUCTIVE_CHANGE_BLOCKED: {
     title: "`prisma db push` refused a change that would lose data",
     hint: 'A destructive change (dropping a column or table that holds data, changing a column\'s type, removing an enum value) is blocked by `prisma db push` without --accept-data-loss. Switch to a real migration: create it locally with `prisma migrate dev` (edit its SQL to copy or convert the data), commit prisma/migrations, and set "preStart": "prisma migrate deploy".',
     retryable: false,
-    side: "user",
     steps: ["schema"],
     docs: COMMON_FAILURES,
     variants: {
@@ -118,14 +110,12 @@ export const FAILURE_CODES = {
     title: "The app's Prisma version cannot be served by the automatic schema push",
     hint: 'The additive `prisma db push` CoDuck runs needs Prisma 5.12.1 or later (`migrate diff --output`; 6.13+ keeps unknown tables natively). Upgrade prisma and @prisma/client, or set "preStart": "prisma migrate deploy" to apply real migrations yourself: the client is still generated before the build.',
     retryable: false,
-    side: "user",
     steps: ["schema"],
   },
   COMMAND_NOT_FOUND: {
     title: "A command of the app's is not installed",
     hint: "The command line (coduck.json install or preStart) runs a program the app does not have: add the package that provides it (e.g. prisma, drizzle-kit, knex, sequelize-cli) to the app's dependencies and commit the lock file, or fix the command's spelling. Commands run with the app's node_modules/.bin first on PATH, as npm scripts do. Nothing was done to the database.",
     retryable: false,
-    side: "user",
     steps: ["install", "schema"],
     docs: CODUCK_JSON,
   },
@@ -133,8 +123,8 @@ export const FAILURE_CODES = {
     title: "Applying the database schema failed",
     hint: "Your migration, `prisma db push` or preStart failed against the project database: read the database error in the evidence, fix the migration (or the schema change) and deploy again. Migrations should connect with DIRECT_URL.",
     retryable: false,
-    side: "user",
     steps: ["schema", "start"],
+    fallbackFor: ["schema"],
     docs: COMMON_FAILURES,
     variants: {
       unexecutable:
@@ -149,16 +139,16 @@ export const FAILURE_CODES = {
     title: "PgBouncer cannot authenticate connections to your database",
     hint: "PgBouncer's lookup function public.user_lookup() (or its USAGE grant to pgbouncer_auth) is gone, almost always because the app ran DROP SCHEMA public CASCADE. The worker restores the lookup function on the next deploy: redeploy. Stop using DROP SCHEMA public CASCADE: to reset data, drop and recreate your own tables instead.",
     retryable: false,
-    side: "user",
     steps: DATABASE_USE,
+    degradesLiveRelease: true,
     docs: COMMON_FAILURES,
   },
   POOL_EXHAUSTED: {
     title: "No database connection was available",
     hint: "Lower the client pool max to 10 or less: PgBouncer already pools on the server side, so the app should open very few connections. Release every connection you check out.",
     retryable: false,
-    side: "user",
     steps: DATABASE_USE,
+    degradesLiveRelease: true,
     docs: COMMON_FAILURES,
     variants: {
       "server-slots":
@@ -173,50 +163,44 @@ export const FAILURE_CODES = {
     title: "The code expects a column the database does not have",
     hint: "A schema change was not applied: the usual cause is an uncommitted change to prisma/schema.prisma (or a migration file). Commit it and deploy again. CoDuck runs `prisma generate` itself when your schema has models, so your build step does not need it.",
     retryable: false,
-    side: "user",
     steps: DATABASE_USE,
+    degradesLiveRelease: true,
     docs: COMMON_FAILURES,
   },
   PREPARED_STATEMENT_CONFLICT: {
     title: "A prepared statement clashed with the transaction pooler",
     hint: "Named prepared statements do not follow your session through a transaction-mode pooler. PgBouncer >= 1.21 with max_prepared_statements handles them; on an older PgBouncer, add `pgbouncer=true` to the URL for Prisma, and drop statement names in node-postgres (or use `prepare: false` in postgres.js).",
     retryable: false,
-    side: "user",
     steps: DATABASE_USE,
   },
   DATABASE_UNREACHABLE: {
     title: "The database could not be reached",
     hint: "Connect with the injected DATABASE_URL (DIRECT_URL for migrations) exactly as given: a committed .env or hard-coded host (localhost, db) overrides it. If you do, the database was briefly unreachable and the deploy is retried.",
     retryable: true,
-    side: "platform",
     steps: DATABASE_USE,
   },
   MIGRATION_THROUGH_POOLER: {
     title: "A migration ran through PgBouncer and timed out waiting for its lock",
     hint: 'A migration tool ran from the build or start script with DATABASE_URL, which goes through PgBouncer in transaction mode: Prisma\'s migrate takes a session advisory lock (P1002), which stays on a pooled server connection, and the next run waits for it and times out. Retrying does not help. Run migrations from coduck.json preStart (`"preStart": "prisma migrate deploy"`), where they connect directly, and take them out of the build and start scripts; a tool you run yourself connects with DIRECT_URL. The lock left on a pooled connection goes when PgBouncer closes that connection (server_idle_timeout), so the first preStart run may still wait for it.',
     retryable: false,
-    side: "user",
     steps: DATABASE_USE,
   },
   DATABASE_SSL_MISMATCH: {
     title: "The app asked for SSL, which the project database does not offer",
     hint: "The project's database is reached on the machine's own loopback (DATABASE_URL through PgBouncer, DIRECT_URL to Postgres) without SSL: use the injected URLs as they are, and remove ssl: true (or an ssl object) from the client or knexfile config and sslmode=require from any URL. Nothing was applied to the database.",
     retryable: false,
-    side: "user",
     steps: DATABASE_USE,
   },
   DATABASE_AUTH_FAILED: {
     title: "The database rejected the connection's credentials",
     hint: "Use the injected DATABASE_URL and DIRECT_URL as they are: the user, password and database are per project, so a hard-coded or copied URL is refused.",
     retryable: false,
-    side: "user",
     steps: DATABASE_USE,
   },
   PRISMA_SCHEMA_INVALID: {
     title: "prisma/schema.prisma is not valid",
     hint: "Run `npx prisma validate` locally and fix the line it reports (unknown type, missing relation field, duplicate model). For an env() variable: CoDuck injects DATABASE_URL and DIRECT_URL at deploy, any other variable must be set in the project's settings.",
     retryable: false,
-    side: "user",
     steps: ["install", "build", "schema"],
   },
 
@@ -225,57 +209,50 @@ export const FAILURE_CODES = {
     title: "The lock file does not match package.json",
     hint: "Run the install locally (npm install, pnpm install or yarn install) so the lock file matches package.json, and commit the updated lock file.",
     retryable: false,
-    side: "user",
     steps: ["install"],
   },
   DEPENDENCY_RESOLUTION_FAILED: {
     title: "The dependencies could not be resolved",
     hint: "A package or version in package.json cannot be installed: fix the name or version range (check it with `npm view <package> versions`), and for a peer-dependency conflict align the versions or add an `overrides` entry. Private packages need a registry the platform can reach.",
     retryable: false,
-    side: "user",
     steps: ["install"],
   },
   MISSING_SCRIPT: {
     title: "package.json has no such script",
     hint: 'Add the script to "scripts" in package.json (e.g. "start": "node server.js"), or fix its name.',
     retryable: false,
-    side: "user",
     steps: ["build", "schema", "start"],
   },
   TYPESCRIPT_ERROR: {
     title: "TypeScript reported type errors",
     hint: "Run `npx tsc --noEmit` locally and fix the errors it reports, starting with the first.",
     retryable: false,
-    side: "user",
     steps: ["build", "start"],
   },
   MODULE_NOT_FOUND: {
     title: "A module could not be found",
     hint: 'Check that the package is in "dependencies" (devDependencies may be left out of production installs), that the import path matches the file name\'s case exactly (Linux is case-sensitive), and that the file exists after the build (ES modules need the file extension).',
     retryable: false,
-    side: "user",
     steps: ["install", "build", "schema", "start", "runtime"],
   },
   OUT_OF_MEMORY: {
     title: "The process ran out of memory",
     hint: "Reduce the memory the step needs (stream large files instead of loading them, split a big build), and keep --max-old-space-size below the container's memory limit.",
     retryable: false,
-    side: "user",
     steps: ["install", "build", "schema", "start", "runtime"],
   },
   PORT_IN_USE: {
     title: "The app's port is already in use",
     hint: "Listen once, on process.env.PORT: look for a second listen() (two servers, a dev server or a cluster worker) on the same port.",
     retryable: false,
-    side: "user",
     steps: ["start", "runtime"],
   },
   START_CRASHED: {
     title: "The app crashed while starting",
     hint: "Run `npm start` locally with the same environment and fix the error in the evidence: typically a missing environment variable, an invalid config file, or a bug on the start-up path.",
     retryable: false,
-    side: "user",
     steps: ["start", "runtime"],
+    fallbackFor: ["start"],
     variants: {
       "command-not-found":
         "The start command runs a program that is not installed: add the package that provides it to dependencies, or fix the command.",
@@ -287,8 +264,8 @@ export const FAILURE_CODES = {
     title: "The build failed",
     hint: "Run `npm run build` locally from a clean checkout and fix the first error it prints.",
     retryable: false,
-    side: "user",
     steps: ["build"],
+    fallbackFor: ["build"],
     variants: {
       "command-not-found":
         "The build runs a program that is not installed: add the package that provides it (e.g. vite) to devDependencies or dependencies, and commit the lock file.",
@@ -298,8 +275,8 @@ export const FAILURE_CODES = {
     title: "The step failed without a recognisable error",
     hint: "Read the end of the step's log; if it shows nothing, run the same command locally.",
     retryable: false,
-    side: "user",
     steps: FAILURE_STEPS,
+    fallbackFor: ["provision", "runtime"],
   },
 } as const satisfies Record<string, FailureCodeEntry>;
 
@@ -307,8 +284,14 @@ type FailureCodeEntry = {
   title: string;
   hint: string;
   retryable: boolean;
-  side: "user" | "platform";
   steps: readonly FailureStep[];
+  /**
+   * The steps in which this code is what a failure naming no cause means. Such a code only says
+   * which step failed, so the log, once read, may name the cause instead.
+   */
+  fallbackFor?: readonly FailureStep[];
+  /** One of the runtime failures the platform docs list: a live release logging it is degraded. */
+  degradesLiveRelease?: true;
   docs?: string;
   variants?: Record<string, string>;
 };
@@ -318,4 +301,37 @@ export type FailureCode = keyof typeof FAILURE_CODES;
 /** The catalogue entry of a code, widened so optional fields can be read without narrowing. */
 export function failureCodeEntry(code: FailureCode): FailureCodeEntry {
   return FAILURE_CODES[code];
+}
+
+/** Whether a code only says which step failed (a fallback), so the log may name the cause. */
+export function onlyNamesStep(code: FailureCode): boolean {
+  return failureCodeEntry(code).fallbackFor !== undefined;
+}
+
+/** Whether a live release that logs this failure is marked degraded. */
+export function degradesLiveRelease(code: FailureCode): boolean {
+  return failureCodeEntry(code).degradesLiveRelease === true;
+}
+
+/**
+ * What a failure that names no cause means in each step, read off the entries' `fallbackFor`:
+ * a build tool's error fails the build, an uncaught error at start is a crash, any SQL error
+ * while applying the schema fails the migration. Runtime errors that name nothing are not a
+ * verdict: the app keeps serving.
+ */
+export const STEP_FAILURE_CODES: Readonly<Record<FailureStep, FailureCode>> = stepFallbacks();
+
+// Each step has exactly one fallback: a catalogue that says otherwise fails at load.
+function stepFallbacks(): Record<FailureStep, FailureCode> {
+  const byStep: Partial<Record<FailureStep, FailureCode>> = {};
+  for (const code of Object.keys(FAILURE_CODES) as FailureCode[]) {
+    for (const step of failureCodeEntry(code).fallbackFor ?? []) {
+      if (byStep[step])
+        throw new Error(`step ${step} has two fallback codes: ${byStep[step]}, ${code}`);
+      byStep[step] = code;
+    }
+  }
+  const missing = FAILURE_STEPS.filter((step) => !byStep[step]);
+  if (missing.length > 0) throw new Error(`no fallback code for step ${missing.join(", ")}`);
+  return byStep as Record<FailureStep, FailureCode>;
 }

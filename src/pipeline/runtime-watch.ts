@@ -2,22 +2,16 @@ import { statSync } from "node:fs";
 import type { Config } from "../config.js";
 import { coerceError } from "../errors.js";
 import { createClassifier } from "../failures/classify.js";
-import type { FailureCode } from "../failures/codes.js";
+import { degradesLiveRelease, type FailureCode } from "../failures/codes.js";
 import { evidenceText, lineText } from "../failures/line-text.js";
 import { matchLine } from "../failures/match-line.js";
+import { STEP_FAILED } from "../failures/rules/rule.js";
 import type { Logger } from "../logger.js";
 import { followFile } from "../releases/follow-file.js";
 import { markDegraded } from "../store/mark-degraded.js";
 import type { Db } from "../store/prisma.js";
 import { redactSecrets } from "./redact-secrets.js";
 
-/** The runtime failures the platform docs list: a live release logging one is degraded. */
-const WATCHED = new Set<FailureCode>([
-  "RELATION_DOES_NOT_EXIST",
-  "SCHEMA_MISMATCH",
-  "BOUNCER_CONFIG_ERROR",
-  "POOL_EXHAUSTED",
-]);
 // An error report spans a few lines (a message, its stack, its fields): they come together.
 const SETTLE_MS = 250;
 const POLL_MS = 100;
@@ -80,8 +74,8 @@ function startWatch(deps: RuntimeWatchDeps, logFile: string, onEnd: () => void):
     if (hit) return;
     const text = lineText(raw);
     const rule = matchLine(text, "runtime");
-    if (!rule || !WATCHED.has(rule.code as FailureCode)) return;
-    hit = { code: rule.code as FailureCode, line: lineNumber, text: evidenceText(text) };
+    if (!rule || rule.code === STEP_FAILED || !degradesLiveRelease(rule.code)) return;
+    hit = { code: rule.code, line: lineNumber, text: evidenceText(text) };
     settleTimer = setTimeout(settle, SETTLE_MS);
     settleTimer.unref();
   };

@@ -1,11 +1,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { FAILURE_CODES, type FailureCode, failureCodeEntry } from "../../src/failures/codes.js";
+import {
+  FAILURE_CODES,
+  type FailureCode,
+  failureCodeEntry,
+  STEP_FAILURE_CODES,
+} from "../../src/failures/codes.js";
 import { deriveRuleLiterals } from "../../src/failures/rule-literals.js";
 import { RULES } from "../../src/failures/rules/index.js";
 import { STEP_FAILED } from "../../src/failures/rules/rule.js";
-import { STEP_FAILURE_CODES } from "../../src/failures/rules/step-failure-codes.js";
 import { readCorpus } from "../helpers/failure-corpus.js";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -19,9 +23,9 @@ function tableCodes(markdown: string, heading: string): string[] {
 }
 
 describe("the failure-code catalogue", () => {
-  it("is documented in README.md's Failure codes table, code for code", () => {
-    const readme = readFileSync(path.join(root, "README.md"), "utf8");
-    expect(tableCodes(readme, "Failure codes").sort()).toEqual([...codes].sort());
+  it("is documented in docs/apps/failure-codes.md's table, code for code", () => {
+    const page = readFileSync(path.join(root, "docs/apps/failure-codes.md"), "utf8");
+    expect(tableCodes(page, "Failure codes").sort()).toEqual([...codes].sort());
   });
 
   it("has every label of the corpus, and each label has a corpus case", () => {

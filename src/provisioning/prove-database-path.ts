@@ -1,4 +1,5 @@
 import pg from "pg";
+import { isConnectionErrorCode } from "../connection-errors.js";
 import type { FailureCode } from "../failures/codes.js";
 import { ensureProjectDatabase, type ProvisionDeps } from "./provision-project.js";
 
@@ -49,8 +50,7 @@ export async function proveDatabasePath(
 /** What a refused login through PgBouncer means: its own words first, then Postgres's code. */
 function loginFailureCode(error: Error & { code?: string }): FailureCode {
   if (/bouncer config error/i.test(error.message)) return "BOUNCER_CONFIG_ERROR";
-  if (error.code === "ECONNREFUSED" || error.code === "ENOTFOUND" || error.code === "ETIMEDOUT")
-    return "DATABASE_UNREACHABLE";
+  if (isConnectionErrorCode(error)) return "DATABASE_UNREACHABLE";
   if (/timeout/i.test(error.message)) return "DATABASE_UNREACHABLE";
   if (error.code === "28P01" || error.code === "28000") return "DATABASE_AUTH_FAILED";
   return "BOUNCER_CONFIG_ERROR";

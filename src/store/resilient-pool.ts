@@ -1,32 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import { isConnectionErrorCode } from "../connection-errors.js";
 
 /** How long the worker's bookkeeping waits for its database to come back, and how it backs off. */
 export const DATABASE_RETRY = { forMs: 120_000, firstDelayMs: 100, maxDelayMs: 2_000 };
 
-// Errors that mean the connection, not the statement, failed: the server is restarting, gone or
-// unreachable. (SQLSTATE class 08 is connection exceptions; 57P01-57P03 a shutting-down server.)
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENOTFOUND",
-  "57P01",
-  "57P02",
-  "57P03",
-  "08000",
-  "08001",
-  "08003",
-  "08004",
-  "08006",
-]);
-
 /** Whether an error from node-postgres says the database could not be reached at all. */
 export function isConnectionLoss(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
+  // The connection, not the statement, failed: the server is restarting, gone or unreachable.
+  if (isConnectionErrorCode(error)) return true;
+  const { message } = (error ?? {}) as { message?: unknown };
   return (
     typeof message === "string" &&
     /Connection terminated|connection timeout|Client has encountered a connection error/i.test(

@@ -1,8 +1,8 @@
+import { LOGGED_CONNECTION_ERRNOS } from "../../connection-errors.js";
 import type { EvidenceRule } from "./rule.js";
 import { thenLater } from "./then-later.js";
 
-const CONNECTION_ERRNO =
-  "ECONNRESET|ETIMEDOUT|ESOCKETTIMEDOUT|EAI_AGAIN|ECONNREFUSED|ENOTFOUND|ENETUNREACH|EHOSTUNREACH";
+const CONNECTION_ERRNO = LOGGED_CONNECTION_ERRNOS.join("|");
 const ERRNO_WORD = `\\b(?:${CONNECTION_ERRNO})\\b`;
 const URL_START = "https?://\\S";
 

@@ -3,7 +3,8 @@ import {
   RESERVED_VARIABLES,
   RESERVED_VARIABLES_REASON,
 } from "../../apps/coduck-json.js";
-import { variablesForDeploy } from "../../deploys/project-variables.js";
+import { isConnectionErrorCode } from "../../connection-errors.js";
+import { variablesForDeploy } from "../../store/project-variables.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { ensureProjectDatabase } from "../../provisioning/provision-project.js";
 import { recordDatabaseSize } from "../../store/deployments.js";
@@ -22,7 +23,7 @@ export const provision: Step = {
       { db, config, keyring },
       ctx.deployment.project,
     ).catch((error) => {
-      if (!isConnectionError(error)) throw error;
+      if (!isConnectionErrorCode(error)) throw error;
       throw new StepFailure(
         "DATABASE_UNREACHABLE",
         `the platform's Postgres could not be reached to provision the database (${error.message})`,
@@ -97,22 +98,4 @@ async function injectProjectVariables(ctx: StepContext): Promise<void> {
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-const CONNECTION_ERRORS = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ENOTFOUND",
-  "ETIMEDOUT",
-  "EAI_AGAIN",
-]);
-
-/** Errors of reaching Postgres at all (network, or the server starting up or shutting down). */
-function isConnectionError(error: { code?: string }): boolean {
-  const code = error.code ?? "";
-  return (
-    CONNECTION_ERRORS.has(code) ||
-    code.startsWith("08") ||
-    ["57P01", "57P02", "57P03"].includes(code)
-  );
 }

@@ -1,8 +1,9 @@
 import { LOGGED_CONNECTION_ERRNOS } from "../../connection-errors.js";
+import { anyOf } from "./any-of.js";
 import type { EvidenceRule } from "./rule.js";
 import { thenLater } from "./then-later.js";
 
-const CONNECTION_ERRNO = LOGGED_CONNECTION_ERRNOS.join("|");
+const CONNECTION_ERRNO = anyOf(LOGGED_CONNECTION_ERRNOS);
 const ERRNO_WORD = `\\b(?:${CONNECTION_ERRNO})\\b`;
 const URL_START = "https?://\\S";
 

@@ -77,8 +77,12 @@ export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-/** Every environment variable the worker reads, with defaults that work against the local services. */
-const envSchema = z.object({
+/**
+ * Every environment variable the worker reads, with defaults that work against the local
+ * services and, in `.describe()`, what it means: docs/reference/configuration.md is generated
+ * from this (npm run docs).
+ */
+export const envSchema = z.object({
   REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379")
     .default("redis://127.0.0.1:6379")
     .describe("the queue's Redis (needs `maxmemory-policy noeviction`)"),

@@ -3,7 +3,7 @@
 // usage: node classify-file.mjs <file>
 import { open } from "node:fs/promises";
 import { classifyLogStream } from "../../dist/src/failures/classify.js";
-import { fileChunks } from "../../dist/src/failures/file-chunks.js";
+import { fileChunks } from "../../dist/src/failures/scan/file-chunks.js";
 import { peakRssMb } from "./peak-rss.mjs";
 
 const started = performance.now();

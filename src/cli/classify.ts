@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { type Classification, classifyLog, classifyLogStream } from "../failures/classify.js";
-import { fileChunks } from "../failures/file-chunks.js";
+import { fileChunks } from "../failures/scan/file-chunks.js";
 import { FAILURE_STEPS, type FailureStep, isFailureStep } from "../pipeline/step-names.js";
 
 const options = z.object({

@@ -3,11 +3,11 @@ import type { FailureStep } from "../pipeline/step-names.js";
 import type { Classification, Hit, Observations, StepExit } from "./classification.js";
 import { failureCodeEntry, STEP_FAILURE_CODES } from "./codes.js";
 import { decide, type Verdict } from "./decide.js";
-import { evidenceText, lineText } from "./line-text.js";
-import { literalsIn } from "./literal-automaton.js";
-import { createLogScanner, type LogScanner, type RedactText } from "./log-scanner.js";
-import { migrationSign, RULE_LITERALS, ruleFor } from "./match-line.js";
 import { STEP_FAILED } from "./rules/rule.js";
+import { evidenceText, lineText } from "./scan/line-text.js";
+import { literalsIn } from "./scan/literal-automaton.js";
+import { createLogScanner, type LogScanner, type RedactText } from "./scan/log-scanner.js";
+import { migrationSign, RULE_LITERALS, ruleFor } from "./scan/match-line.js";
 
 export type { Classification, EvidenceLine, StepExit } from "./classification.js";
 

@@ -1,4 +1,4 @@
-import { MAX_MATCHED_CHARS } from "./line-text.js";
+import { MAX_MATCHED_CHARS } from "./scan/line-text.js";
 
 // Tested on the line without its leading blanks (none of these begins with one): `^\s*` would
 // try every alternative again at each blank of a long run of them.

@@ -4,7 +4,7 @@ import path from "node:path";
 import { OutputFile } from "../exec/output-file.js";
 import type { StepExit } from "../failures/classification.js";
 import { type Classification, type Classifier, createClassifier } from "../failures/classify.js";
-import { fileChunks } from "../failures/file-chunks.js";
+import { fileChunks } from "../failures/scan/file-chunks.js";
 import type { Logger } from "../logger.js";
 import { cleanLogText } from "./redact-secrets.js";
 import type { FailureStep } from "./step-names.js";

@@ -7,9 +7,9 @@ import {
   failureCodeEntry,
   STEP_FAILURE_CODES,
 } from "../../src/failures/codes.js";
-import { deriveRuleLiterals } from "../../src/failures/rule-literals.js";
 import { RULES } from "../../src/failures/rules/index.js";
 import { STEP_FAILED } from "../../src/failures/rules/rule.js";
+import { deriveRuleLiterals } from "../../src/failures/scan/rule-literals.js";
 import { readCorpus } from "../helpers/failure-corpus.js";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "../..");

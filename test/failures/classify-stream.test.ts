@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { classifyLog, classifyLogStream, createClassifier } from "../../src/failures/classify.js";
-import { lineText } from "../../src/failures/line-text.js";
-import { matchLine } from "../../src/failures/match-line.js";
 import { HANDLED_LINE } from "../../src/failures/rules/handled-lines.js";
 import { RULES } from "../../src/failures/rules/index.js";
-import { FAILURE_STEPS, type FailureStep } from "../../src/failures/step-names.js";
+import { lineText } from "../../src/failures/scan/line-text.js";
+import { matchLine } from "../../src/failures/scan/match-line.js";
+import { FAILURE_STEPS, type FailureStep } from "../../src/pipeline/step-names.js";
 import { readCorpus } from "../helpers/failure-corpus.js";
 
 const cases = readCorpus();

@@ -1,4 +1,4 @@
-import { type PatternNode, parsePattern } from "../../src/failures/backtracking-hazards.js";
+import { type PatternNode, parsePattern } from "../../src/failures/scan/backtracking-hazards.js";
 
 /** A line's worth of characters: lineText reads the first 4096 of a line. */
 export const LINE_CHARS = 4096;

@@ -13,7 +13,7 @@ export const TENANT_TEXT_FOLDERS = ["failures", "apps", "schema"];
  * copies a pattern checked elsewhere.
  */
 const COPIES: Record<string, string> = {
-  "failures/rule-literals.ts":
+  "failures/scan/rule-literals.ts":
     "the rules' alternatives, each checked by deriveRuleLiterals when the classifier loads",
 };
 

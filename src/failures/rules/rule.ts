@@ -12,9 +12,9 @@ export type EvidenceRule = {
    * Tested against one line, ANSI escapes stripped. Each top-level alternative must hold a
    * literal of 3 or more characters (the classifier looks for all of them at once and tests a
    * line only against the alternatives its literals admit); no backreferences, named groups,
-   * or g, y, u, v flags (see required-literals.ts). No quantifier the engine can backtrack
+   * or g, y, u, v flags (see scan/required-literals.ts). No quantifier the engine can backtrack
    * into beyond linear: nested, overlapping, or a `.*` that reads the rest of the line again
-   * from each occurrence of what precedes it (backtracking-hazards.ts; thenLater writes
+   * from each occurrence of what precedes it (scan/backtracking-hazards.ts; thenLater writes
    * `before.*after` safely). test/security/classifier-properties.test.ts refuses such a rule.
    */
   pattern: RegExp;

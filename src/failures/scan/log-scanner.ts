@@ -1,4 +1,4 @@
-import type { EvidenceLine } from "./classification.js";
+import type { EvidenceLine } from "../classification.js";
 import { lineText, MAX_MATCHED_CHARS } from "./line-text.js";
 import { type LiteralAutomaton, literalsIn } from "./literal-automaton.js";
 

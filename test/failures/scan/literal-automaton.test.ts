@@ -1,4 +1,4 @@
-import { buildLiteralAutomaton, literalsIn } from "../../src/failures/literal-automaton.js";
+import { buildLiteralAutomaton, literalsIn } from "../../../src/failures/scan/literal-automaton.js";
 
 const found = (literals: string[], text: string) =>
   literalsIn(buildLiteralAutomaton(literals), text).map((index) => literals[index]);

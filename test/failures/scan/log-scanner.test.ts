@@ -1,12 +1,12 @@
-import { lineText } from "../../src/failures/line-text.js";
+import { lineText } from "../../../src/failures/scan/line-text.js";
 import {
   buildLiteralAutomaton,
   type LiteralAutomaton,
   literalsIn,
-} from "../../src/failures/literal-automaton.js";
-import { createLogScanner } from "../../src/failures/log-scanner.js";
-import { RULE_LITERALS } from "../../src/failures/match-line.js";
-import { readCorpus } from "../helpers/failure-corpus.js";
+} from "../../../src/failures/scan/literal-automaton.js";
+import { createLogScanner } from "../../../src/failures/scan/log-scanner.js";
+import { RULE_LITERALS } from "../../../src/failures/scan/match-line.js";
+import { readCorpus } from "../../helpers/failure-corpus.js";
 
 type Reported = { line: number; text: string; literals: number[] };
 

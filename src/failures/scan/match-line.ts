@@ -1,10 +1,10 @@
-import { FAILURE_STEPS, type FailureStep } from "../pipeline/step-names.js";
+import { FAILURE_STEPS, type FailureStep } from "../../pipeline/step-names.js";
+import { HANDLED_LINE } from "../rules/handled-lines.js";
+import { RULES } from "../rules/index.js";
+import { MIGRATION_DONE } from "../rules/migration-activity.js";
+import type { EvidenceRule } from "../rules/rule.js";
 import { literalsIn } from "./literal-automaton.js";
 import { deriveRuleLiterals, MIGRATION } from "./rule-literals.js";
-import { HANDLED_LINE } from "./rules/handled-lines.js";
-import { RULES } from "./rules/index.js";
-import { MIGRATION_DONE } from "./rules/migration-activity.js";
-import type { EvidenceRule } from "./rules/rule.js";
 
 /** The literals of every rule and of the migration signs, in one automaton. */
 export const RULE_LITERALS = deriveRuleLiterals(RULES);

@@ -1,7 +1,7 @@
+import { MIGRATION_ACTIVITY } from "../rules/migration-activity.js";
+import type { EvidenceRule } from "../rules/rule.js";
 import { buildLiteralAutomaton, type LiteralAutomaton } from "./literal-automaton.js";
 import { alternatives, requiredLiterals } from "./required-literals.js";
-import { MIGRATION_ACTIVITY } from "./rules/migration-activity.js";
-import type { EvidenceRule } from "./rules/rule.js";
 
 /** One top-level alternative of a pattern, tested alone: the pattern matches iff one does. */
 export type Alternative = { pattern: RegExp; owner: number };

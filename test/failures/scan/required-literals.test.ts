@@ -1,9 +1,9 @@
-import { lineText } from "../../src/failures/line-text.js";
-import { alternatives, requiredLiterals } from "../../src/failures/required-literals.js";
-import { deriveRuleLiterals } from "../../src/failures/rule-literals.js";
-import { RULES } from "../../src/failures/rules/index.js";
-import { MIGRATION_ACTIVITY } from "../../src/failures/rules/migration-activity.js";
-import { readCorpus } from "../helpers/failure-corpus.js";
+import { RULES } from "../../../src/failures/rules/index.js";
+import { MIGRATION_ACTIVITY } from "../../../src/failures/rules/migration-activity.js";
+import { lineText } from "../../../src/failures/scan/line-text.js";
+import { alternatives, requiredLiterals } from "../../../src/failures/scan/required-literals.js";
+import { deriveRuleLiterals } from "../../../src/failures/scan/rule-literals.js";
+import { readCorpus } from "../../helpers/failure-corpus.js";
 
 const literalsOf = (pattern: RegExp) =>
   alternatives(pattern.source).map((source) =>

@@ -4,6 +4,7 @@ import { sandboxFor } from "../exec/sandbox.js";
 import type { Logger } from "../logger.js";
 import { takeOverDeadAttempt } from "../recovery/take-over-dead-attempt.js";
 import type { Keyring } from "../secrets/keyring.js";
+import { isEndedStatus } from "../store/deployment-statuses.js";
 import {
   addWarning,
   claimDeployment,
@@ -34,7 +35,6 @@ export type DeploymentRun =
   /** Failed for a reason a retry can fix (the database or network briefly gone): queued again. */
   | "retry";
 
-const ENDED = new Set(["succeeded", "failed", "cancelled", "superseded"]);
 const CANCEL_POLL_MS = 1_000;
 
 /**
@@ -53,7 +53,7 @@ export async function runDeployment(
     where: { id: deploymentId },
     select: { status: true, projectId: true },
   });
-  if (!found || ENDED.has(found.status)) return "already-ended";
+  if (!found || isEndedStatus(found.status)) return "already-ended";
   const lane = await tryEnterProjectLane(deps.config.databaseUrl, found.projectId);
   if (!lane) return "busy";
   let cancel: ReturnType<typeof watchForCancel> | undefined;

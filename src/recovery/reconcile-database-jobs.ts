@@ -1,11 +1,11 @@
 import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
 import { enqueueBackup } from "../queue/database-jobs.js";
+import { isHeldJobState } from "../queue/job-states.js";
 import type { Db } from "../store/prisma.js";
 import { finishRestore } from "../store/restores.js";
 
 // Job states in which a job is still in the queue's hands.
-const HELD = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
 
 export type ReconciledDatabaseJobs = { requeuedBackups: string[]; abandonedRestores: string[] };
 
@@ -29,7 +29,7 @@ export async function reconcileDatabaseJobs(
   for (const { id } of backups) {
     const jobId = `backup-${id}`;
     const state = await queue.getJobState(jobId);
-    if (HELD.has(state)) continue;
+    if (isHeldJobState(state)) continue;
     if (state !== "unknown") await queue.remove(jobId).catch(() => 0);
     await enqueueBackup(queue, id);
     result.requeuedBackups.push(id);
@@ -39,7 +39,7 @@ export async function reconcileDatabaseJobs(
     select: { id: true, status: true, checks: true, safetyBackupId: true },
   });
   for (const restore of restores) {
-    if (HELD.has(await queue.getJobState(`restore-${restore.id}`))) continue;
+    if (isHeldJobState(await queue.getJobState(`restore-${restore.id}`))) continue;
     const error =
       restore.status === "queued"
         ? "its job was lost by the queue before it started; nothing was changed: ask for the restore again"

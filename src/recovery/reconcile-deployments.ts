@@ -1,14 +1,13 @@
 import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
 import { enqueueDeploy } from "../queue/deploy-job.js";
+import { isHeldJobState } from "../queue/job-states.js";
+import { ACTIVE_STATUSES } from "../store/deployment-statuses.js";
 import type { Db } from "../store/prisma.js";
 import { tryEnterProjectLane } from "../store/project-lane.js";
 import { takeOverDeadAttempt } from "./take-over-dead-attempt.js";
 
 export type Reconciled = { requeued: string[]; interrupted: string[] };
-
-// Job states in which a deploy is still in the queue's hands.
-const HELD = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
 
 /**
  * Makes Redis agree with Postgres, which is the record. A deployment Postgres says is running
@@ -27,7 +26,7 @@ export async function reconcile(
   maxAttempts: number,
 ): Promise<Reconciled> {
   const open = await db.deployment.findMany({
-    where: { status: { in: ["queued", "running"] } },
+    where: { status: { in: [...ACTIVE_STATUSES] } },
     select: { id: true, status: true, projectId: true },
   });
   const result: Reconciled = { requeued: [], interrupted: [] };
@@ -47,7 +46,7 @@ export async function reconcile(
       }
     }
     const state = await queue.getJobState(deployment.id);
-    if (HELD.has(state)) continue;
+    if (isHeldJobState(state)) continue;
     // A finished job of the same id would make the new add a no-op.
     if (state !== "unknown") await queue.remove(deployment.id).catch(() => 0);
     await enqueueDeploy(queue, deployment.id);

@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { readCoduckJson } from "../../src/apps/read-coduck-json.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 async function read(text: string | null) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-json-"));
+  const dir = await tempDir("coduck-json-");
   if (text !== null) await writeFile(path.join(dir, "coduck.json"), text);
   return readCoduckJson(dir);
 }

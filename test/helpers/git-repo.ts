@@ -1,8 +1,8 @@
-import { cp, mkdtemp, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { cp, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import { tempDir } from "./temp-dir.js";
 
 const APPS = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "fixtures", "apps");
 
@@ -20,13 +20,13 @@ export type GitRepo = {
 
 /**
  * A real git repository (branch `main`) holding a fixture app from test/fixtures/apps,
- * with optional files laid over it, committed.
+ * with optional files laid over it, committed; removed when the test file ends.
  */
 export async function fixtureRepo(
   app: string,
   overrides: Record<string, string> = {},
 ): Promise<GitRepo> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `coduck-repo-${app}-`));
+  const dir = await tempDir(`coduck-repo-${app}-`);
   await cp(path.join(APPS, app), dir, { recursive: true });
   await execa("git", ["init", "--quiet", "--initial-branch=main"], { cwd: dir });
   const repo: GitRepo = {

@@ -1,10 +1,10 @@
-import { chmod, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execa } from "execa";
 import { freePort } from "../../src/releases/free-port.js";
+import { tempDir } from "./temp-dir.js";
 
 /** The platform's PgBouncer (>= 1.21), where scripts/setup-host.sh builds it. */
 export const PGBOUNCER_BIN = process.env.PGBOUNCER_BIN ?? "/opt/coduck/pgbouncer/bin/pgbouncer";
@@ -37,7 +37,7 @@ export async function startPgBouncer(options: {
   statsUsers?: string[];
 }): Promise<PgBouncer> {
   const maxPrepared = options.maxPreparedStatements ?? 100;
-  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-pgbouncer-"));
+  const dir = await tempDir("coduck-pgbouncer-");
   await chmod(dir, 0o777);
   const port = await freePort();
   const logFile = path.join(dir, "pgbouncer.log");

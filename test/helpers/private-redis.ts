@@ -1,9 +1,7 @@
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { Redis } from "ioredis";
 import { freePort } from "../../src/releases/free-port.js";
+import { tempDir } from "./temp-dir.js";
 import { waitFor } from "./wait-for.js";
 
 export type PrivateRedis = {
@@ -22,7 +20,7 @@ export type PrivateRedis = {
 export async function startPrivateRedis(settings: string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
   // Its own directory, for settings that write files (--appendonly yes).
-  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-redis-"));
+  const dir = await tempDir("coduck-redis-");
   let server: ResultPromise | null = null;
   const start = async () => {
     server = execa(

@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { copyRelease } from "../../src/releases/copy-release.js";
 import { releaseFingerprint } from "../../src/releases/release-fingerprint.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 async function release(): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-fingerprint-"));
+  const dir = await tempDir("coduck-fingerprint-");
   await mkdir(path.join(dir, "node_modules", ".bin"), { recursive: true });
   await mkdir(path.join(dir, ".coduck"));
   await writeFile(path.join(dir, "package.json"), "{}\n");
@@ -49,7 +49,7 @@ describe("copyRelease", () => {
   it("copies a release with its fingerprint, symlinks as they are, without .coduck/, leaving the original alone", async () => {
     const source = await release();
     const before = await releaseFingerprint(source);
-    const target = path.join(await mkdtemp(path.join(os.tmpdir(), "coduck-copy-")), "r");
+    const target = path.join(await tempDir("coduck-copy-"), "r");
     await copyRelease(source, target);
     expect(await releaseFingerprint(target)).toBe(before);
     expect(await readFile(path.join(target, "node_modules", ".bin", "tool"), "utf8")).toBe(

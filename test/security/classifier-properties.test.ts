@@ -8,17 +8,17 @@ import fc from "fast-check";
 import { installScriptWarnings } from "../../src/apps/install-script-warnings.js";
 import { installCommand } from "../../src/apps/package-manager.js";
 import { readCoduckJson } from "../../src/apps/read-coduck-json.js";
-import { backtrackingHazards } from "../../src/failures/backtracking-hazards.js";
+import { backtrackingHazards } from "../../src/failures/scan/backtracking-hazards.js";
 import { classifyLog, classifyLogStream, createClassifier } from "../../src/failures/classify.js";
 import { FAILURE_CODES } from "../../src/failures/codes.js";
-import { lineText } from "../../src/failures/line-text.js";
-import { RULE_LITERALS } from "../../src/failures/match-line.js";
+import { lineText } from "../../src/failures/scan/line-text.js";
+import { RULE_LITERALS } from "../../src/failures/scan/match-line.js";
 import { pickEvidence } from "../../src/failures/pick-evidence.js";
-import { alternatives, requiredLiterals } from "../../src/failures/required-literals.js";
+import { alternatives, requiredLiterals } from "../../src/failures/scan/required-literals.js";
 import { HANDLED_LINE } from "../../src/failures/rules/handled-lines.js";
 import { RULES } from "../../src/failures/rules/index.js";
 import { MIGRATION_ACTIVITY, MIGRATION_DONE } from "../../src/failures/rules/migration-activity.js";
-import { FAILURE_STEPS, type FailureStep } from "../../src/failures/step-names.js";
+import { FAILURE_STEPS, type FailureStep } from "../../src/pipeline/step-names.js";
 import { additiveScript } from "../../src/schema/additive-script.js";
 import { declaresModels } from "../../src/schema/declares-models.js";
 import { findPrismaSchema } from "../../src/schema/find-prisma-schema.js";
@@ -30,6 +30,7 @@ import { prismaUnreadObjects } from "../../src/schema/prisma-unread-objects.js";
 import { stripComments } from "../../src/schema/strip-comments.js";
 import { almostMatchingLines, spellings } from "../helpers/almost-matching-lines.js";
 import { readCorpus } from "../helpers/failure-corpus.js";
+import { propertyRuns } from "../helpers/property-runs.js";
 import { tenantTextPatterns } from "../helpers/tenant-text-patterns.js";
 
 // Whatever bytes a step prints, the classifier ends, names a catalogued code and keeps its
@@ -67,7 +68,7 @@ it("classifies any bytes, read as a stream (binary, invalid UTF-8)", async () =>
         );
       },
     ),
-    { numRuns: 200 },
+    propertyRuns(200),
   );
 });
 
@@ -81,7 +82,7 @@ it("classifies any strings, lone surrogates and control characters included", as
         expectSane(await classifyLog({ step: name, exitCode: code, log: lines }));
       },
     ),
-    { numRuns: 200 },
+    propertyRuns(200),
   );
 });
 
@@ -262,7 +263,7 @@ describe("a line that almost matches costs what any line costs", () => {
           expect([unit, found <= MAX_RATIO]).toEqual([unit, true]);
         },
       ),
-      { numRuns: 60 },
+      propertyRuns(60),
     );
   }, 300_000);
 

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { readCoduckJson } from "../../src/apps/read-coduck-json.js";
+import { propertyRuns } from "../helpers/property-runs.js";
 
 // Whatever a repository's coduck.json holds, reading it ends with the config or one specific
 // sentence (CONFIG_INVALID or RESERVED_ENV), never an exception.
@@ -10,7 +11,9 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "coduck-json-props-"));
 });
-afterAll(() => rm(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
 async function readContent(content: string | Uint8Array) {
   await writeFile(path.join(dir, "coduck.json"), content);
@@ -47,7 +50,7 @@ it("reads any bytes (binary, invalid UTF-8) without throwing", async () => {
     fc.asyncProperty(fc.uint8Array({ maxLength: 2048 }), async (bytes) => {
       expectOutcome(await readContent(bytes));
     }),
-    { numRuns: 150 },
+    propertyRuns(150),
   );
 });
 
@@ -59,7 +62,7 @@ it("reads any JSON text, and any text, without throwing", async () => {
         expectOutcome(await readContent(text));
       },
     ),
-    { numRuns: 150 },
+    propertyRuns(150),
   );
 });
 
@@ -76,7 +79,7 @@ it("accepts an object only when every key and value is one it knows", async () =
         expect(result.problem.code).toBe("CONFIG_INVALID");
       }
     }),
-    { numRuns: 300 },
+    propertyRuns(300),
   );
 });
 

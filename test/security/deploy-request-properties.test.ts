@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { parseDeployRequest } from "../../src/deploys/deploy-request.js";
+import { propertyRuns } from "../helpers/property-runs.js";
 
 // Whatever a deploy request carries, parsing ends with a request that is safe in a path, a git
 // argument and a database name, or with one message per bad field; never an exception.
@@ -44,7 +45,7 @@ it("refuses or accepts any request without throwing, and what it accepts is safe
       expect(control).toEqual([]);
       expect(request.repoUrl).not.toMatch(/^[a-z]+::/i);
     }),
-    { numRuns: 300 },
+    propertyRuns(300),
   );
 });
 
@@ -63,6 +64,6 @@ it("accepts every well-formed request", () => {
         expect(parsed.success).toBe(true);
       },
     ),
-    { numRuns: 200 },
+    propertyRuns(200),
   );
 });

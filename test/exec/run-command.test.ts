@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -8,6 +8,7 @@ import { childEnv } from "../../src/exec/child-env.js";
 import { OutputFile } from "../../src/exec/output-file.js";
 import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 function collect() {
   const lines: string[] = [];
@@ -26,6 +27,27 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the `head` of the shell command mentioning `mark` is asleep in write(2) on its stdout:
+ * held up by a full pipe. (/proc/<pid>/syscall gives the syscall a sleeping task is in; write is
+ * number 1 on x86-64.)
+ */
+function headBlockedWriting(mark: string): boolean {
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("head\0")) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (!readFileSync(`/proc/${ppid}/cmdline`, "utf8").includes(mark)) continue;
+      const [syscall, fd] = readFileSync(`/proc/${pid}/syscall`, "utf8").split(" ");
+      if (state === "S" && syscall === "1" && fd === "0x1") return true;
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return false;
 }
 
 describe("runCommand", () => {
@@ -79,9 +101,11 @@ describe("runCommand", () => {
     });
     expect(result.timedOut).toBe(true);
     expect(Date.now() - started).toBeLessThan(10_000);
-    const grandchild = Number(lines[0]?.split("=")[1]);
-    await sleep(100);
-    expect(alive(grandchild)).toBe(false);
+    // A real pid, or the check below proves nothing (alive() of NaN is false as well).
+    expect(lines[0]).toMatch(/^stdout: grandchild=[1-9]\d*$/);
+    const grandchild = Number(lines[0]!.split("=")[1]);
+    expect(alive(process.pid)).toBe(true);
+    await waitFor("the grandchild to be gone", () => !alive(grandchild), 5_000);
   });
 
   it("kills the process tree when aborted, even one that ignores SIGTERM", async () => {
@@ -144,8 +168,8 @@ describe("runCommand back-pressure", () => {
   it("does not read on while the sink asks to wait, so the command blocks on its pipe", async () => {
     const marker = path.join(os.tmpdir(), `coduck-printed-${process.pid}-${Date.now()}`);
     const { running, release, bytes } = printHeldBack(marker);
-    await sleep(500);
-    // 2 MB do not fit in a pipe: the command is still writing, and has not got to its end.
+    // 2 MB do not fit in a pipe: the command blocks writing, and has not got to its end.
+    await waitFor("head to block on its stdout", () => headBlockedWriting(marker), 10_000);
     expect(existsSync(marker)).toBe(false);
     release();
     const result = await running;
@@ -233,7 +257,25 @@ describe("runCommand with a stdout file", () => {
       ),
     ).rejects.toThrow(/could not start coduck-no-such-command/);
     const reads = jest.spyOn(file, "next");
-    await sleep(100);
+    // Another command, read through a file of its own: its reader polls while the command
+    // sleeps, so by its end a reader of `file` left running would have polled too.
+    const other = await OutputFile.create(path.join(dir, "other"), {
+      onRead: () => {},
+      onUnterminated: () => {},
+    });
+    const otherReads = jest.spyOn(other, "next");
+    const { lines, onOutput } = collect();
+    try {
+      await runCommand(sh("sleep 0.2; echo later"), {
+        onOutput,
+        timeoutMs: 10_000,
+        stdoutFile: other,
+      });
+    } finally {
+      await other.close();
+    }
+    expect(lines).toEqual(["stdout: later"]);
+    expect(otherReads.mock.calls.length).toBeGreaterThan(2);
     expect(reads).not.toHaveBeenCalled();
   });
 

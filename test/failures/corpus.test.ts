@@ -1,13 +1,11 @@
 import { existsSync } from "node:fs";
 import { classifyLog } from "../../src/failures/classify.js";
 import { FAILURE_CODES } from "../../src/failures/codes.js";
-import { isFailureStep } from "../../src/failures/step-names.js";
-import { CORPUS_FILE, readCorpus } from "../helpers/failure-corpus.js";
+import { isFailureStep } from "../../src/pipeline/step-names.js";
+import { CORPUS_FILE, readCorpus, SHARED_CORPUS_FILE } from "../helpers/failure-corpus.js";
 
 // The project's copy (for CI), and the shared corpus when this machine has it.
-const CORPORA = [CORPUS_FILE, "/work/shared/failure-corpus/dev.jsonl"].filter((file) =>
-  existsSync(file),
-);
+const CORPORA = [CORPUS_FILE, SHARED_CORPUS_FILE].filter((file) => existsSync(file));
 
 const MIN_EXACT = 0.95;
 

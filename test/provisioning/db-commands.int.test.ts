@@ -1,4 +1,5 @@
 import pg from "pg";
+import { onServer } from "../helpers/databases.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
@@ -11,12 +12,22 @@ beforeAll(async () => {
     { pgbouncer: { lookupSchema: "coduck" } },
   );
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 async function connect(url: string) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   return client;
+}
+
+/** Whether the server's catalog holds this database, and this role. */
+async function inCatalog(database: string, role: string) {
+  return onServer(async (c) => ({
+    database: (await c.query("SELECT 1 FROM pg_database WHERE datname = $1", [database])).rowCount,
+    role: (await c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role])).rowCount,
+  }));
 }
 
 describe("coduck-worker provision and db", () => {
@@ -54,8 +65,9 @@ describe("coduck-worker provision and db", () => {
   });
 
   it("with the lookup outside public, DROP SCHEMA public CASCADE cannot break pooling", async () => {
+    expect((await cli(["provision", "--project", "no-public"], stack.env)).exitCode).toBe(0);
     const info = JSON.parse(
-      (await cli(["db", "info", "--project", "cli-db", "--json", "--show-secrets"], stack.env))
+      (await cli(["db", "info", "--project", "no-public", "--json", "--show-secrets"], stack.env))
         .stdout as string,
     );
     const direct = await connect(info.directUrl);
@@ -91,7 +103,11 @@ describe("coduck-worker provision and db", () => {
   });
 
   it("drops a project's database only with the exact slug as confirmation", async () => {
-    await cli(["provision", "--project", "doomed"], stack.env);
+    expect((await cli(["provision", "--project", "doomed"], stack.env)).exitCode).toBe(0);
+    const { databaseName, roleName } = await stack.db.projectDatabase.findFirstOrThrow({
+      where: { project: { slug: "doomed" } },
+    });
+    expect(await inCatalog(databaseName, roleName)).toEqual({ database: 1, role: 1 });
     const refused = await cli(
       ["db", "drop", "--project", "doomed", "--confirm", "dooomed"],
       stack.env,
@@ -100,6 +116,7 @@ describe("coduck-worker provision and db", () => {
     expect(refused.stderr).toBe(
       "coduck-worker: refusing to drop the database of doomed: repeat the project slug with --confirm doomed",
     );
+    expect(await inCatalog(databaseName, roleName)).toEqual({ database: 1, role: 1 });
     expect(await stack.db.projectDatabase.count({ where: { project: { slug: "doomed" } } })).toBe(
       1,
     );
@@ -109,6 +126,8 @@ describe("coduck-worker provision and db", () => {
       stack.env,
     );
     expect(dropped.exitCode).toBe(0);
+    // Really gone from the server, not only forgotten by the worker.
+    expect(await inCatalog(databaseName, roleName)).toEqual({ database: 0, role: 0 });
     expect(await stack.db.projectDatabase.count({ where: { project: { slug: "doomed" } } })).toBe(
       0,
     );

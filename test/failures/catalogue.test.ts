@@ -2,14 +2,17 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import {
+  degradesLiveRelease,
   FAILURE_CODES,
   type FailureCode,
   failureCodeEntry,
+  onlyNamesStep,
   STEP_FAILURE_CODES,
 } from "../../src/failures/codes.js";
 import { RULES } from "../../src/failures/rules/index.js";
 import { STEP_FAILED } from "../../src/failures/rules/rule.js";
 import { deriveRuleLiterals } from "../../src/failures/scan/rule-literals.js";
+import { FAILURE_STEPS } from "../../src/pipeline/step-names.js";
 import { readCorpus } from "../helpers/failure-corpus.js";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -37,19 +40,42 @@ describe("the failure-code catalogue", () => {
     expect(labels.filter((label) => !labelled.has(label))).toEqual([]);
   });
 
-  it("links the documented common failures to the platform docs", () => {
+  it("links its documented failures to the platform docs", () => {
     const documented = codes.filter((code) => failureCodeEntry(code).docs);
-    expect(documented.sort()).toEqual(
-      [
-        "BOUNCER_CONFIG_ERROR",
-        "COMMAND_NOT_FOUND",
-        "DESTRUCTIVE_CHANGE_BLOCKED",
-        "MIGRATION_FAILED",
-        "POOL_EXHAUSTED",
-        "RELATION_DOES_NOT_EXIST",
-        "SCHEMA_MISMATCH",
-      ].sort(),
-    );
+    expect(documented.length).toBeGreaterThan(0);
+    for (const code of documented)
+      expect([code, failureCodeEntry(code).docs]).toEqual([
+        code,
+        expect.stringMatching(/^https:\/\/docs\.coduck\.ai\//),
+      ]);
+  });
+
+  it("degrades a live release only for failures the app can log at runtime, each in the docs", () => {
+    const degrading = codes.filter(degradesLiveRelease);
+    expect(degrading.length).toBeGreaterThan(0);
+    for (const code of degrading) {
+      const entry = failureCodeEntry(code);
+      expect([code, entry.steps.includes("runtime"), entry.docs]).toEqual([
+        code,
+        true,
+        expect.stringContaining("#common-failures"),
+      ]);
+    }
+  });
+
+  it("has one fallback code per step, a code that step can report and no retry can be known to fix", () => {
+    for (const step of FAILURE_STEPS) {
+      const code = STEP_FAILURE_CODES[step];
+      expect([step, code, onlyNamesStep(code)]).toEqual([step, code, true]);
+      expect([step, code, failureCodeEntry(code).steps]).toEqual([
+        step,
+        code,
+        expect.arrayContaining([step]),
+      ]);
+      expect([code, failureCodeEntry(code).retryable]).toEqual([code, false]);
+    }
+    const fallbacks = new Set(Object.values(STEP_FAILURE_CODES));
+    expect(codes.filter(onlyNamesStep).sort()).toEqual([...fallbacks].sort());
   });
 
   it("gives the documented fixes", () => {
@@ -61,10 +87,14 @@ describe("the failure-code catalogue", () => {
     expect(FAILURE_CODES.BOUNCER_CONFIG_ERROR.hint).toMatch(/DROP SCHEMA public CASCADE/);
   });
 
-  it("retries only what a retry can fix", () => {
-    expect(codes.filter((code) => FAILURE_CODES[code].retryable).sort()).toEqual(
-      ["DATABASE_UNREACHABLE", "NETWORK_ERROR", "WORKER_INTERRUPTED"].sort(),
-    );
+  it("tells the user when a failure is retried: a retryable code's hint says so, no other's does", () => {
+    const SAYS_RETRIED = /\bis retried\b|\bruns again\b/;
+    for (const code of codes) {
+      const entry = failureCodeEntry(code);
+      const texts = [entry.hint, ...Object.values(entry.variants ?? {})];
+      const saysRetried = texts.some((text) => SAYS_RETRIED.test(text));
+      expect([code, entry.retryable]).toEqual([code, saysRetried]);
+    }
   });
 
   it("names only catalogue codes and variants in its rules", () => {

@@ -1,5 +1,5 @@
 import { type Classification, classifyLog } from "../../src/failures/classify.js";
-import type { FailureStep } from "../../src/failures/step-names.js";
+import type { FailureStep } from "../../src/pipeline/step-names.js";
 
 /** Classifies a log given as its lines. */
 export function classifyLines(

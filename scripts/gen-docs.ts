@@ -96,8 +96,9 @@ function acceptedValues(schema: Schema): string | undefined {
 const FIELD_LABELS: Record<string, string> = {
   hint: "Fix",
   retryable: "Retried automatically",
-  side: "Whose side",
   steps: "Steps it can come from",
+  fallbackFor: "Reported when these steps fail for no reason a more specific code names",
+  degradesLiveRelease: "A live release logging it is marked degraded",
   docs: "Docs",
   variants: "Variants",
 };

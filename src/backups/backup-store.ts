@@ -1,6 +1,4 @@
 import type { Readable } from "node:stream";
-import type { Config } from "../config.js";
-import { DirectoryBackupStore } from "./directory-backup-store.js";
 
 export type StoredBackup = { sizeBytes: number; sha256: string };
 
@@ -15,10 +13,6 @@ export interface BackupStore {
   get(key: string): Promise<Readable>;
   /** Deletes a key; a missing key is not an error. */
   delete(key: string): Promise<void>;
-}
-
-export function openBackupStore(config: Pick<Config, "backups">): BackupStore {
-  return new DirectoryBackupStore(config.backups.dir);
 }
 
 export function backupKey(projectSlug: string, backupId: string): string {

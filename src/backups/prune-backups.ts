@@ -1,5 +1,6 @@
 import { tryEnterProjectLane } from "../store/project-lane.js";
-import { type BackupStore, openBackupStore } from "./backup-store.js";
+import type { BackupStore } from "./backup-store.js";
+import { openBackupStore } from "./open-backup-store.js";
 import { backupsToPrune } from "./retention.js";
 import type { BackupDeps } from "./run-backup.js";
 

@@ -16,7 +16,8 @@ import {
   noteSafetyBackup,
 } from "../store/restores.js";
 import { recordStorageLevel } from "../store/storage-level.js";
-import { type BackupStore, openBackupStore } from "./backup-store.js";
+import type { BackupStore } from "./backup-store.js";
+import { openBackupStore } from "./open-backup-store.js";
 import { pgTool, pgToolEnv } from "./pg-tools.js";
 import { type BackupDeps, runBackup } from "./run-backup.js";
 import { PgToolError, runPgTool } from "./run-pg-tool.js";

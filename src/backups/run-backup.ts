@@ -4,8 +4,9 @@ import type { ProvisionDeps } from "../provisioning/provision-project.js";
 import { claimBackup, finishBackup, getBackup, requeueBackup } from "../store/backups.js";
 import { finishJobRun, startJobRun } from "../store/job-runs.js";
 import { recordStorageLevel } from "../store/storage-level.js";
-import { type BackupStore, backupKey, openBackupStore } from "./backup-store.js";
+import { type BackupStore, backupKey } from "./backup-store.js";
 import { dumpProjectDatabase } from "./dump-project-database.js";
+import { openBackupStore } from "./open-backup-store.js";
 
 export type BackupDeps = ProvisionDeps & { logger: Logger; store?: BackupStore };
 

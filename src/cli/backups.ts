@@ -4,7 +4,7 @@ import { rename, rm } from "node:fs/promises";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { openBackupStore } from "../backups/backup-store.js";
+import { openBackupStore } from "../backups/open-backup-store.js";
 import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
 import { enqueueBackup } from "../queue/database-jobs.js";

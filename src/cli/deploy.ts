@@ -1,11 +1,12 @@
 import type { Config } from "../config.js";
 import { parseDeployRequest } from "../deploys/deploy-request.js";
+import { publicDeployment } from "../deploys/public-deployment.js";
 import { queueDeployment } from "../deploys/queue-deployment.js";
 import { UsageError } from "../errors.js";
 import { getDeploymentRecord } from "../store/deployment-record.js";
 import { followDeployment } from "./follow-deployment.js";
 import { osUser } from "./os-user.js";
-import { deploymentJson, formatDeployment } from "./print-deployment.js";
+import { formatDeployment } from "./print-deployment.js";
 import { withQueue } from "./with-queue.js";
 
 export type DeployOptions = {
@@ -53,7 +54,7 @@ export async function deploy(
     const final = (await getDeploymentRecord(db, id)) ?? record;
     io.out.write(
       options.json
-        ? `${JSON.stringify(deploymentJson(final), null, 2)}\n`
+        ? `${JSON.stringify(publicDeployment(final), null, 2)}\n`
         : `${formatDeployment(final)}\n`,
     );
     return final.status === "succeeded" ? 0 : 1;

@@ -1,12 +1,13 @@
 import { z } from "zod";
 import type { Config } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
+import { publicDeployment } from "../deploys/public-deployment.js";
 import { UsageError } from "../errors.js";
 import { getDeploymentRecord, listDeploymentRecords } from "../store/deployment-record.js";
 import { DEPLOYMENT_STATUSES } from "../store/deployment-statuses.js";
 import { connectDb } from "../store/prisma.js";
 import { deploymentId } from "./deployment-id.js";
-import { deploymentJson, formatDeployment, formatDeploymentRow } from "./print-deployment.js";
+import { formatDeployment, formatDeploymentRow } from "./print-deployment.js";
 
 const listOptions = z.object({
   status: z
@@ -27,7 +28,7 @@ export async function listDeployments(config: Config, raw: unknown, out: NodeJS.
   const db = connectDb(config.databaseUrl);
   try {
     const records = await listDeploymentRecords(db, options);
-    if (options.json) out.write(`${JSON.stringify(records.map(deploymentJson), null, 2)}\n`);
+    if (options.json) out.write(`${JSON.stringify(records.map(publicDeployment), null, 2)}\n`);
     else if (records.length === 0) out.write("no deployments\n");
     else out.write(`${records.map(formatDeploymentRow).join("\n")}\n`);
   } finally {
@@ -49,7 +50,7 @@ export async function showDeployment(
     if (!record) throw new UsageError(`no deployment ${id}`);
     out.write(
       options.json
-        ? `${JSON.stringify(deploymentJson(record), null, 2)}\n`
+        ? `${JSON.stringify(publicDeployment(record), null, 2)}\n`
         : `${formatDeployment(record)}\n`,
     );
     return 0;

@@ -1,4 +1,4 @@
-import { degradedRelease, deploymentFailure } from "../failures/deployment-failure.js";
+import { degradedRelease, deploymentFailure } from "../deploys/deployment-failure.js";
 import type { DeploymentRecord } from "../store/deployment-record.js";
 import { wrapText } from "./wrap-text.js";
 

@@ -1,3 +1,4 @@
+import { sandboxText } from "../deploys/public-deployment.js";
 import type { DeploymentRecord } from "../store/deployment-record.js";
 import { degradedBox, failureBox } from "./failure-box.js";
 import { terminalText } from "./terminal-text.js";
@@ -38,13 +39,6 @@ export function formatDeployment(d: DeploymentRecord): string {
   return lines.join("\n").split("\n").map(terminalText).join("\n");
 }
 
-/** How a deployment's app commands ran, in words: the dashboard says it the same way. */
-export function sandboxText(sandbox: "bwrap" | "off"): string {
-  return sandbox === "off"
-    ? "off: app code ran unsandboxed, as the worker's user (SANDBOX=off)"
-    : "bwrap";
-}
-
 export function formatStep(step: DeploymentRecord["steps"][number]): string {
   const parts = [step.name.padEnd(10), step.status.padEnd(11)];
   if (step.durationMs !== null) parts.push(`${(step.durationMs / 1000).toFixed(1)}s`);
@@ -57,35 +51,4 @@ export function formatDeploymentRow(d: DeploymentRecord): string {
   return [d.id, d.project.padEnd(20), d.status.padEnd(10), d.ref, d.errorCode ?? ""]
     .join("  ")
     .trimEnd();
-}
-
-/** The record `deploy --json` and `deployments show --json` print. */
-export function deploymentJson(d: DeploymentRecord) {
-  return {
-    id: d.id,
-    project: d.project,
-    status: d.status,
-    commitSha: d.commitSha,
-    errorCode: d.errorCode,
-    hint: d.hint,
-    warnings: d.warnings,
-    release: d.release,
-    degraded: d.degraded,
-    trigger: d.trigger,
-    attempt: d.attempt,
-    sandbox: d.sandbox,
-    requestedBy: d.requestedBy,
-    retryOf: d.retryOf,
-    rollbackTo: d.rollbackTo,
-    steps: d.steps.map((s) => ({
-      name: s.name,
-      status: s.status,
-      exitCode: s.exitCode,
-      durationMs: s.durationMs,
-      errorCode: s.errorCode,
-      evidence: s.evidence,
-      evidenceLine: s.evidenceLine,
-      skipReason: s.skipReason,
-    })),
-  };
 }

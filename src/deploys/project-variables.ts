@@ -102,16 +102,6 @@ export async function unsetVariables(
   await unsetProjectVariables(deps.db, projectId, request.names);
 }
 
-/** What a deploy injects: every variable's value, and the values to redact from its logs. */
-export async function variablesForDeploy(deps: VariableDeps, projectId: string) {
-  const stored = await listProjectVariables(deps.db, projectId);
-  return stored.map((v) => ({
-    name: v.name,
-    secret: v.secret,
-    value: open(deps.keyring, { ciphertext: v.valueEncrypted, keyVersion: v.keyVersion }),
-  }));
-}
-
 function checkName(name: string): void {
   if (!VARIABLE_NAME.test(name)) {
     throw new OperationRefusedError(

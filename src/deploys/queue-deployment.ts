@@ -6,9 +6,22 @@ import type { Db } from "../store/prisma.js";
 import type { DeployRequest } from "./deploy-request.js";
 
 /**
- * Records a deployment of a validated request and queues its job, in that order: the row is
- * committed before Redis hears of it, so the reconciler can always find what Redis lost.
+ * Records a deployment, then queues its job, in that order: the row (and whatever belongs with
+ * it) is committed before Redis hears of it, so the reconciler can always find what Redis lost.
+ * Every way a deployment starts (a deploy, a push, a retry, a rollback) goes through here.
+ * `needsJob` says whether the recorded deployment still needs its job (a repeated push does not).
  */
+export async function recordThenQueue<T extends { deploymentId: string }>(
+  queue: Queue,
+  record: () => Promise<T>,
+  needsJob: (recorded: T) => boolean = () => true,
+): Promise<T> {
+  const recorded = await record();
+  if (needsJob(recorded)) await enqueueDeploy(queue, recorded.deploymentId);
+  return recorded;
+}
+
+/** Records and queues a deployment of a validated request; resolves with its id. */
 export async function queueDeployment(
   db: Db,
   queue: Queue,
@@ -16,12 +29,14 @@ export async function queueDeployment(
   trigger: string,
   requestedBy: string | null = null,
 ): Promise<string> {
-  const { id } = await createDeployment(db, {
-    ...request,
-    trigger,
-    lineage: { requestedBy },
-    steps: DEPLOY_STEP_NAMES,
+  const { deploymentId } = await recordThenQueue(queue, async () => {
+    const { id } = await createDeployment(db, {
+      ...request,
+      trigger,
+      lineage: { requestedBy },
+      steps: DEPLOY_STEP_NAMES,
+    });
+    return { deploymentId: id };
   });
-  await enqueueDeploy(queue, id);
-  return id;
+  return deploymentId;
 }

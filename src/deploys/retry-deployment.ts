@@ -3,11 +3,11 @@ import { z } from "zod";
 import { checkReuse } from "../pipeline/check-reuse.js";
 import { ALWAYS_RUN, stepsBefore } from "../pipeline/reused-steps.js";
 import { DEPLOY_STEP_NAMES, isDeployStepName } from "../pipeline/step-names.js";
-import { enqueueDeploy } from "../queue/deploy-job.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
 import { OperationRefusedError } from "./operation-refused.js";
+import { recordThenQueue } from "./queue-deployment.js";
 import { schemaNotRolledBack } from "./rollback-deployment.js";
 
 export type RetryRequest = {
@@ -126,24 +126,26 @@ export async function recordRetry(
 ): Promise<RetryResult> {
   const { retryOf } = planned;
   const retryNumber = retryOf.retryNumber + 1;
-  const { id, superseded } = await createDeployment(deps.db, {
-    project: retryOf.project.slug,
-    repoUrl: retryOf.repoUrl,
-    ref: retryOf.commitSha ?? retryOf.ref,
-    trigger: "retry",
-    steps: DEPLOY_STEP_NAMES,
-    lineage: {
-      requestedBy,
-      retryOfId: retryOf.id,
-      retryNumber,
-      ...(retryOf.rollbackToId && { rollbackToId: retryOf.rollbackToId }),
-      fromStep: planned.reused.length > 0 ? planned.fromStep : null,
-    },
+  const { deploymentId: id, superseded } = await recordThenQueue(deps.queue, async () => {
+    const { id, superseded } = await createDeployment(deps.db, {
+      project: retryOf.project.slug,
+      repoUrl: retryOf.repoUrl,
+      ref: retryOf.commitSha ?? retryOf.ref,
+      trigger: "retry",
+      steps: DEPLOY_STEP_NAMES,
+      lineage: {
+        requestedBy,
+        retryOfId: retryOf.id,
+        retryNumber,
+        ...(retryOf.rollbackToId && { rollbackToId: retryOf.rollbackToId }),
+        fromStep: planned.reused.length > 0 ? planned.fromStep : null,
+      },
+    });
+    // A retry of a rollback is a rollback too: it leaves the schema alone, and says so.
+    if (retryOf.rollbackToId && retryOf.commitSha)
+      await addWarning(deps.db, id, schemaNotRolledBack(retryOf.rollbackToId, retryOf.commitSha));
+    return { deploymentId: id, superseded };
   });
-  // A retry of a rollback is a rollback too: it leaves the schema alone, and says so.
-  if (retryOf.rollbackToId && retryOf.commitSha)
-    await addWarning(deps.db, id, schemaNotRolledBack(retryOf.rollbackToId, retryOf.commitSha));
-  await enqueueDeploy(deps.queue, id);
   return {
     deploymentId: id,
     retryOf: retryOf.id,

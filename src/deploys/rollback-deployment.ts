@@ -3,13 +3,13 @@ import { z } from "zod";
 import { checkReuse } from "../pipeline/check-reuse.js";
 import { rollbackReuses } from "../pipeline/reused-steps.js";
 import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
-import { enqueueDeploy } from "../queue/deploy-job.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
 import { newestSucceededBefore, projectWithLive } from "../store/rollback-targets.js";
 import { projectSlug } from "./deploy-request.js";
 import { OperationRefusedError } from "./operation-refused.js";
+import { recordThenQueue } from "./queue-deployment.js";
 
 export type RollbackRequest = {
   project: string;
@@ -53,20 +53,22 @@ export async function rollbackDeployment(
 
   const check = await checkReuse(db, target, rollbackReuses());
   const warning = schemaNotRolledBack(target.id, target.commitSha!);
-  const { id } = await createDeployment(db, {
-    project: project.slug,
-    repoUrl: target.repoUrl,
-    ref: target.commitSha!,
-    trigger: "rollback",
-    steps: DEPLOY_STEP_NAMES,
-    lineage: {
-      requestedBy: request.requestedBy,
-      rollbackToId: target.id,
-      fromStep: check.ok ? "start" : null,
-    },
+  const { deploymentId: id } = await recordThenQueue(deps.queue, async () => {
+    const { id } = await createDeployment(db, {
+      project: project.slug,
+      repoUrl: target.repoUrl,
+      ref: target.commitSha!,
+      trigger: "rollback",
+      steps: DEPLOY_STEP_NAMES,
+      lineage: {
+        requestedBy: request.requestedBy,
+        rollbackToId: target.id,
+        fromStep: check.ok ? "start" : null,
+      },
+    });
+    await addWarning(db, id, warning);
+    return { deploymentId: id };
   });
-  await addWarning(db, id, warning);
-  await enqueueDeploy(deps.queue, id);
   return {
     deploymentId: id,
     rollbackTo: target.id,

@@ -1,27 +1,11 @@
-import type { Queue } from "bullmq";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Config } from "../config.js";
-import type { Logger } from "../logger.js";
-import type { Keyring } from "../secrets/keyring.js";
-import type { Db } from "../store/prisma.js";
+import type { HttpDeps } from "./http-deps.js";
 import { operatorRoutes } from "./operator-routes.js";
-import type { ProjectDataDeps } from "./project-data.js";
-import { githubWebhookRoute } from "./routes/github-webhook.js";
-import { healthzRoute } from "./routes/healthz.js";
-import { metricsRoute } from "./routes/metrics.js";
-import { readyzRoute } from "./routes/readyz.js";
-
-/** What the HTTP routes work with: the worker's database, the deploy queue, a logger. */
-export type HttpDeps = {
-  db: Db;
-  queue: Queue;
-  logger: Logger;
-  config: Pick<Config, "http">;
-  /** Opens the projects' webhook secrets; without it, only the global fallback verifies pushes. */
-  keyring?: Keyring;
-  /** For the Data view (tables, rows, backups): without it, those pages are not served. */
-  data?: ProjectDataDeps;
-};
+import { healthzRoute } from "./probes/healthz.js";
+import { metricsRoute } from "./probes/metrics.js";
+import { readyzRoute } from "./probes/readyz.js";
+import { githubWebhookRoute } from "./webhook/github-webhook.js";
 
 /** The HTTP app with every route, not listening: tests drive it with `app.inject`. */
 export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { buildApp, type HttpDeps } from "./build-app.js";
+import { buildApp } from "./build-app.js";
+import type { HttpDeps } from "./http-deps.js";
 
 export type HttpServer = { app: FastifyInstance; url: string; close(): Promise<void> };
 

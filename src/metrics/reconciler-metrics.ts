@@ -1,5 +1,5 @@
 import { Counter, type Registry } from "prom-client";
-import { RECONCILE_JOB } from "../recovery/record-reconcile.js";
+import { RECONCILE_JOB } from "../store/job-runs.js";
 import type { Db } from "../store/prisma.js";
 
 type Totals = { requeued: number; interrupted: number };

@@ -1,11 +1,8 @@
 import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
-import { finishJobRun, startJobRun } from "../store/job-runs.js";
+import { finishJobRun, RECONCILE_JOB, startJobRun } from "../store/job-runs.js";
 import type { Db } from "../store/prisma.js";
 import { type Reconciled, reconcile } from "./reconcile-deployments.js";
-
-/** The JobRun name of a reconciler run that acted. */
-export const RECONCILE_JOB = "reconcile";
 
 /**
  * Reconciles, and records the run as a JobRun when it queued anything again (runs that found

@@ -1,6 +1,9 @@
 import type { Prisma } from "@prisma/client";
 import type { Db } from "./prisma.js";
 
+/** The JobRun name of a reconciler run that acted (recovery/ records it, /metrics counts it). */
+export const RECONCILE_JOB = "reconcile";
+
 export type JobRunStart = {
   /** What runs, e.g. `prune-releases` or `backup`. */
   name: string;

@@ -1,3 +1,5 @@
+import type { Keyring } from "../secrets/keyring.js";
+import { open } from "../secrets/secret-box.js";
 import type { Db } from "./prisma.js";
 
 export type StoredVariable = {
@@ -50,4 +52,14 @@ export async function unsetProjectVariables(
     where: { projectId, name: { in: [...names] } },
   });
   return count;
+}
+
+/** What a deploy injects: every variable's value, and the values to redact from its logs. */
+export async function variablesForDeploy(deps: { db: Db; keyring: Keyring }, projectId: string) {
+  const stored = await listProjectVariables(deps.db, projectId);
+  return stored.map((v) => ({
+    name: v.name,
+    secret: v.secret,
+    value: open(deps.keyring, { ciphertext: v.valueEncrypted, keyVersion: v.keyVersion }),
+  }));
 }

@@ -1,7 +1,12 @@
-import { processStartTicks } from "../exec/process-identity.js";
 import type { Db } from "./prisma.js";
 
-export type ReleaseProcess = { port: number; pid: number; logFile: string };
+export type ReleaseProcess = {
+  port: number;
+  pid: number;
+  /** With the pid, names the process for good: a worker taking over never stops a stranger. */
+  startTicks: bigint | null;
+  logFile: string;
+};
 
 export async function recordRelease(
   db: Db,
@@ -13,8 +18,7 @@ export async function recordRelease(
     data: {
       releasePort: release.port,
       releasePid: release.pid,
-      // With the pid, names the process for good: a worker taking over never stops a stranger.
-      releaseStartTicks: processStartTicks(release.pid),
+      releaseStartTicks: release.startTicks,
       releaseLog: release.logFile,
       releaseStartedAt: new Date(),
       // An earlier attempt's release of this deployment may have been stopped; this one runs.

@@ -1,4 +1,5 @@
-import { deploymentJson, formatDeployment } from "../../src/cli/print-deployment.js";
+import { formatDeployment } from "../../src/cli/print-deployment.js";
+import { publicDeployment } from "../../src/deploys/public-deployment.js";
 import { FAILURE_CODES } from "../../src/failures/codes.js";
 import type { DeploymentRecord } from "../../src/store/deployment-record.js";
 
@@ -220,9 +221,9 @@ describe("formatDeployment", () => {
   });
 });
 
-describe("deploymentJson", () => {
+describe("publicDeployment", () => {
   it("keeps its shape, adding degraded, the sandbox, where the deployment came from, and each step's evidence line", () => {
-    const json = deploymentJson(refusedAtSchema());
+    const json = publicDeployment(refusedAtSchema());
     expect(Object.keys(json)).toEqual([
       "id",
       "project",
@@ -269,7 +270,7 @@ describe("a retry's record", () => {
   });
 
   it("carries the same in its JSON", () => {
-    expect(deploymentJson(retried)).toMatchObject({
+    expect(publicDeployment(retried)).toMatchObject({
       trigger: "retry",
       requestedBy: "ops",
       retryOf: { id: "5d1e0a9c-1111-4c2b-8f00-222233334444", number: 2, fromStep: "build" },
@@ -284,7 +285,7 @@ describe("how a deployment's app code ran", () => {
     expect(formatDeployment(off)).toContain(
       "  sandbox   off: app code ran unsandboxed, as the worker's user (SANDBOX=off)",
     );
-    expect(deploymentJson(off).sandbox).toBe("off");
+    expect(publicDeployment(off).sandbox).toBe("off");
     expect(formatDeployment(deployment())).toContain("  sandbox   bwrap");
   });
 });

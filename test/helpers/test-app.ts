@@ -1,5 +1,6 @@
 import pino from "pino";
-import { buildApp, type HttpDeps } from "../../src/http/build-app.js";
+import { buildApp } from "../../src/http/build-app.js";
+import type { HttpDeps } from "../../src/http/http-deps.js";
 import type { TestStack } from "./test-worker.js";
 
 /** The HTTP app over a test stack's database, queue and config, logging nothing, not listening. */

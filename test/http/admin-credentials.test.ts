@@ -1,10 +1,10 @@
 import type { FastifyRequest } from "fastify";
-import { adminCredential, csrfToken } from "../../src/http/admin-credentials.js";
+import { adminCredential, csrfToken } from "../../src/http/access/admin-credentials.js";
 import {
   type AdminSessions,
   adminSessions,
   SESSION_COOKIE,
-} from "../../src/http/admin-sessions.js";
+} from "../../src/http/access/admin-sessions.js";
 import type { Db } from "../../src/store/prisma.js";
 
 // Sessions against the real database: test/security/dashboard-sessions.int.test.ts.

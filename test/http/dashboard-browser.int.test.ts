@@ -1,5 +1,4 @@
-import { mkdtemp, rename, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
@@ -7,6 +6,7 @@ import type { Page } from "playwright-core";
 import { createHttpServer, type HttpServer } from "../../src/http/http-server.js";
 import { freePort } from "../../src/releases/free-port.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { launchBrowser } from "./browser.js";
 
@@ -53,7 +53,7 @@ async function waitForStep(deploymentId: string, name: string, status: string) {
 describe("the dashboard in a real browser", () => {
   it("logs in with the form and shows a failed deploy's code and fix; Retry queues an attempt that succeeds", async () => {
     // The repository does not exist yet: checkout fails with CHECKOUT_FAILED.
-    const repoDir = path.join(await mkdtemp(path.join(os.tmpdir(), "coduck-later-")), "app");
+    const repoDir = path.join(await tempDir("coduck-later-"), "app");
     const id = await stack.deploy({ project: "later", repoUrl: repoDir });
     const failed = await stack.waitForEnd(id);
     expect(failed.errorCode).toBe("CHECKOUT_FAILED");
@@ -92,7 +92,7 @@ describe("the dashboard in a real browser", () => {
 
   it("follows a running deploy's log live, and Cancel stops it", async () => {
     // The build prints a line only once the test says so, after the page has loaded.
-    const marker = path.join(await mkdtemp(path.join(os.tmpdir(), "coduck-marker-")), "go");
+    const marker = path.join(await tempDir("coduck-marker-"), "go");
     const repo = await fixtureRepo("node-http", {
       "scripts/build.js": [
         'import { existsSync } from "node:fs";',

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
-import { deploymentJson } from "../../src/cli/print-deployment.js";
 import { loadConfig } from "../../src/config.js";
+import { publicDeployment } from "../../src/deploys/public-deployment.js";
 import { buildApp } from "../../src/http/build-app.js";
 import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
@@ -385,7 +385,7 @@ describe("operator API", () => {
     const response = await app.inject({ url: `/api/deployments/${failedId}`, headers: bearer });
     expect(response.statusCode).toBe(200);
     const record = await getDeploymentRecord(stack.db, failedId);
-    expect(response.json()).toEqual(deploymentJson(record!));
+    expect(response.json()).toEqual(publicDeployment(record!));
     expect(response.json()).toMatchObject({
       id: failedId,
       status: "failed",

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { githubSignature } from "../../src/http/github-signature.js";
+import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { addProject } from "../../src/store/projects.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -30,8 +30,8 @@ beforeAll(async () => {
   secrets.set("acme/blog", blog.webhookSecret);
 });
 afterAll(async () => {
-  await app.close();
-  await stack.close();
+  await app?.close();
+  await stack?.close();
 });
 
 const sha = () => randomBytes(20).toString("hex");

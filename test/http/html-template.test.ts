@@ -1,4 +1,4 @@
-import { escapeHtml, html } from "../../src/http/html-template.js";
+import { escapeHtml, html } from "../../src/http/admin/html-template.js";
 
 describe("html", () => {
   it("escapes every interpolated string, for content and quoted attributes alike", () => {

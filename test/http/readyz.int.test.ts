@@ -26,10 +26,10 @@ beforeAll(async () => {
   redis = connectRedis(redisServer.url);
 });
 afterAll(async () => {
-  redis.disconnect();
-  await redisServer.stop();
-  await db.$disconnect();
-  await database.drop();
+  redis?.disconnect();
+  await redisServer?.stop();
+  await db?.$disconnect();
+  await database?.drop();
 });
 
 async function appOn(database: Db) {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { execa, type ResultPromise } from "execa";
-import { githubSignature } from "../../src/http/github-signature.js";
 import { ADMIN_TOKEN_MISSING } from "../../src/http/operator-routes.js";
+import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { freePort } from "../../src/releases/free-port.js";
 import { addProject } from "../../src/store/projects.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
@@ -14,7 +14,7 @@ beforeAll(async () => {
   stack = await createTestStack();
 });
 afterAll(async () => {
-  await stack.close();
+  await stack?.close();
 });
 
 /** A real `coduck-worker <args>` process, once it logged `ready`. */

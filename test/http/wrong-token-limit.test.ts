@@ -1,4 +1,4 @@
-import { WrongTokenLimit } from "../../src/http/wrong-token-limit.js";
+import { WrongTokenLimit } from "../../src/http/access/wrong-token-limit.js";
 
 describe("WrongTokenLimit", () => {
   let now = 0;

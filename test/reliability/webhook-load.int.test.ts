@@ -3,7 +3,7 @@ import { readdirSync, readlinkSync } from "node:fs";
 import type { JobType } from "bullmq";
 import { execa } from "execa";
 import { type ProcessInfo, processInfo } from "../../src/exec/process-identity.js";
-import { githubSignature } from "../../src/http/github-signature.js";
+import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { DEPLOY_JOB } from "../../src/queue/deploy-job.js";
 import { freePort } from "../../src/releases/free-port.js";
 import { addProject } from "../../src/store/projects.js";
@@ -33,7 +33,7 @@ afterAll(async () => {
   serve?.child.kill("SIGKILL");
   worker?.child.kill("SIGKILL");
   await Promise.all([serve?.child, worker?.child]);
-  await stack.close();
+  await stack?.close();
 });
 
 type Delivery = { id: string; project: string; body: string };

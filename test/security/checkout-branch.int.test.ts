@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import type { FastifyInstance } from "fastify";
-import { githubSignature } from "../../src/http/github-signature.js";
+import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { addProject } from "../../src/store/projects.js";
 import { fixtureRepo, type GitRepo } from "../helpers/git-repo.js";
 import { buildTestApp } from "../helpers/test-app.js";
@@ -13,7 +13,10 @@ import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 // deploy any commit the repository holds: one only on another branch, a pull request's head
 // (refs/pull/N/head, which GitHub serves for forks' commits), an old release. Checkout now
 // fetches the project's deploy branch and refuses a commit that is not in its history.
-const TIMEOUT = 180_000;
+/** How long a deploy here may take to end. */
+const DEPLOY_WAIT = 180_000;
+/** A test's own limit: its deploys' waits, and time for the rest. */
+const TIMEOUT = DEPLOY_WAIT + 60_000;
 let stack: TestStack;
 let app: FastifyInstance;
 
@@ -23,8 +26,8 @@ beforeAll(async () => {
   await stack.startWorker();
 });
 afterAll(async () => {
-  await app.close();
-  await stack.close();
+  await app?.close();
+  await stack?.close();
 });
 
 const git = (repo: GitRepo, ...args: string[]) =>
@@ -69,7 +72,7 @@ async function project(slug: string, repo: GitRepo) {
 
 /** The deployment failed at checkout with the refusal, and nothing of it was deployed. */
 async function expectRefused(id: string, sha: string, slug: string, repo: GitRepo) {
-  const record = await stack.waitForEnd(id, TIMEOUT);
+  const record = await stack.waitForEnd(id, DEPLOY_WAIT);
   expect(record).toMatchObject({ status: "failed", errorCode: "CHECKOUT_FAILED", release: null });
   const checkout = record.steps.find((s) => s.name === "checkout");
   expect(checkout?.evidence).toBe(
@@ -125,7 +128,7 @@ it(
     await repo.commit({ "version.txt": "2\n" }, "pushed after it");
     await repo.commit({ "version.txt": "3\n" }, "and again");
     const pushOf = await project("older-commit", repo);
-    const record = await stack.waitForEnd(await pushOf(older), TIMEOUT);
+    const record = await stack.waitForEnd(await pushOf(older), DEPLOY_WAIT);
     expect(record).toMatchObject({ status: "succeeded", commitSha: older });
   },
   TIMEOUT,

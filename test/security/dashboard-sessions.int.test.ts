@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { loadConfig } from "../../src/config.js";
-import { MAX_WRONG_TOKENS } from "../../src/http/wrong-token-limit.js";
+import { MAX_WRONG_TOKENS } from "../../src/http/access/wrong-token-limit.js";
 import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
 import {
   claimDeployment,

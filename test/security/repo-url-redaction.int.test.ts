@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { githubSignature } from "../../src/http/github-signature.js";
+import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { checkoutSource } from "../../src/store/projects.js";
 import { storedRows } from "../helpers/stored-rows.js";
@@ -15,7 +15,10 @@ import { cli } from "../helpers/worker-process.js";
 // redacted wherever it is stored or shown, and only git's argv at checkout holds it.
 const TOKEN = "ghp_S3cretT0kenNobodyMaySee0123456789";
 const ADMIN_TOKEN = "redaction-admin-token-0123456789";
-const TIMEOUT = 120_000;
+/** How long a deploy here may take to end. */
+const DEPLOY_WAIT = 120_000;
+/** A test's own limit: its deploys' waits, and time for the rest. */
+const TIMEOUT = DEPLOY_WAIT + 60_000;
 let stack: TestStack;
 let app: FastifyInstance;
 /** A git "server" that asks for credentials, then records what git sent and fails the fetch. */
@@ -42,9 +45,9 @@ beforeAll(async () => {
   await stack.startWorker();
 });
 afterAll(async () => {
-  await app.close();
-  server.close();
-  await stack.close();
+  await app?.close();
+  server?.close();
+  await stack?.close();
 });
 
 const run = (...args: string[]) => cli(args, { ...stack.env, LOG_LEVEL: "info" });
@@ -86,7 +89,7 @@ it(
     });
     expect(pushed.statusCode).toBe(201);
     const id = pushed.json().deploymentId as string;
-    const record = await stack.waitForEnd(id, TIMEOUT);
+    const record = await stack.waitForEnd(id, DEPLOY_WAIT);
     expect(record).toMatchObject({ status: "failed", errorCode: "CHECKOUT_FAILED" });
     // git really was given the credentials.
     expect(authorizations).toContain(`Basic ${Buffer.from(`deploy:${TOKEN}`).toString("base64")}`);

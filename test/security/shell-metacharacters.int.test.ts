@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import type { FastifyInstance } from "fastify";
-import { githubSignature } from "../../src/http/github-signature.js";
+import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { addProject } from "../../src/store/projects.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { buildTestApp } from "../helpers/test-app.js";
@@ -35,8 +35,8 @@ beforeAll(async () => {
   app = await buildTestApp(stack);
 });
 afterAll(async () => {
-  await app.close();
-  await stack.close();
+  await app?.close();
+  await stack?.close();
   await rm(path.join(os.tmpdir(), `coduck-meta-${RUN}`), { recursive: true, force: true });
 });
 

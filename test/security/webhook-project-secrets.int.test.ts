@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { githubSignature } from "../../src/http/github-signature.js";
+import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { parseKeyring } from "../../src/secrets/keyring.js";
 import { seal } from "../../src/secrets/secret-box.js";
 import { addProject } from "../../src/store/projects.js";
@@ -33,8 +33,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await app.close();
-  await stack.close();
+  await app?.close();
+  await stack?.close();
 });
 
 function push(repo: string, ref = "refs/heads/main") {

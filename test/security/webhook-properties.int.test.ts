@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import type { FastifyInstance } from "fastify";
-import { githubSignature } from "../../src/http/github-signature.js";
+import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { addProject } from "../../src/store/projects.js";
+import { propertyRuns } from "../helpers/property-runs.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -24,8 +25,8 @@ beforeAll(async () => {
   SECRET = added.webhookSecret;
 });
 afterAll(async () => {
-  await app.close();
-  await stack.close();
+  await app?.close();
+  await stack?.close();
 });
 
 const text = fc.string({ unit: "grapheme-ascii", maxLength: 60 });
@@ -124,7 +125,7 @@ it("refuses any unsigned or wrongly signed delivery (401), recording nothing", a
         expect(response.json()).toMatchObject({ error: expect.any(String) });
       },
     ),
-    { numRuns: 200 },
+    propertyRuns(200),
   );
   expect(await counts()).toEqual(before);
 });
@@ -159,7 +160,7 @@ it("answers any signed delivery with a 2xx or 4xx, recording only what it answer
         if (response.statusCode !== 200) expect(after.deliveries).toBe(before.deliveries);
       }
     }),
-    { numRuns: 250 },
+    propertyRuns(250),
   );
 });
 
@@ -196,6 +197,6 @@ it("records one deployment per signed push to the deploy branch, whatever else t
         );
       },
     ),
-    { numRuns: 100 },
+    propertyRuns(100),
   );
 });

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { execa } from "execa";
-import { githubSignature } from "../../src/http/github-signature.js";
+import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { freePort } from "../../src/releases/free-port.js";
 import { addProject } from "../../src/store/projects.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -21,7 +21,9 @@ beforeAll(async () => {
     LOG_LEVEL: "info",
   };
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 it.each([[["serve"]], [["start", "--with-http"]]])(
   "`coduck-worker %p` refuses WEBHOOK_GLOBAL_SECRET_FALLBACK=1 without GITHUB_WEBHOOK_SECRET",

@@ -9,7 +9,9 @@ let closeDatabase: () => Promise<void>;
 beforeAll(async () => {
   ({ db, close: closeDatabase } = await connectTestDatabase());
 });
-afterAll(() => closeDatabase());
+afterAll(async () => {
+  await closeDatabase?.();
+});
 
 describe("job runs", () => {
   it("records a run from running to succeeded with its summary", async () => {

@@ -1,6 +1,6 @@
 import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
-import { generatePrismaClient } from "../../schema/generate-prisma-client.js";
 import type { Step } from "../context.js";
+import { generatePrismaClient } from "../generate-prisma-client.js";
 import { refuseOutsideApp } from "./refuse-outside-app.js";
 
 /**

@@ -4,10 +4,10 @@ import {
   RESERVED_VARIABLES_REASON,
 } from "../../apps/coduck-json.js";
 import { isConnectionErrorCode } from "../../connection-errors.js";
-import { variablesForDeploy } from "../../store/project-variables.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { ensureProjectDatabase } from "../../provisioning/provision-project.js";
 import { recordDatabaseSize } from "../../store/deployments.js";
+import { variablesForDeploy } from "../../store/project-variables.js";
 import { recordStorageLevel } from "../../store/storage-level.js";
 import type { Step, StepContext } from "../context.js";
 

@@ -1,5 +1,6 @@
 import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
 import { childEnv } from "../../exec/child-env.js";
+import { processStartTicks } from "../../exec/process-identity.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { proveDatabasePath } from "../../provisioning/prove-database-path.js";
 import { followFile } from "../../releases/follow-file.js";
@@ -47,7 +48,12 @@ export const start: Step = {
     ctx.noteCommand(command);
     ctx.say(`$ ${command}   (PORT=${port})`);
     const app = await spawnApp({ command, cwd: ctx.releaseDir, env, sandbox: ctx.sandbox });
-    await recordRelease(ctx.db, ctx.deployment.id, { port, pid: app.pid, logFile: app.logFile });
+    await recordRelease(ctx.db, ctx.deployment.id, {
+      port,
+      pid: app.pid,
+      startTicks: processStartTicks(app.pid),
+      logFile: app.logFile,
+    });
     const output = followFile(app.logFile, ctx.appOutput);
 
     const healthcheck = ctx.app.config.healthcheck;

@@ -1,0 +1,26 @@
+import type { Queue } from "bullmq";
+import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
+import type { Db } from "../store/prisma.js";
+import {
+  type PushDelivery,
+  type PushOutcome,
+  recordPushDeployment,
+} from "../store/webhook-deliveries.js";
+import { recordThenQueue } from "./queue-deployment.js";
+
+/**
+ * Records the deployment of a verified push (once per delivery and per commit) and queues it.
+ * A repeat while the deployment is still queued queues it again: the job id is the deployment
+ * id, so that adds a job only if an earlier request recorded the deployment but never got to
+ * enqueue it.
+ */
+export function deployPush(
+  deps: { db: Db; queue: Queue },
+  push: Omit<PushDelivery, "steps">,
+): Promise<PushOutcome> {
+  return recordThenQueue(
+    deps.queue,
+    () => recordPushDeployment(deps.db, { ...push, steps: DEPLOY_STEP_NAMES }),
+    (outcome) => outcome.created || outcome.status === "queued",
+  );
+}

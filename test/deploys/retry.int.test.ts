@@ -1,6 +1,7 @@
 import { rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import type { DeployWorker } from "../../src/main/start-deploy-worker.js";
 import { releaseFingerprint } from "../../src/releases/release-fingerprint.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
@@ -8,6 +9,9 @@ import { fixtureRepo } from "../helpers/git-repo.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
+
+// Each test runs up to three real deploys to their end (a start failure may take 120 s).
+jest.setTimeout(300_000);
 
 let stack: TestStack;
 let worker: DeployWorker;
@@ -23,6 +27,7 @@ afterAll(async () => {
 });
 
 const retry = (...args: string[]) => cli(["retry", ...args], stack.env);
+const MISSING_REPO = path.join(os.tmpdir(), "coduck-no-such-repo");
 const reusedFrom = (id: string) => `reused from deployment ${id} (a copy of its release directory)`;
 
 /** node-http that will not start until a file outside its repository exists. */
@@ -38,15 +43,22 @@ async function appWaitingFor(readyFile: string) {
   });
 }
 
-let startFailed: string;
+/**
+ * A deployment of `project` that failed at start (its app waits for `readyFile`), its record,
+ * and the file that lets it start.
+ */
+async function startFailedDeploy(project: string) {
+  const readyFile = path.join(await tempDir("coduck-ready-"), "ready");
+  const repo = await appWaitingFor(readyFile);
+  const id = await stack.deploy({ project, repoUrl: repo.dir });
+  const failed = await stack.waitForEnd(id, 120_000);
+  expect(failed).toMatchObject({ status: "failed", errorCode: "START_CRASHED" });
+  return { id, failed, readyFile };
+}
 
 describe("coduck-worker retry <id>", () => {
   it("re-runs from the failed step on a copy of the release, reusing checkout, install and build", async () => {
-    const readyFile = path.join(await tempDir("coduck-ready-"), "ready");
-    const repo = await appWaitingFor(readyFile);
-    startFailed = await stack.deploy({ project: "retry-app", repoUrl: repo.dir });
-    const failed = await stack.waitForEnd(startFailed, 120_000);
-    expect(failed).toMatchObject({ status: "failed", errorCode: "START_CRASHED" });
+    const { id: startFailed, failed, readyFile } = await startFailedDeploy("retry-app");
     const original = await stack.db.deployment.findUniqueOrThrow({ where: { id: startFailed } });
     const originalFiles = await releaseFingerprint(original.releaseDir!);
     expect(originalFiles).toBe(original.releaseDigest);
@@ -132,6 +144,8 @@ describe("coduck-worker retry <id>", () => {
   });
 
   it("--from chooses the step; a release directory changed since is not reused", async () => {
+    const { id: startFailed, readyFile } = await startFailedDeploy("retry-from");
+    await writeFile(readyFile, "yes");
     const fromBuild = await retry(startFailed, "--from", "build", "--wait", "--json");
     expect(fromBuild.exitCode).toBe(0);
     const result = JSON.parse(fromBuild.stdout as string);
@@ -167,9 +181,11 @@ describe("coduck-worker retry <id>", () => {
   });
 
   it("refuses what it cannot retry, with one line, exit 2, and nothing recorded", async () => {
-    const succeeded = await stack.db.deployment.findFirstOrThrow({
-      where: { status: "succeeded" },
-    });
+    const startFailed = await stack.deploy({ project: "refusals", repoUrl: MISSING_REPO });
+    expect((await stack.waitForEnd(startFailed)).status).toBe("failed");
+    const good = await fixtureRepo("node-http");
+    const succeeded = { id: await stack.deploy({ project: "refusals", repoUrl: good.dir }) };
+    expect((await stack.waitForEnd(succeeded.id, 120_000)).status).toBe("succeeded");
     const count = await stack.db.deployment.count();
     const cases: Array<[string[], string]> = [
       [["42"], 'coduck-worker: not a deployment id: "42"'],
@@ -210,8 +226,27 @@ describe("coduck-worker retry <id>", () => {
 });
 
 describe("coduck-worker retry --all-failed", () => {
+  // A stack of its own: --all-failed looks at every project, and the other tests' are not its.
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await createTestStack({ SANDBOX: "off" });
+    await stack.startWorker();
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+  const retry = (...args: string[]) => cli(["retry", ...args], stack.env);
+
   it("retries each project's latest failed deployment, filtered; --dry-run records nothing", async () => {
-    const missing = path.join(os.tmpdir(), "coduck-no-such-repo");
+    const missing = MISSING_REPO;
+    // A failure a successful retry has since superseded.
+    const lateRepo = path.join(await tempDir("coduck-late-"), "repo");
+    const fixed = await stack.deploy({ project: "af-fixed", repoUrl: lateRepo });
+    expect((await stack.waitForEnd(fixed)).status).toBe("failed");
+    await rename((await fixtureRepo("node-http")).dir, lateRepo);
+    const fixing = await retry(fixed, "--wait", "--json");
+    expect(JSON.parse(fixing.stdout as string)).toMatchObject({ status: "succeeded" });
+
     const older = await stack.deploy({ project: "af-one", repoUrl: missing });
     await stack.waitForEnd(older);
     const latest = await stack.deploy({ project: "af-one", repoUrl: missing });
@@ -234,8 +269,8 @@ describe("coduck-worker retry --all-failed", () => {
     );
     // Superseded by a newer deploy of its project (a failure, or a successful retry): left alone.
     expect(dry.stdout).not.toContain(older);
-    expect(dry.stdout).not.toContain(startFailed);
-    expect(dry.stdout).not.toContain("retry-app");
+    expect(dry.stdout).not.toContain(fixed);
+    expect(dry.stdout).not.toContain("af-fixed");
     expect(lines).toContain("dry run: 2 deployment(s) would be retried; nothing was recorded");
 
     const byCode = await retry("--all-failed", "--dry-run", "--code", "CONFIG_INVALID");
@@ -265,7 +300,7 @@ describe("coduck-worker retry --all-failed", () => {
 
 describe("a retry is queued like any deploy", () => {
   it("supersedes the project's deploys still queued; a cancelled retry can be retried again", async () => {
-    const missing = path.join(os.tmpdir(), "coduck-no-such-repo");
+    const missing = MISSING_REPO;
     const failed = await stack.deploy({ project: "sup", repoUrl: missing });
     await stack.waitForEnd(failed);
     await worker.worker.pause();

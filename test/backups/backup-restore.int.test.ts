@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { jest } from "@jest/globals";
 import pg from "pg";
 import { inspectLookup, lookupIntact } from "../../src/provisioning/lookup-objects.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
@@ -12,11 +13,18 @@ import { asProjectRole } from "../helpers/as-project-role.js";
 import { databaseUrl, onDatabase } from "../helpers/databases.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { cli } from "../helpers/worker-process.js";
+
+// A restore takes a safety backup first; waitForRestore alone allows 60 s.
+jest.setTimeout(180_000);
 
 const PROJECT = "shop";
 let stack: TestStack;
 let repoDir: string;
+/** The backup every restore here goes back to: three items, the Auth SDK's table. */
+let made: Awaited<ReturnType<typeof json>>;
+let backupId: string;
 
 // As the project's own role, the way the app (and the Auth SDK) creates its objects.
 const asApp = <T>(work: (client: pg.Client) => Promise<T>) => asProjectRole(stack, PROJECT, work);
@@ -76,26 +84,20 @@ beforeAll(async () => {
       "INSERT INTO coduck_auth_users VALUES ('6f1c2f3e-0000-4000-8000-000000000001', 'ada@example.com', 'scrypt$abc')",
     );
   });
+  made = await json(["backups", "create", "--project", PROJECT, "--wait", "--json"]);
+  backupId = made.record?.id;
 }, 180_000);
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("backups and restores", () => {
-  let backupId: string;
-
   it("backs up the project's database as gzip'd plain SQL, the Auth SDK's table included and the lookup left out", async () => {
-    const { run, record } = await json([
-      "backups",
-      "create",
-      "--project",
-      PROJECT,
-      "--wait",
-      "--json",
-    ]);
+    const { run, record } = made;
     expect(run.exitCode).toBe(0);
     expect(record).toMatchObject({ project: PROJECT, kind: "manual", status: "succeeded" });
     expect(record.requestedBy).toMatch(/^cli/);
     expect(record.durationMs).toBeGreaterThanOrEqual(0);
-    backupId = record.id;
 
     const file = path.join(stack.config.backups.dir, PROJECT, `${backupId}.sql.gz`);
     const bytes = await readFile(file);
@@ -218,6 +220,7 @@ describe("backups and restores", () => {
     await asApp((c) => c.query("INSERT INTO items (name) VALUES ('after the backup')"));
     const count = () =>
       asApp(async (c) => (await c.query("SELECT count(*)::int AS n FROM items")).rows[0].n);
+    const itemsBefore = await count();
     const restoresBefore = await stack.db.restore.count();
     const backupsBefore = await stack.db.backup.count();
 
@@ -247,7 +250,7 @@ describe("backups and restores", () => {
     expect(refused.error).toMatch(/^refused: .*confirmed with its slug .*nothing was changed$/);
     expect(refused.safetyBackupId).toBeNull();
     expect(await stack.db.backup.count()).toBe(backupsBefore);
-    expect(await count()).toBe(4);
+    expect(await count()).toBe(itemsBefore);
   });
 
   it("holds the project's lane: a deploy queued during a restore waits for it", async () => {
@@ -268,10 +271,17 @@ describe("backups and restores", () => {
     await waitForLockWait();
 
     const deploymentId = await stack.deploy({ project: PROJECT, repoUrl: repoDir });
-    await sleep(3_000); // three lane retries
-    expect(
-      (await stack.db.deployment.findUniqueOrThrow({ where: { id: deploymentId } })).status,
-    ).toBe("queued");
+    // The worker took the deploy's job three times, and put it back each time (or ran it).
+    const status = () =>
+      stack.db.deployment.findUniqueOrThrow({ where: { id: deploymentId } }).then((d) => d.status);
+    await waitFor(
+      "the deploy to find its lane taken three times",
+      async () =>
+        ((await stack.queue.getJob(deploymentId))?.attemptsStarted ?? 0) >= 3 ||
+        (await status()) !== "queued",
+      30_000,
+    );
+    expect(await status()).toBe("queued");
     await blocker.query("ROLLBACK");
     await blocker.end();
 

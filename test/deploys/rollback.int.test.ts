@@ -1,15 +1,16 @@
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { fixtureRepo, type GitRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
+// Setup deploys two versions (120 s each); each test deploys or rolls back once more.
+jest.setTimeout(300_000);
+
 let stack: TestStack;
-let repo: GitRepo;
-let v1: string;
-let v2: string;
 
 const server = (version: string) => ({
   "src/index.js": [
@@ -21,23 +22,31 @@ const server = (version: string) => ({
 beforeAll(async () => {
   stack = await createTestStack();
   await stack.startWorker();
-  repo = await fixtureRepo("node-http", server("v1"));
-  v1 = await stack.deploy({ project: "rb", repoUrl: repo.dir });
-  expect((await stack.waitForEnd(v1, 120_000)).status).toBe("succeeded");
-  await repo.commit(server("v2"), "v2");
-  v2 = await stack.deploy({ project: "rb", repoUrl: repo.dir });
-  expect((await stack.waitForEnd(v2, 120_000)).status).toBe("succeeded");
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const rollback = (...args: string[]) => cli(["rollback", ...args], stack.env);
-const live = async () => {
-  const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "rb" } });
+const live = async (slug: string) => {
+  const project = await stack.db.project.findUniqueOrThrow({ where: { slug } });
   return (await getDeploymentRecord(stack.db, project.liveDeploymentId!))!;
 };
 
+/** `project` deployed twice, v1 then v2 (live): its repository and both deployments. */
+async function twoVersions(project: string): Promise<{ repo: GitRepo; v1: string; v2: string }> {
+  const repo = await fixtureRepo("node-http", server("v1"));
+  const v1 = await stack.deploy({ project, repoUrl: repo.dir });
+  expect((await stack.waitForEnd(v1, 120_000)).status).toBe("succeeded");
+  await repo.commit(server("v2"), "v2");
+  const v2 = await stack.deploy({ project, repoUrl: repo.dir });
+  expect((await stack.waitForEnd(v2, 120_000)).status).toBe("succeeded");
+  return { repo, v1, v2 };
+}
+
 describe("coduck-worker rollback", () => {
   it("serves the previous release again from its kept directory, recorded, schema left alone", async () => {
+    const { v1, v2 } = await twoVersions("rb");
     const run = await rollback("--project", "rb", "--wait", "--json");
     expect(run.stderr).toContain(`rollback of rb to deployment ${v1}`);
     expect(run.stderr).toContain("from its kept release directory");
@@ -46,7 +55,7 @@ describe("coduck-worker rollback", () => {
     const result = JSON.parse(run.stdout as string);
     expect(result).toMatchObject({ rollbackTo: v1, fromKeptRelease: true, status: "succeeded" });
 
-    const current = await live();
+    const current = await live("rb");
     expect(current.id).toBe(result.deploymentId);
     expect(await (await fetch(current.release!.url)).text()).toBe("v1");
     expect(current.trigger).toBe("rollback");
@@ -68,18 +77,19 @@ describe("coduck-worker rollback", () => {
   });
 
   it("deploys the commit again when the kept directory is gone", async () => {
-    const target = await stack.db.deployment.findUniqueOrThrow({ where: { id: v2 } });
+    const { v1 } = await twoVersions("rb-again");
+    const target = await stack.db.deployment.findUniqueOrThrow({ where: { id: v1 } });
     await rm(target.releaseDir!, { recursive: true, force: true });
-    const run = await rollback("--project", "rb", "--to", v2, "--wait", "--json");
+    const run = await rollback("--project", "rb-again", "--to", v1, "--wait", "--json");
     expect(run.stderr).toContain(
       `by deploying its commit again (its release directory ${target.releaseDir} is gone)`,
     );
     expect(run.exitCode).toBe(0);
     const result = JSON.parse(run.stdout as string);
-    expect(result).toMatchObject({ rollbackTo: v2, fromKeptRelease: false, status: "succeeded" });
-    const current = await live();
+    expect(result).toMatchObject({ rollbackTo: v1, fromKeptRelease: false, status: "succeeded" });
+    const current = await live("rb-again");
     expect(current.id).toBe(result.deploymentId);
-    expect(await (await fetch(current.release!.url)).text()).toBe("v2");
+    expect(await (await fetch(current.release!.url)).text()).toBe("v1");
     expect(current.commitSha).toBe(target.commitSha);
     expect(current.steps.map((s) => [s.name, s.status])).toEqual([
       ["provision", "succeeded"],
@@ -92,27 +102,33 @@ describe("coduck-worker rollback", () => {
   });
 
   it("refuses a target of another project, one that never succeeded, or nothing to roll back to", async () => {
+    const repo = await fixtureRepo("node-http", server("v1"));
+    const first = await stack.deploy({ project: "rb-refuse", repoUrl: repo.dir });
+    expect((await stack.waitForEnd(first, 120_000)).status).toBe("succeeded");
     const other = await stack.deploy({ project: "rb-other", repoUrl: repo.dir });
     expect((await stack.waitForEnd(other, 120_000)).status).toBe("succeeded");
-    const broken = await stack.deploy({ project: "rb", repoUrl: path.join(repo.dir, "missing") });
+    const broken = await stack.deploy({
+      project: "rb-refuse",
+      repoUrl: path.join(repo.dir, "missing"),
+    });
     expect((await stack.waitForEnd(broken)).status).toBe("failed");
-    const current = await live();
+    const current = await live("rb-refuse");
 
     const count = await stack.db.deployment.count();
     const cases: Array<[string[], string]> = [
       [
-        ["--project", "rb", "--to", other],
-        `coduck-worker: --to: deployment ${other} is of project rb-other, not rb`,
+        ["--project", "rb-refuse", "--to", other],
+        `coduck-worker: --to: deployment ${other} is of project rb-other, not rb-refuse`,
       ],
       [
-        ["--project", "rb", "--to", broken],
+        ["--project", "rb-refuse", "--to", broken],
         `coduck-worker: --to: deployment ${broken} never succeeded (failed): only a release that went live can be rolled back to`,
       ],
       [
-        ["--project", "rb", "--to", current.id],
+        ["--project", "rb-refuse", "--to", current.id],
         `coduck-worker: deployment ${current.id} is already live`,
       ],
-      [["--project", "rb", "--to", "42"], 'coduck-worker: --to: not a deployment id: "42"'],
+      [["--project", "rb-refuse", "--to", "42"], 'coduck-worker: --to: not a deployment id: "42"'],
       [["--project", "nobody"], "coduck-worker: no project nobody"],
       [
         ["--project", "rb-other"],
@@ -128,7 +144,7 @@ describe("coduck-worker rollback", () => {
       });
     }
     expect(await stack.db.deployment.count()).toBe(count);
-    expect((await live()).id).toBe(current.id);
+    expect((await live("rb-refuse")).id).toBe(current.id);
   });
 });
 

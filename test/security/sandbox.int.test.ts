@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import { childEnv } from "../../src/exec/child-env.js";
 import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
@@ -11,6 +12,9 @@ import { createTestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { startWorkerProcess } from "../helpers/worker-process.js";
 
+// A sandboxed install to run (60 s), then its processes to end with the killed worker (10 s).
+jest.setTimeout(120_000);
+
 let dataDir: string;
 let releaseDir: string;
 
@@ -19,7 +23,9 @@ beforeAll(async () => {
   releaseDir = path.join(dataDir, "releases", "boxed", "r-1");
   await mkdir(releaseDir, { recursive: true });
 });
-afterAll(() => rm(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
 
 /** Host processes running `sleep <marker…>`. */
 async function processesWith(marker: string): Promise<number[]> {
@@ -67,8 +73,12 @@ it("kills everything inside the sandbox when a step's time is up, even what left
   );
   expect(result.timedOut).toBe(true);
   expect(seen[0]).toHaveLength(2);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(await processesWith(mark)).toEqual([]);
+  // They die a moment after the kill: waited for, not guessed with a fixed sleep.
+  await waitFor(
+    "the sandbox's processes to end",
+    async () => (await processesWith(mark)).length === 0,
+    10_000,
+  );
 });
 
 it("ends a sandboxed step's processes with its worker, when the worker is killed with -9", async () => {

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jest } from "@jest/globals";
 import { FAILURE_CODES } from "../../src/failures/codes.js";
@@ -5,6 +6,7 @@ import type { DeploymentRecord } from "../../src/store/deployment-record.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 jest.setTimeout(120_000);
 
@@ -15,10 +17,14 @@ beforeAll(async () => {
   stack = await createTestStack({
     RUNTIME_WATCH_SECONDS: String(WATCH_SECONDS),
     WORKER_CONCURRENCY: "2",
+    // The watch's end is a debug line: in stack.logs, the event a negative check waits for.
+    LOG_LEVEL: "debug",
   });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 /** An app that listens on PORT, then prints `later` lines on stderr at the given delays (ms). */
 function chattyApp(later: [number, string][]) {
@@ -96,7 +102,18 @@ describe("the runtime watch", () => {
     const id = await stack.deploy({ project: "calm", repoUrl: repo.dir });
     expect((await stack.waitForEnd(id)).status).toBe("succeeded");
 
-    await sleep(WATCH_SECONDS * 1000 + 2500);
+    // The watch ended, and then the app logged its failure: nothing was watching any more.
+    await waitFor(
+      "the runtime watch to end",
+      () => stack.logs.some((l) => l.includes(id) && l.includes('"msg":"runtime watch ended"')),
+      WATCH_SECONDS * 1000 + 10_000,
+    );
+    const { releaseLog } = await stack.db.deployment.findUniqueOrThrow({ where: { id } });
+    await waitFor(
+      "the app to log its late failure",
+      async () => (await readFile(releaseLog!, "utf8")).includes('relation "users" does not exist'),
+      10_000,
+    );
     const record = (await getDeploymentRecord(stack.db, id))!;
     expect(record.status).toBe("succeeded");
     expect(record.degraded).toBeNull();

@@ -1,10 +1,17 @@
+import { jest } from "@jest/globals";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
+import { DEPLOY_BACKOFF, DEPLOY_JOB } from "../../src/queue/deploy-job.js";
+import { createDeployment } from "../../src/store/deployments.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 // The stack's own PgBouncer stopped while an app that needs its database at start-up deploys:
 // the start fails DATABASE_UNREACHABLE, BullMQ retries it after a backoff, and once PgBouncer
-// is back the deploy succeeds.
+// is back the deploy succeeds; on the deploy's last attempt, the same failure ends it.
+
+// A deploy runs twice, with a backoff between, and is then waited for up to 90 s.
+jest.setTimeout(240_000);
 
 let stack: TestStack;
 
@@ -13,8 +20,11 @@ beforeAll(async () => {
     { RETRY_BASE_DELAY_MS: "3000", RUNTIME_WATCH_SECONDS: "0" },
     { pgbouncer: {} },
   );
+  await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 // Connects through DATABASE_URL (PgBouncer) before it listens, as many apps do.
 const SERVER = `import { createServer } from "node:http";
@@ -33,7 +43,6 @@ describe("PgBouncer down during a deploy", () => {
   it("fails the start DATABASE_UNREACHABLE, retries with backoff, and succeeds once PgBouncer is back", async () => {
     const bouncer = stack.bouncer!;
     const repo = await fixtureRepo("prestart-app", { "server.js": SERVER });
-    await stack.startWorker();
     await bouncer.stop();
     const id = await stack.deploy({ project: "bouncer-down", repoUrl: repo.dir });
 
@@ -65,5 +74,43 @@ describe("PgBouncer down during a deploy", () => {
     expect(live.releaseStoppedAt).toBeNull(); // attempt 1's release was stopped, this one runs
     const answer = await fetch(`http://127.0.0.1:${live.releasePort}/`);
     expect(await answer.json()).toEqual({ notes: 1 });
+  });
+
+  it("ends the deploy failed when the passing failure comes on its last attempt, and retries no more", async () => {
+    const bouncer = stack.bouncer!;
+    const repo = await fixtureRepo("prestart-app", { "server.js": SERVER });
+    await bouncer.stop();
+    try {
+      const { id } = await createDeployment(stack.db, {
+        project: "bouncer-gone",
+        repoUrl: repo.dir,
+        ref: "main",
+        trigger: "test",
+        steps: DEPLOY_STEP_NAMES,
+      });
+      // Its job as the deploy's own, but with two attempts in all: the second is its last.
+      await stack.queue.add(
+        DEPLOY_JOB,
+        { deploymentId: id },
+        { jobId: id, attempts: 2, backoff: { type: DEPLOY_BACKOFF } },
+      );
+      const record = await stack.waitForEnd(id, 120_000);
+      expect(record).toMatchObject({
+        status: "failed",
+        errorCode: "DATABASE_UNREACHABLE",
+        attempt: 2,
+      });
+      const row = await stack.db.deployment.findUniqueOrThrow({ where: { id } });
+      expect(row.warnings.filter((w) => w.endsWith("; retrying"))).toEqual([
+        "attempt 1 failed at start (DATABASE_UNREACHABLE); retrying",
+      ]);
+      // BullMQ holds the job failed: nothing will run it a third time.
+      await waitFor("BullMQ to fail the job", async () => {
+        return (await stack.queue.getJobState(id)) === "failed";
+      });
+      expect((await stack.queue.getJob(id))?.attemptsMade).toBe(2);
+    } finally {
+      await bouncer.start();
+    }
   });
 });

@@ -25,7 +25,9 @@ const manifest = (fields: Record<string, unknown> = {}) =>
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "coduck-package-manager-"));
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
 describe("installCommand", () => {
   it("runs npm ci with package-lock.json, or with npm-shrinkwrap.json", async () => {

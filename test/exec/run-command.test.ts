@@ -204,8 +204,8 @@ describe("runCommand with a stdout file", () => {
     });
   });
   afterEach(async () => {
-    await file.close();
-    await rm(dir, { recursive: true, force: true });
+    await file?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("hands on stdout from the file, and a stderr line only after the stdout written before it", async () => {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { applyAdditiveDiff } from "../../src/schema/apply-additive-diff.js";
 import { parsePrismaVersion } from "../../src/schema/prisma-version.js";
 import type { RunPrisma } from "../../src/schema/run-prisma.js";
-import { SchemaSyncFailure } from "../../src/schema/schema-sync-failure.js";
+import { SchemaSyncError } from "../../src/schema/schema-sync-error.js";
 
 // The fallback needs a Prisma with the native schema engine (before 6.13), which cannot be
 // installed offline: its commands are played by a fake that writes what `migrate diff` would.
@@ -14,7 +14,9 @@ let appDir: string;
 beforeEach(async () => {
   appDir = await mkdtemp(path.join(os.tmpdir(), "coduck-additive-diff-"));
 });
-afterEach(() => rm(appDir, { recursive: true, force: true }));
+afterEach(async () => {
+  if (appDir) await rm(appDir, { recursive: true, force: true });
+});
 
 function fakePrisma(changeScript: string): {
   runPrisma: RunPrisma;
@@ -79,9 +81,9 @@ describe("applyAdditiveDiff (Prisma before 6.13)", () => {
     const fake = fakePrisma('-- AlterTable\nALTER TABLE "Post" DROP COLUMN "subtitle";\n');
     const said: string[] = [];
     const failure = await apply(fake.runPrisma, "5.22.0", said).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(SchemaSyncFailure);
+    expect(failure).toBeInstanceOf(SchemaSyncError);
     expect(failure).toMatchObject({ stage: "push" });
-    expect((failure as SchemaSyncFailure).result.output).toEqual(said);
+    expect((failure as SchemaSyncError).result.output).toEqual(said);
     expect(said[0]).toBe("⚠️  There might be data loss when applying the changes:");
     expect(said[1]).toBe('  • ALTER TABLE "Post" DROP COLUMN "subtitle"');
     expect(fake.executed).toEqual([]);

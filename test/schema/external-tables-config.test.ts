@@ -13,7 +13,9 @@ let appDir: string;
 beforeEach(async () => {
   appDir = await mkdtemp(path.join(os.tmpdir(), "coduck-external-config-"));
 });
-afterEach(() => rm(appDir, { recursive: true, force: true }));
+afterEach(async () => {
+  if (appDir) await rm(appDir, { recursive: true, force: true });
+});
 
 /** The generated config's default export, as a fresh Node process loads it. */
 async function load(file: string): Promise<Record<string, unknown>> {

@@ -17,7 +17,9 @@ const at = (...parts: string[]) => path.join(dir, ...parts);
 beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "coduck-find-schema-"));
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
 describe("findPrismaSchema", () => {
   it("is null when the app has no Prisma schema", async () => {

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { prismaArgs } from "../../src/schema/prisma-commands.js";
 import { parsePrismaVersion, supportsExternalTables } from "../../src/schema/prisma-version.js";
-import { SchemaSyncFailure } from "../../src/schema/schema-sync-failure.js";
+import { SchemaSyncError } from "../../src/schema/schema-sync-error.js";
 import { syncPrismaSchema } from "../../src/schema/sync-prisma-schema.js";
 
 const v = (version: string) => parsePrismaVersion(version)!;
@@ -69,7 +69,9 @@ describe("a Prisma the automatic push cannot serve", () => {
     await mkdir(path.join(appDir, "prisma"));
     await writeFile(path.join(appDir, SCHEMA), "model A {\n  id Int @id\n}\n");
   });
-  afterEach(() => rm(appDir, { recursive: true, force: true }));
+  afterEach(async () => {
+    if (appDir) await rm(appDir, { recursive: true, force: true });
+  });
 
   it.each(["4.16.2", "5.12.0"])(
     "is told so exactly, before any command runs (Prisma %s)",
@@ -92,7 +94,7 @@ describe("a Prisma the automatic push cannot serve", () => {
           return { exitCode: 0, output: [] };
         },
       });
-      await expect(sync).rejects.toBeInstanceOf(SchemaSyncFailure);
+      await expect(sync).rejects.toBeInstanceOf(SchemaSyncError);
       await expect(sync).rejects.toMatchObject({
         stage: "prisma-unsupported",
         message: expect.stringContaining(`Prisma ${version} cannot be served`),

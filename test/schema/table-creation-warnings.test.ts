@@ -8,7 +8,9 @@ let appDir: string;
 beforeEach(async () => {
   appDir = await mkdtemp(path.join(os.tmpdir(), "coduck-tables-"));
 });
-afterEach(() => rm(appDir, { recursive: true, force: true }));
+afterEach(async () => {
+  if (appDir) await rm(appDir, { recursive: true, force: true });
+});
 
 const manifest = (dependencies: Record<string, string>) => ({ dependencies });
 

@@ -18,7 +18,9 @@ beforeEach(async () => {
   await mkdir(path.join(appDir, "node_modules", ".pnpm", "prisma"), { recursive: true });
   await writeFile(workerFile, "worker-only");
 });
-afterEach(() => rm(root, { recursive: true, force: true }));
+afterEach(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
 
 describe("readAppFile", () => {
   it("reads a file, and a link that stays inside the app (pnpm's layout)", async () => {

@@ -9,7 +9,10 @@
  * host's); serves the box's database bridges (unix sockets in the box directory, each
  * connected on to PgBouncer or Postgres only after the client's startup packet names the
  * project's own role and database); for a release, forwards the host's 127.0.0.1:<port> into
- * the box once the app listens. Ends with bwrap's exit status and removes the box directory.
+ * the box once the app listens. With limits (as root), the box runs in a cgroup of its own
+ * (box-cgroup.ts), entered before anything of the box runs; when the kernel killed in it for
+ * memory, the last line on stderr says so and names the limit. Ends with bwrap's exit status
+ * and removes the box directory and the cgroup.
  * It passes its own environment (fixed by the worker) to bwrap; slirp4netns gets PATH only.
  * Stays in the caller's process group, so signals to the group reach everything; slirp4netns
  * ends when this process does (its exit fd closes).
@@ -21,7 +24,15 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { Readable, Writable } from "node:stream";
+import {
+  type BoxCgroup,
+  createBoxCgroup,
+  enterCommand,
+  memoryKills,
+  removeBoxCgroup,
+} from "./box-cgroup.js";
 import { errorResponse, readStartup } from "./postgres-startup.js";
+import { outOfMemoryLine, type ResourceLimits } from "./resource-limits.js";
 
 export type Bridge = {
   /** The socket's name in the box directory: pooled.sock, direct.sock. */
@@ -42,6 +53,8 @@ export type LaunchSpec = {
   bridges: Bridge[];
   /** A release's PORT: forwarded from the host's 127.0.0.1 once the app listens on it. */
   publishPort: number | null;
+  /** The box's memory, processes and CPU share, in a cgroup of its own; null: none (not root). */
+  limits: ResourceLimits | null;
 };
 
 const STARTUP_TIMEOUT_MS = 10_000;
@@ -329,33 +342,51 @@ async function main(): Promise<void> {
     servers.push(ready);
   }
 
-  const box = spawn(
-    "unshare",
-    ["--net", "--", bwrap, "--info-fd", "3", "--block-fd", "4", ...bwrapArgs],
-    {
-      stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"],
-    },
-  );
+  const cleanUp = async (group: BoxCgroup | null) => {
+    for (const server of servers) server.close();
+    rmSync(spec.boxDir, { recursive: true, force: true });
+    rmSync(apiSocket(spec), { force: true });
+    if (!group) return;
+    const left = await removeBoxCgroup(group).catch((error: Error) => [error.message]);
+    if (left.length > 0)
+      process.stderr.write(`box: could not remove its cgroup: ${left.join(", ")}\n`);
+  };
+  let group: BoxCgroup | null = null;
+  if (spec.limits) {
+    try {
+      group = createBoxCgroup(path.basename(spec.boxDir), spec.limits);
+    } catch (error) {
+      // Limits asked for are never dropped: no box without them.
+      process.stderr.write(`box: cannot set its resource limits: ${(error as Error).message}\n`);
+      await cleanUp(null);
+      process.exit(125);
+    }
+  }
+  const command = [
+    ...(group ? enterCommand(group) : []),
+    ...["unshare", "--net", "--", bwrap, "--info-fd", "3", "--block-fd", "4", ...bwrapArgs],
+  ];
+  const box = spawn(command[0]!, command.slice(1), {
+    stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"],
+  });
   // A signal to the group reaches bwrap and the box anyway; one to this process alone is
   // passed on. Either way this process ends when bwrap does, with its status.
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const)
     process.on(signal, () => box.kill(signal));
-  const cleanUp = () => {
-    for (const server of servers) server.close();
-    rmSync(spec.boxDir, { recursive: true, force: true });
-    rmSync(apiSocket(spec), { force: true });
-  };
-  box.once("exit", (code, signal) => {
-    cleanUp();
+  box.once("exit", async (code, signal) => {
+    // Last on stderr, after all the box wrote: the step's log ends with the cause.
+    if (group && spec.limits && memoryKills(group) > 0)
+      process.stderr.write(`${outOfMemoryLine(spec.limits)}\n`);
+    await cleanUp(group);
     if (signal) {
       process.removeAllListeners(signal);
       process.kill(process.pid, signal);
     }
     process.exit(code ?? 1);
   });
-  box.once("error", (error) => {
+  box.once("error", async (error) => {
     say(`cannot run bwrap: ${error.message}`);
-    cleanUp();
+    await cleanUp(group);
     process.exit(127);
   });
   try {

@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { PACKAGE_ROOT } from "../package-root.js";
 import type { Bridge, LaunchSpec } from "./box-launcher.js";
+import type { ResourceLimits } from "./resource-limits.js";
 
 /** The documented database addresses inside a box, by the variable that carries each. */
 export const BOX_DATABASE_ADDRESSES = {
@@ -80,6 +81,7 @@ export function relayCommand(port: number | null): string[] {
  * worker received it (host addresses): the bridges' upstreams and the only role and database
  * they admit are read from DATABASE_URL and DIRECT_URL, which the platform alone sets.
  * A step's launcher dies with the worker (setpriv --pdeathsig); a release's outlives it.
+ * `limits`: the box's cgroup limits (the launcher makes the group), null for none.
  */
 export function launcherCommand(options: {
   bwrap: string;
@@ -89,6 +91,7 @@ export function launcherCommand(options: {
   publishPort: number | null;
   lifetime: "step" | "release";
   slirp4netns: string;
+  limits: ResourceLimits | null;
 }): { file: string; args: string[] } {
   const spec: LaunchSpec = {
     slirp4netns: options.slirp4netns,
@@ -96,6 +99,7 @@ export function launcherCommand(options: {
     relay: path.join(BUILT, "box-relay.js"),
     bridges: DATABASE_VARIABLES.flatMap((name) => bridgeOf(name, options.env[name])),
     publishPort: options.publishPort,
+    limits: options.limits,
   };
   const launcher = [
     process.execPath,

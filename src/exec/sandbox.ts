@@ -6,6 +6,7 @@ import { execa } from "execa";
 import type { SandboxMode } from "../config.js";
 import { PACKAGE_ROOT } from "../package-root.js";
 import { asAppOwner } from "./as-app-owner.js";
+import { cgroupParent } from "./box-cgroup.js";
 import {
   boxEnv,
   launcherCommand,
@@ -15,6 +16,7 @@ import {
 } from "./box-network.js";
 import { appPath, hostEnv } from "./child-env.js";
 import { type AppOwner, handOver } from "./hand-over.js";
+import { checkedLimits, DEFAULT_LIMITS, type ResourceLimits } from "./resource-limits.js";
 import type { Command } from "./run-command.js";
 
 /** Whether app commands run sandboxed on this machine, and a sentence saying how (for logs and `doctor`). */
@@ -72,26 +74,31 @@ export async function sandboxStatus(mode: SandboxMode): Promise<SandboxStatus> {
   return {
     mode,
     active: true,
-    detail: `bubblewrap ${found.version}: app commands run as ${isRoot() ? "each project's own uid" : "the worker's user"} in their own PID namespace, seeing the system read-only and only their release directory`,
+    detail: `bubblewrap ${found.version}: app commands run as ${isRoot() ? "each project's own uid" : "the worker's user"} in their own PID namespace, seeing the system read-only and only their release directory; ${limitsDetail()}`,
   };
 }
 
 /**
  * The box of one deploy attempt, or null when app commands run unsandboxed: only ever with
  * SANDBOX=off. With bwrap and no working bubblewrap it throws (the worker refused to start).
+ * Each command in it runs within `limits` (memory, processes, CPU share; a cgroup per
+ * command) when the worker is root; unprivileged, bwrap cannot be given a cgroup.
  */
 export async function sandboxFor(
   mode: SandboxMode,
   paths: { dataDir: string; releaseDir: string; project: string },
   owner: AppOwner = NOBODY,
+  limits: ResourceLimits = DEFAULT_LIMITS,
 ): Promise<Sandbox | null> {
   if (mode === "off") return null;
+  const checked = checkedLimits(limits);
   const found = await detectBwrap();
   if (!found.ok) throw new Error(`SANDBOX=bwrap but ${found.reason}`);
   return releaseSandbox(
     found,
     { ...paths, homeDir: path.join(paths.dataDir, "homes", paths.project) },
     owner,
+    checked,
   );
 }
 
@@ -101,6 +108,7 @@ function releaseSandbox(
   { bwrap, slirp4netns }: { bwrap: string; slirp4netns: string },
   paths: BoxPaths,
   owner: AppOwner,
+  limits: ResourceLimits,
 ): Sandbox {
   let handedOver: Promise<void> | undefined;
   return {
@@ -130,6 +138,7 @@ function releaseSandbox(
         publishPort,
         lifetime,
         slirp4netns,
+        limits: isRoot() ? limits : null,
       });
       return {
         ...launched,
@@ -279,7 +288,8 @@ async function probeBwrap(): Promise<Detection> {
       homeDir: path.join(scratch, "data", "home"),
     };
     await mkdir(paths.releaseDir, { recursive: true });
-    const box = releaseSandbox({ bwrap, slirp4netns }, paths, NOBODY);
+    // Under the default limits: a host where the boxes' cgroups cannot be made fails here.
+    const box = releaseSandbox({ bwrap, slirp4netns }, paths, NOBODY, DEFAULT_LIMITS);
     const result = await runToEnd(
       box,
       {
@@ -305,6 +315,14 @@ async function probeBwrap(): Promise<Detection> {
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** How the boxes' memory, processes and CPU share are limited here, for the status line. */
+function limitsDetail(): string {
+  if (!isRoot()) return "no memory, process or CPU limits (the worker is not root: no cgroups)";
+  const parent = cgroupParent();
+  if (parent.version === null) return `no memory, process or CPU limits (${parent.reason})`;
+  return `memory, process and CPU limits in a cgroup per command (cgroup v${parent.version})`;
 }
 
 function isRoot(): boolean {

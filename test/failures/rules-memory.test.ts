@@ -26,6 +26,31 @@ describe("memory evidence", () => {
     expect(bySignal.code).toBe("OUT_OF_MEMORY");
   });
 
+  it("reads the box's own line, which names the limit, as the evidence", async () => {
+    const result = await classifyLines("build", 137, [
+      "allocated 110 MiB",
+      "Killed",
+      "box: out of memory: killed at the 128 MiB limit",
+    ]);
+    expect(result.code).toBe("OUT_OF_MEMORY");
+    expect(result.evidence.at(-1)).toEqual({
+      line: 3,
+      text: "box: out of memory: killed at the 128 MiB limit",
+    });
+  });
+
+  it("reads the box's line whatever the exit: the app may report its child's death itself", async () => {
+    const result = await classifyLines("build", 1, [
+      "Error: Command failed with signal SIGKILL",
+      "Error: connect ECONNREFUSED 127.0.0.1:6379",
+      "box: out of memory: killed at the 1024 MiB limit",
+    ]);
+    expect(result.code).toBe("OUT_OF_MEMORY");
+    expect(result.evidence.map((e) => e.text)).toContain(
+      "box: out of memory: killed at the 1024 MiB limit",
+    );
+  });
+
   it("lets a SIGKILL outrank an error logged before it", async () => {
     const result = await classifyLines("start", 137, [
       "Error: connect ECONNREFUSED 127.0.0.1:6379",

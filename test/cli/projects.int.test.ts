@@ -8,10 +8,11 @@ beforeAll(async () => {
   stack = await createTestStack();
 });
 afterAll(async () => {
-  await stack.close();
+  await stack?.close();
 });
 
 const run = (...args: string[]) => cli(args, stack.env);
+const TAKEN_REPO = "https://github.com/acme/taken.git";
 
 describe("coduck-worker projects add", () => {
   it("registers a project with its repository and deploy branch", async () => {
@@ -25,34 +26,43 @@ describe("coduck-worker projects add", () => {
   });
 
   it("refuses a taken slug, changes nothing, and says how to change the project", async () => {
+    expect((await run("projects", "add", "taken", "--repo", TAKEN_REPO)).exitCode).toBe(0);
     const again = await run(
       "projects",
       "add",
-      "web",
+      "taken",
       "--repo",
       "https://github.com/acme/other.git",
       "--branch",
       "prod",
     );
     expect(again.exitCode).toBe(2);
-    expect(again.stderr).toMatch(/project web already exists/);
-    expect(again.stderr).toMatch(/coduck-worker projects set web --repo <url> --branch <branch>/);
-    const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "web" } });
-    expect(project).toMatchObject({ repoUrl: "https://github.com/acme/web.git", branch: "main" });
+    expect(again.stderr).toMatch(/project taken already exists/);
+    expect(again.stderr).toMatch(/coduck-worker projects set taken --repo <url> --branch <branch>/);
+    const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "taken" } });
+    expect(project).toMatchObject({ repoUrl: TAKEN_REPO, branch: "main" });
   });
 
   it("refuses a second project on the same branch of the same repository, however spelled", async () => {
-    const twin = await run("projects", "add", "web-2", "--repo", "git@github.com:acme/web");
+    const first = await run(
+      "projects",
+      "add",
+      "twin",
+      "--repo",
+      "https://github.com/acme/twin.git",
+    );
+    expect(first.exitCode).toBe(0);
+    const twin = await run("projects", "add", "twin-2", "--repo", "git@github.com:acme/twin");
     expect(twin.exitCode).toBe(2);
-    expect(twin.stderr).toMatch(/project web already deploys branch main/);
-    expect(await stack.db.project.findUnique({ where: { slug: "web-2" } })).toBeNull();
+    expect(twin.stderr).toMatch(/project twin already deploys branch main/);
+    expect(await stack.db.project.findUnique({ where: { slug: "twin-2" } })).toBeNull();
     // Another branch of it is another project.
     const staging = await run(
       "projects",
       "add",
-      "web-staging",
+      "twin-staging",
       "--repo",
-      "git@github.com:acme/web",
+      "git@github.com:acme/twin",
       "--branch",
       "staging",
     );
@@ -104,6 +114,24 @@ describe("coduck-worker projects set", () => {
 });
 
 describe("coduck-worker projects list", () => {
+  // A stack of its own: the list is of every project, and the other tests add theirs.
+  let stack: TestStack;
+  const run = (...args: string[]) => cli(args, stack.env);
+  beforeAll(async () => {
+    stack = await createTestStack();
+    for (const add of [
+      ["api", "--repo", "https://github.com/acme/api"],
+      ["web", "--repo", "https://github.com/acme/web.git"],
+      ["web-staging", "--repo", "git@github.com:acme/web", "--branch", "staging"],
+    ])
+      expect((await run("projects", "add", ...add)).exitCode).toBe(0);
+    const set = await run("projects", "set", "api", "--branch", "release");
+    expect({ exitCode: set.exitCode, stderr: set.stderr }).toEqual({ exitCode: 0, stderr: "" });
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
   it("--json lists every project", async () => {
     const listed = await run("projects", "list", "--json");
     expect(listed.exitCode).toBe(0);
@@ -131,13 +159,16 @@ describe("coduck-worker projects list", () => {
   });
 });
 
+const SHOWN_REPO = "https://github.com/acme/shown.git";
+
 describe("coduck-worker projects show", () => {
   it("shows the database, the last 5 deploys newest first, and the live release", async () => {
-    const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "web" } });
+    expect((await run("projects", "add", "shown", "--repo", SHOWN_REPO)).exitCode).toBe(0);
+    const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "shown" } });
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
       const { id } = await createDeployment(stack.db, {
-        project: "web",
+        project: "shown",
         repoUrl: project.repoUrl!,
         ref: `${i}`.repeat(40),
         trigger: "webhook",
@@ -161,8 +192,8 @@ describe("coduck-worker projects show", () => {
         liveDeploymentId: live,
         database: {
           create: {
-            databaseName: "prj_web_abc",
-            roleName: "prj_web_abc",
+            databaseName: "prj_shown_abc",
+            roleName: "prj_shown_abc",
             passwordEncrypted: "sealed",
             keyVersion: 1,
             provisionedAt: new Date(),
@@ -171,14 +202,14 @@ describe("coduck-worker projects show", () => {
       },
     });
 
-    const shown = await run("projects", "show", "web", "--json");
+    const shown = await run("projects", "show", "shown", "--json");
     expect(shown.exitCode).toBe(0);
     const record = JSON.parse(shown.stdout as string);
     expect(record).toMatchObject({
-      slug: "web",
-      repoUrl: "https://github.com/acme/web.git",
+      slug: "shown",
+      repoUrl: SHOWN_REPO,
       branch: "main",
-      database: { name: "prj_web_abc", provisionedAt: expect.any(String) },
+      database: { name: "prj_shown_abc", provisionedAt: expect.any(String) },
       live: {
         deploymentId: live,
         commitSha: "4".repeat(40),
@@ -188,9 +219,9 @@ describe("coduck-worker projects show", () => {
     });
     expect(record.deployments.map((d: { id: string }) => d.id)).toEqual(ids.slice(1).reverse());
 
-    const text = await run("projects", "show", "web");
+    const text = await run("projects", "show", "shown");
     expect(text.exitCode).toBe(0);
-    expect(text.stdout).toMatch(/^database\s+prj_web_abc$/m);
+    expect(text.stdout).toMatch(/^database\s+prj_shown_abc$/m);
     expect(text.stdout).toMatch(
       new RegExp(`^live\\s+${live} \\(444444444444\\) at http://127\\.0\\.0\\.1:40123$`, "m"),
     );
@@ -198,7 +229,10 @@ describe("coduck-worker projects show", () => {
   });
 
   it("says when a project has no database, deploys or live release yet", async () => {
-    const shown = await run("projects", "show", "api");
+    expect(
+      (await run("projects", "add", "bare", "--repo", "https://github.com/acme/bare")).exitCode,
+    ).toBe(0);
+    const shown = await run("projects", "show", "bare");
     expect(shown.exitCode).toBe(0);
     expect(shown.stdout).toMatch(/^database\s+not provisioned yet/m);
     expect(shown.stdout).toMatch(/^live\s+nothing live$/m);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { OperationRefused } from "../../src/deploys/operation-refused.js";
+import { jest } from "@jest/globals";
+import { OperationRefusedError } from "../../src/deploys/operation-refused.js";
 import { setVariables } from "../../src/deploys/project-variables.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { readLogLines } from "../../src/store/step-log-lines.js";
@@ -7,13 +8,18 @@ import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
+// Tests wait for real deploys to end (120 s each).
+jest.setTimeout(240_000);
+
 let stack: TestStack;
 
 beforeAll(async () => {
   stack = await createTestStack();
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const env = (...args: string[]) => cli(["env", ...args], stack.env);
 const token = `tok-${randomBytes(8).toString("hex")}`;
@@ -60,7 +66,8 @@ describe("coduck-worker env", () => {
       (await env("set", "--project", "vars-app", "--secret", `API_TOKEN=${token}`)).exitCode,
     ).toBe(0);
 
-    const rows = await stack.db.projectVariable.findMany();
+    const ofProject = { project: { slug: "vars-app" } };
+    const rows = await stack.db.projectVariable.findMany({ where: ofProject });
     expect(rows).toHaveLength(3);
     for (const row of rows) {
       expect(row.keyVersion).toBe(1);
@@ -94,36 +101,41 @@ describe("coduck-worker env", () => {
 
     const unset = await env("unset", "--project", "vars-app", "EXTRA");
     expect(unset.exitCode).toBe(0);
-    expect(await stack.db.projectVariable.count()).toBe(2);
+    expect(await stack.db.projectVariable.count({ where: ofProject })).toBe(2);
   });
 
   it("refuses bad names, reserved names, NUL and unknown projects before writing anything", async () => {
+    const repo = await fixtureRepo("env-app");
+    expect(
+      (await cli(["projects", "add", "refusals", "--repo", repo.dir], stack.env)).exitCode,
+    ).toBe(0);
+    expect((await env("set", "--project", "refusals", "GREETING=hello")).exitCode).toBe(0);
     const before = await stack.db.projectVariable.findMany({ orderBy: { name: "asc" } });
     const cases: Array<[string[], string]> = [
       [
-        ["set", "--project", "vars-app", "GOOD=1", "DATABASE_URL=postgres://elsewhere"],
+        ["set", "--project", "refusals", "GOOD=1", "DATABASE_URL=postgres://elsewhere"],
         "coduck-worker: RESERVED_ENV: DATABASE_URL is reserved and injected by the platform (DATABASE_URL through PgBouncer, DIRECT_URL for migrations, PORT to listen on); it cannot be a project variable",
       ],
       [
-        ["set", "--project", "vars-app", "PORT=1"],
+        ["set", "--project", "refusals", "PORT=1"],
         expect.stringContaining("RESERVED_ENV: PORT is reserved"),
       ],
       [
-        ["set", "--project", "vars-app", "GOOD=1", "1BAD=x"],
+        ["set", "--project", "refusals", "GOOD=1", "1BAD=x"],
         'coduck-worker: "1BAD" is not a variable name ([A-Za-z_][A-Za-z0-9_]*)',
       ],
       [
-        ["set", "--project", "vars-app", "GREETING"],
+        ["set", "--project", "refusals", "GREETING"],
         'coduck-worker: expected KEY=VALUE, not "GREETING"',
       ],
-      [["set", "--project", "vars-app", "A=1", "A=2"], "coduck-worker: A is given twice"],
+      [["set", "--project", "refusals", "A=1", "A=2"], "coduck-worker: A is given twice"],
       [
         ["set", "--project", "nobody", "A=1"],
         "coduck-worker: no project nobody: register it with coduck-worker projects add, or deploy it once",
       ],
       [
-        ["unset", "--project", "vars-app", "GREETING", "NEVER_SET"],
-        "coduck-worker: NEVER_SET is not set for project vars-app; nothing was removed",
+        ["unset", "--project", "refusals", "GREETING", "NEVER_SET"],
+        "coduck-worker: NEVER_SET is not set for project refusals; nothing was removed",
       ],
       [
         ["list", "--project", "Bad Slug"],
@@ -143,13 +155,13 @@ describe("coduck-worker env", () => {
       setVariables(
         { db: stack.db, keyring: stack.keyring },
         {
-          project: "vars-app",
+          project: "refusals",
           assignments: [{ name: "GREETING", value: "a\u0000b" }],
           secret: false,
         },
       ),
     ).rejects.toThrow(
-      new OperationRefused("invalid", "GREETING: a value cannot contain a NUL character"),
+      new OperationRefusedError("invalid", "GREETING: a value cannot contain a NUL character"),
     );
     expect(await stack.db.projectVariable.findMany({ orderBy: { name: "asc" } })).toEqual(before);
   });
@@ -160,8 +172,16 @@ describe("project variables in a deploy", () => {
     const repo = await fixtureRepo("env-app", {
       "coduck.json": JSON.stringify({ env: { GREETING: "from-json", ONLY_IN_JSON: "json" } }),
     });
-    await cli(["projects", "set", "vars-app", "--repo", repo.dir], stack.env);
-    const id = await stack.deploy({ project: "vars-app", repoUrl: repo.dir });
+    expect(
+      (await cli(["projects", "add", "vars-deploy", "--repo", repo.dir], stack.env)).exitCode,
+    ).toBe(0);
+    expect((await env("set", "--project", "vars-deploy", "GREETING=from-project")).exitCode).toBe(
+      0,
+    );
+    expect(
+      (await env("set", "--project", "vars-deploy", "--secret", `API_TOKEN=${token}`)).exitCode,
+    ).toBe(0);
+    const id = await stack.deploy({ project: "vars-deploy", repoUrl: repo.dir });
     const record = await stack.waitForEnd(id, 120_000);
     expect(record.status).toBe("succeeded");
 

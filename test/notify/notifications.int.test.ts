@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { jest } from "@jest/globals";
 import { Queue } from "bullmq";
 import pino from "pino";
 import { type NotifyWorker, startNotifyWorker } from "../../src/main/start-notify-worker.js";
@@ -10,6 +11,9 @@ import { connectRedis } from "../../src/queue/redis.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
+
+// A real deploy (60 s), then its notifications (15 s).
+jest.setTimeout(120_000);
 
 type Received = { headers: http.IncomingHttpHeaders; body: string; answered: number };
 
@@ -61,26 +65,33 @@ afterAll(async () => {
   await stack?.close();
 });
 
+/** Registers `slug` with a repository of its own. */
+async function addProject(slug: string): Promise<void> {
+  const repo = await fixtureRepo("node-http");
+  expect((await cli(["projects", "add", slug, "--repo", repo.dir], stack.env)).exitCode).toBe(0);
+}
+
+const notificationTargets = (slug: string) =>
+  stack.db.notificationTarget.count({ where: { project: { slug } } });
+
 describe("outbound notifications", () => {
   it("refuses a notification URL that is not https (or http to this machine), changing nothing", async () => {
-    const repo = await fixtureRepo("node-http");
-    expect(
-      (await cli(["projects", "add", "notified", "--repo", repo.dir], stack.env)).exitCode,
-    ).toBe(0);
+    await addProject("refused-url");
     for (const bad of [
       "http://example.com/hook",
       "ftp://example.com/x",
       "not a url",
       "https://user:pw@example.com/",
     ]) {
-      const run = await cli(["projects", "set", "notified", "--notify-url", bad], stack.env);
+      const run = await cli(["projects", "set", "refused-url", "--notify-url", bad], stack.env);
       expect(run.exitCode).toBe(2);
       expect(run.stderr).toMatch(/^coduck-worker: --notify-url: [^\n]+$/);
     }
-    expect(await stack.db.notificationTarget.count()).toBe(0);
+    expect(await notificationTargets("refused-url")).toBe(0);
   });
 
   it("POSTs every status change signed with the project's secret, retrying a failed delivery", async () => {
+    await addProject("notified");
     const set = await cli(["projects", "set", "notified", "--notify-url", hookUrl], stack.env);
     expect(set.stderr).toBe("");
     expect(set.exitCode).toBe(0);
@@ -140,14 +151,18 @@ describe("outbound notifications", () => {
   });
 
   it("rotates the secret on request and stops notifying with --no-notify", async () => {
-    const rotated = await cli(["projects", "set", "notified", "--rotate-notify-secret"], stack.env);
+    await addProject("rotated");
+    expect(
+      (await cli(["projects", "set", "rotated", "--notify-url", hookUrl], stack.env)).exitCode,
+    ).toBe(0);
+    const rotated = await cli(["projects", "set", "rotated", "--rotate-notify-secret"], stack.env);
     expect(rotated.exitCode).toBe(0);
     expect(rotated.stdout).toMatch(/^[0-9a-f]{64}$/m);
-    const removed = await cli(["projects", "set", "notified", "--no-notify"], stack.env);
+    const removed = await cli(["projects", "set", "rotated", "--no-notify"], stack.env);
     expect(removed.exitCode).toBe(0);
     expect(removed.stdout).toContain("no longer notified");
-    expect(await stack.db.notificationTarget.count()).toBe(0);
-    const again = await cli(["projects", "set", "notified", "--rotate-notify-secret"], stack.env);
+    expect(await notificationTargets("rotated")).toBe(0);
+    const again = await cli(["projects", "set", "rotated", "--rotate-notify-secret"], stack.env);
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toContain("has no notification URL");
   });

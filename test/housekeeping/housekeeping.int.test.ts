@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { jest } from "@jest/globals";
 import { Queue } from "bullmq";
 import pino from "pino";
 import { cleanJobsJob } from "../../src/jobs/clean-jobs.js";
@@ -20,6 +21,9 @@ import { countLogLines } from "../../src/store/step-log-lines.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
+
+// Tests wait for real deploys to end (60 s each).
+jest.setTimeout(180_000);
 
 let stack: TestStack;
 /** Deploys of project `kept`, oldest first: live (succeeded), then two failed ones. */
@@ -83,7 +87,7 @@ describe("prune-releases", () => {
     // The three kept releases, the live one's output file, two releases to go, one log to go,
     // and notes.txt.
     expect((await readdir(projectDir)).sort()).toHaveLength(8);
-    expect(await stack.db.jobRun.count()).toBe(0);
+    expect(await stack.db.jobRun.count({ where: { name: "prune-releases" } })).toBe(0);
 
     const run = await cli(["housekeeping", "run", "--only", "prune-releases"], stack.env);
     expect(run.stderr).toBe("");

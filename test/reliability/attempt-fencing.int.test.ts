@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import { processStartTicks } from "../../src/exec/process-identity.js";
 import { runDeployment } from "../../src/pipeline/run-deployment.js";
 import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
@@ -24,6 +25,9 @@ import { fixtureRepo } from "../helpers/git-repo.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
+
+// The zombie test waits for an install to block (60 s), then for the zombie to stop.
+jest.setTimeout(120_000);
 
 let stack: TestStack;
 

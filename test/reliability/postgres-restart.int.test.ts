@@ -1,14 +1,18 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import { readDeploymentLogs } from "../../src/store/read-deployment-logs.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { type PrivatePostgres, startPrivatePostgres } from "../helpers/private-postgres.js";
 import { stopLeftoverSteps } from "../helpers/releases.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { cli, startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.js";
+
+// An install to block (60 s), the worker's retry log (30 s), the deploy's end (90 s).
+jest.setTimeout(240_000);
 
 // The worker's database (a cluster of the test's own) restarted, then down for a while, in the
 // middle of a deploy: the worker keeps running, waits for it, and the record is complete.
@@ -34,17 +38,17 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await pg.start().catch(() => {}); // when a failed test left it stopped
+  await pg?.start().catch(() => {}); // when a failed test left it stopped
   worker?.child.kill("SIGKILL");
   await worker?.child;
-  await stopLeftoverSteps(stack.db).catch(() => {});
-  await stack.close();
-  await pg.destroy();
+  if (stack) await stopLeftoverSteps(stack.db).catch(() => {});
+  await stack?.close();
+  await pg?.destroy();
 });
 
 describe("Postgres restarted mid-deploy", () => {
   it("the worker keeps running, retries its bookkeeping, and records the deploy completely", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-block-"));
+    const dir = await tempDir("coduck-block-");
     const repo = await fixtureRepo("blocking-app", {
       "coduck.json": JSON.stringify({
         install: "node block.js install && npm ci",

@@ -1,13 +1,17 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { type PrivateRedis, startPrivateRedis } from "../helpers/private-redis.js";
 import { stopLeftoverSteps } from "../helpers/releases.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.js";
+
+// Two blocked deploys, the reconciler, then six deploys waited for (120 s each, mostly at once).
+jest.setTimeout(360_000);
 
 // A Redis (the test's own) restarted empty while deploys run and wait: the worker reconnects,
 // reconciles at once, and every deployment runs exactly once to its end.
@@ -29,14 +33,14 @@ beforeAll(async () => {
 afterAll(async () => {
   worker?.child.kill("SIGKILL");
   await worker?.child;
-  await stopLeftoverSteps(stack.db);
-  await stack.close();
-  await redis.stop();
+  if (stack) await stopLeftoverSteps(stack.db);
+  await stack?.close();
+  await redis?.stop();
 });
 
 describe("Redis restarted with its data wiped", () => {
   it("loses no deployment and runs none twice", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-block-"));
+    const dir = await tempDir("coduck-block-");
     const plain = await fixtureRepo("blocking-app");
     worker = await startWorkerProcess({
       ...stack.env,

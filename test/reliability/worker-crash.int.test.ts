@@ -1,13 +1,17 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import { groupMembers, processStartTicks } from "../../src/exec/process-identity.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { runningReleases, stopLeftoverSteps } from "../helpers/releases.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.js";
+
+// A step to block (60 s), the take-over (30 s), attempt 2 at its gate (60 s), the deploy's end (90 s).
+jest.setTimeout(300_000);
 
 // `kill -9` of a real worker process in the middle of a step, then a new worker: the deploy
 // ends by policy (here: it runs again and succeeds), the interrupted step is recorded, what the
@@ -36,6 +40,7 @@ afterEach(async () => {
     worker.child.kill("SIGKILL");
     await worker.child;
   }
+  if (!stack) return; // setup failed: its error is the one to read
   // A test that failed midway leaves its deploy running: the next test's worker must not take it.
   await stopLeftoverSteps(stack.db);
   await stack.db.deployment.updateMany({
@@ -44,8 +49,8 @@ afterEach(async () => {
   });
 });
 afterAll(async () => {
-  await stopLeftoverSteps(stack.db);
-  await stack.close();
+  if (stack) await stopLeftoverSteps(stack.db);
+  await stack?.close();
 });
 
 async function worker(): Promise<WorkerProcess> {
@@ -64,7 +69,7 @@ async function blockingApp(coduck: Record<string, unknown>) {
 
 /** A BLOCK_DIR whose install gate is open: `gatedInstall` passes until the gate is closed. */
 async function blockDir() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "coduck-block-"));
+  const dir = await tempDir("coduck-block-");
   await openGate(dir);
   return dir;
 }

@@ -80,7 +80,8 @@ export function relayCommand(port: number | null): string[] {
  * The command that runs bwrap through the launcher. `env` is the app's environment as the
  * worker received it (host addresses): the bridges' upstreams and the only role and database
  * they admit are read from DATABASE_URL and DIRECT_URL, which the platform alone sets.
- * A step's launcher dies with the worker (setpriv --pdeathsig); a release's outlives it.
+ * A step's launcher ends with the worker (setpriv --pdeathsig TERM: it ends its box, then
+ * removes the box's directory and cgroup, and dies of the signal); a release's outlives it.
  * `limits`: the box's cgroup limits (the launcher makes the group), null for none.
  */
 export function launcherCommand(options: {
@@ -110,7 +111,7 @@ export function launcherCommand(options: {
     ...options.bwrapArgs,
   ];
   if (options.lifetime === "release") return { file: launcher[0]!, args: launcher.slice(1) };
-  return { file: "setpriv", args: ["--pdeathsig", "KILL", "--", ...launcher] };
+  return { file: "setpriv", args: ["--pdeathsig", "TERM", "--", ...launcher] };
 }
 
 function bridgeOf(name: DatabaseVariable, value: string | undefined): Bridge[] {

@@ -1,0 +1,192 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, utimes } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { jest } from "@jest/globals";
+import { execa } from "execa";
+import { cgroupParent } from "../../src/exec/box-cgroup.js";
+import { childEnv } from "../../src/exec/child-env.js";
+import { forEachLine, linesText } from "../../src/exec/output-lines.js";
+import { DEFAULT_LIMITS, type ResourceLimits } from "../../src/exec/resource-limits.js";
+import { type Command, runCommand } from "../../src/exec/run-command.js";
+import { type SandboxLifetime, sandboxFor } from "../../src/exec/sandbox.js";
+import { classifyLog } from "../../src/failures/classify.js";
+import { waitFor } from "../helpers/wait-for.js";
+
+// Real bubblewrap and real cgroups, as root: each box a few seconds at most.
+jest.setTimeout(60_000);
+
+const MiB = 1024 * 1024;
+let dataDir: string;
+let releaseDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), "coduck-limits-"));
+  releaseDir = path.join(dataDir, "releases", "limited", "r-1");
+  await mkdir(releaseDir, { recursive: true });
+});
+afterAll(async () => {
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+/** The directories a box's group has on this host (one per v1 controller, or one for v2). */
+function groupDirs(name: string): Record<string, string> {
+  const parent = cgroupParent();
+  if (parent.version === null) throw new Error(parent.reason);
+  if (parent.version === 2) return { memory: path.join(parent.dir, name) };
+  return Object.fromEntries(
+    Object.entries(parent.dirs).map(([c, dir]) => [c, path.join(dir, name)]),
+  );
+}
+
+/** The box's name (its group's): the last part of the box directory the launcher is given. */
+function boxNameOf(wrapped: Command): string {
+  const spec = wrapped.args.find((arg) => arg.startsWith("{"));
+  return path.basename((JSON.parse(spec!) as { boxDir: string }).boxDir);
+}
+
+async function wrapIn(
+  limits: ResourceLimits | undefined,
+  script: string,
+  lifetime: SandboxLifetime = "step",
+) {
+  const box = await sandboxFor(
+    "bwrap",
+    { dataDir, releaseDir, project: "limited" },
+    undefined,
+    limits,
+  );
+  return box!.wrap(
+    { file: "sh", args: ["-c", script], cwd: releaseDir, env: childEnv() },
+    lifetime,
+  );
+}
+
+/** Runs a wrapped command to its end, its output's lines in order (stdout and stderr). */
+async function run(wrapped: Command, onLine: (line: string) => void = () => {}) {
+  const lines: string[] = [];
+  const result = await runCommand(wrapped, {
+    onOutput: (_stream, chunk) =>
+      forEachLine(linesText(chunk), (line) => {
+        lines.push(line);
+        onLine(line);
+      }),
+    timeoutMs: 30_000,
+  });
+  return { ...result, lines };
+}
+
+/** Host processes whose command line starts with `sleep <marker>`. */
+async function sleepsMarked(marker: string): Promise<number> {
+  let found = 0;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.startsWith(`sleep\0${marker}`)) found++;
+  }
+  return found;
+}
+
+it("runs a normal command under the default limits, in its own group with those limits set, and removes the group", async () => {
+  const wrapped = await wrapIn(undefined, "echo ready; read answer; echo got $answer");
+  const dirs = groupDirs(boxNameOf(wrapped));
+  const child = execa(wrapped.file, wrapped.args, {
+    cwd: wrapped.cwd,
+    env: wrapped.env,
+    extendEnv: false,
+    stdin: "pipe",
+    all: true,
+    reject: false,
+  });
+  await new Promise<void>((resolve) =>
+    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve()),
+  );
+  const read = (controller: string, file: string) =>
+    readFile(path.join(dirs[controller]!, file), "utf8").then((text) => text.trim());
+  if (cgroupParent().version === 1) {
+    expect(await read("memory", "memory.limit_in_bytes")).toBe(String(DEFAULT_LIMITS.memoryBytes));
+    expect(await read("pids", "pids.max")).toBe(String(DEFAULT_LIMITS.pids));
+    expect(await read("cpu", "cpu.shares")).toBe(String(DEFAULT_LIMITS.cpuShares));
+    // The whole box is inside, bwrap and all, from the host's view.
+    expect((await read("pids", "cgroup.procs")).split("\n").length).toBeGreaterThanOrEqual(3);
+  } else {
+    expect(await read("memory", "memory.max")).toBe(String(DEFAULT_LIMITS.memoryBytes));
+    expect(await read("memory", "pids.max")).toBe(String(DEFAULT_LIMITS.pids));
+  }
+  child.stdin!.end("yes\n");
+  const result = await child;
+  expect(result.exitCode).toBe(0);
+  expect(result.all).toBe("ready\ngot yes");
+  for (const dir of Object.values(dirs)) expect(existsSync(dir)).toBe(false);
+});
+
+it("kills a build that allocates past its memory limit, says so naming the limit, and classifies it OUT_OF_MEMORY", async () => {
+  const hog =
+    'node -e "const kept = []; for (let i = 1; i <= 40; i++) { kept.push(Buffer.alloc(10 * 1024 * 1024, 1)); console.log(\\"allocated\\", i * 10, \\"MiB\\"); }; console.log(\\"all 400 MiB\\")"';
+  const wrapped = await wrapIn({ ...DEFAULT_LIMITS, memoryBytes: 128 * MiB }, hog);
+  const dirs = groupDirs(boxNameOf(wrapped));
+  const result = await run(wrapped);
+  expect(result.exitCode).not.toBe(0);
+  expect(result.lines).toContain("allocated 10 MiB");
+  expect(result.lines).not.toContain("all 400 MiB");
+  expect(result.lines.at(-1)).toBe("box: out of memory: killed at the 128 MiB limit");
+  const classified = await classifyLog({
+    step: "build",
+    exitCode: result.exitCode,
+    signal: result.signal,
+    log: result.lines,
+  });
+  expect(classified.code).toBe("OUT_OF_MEMORY");
+  expect(classified.evidence.map((e) => e.text)).toContain(
+    "box: out of memory: killed at the 128 MiB limit",
+  );
+  for (const dir of Object.values(dirs)) expect(existsSync(dir)).toBe(false);
+});
+
+it("stops a fork bomb at the process limit without harming the host, and removes the group", async () => {
+  const mark = `${5000 + Math.floor(Math.random() * 1000)}.${process.pid}`;
+  const wrapped = await wrapIn(
+    { ...DEFAULT_LIMITS, pids: 32 },
+    `i=0; while [ $i -lt 100 ]; do sleep ${mark} & i=$((i+1)); done; echo all 100 started; wait`,
+  );
+  const dirs = groupDirs(boxNameOf(wrapped));
+  const result = await run(wrapped);
+  expect(result.exitCode).not.toBe(0);
+  expect(result.lines.join("\n")).toMatch(/Cannot fork|Resource temporarily unavailable/);
+  expect(result.lines).not.toContain("all 100 started");
+  // What did start ends with the box; the host forks as before.
+  await waitFor("the box's sleeps to end", async () => (await sleepsMarked(mark)) === 0, 10_000);
+  expect(
+    (await execa("sh", ["-c", "for i in 1 2 3 4 5 6 7 8; do true & done; wait; echo ok"])).stdout,
+  ).toBe("ok");
+  for (const dir of Object.values(dirs)) expect(existsSync(dir)).toBe(false);
+});
+
+it("removes a killed launcher's empty group left behind, and no group in use", async () => {
+  const parent = cgroupParent();
+  if (parent.version === null) throw new Error(parent.reason);
+  const parents = parent.version === 2 ? [parent.dir] : Object.values(parent.dirs);
+  const left = "0000deadbeef0000";
+  const fresh = "0000feedface0000";
+  for (const dir of parents) {
+    await mkdir(path.join(dir, left), { recursive: true });
+    await mkdir(path.join(dir, fresh), { recursive: true });
+    const longAgo = new Date(Date.now() - 10 * 60_000);
+    await utimes(path.join(dir, left), longAgo, longAgo);
+  }
+  try {
+    const result = await run(await wrapIn(undefined, "echo done"));
+    expect(result).toMatchObject({ exitCode: 0, lines: ["done"] });
+    for (const dir of parents) {
+      expect(existsSync(path.join(dir, left))).toBe(false);
+      // Empty but new: a box about to enter it.
+      expect(existsSync(path.join(dir, fresh))).toBe(true);
+    }
+  } finally {
+    // Ours to remove, the shared parent too once empty (it may sit in this process's own group).
+    for (const dir of parents) {
+      for (const name of [left, fresh]) await rmdir(path.join(dir, name)).catch(() => {});
+      await rmdir(dir).catch(() => {});
+    }
+  }
+});

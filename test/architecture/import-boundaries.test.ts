@@ -14,7 +14,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ["jobs", "deploys"],
   ["pipeline"],
   ["backups", "doctor", "housekeeping", "inspection", "metrics", "notify", "recovery"],
-  ["provisioning", "releases", "schema"],
+  ["provisioning", "releases", "router", "schema", "supervision"],
   ["apps", "failures"],
   ["store", "queue"],
   ["exec"],

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
+import { jest } from "@jest/globals";
 import type pg from "pg";
 import { inspectLookup, lookupIntact } from "../../src/provisioning/lookup-objects.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
@@ -9,6 +10,9 @@ import { asProjectRole } from "../helpers/as-project-role.js";
 import { onDatabase } from "../helpers/databases.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
+
+// A real backup and restore, each waited for to its end.
+jest.setTimeout(120_000);
 
 const PROJECT = "apart";
 let stack: TestStack;
@@ -39,7 +43,9 @@ beforeAll(async () => {
     await c.query("INSERT INTO auth.users (email) VALUES ('grace@example.com')");
   });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("a backup with the lookup in its own schema", () => {
   it("leaves the lookup's schema out, and restores extensions, functions and triggers", async () => {

@@ -1,5 +1,4 @@
-import { access, chmod, mkdtemp, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { access, chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
@@ -7,6 +6,7 @@ import { type BackupDeps, runBackup } from "../../src/backups/run-backup.js";
 import { provisionProject } from "../../src/provisioning/provision-project.js";
 import { PRUNE_BACKUPS_JOB, scheduleBackupPruning } from "../../src/queue/database-jobs.js";
 import { createBackup } from "../../src/store/backups.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
@@ -25,7 +25,9 @@ beforeAll(async () => {
   await provisionProject(deps, "kept");
   await provisionProject(deps, "lonely");
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 /** A real backup of the project, recorded as taken `daysAgo` days ago. */
 async function backupFrom(slug: string, daysAgo: number): Promise<string> {
@@ -102,7 +104,7 @@ describe("backup retention", () => {
 
 describe("backup preconditions", () => {
   it("fails a backup clearly when pg_dump is older than the server, and stores nothing", async () => {
-    const bin = await mkdtemp(path.join(os.tmpdir(), "coduck-old-pg-"));
+    const bin = await tempDir("coduck-old-pg-");
     await writeFile(path.join(bin, "pg_dump"), '#!/bin/sh\necho "pg_dump (PostgreSQL) 14.11"\n');
     await chmod(path.join(bin, "pg_dump"), 0o755);
     const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "lonely" } });

@@ -1,7 +1,11 @@
 import os from "node:os";
+import { jest } from "@jest/globals";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli, startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.js";
+
+// `deploy --wait` follows a real deploy to its end.
+jest.setTimeout(180_000);
 
 let stack: TestStack;
 let worker: WorkerProcess;
@@ -11,9 +15,9 @@ beforeAll(async () => {
   worker = await startWorkerProcess(stack.env);
 });
 afterAll(async () => {
-  worker.child.kill("SIGTERM");
-  await worker.child;
-  await stack.close();
+  worker?.child.kill("SIGTERM");
+  await worker?.child;
+  await stack?.close();
 });
 
 describe("coduck-worker deploy", () => {

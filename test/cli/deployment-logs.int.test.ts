@@ -42,7 +42,7 @@ beforeAll(async () => {
   stepNames = record.steps.map((s) => s.name);
 }, 180_000);
 afterAll(async () => {
-  await stack.close();
+  await stack?.close();
 });
 
 describe("coduck-worker deployments logs", () => {
@@ -103,7 +103,7 @@ describe("coduck-worker deployments logs", () => {
     const lastLines = await readDeploymentLogs(stack.db, id, { step: lastStep!.name });
     expect(lastLines.length).toBeGreaterThan(0);
     expect(lines).toContain(`${lastStep!.name} | ${lastLines.at(-1)!.line}`);
-  }, 120_000);
+  }, 180_000);
 
   it("reads the store a page at a time after a per-step cursor, losing and repeating nothing", async () => {
     const all = await readDeploymentLogs(stack.db, deployed);

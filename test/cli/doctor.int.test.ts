@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const redis of redises) await redis.stop();
-  await stack.close();
+  await stack?.close();
 });
 
 async function privateRedis(settings: string[]) {

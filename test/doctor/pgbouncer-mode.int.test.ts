@@ -24,7 +24,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   for (const bouncer of bouncers) await bouncer.stop();
-  await stack.close();
+  await stack?.close();
 });
 
 async function check(

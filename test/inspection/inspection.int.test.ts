@@ -34,7 +34,9 @@ beforeAll(async () => {
     await c.query("CREATE VIEW sneaky AS SELECT wipe() AS wiped");
   });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("db tables, schema and rows", () => {
   it("lists tables with row estimates and sizes", async () => {

@@ -1,10 +1,13 @@
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { jest } from "@jest/globals";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { startWorkerProcess } from "../helpers/worker-process.js";
+
+// Real worker processes finish or hand back builds that take up to 120 s.
+jest.setTimeout(180_000);
 
 const ALL_DONE = ["succeeded", "succeeded", "succeeded", "succeeded", "skipped", "succeeded"];
 
@@ -14,9 +17,11 @@ let markers: string;
 beforeAll(async () => {
   // The apps leave a marker in a host directory; the sandbox would (rightly) hide it from them.
   stack = await createTestStack({ SANDBOX: "off" });
-  markers = await mkdtemp(path.join(os.tmpdir(), "coduck-markers-"));
+  markers = await tempDir("coduck-markers-");
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 /** An app whose first build takes `firstBuildMs`; later builds of the same repo are quick. */
 async function slowBuildRepo(name: string, firstBuildMs: number) {

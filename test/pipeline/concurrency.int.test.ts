@@ -1,10 +1,13 @@
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { jest } from "@jest/globals";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
+
+// Each test waits for up to three real deploys in turn (60 s each).
+jest.setTimeout(240_000);
 
 let stack: TestStack;
 let markers: string;
@@ -15,9 +18,11 @@ beforeAll(async () => {
   stack = await createTestStack({ WORKER_CONCURRENCY: "2", SANDBOX: "off" });
   await stack.startWorker();
   await stack.startWorker();
-  markers = await mkdtemp(path.join(os.tmpdir(), "coduck-lanes-"));
+  markers = await tempDir("coduck-lanes-");
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 /** An app whose build records when it ran, and takes `buildMs`. */
 function timedBuild(name: string, buildMs: number) {

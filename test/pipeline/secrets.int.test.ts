@@ -1,6 +1,10 @@
+import { jest } from "@jest/globals";
 import { readLogLines } from "../../src/store/step-log-lines.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+// Each test waits for a real deploy to end (60 s).
+jest.setTimeout(120_000);
 
 let stack: TestStack;
 
@@ -8,7 +12,9 @@ beforeAll(async () => {
   stack = await createTestStack({}, { pgbouncer: {} });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 it("injects DATABASE_URL and DIRECT_URL into app commands, and no password reaches a log", async () => {
   const repo = await fixtureRepo("node-http", {

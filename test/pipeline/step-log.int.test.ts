@@ -16,7 +16,9 @@ let target: LogTarget;
 beforeAll(async () => {
   ({ db, close: closeDatabase } = await connectTestDatabase());
 });
-afterAll(() => closeDatabase());
+afterAll(async () => {
+  await closeDatabase?.();
+});
 beforeEach(async () => {
   const { id } = await createDeployment(db, {
     project: "logs",

@@ -1,5 +1,9 @@
+import { jest } from "@jest/globals";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+// Each test waits for a real deploy to end (up to 120 s).
+jest.setTimeout(180_000);
 
 let stack: TestStack;
 
@@ -7,7 +11,9 @@ beforeAll(async () => {
   stack = await createTestStack({ STEP_TIMEOUT_SECONDS: "4" });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const hangingBuild = {
   "scripts/build.js": 'console.log("waiting forever");\nsetInterval(() => {}, 1000);\n',

@@ -12,7 +12,9 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await createTestStack({ PROJECT_CONNECTION_LIMIT: "7" }, { pgbouncer: {} });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const deps = () => ({ db: stack.db, config: stack.config, keyring: stack.keyring });
 

@@ -1,3 +1,4 @@
+import { jest } from "@jest/globals";
 import pino from "pino";
 import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
 import { DEPLOY_ATTEMPTS } from "../../src/queue/deploy-job.js";
@@ -5,6 +6,9 @@ import { reconcile } from "../../src/recovery/reconcile-deployments.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+// Three real deploys are waited for in turn (60 s each).
+jest.setTimeout(240_000);
 
 let stack: TestStack;
 const quiet = pino({ level: "silent" });

@@ -117,14 +117,17 @@ describe("taking over a dead attempt", () => {
       const ours = takeOver(id);
       // Ours read the row as attempt 1's and now waits for the other's lock to write it.
       const name = new URL(database.url).pathname.slice(1);
-      await waitFor("our take-over to wait for the row", () =>
-        onServer(async (c) => {
-          const { rowCount } = await c.query(
-            "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
-            [name],
-          );
-          return rowCount! > 0;
-        }),
+      await waitFor(
+        "our take-over to wait for the row",
+        () =>
+          onServer(async (c) => {
+            const { rowCount } = await c.query(
+              "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+              [name],
+            );
+            return rowCount! > 0;
+          }),
+        30_000,
       );
       await other.query("COMMIT");
       expect(await ours).toBeNull();

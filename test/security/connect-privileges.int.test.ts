@@ -14,7 +14,9 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await createTestStack();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const deps = () => ({ db: stack.db, config: stack.config, keyring: stack.keyring });
 

@@ -37,8 +37,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   swapper?.kill("SIGKILL");
-  await rm(scratch, { recursive: true, force: true });
-  await rm(hostDir, { recursive: true, force: true });
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+  if (hostDir) await rm(hostDir, { recursive: true, force: true });
 });
 
 it("a release swapping a directory for a link while it is copied leaks no host file", async () => {

@@ -3,6 +3,7 @@ import type { Job } from "bullmq";
 import fc from "fast-check";
 import { DEPLOY_JOB, deployJobPayload } from "../../src/queue/deploy-job.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { propertyRuns } from "../helpers/property-runs.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 // Whatever lands in the deploy queue — a payload of any shape, a name it does not know, the id
@@ -14,7 +15,9 @@ beforeAll(async () => {
   stack = await createTestStack();
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const payload = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
@@ -38,7 +41,7 @@ it("parses any payload without throwing, accepting only {deploymentId: <uuid>}",
       const parsed = deployJobPayload.safeParse(data);
       if (parsed.success) expect(Object.keys(parsed.data)).toEqual(["deploymentId"]);
     }),
-    { numRuns: 300 },
+    propertyRuns(300),
   );
 });
 
@@ -66,7 +69,7 @@ it("a real worker ends every hostile job with a reason, and no deployment change
     );
   const before = await snapshot();
 
-  const payloads = [...fc.sample(payload, { numRuns: 80, seed: 42 }), { deploymentId: ended.id }];
+  const payloads = [...fc.sample(payload, propertyRuns(80)), { deploymentId: ended.id }];
   const jobs = await Promise.all([
     ...payloads.map((data) => stack.queue.add(DEPLOY_JOB, data, { attempts: 1 })),
     stack.queue.add("rm -rf /", { deploymentId: ended.id }, { attempts: 1 }),

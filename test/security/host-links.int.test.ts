@@ -27,8 +27,8 @@ beforeAll(async () => {
   await writeFile(decoyFile, `model Leak {\n  id Int @id\n}\n// ${DECOY}\n`, { mode: 0o600 });
 });
 afterAll(async () => {
-  await stack.close();
-  await rm(outside, { recursive: true, force: true });
+  await stack?.close();
+  if (outside) await rm(outside, { recursive: true, force: true });
 });
 
 async function storedText(): Promise<string> {

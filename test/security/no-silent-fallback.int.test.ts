@@ -1,9 +1,13 @@
 import { mkdtemp, rm, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import { execa } from "execa";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { BIN, cli, startWorkerProcess } from "../helpers/worker-process.js";
+
+// A real worker process starts (30 s) and logs its warning (30 s).
+jest.setTimeout(120_000);
 
 // Issue 18, item 7: a worker never runs app code unsandboxed unless told to, explicitly, with
 // SANDBOX=off; then it says so at start and in doctor (and every deployment records it: see
@@ -18,8 +22,8 @@ beforeAll(async () => {
   await symlink(process.execPath, path.join(noBwrapPath, "node"));
 });
 afterAll(async () => {
-  await stack.close();
-  await rm(noBwrapPath, { recursive: true, force: true });
+  await stack?.close();
+  if (noBwrapPath) await rm(noBwrapPath, { recursive: true, force: true });
 });
 
 /** `coduck-worker start` without SANDBOX in its environment, given up on after 20 s. */

@@ -1,10 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { jest } from "@jest/globals";
 import { execa } from "execa";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { storedRows } from "../helpers/stored-rows.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+// Each test waits for a real deploy to end (120 s).
+jest.setTimeout(180_000);
 
 // A repository, or app code in the sandbox, can plant a symbolic link to a file of the
 // worker's; the worker reads the app's files as itself, so it must refuse to follow one out of
@@ -20,7 +24,9 @@ beforeAll(async () => {
   await mkdir(stack.config.dataDir, { recursive: true });
   await writeFile(keyFile, `${DECOY}\n`, { mode: 0o600 });
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 async function storedText(): Promise<string> {
   return [...(await storedRows(stack.db)), ...stack.logs].join("\n");

@@ -8,7 +8,9 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await createTestStack();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 async function check(fallback = false) {
   const ctx = createDoctorContext({

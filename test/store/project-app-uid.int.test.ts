@@ -10,7 +10,9 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   ({ db, close } = await connectTestDatabase());
 });
-afterAll(() => close());
+afterAll(async () => {
+  await close?.();
+});
 
 it("gives each project its own uid from the base up, the same one every time", async () => {
   const base = 250_000;

@@ -21,7 +21,9 @@ let steps: Record<string, string>;
 beforeAll(async () => {
   ({ db, close: closeDatabase } = await connectTestDatabase());
 });
-afterAll(() => closeDatabase());
+afterAll(async () => {
+  await closeDatabase?.();
+});
 beforeEach(async () => {
   ({ id: deploymentId } = await createDeployment(db, {
     project: "log-reader",

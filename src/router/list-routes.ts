@@ -1,5 +1,5 @@
 import type { CaddyClient } from "./caddy-client.js";
-import { readProjectRoute, ROUTES_PATH } from "./coduck-server.js";
+import { ROUTES_PATH, readProjectRoute } from "./coduck-server.js";
 import type { RouteSpec } from "./route-names.js";
 
 /** Our server's project routes, in Caddy's order (the catch-all and foreign routes left out). */

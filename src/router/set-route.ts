@@ -1,6 +1,6 @@
 import { CaddyApiError } from "./caddy-api-error.js";
 import type { CaddyClient } from "./caddy-client.js";
-import { projectRoute, readProjectRoute, ROUTES_PATH, routeId } from "./coduck-server.js";
+import { projectRoute, ROUTES_PATH, readProjectRoute, routeId } from "./coduck-server.js";
 import { checkRouteSpec, type RouteSpec } from "./route-names.js";
 
 const MAX_ATTEMPTS = 5;

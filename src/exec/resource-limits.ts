@@ -29,8 +29,8 @@ export const DEFAULT_LIMITS: ResourceLimits = Object.freeze({
   cpuShares: 1024,
 });
 
-/** The smallest limits a box can start under: the relay alone is a Node process. */
-const FLOOR = { memoryBytes: 16 * MiB, pids: 16 };
+/** The smallest limits a box can start under: its relay alone is a Node process (~40 MiB, ~10 threads). */
+const FLOOR = { memoryBytes: 64 * MiB, pids: 16 };
 /** cgroup v1's range for cpu.shares. */
 const CPU_SHARES = { min: 2, max: 262_144 };
 
@@ -39,7 +39,7 @@ export function checkedLimits(limits: ResourceLimits): ResourceLimits {
   const { memoryBytes, pids, cpuShares } = limits;
   if (!Number.isSafeInteger(memoryBytes) || memoryBytes < FLOOR.memoryBytes)
     throw new Error(
-      `memory limit ${memoryBytes}: must be a whole number of bytes, at least 16 MiB`,
+      `memory limit ${memoryBytes}: must be a whole number of bytes, at least ${inMiB(FLOOR.memoryBytes)}`,
     );
   if (!Number.isSafeInteger(pids) || pids < FLOOR.pids)
     throw new Error(`process limit ${pids}: must be a whole number, at least ${FLOOR.pids}`);

@@ -43,6 +43,7 @@ async function prepareDirectory(paths: SupervisorPaths): Promise<void> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await chmod(dir, 0o700);
   }
+  await (await open(paths.lock, "a", 0o600)).close(); // before flock makes it 0644
 }
 
 /** supervisord's own state name (RUNNING, RESTARTING, SHUTDOWN, FATAL), or undefined: no answer. */

@@ -161,8 +161,11 @@ describe("release programs under supervisord", () => {
       node("hostile", [path.join(work, "dump.cjs"), out, ...args], env),
     );
     await stateWhen("hostile", "running", (s) => s.state === "RUNNING");
-    const received = JSON.parse(
-      await waitFor("the dump", () => readFile(out, "utf8").catch(() => undefined)),
+    // Read until whole: the release may be between creating the file and writing it.
+    const received = await waitFor("the dump", () =>
+      readFile(out, "utf8")
+        .then((text) => JSON.parse(text) as unknown)
+        .catch(() => undefined),
     );
     expect(received).toEqual({ args, env });
   });

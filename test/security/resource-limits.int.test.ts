@@ -87,38 +87,48 @@ async function sleepsMarked(marker: string): Promise<number> {
   return found;
 }
 
-it("runs a normal command under the default limits, in its own group with those limits set, and removes the group", async () => {
-  const wrapped = await wrapIn(undefined, "echo ready; read answer; echo got $answer");
-  const dirs = groupDirs(boxNameOf(wrapped));
-  const child = execa(wrapped.file, wrapped.args, {
-    cwd: wrapped.cwd,
-    env: wrapped.env,
-    extendEnv: false,
-    stdin: "pipe",
-    all: true,
-    reject: false,
-  });
-  await new Promise<void>((resolve) =>
-    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve()),
-  );
-  const read = (controller: string, file: string) =>
-    readFile(path.join(dirs[controller]!, file), "utf8").then((text) => text.trim());
-  if (cgroupParent().version === 1) {
-    expect(await read("memory", "memory.limit_in_bytes")).toBe(String(DEFAULT_LIMITS.memoryBytes));
-    expect(await read("pids", "pids.max")).toBe(String(DEFAULT_LIMITS.pids));
-    expect(await read("cpu", "cpu.shares")).toBe(String(DEFAULT_LIMITS.cpuShares));
-    // The whole box is inside, bwrap and all, from the host's view.
-    expect((await read("pids", "cgroup.procs")).split("\n").length).toBeGreaterThanOrEqual(3);
-  } else {
-    expect(await read("memory", "memory.max")).toBe(String(DEFAULT_LIMITS.memoryBytes));
-    expect(await read("memory", "pids.max")).toBe(String(DEFAULT_LIMITS.pids));
-  }
-  child.stdin!.end("yes\n");
-  const result = await child;
-  expect(result.exitCode).toBe(0);
-  expect(result.all).toBe("ready\ngot yes");
-  for (const dir of Object.values(dirs)) expect(existsSync(dir)).toBe(false);
-});
+it.each(["step", "release"] as const)(
+  "runs a normal command (a %s) under the default limits, in its own group with those limits set, and removes the group",
+  async (lifetime) => {
+    // The box sees no cgroup filesystem: it cannot lift its own limits.
+    const wrapped = await wrapIn(
+      undefined,
+      "ls /sys/fs/cgroup 2>/dev/null && echo sees cgroups; echo ready; read answer; echo got $answer",
+      lifetime,
+    );
+    const dirs = groupDirs(boxNameOf(wrapped));
+    const child = execa(wrapped.file, wrapped.args, {
+      cwd: wrapped.cwd,
+      env: wrapped.env,
+      extendEnv: false,
+      stdin: "pipe",
+      all: true,
+      reject: false,
+    });
+    await new Promise<void>((resolve) =>
+      child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve()),
+    );
+    const read = (controller: string, file: string) =>
+      readFile(path.join(dirs[controller]!, file), "utf8").then((text) => text.trim());
+    if (cgroupParent().version === 1) {
+      expect(await read("memory", "memory.limit_in_bytes")).toBe(
+        String(DEFAULT_LIMITS.memoryBytes),
+      );
+      expect(await read("pids", "pids.max")).toBe(String(DEFAULT_LIMITS.pids));
+      expect(await read("cpu", "cpu.shares")).toBe(String(DEFAULT_LIMITS.cpuShares));
+      // The whole box is inside, bwrap and all, from the host's view.
+      expect((await read("pids", "cgroup.procs")).split("\n").length).toBeGreaterThanOrEqual(3);
+    } else {
+      expect(await read("memory", "memory.max")).toBe(String(DEFAULT_LIMITS.memoryBytes));
+      expect(await read("memory", "pids.max")).toBe(String(DEFAULT_LIMITS.pids));
+    }
+    child.stdin!.end("yes\n");
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(result.all).toBe("ready\ngot yes");
+    for (const dir of Object.values(dirs)) expect(existsSync(dir)).toBe(false);
+  },
+);
 
 it("kills a build that allocates past its memory limit, says so naming the limit, and classifies it OUT_OF_MEMORY", async () => {
   const hog =

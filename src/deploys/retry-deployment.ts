@@ -3,6 +3,7 @@ import { z } from "zod";
 import { checkReuse } from "../pipeline/check-reuse.js";
 import { ALWAYS_RUN, stepsBefore } from "../pipeline/reused-steps.js";
 import { DEPLOY_STEP_NAMES, isDeployStepName } from "../pipeline/step-names.js";
+import { isRetryableStatus } from "../store/deployment-statuses.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
@@ -39,8 +40,6 @@ export type RetryResult = {
   superseded: string[];
 };
 
-const RETRYABLE_STATUSES = new Set(["failed", "cancelled"]);
-
 /**
  * Works out how a failed or cancelled deployment would be retried, without recording
  * anything: from the step that failed when the steps before it are still valid (see
@@ -61,7 +60,7 @@ export async function planRetry(db: Db, request: Omit<RetryRequest, "requestedBy
   const source = await releaseSource(db, request.deploymentId);
   if (!source)
     throw new OperationRefusedError("not-found", `no deployment ${request.deploymentId}`);
-  if (!RETRYABLE_STATUSES.has(source.status)) {
+  if (!isRetryableStatus(source.status)) {
     throw new OperationRefusedError(
       "conflict",
       `deployment ${source.id} is ${source.status}: only failed or cancelled deployments can be retried`,

@@ -37,3 +37,14 @@ export function isActiveStatus(status: string): boolean {
 export function isEndedStatus(status: string): boolean {
   return (ENDED_STATUSES as readonly string[]).includes(status);
 }
+
+/** Ended without serving, so `retry` may run it again: it failed, or was cancelled. */
+export const RETRYABLE_STATUSES = [
+  "failed",
+  "cancelled",
+] as const satisfies readonly DeploymentStatus[];
+
+/** Whether `retry` (the CLI's, the dashboard's button, the API's) may run this deployment again. */
+export function isRetryableStatus(status: string): boolean {
+  return (RETRYABLE_STATUSES as readonly string[]).includes(status);
+}

@@ -1,11 +1,11 @@
 import { OperationRefusedError } from "../../deploys/operation-refused.js";
 import type { DeploymentRecord } from "../../store/deployment-record.js";
-import { isActiveStatus } from "../../store/deployment-statuses.js";
+import { isActiveStatus, isRetryableStatus } from "../../store/deployment-statuses.js";
 
 /** Which buttons a deployment's page shows: Cancel while it may still run, Retry once it failed or was cancelled. */
 export function availableActions(d: DeploymentRecord): { retry: boolean; cancel: boolean } {
   return {
-    retry: d.status === "failed" || d.status === "cancelled",
+    retry: isRetryableStatus(d.status),
     cancel: isActiveStatus(d.status),
   };
 }

@@ -18,14 +18,16 @@ export type FakeRelease = {
   close(): Promise<void>;
 };
 
-/** Starts a stand-in release on 127.0.0.1; `delayMs` keeps requests in flight across a switch. */
+/** Starts a stand-in release on 127.0.0.1; `delayMs` keeps requests in flight across a switch (0: answers at once). */
 export async function fakeRelease(name: string, delayMs = 2): Promise<FakeRelease> {
   const release = { name, upstream: "", served: 0, close: async () => {} };
+  const answer = (response: http.ServerResponse) => {
+    release.served++;
+    response.end(name);
+  };
   const server = http.createServer((_request, response) => {
-    setTimeout(() => {
-      release.served++;
-      response.end(name);
-    }, delayMs);
+    if (delayMs === 0) answer(response);
+    else setTimeout(() => answer(response), delayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   release.upstream = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;

@@ -2,12 +2,17 @@ import { spawn } from "node:child_process";
 import { chmod, mkdir, open, readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SupervisorClient } from "./supervisor-client.js";
+import { FAULT, isFault } from "./supervisor-fault.js";
 import { type SupervisorPaths, supervisorPaths } from "./supervisor-paths.js";
 import { supervisordConf } from "./supervisord-conf.js";
 import { writePrivateFile } from "./write-private-file.js";
 
 // flock's exit status when another process holds the lock (chosen: supervisord itself exits 1 or 2).
 const LOCK_BUSY = 75;
+
+// supervisord's whole environment: it lives for long, and the caller's (the worker's secrets
+// among it) is none of its business. Programs get only their own anyway (env -i).
+const SUPERVISORD_ENV = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
 
 /**
  * A client of the supervisord whose socket is `<dir>/supervisor.sock`, starting one when nothing
@@ -27,7 +32,7 @@ export async function ensureSupervisord(
     const state = await supervisordState(client);
     if (state === "RUNNING") return client;
     // Nothing answers: start one, unless another process is starting it (then wait for it).
-    // Any other state (SHUTDOWN, RESTARTING) passes: wait for it to end or come back.
+    // Any other state (SHUTDOWN, RESTARTING) passes: wait for it to be gone or back.
     if (state === undefined) await startSupervisord(paths);
     if (Date.now() > deadline) {
       throw new Error(
@@ -52,6 +57,7 @@ async function supervisordState(client: SupervisorClient): Promise<string | unde
     const state = await client.call("supervisor.getState", [], { timeoutMs: 5_000 });
     return typeof state === "object" && !Array.isArray(state) ? String(state.statename) : "?";
   } catch (error) {
+    if (isFault(error, FAULT.SHUTDOWN_STATE)) return "SHUTDOWN";
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ECONNREFUSED") return undefined;
     throw error;
@@ -72,7 +78,7 @@ async function startSupervisord(paths: SupervisorPaths): Promise<void> {
       "flock",
       ["-n", "-E", String(LOCK_BUSY), paths.lock, "supervisord", "-c", paths.conf],
       // Its own session, no pipe to us: nothing of ours can take it down when we die.
-      { detached: true, stdio: ["ignore", startLog.fd, startLog.fd] },
+      { detached: true, stdio: ["ignore", startLog.fd, startLog.fd], env: SUPERVISORD_ENV },
     );
     const status = await new Promise<number | null>((resolve, reject) => {
       child.once("error", reject);

@@ -2,7 +2,7 @@
 // releases running under supervisord. The rest of the folder is how.
 export { defineProgram } from "./define-program.js";
 export { ensureSupervisord } from "./ensure-supervisord.js";
-export type { ProgramCommand, ProgramSpec } from "./program-spec.js";
+export { MAX_STOP_WAIT_SECS, type ProgramCommand, type ProgramSpec } from "./program-spec.js";
 export {
   listPrograms,
   PROGRAM_STATES,

@@ -23,9 +23,12 @@ export type ProgramSpec = {
   startSecs: number;
   /** Failed starts in a row before supervisord gives up (FATAL). */
   startRetries: number;
-  /** Seconds between SIGTERM and SIGKILL when stopping the process group. */
+  /** Seconds between SIGTERM and SIGKILL when stopping the process group; at most MAX_STOP_WAIT_SECS. */
   stopWaitSecs: number;
 };
+
+/** The longest stop a spec may ask for: removing or replacing a program waits for its stop. */
+export const MAX_STOP_WAIT_SECS = 90;
 
 const PROGRAM_NAME = /^[a-z0-9][a-z0-9-]{0,199}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -71,6 +74,11 @@ export function checkProgramSpec(spec: ProgramSpec): ProgramSpec {
     if (!Number.isSafeInteger(spec[field]) || spec[field] < 0) {
       throw new Error(`${field} must be a whole number >= 0 (got ${spec[field]})`);
     }
+  }
+  if (spec.stopWaitSecs > MAX_STOP_WAIT_SECS) {
+    throw new Error(
+      `stopWaitSecs must be at most ${MAX_STOP_WAIT_SECS} (got ${spec.stopWaitSecs})`,
+    );
   }
   return spec;
 }

@@ -9,17 +9,16 @@ import { supervisorPaths } from "./supervisor-paths.js";
  * Stops the program `name` of the supervisord under `dir` (its whole process group), removes it
  * from supervisord and deletes its files, so it does not come back when supervisord restarts.
  * Idempotent: a program that is absent, stopped or half-removed ends removed all the same. Its log
- * file stays (the caller's). `stopTimeoutMs` must exceed the program's stopWaitSecs.
+ * file stays (the caller's).
  */
 export async function removeProgram(
   client: SupervisorClient,
   dir: string,
   name: string,
-  options: { stopTimeoutMs?: number } = {},
 ): Promise<void> {
   checkProgramName(name);
   const paths = supervisorPaths(dir);
-  await stopAndRemoveGroup(client, name, options);
+  await stopAndRemoveGroup(client, name);
   await rm(paths.programConf(name), { force: true });
   await rm(paths.programScript(name), { force: true });
   await reloadConfig(client);

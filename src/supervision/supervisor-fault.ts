@@ -1,6 +1,7 @@
 // supervisord's fault codes (supervisor/xmlrpc.py, class Faults), by the name its fault strings
 // begin with. Only the ones this folder reacts to are named; any other code still arrives intact.
 export const FAULT = {
+  SHUTDOWN_STATE: 6,
   BAD_NAME: 10,
   NOT_RUNNING: 70,
   ALREADY_ADDED: 90,

@@ -54,7 +54,8 @@ function supervisordsWith(conf: string): number[] {
 describe("ensureSupervisord", () => {
   it("starts one supervisord when nothing answers, then reuses it", async () => {
     const dir = await freshDir();
-    const client = await ensure(dir);
+    process.env.CODUCK_TEST_SECRET = "worker-only";
+    const client = await ensure(dir).finally(() => delete process.env.CODUCK_TEST_SECRET);
     const pid = await client.call("supervisor.getPID");
     expect(await client.call("supervisor.getState")).toEqual({
       statecode: 1,
@@ -69,6 +70,10 @@ describe("ensureSupervisord", () => {
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
     expect((await stat(path.join(dir, "supervisor.sock"))).mode & 0o777).toBe(0o700);
     expect((await stat(path.join(dir, "supervisord.conf"))).mode & 0o777).toBe(0o600);
+    // It outlives the worker: none of the worker's environment (its secrets) goes with it.
+    const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+    expect(environ).not.toContain("CODUCK_TEST_SECRET");
+    expect(environ.split("\0").filter(Boolean)).toEqual([expect.stringMatching(/^PATH=/)]);
   });
 
   it("starts exactly one when several processes race for it", async () => {

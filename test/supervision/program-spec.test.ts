@@ -1,6 +1,10 @@
 import { jest } from "@jest/globals";
 import type { ProgramSpec } from "../../src/supervision/program-spec.js";
-import { checkProgramName, checkProgramSpec } from "../../src/supervision/program-spec.js";
+import {
+  checkProgramName,
+  checkProgramSpec,
+  MAX_STOP_WAIT_SECS,
+} from "../../src/supervision/program-spec.js";
 import { supervisorPaths } from "../../src/supervision/supervisor-paths.js";
 
 jest.setTimeout(10_000);
@@ -42,6 +46,7 @@ describe("checkProgramSpec", () => {
     ["a relative log file", { ...spec, logFile: "web.log" }],
     ["a negative number", { ...spec, startRetries: -1 }],
     ["a fraction", { ...spec, stopWaitSecs: 1.5 }],
+    ["a stop longer than removal waits for", { ...spec, stopWaitSecs: MAX_STOP_WAIT_SECS + 1 }],
   ])("refuses %s", (_, bad) => {
     expect(() => checkProgramSpec(bad as ProgramSpec)).toThrow();
   });

@@ -8,7 +8,10 @@ import { cli } from "../helpers/worker-process.js";
 // terminals), a line erase with a carriage return (forges what the log seems to say). The
 // operator reads them with `deployments logs` and `deployments show`: each must show on the
 // terminal as text, never be obeyed.
-const TIMEOUT = 180_000;
+/** How long a deploy here may take to end. */
+const DEPLOY_WAIT = 180_000;
+/** A test's own limit: its deploys' waits, and time for the rest. */
+const TIMEOUT = DEPLOY_WAIT + 60_000;
 const HOSTILE = [
   "\x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07",
   "\x1b]0;owned\x07\x1b[21t",
@@ -36,7 +39,7 @@ it(
       "scripts/build.js": `console.log(${JSON.stringify(`${HOSTILE} printed`)});\nconsole.error(${JSON.stringify(`${HOSTILE} Error: Cannot find module 'left-pad'`)});\nprocess.exit(1);\n`,
     });
     const id = await stack.deploy({ project: "escapes", repoUrl: repo.dir });
-    const record = await stack.waitForEnd(id, TIMEOUT);
+    const record = await stack.waitForEnd(id, DEPLOY_WAIT);
     expect(record.status).toBe("failed");
 
     const logs = await cli(["deployments", "logs", id], stack.env);
@@ -57,18 +60,18 @@ it(
 it(
   "a tenant's table, column and value with control sequences reach the operator as text",
   async () => {
-    // The deploy above provisioned the database (its build failed afterwards).
+    expect((await cli(["provision", "--project", "escapes-db"], stack.env)).exitCode).toBe(0);
     const table = `t\x1b]0;owned\x07\x1b[21t`;
-    await asProjectRole(stack, "escapes", async (client) => {
+    await asProjectRole(stack, "escapes-db", async (client) => {
       const t = client.escapeIdentifier(table);
       const c = client.escapeIdentifier("c\x1b[2K\r");
       await client.query(`CREATE TABLE ${t} (id serial PRIMARY KEY, ${c} text)`);
       await client.query(`INSERT INTO ${t} (${c}) VALUES ($1)`, [HOSTILE]);
     });
     for (const args of [
-      ["db", "tables", "--project", "escapes"],
-      ["db", "schema", "--project", "escapes"],
-      ["db", "rows", "--project", "escapes", "--table", table],
+      ["db", "tables", "--project", "escapes-db"],
+      ["db", "schema", "--project", "escapes-db"],
+      ["db", "rows", "--project", "escapes-db", "--table", table],
     ]) {
       const run = await cli(args, stack.env);
       expect({ args, exitCode: run.exitCode, stderr: run.stderr }).toMatchObject({ exitCode: 0 });

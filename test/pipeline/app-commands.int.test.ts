@@ -9,7 +9,9 @@ beforeAll(async () => {
   stack = await createTestStack();
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("coduck.json commands", () => {
   it("find the app's own tools in node_modules/.bin; a program it lacks is COMMAND_NOT_FOUND", async () => {
@@ -38,5 +40,5 @@ describe("coduck.json commands", () => {
     expect(schema.evidence).toMatch(/drizzle-kit: not found/);
     expect(record.hint).toMatch(/dependencies/);
     expect(record.hint).not.toMatch(/migration/i);
-  }, 120_000);
+  }, 180_000);
 });

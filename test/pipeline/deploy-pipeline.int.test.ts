@@ -1,6 +1,10 @@
+import { jest } from "@jest/globals";
 import { readLogLines } from "../../src/store/step-log-lines.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+// Tests wait for one or two real deploys to end (up to 120 s each).
+jest.setTimeout(240_000);
 
 let stack: TestStack;
 
@@ -8,7 +12,9 @@ beforeAll(async () => {
   stack = await createTestStack({ STEP_TIMEOUT_SECONDS: "20" });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 async function logOf(deploymentId: string, step: string): Promise<string[]> {
   const row = await stack.db.deploymentStep.findUniqueOrThrow({

@@ -1,7 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { jest } from "@jest/globals";
 import { isRunning } from "../../src/releases/process-group.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+// Tests wait for one or two real deploys to end (up to 120 s each).
+jest.setTimeout(240_000);
 
 let stack: TestStack;
 
@@ -9,7 +13,9 @@ beforeAll(async () => {
   stack = await createTestStack({ WORKER_CONCURRENCY: "4" });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 /** An app that answers with its version, on PORT, at / and /healthz. */
 function versionApp(version: string, extra: Record<string, string> = {}) {

@@ -7,7 +7,9 @@ beforeAll(async () => {
   stack = await createTestStack();
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("a TypeScript app", () => {
   it("is installed with its dev dependencies, compiled by tsc, and served", async () => {
@@ -22,7 +24,7 @@ describe("a TypeScript app", () => {
     });
     expect(record.steps.find((s) => s.name === "build")!.command).toBe("npm run build");
     expect(await (await fetch(record.release!.url)).text()).toBe("hello from TypeScript");
-  }, 120_000);
+  }, 180_000);
 
   it("fails at build with TYPESCRIPT_ERROR and the compiler's own line as evidence", async () => {
     const repo = await fixtureRepo("ts-app", {
@@ -39,5 +41,5 @@ describe("a TypeScript app", () => {
     expect(build.evidence).toMatch(
       /src\/greeting\.ts\(2,3\): error TS2322: Type 'number' is not assignable to type 'string'/,
     );
-  }, 120_000);
+  }, 180_000);
 });

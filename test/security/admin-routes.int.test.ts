@@ -31,8 +31,8 @@ beforeAll(async () => {
   app = await buildTestApp(stack);
 });
 afterAll(async () => {
-  await app.close();
-  await stack.close();
+  await app?.close();
+  await stack?.close();
 });
 
 /** Every registered "METHOD /path", read from fastify's route tree (a child's path continues its parent's). */

@@ -17,7 +17,9 @@ beforeAll(async () => {
   });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const PRINT_SECRETS = [
   "const url = new URL(process.env.DATABASE_URL);",

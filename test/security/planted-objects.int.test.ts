@@ -183,7 +183,9 @@ beforeAll(async () => {
     expect(rows[0]).toEqual({ path: "public, pg_catalog", contains: true });
   });
 }, 240_000);
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 // A test that found the tenant escalated leaves the next one a clean start.
 afterEach(async () => {
   const { database } = (await projectCredentials(stack, PROJECT))!;

@@ -16,7 +16,9 @@ beforeAll(async () => {
   stack = await createTestStack({ SANDBOX: "bwrap", APP_UID_BASE: String(UID_BASE) });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 async function appUid(slug: string): Promise<number | null> {
   const rows = await stack.db.$queryRawUnsafe<{ appUid: number | null }[]>(

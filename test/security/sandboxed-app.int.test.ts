@@ -16,7 +16,9 @@ beforeAll(async () => {
   stack = await createTestStack({ SANDBOX: "bwrap" });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 type Attempt = { ok: boolean; code?: string; value?: unknown };
 type Report = {

@@ -55,7 +55,10 @@ export function inMiB(bytes: number): string {
   return `${Math.round((bytes / MiB) * 10) / 10} MiB`;
 }
 
-/** The line the launcher prints when the kernel killed something in the box for memory (rules/memory.ts reads it). */
+/** The line the launcher prints when the kernel killed something in the box for memory. */
 export function outOfMemoryLine(limits: ResourceLimits): string {
   return `box: out of memory: killed at the ${inMiB(limits.memoryBytes)} limit`;
 }
+
+/** outOfMemoryLine's lines, for the failure classifier (failures/rules/memory.ts). */
+export const OUT_OF_MEMORY_LINE = /^box: out of memory: killed at the [\d.]+ MiB limit$/;

@@ -1,11 +1,12 @@
+import { OUT_OF_MEMORY_LINE } from "../../exec/resource-limits.js";
 import type { EvidenceRule } from "./rule.js";
 
 // V8 giving up on its heap, and the kernel's OOM killer (the shell prints `Killed`; package
 // managers report the SIGKILL).
 export const MEMORY_RULES: readonly EvidenceRule[] = [
   // The box's launcher, when the kernel killed in the box's cgroup at its memory limit: the
-  // line names the limit, so it is the evidence shown (exec/resource-limits.ts writes it).
-  { code: "OUT_OF_MEMORY", pattern: /^box: out of memory: killed at the [\d.]+ MiB limit$/ },
+  // line names the limit, so it is the evidence shown.
+  { code: "OUT_OF_MEMORY", pattern: OUT_OF_MEMORY_LINE },
   {
     code: "OUT_OF_MEMORY",
     pattern:

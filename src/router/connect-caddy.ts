@@ -5,17 +5,22 @@ import { ensureCoduckServer } from "./ensure-coduck-server.js";
 export type ConnectOptions = {
   /** Caddy listen addresses for our server; default [":443"], where Caddy serves HTTPS. */
   listen?: string[];
+  /** Caddy's automatic HTTPS for our server (on-demand TLS needs it); default true. */
+  automaticHttps?: boolean;
 };
 
 /**
  * A client of an operator's Caddy at `adminAddress`, with our server `coduck` made to exist
- * (created when missing, with Caddy's automatic HTTPS left on); other servers are not touched.
+ * (created when missing, listening where `options` says); other servers are not touched.
  */
 export async function connectCaddy(
   adminAddress: CaddyAdminAddress,
   options: ConnectOptions = {},
 ): Promise<CaddyClient> {
   const client = caddyClient(adminAddress);
-  await ensureCoduckServer(client, { listen: options.listen ?? [":443"], automaticHttps: true });
+  await ensureCoduckServer(client, {
+    listen: options.listen ?? [":443"],
+    automaticHttps: options.automaticHttps ?? true,
+  });
   return client;
 }

@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { processStartTicks } from "../../src/exec/process-identity.js";
@@ -22,9 +20,9 @@ import {
   startStep,
 } from "../../src/store/steps.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { readyPid } from "../helpers/ready-pid.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
-import { waitFor } from "../helpers/wait-for.js";
 
 // The zombie test waits for an install to block (60 s), then for the zombie to stop.
 jest.setTimeout(120_000);
@@ -140,7 +138,8 @@ describe("attempt fencing", () => {
       new AbortController().signal,
       { canRetry: true, maxAttempts: DEPLOY_ATTEMPTS },
     );
-    await waitFor("install to block", () => existsSync(path.join(dir, "install.ready")));
+    const child = await readyPid("install to block", path.join(dir, "install.ready"));
+    expect(processStartTicks(child)).not.toBeNull();
 
     // What a worker that took the lane after this one lost it does: claim a new attempt.
     const newer = await claimDeployment(stack.db, id);
@@ -150,7 +149,6 @@ describe("attempt fencing", () => {
 
     expect(await zombie).toBe("already-ended");
     // Its command was stopped with it.
-    const child = Number(await readFile(path.join(dir, "install.ready"), "utf8"));
     expect(processStartTicks(child)).toBeNull();
     expect(stack.logs.some((line) => line.includes("a newer attempt took over this deploy"))).toBe(
       true,

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { groupMembers, processStartTicks } from "../../src/exec/process-identity.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { readyPid } from "../helpers/ready-pid.js";
 import { runningReleases, stopLeftoverSteps } from "../helpers/releases.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -83,8 +84,7 @@ const heldAtGate = (dir: string) =>
 
 async function killDuring(id: string, step: string, dir: string) {
   const first = await worker();
-  await waitFor(`${step} to block`, () => existsSync(path.join(dir, `${step}.ready`)));
-  const child = Number(await readFile(path.join(dir, `${step}.ready`), "utf8"));
+  const child = await readyPid(`${step} to block`, path.join(dir, `${step}.ready`));
   const row = await waitFor(`${step}'s process group on its row`, async () => {
     const found = await stack.db.deploymentStep.findUniqueOrThrow({
       where: { deploymentId_name: { deploymentId: id, name: step } },

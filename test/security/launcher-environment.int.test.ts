@@ -19,7 +19,10 @@ import { cli } from "../helpers/worker-process.js";
 // a process outside the box. Each attack plants a marker-writing payload where a host-side
 // process (bubblewrap's launcher as root, git at checkout) would run it: the box has its own
 // /tmp, so a marker in the host's /tmp can only come from outside it.
-const TIMEOUT = 180_000;
+/** How long a deploy here may take to end. */
+const DEPLOY_WAIT = 180_000;
+/** A test's own limit: its deploys' waits, and time for the rest. */
+const TIMEOUT = DEPLOY_WAIT + 60_000;
 const ADMIN_TOKEN = "launcher-environment-admin-token-0123";
 const markers: string[] = [];
 
@@ -109,7 +112,9 @@ describe("sandboxed (SANDBOX=bwrap, the default)", () => {
     stack = await createTestStack({ RUNTIME_WATCH_SECONDS: "0" });
     await stack.startWorker();
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await stack?.close();
+  });
 
   it(
     "refuses coduck.json env LD_PRELOAD with CONFIG_INVALID naming it: the committed library never loads",
@@ -122,7 +127,7 @@ describe("sandboxed (SANDBOX=bwrap, the default)", () => {
       await repo.commit({}, "a library to preload");
 
       const id = await stack.deploy({ project: "preload", repoUrl: repo.dir });
-      const record = await stack.waitForEnd(id, TIMEOUT);
+      const record = await stack.waitForEnd(id, DEPLOY_WAIT);
       expect(await exists(marker)).toBe(false);
       expect(record.status).toBe("failed");
       expect(record.errorCode).toBe("CONFIG_INVALID");
@@ -167,7 +172,7 @@ describe("sandboxed (SANDBOX=bwrap, the default)", () => {
         { name, valueEncrypted: sealed.ciphertext, keyVersion: sealed.keyVersion, secret: false },
       ]);
       const id = await stack.deploy({ project, repoUrl: repo.dir });
-      const record = await stack.waitForEnd(id, TIMEOUT);
+      const record = await stack.waitForEnd(id, DEPLOY_WAIT);
       expect(record).toMatchObject({ status: "failed", errorCode: code });
       const provision = record.steps.find((step) => step.name === "provision");
       expect(provision?.evidence).toMatch(
@@ -188,7 +193,7 @@ describe("sandboxed (SANDBOX=bwrap, the default)", () => {
       await plantGitVariables(stack, "git-hook", repo);
 
       const id = await stack.deploy({ project: "git-hook", repoUrl: repo.dir });
-      const record = await stack.waitForEnd(id, TIMEOUT);
+      const record = await stack.waitForEnd(id, DEPLOY_WAIT);
       expect(await exists(marker)).toBe(false);
       expect(record.status).toBe("succeeded");
       expect(record.sandbox).toBe("bwrap");
@@ -256,7 +261,7 @@ it(
         }),
       });
       const id = await stack.deploy({ project: "node-options", repoUrl: repo.dir });
-      const record = await stack.waitForEnd(id, TIMEOUT);
+      const record = await stack.waitForEnd(id, DEPLOY_WAIT);
       expect(await exists(marker)).toBe(false);
       expect(record.status).toBe("succeeded");
       // It did load, in the app's own commands inside the box.
@@ -279,7 +284,9 @@ describe("unsandboxed (SANDBOX=off)", () => {
     });
     await stack.startWorker();
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await stack?.close();
+  });
 
   it(
     "still keeps project variables from git, hands them to the app, and records that it ran unsandboxed",
@@ -289,7 +296,7 @@ describe("unsandboxed (SANDBOX=off)", () => {
       await plantGitVariables(stack, "git-hook-off", repo);
 
       const id = await stack.deploy({ project: "git-hook-off", repoUrl: repo.dir });
-      const record = await stack.waitForEnd(id, TIMEOUT);
+      const record = await stack.waitForEnd(id, DEPLOY_WAIT);
       expect(await exists(marker)).toBe(false);
       expect(record.status).toBe("succeeded");
       expect(await stepLog(stack, id, "build")).toContain("app sees GIT_CONFIG_COUNT=1");

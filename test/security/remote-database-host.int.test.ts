@@ -12,7 +12,10 @@ import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 // tests, trusts every connection from 127.0.0.1: any role, the superuser too). The box's bridge
 // at 127.0.0.1:5433 admits only the project's role and database; a hostile build connects to
 // the server itself, through slirp4netns, to take any other.
-const TIMEOUT = 240_000;
+/** How long a deploy here may take to end. */
+const DEPLOY_WAIT = 240_000;
+/** A test's own limit: its deploys' waits, and time for the rest. */
+const TIMEOUT = DEPLOY_WAIT + 60_000;
 const NS = "cdk-remote";
 const HOST_SIDE = "10.215.0.1";
 const REMOTE = "10.215.0.2";
@@ -98,7 +101,7 @@ it(
       }),
     });
     const id = await stack.deploy({ project: "remote-db", repoUrl: repo.dir });
-    const record = await stack.waitForEnd(id, TIMEOUT);
+    const record = await stack.waitForEnd(id, DEPLOY_WAIT);
     expect({ status: record.status, steps: record.steps }).toMatchObject({ status: "succeeded" });
     const releaseDir = path.join(stack.config.dataDir, "releases", "remote-db", `${id}-1`);
     const reach = JSON.parse(await readFile(path.join(releaseDir, "reach.json"), "utf8"));

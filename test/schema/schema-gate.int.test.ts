@@ -81,39 +81,18 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.KEEP_TEST_DATABASES === "1") return;
   await onServer((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
-  await rm(appDir, { recursive: true, force: true });
+  if (appDir) await rm(appDir, { recursive: true, force: true });
 });
 
-describe("the schema gate (Prisma 6.19, a real database)", () => {
-  it("fails with RELATION_DOES_NOT_EXIST naming a model's missing table", async () => {
-    await sql(`CREATE TABLE "Author" (id serial PRIMARY KEY, name text NOT NULL)`);
-    const failure = await refusal();
-    expect(failure.code).toBe("RELATION_DOES_NOT_EXIST");
-    expect(failure.facts.evidence).toBe(
-      "table Post does not exist in the database, but prisma/schema.prisma declares it: preStart `npm run migrate` did not create it",
-    );
-  });
+// The tables prisma-app's schema declares, as its migration would make them.
+const AUTHOR = `CREATE TABLE "Author" (id serial PRIMARY KEY, name text NOT NULL)`;
+const POST = `CREATE TABLE "Post" (id serial PRIMARY KEY, "authorId" int NOT NULL, title text NOT NULL)`;
 
-  it("fails with SCHEMA_MISMATCH naming a model's missing column (table.column)", async () => {
-    await sql(`CREATE TABLE "Post" (id serial PRIMARY KEY, "authorId" int NOT NULL)`);
-    const failure = await refusal();
-    expect(failure.code).toBe("SCHEMA_MISMATCH");
-    expect(failure.facts.evidence).toBe(
-      "column Post.title does not exist in the database, but prisma/schema.prisma declares it: preStart `npm run migrate` did not create it",
-    );
-  });
-
-  it("passes when every table and column exists", async () => {
-    await sql(`ALTER TABLE "Post" ADD COLUMN title text NOT NULL`);
-    expect(await gate()).toEqual([
-      "schema check: the 2 table(s) and 5 column(s) prisma/schema.prisma declares all exist",
-    ]);
-  });
-
-  it("reads tables and columns by their @@map and @map names, and needs none the client never reads", async () => {
-    await writeFile(
-      path.join(appDir, "prisma", "schema.prisma"),
-      `${original}
+/** prisma-app's schema with a mapped model (Tag, its table `tags`) and an ignored one. */
+const withTags = () =>
+  writeFile(
+    path.join(appDir, "prisma", "schema.prisma"),
+    `${original}
 model Tag {
   id       Int     @id @default(autoincrement())
   label    String  @map("tag_label") // the column is tag_label
@@ -130,7 +109,44 @@ model Archive {
   @@ignore
 }
 `,
+  );
+
+describe("the schema gate (Prisma 6.19, a real database)", () => {
+  // Each test makes the tables it needs in an empty database, from the app's own schema.
+  beforeEach(async () => {
+    await sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    await writeFile(path.join(appDir, "prisma", "schema.prisma"), original);
+  });
+
+  it("fails with RELATION_DOES_NOT_EXIST naming a model's missing table", async () => {
+    await sql(AUTHOR);
+    const failure = await refusal();
+    expect(failure.code).toBe("RELATION_DOES_NOT_EXIST");
+    expect(failure.facts.evidence).toBe(
+      "table Post does not exist in the database, but prisma/schema.prisma declares it: preStart `npm run migrate` did not create it",
     );
+  });
+
+  it("fails with SCHEMA_MISMATCH naming a model's missing column (table.column)", async () => {
+    await sql(AUTHOR);
+    await sql(`CREATE TABLE "Post" (id serial PRIMARY KEY, "authorId" int NOT NULL)`);
+    const failure = await refusal();
+    expect(failure.code).toBe("SCHEMA_MISMATCH");
+    expect(failure.facts.evidence).toBe(
+      "column Post.title does not exist in the database, but prisma/schema.prisma declares it: preStart `npm run migrate` did not create it",
+    );
+  });
+
+  it("passes when every table and column exists", async () => {
+    await sql(`${AUTHOR}; ${POST}`);
+    expect(await gate()).toEqual([
+      "schema check: the 2 table(s) and 5 column(s) prisma/schema.prisma declares all exist",
+    ]);
+  });
+
+  it("reads tables and columns by their @@map and @map names, and needs none the client never reads", async () => {
+    await withTags();
+    await sql(`${AUTHOR}; ${POST}`);
     await sql("CREATE TABLE tags (id serial PRIMARY KEY, label text NOT NULL, meta jsonb)");
     const failure = await refusal();
     expect(failure.code).toBe("SCHEMA_MISMATCH");
@@ -145,7 +161,9 @@ model Archive {
   });
 
   it("names every missing column of several", async () => {
-    await sql(`ALTER TABLE tags DROP COLUMN meta; ALTER TABLE "Author" DROP COLUMN name`);
+    await withTags();
+    await sql(`CREATE TABLE "Author" (id serial PRIMARY KEY); ${POST}`);
+    await sql("CREATE TABLE tags (id serial PRIMARY KEY, tag_label text NOT NULL)");
     const failure = await refusal();
     expect(failure.code).toBe("SCHEMA_MISMATCH");
     expect(failure.facts.evidence).toBe(
@@ -160,7 +178,9 @@ describe("the schema step's gate, in a deploy", () => {
     stack = await createTestStack({ RUNTIME_WATCH_SECONDS: "0" });
     await stack.startWorker();
   });
-  afterAll(() => stack.close());
+  afterAll(async () => {
+    await stack?.close();
+  });
 
   it("fails a deploy whose preStart left a model's table out, before it starts", async () => {
     const repo = await fixtureRepo("prisma-app", {
@@ -196,5 +216,5 @@ describe("the schema step's gate, in a deploy", () => {
     expect(formatDeployment(record)).toContain(
       "┌ failed at schema: RELATION_DOES_NOT_EXIST ─ A query hit a table that does not exist\n│ evidence:\n│   table Post does not exist in the database, but prisma/schema.prisma declares it: preStart\n│     `node migrate.js` did not create it",
     );
-  });
+  }, 240_000);
 });

@@ -10,7 +10,7 @@ import {
   findPrismaSchema,
   type PrismaSchemaLocation,
 } from "../../src/schema/find-prisma-schema.js";
-import { SchemaSyncFailure } from "../../src/schema/schema-sync-failure.js";
+import { SchemaSyncError } from "../../src/schema/schema-sync-error.js";
 import { syncPrismaSchema } from "../../src/schema/sync-prisma-schema.js";
 import { databaseUrl, onServer } from "../helpers/databases.js";
 import { execaRunner } from "./execa-runner.js";
@@ -73,21 +73,50 @@ beforeAll(async () => {
   await onServer((c) => c.query(`CREATE DATABASE ${database}`));
   schema = (await findPrismaSchema(appDir))!;
   original = await readFile(schema.path, "utf8");
+});
 
-  // What the CoDuck Auth SDK keeps in the same database: a table with rows, one still empty,
-  // and an enum. None of them is in the app's Prisma schema.
+// Each test starts from a database holding only what the CoDuck Auth SDK keeps there (a table
+// with rows, one still empty, and an enum; none of them in the app's Prisma schema) and from the
+// fixture's schema, and syncs what it needs itself.
+beforeEach(async () => {
   await query(`
+    DROP SCHEMA public CASCADE;
+    CREATE SCHEMA public;
     CREATE TYPE auth_role AS ENUM ('admin', 'member');
     CREATE TABLE auth_users (id serial PRIMARY KEY, email text NOT NULL, role auth_role);
     INSERT INTO auth_users (email, role) VALUES ('ada@example.com', 'admin');
     CREATE TABLE auth_sessions (id text PRIMARY KEY, user_id int REFERENCES auth_users(id));
   `);
+  await editSchema((text) => text);
 });
+
+/** The fixture's schema with an optional Post.subtitle. */
+const withSubtitle = (text: string) =>
+  text.replace("  title    String\n", "  title    String\n  subtitle String?\n");
+
+/** The fixture's schema with Post.subtitle and a Tag model (table `tags`) with a color. */
+const withTagColors = (text: string) =>
+  `${withSubtitle(text)}
+model Tag {
+  id    Int     @id @default(autoincrement())
+  label String
+  color String?
+
+  @@map("tags")
+}
+`;
+
+/** Ada's post, with a subtitle, as the app would have written it. */
+const insertPost = () =>
+  query(`
+    INSERT INTO "Author" (name) VALUES ('Ada');
+    INSERT INTO "Post" (title, "authorId", subtitle) VALUES ('Hello', 1, 'keep me');
+  `);
 
 afterAll(async () => {
   if (process.env.KEEP_TEST_DATABASES === "1") return;
   await onServer((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
-  await rm(appDir, { recursive: true, force: true });
+  if (appDir) await rm(appDir, { recursive: true, force: true });
 });
 
 async function expectAuthTablesIntact(): Promise<void> {
@@ -129,6 +158,7 @@ describe("syncPrismaSchema (Prisma 6.19, JS engine, a real database)", () => {
   });
 
   it("keeps them on a second sync, which has nothing to do", async () => {
+    await sync();
     const log: string[] = [];
     const result = await sync(log);
     expect(result).toMatchObject({
@@ -141,9 +171,10 @@ describe("syncPrismaSchema (Prisma 6.19, JS engine, a real database)", () => {
   });
 
   it("applies a new model (mapped to another table name) and a new optional column", async () => {
+    await sync();
     await editSchema(
       (text) =>
-        `${text.replace("  title    String\n", "  title    String\n  subtitle String?\n")}
+        `${withSubtitle(text)}
 model Tag {
   id    Int    @id @default(autoincrement())
   label String
@@ -157,18 +188,7 @@ model Tag {
     expect(await columns("tags")).toEqual(["id", "label"]);
 
     // The mapped table is the schema's own, not an unknown one: a change to it is applied.
-    await editSchema(
-      (text) =>
-        `${text.replace("  title    String\n", "  title    String\n  subtitle String?\n")}
-model Tag {
-  id    Int     @id @default(autoincrement())
-  label String
-  color String?
-
-  @@map("tags")
-}
-`,
-    );
+    await editSchema(withTagColors);
     const result = await sync();
     expect(result.changed).toBe(true);
     expect(result.external).toEqual(["public.auth_sessions", "public.auth_users"]);
@@ -177,19 +197,18 @@ model Tag {
   });
 
   it("refuses to drop a column that holds data, with Prisma's data-loss warning", async () => {
-    await query(`
-      INSERT INTO "Author" (name) VALUES ('Ada');
-      INSERT INTO "Post" (title, "authorId", subtitle) VALUES ('Hello', 1, 'keep me');
-    `);
+    await editSchema(withTagColors);
+    await sync();
+    await insertPost();
     await editSchema((text) => text); // the fixture's schema: no subtitle, no Tag
 
-    const failure: SchemaSyncFailure = await sync().then(
+    const failure: SchemaSyncError = await sync().then(
       () => {
         throw new Error("the sync should have failed");
       },
-      (error: SchemaSyncFailure) => error,
+      (error: SchemaSyncError) => error,
     );
-    expect(failure).toBeInstanceOf(SchemaSyncFailure);
+    expect(failure).toBeInstanceOf(SchemaSyncError);
     expect(failure.stage).toBe("push");
     expect(failure.result).toMatchObject({
       command: "prisma db push --config .coduck/prisma.config.mjs --skip-generate",
@@ -210,9 +229,9 @@ model Tag {
   });
 
   it("generated the client: the app reads its rows through Prisma Client", async () => {
-    await editSchema((text) =>
-      text.replace("  title    String\n", "  title    String\n  subtitle String?\n"),
-    );
+    await editSchema(withSubtitle);
+    await sync();
+    await insertPost();
     const result = await sync();
     expect(result.generated).toBe(true);
     await access(path.join(appDir, "node_modules", ".prisma", "client", "index.js"));

@@ -10,6 +10,8 @@ export type CaddyFiles = {
   /** Caddy's own copy of its last config, written after every change through the API. */
   autosave: string;
   pid: string;
+  /** Held while a Caddy is being started, so two callers never start two. */
+  startLock: string;
   log: string;
 };
 
@@ -22,6 +24,7 @@ export function caddyFiles(dir: string): CaddyFiles {
     // Caddy autosaves to $XDG_CONFIG_HOME/caddy/autosave.json; we point XDG_CONFIG_HOME at dir.
     autosave: path.join(dir, "caddy", "autosave.json"),
     pid: path.join(dir, "caddy.pid"),
+    startLock: path.join(dir, "caddy-start.lock"),
     log: path.join(dir, "caddy.log"),
   };
 }

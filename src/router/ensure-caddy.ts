@@ -6,6 +6,7 @@ import { type CaddyClient, caddyClient } from "./caddy-client.js";
 import { type CaddyFiles, caddyFiles } from "./caddy-files.js";
 import { coduckServer, SERVER_NAME, type ServerOptions } from "./coduck-server.js";
 import { ensureCoduckServer } from "./ensure-coduck-server.js";
+import { withStartLock } from "./start-lock.js";
 
 const START_TIMEOUT_MS = 15_000;
 
@@ -44,11 +45,13 @@ export async function ensureCaddy(dir: string, options: EnsureCaddyOptions): Pro
   };
   let started = false;
   if (!(await answers(client))) {
-    await writeFile(files.config, `${JSON.stringify(bootstrapConfig(files, server), null, 2)}\n`, {
-      mode: 0o600,
+    await withStartLock(files.startLock, 2 * START_TIMEOUT_MS, async () => {
+      if (await answers(client)) return; // started by whoever held the lock before us
+      const bootstrap = `${JSON.stringify(bootstrapConfig(files, server), null, 2)}\n`;
+      await writeFile(files.config, bootstrap, { mode: 0o600 });
+      await startCaddy(files, client, options.caddyBin ?? "caddy");
+      started = true;
     });
-    await startCaddy(files, client, options.caddyBin ?? "caddy");
-    started = true;
   }
   // A resumed config may listen elsewhere than asked now (HTTP port changed): ensure says where.
   await ensureCoduckServer(client, server);
@@ -75,18 +78,25 @@ async function answers(client: CaddyClient): Promise<boolean> {
 async function startCaddy(files: CaddyFiles, client: CaddyClient, bin: string): Promise<void> {
   const first = await spawnCaddy(files, client, bin);
   if (first.ok) return;
-  // An autosave cut short by a kill -9 mid-write makes --resume fail: set it aside and start
-  // from the bootstrap; the worker re-asserts its routes from Postgres at start.
+  // An autosave cut short (Caddy killed -9 mid-write) makes --resume fail: only then is it set
+  // aside and Caddy started from the bootstrap; the worker re-asserts its routes at start.
+  if (await isJson(files.autosave)) throw new Error(first.error);
   const aside = `${files.autosave}.unreadable-${Date.now()}`;
-  if (
-    !(await rename(files.autosave, aside).then(
-      () => true,
-      () => false,
-    ))
-  )
-    throw new Error(first.error);
+  await rename(files.autosave, aside);
   const second = await spawnCaddy(files, client, bin);
   if (!second.ok) throw new Error(`${second.error} (the autosave was set aside as ${aside})`);
+}
+
+/** True unless the file exists and is not JSON. */
+async function isJson(file: string): Promise<boolean> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  if (text === undefined) return true;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function spawnCaddy(

@@ -14,7 +14,9 @@ beforeAll(async () => {
   stack = await createTestStack({}, { pgbouncer: {} });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("a Drizzle app with preStart `drizzle-kit push`", () => {
   it("deploys and reads and writes through PgBouncer; a push that refused data loss and exited 0 fails the schema step", async () => {

@@ -14,7 +14,9 @@ beforeAll(async () => {
   stack = await createTestStack({}, { pgbouncer: {} });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const DROPPING_MIGRATION = `import pg from "pg";
 

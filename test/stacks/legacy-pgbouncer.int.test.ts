@@ -17,7 +17,9 @@ beforeAll(async () => {
   );
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("PgBouncer 1.18 with max_prepared_statements = 0", () => {
   it("deploys a Knex app that logs in, reads and writes through it", async () => {

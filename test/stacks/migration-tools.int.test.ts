@@ -16,7 +16,9 @@ beforeAll(async () => {
   stack = await createTestStack({}, { pgbouncer: {} });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 // A later commit whose migration cannot run on the rows written: a NOT NULL column without a
 // default, through each stack's own tool.

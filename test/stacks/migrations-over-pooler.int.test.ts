@@ -17,7 +17,9 @@ beforeAll(async () => {
   stack = await createTestStack({}, { pgbouncer: {} });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("prisma migrate deploy run from the build script, through PgBouncer", () => {
   it("times out on the lock a pooled connection holds: MIGRATION_THROUGH_POOLER, not retried, told to use preStart", async () => {

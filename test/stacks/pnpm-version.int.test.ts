@@ -11,7 +11,9 @@ beforeAll(async () => {
   stack = await createTestStack();
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("an app with a pnpm 9 lockfile and no packageManager", () => {
   it("is installed with pnpm 9, not corepack's latest pnpm, and its install failure is told in pnpm 9's words", async () => {

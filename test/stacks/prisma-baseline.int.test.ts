@@ -15,7 +15,9 @@ beforeAll(async () => {
   stack = await createTestStack({}, { pgbouncer: {} });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 const PROJECT = "prisma-baseline";
 type Notes = { notes: { id: number; body: string; title?: string | null }[] };

@@ -14,7 +14,9 @@ beforeAll(async () => {
   stack = await createTestStack({}, { pgbouncer: {} });
   await stack.startWorker();
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack?.close();
+});
 
 describe("a Prisma app with preStart `prisma migrate deploy`", () => {
   it("generates the client before the build, migrates, and reads and writes through PgBouncer", async () => {

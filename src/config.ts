@@ -288,6 +288,75 @@ export const envSchema = z.object({
     .default(1024 * 1024)
     .describe("larger webhook bodies are refused with 413 before they are read in full"),
 
+  APPS_DOMAIN: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(
+      /^(?=.{1,200}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/,
+      "expected a DNS name such as apps.example.com (each project is served at <slug>.<APPS_DOMAIN>)",
+    )
+    .default("localhost")
+    .describe(
+      "each project's stable address is `<slug>.<APPS_DOMAIN>`; the default, `localhost`, works on this machine (`curl http://<slug>.localhost:8088/`)",
+    ),
+  APPS_HTTP_PORT: integer(1, 65535)
+    .default(8088)
+    .describe(
+      "where the worker's own Caddy serves the projects' addresses (only when `CADDY_ADMIN` is unset), and the port in their URLs",
+    ),
+  APPS_URL_SCHEME: z
+    .enum(["http", "https"], { error: "expected http or https" })
+    .default("http")
+    .describe(
+      "the scheme of the projects' URLs: `https` where Caddy terminates TLS (production, with on-demand TLS asking `/caddy/ask`); with `https` the URLs carry no port",
+    ),
+  CADDY_ADMIN: z
+    .string()
+    .regex(
+      /^(unix\/\/[^\0\s]+|[A-Za-z0-9.[\]:-]+:\d{1,5})$/,
+      "expected unix//<socket path> or host:port of Caddy's admin API",
+    )
+    .optional()
+    .describe(
+      "the admin API of a Caddy the host runs (`unix//run/caddy/admin.sock` or `127.0.0.1:2019`); unset: the worker starts its own under `DATA_DIR/caddy`",
+    ),
+  SUPERVISOR_SOCKET: z
+    .string()
+    .regex(/^\/[^\0\s]+$/, "expected the absolute path of supervisord's unix socket")
+    .optional()
+    .describe(
+      "the unix socket of a supervisord the host runs (its `[include]` must name `DATA_DIR/supervisor/programs/*.conf`); unset: the worker starts its own under `DATA_DIR/supervisor`",
+    ),
+  DRAIN_SECONDS: integer(0, 600)
+    .default(5)
+    .describe(
+      "after traffic moves to a new release, how long the previous one keeps running so requests in flight complete",
+    ),
+  RELEASE_START_SECONDS: integer(1, 600)
+    .default(3)
+    .describe(
+      "a release process that lives this long counts as started; one that dies sooner is restarted with backoff (supervisord's `startsecs`)",
+    ),
+  RELEASE_START_RETRIES: integer(0, 100)
+    .default(3)
+    .describe(
+      "quick deaths in a row supervisord retries before it gives up and the project shows `crashed` (`startretries`)",
+    ),
+  BOX_MEMORY_MB: integer(16, 1024 * 1024)
+    .default(1024)
+    .describe(
+      "memory of each box (an install, build or preStart command, a release), swap included; a project can have its own (`projects set --memory-mb`)",
+    ),
+  BOX_PIDS: integer(8, 1_000_000)
+    .default(512)
+    .describe("processes and threads each box may have at once (`projects set --pids`)"),
+  BOX_CPU_SHARES: integer(2, 262_144)
+    .default(1024)
+    .describe(
+      "each box's CPU share against the others when the CPU is contended (cgroup `cpu.shares`; `projects set --cpu-shares`)",
+    ),
+
   KEEP_RELEASES: integer(1, 1000)
     .default(5)
     .describe(
@@ -383,6 +452,26 @@ const configSchema = envSchema.transform((e) => ({
     metricsToken: e.METRICS_TOKEN,
     /** Larger webhook bodies are refused (413) before they are parsed. */
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+  },
+  releases: {
+    /** Each project is served at `<slug>.<appsDomain>`. */
+    appsDomain: e.APPS_DOMAIN,
+    /** Where our own Caddy listens, and the port in the URLs (unless https). */
+    appsHttpPort: e.APPS_HTTP_PORT,
+    urlScheme: e.APPS_URL_SCHEME,
+    /** The host's Caddy admin API; undefined: our own under DATA_DIR/caddy. */
+    caddyAdmin: e.CADDY_ADMIN,
+    /** The host's supervisord socket; undefined: our own under DATA_DIR/supervisor. */
+    supervisorSocket: e.SUPERVISOR_SOCKET,
+    drainMs: e.DRAIN_SECONDS * 1000,
+    startSecs: e.RELEASE_START_SECONDS,
+    startRetries: e.RELEASE_START_RETRIES,
+  },
+  /** Every box's limits unless its project has its own. */
+  boxLimits: {
+    memoryBytes: e.BOX_MEMORY_MB * 1024 * 1024,
+    pids: e.BOX_PIDS,
+    cpuShares: e.BOX_CPU_SHARES,
   },
   housekeeping: {
     /** Release directories kept per project besides the live one and running deploys'. */

@@ -14,6 +14,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ["jobs", "deploys"],
   ["pipeline"],
   ["backups", "doctor", "housekeeping", "inspection", "metrics", "notify", "recovery"],
+  ["hosting"],
   ["provisioning", "releases", "router", "schema", "supervision"],
   ["apps", "failures"],
   ["store", "queue"],

@@ -8,10 +8,12 @@ import pino from "pino";
 import { type Config, loadConfig } from "../../src/config.js";
 import { parseDeployRequest } from "../../src/deploys/deploy-request.js";
 import { queueDeployment } from "../../src/deploys/queue-deployment.js";
+import { stopOwnReleaseHost } from "../../src/hosting/release-host.js";
 import { type DeployWorker, startDeployWorker } from "../../src/main/start-deploy-worker.js";
 import { stopRuntimeWatches } from "../../src/pipeline/runtime-watch.js";
 import { deployQueue } from "../../src/queue/queues.js";
 import { connectRedis } from "../../src/queue/redis.js";
+import { freePort } from "../../src/releases/free-port.js";
 import { stopProcessGroup } from "../../src/releases/process-group.js";
 import { type Keyring, parseKeyring } from "../../src/secrets/keyring.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/deployment-record.js";
@@ -71,6 +73,10 @@ export async function createTestStack(
     PROJECT_DATABASE_PREFIX: `t${namespace}`,
     DIRECT_DATABASE_PORT: "5432",
     PGBOUNCER_AUTH_PASSWORD: TEST_PGBOUNCER_AUTH_PASSWORD,
+    // The stack's own Caddy (started at its first go-live) serves the projects here.
+    APPS_HTTP_PORT: String(await freePort()),
+    // Tests that look at the swap set their own drain; the others need none.
+    DRAIN_SECONDS: "0",
     ...overrides,
   };
   const config = loadConfig(env);
@@ -131,6 +137,9 @@ export async function createTestStack(
         select: { releasePid: true },
       });
       await Promise.all(releases.map((r) => stopProcessGroup(r.releasePid!, 2_000)));
+      // The stack's own supervisord (stopping the releases it runs) and Caddy: they outlive a
+      // worker on purpose, so nothing else stops them.
+      await stopOwnReleaseHost(config);
       await queue.obliterate({ force: true });
       await queue.close();
       await redis.quit();

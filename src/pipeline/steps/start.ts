@@ -1,20 +1,27 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
 import { childEnv } from "../../exec/child-env.js";
 import { processStartTicks } from "../../exec/process-identity.js";
 import { StepFailure } from "../../failures/step-failure.js";
+import { openReleaseHost } from "../../hosting/release-host.js";
+import { startReleaseProgram, stopReleaseProgram } from "../../hosting/release-program.js";
+import { routeToRelease } from "../../hosting/route-release.js";
+import { stopRelease } from "../../hosting/stop-release.js";
 import { proveDatabasePath } from "../../provisioning/prove-database-path.js";
 import { followFile } from "../../releases/follow-file.js";
 import { freePort } from "../../releases/free-port.js";
-import { stopProcessGroup } from "../../releases/process-group.js";
-import { spawnApp } from "../../releases/spawn-app.js";
 import { waitUntilHealthy } from "../../releases/wait-until-healthy.js";
-import { makeLive, markReleaseStopped, recordRelease } from "../../store/releases.js";
+import {
+  makeLive,
+  markReleaseStopped,
+  recordRelease,
+  recordReleaseUrl,
+} from "../../store/releases.js";
 import type { Step, StepContext } from "../context.js";
 import { interruptionOf, StepInterrupted } from "../interruption.js";
 import { watchRuntime } from "../runtime-watch.js";
 
 const DEFAULT_HEALTH_TIMEOUT_S = 60;
-const STOP_GRACE_MS = 10_000;
 /**
  * How long the start log waits, once the app is healthy, for more of its output: the port
  * answers as soon as the app binds, and its listen callback prints a moment later (under 1 ms
@@ -23,9 +30,11 @@ const STOP_GRACE_MS = 10_000;
 const STARTUP_LINES_MS = 25;
 
 /**
- * Starts the new release beside the live one, waits until it is healthy, and only then makes
- * it live and stops the previous release. A release that exits or never becomes healthy is
- * stopped, and the previous one keeps serving.
+ * Starts the new release beside the live one, as a supervisord program (restarted when it
+ * dies), waits until it is healthy, and only then makes it live: the project's stable address
+ * switches to it, and the previous release stops after DRAIN_SECONDS, once the requests it was
+ * serving are done. A release that exits or never becomes healthy is stopped, and the previous
+ * one keeps serving.
  */
 export const start: Step = {
   name: "start",
@@ -47,14 +56,25 @@ export const start: Step = {
     );
     ctx.noteCommand(command);
     ctx.say(`$ ${command}   (PORT=${port})`);
-    const app = await spawnApp({ command, cwd: ctx.releaseDir, env, sandbox: ctx.sandbox });
-    await recordRelease(ctx.db, ctx.deployment.id, {
-      port,
-      pid: app.pid,
-      startTicks: processStartTicks(app.pid),
-      logFile: app.logFile,
+    const host = await openReleaseHost(ctx.config);
+    const plain = { file: "sh", args: ["-c", command], cwd: ctx.releaseDir, env };
+    // The log lies beside the release directory, not in it: the app may write its own directory.
+    const logFile = `${ctx.releaseDir}.log`;
+    const app = await startReleaseProgram(host, {
+      deploymentId: ctx.deployment.id,
+      command: ctx.sandbox ? await ctx.sandbox.wrap(plain, "release") : plain,
+      logFile,
+      policy: ctx.config.releases,
     });
-    const output = followFile(app.logFile, ctx.appOutput);
+    if (app.pid !== null)
+      await recordRelease(ctx.db, ctx.deployment.id, {
+        port,
+        pid: app.pid,
+        startTicks: processStartTicks(app.pid),
+        logFile,
+        program: app.program,
+      });
+    const output = followFile(logFile, ctx.appOutput);
 
     const healthcheck = ctx.app.config.healthcheck;
     const health = await waitUntilHealthy({
@@ -64,16 +84,19 @@ export const start: Step = {
       exited: app.exited,
       signal: ctx.signal,
     });
+    app.stopWatching();
     if (!health.healthy) {
-      await stopProcessGroup(app.pid, STOP_GRACE_MS);
+      await stopReleaseProgram(host, app.program, logFile);
       await output.stop();
       await markReleaseStopped(ctx.db, ctx.deployment.id);
       if (ctx.signal.aborted) throw new StepInterrupted(interruptionOf(ctx.signal));
       if (health.reason === "exited") {
         const how =
-          health.code === null
-            ? `was killed by ${health.signal}`
-            : `exited with code ${health.code}`;
+          health.code !== null
+            ? `exited with code ${health.code}`
+            : health.signal !== null
+              ? `was killed by ${health.signal}`
+              : "exited";
         throw new StepFailure("START_CRASHED", `the app ${how} before it became healthy`, {
           exitCode: health.code,
           signal: health.signal,
@@ -89,10 +112,18 @@ export const start: Step = {
     ctx.say(`healthy on port ${port}${healthcheck?.path ? ` (GET ${healthcheck.path})` : ""}`);
 
     const previous = await makeLive(ctx.db, ctx.deployment.projectId, ctx.deployment.id);
-    watchRuntime(ctx, app.logFile);
-    ctx.say("live");
-    if (previous?.releasePid) {
-      const how = await stopProcessGroup(previous.releasePid, STOP_GRACE_MS);
+    const url = await routeToRelease(host, ctx.deployment.project, port);
+    await recordReleaseUrl(ctx.db, ctx.deployment.id, url);
+    watchRuntime(ctx, logFile);
+    ctx.say(`live at ${url}`);
+    if (previous?.releaseProgram || previous?.releasePid) {
+      // Requests already on the previous release finish before it stops.
+      const { drainMs } = ctx.config.releases;
+      if (drainMs > 0) {
+        ctx.say(`previous release ${previous.id} drains for ${drainMs / 1000}s`);
+        await sleep(drainMs);
+      }
+      const how = await stopRelease(host, previous);
       await markReleaseStopped(ctx.db, previous.id);
       ctx.say(
         `previous release ${previous.id} ${how === "killed" ? "killed after the grace period" : "stopped"}`,

@@ -79,11 +79,26 @@ export async function listDeploymentRecords(
   return found.map(toRecord);
 }
 
-/** The deployment's release while it is the project's live one. */
+/**
+ * The deployment's release while it is the project's live one: the project's stable URL (the
+ * upstream's own address for a release that went live before releases were routed), the
+ * upstream the router sends it to, and what supervisord did to it.
+ */
 function releaseOf(d: LoadedDeployment) {
   if (d.project.liveDeploymentId !== d.id || d.releasePort === null || d.releasePid === null)
     return null;
-  return { port: d.releasePort, url: `http://127.0.0.1:${d.releasePort}`, pid: d.releasePid };
+  const upstream = `127.0.0.1:${d.releasePort}`;
+  return {
+    url: d.releaseUrl ?? `http://${upstream}`,
+    upstream,
+    port: d.releasePort,
+    pid: d.releasePid,
+    program: d.releaseProgram,
+    restarts: d.releaseRestarts,
+    lastExit: d.releaseLastExit,
+    lastRestartAt: d.releaseLastRestartAt?.toISOString() ?? null,
+    crashedAt: d.releaseCrashedAt?.toISOString() ?? null,
+  };
 }
 
 /** What the runtime watch saw the live release log, with the fix; null while nothing was seen. */

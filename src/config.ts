@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { ConfigError } from "./errors.js";
+import { DEFAULT_LIMITS } from "./exec/resource-limits.js";
 
 const url = (protocols: string[], example: string) =>
   z.string().refine(
@@ -343,16 +344,16 @@ export const envSchema = z.object({
     .describe(
       "quick deaths in a row supervisord retries before it gives up and the project shows `crashed` (`startretries`)",
     ),
-  BOX_MEMORY_MB: integer(16, 1024 * 1024)
-    .default(1024)
+  BOX_MEMORY_MB: integer(64, 1024 * 1024)
+    .default(DEFAULT_LIMITS.memoryBytes / (1024 * 1024))
     .describe(
       "memory of each box (an install, build or preStart command, a release), swap included; a project can have its own (`projects set --memory-mb`)",
     ),
-  BOX_PIDS: integer(8, 1_000_000)
-    .default(512)
+  BOX_PIDS: integer(16, 1_000_000)
+    .default(DEFAULT_LIMITS.pids)
     .describe("processes and threads each box may have at once (`projects set --pids`)"),
   BOX_CPU_SHARES: integer(2, 262_144)
-    .default(1024)
+    .default(DEFAULT_LIMITS.cpuShares)
     .describe(
       "each box's CPU share against the others when the CPU is contended (cgroup `cpu.shares`; `projects set --cpu-shares`)",
     ),

@@ -11,6 +11,7 @@ import { runToEnd, sandboxFor } from "../exec/sandbox.js";
 import { projectCredentials } from "../provisioning/project-credentials.js";
 import { prismaBin } from "../schema/prisma-commands.js";
 import { prismaEnv } from "../schema/run-prisma.js";
+import { projectBoxLimits } from "../store/box-limits.js";
 import { projectAppUid } from "../store/project-app-uid.js";
 import { withProvisioning } from "./with-provisioning.js";
 
@@ -113,6 +114,7 @@ export async function dbBaselineCommand(
       config.sandbox,
       { dataDir: config.dataDir, releaseDir, project: slug },
       { uid, gid: uid },
+      await projectBoxLimits(deps.db, credentials.projectId, config.boxLimits),
     );
     for (const migration of matched) {
       const plain = {

@@ -14,6 +14,7 @@ import { doctorCommand } from "../cli/doctor.js";
 import { envListCommand, envSetCommand, envUnsetCommand } from "../cli/env.js";
 import { housekeepingRunCommand } from "../cli/housekeeping.js";
 import { migrate } from "../cli/migrate.js";
+import { projectLimitsCommand } from "../cli/project-limits.js";
 import { parseNotifyOptions, setProjectNotifyCommand } from "../cli/project-notify.js";
 import {
   addProjectCommand,
@@ -21,6 +22,7 @@ import {
   setProjectCommand,
   showProjectCommand,
 } from "../cli/projects.js";
+import { listReleasesCommand, restartReleaseCommand, stopReleaseCommand } from "../cli/releases.js";
 import { restoreCommand } from "../cli/restore.js";
 import { retryCommand } from "../cli/retry.js";
 import { rollbackCommand } from "../cli/rollback.js";
@@ -119,6 +121,17 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       )
         await setProjectCommand(config, slug, options, io.out);
       if (notify) await setProjectNotifyCommand(config, slug, notify, io.out);
+    });
+  projects
+    .command("limits <slug>")
+    .description(
+      "show or set the memory, process and CPU limits of a project's boxes (builds and its release)",
+    )
+    .option("--memory-mb <n|default>", "memory of each box, in MiB (at least 64)")
+    .option("--pids <n|default>", "processes and threads each box may have (at least 16)")
+    .option("--cpu-shares <n|default>", "CPU share against other boxes (2 to 262144; 1024 is even)")
+    .action(async (slug, options) => {
+      await projectLimitsCommand(loadConfig(), slug, options, io.out);
     });
   projects
     .command("list")
@@ -307,6 +320,32 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--json", "print the rollback (and with --wait its final status) as JSON")
     .action(async (options) => {
       setExitCode(await rollbackCommand(loadConfig(), options, io));
+    });
+
+  const releases = program
+    .command("releases")
+    .description("each project's live release: its state under supervisord, restart, stop");
+  releases
+    .command("list")
+    .description("each project's live release: URL, upstream, state, pid, uptime, restarts, memory")
+    .option("--project <slug>", "only this project's")
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      await listReleasesCommand(loadConfig(), options, io);
+    });
+  releases
+    .command("restart")
+    .description("stop the live release's process and start it again (same release)")
+    .requiredOption("--project <slug>", "the project")
+    .action(async (options) => {
+      await restartReleaseCommand(loadConfig(), options, io.out);
+    });
+  releases
+    .command("stop")
+    .description("take the project off the air: stop its live release, remove its route (404)")
+    .requiredOption("--project <slug>", "the project")
+    .action(async (options) => {
+      await stopReleaseCommand(loadConfig(), options, io.out);
     });
 
   const deployments = program.command("deployments").description("inspect deployments");

@@ -4,6 +4,7 @@ import { sandboxFor } from "../exec/sandbox.js";
 import type { Logger } from "../logger.js";
 import { takeOverDeadAttempt } from "../recovery/take-over-dead-attempt.js";
 import type { Keyring } from "../secrets/keyring.js";
+import { projectBoxLimits } from "../store/box-limits.js";
 import { isEndedStatus } from "../store/deployment-statuses.js";
 import {
   addWarning,
@@ -120,6 +121,7 @@ async function runClaimed(
     config.sandbox,
     { dataDir: config.dataDir, releaseDir, project },
     owner,
+    await projectBoxLimits(db, deployment.projectId, config.boxLimits),
   );
   await recordSandbox(db, deploymentId, config.sandbox);
   const result = await runPipeline(

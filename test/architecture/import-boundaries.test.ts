@@ -25,10 +25,15 @@ const FLOORS: readonly (readonly string[])[] = [
 ];
 
 /**
- * Tables of facts every floor may read (the step names, the failure catalogue): they import
+ * Tables of facts every floor may read (the step names, the failure catalogue, a box's default
+ * limits): they import
  * nothing but each other, so reading them can never make a circle.
  */
-const SHARED_FACTS = new Set(["pipeline/step-names.ts", "failures/codes.ts"]);
+const SHARED_FACTS = new Set([
+  "pipeline/step-names.ts",
+  "failures/codes.ts",
+  "exec/resource-limits.ts",
+]);
 
 const SRC = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../src");
 

@@ -32,11 +32,12 @@ export const networkIsolation: Check = {
     try {
       const releaseDir = path.join(scratch, "releases", "doctor", "probe");
       await mkdir(releaseDir, { recursive: true });
-      const box = await sandboxFor(ctx.config.sandbox, {
-        dataDir: scratch,
-        releaseDir,
-        project: "doctor",
-      });
+      const box = await sandboxFor(
+        ctx.config.sandbox,
+        { dataDir: scratch, releaseDir, project: "doctor" },
+        undefined,
+        ctx.config.boxLimits,
+      );
       if (!box) throw new Error("no sandbox");
       const result = await runToEnd(
         box,

@@ -1,0 +1,146 @@
+import type { Prisma } from "@prisma/client";
+import type { FailureCode } from "../failures/codes.js";
+import type { Db } from "./prisma.js";
+
+/** A live release supervisord runs, as the supervision watch compares it with supervisord. */
+export type WatchedRelease = {
+  id: string;
+  program: string;
+  /** The process last recorded for it; null when none was seen yet. */
+  pid: number | null;
+  logFile: string | null;
+  degraded: boolean;
+};
+
+/** Why a live release's process ended: the classified code and the lines that show it. */
+export type ReleaseExitCause = { code: FailureCode; evidence: string };
+
+/** The live releases that run as supervisord programs and have not crashed for good. */
+export async function watchedReleases(db: Db): Promise<WatchedRelease[]> {
+  const rows = await db.deployment.findMany({
+    where: { liveFor: { isNot: null }, releaseProgram: { not: null }, releaseCrashedAt: null },
+    select: {
+      id: true,
+      releaseProgram: true,
+      releasePid: true,
+      releaseLog: true,
+      degradedAt: true,
+    },
+  });
+  return rows.map((row) => ({
+    id: row.id,
+    program: row.releaseProgram!,
+    pid: row.releasePid,
+    logFile: row.releaseLog,
+    degraded: row.degradedAt !== null,
+  }));
+}
+
+/**
+ * Records that supervisord restarted a live release: one more restart, how the previous
+ * process ended, the new process, and the deployment degraded with the exit's cause (the latest
+ * exit's cause replaces an earlier one; degradedAt keeps when it first was). Conditional on the
+ * recorded pid still being `previousPid`, so of two workers seeing the same new process only
+ * one counts it. Returns whether it was recorded.
+ */
+export async function recordReleaseRestart(
+  db: Db,
+  deploymentId: string,
+  restart: {
+    previousPid: number | null;
+    pid: number;
+    startTicks: bigint | null;
+    lastExit: string;
+    cause: ReleaseExitCause;
+  },
+): Promise<boolean> {
+  const now = new Date();
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.deployment.updateMany({
+      where: {
+        id: deploymentId,
+        releasePid: restart.previousPid,
+        releaseCrashedAt: null,
+        liveFor: { isNot: null },
+      },
+      data: {
+        releaseRestarts: { increment: 1 },
+        releaseLastExit: restart.lastExit,
+        releaseLastRestartAt: now,
+        releasePid: restart.pid,
+        releaseStartTicks: restart.startTicks,
+        degradedCode: restart.cause.code,
+        degradedEvidence: restart.cause.evidence,
+      },
+    });
+    if (count === 1) await markDegradedSince(tx, deploymentId, now);
+    return count === 1;
+  });
+}
+
+/**
+ * Records how a live release's process ended while supervisord waits to start it again
+ * (BACKOFF, EXITED): the deployment shows degraded with the cause at once, before the next
+ * process comes. Only while `pid` is still the recorded process. Returns whether it was recorded.
+ */
+export async function recordReleaseExit(
+  db: Db,
+  deploymentId: string,
+  exit: { pid: number | null; lastExit: string; cause: ReleaseExitCause },
+): Promise<boolean> {
+  const now = new Date();
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.deployment.updateMany({
+      where: {
+        id: deploymentId,
+        releasePid: exit.pid,
+        releaseCrashedAt: null,
+        liveFor: { isNot: null },
+      },
+      data: {
+        releaseLastExit: exit.lastExit,
+        degradedCode: exit.cause.code,
+        degradedEvidence: exit.cause.evidence,
+      },
+    });
+    if (count === 1) await markDegradedSince(tx, deploymentId, now);
+    return count === 1;
+  });
+}
+
+/**
+ * Records that supervisord gave up on a live release (FATAL: it kept dying as it started): the
+ * project is down, crashed with the cause. Once: returns whether this call recorded it.
+ */
+export async function recordReleaseCrash(
+  db: Db,
+  deploymentId: string,
+  crash: { lastExit: string; cause: ReleaseExitCause },
+): Promise<boolean> {
+  const now = new Date();
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.deployment.updateMany({
+      where: { id: deploymentId, releaseCrashedAt: null, liveFor: { isNot: null } },
+      data: {
+        releaseCrashedAt: now,
+        releaseLastExit: crash.lastExit,
+        degradedCode: crash.cause.code,
+        degradedEvidence: crash.cause.evidence,
+      },
+    });
+    if (count === 1) await markDegradedSince(tx, deploymentId, now);
+    return count === 1;
+  });
+}
+
+// A deployment degraded earlier (the runtime watch, an earlier restart) keeps that time.
+async function markDegradedSince(
+  tx: Prisma.TransactionClient,
+  deploymentId: string,
+  at: Date,
+): Promise<void> {
+  await tx.deployment.updateMany({
+    where: { id: deploymentId, degradedAt: null },
+    data: { degradedAt: at },
+  });
+}

@@ -7,6 +7,7 @@ import { registerDurationMetrics } from "./duration-metrics.js";
 import { registerJobRunMetrics } from "./job-run-metrics.js";
 import { registerQueueMetrics } from "./queue-metrics.js";
 import { registerReconcilerMetrics } from "./reconciler-metrics.js";
+import { registerReleaseMetrics } from "./release-metrics.js";
 
 export type MetricsDeps = { db: Db; queues: Queue[]; logger: Logger };
 
@@ -23,5 +24,6 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
   registerQueueMetrics(registry, deps.queues, deps.logger);
   registerReconcilerMetrics(registry, deps.db);
   registerJobRunMetrics(registry, deps.db);
+  registerReleaseMetrics(registry, deps.db);
   return registry;
 }

@@ -18,6 +18,7 @@ import {
 import { connectRedis } from "../../src/queue/redis.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import { countLogLines } from "../../src/store/step-log-lines.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -84,9 +85,9 @@ describe("prune-releases", () => {
     );
     expect(dry.exitCode).toBe(0);
     expect(dry.stdout).toMatch(/^prune-releases: would remove 2 release directories, kept 3/);
-    // The three kept releases, the live one's output file, two releases to go, one log to go,
-    // and notes.txt.
-    expect((await readdir(projectDir)).sort()).toHaveLength(8);
+    // The three kept releases, the live one's output file and its supervisord program's spec,
+    // two releases to go, one log to go, and notes.txt.
+    expect((await readdir(projectDir)).sort()).toHaveLength(9);
     expect(await stack.db.jobRun.count({ where: { name: "prune-releases" } })).toBe(0);
 
     const run = await cli(["housekeeping", "run", "--only", "prune-releases"], stack.env);
@@ -94,11 +95,18 @@ describe("prune-releases", () => {
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain("removed 2 release directories, kept 3");
     expect((await readdir(projectDir)).sort()).toEqual(
-      [`${live}-1`, `${live}-1.log`, `${newest}-1`, `${running.id}-1`, "notes.txt"].sort(),
+      [
+        `${live}-1`,
+        `${live}-1.log`,
+        `${live}-1.log.program.json`,
+        `${newest}-1`,
+        `${running.id}-1`,
+        "notes.txt",
+      ].sort(),
     );
     // The live release still serves from its directory.
     const record = await stack.waitForEnd(live);
-    expect((await fetch(record.release!.url)).status).toBe(200);
+    expect((await fetchApp(record.release!.url)).status).toBe(200);
 
     const [recorded] = await stack.db.jobRun.findMany({ where: { name: "prune-releases" } });
     expect(recorded).toMatchObject({

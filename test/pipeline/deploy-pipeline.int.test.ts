@@ -1,5 +1,6 @@
 import { jest } from "@jest/globals";
 import { readLogLines } from "../../src/store/step-log-lines.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -57,13 +58,24 @@ describe("the deploy pipeline", () => {
       expect(Date.parse(before.finishedAt!)).toBeLessThanOrEqual(Date.parse(after.startedAt!));
     }
     expect(record.steps.slice(1, 4).every((s) => s.exitCode === 0 && s.durationMs! > 0)).toBe(true);
-    // Live: the release answers on its port.
+    // Live: a supervisord program on its own port, reached at the project's stable address.
+    const port = record.release!.port;
     expect(record.release).toEqual({
+      url: `http://node-http.localhost:${stack.config.releases.appsHttpPort}`,
+      upstream: `127.0.0.1:${port}`,
       port: expect.any(Number),
-      url: expect.any(String),
       pid: expect.any(Number),
+      program: `release-${id}`,
+      restarts: 0,
+      lastExit: null,
+      lastRestartAt: null,
+      crashedAt: null,
     });
-    expect(await (await fetch(record.release!.url)).json()).toEqual({ app: "node-http", ok: true });
+    expect(port).not.toBe(stack.config.releases.appsHttpPort);
+    expect(await (await fetchApp(record.release!.url)).json()).toEqual({
+      app: "node-http",
+      ok: true,
+    });
     expect(Date.parse(record.startedAt!)).toBeGreaterThanOrEqual(Date.parse(record.queuedAt));
     expect(record.finishedAt).not.toBeNull();
 

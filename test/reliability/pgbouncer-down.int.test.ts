@@ -2,6 +2,7 @@ import { jest } from "@jest/globals";
 import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
 import { DEPLOY_BACKOFF, DEPLOY_JOB } from "../../src/queue/deploy-job.js";
 import { createDeployment } from "../../src/store/deployments.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -72,7 +73,8 @@ describe("PgBouncer down during a deploy", () => {
     expect(await job?.isCompleted()).toBe(true);
     const live = await stack.db.deployment.findUniqueOrThrow({ where: { id } });
     expect(live.releaseStoppedAt).toBeNull(); // attempt 1's release was stopped, this one runs
-    const answer = await fetch(`http://127.0.0.1:${live.releasePort}/`);
+    // Served at the project's stable address, through the router.
+    const answer = await fetchApp(record.release!.url);
     expect(await answer.json()).toEqual({ notes: 1 });
   });
 

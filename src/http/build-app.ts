@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Config } from "../config.js";
 import type { HttpDeps } from "./http-deps.js";
 import { operatorRoutes } from "./operator-routes.js";
+import { caddyAskRoute } from "./probes/caddy-ask.js";
 import { healthzRoute } from "./probes/healthz.js";
 import { metricsRoute } from "./probes/metrics.js";
 import { readyzRoute } from "./probes/readyz.js";
@@ -28,6 +29,12 @@ export async function buildApp(deps: HttpDeps): Promise<FastifyInstance> {
   await app.register(healthzRoute);
   await app.register((scope) => readyzRoute(scope, deps));
   await app.register((scope) => metricsRoute(scope, deps));
+  await app.register((scope) =>
+    caddyAskRoute(scope, {
+      appsDomain: deps.config.releases.appsDomain,
+      projectExists: async (slug) => (await deps.db.project.count({ where: { slug } })) > 0,
+    }),
+  );
   await app.register((scope) => githubWebhookRoute(scope, deps));
   await app.register((scope) => operatorRoutes(scope, deps));
   await app.ready();

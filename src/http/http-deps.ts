@@ -10,7 +10,7 @@ export type HttpDeps = {
   db: Db;
   queue: Queue;
   logger: Logger;
-  config: Pick<Config, "http">;
+  config: Pick<Config, "http" | "releases">;
   /** Opens the projects' webhook secrets; without it, only the global fallback verifies pushes. */
   keyring?: Keyring;
   /** For the Data view (tables, rows, backups): without it, those pages are not served. */

@@ -1,6 +1,8 @@
 import type { Config } from "../config.js";
 import { ConfigError } from "../errors.js";
 import { sandboxStatus } from "../exec/sandbox.js";
+import { reconcileReleases } from "../hosting/reconcile-releases.js";
+import { openReleaseHost } from "../hosting/release-host.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { scheduleBackupPruning } from "../queue/database-jobs.js";
@@ -76,9 +78,13 @@ export async function runWorker(
   // Deployments Postgres says are queued or running but Redis lost are queued again, now and
   // every minute (a Redis restarted without persistence loses its jobs, not our deploys).
   const queue = deployQueue(redis, config.queuePrefix);
+  // The releases keep running under their supervisor through worker restarts; at start (and
+  // every minute) supervisord's programs and the router's routes are made to match the record.
+  const releaseHost = await openReleaseHost(config);
   const reconcileNow = () =>
     reconcileAndRecord(db, queue, logger, config.databaseUrl, DEPLOY_ATTEMPTS)
       .then(() => reconcileDatabaseJobs(db, queue, logger))
+      .then(() => reconcileReleases(db, releaseHost, logger))
       .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();
   await scheduleBackupPruning(queue, config.backups.pruneEveryMs);

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Config } from "../config.js";
 import { sandboxFor } from "../exec/sandbox.js";
+import { openReleaseHost } from "../hosting/release-host.js";
 import type { Logger } from "../logger.js";
 import { takeOverDeadAttempt } from "../recovery/take-over-dead-attempt.js";
 import type { Keyring } from "../secrets/keyring.js";
@@ -61,7 +62,12 @@ export async function runDeployment(
   try {
     // Still `running` while we hold its lane: the worker of its last attempt is gone.
     const takenOver = await takeOverDeadAttempt(
-      { db: deps.db, logger: deps.logger, maxAttempts: options.maxAttempts },
+      {
+        db: deps.db,
+        logger: deps.logger,
+        maxAttempts: options.maxAttempts,
+        releaseHost: () => openReleaseHost(deps.config),
+      },
       deploymentId,
     );
     if (takenOver && takenOver.outcome !== "queued") return "already-ended";

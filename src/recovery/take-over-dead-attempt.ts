@@ -1,4 +1,6 @@
 import { type AbandonedGroupStop, stopAbandonedGroup } from "../exec/stop-abandoned-group.js";
+import type { ReleaseHost } from "../hosting/release-host.js";
+import { stopRelease } from "../hosting/stop-release.js";
 import type { Logger } from "../logger.js";
 import { isRunning } from "../releases/process-group.js";
 import type { Db } from "../store/prisma.js";
@@ -28,7 +30,13 @@ export type TakeOver = {
  * Returns null when the deployment is not running.
  */
 export async function takeOverDeadAttempt(
-  deps: { db: Db; logger: Logger; maxAttempts: number },
+  deps: {
+    db: Db;
+    logger: Logger;
+    maxAttempts: number;
+    /** Where releases run, opened when needed: a stray release's program is removed there, or supervisord would restart it. */
+    releaseHost?: () => Promise<ReleaseHost>;
+  },
   deploymentId: string,
 ): Promise<TakeOver | null> {
   const { db } = deps;
@@ -54,7 +62,7 @@ export async function takeOverDeadAttempt(
     const result = await stopAbandonedGroup(step.pgid, step.pgidStartTicks);
     stopped.push({ what: `step ${step.name}`, pgid: step.pgid, result });
   }
-  stopped.push(...(await stopStrayReleases(db, deployment.projectId)));
+  stopped.push(...(await stopStrayReleases(db, deployment.projectId, deps.releaseHost)));
 
   const interrupted = deployment.steps.map((step) => step.name);
   const wentLive = deployment.project.liveDeploymentId === deploymentId;
@@ -116,7 +124,11 @@ export async function takeOverDeadAttempt(
  * Releases of a project that are neither live nor stopped: a half-started release of a dead
  * attempt, or the previous release a dead attempt had not stopped yet. Only one release serves.
  */
-async function stopStrayReleases(db: Db, projectId: string): Promise<TakeOver["stopped"]> {
+async function stopStrayReleases(
+  db: Db,
+  projectId: string,
+  releaseHost: (() => Promise<ReleaseHost>) | undefined,
+): Promise<TakeOver["stopped"]> {
   const project = await db.project.findUniqueOrThrow({
     where: { id: projectId },
     select: { liveDeploymentId: true },
@@ -128,11 +140,30 @@ async function stopStrayReleases(db: Db, projectId: string): Promise<TakeOver["s
       releaseStoppedAt: null,
       ...(project.liveDeploymentId ? { id: { not: project.liveDeploymentId } } : {}),
     },
-    select: { id: true, releasePid: true, releaseStartTicks: true },
+    select: {
+      id: true,
+      releasePid: true,
+      releaseStartTicks: true,
+      releaseProgram: true,
+      releaseLog: true,
+    },
   });
   const stopped: TakeOver["stopped"] = [];
   for (const stray of strays) {
     const pgid = stray.releasePid!;
+    if (stray.releaseProgram && releaseHost) {
+      const how = await stopRelease(await releaseHost(), stray);
+      await db.deployment.update({
+        where: { id: stray.id },
+        data: { releaseStoppedAt: new Date() },
+      });
+      stopped.push({
+        what: `release of ${stray.id}`,
+        pgid,
+        result: how === "gone" ? "gone" : "killed",
+      });
+      continue;
+    }
     // Without a start time the process cannot be told from a stranger: left alone if it runs.
     const result =
       stray.releaseStartTicks === null

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { asProjectRole } from "../helpers/as-project-role.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -31,8 +32,8 @@ describe("a Drizzle app with preStart `drizzle-kit push`", () => {
     });
     expect(first.steps.find((s) => s.name === "schema")!.logTail).toMatch(/Changes applied/);
     const url = first.release!.url;
-    expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
-    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
+    expect((await fetchApp(`${url}/notes`, { method: "POST" })).status).toBe(201);
+    expect(await (await fetchApp(`${url}/notes`)).json()).toMatchObject({
       app: "drizzle-app",
       notes: [{ id: 1, title: "hello", body: "written through Drizzle" }],
     });
@@ -58,7 +59,7 @@ describe("a Drizzle app with preStart `drizzle-kit push`", () => {
     expect(second.warnings).toContain(
       `not deployed; deployment ${first.id} (${first.commitSha!.slice(0, 12)}) is still live`,
     );
-    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
+    expect(await (await fetchApp(`${url}/notes`)).json()).toMatchObject({
       notes: [{ title: "hello" }],
     });
   });
@@ -74,7 +75,7 @@ describe("the Auth SDK's tables beside a Drizzle app with preStart `drizzle-kit 
     );
     expect(first.status).toBe("succeeded");
     const url = first.release!.url;
-    expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
+    expect((await fetchApp(`${url}/notes`, { method: "POST" })).status).toBe(201);
 
     // The Auth SDK sets up its tables in the same database; none holds a row yet, so
     // drizzle-kit, which does not know them, would drop them without asking.
@@ -111,7 +112,7 @@ describe("the Auth SDK's tables beside a Drizzle app with preStart `drizzle-kit 
       "auth_users",
       "notes",
     ]);
-    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({ notes: [{ id: 1 }] });
+    expect(await (await fetchApp(`${url}/notes`)).json()).toMatchObject({ notes: [{ id: 1 }] });
 
     // With the tables left out of the push, as the fix says, it deploys and keeps them.
     const config = await readFile(path.join(repo.dir, "drizzle.config.js"), "utf8");

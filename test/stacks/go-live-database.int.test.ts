@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -46,8 +47,8 @@ describe("going live", () => {
     expect(start.logTail).toMatch(/repaired .*user_lookup/);
     expect(start.logTail).toMatch(/database path verified/);
     const url = first.release!.url;
-    expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
-    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
+    expect((await fetchApp(`${url}/notes`, { method: "POST" })).status).toBe(201);
+    expect(await (await fetchApp(`${url}/notes`)).json()).toMatchObject({
       notes: [{ id: 1, body: "written through node-postgres" }],
     });
 

@@ -1,4 +1,5 @@
 import { jest } from "@jest/globals";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { LEGACY_PGBOUNCER_BIN } from "../helpers/pgbouncer.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -35,8 +36,8 @@ describe("PgBouncer 1.18 with max_prepared_statements = 0", () => {
     });
     expect(record.steps.find((s) => s.name === "start")!.logTail).toMatch(/database path verified/);
     const url = record.release!.url;
-    expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
-    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
+    expect((await fetchApp(`${url}/notes`, { method: "POST" })).status).toBe(201);
+    expect(await (await fetchApp(`${url}/notes`)).json()).toMatchObject({
       app: "knex-app",
       notes: [{ id: 1, body: "written through Knex" }],
     });

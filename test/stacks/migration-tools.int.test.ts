@@ -1,6 +1,7 @@
 import { jest } from "@jest/globals";
 import { ensureProjectDatabase } from "../../src/provisioning/provision-project.js";
 import { queryAt } from "../helpers/databases.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -126,9 +127,9 @@ describe.each(STACKS)(
 
       const url = record.release!.url;
       for (let i = 0; i < 3; i++) {
-        expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
+        expect((await fetchApp(`${url}/notes`, { method: "POST" })).status).toBe(201);
       }
-      const served = (await (await fetch(`${url}/notes`)).json()) as {
+      const served = (await (await fetchApp(`${url}/notes`)).json()) as {
         app: string;
         notes: { id: number; body: string }[];
       };
@@ -159,7 +160,7 @@ describe.each(STACKS)(
       expect(next.warnings).toContain(
         `not deployed; deployment ${record.id} (${record.commitSha!.slice(0, 12)}) is still live`,
       );
-      const after = (await (await fetch(`${url}/notes`)).json()) as { notes: unknown[] };
+      const after = (await (await fetchApp(`${url}/notes`)).json()) as { notes: unknown[] };
       expect(after.notes).toHaveLength(3);
     });
   },

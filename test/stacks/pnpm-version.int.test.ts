@@ -1,4 +1,5 @@
 import { jest } from "@jest/globals";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -28,7 +29,7 @@ describe("an app with a pnpm 9 lockfile and no packageManager", () => {
       command: "corepack pnpm@9 install --frozen-lockfile",
     });
     expect(install.logTail).toMatch(/using pnpm v9\./);
-    const served = (await (await fetch(record.release!.url)).json()) as { pnpm: string };
+    const served = (await (await fetchApp(record.release!.url)).json()) as { pnpm: string };
     expect(served.pnpm).toMatch(/^pnpm@9\.\d+\.\d+$/);
 
     // package.json changed without its lockfile: pnpm 9's own refusal, and the fix in pnpm 9.

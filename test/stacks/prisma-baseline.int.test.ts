@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { jest } from "@jest/globals";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -33,7 +34,7 @@ describe("db baseline after switching from the automatic push to prisma migrate 
     expect(pushed.status).toBe("succeeded");
     const url = pushed.release!.url;
     for (let i = 0; i < 2; i++) {
-      expect((await fetch(`${url}/notes`, { method: "POST" })).status).toBe(201);
+      expect((await fetchApp(`${url}/notes`, { method: "POST" })).status).toBe(201);
     }
 
     // The switch, with a second migration the push never applied.
@@ -59,7 +60,7 @@ describe("db baseline after switching from the automatic push to prisma migrate 
     expect(refused.steps.find((s) => s.name === "schema")!.evidence).toMatch(/P3005/);
     expect(refused.hint).toContain(`coduck-worker db baseline --project ${PROJECT}`);
     expect(refused.hint).not.toMatch(/postgres(?:ql)?:\/\//);
-    const still = (await (await fetch(`${url}/notes`)).json()) as Notes;
+    const still = (await (await fetchApp(`${url}/notes`)).json()) as Notes;
     expect(still.notes).toHaveLength(2);
 
     const baseline = await cli(["db", "baseline", "--project", PROJECT], stack.env);
@@ -83,8 +84,8 @@ describe("db baseline after switching from the automatic push to prisma migrate 
     const schemaStep = after.steps.find((s) => s.name === "schema")!;
     expect(schemaStep.logTail).toMatch(/20261202000000_title/);
     const liveUrl = after.release!.url;
-    expect((await fetch(`${liveUrl}/notes`, { method: "POST" })).status).toBe(201);
-    const served = (await (await fetch(`${liveUrl}/notes`)).json()) as Notes;
+    expect((await fetchApp(`${liveUrl}/notes`, { method: "POST" })).status).toBe(201);
+    const served = (await (await fetchApp(`${liveUrl}/notes`)).json()) as Notes;
     expect(served.notes.map((n) => n.id)).toEqual([1, 2, 3]);
     expect(served.notes[2]).toHaveProperty("title", null);
 

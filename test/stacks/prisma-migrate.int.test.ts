@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { jest } from "@jest/globals";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -38,9 +39,9 @@ describe("a Prisma app with preStart `prisma migrate deploy`", () => {
     expect(schema.logTail).toMatch(/20261201000000_init/);
 
     const url = record.release!.url;
-    const created = await fetch(`${url}/notes`, { method: "POST" });
+    const created = await fetchApp(`${url}/notes`, { method: "POST" });
     expect(created.status).toBe(201);
-    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
+    expect(await (await fetchApp(`${url}/notes`)).json()).toMatchObject({
       app: "prisma-migrate-app",
       notes: [{ id: 1, body: "written through Prisma" }],
     });
@@ -73,7 +74,7 @@ describe("a Prisma app with preStart `prisma migrate deploy`", () => {
     expect(next.warnings).toContain(
       `not deployed; deployment ${record.id} (${record.commitSha!.slice(0, 12)}) is still live`,
     );
-    expect(await (await fetch(`${url}/notes`)).json()).toMatchObject({
+    expect(await (await fetchApp(`${url}/notes`)).json()).toMatchObject({
       notes: [{ id: 1, body: "written through Prisma" }],
     });
   });

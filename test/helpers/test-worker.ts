@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -19,6 +19,7 @@ import { type Keyring, parseKeyring } from "../../src/secrets/keyring.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 import { createTestDatabase, dropProjectDatabases } from "./databases.js";
+import { TEST_RUN_FILE } from "./global-teardown.js";
 import { type PgBouncer, startPgBouncer } from "./pgbouncer.js";
 
 /** The password of pgbouncer_auth in every test stack (PgBouncer's auth_file holds it). */
@@ -63,6 +64,8 @@ export async function createTestStack(
   const database = await createTestDatabase();
   const namespace = randomBytes(4).toString("hex");
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "coduck-data-"));
+  // Names this run, so its global teardown stops a supervisord or Caddy that close() missed.
+  await writeFile(path.join(dataDir, TEST_RUN_FILE), process.env.TEST_TEMPLATE_DATABASE ?? "");
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
     QUEUE_PREFIX: `test-${namespace}`,

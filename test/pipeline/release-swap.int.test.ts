@@ -1,5 +1,6 @@
 import { jest } from "@jest/globals";
 import { isRunning } from "../../src/releases/process-group.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -34,8 +35,9 @@ function versionApp(version: string, extra: Record<string, string> = {}) {
   };
 }
 
+/** What the app at `url` (the project's stable address, through the router) answers. */
 async function get(url: string): Promise<string> {
-  return (await fetch(url)).text();
+  return (await fetchApp(url)).text();
 }
 
 describe("start and the release swap", () => {
@@ -52,6 +54,8 @@ describe("start and the release swap", () => {
       await stack.deploy({ project: "swap", repoUrl: repo.dir }),
     );
     expect(second.status).toBe("succeeded");
+    // The same address now reaches the new release, on a port of its own.
+    expect(second.release!.url).toBe(first.release!.url);
     expect(await get(second.release!.url)).toBe("v2");
     expect(second.release!.port).not.toBe(first.release!.port);
     expect(isRunning(first.release!.pid)).toBe(false);

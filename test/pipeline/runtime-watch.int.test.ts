@@ -4,6 +4,7 @@ import { jest } from "@jest/globals";
 import { FAILURE_CODES } from "../../src/failures/codes.js";
 import type { DeploymentRecord } from "../../src/store/deployment-record.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -85,7 +86,7 @@ describe("the runtime watch", () => {
     });
     // The release stays live and serving.
     expect(record.release).not.toBeNull();
-    expect(await (await fetch(record.release!.url)).text()).toBe("ok");
+    expect(await (await fetchApp(record.release!.url)).text()).toBe("ok");
   });
 
   it("leaves a release that logs only harmless lines alone, and stops watching after the window", async () => {

@@ -3,6 +3,7 @@ import path from "node:path";
 import { jest } from "@jest/globals";
 import { ensureProjectDatabase } from "../../src/provisioning/provision-project.js";
 import { queryAt } from "../helpers/databases.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -60,7 +61,7 @@ describe("the schema step", () => {
       `INSERT INTO "Author" (name) VALUES ('Ada'); INSERT INTO "Post" (title, "authorId") VALUES ('Hello', 1)`,
     );
     // The app reads them with Prisma Client, through PgBouncer.
-    const served = await (await fetch(first.release!.url)).json();
+    const served = await (await fetchApp(first.release!.url)).json();
     expect(served).toMatchObject({
       app: "prisma-app",
       posts: [{ title: "Hello", author: { name: "Ada" } }],
@@ -87,7 +88,7 @@ describe("the schema step", () => {
     expect(second.warnings).toContain(
       `not deployed; deployment ${first.id} (${first.commitSha!.slice(0, 12)}) is still live`,
     );
-    expect(await (await fetch(first.release!.url)).json()).toMatchObject({
+    expect(await (await fetchApp(first.release!.url)).json()).toMatchObject({
       posts: [{ title: "Hello" }],
     });
 
@@ -115,7 +116,7 @@ describe("the schema step", () => {
     expect(schema.command).toBe("npm run migrate");
     // The direct address inside the box (the host's direct port is 5432 here).
     expect(schema.logTail).toContain("migrating through port 5433");
-    expect(await (await fetch(record.release!.url)).json()).toEqual({ notes: ["first note"] });
+    expect(await (await fetchApp(record.release!.url)).json()).toEqual({ notes: ["first note"] });
   });
 
   it("fails the deploy at checkout on an invalid coduck.json or a reserved variable", async () => {

@@ -1,3 +1,4 @@
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -23,7 +24,7 @@ describe("a TypeScript app", () => {
       errorCode: null,
     });
     expect(record.steps.find((s) => s.name === "build")!.command).toBe("npm run build");
-    expect(await (await fetch(record.release!.url)).text()).toBe("hello from TypeScript");
+    expect(await (await fetchApp(record.release!.url)).text()).toBe("hello from TypeScript");
   }, 180_000);
 
   it("fails at build with TYPESCRIPT_ERROR and the compiler's own line as evidence", async () => {

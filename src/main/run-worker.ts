@@ -3,6 +3,7 @@ import { ConfigError } from "../errors.js";
 import { sandboxStatus } from "../exec/sandbox.js";
 import { reconcileReleases } from "../hosting/reconcile-releases.js";
 import { openReleaseHost } from "../hosting/release-host.js";
+import { watchReleases } from "../hosting/watch-releases.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { scheduleBackupPruning } from "../queue/database-jobs.js";
@@ -95,6 +96,8 @@ export async function runWorker(
     void reconcileNow();
   };
   redis.on("ready", onRedisBack);
+  // Restarts and crashes of the live releases, recorded as supervisord makes them.
+  const releaseWatch = watchReleases({ db, logger, host: async () => releaseHost });
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);
@@ -131,6 +134,7 @@ export async function runWorker(
     clearInterval(reconciling);
     redis.off("ready", onRedisBack);
     await queue.close();
+    await releaseWatch.stop();
     await stopRuntimeWatches();
     await redis.quit().catch(() => redis.disconnect());
     await db.$disconnect();

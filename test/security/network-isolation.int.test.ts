@@ -5,6 +5,7 @@ import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { networkIsolation } from "../../src/doctor/checks/network-isolation.js";
 import { createDoctorContext } from "../../src/doctor/doctor-context.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -75,7 +76,9 @@ it(
     const targets = {
       redis: 6379,
       "worker http": (http.server.address() as net.AddressInfo).port,
-      "neighbour release": Number(new URL(neighbour.release!.url).port),
+      "neighbour release": neighbour.release!.port,
+      // The stable addresses' router: it would forward to every project's release.
+      "apps router": Number(new URL(neighbour.release!.url).port),
       postgres: 5432,
       pgbouncer: stack.bouncer!.port,
       "every interface": (everywhere.address() as net.AddressInfo).port,
@@ -107,7 +110,7 @@ it(
     for (const phase of PHASES)
       reports.push(JSON.parse(await readFile(path.join(releaseDir, `net-${phase}.json`), "utf8")));
     // The release answers on its URL, from the host.
-    const served = (await (await fetch(record.release!.url)).json()) as Report;
+    const served = (await (await fetchApp(record.release!.url)).json()) as Report;
     expect(served).toEqual(reports[3]);
 
     for (const report of reports) {

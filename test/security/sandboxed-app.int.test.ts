@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { CONFIG_VARIABLES } from "../../src/config.js";
 import { childEnv } from "../../src/exec/child-env.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -68,6 +69,12 @@ it(
       ["read", neighbourRelease],
       ["read", path.join(dataDir, "releases", "neighbour")],
       ["read", `${neighbourRelease}.log`],
+      // supervisord's program specs hold each app's secrets; its socket and Caddy's admin
+      // socket would let an app run commands or reroute any project.
+      ["read", `${neighbourRelease}.log.program.json`],
+      ["read", `${ownRelease}.log.program.json`],
+      ["read", path.join(dataDir, "supervisor")],
+      ["read", path.join(dataDir, "caddy")],
       ["read", hostTmpFile],
       ["read", path.join(ownRelease, "package.json")],
       ["write", ownRelease],
@@ -76,7 +83,7 @@ it(
       ["database", dbOf("neighbour")],
       ["database", dbOf("probe")],
     ]);
-    const response = await fetch(`${record.release!.url}/probe?${query}`);
+    const response = await fetchApp(`${record.release!.url}/probe?${query}`);
     const report = (await response.json()) as Report;
     await rm(hostTmpFile, { force: true });
 
@@ -98,6 +105,13 @@ it(
       code: "ENOENT",
     });
     expect(report.reads[`${neighbourRelease}.log`]).toEqual({ ok: false, code: "ENOENT" });
+    for (const hidden of [
+      `${neighbourRelease}.log.program.json`,
+      `${ownRelease}.log.program.json`,
+      path.join(dataDir, "supervisor"),
+      path.join(dataDir, "caddy"),
+    ])
+      expect({ hidden, ...report.reads[hidden] }).toEqual({ hidden, ok: false, code: "ENOENT" });
     expect(report.reads[hostTmpFile]).toEqual({ ok: false, code: "ENOENT" });
     expect(report.reads[path.join(ownRelease, "package.json")]?.ok).toBe(true);
     expect(report.writes[ownRelease]).toEqual({ ok: true });

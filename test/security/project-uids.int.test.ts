@@ -70,6 +70,9 @@ it("runs each project as its own uid, kept across deploys, with private release 
   // The release's log is the worker's file, the app writes it through the descriptor it is given.
   const logStats = await lstat(`${releaseA}.log`);
   expect({ uid: logStats.uid, mode: logStats.mode & 0o777 }).toEqual({ uid: 0, mode: 0o600 });
+  // So is its supervisord program's spec beside it (it holds the app's secrets).
+  const specStats = await lstat(`${releaseA}.log.program.json`);
+  expect({ uid: specStats.uid, mode: specStats.mode & 0o777 }).toEqual({ uid: 0, mode: 0o600 });
   // The directories above them are the worker's alone.
   for (const dir of ["releases", path.join("releases", "tenant-a"), "homes"]) {
     const stats = await lstat(path.join(stack.config.dataDir, dir));
@@ -80,6 +83,7 @@ it("runs each project as its own uid, kept across deploys, with private release 
   for (const target of [
     path.join(releaseA, "package.json"),
     `${releaseA}.log`,
+    `${releaseA}.log.program.json`,
     path.join(homeA, "."),
   ]) {
     const read = await asUid(uidB!, ["cat", target]);
@@ -94,7 +98,17 @@ it("runs each project as its own uid, kept across deploys, with private release 
   expect((await stack.waitForEnd(second, 180_000)).status).toBe("succeeded");
   expect(await appUid("tenant-a")).toBe(uidA);
   expect((await lstat(releaseDir("tenant-a", second))).uid).toBe(uidA);
-  expect(await readdir(path.join(stack.config.dataDir, "releases", "tenant-a"))).toHaveLength(4);
+  // Both releases and their logs; only the live one keeps a program spec (the stopped one's
+  // program was removed with it).
+  expect((await readdir(path.join(stack.config.dataDir, "releases", "tenant-a"))).sort()).toEqual(
+    [
+      `${first}-1`,
+      `${first}-1.log`,
+      `${second}-1`,
+      `${second}-1.log`,
+      `${second}-1.log.program.json`,
+    ].sort(),
+  );
 });
 
 it("takes over a HOME made for nobody, before projects had their own uid", async () => {

@@ -322,6 +322,10 @@ async function main(): Promise<void> {
   // project's role, and host users are not that project.
   mkdirSync(path.dirname(spec.boxDir), { recursive: true, mode: 0o700 });
   chmodSync(path.dirname(spec.boxDir), 0o700);
+  // A release's launcher runs again with the same box when supervisord restarts it: what a
+  // launcher killed -9 left there (its sockets) would refuse the new one's listeners.
+  rmSync(spec.boxDir, { recursive: true, force: true });
+  rmSync(apiSocket(spec), { force: true });
   mkdirSync(spec.boxDir, { recursive: true, mode: 0o755 });
   chmodSync(spec.boxDir, 0o755);
   copyFileSync(spec.relay, path.join(spec.boxDir, "relay.mjs"));

@@ -64,6 +64,16 @@ export async function reconcileReleases(
     live.add(release.releaseProgram);
     if (release.releaseCrashedAt) continue; // supervisord gave up: the record says so; a deploy or restart fixes it
     const state = programs.get(release.releaseProgram);
+    if (
+      state?.pid &&
+      state.pid !== release.releasePid &&
+      (await supervisorRestarted(host, release))
+    ) {
+      // supervisord itself came back (its host rebooted, or it was killed) and started the
+      // program again: the same release in a new process, not a crash of the app.
+      await recordNewProcess(db, host, release.id, release.releaseProgram);
+      continue;
+    }
     if (state && !STOPPED.has(state.state)) continue;
     try {
       if (
@@ -120,6 +130,21 @@ export async function reconcileReleases(
   )
     logger.warn(result, "reconciled releases and routes with the record");
   return result;
+}
+
+/**
+ * Whether the release's recorded process is gone and supervisord is younger than it was: then
+ * supervisord started again since, and its program's new process is the release restarted by it.
+ */
+async function supervisorRestarted(
+  host: ReleaseHost,
+  release: { releasePid: number | null; releaseStartTicks: bigint | null },
+): Promise<boolean> {
+  if (release.releasePid === null || release.releaseStartTicks === null) return false;
+  if (processStartTicks(release.releasePid) === release.releaseStartTicks) return false;
+  const supervisord = Number(await host.supervisor.call("supervisor.getPID"));
+  const born = processStartTicks(supervisord);
+  return born !== null && born > release.releaseStartTicks;
 }
 
 /** Whether a deploy of the deployment's project is running now (false for a deployment the record does not know). */

@@ -1,0 +1,120 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { jest } from "@jest/globals";
+import { caddyClient } from "../../src/router/caddy-client.js";
+import { caddyFiles } from "../../src/router/caddy-files.js";
+import { removeRoute } from "../../src/router/remove-route.js";
+import { programState } from "../../src/supervision/program-state.js";
+import { SupervisorClient } from "../../src/supervision/supervisor-client.js";
+import { supervisorPaths } from "../../src/supervision/supervisor-paths.js";
+import { fetchApp } from "../helpers/fetch-app.js";
+import { fixtureRepo } from "../helpers/git-repo.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+import { waitFor } from "../helpers/wait-for.js";
+import { startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.js";
+
+// Two deploys (≈20 s each), a worker killed and started again twice, the release brought back.
+jest.setTimeout(240_000);
+
+// A release belongs to its supervisor, not to the worker that started it: it keeps serving at
+// its stable address while the worker is dead, and a worker that starts makes supervisord and
+// Caddy match the record again — after a kill -9 of the worker, and after supervisord, Caddy and
+// the release itself were all killed (what a reboot leaves).
+
+let stack: TestStack;
+let workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  stack = await createTestStack();
+});
+afterEach(async () => {
+  for (const worker of workers) {
+    worker.child.kill("SIGKILL");
+    await worker.child;
+  }
+  workers = [];
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function startWorker(): Promise<WorkerProcess> {
+  const worker = await startWorkerProcess({ ...stack.env, RUNTIME_WATCH_SECONDS: "0" });
+  workers.push(worker);
+  return worker;
+}
+
+async function killWorker(worker: WorkerProcess): Promise<void> {
+  worker.child.kill("SIGKILL");
+  await worker.child;
+  workers = workers.filter((w) => w !== worker);
+}
+
+/** Deploys the node-http fixture as `project` through a worker process; resolves with its URL. */
+async function deployed(project: string): Promise<{ id: string; url: string }> {
+  const id = await stack.deploy({ project, repoUrl: (await fixtureRepo("node-http")).dir });
+  const record = await stack.waitForEnd(id, 120_000);
+  expect(record.status).toBe("succeeded");
+  return { id, url: record.release!.url };
+}
+
+const answers = async (url: string) => {
+  try {
+    return (await fetchApp(url, { timeoutMs: 2_000 })).status === 200;
+  } catch {
+    return false;
+  }
+};
+
+describe("releases outlive the worker", () => {
+  it("keep serving through a kill -9 of the worker, and a new worker puts back a route that went missing", async () => {
+    const first = await startWorker();
+    const { url } = await deployed("steady");
+    expect(url).toMatch(/^http:\/\/steady\.localhost:\d+$/);
+    expect(await answers(url)).toBe(true);
+
+    await killWorker(first);
+    expect(await answers(url)).toBe(true);
+
+    // Drift while no worker ran: the route is gone, so the address answers 404.
+    const router = caddyClient(
+      `unix/${caddyFiles(path.join(stack.config.dataDir, "caddy")).socket}`,
+    );
+    await removeRoute(router, "steady");
+    expect((await fetchApp(url)).status).toBe(404);
+
+    await startWorker();
+    await waitFor("the route to be put back", () => answers(url), 30_000);
+  });
+
+  it("come back, routed, when a worker starts after supervisord, Caddy and the release were all killed (a reboot)", async () => {
+    const first = await startWorker();
+    const { id, url } = await deployed("rebooted");
+    await killWorker(first);
+
+    const supervisorDir = path.join(stack.config.dataDir, "supervisor");
+    const caddyDir = path.join(stack.config.dataDir, "caddy");
+    const before = await stack.db.deployment.findUniqueOrThrow({ where: { id } });
+    const supervisord = Number(await readFile(supervisorPaths(supervisorDir).pidfile, "utf8"));
+    const caddy = Number(await readFile(caddyFiles(caddyDir).pid, "utf8"));
+    process.kill(supervisord, "SIGKILL");
+    process.kill(caddy, "SIGKILL");
+    process.kill(-before.releasePid!, "SIGKILL");
+    await waitFor("the address to stop answering", async () => !(await answers(url)), 30_000);
+
+    await startWorker();
+    await waitFor("the release to serve at its address again", () => answers(url), 60_000);
+    const supervisor = new SupervisorClient(supervisorPaths(supervisorDir).socket);
+    const program = await waitFor("the program to count as started", async () => {
+      const state = await programState(supervisor, before.releaseProgram!);
+      return state?.state === "RUNNING" ? state : undefined;
+    });
+    // The new process is on record, so nothing counts it as a crash or stops a stranger later.
+    const after = await waitFor("the new process on record", async () => {
+      const row = await stack.db.deployment.findUniqueOrThrow({ where: { id } });
+      return row.releasePid === program?.pid ? row : undefined;
+    });
+    expect(after.releasePid).not.toBe(before.releasePid);
+    expect(after.releaseRestarts).toBe(0);
+  });
+});

@@ -4,6 +4,7 @@ import { OperationRefusedError } from "../../src/deploys/operation-refused.js";
 import { setVariables } from "../../src/deploys/project-variables.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
 import { readLogLines } from "../../src/store/step-log-lines.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -185,7 +186,7 @@ describe("project variables in a deploy", () => {
     const record = await stack.waitForEnd(id, 120_000);
     expect(record.status).toBe("succeeded");
 
-    const served = (await (await fetch(record.release!.url)).json()) as {
+    const served = (await (await fetchApp(record.release!.url)).json()) as {
       env: Record<string, string>;
     };
     expect(served.env).toEqual({
@@ -202,7 +203,7 @@ describe("project variables in a deploy", () => {
     );
     expect(await stepLines(id, "start")).toContain("starting with API_TOKEN=[redacted]");
     // What the runtime watch keeps of the live release's log is redacted the same way.
-    await fetch(`${record.release!.url}/fail`);
+    await fetchApp(`${record.release!.url}/fail`);
     const degraded = await waitFor(async () => (await getDeploymentRecord(stack.db, id))!.degraded);
     expect(degraded.evidence).toBe('error: relation "orders" does not exist (token [redacted])');
     expect(await everythingStored(id)).not.toContain(token);
@@ -224,7 +225,7 @@ describe("project variables in a deploy", () => {
     expect(
       record.steps.filter((s) => s.skipReason?.startsWith("reused from")).map((s) => s.name),
     ).toEqual(["checkout", "install", "build", "schema"]);
-    const served = (await (await fetch(record.release!.url)).json()) as {
+    const served = (await (await fetchApp(record.release!.url)).json()) as {
       env: Record<string, string>;
     };
     expect(served.env.GREETING).toBe("hello");

@@ -5,6 +5,7 @@ import { jest } from "@jest/globals";
 import type { DeployWorker } from "../../src/main/start-deploy-worker.js";
 import { releaseFingerprint } from "../../src/releases/release-fingerprint.js";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -97,7 +98,7 @@ describe("coduck-worker retry <id>", () => {
     // Nothing was installed or built again.
     expect(record.steps.find((s) => s.name === "install")!.command).toBeNull();
     expect(record.commitSha).toBe(failed.commitSha);
-    expect(await (await fetch(record.release!.url)).text()).toBe("ready");
+    expect(await (await fetchApp(record.release!.url)).text()).toBe("ready");
 
     const row = await stack.db.deployment.findUniqueOrThrow({ where: { id: result.deploymentId } });
     expect(row).toMatchObject({

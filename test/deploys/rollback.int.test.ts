@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { getDeploymentRecord } from "../../src/store/deployment-record.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo, type GitRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -57,7 +58,7 @@ describe("coduck-worker rollback", () => {
 
     const current = await live("rb");
     expect(current.id).toBe(result.deploymentId);
-    expect(await (await fetch(current.release!.url)).text()).toBe("v1");
+    expect(await (await fetchApp(current.release!.url)).text()).toBe("v1");
     expect(current.trigger).toBe("rollback");
     expect(current.commitSha).toBe((await getDeploymentRecord(stack.db, v1))!.commitSha);
     expect(current.warnings).toContain(result.warning);
@@ -89,7 +90,7 @@ describe("coduck-worker rollback", () => {
     expect(result).toMatchObject({ rollbackTo: v1, fromKeptRelease: false, status: "succeeded" });
     const current = await live("rb-again");
     expect(current.id).toBe(result.deploymentId);
-    expect(await (await fetch(current.release!.url)).text()).toBe("v1");
+    expect(await (await fetchApp(current.release!.url)).text()).toBe("v1");
     expect(current.commitSha).toBe(target.commitSha);
     expect(current.steps.map((s) => [s.name, s.status])).toEqual([
       ["provision", "succeeded"],
@@ -168,7 +169,7 @@ describe("a rollback that fails", () => {
     expect(rolledBack).toMatchObject({ rollbackTo: first, status: "failed" });
     const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "rbf" } });
     expect(project.liveDeploymentId).toBe(second);
-    expect((await (await fetch(serving.release!.url)).json()) as object).toMatchObject({
+    expect((await (await fetchApp(serving.release!.url)).json()) as object).toMatchObject({
       app: "env-app",
     });
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploys examples/hello through a real worker, end to end: makes a git repository of the app,
 # starts `coduck-worker start`, queues the deploy with `coduck-worker deploy --wait` as the
-# webhook would, prints the record, and stops the worker. Uses the same environment as the
+# webhook would, prints the record, fetches the app through its stable address, stops the release
+# (`releases stop`) and the worker. Uses the same environment as the
 # worker (defaults: the local Redis and Postgres).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,9 +42,8 @@ record="$data_dir/example-deployment.json"
 node bin/coduck-worker.js deploy --project hello --repo "$repo" --ref main --wait --json >"$record"
 node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1])); console.log(`deployment ${d.id}: ${d.status}${d.errorCode ? ` (${d.errorCode})` : ""}; the record is in ${process.argv[1]}`); if (d.status !== "succeeded") process.exit(1)' "$record"
 
-# The release is live: ask it something, then stop it (it would otherwise keep serving).
+# The release is live at the project's stable address, through the worker's Caddy (curl resolves
+# *.localhost to this machine itself): ask it something, then stop it, or it keeps serving.
 url=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).release.url)' "$record")
-pid=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).release.pid)' "$record")
 echo "GET $url -> $(curl -fsS "$url")"
-kill -TERM -- "-$pid" 2>/dev/null || true
-echo "stopped the example release (process group $pid)"
+node bin/coduck-worker.js releases stop --project hello

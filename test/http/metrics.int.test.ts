@@ -167,7 +167,7 @@ describe("GET /metrics", () => {
       db: stack.db,
       queue: stack.queue,
       logger: quiet,
-      config: { http: { ...stack.config.http, metricsToken: token } },
+      config: { ...stack.config, http: { ...stack.config.http, metricsToken: token } },
     });
     try {
       const refused = await guarded.inject({ method: "GET", url: "/metrics" });

@@ -92,7 +92,7 @@ it("refuses a delivery signed with project A's secret that names project B's rep
 
 it("refuses the global secret for a project with its own secret, even with the fallback on", async () => {
   const fallback = await buildTestApp(stack, {
-    config: { http: { ...stack.config.http, webhookGlobalSecretFallback: true } },
+    config: { ...stack.config, http: { ...stack.config.http, webhookGlobalSecretFallback: true } },
   });
   try {
     const response = await expectNothingQueued(() => deliver(push("alpha"), GLOBAL, fallback));
@@ -107,7 +107,7 @@ it("accepts the global secret only with WEBHOOK_GLOBAL_SECRET_FALLBACK=1, and on
   const off = await expectNothingQueued(() => deliver(push("legacy"), GLOBAL));
   expect(off.statusCode).toBe(401);
   const fallback = await buildTestApp(stack, {
-    config: { http: { ...stack.config.http, webhookGlobalSecretFallback: true } },
+    config: { ...stack.config, http: { ...stack.config.http, webhookGlobalSecretFallback: true } },
   });
   try {
     const on = await deliver(push("legacy"), GLOBAL, fallback);

@@ -5,6 +5,7 @@ import type { Db } from "../store/prisma.js";
 import {
   recordReleaseCrash,
   recordReleaseExit,
+  recordReleaseProcess,
   recordReleaseRestart,
   type WatchedRelease,
   watchedReleases,
@@ -14,6 +15,7 @@ import { exitCause } from "./exit-cause.js";
 import { lastExitOf } from "./last-exit.js";
 import type { ReleaseHost } from "./release-host.js";
 import { readLogTail } from "./release-log-tail.js";
+import { supervisorStartedSince } from "./supervisor-restarted.js";
 
 const DEFAULT_INTERVAL_MS = 2_000;
 // An error report with its stack fits many times over; the log of a process that printed
@@ -37,7 +39,9 @@ export type ReleaseWatch = {
 /**
  * Compares every live supervised release with what supervisord says of it, every `intervalMs`:
  * a new process (supervisord restarted it) is recorded as a restart, with how the previous one
- * ended and its cause read from the release's log, and the deployment shows degraded; a program
+ * ended and its cause read from the release's log, and the deployment shows degraded (unless
+ * supervisord itself is younger than the recorded process: nothing crashed, only the new
+ * process is recorded, and one supervisord could not start is left to reconciliation); a program
  * supervisord gave up on (FATAL) marks the release crashed with its cause. Every update is
  * conditional on the row as it was read, so several workers watching count each event once.
  */
@@ -93,13 +97,31 @@ async function checkRelease(
   // Not supervisord's (any more): starting it again is reconciliation's business, not ours.
   if (!state) return;
   const log = { deploymentId: release.id, program: release.program };
+  const down = state.state === "FATAL" || state.state === "BACKOFF" || state.state === "EXITED";
+  const moved = state.pid !== null && state.pid !== release.pid;
+  if (!down && !moved) return;
+  if (await supervisorStartedSince(host, release.startTicks)) {
+    // supervisord came back since the recorded process started: nothing crashed. Its new
+    // process is the release's; one it could not start (the old process, orphaned, holding the
+    // port) is reconciliation's to start again, never a crash loop.
+    if (moved && state.pid !== null) {
+      const next = {
+        previousPid: release.pid,
+        pid: state.pid,
+        startTicks: processStartTicks(state.pid),
+      };
+      if (await recordReleaseProcess(db, release.id, next))
+        logger.info({ ...log, pid: state.pid }, "live release started again by a new supervisord");
+    }
+    return;
+  }
   if (state.state === "FATAL") {
     const { lastExit, cause } = await howItEnded(host, release);
     if (await recordReleaseCrash(db, release.id, { lastExit, cause }))
       logger.error({ ...log, lastExit, ...cause }, "live release crashed: supervisord gave up");
     return;
   }
-  if (state.pid !== null && state.pid !== release.pid) {
+  if (moved && state.pid !== null) {
     const { lastExit, cause } = await howItEnded(host, release);
     const restart = {
       previousPid: release.pid,
@@ -114,7 +136,7 @@ async function checkRelease(
   }
   // Down, and supervisord about to start it again: degraded now, the restart counted once the
   // new process runs.
-  if ((state.state === "BACKOFF" || state.state === "EXITED") && !release.degraded) {
+  if (!release.degraded) {
     const { lastExit, cause } = await howItEnded(host, release);
     if (await recordReleaseExit(db, release.id, { pid: release.pid, lastExit, cause }))
       logger.warn({ ...log, lastExit, ...cause }, "live release exited");

@@ -8,6 +8,8 @@ export type WatchedRelease = {
   program: string;
   /** The process last recorded for it; null when none was seen yet. */
   pid: number | null;
+  /** That process's start time (/proc/<pid>/stat field 22). */
+  startTicks: bigint | null;
   logFile: string | null;
   degraded: boolean;
 };
@@ -23,6 +25,7 @@ export async function watchedReleases(db: Db): Promise<WatchedRelease[]> {
       id: true,
       releaseProgram: true,
       releasePid: true,
+      releaseStartTicks: true,
       releaseLog: true,
       degradedAt: true,
     },
@@ -31,6 +34,7 @@ export async function watchedReleases(db: Db): Promise<WatchedRelease[]> {
     id: row.id,
     program: row.releaseProgram!,
     pid: row.releasePid,
+    startTicks: row.releaseStartTicks,
     logFile: row.releaseLog,
     degraded: row.degradedAt !== null,
   }));
@@ -76,6 +80,22 @@ export async function recordReleaseRestart(
     if (count === 1) await markDegradedSince(tx, deploymentId, now);
     return count === 1;
   });
+}
+
+/**
+ * Records a live release's new process that is no crash (a supervisord that came back started
+ * it again): only the process changes. Conditional on the recorded pid, as a restart is.
+ */
+export async function recordReleaseProcess(
+  db: Db,
+  deploymentId: string,
+  next: { previousPid: number | null; pid: number; startTicks: bigint | null },
+): Promise<boolean> {
+  const { count } = await db.deployment.updateMany({
+    where: { id: deploymentId, releasePid: next.previousPid, releaseCrashedAt: null },
+    data: { releasePid: next.pid, releaseStartTicks: next.startTicks },
+  });
+  return count === 1;
 }
 
 /**

@@ -3,6 +3,7 @@ import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { groupMembers, processStartTicks } from "../../src/exec/process-identity.js";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { readyPid } from "../helpers/ready-pid.js";
 import { runningReleases, stopLeftoverSteps } from "../helpers/releases.js";
@@ -231,8 +232,9 @@ describe("kill -9 of the worker mid-deploy", () => {
     await openGate(nextDir);
     await writeFile(path.join(nextDir, "start.go"), "");
     await expectFinished(id, project);
-    const live = await stack.db.deployment.findUniqueOrThrow({ where: { id } });
-    const answer = await fetch(`http://127.0.0.1:${live.releasePort}/`);
+    // The project's stable address serves the new release.
+    const live = await stack.waitForEnd(id);
+    const answer = await fetchApp(live.release!.url);
     expect(await answer.json()).toEqual({ app: "blocking-app", version: "2" });
   });
 });

@@ -1,14 +1,6 @@
 import { z } from "zod";
 import { projectSlug } from "../deploys/deploy-request.js";
-
-export const DEPLOYMENT_STATUSES = [
-  "queued",
-  "running",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "superseded",
-] as const;
+import { DEPLOYMENT_STATUSES } from "../store/deployment-statuses.js";
 
 /** The filters of `GET /api/deployments` and the dashboard's list, from the query string. */
 export const deploymentFilter = z.object({

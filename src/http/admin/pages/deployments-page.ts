@@ -1,6 +1,7 @@
 import { FAILURE_CODES } from "../../../failures/codes.js";
 import type { DeploymentRecord } from "../../../store/deployment-record.js";
-import { DEPLOYMENT_STATUSES, type DeploymentFilter } from "../../deployment-filter.js";
+import { DEPLOYMENT_STATUSES } from "../../../store/deployment-statuses.js";
+import type { DeploymentFilter } from "../../deployment-filter.js";
 import { html } from "../html-template.js";
 import { layout } from "./layout.js";
 

@@ -153,6 +153,16 @@ describe("coduck-worker releases", () => {
       expect(bad.stderr).toMatch(/^coduck-worker: --project: must be 1 to 63 lowercase letters/);
       expect(bad.stderr).not.toMatch(/\n\s+at /); // no stack trace
     }
+    // A supervisord that does not answer is named, for restart and stop alike (exit 1).
+    const nowhere = { ...stack.env, SUPERVISOR_SOCKET: `${stack.config.dataDir}/no-such.sock` };
+    const restart = await cli(["releases", "restart", "--project", "rel-input"], nowhere);
+    expect(restart.exitCode).toBe(1);
+    expect(restart.stderr).toBe(
+      `coduck-worker: supervisord unreachable at ${nowhere.SUPERVISOR_SOCKET} (ENOENT): is it running?`,
+    );
+    const listed = await cli(["releases", "list", "--project", "rel-input", "--json"], nowhere);
+    expect(listed.exitCode).toBe(0);
+    expect(JSON.parse(listed.stdout as string).releases[0].state).toBe("unknown");
     const after = (await list()).releases;
     expect(after.map((r) => [r.deploymentId, r.pid, r.state])).toEqual(
       before.map((r) => [r.deploymentId, r.pid, r.state]),

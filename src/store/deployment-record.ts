@@ -94,6 +94,7 @@ function releaseOf(d: LoadedDeployment) {
     port: d.releasePort,
     pid: d.releasePid,
     program: d.releaseProgram,
+    startedAt: d.releaseStartedAt?.toISOString() ?? null,
     restarts: d.releaseRestarts,
     lastExit: d.releaseLastExit,
     lastRestartAt: d.releaseLastRestartAt?.toISOString() ?? null,

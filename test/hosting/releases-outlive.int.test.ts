@@ -9,6 +9,7 @@ import { SupervisorClient } from "../../src/supervision/supervisor-client.js";
 import { supervisorPaths } from "../../src/supervision/supervisor-paths.js";
 import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { startWorkerProcess, type WorkerProcess } from "../helpers/worker-process.js";
@@ -24,8 +25,10 @@ jest.setTimeout(240_000);
 let stack: TestStack;
 let workers: WorkerProcess[] = [];
 
+const TOKEN = "releases-outlive-admin-token-0123";
+
 beforeAll(async () => {
-  stack = await createTestStack();
+  stack = await createTestStack({ ADMIN_TOKEN: TOKEN });
 });
 afterEach(async () => {
   for (const worker of workers) {
@@ -69,9 +72,25 @@ const answers = async (url: string) => {
 describe("releases outlive the worker", () => {
   it("keep serving through a kill -9 of the worker, and a new worker puts back a route that went missing", async () => {
     const first = await startWorker();
-    const { url } = await deployed("steady");
+    const { id, url } = await deployed("steady");
     expect(url).toMatch(/^http:\/\/steady\.localhost:\d+$/);
     expect(await answers(url)).toBe(true);
+
+    // The dashboard shows the live release: its address, its upstream, what supervisord did.
+    const app = await buildTestApp(stack);
+    try {
+      const page = await app.inject({
+        method: "GET",
+        url: `/admin/deployments/${id}`,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toContain(`<a href="${url}">${url}</a>`);
+      expect(page.body).toMatch(/→ <code>127\.0\.0\.1:\d+<\/code>/);
+      expect(page.body).toContain("no restarts");
+    } finally {
+      await app.close();
+    }
 
     await killWorker(first);
     expect(await answers(url)).toBe(true);

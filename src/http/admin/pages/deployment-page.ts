@@ -78,9 +78,21 @@ function facts(d: DeploymentRecord, lineage: DeploymentLineage | null): SafeHtml
     <dt>queued</dt><dd>${d.queuedAt}</dd>
     <dt>started</dt><dd>${d.startedAt ?? "—"}</dd>
     <dt>finished</dt><dd>${d.finishedAt ?? "—"}</dd>
-    ${d.release ? html`<dt>live release</dt><dd>${d.release.url} (pid ${d.release.pid})</dd>` : ""}
+    ${d.release ? liveRelease(d.release) : ""}
     ${d.status !== "failed" ? d.warnings.map((w) => html`<dt>warning</dt><dd>${w}</dd>`) : ""}
   </dl>`;
+}
+
+/** The live release: its address and upstream, how long it runs, what supervisord did to it. */
+function liveRelease(release: NonNullable<DeploymentRecord["release"]>): SafeHtml {
+  const restarts =
+    release.restarts === 0
+      ? "no restarts"
+      : `${release.restarts} restart${release.restarts === 1 ? "" : "s"}, the last at ${release.lastRestartAt} (${release.lastExit ?? "how it ended is unknown"})`;
+  return html`<dt>live release</dt>
+    <dd id="release"><a href="${release.url}">${release.url}</a> → <code>${release.upstream}</code>
+      (pid ${release.pid}${release.startedAt ? `, up since ${release.startedAt}` : ""}); ${restarts}
+      ${release.crashedAt ? html`<strong class="failed"> — crashed at ${release.crashedAt}: supervisord gave up restarting it</strong>` : ""}</dd>`;
 }
 
 function actions(

@@ -1,12 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync, readlinkSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import type { JobType } from "bullmq";
 import { execa } from "execa";
 import { type ProcessInfo, processInfo } from "../../src/exec/process-identity.js";
 import { githubSignature } from "../../src/http/webhook/github-signature.js";
 import { DEPLOY_JOB } from "../../src/queue/deploy-job.js";
 import { freePort } from "../../src/releases/free-port.js";
+import { caddyFiles } from "../../src/router/caddy-files.js";
 import { addProject } from "../../src/store/projects.js";
+import { supervisorPaths } from "../../src/supervision/supervisor-paths.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { runningReleases } from "../helpers/releases.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -78,6 +82,23 @@ function shuffled<T>(items: T[]): T[] {
     [copy[i], copy[j]] = [copy[j]!, copy[i]!];
   }
   return copy;
+}
+
+/** The pids of the Caddy and the supervisord a worker started under `dataDir`, from their pid files. */
+async function releaseHostPids(dataDir: string): Promise<Set<number>> {
+  const files = [
+    caddyFiles(path.join(dataDir, "caddy")).pid,
+    supervisorPaths(path.join(dataDir, "supervisor")).pidfile,
+  ];
+  const pids = await Promise.all(
+    files.map((file) =>
+      readFile(file, "utf8").then(
+        (text) => Number(text.trim()),
+        () => null,
+      ),
+    ),
+  );
+  return new Set(pids.filter((pid): pid is number => pid !== null));
 }
 
 /** Processes (not zombies) whose working directory is inside `dir`. */
@@ -200,9 +221,14 @@ describe("300 webhook deliveries for 50 projects at once", () => {
     const live = new Set(
       deployments.filter((d) => d.project.liveDeploymentId === d.id).map((d) => d.releasePid),
     );
+    // Beside them, the stack's own Caddy (whose directory is there) and supervisord: the release
+    // host, which outlives workers on purpose.
+    const host = await releaseHostPids(stack.config.dataDir);
     const everything = processesIn(stack.config.dataDir);
     expect(everything.length).toBeGreaterThanOrEqual(PROJECTS);
-    expect(everything.filter((process) => !live.has(process.pgid))).toEqual([]);
+    expect(
+      everything.filter((process) => !live.has(process.pgid) && !host.has(process.pid)),
+    ).toEqual([]);
 
     worker.child.kill("SIGTERM");
     serve.child.kill("SIGTERM");

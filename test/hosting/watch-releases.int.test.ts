@@ -27,7 +27,12 @@ const DEPLOY_WAIT = 90_000;
 const WATCH_WAIT = 30_000;
 
 let stack: TestStack;
+// Two watches, as two workers run them, that look only when told: each event is counted once.
 let watch: ReleaseWatch;
+let otherWatch: ReleaseWatch;
+// The one the crash loop and the memory hog are watched by, looking every 200 ms.
+let ticking: ReleaseWatch;
+const HOUR = 3_600_000;
 let notifier: NotifyWorker;
 let redis: ReturnType<typeof connectRedis>;
 let receiver: http.Server;
@@ -41,10 +46,9 @@ beforeAll(async () => {
     RELEASE_START_RETRIES: "1",
   });
   await stack.startWorker();
-  watch = watchReleases(
-    { db: stack.db, logger: stack.logger, host: () => openReleaseHost(stack.config) },
-    { intervalMs: 200 },
-  );
+  const deps = { db: stack.db, logger: stack.logger, host: () => openReleaseHost(stack.config) };
+  watch = watchReleases(deps, { intervalMs: HOUR });
+  otherWatch = watchReleases(deps, { intervalMs: HOUR });
   redis = connectRedis(stack.config.redisUrl);
   notifier = await startNotifyWorker(
     {
@@ -71,6 +75,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await watch?.stop();
+  await otherWatch?.stop();
+  await ticking?.stop();
   await notifier?.close();
   if (redis && stack) {
     const queue = new Queue(NOTIFY_QUEUE, { connection: redis, prefix: stack.config.queuePrefix });
@@ -119,15 +125,26 @@ describe("the supervision watch", () => {
     const { url, pid } = live.release!;
     expect(await ask(url, "/")).toBe("ok");
 
+    // A release that ran past startsecs: supervisord restarts it at once when it dies.
+    const host = await openReleaseHost(stack.config);
+    const program = live.release!.program!;
+    await waitFor(
+      "the release to be RUNNING",
+      async () => (await programState(host.supervisor, program))?.state === "RUNNING",
+      WATCH_WAIT,
+    );
     await ask(url, "/crash");
-    const restarted = await waitFor(
-      "the restart to be recorded",
+    await waitFor(
+      "supervisord to start a new process",
       async () => {
-        const record = await recordOf(live.id);
-        return record.release!.restarts > 0 ? record : undefined;
+        const state = await programState(host.supervisor, program);
+        return state !== null && state.pid !== null && state.pid !== pid;
       },
       WATCH_WAIT,
     );
+    // Both see the same new process at once; one records it.
+    await Promise.all([watch.checkNow(), otherWatch.checkNow()]);
+    const restarted = await recordOf(live.id);
     expect(restarted.release).toMatchObject({
       restarts: 1,
       lastExit: "exit status 1",
@@ -137,7 +154,6 @@ describe("the supervision watch", () => {
     // supervisord's new process is the one recorded, and it answers through the stable address.
     const newPid = restarted.release!.pid;
     expect(newPid).not.toBe(pid);
-    const host = await openReleaseHost(stack.config);
     expect((await programState(host.supervisor, restarted.release!.program!))?.pid).toBe(newPid);
     expect(await waitFor("the new process to answer", () => ask(url, "/"), WATCH_WAIT)).toBe("ok");
     // An uncaught error names no documented cause: the catalogue's "the app exited".
@@ -155,7 +171,7 @@ describe("the supervision watch", () => {
         (await programState(host.supervisor, restarted.release!.program!))?.state === "RUNNING",
       WATCH_WAIT,
     );
-    await watch.checkNow();
+    await Promise.all([watch.checkNow(), otherWatch.checkNow()]);
     expect((await recordOf(live.id)).release!.restarts).toBe(1);
     const metrics = await releaseMetrics();
     expect(sampleValue(metrics, "coduck_release_restarts", { project: "restarted" })).toBe(1);
@@ -164,73 +180,82 @@ describe("the supervision watch", () => {
     ).toBe(1);
   });
 
-  it("marks a release in a crash loop crashed, with the cause, in the metrics, and notifies the project", async () => {
-    const live = await deployCrashingApp("crash-loop", [
-      ["projects", "set", "crash-loop", "--notify-url", hookUrl],
-    ]);
-    await ask(live.release!.url, "/crash-for-good");
-
-    const crashed = await waitFor(
-      "the crash to be recorded",
-      async () => {
-        const record = await recordOf(live.id);
-        return record.release?.crashedAt ? record : undefined;
-      },
-      WATCH_WAIT,
-    );
-    const host = await openReleaseHost(stack.config);
-    expect((await programState(host.supervisor, crashed.release!.program!))?.state).toBe("FATAL");
-    expect(crashed.release!.lastExit).toBe("exit status 1");
-    expect(crashed.degraded).toMatchObject({
-      code: "START_CRASHED",
-      evidence: expect.stringMatching(/^Error: /m),
+  describe("looking on its own every 200 ms", () => {
+    beforeAll(() => {
+      ticking = watchReleases(
+        { db: stack.db, logger: stack.logger, host: () => openReleaseHost(stack.config) },
+        { intervalMs: 200 },
+      );
     });
 
-    const metrics = await releaseMetrics();
-    expect(
-      sampleValue(metrics, "coduck_release_state", { project: "crash-loop", state: "crashed" }),
-    ).toBe(1);
-    expect(
-      sampleValue(metrics, "coduck_release_state", { project: "crash-loop", state: "running" }),
-    ).toBe(0);
+    it("marks a release in a crash loop crashed, with the cause, in the metrics, and notifies the project", async () => {
+      const live = await deployCrashingApp("crash-loop", [
+        ["projects", "set", "crash-loop", "--notify-url", hookUrl],
+      ]);
+      await ask(live.release!.url, "/crash-for-good");
 
-    const notified = await waitFor(
-      "the crashed notification",
-      () =>
-        (
-          received as { project: string; deliveryId: string; deployment: { status: string } }[]
-        ).find((body) => body.project === "crash-loop" && body.deployment.status === "crashed"),
-      WATCH_WAIT,
-    );
-    expect(notified).toMatchObject({
-      deliveryId: `${live.id}.crashed`,
-      deployment: {
-        id: live.id,
-        errorCode: "START_CRASHED",
-        hint: FAILURE_CODES.START_CRASHED.hint,
-      },
-    });
-  });
+      const crashed = await waitFor(
+        "the crash to be recorded",
+        async () => {
+          const record = await recordOf(live.id);
+          return record.release?.crashedAt ? record : undefined;
+        },
+        WATCH_WAIT,
+      );
+      const host = await openReleaseHost(stack.config);
+      expect((await programState(host.supervisor, crashed.release!.program!))?.state).toBe("FATAL");
+      expect(crashed.release!.lastExit).toBe("exit status 1");
+      expect(crashed.degraded).toMatchObject({
+        code: "START_CRASHED",
+        evidence: expect.stringMatching(/^Error: /m),
+      });
 
-  it("classifies a release killed at its box's memory limit OUT_OF_MEMORY, naming the limit", async () => {
-    const live = await deployCrashingApp("hog", [
-      ["projects", "limits", "hog", "--memory-mb", "128"],
-    ]);
-    await ask(live.release!.url, "/hog");
-    const restarted = await waitFor(
-      "the restart to be recorded",
-      async () => {
-        const record = await recordOf(live.id);
-        return record.release!.restarts > 0 ? record : undefined;
-      },
-      WATCH_WAIT,
-    );
-    expect(restarted.degraded).toMatchObject({
-      code: "OUT_OF_MEMORY",
-      evidence: expect.stringContaining("killed at the 128 MiB limit"),
+      const metrics = await releaseMetrics();
+      expect(
+        sampleValue(metrics, "coduck_release_state", { project: "crash-loop", state: "crashed" }),
+      ).toBe(1);
+      expect(
+        sampleValue(metrics, "coduck_release_state", { project: "crash-loop", state: "running" }),
+      ).toBe(0);
+
+      const notified = await waitFor(
+        "the crashed notification",
+        () =>
+          (
+            received as { project: string; deliveryId: string; deployment: { status: string } }[]
+          ).find((body) => body.project === "crash-loop" && body.deployment.status === "crashed"),
+        WATCH_WAIT,
+      );
+      expect(notified).toMatchObject({
+        deliveryId: `${live.id}.crashed`,
+        deployment: {
+          id: live.id,
+          errorCode: "START_CRASHED",
+          hint: FAILURE_CODES.START_CRASHED.hint,
+        },
+      });
     });
-    expect(
-      await waitFor("the new process to answer", () => ask(live.release!.url, "/"), WATCH_WAIT),
-    ).toBe("ok");
+
+    it("classifies a release killed at its box's memory limit OUT_OF_MEMORY, naming the limit", async () => {
+      const live = await deployCrashingApp("hog", [
+        ["projects", "limits", "hog", "--memory-mb", "128"],
+      ]);
+      await ask(live.release!.url, "/hog");
+      const restarted = await waitFor(
+        "the restart to be recorded",
+        async () => {
+          const record = await recordOf(live.id);
+          return record.release!.restarts > 0 ? record : undefined;
+        },
+        WATCH_WAIT,
+      );
+      expect(restarted.degraded).toMatchObject({
+        code: "OUT_OF_MEMORY",
+        evidence: expect.stringContaining("killed at the 128 MiB limit"),
+      });
+      expect(
+        await waitFor("the new process to answer", () => ask(live.release!.url, "/"), WATCH_WAIT),
+      ).toBe("ok");
+    });
   });
 });

@@ -47,10 +47,18 @@ describe("coduck-worker deploy", () => {
       rollbackTo: null,
       // App commands ran in the box (SANDBOX=bwrap, the default).
       sandbox: "bwrap",
+      // Served at the project's stable address, from its supervisord program's own port.
       release: {
+        url: `http://cli-app.localhost:${stack.config.releases.appsHttpPort}`,
+        upstream: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
         port: expect.any(Number),
-        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
         pid: expect.any(Number),
+        program: expect.stringMatching(/^release-/),
+        startedAt: expect.any(String),
+        restarts: 0,
+        lastExit: null,
+        lastRestartAt: null,
+        crashedAt: null,
       },
       steps: [
         expect.objectContaining({ name: "provision", status: "succeeded", errorCode: null }),
@@ -66,6 +74,8 @@ describe("coduck-worker deploy", () => {
         expect.objectContaining({ name: "start", status: "succeeded" }),
       ],
     });
+    expect(record.release.program).toBe(`release-${record.id}`);
+    expect(record.release.upstream).toBe(`127.0.0.1:${record.release.port}`);
     expect(record.steps.every((s: { durationMs: number }) => s.durationMs >= 0)).toBe(true);
     // Progress went to stderr, step by step, so stdout stays parseable.
     expect(run.stderr).toMatch(/queued deployment .* of cli-app \(main\)/);

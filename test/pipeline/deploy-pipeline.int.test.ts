@@ -66,6 +66,7 @@ describe("the deploy pipeline", () => {
       port: expect.any(Number),
       pid: expect.any(Number),
       program: `release-${id}`,
+      startedAt: expect.any(String),
       restarts: 0,
       lastExit: null,
       lastRestartAt: null,

@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
 import { processStartTicks } from "../exec/process-identity.js";
 import { openReleaseHost, type ReleaseHost } from "../hosting/release-host.js";
+import { unlinkProject } from "../hosting/release-socket.js";
 import { stopRelease } from "../hosting/stop-release.js";
 import { removeRoute } from "../router/remove-route.js";
 import {
@@ -164,6 +165,7 @@ export async function stopReleaseCommand(
         `the live release of ${slug} changed meanwhile (a deploy went live?): nothing stopped`,
       );
     await removeRoute(host.router, slug);
+    await unlinkProject(host.dataDir, slug);
     const how = await supervisor(host, () => stopRelease(host, release));
     await markReleaseStopped(db, release.id);
     const url = release.releaseUrl ?? host.urlOf(slug);

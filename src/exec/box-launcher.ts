@@ -53,6 +53,12 @@ export type LaunchSpec = {
   bridges: Bridge[];
   /** A release's PORT: forwarded from the host's 127.0.0.1 once the app listens on it. */
   publishPort: number | null;
+  /**
+   * A release's address for the router: a unix socket on the host, each connection to it
+   * passed to the published port. The router reaches the project through a link to the live
+   * release's socket, so a switch never changes the router's configuration.
+   */
+  publishSocket: string | null;
   /** The box's memory, processes and CPU share, in a cgroup of its own; null: none (not root). */
   limits: ResourceLimits | null;
 };
@@ -141,6 +147,20 @@ function listenUnix(file: string, handle: (client: net.Socket) => void): Promise
       resolve(server);
     });
   });
+}
+
+/** One connection to the release's socket, passed to the release's published port. */
+function forward(client: net.Socket, port: number): void {
+  const upstream = net.connect(port, "127.0.0.1");
+  client.pipe(upstream).pipe(client);
+  const end = () => {
+    client.destroy();
+    upstream.destroy();
+  };
+  client.once("error", end);
+  upstream.once("error", end);
+  client.once("close", end);
+  upstream.once("close", end);
 }
 
 /** The first JSON object bwrap writes on its info fd: the box's first process. */
@@ -344,12 +364,19 @@ async function main(): Promise<void> {
       published = true;
     });
     servers.push(ready);
+    if (spec.publishSocket) {
+      const socket = spec.publishSocket;
+      rmSync(socket, { force: true }); // a launcher killed -9 left it
+      mkdirSync(path.dirname(socket), { recursive: true, mode: 0o755 });
+      servers.push(await listenUnix(socket, (client) => forward(client, publishPort)));
+    }
   }
 
   const cleanUp = async (group: BoxCgroup | null) => {
     for (const server of servers) server.close();
     rmSync(spec.boxDir, { recursive: true, force: true });
     rmSync(apiSocket(spec), { force: true });
+    if (spec.publishSocket) rmSync(spec.publishSocket, { force: true });
     if (!group) return;
     const left = await removeBoxCgroup(group).catch((error: Error) => [error.message]);
     if (left.length > 0)

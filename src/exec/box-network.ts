@@ -90,6 +90,7 @@ export function launcherCommand(options: {
   boxDir: string;
   env: Record<string, string>;
   publishPort: number | null;
+  publishSocket?: string | null;
   lifetime: "step" | "release";
   slirp4netns: string;
   limits: ResourceLimits | null;
@@ -100,6 +101,7 @@ export function launcherCommand(options: {
     relay: path.join(BUILT, "box-relay.js"),
     bridges: DATABASE_VARIABLES.flatMap((name) => bridgeOf(name, options.env[name])),
     publishPort: options.publishPort,
+    publishSocket: options.publishSocket ?? null,
     limits: options.limits,
   };
   const launcher = [

@@ -28,8 +28,17 @@ export type SandboxStatus = { mode: SandboxMode; active: boolean; detail: string
  */
 export type SandboxLifetime = "step" | "release";
 
-/** One deploy attempt's box: wraps a command so that it runs inside it. */
-export type Sandbox = { wrap(command: Command, lifetime: SandboxLifetime): Promise<Command> };
+/**
+ * One deploy attempt's box: wraps a command so that it runs inside it. A release may also be
+ * published on a unix socket of the host (`publishSocket`), besides its port.
+ */
+export type Sandbox = {
+  wrap(
+    command: Command,
+    lifetime: SandboxLifetime,
+    options?: { publishSocket?: string },
+  ): Promise<Command>;
+};
 
 /**
  * Whom the probe's command (and a box made without an owner) runs as: nobody. A project's app
@@ -112,7 +121,7 @@ function releaseSandbox(
 ): Sandbox {
   let handedOver: Promise<void> | undefined;
   return {
-    async wrap(command, lifetime) {
+    async wrap(command, lifetime, options = {}) {
       // Once, after checkout: from here on the release directory is the app's to write.
       handedOver ??= handOver(paths, isRoot() ? owner : null);
       await handedOver;
@@ -136,6 +145,7 @@ function releaseSandbox(
         boxDir,
         env: command.env,
         publishPort,
+        publishSocket: lifetime === "release" ? (options.publishSocket ?? null) : null,
         lifetime,
         slirp4netns,
         limits: isRoot() ? limits : null,

@@ -8,6 +8,7 @@ import { listPrograms, type ProgramState, programState } from "../supervision/pr
 import { removeProgram } from "../supervision/remove-program.js";
 import type { ReleaseHost } from "./release-host.js";
 import { savedReleaseSpec } from "./release-program.js";
+import { releaseRoute } from "./route-release.js";
 
 export type ReleasesReconciled = {
   /** Live releases supervisord had lost or let stop, started again. */
@@ -111,14 +112,13 @@ export async function reconcileReleases(
     await removeProgram(host.supervisor, host.supervisorDir, name);
     result.removed.push(deploymentId);
   }
-  result.routes = await assertRoutes(
-    host.router,
-    projects.flatMap(({ slug, liveDeployment: release }) =>
-      release?.releasePort
-        ? [{ project: slug, host: host.hostOf(slug), upstream: `127.0.0.1:${release.releasePort}` }]
-        : [],
-    ),
-  );
+  const desired = [];
+  for (const { slug, liveDeployment: release } of projects)
+    if (release?.releasePort)
+      desired.push(
+        await releaseRoute(host, slug, { deploymentId: release.id, port: release.releasePort }),
+      );
+  result.routes = await assertRoutes(host.router, desired);
   const { routes } = result;
   if (
     result.started.length +

@@ -17,6 +17,8 @@ import { supervisorPaths } from "../supervision/supervisor-paths.js";
  * routes each project's stable address to its live release.
  */
 export type ReleaseHost = {
+  /** DATA_DIR: where the releases' sockets and their projects' links are (release-socket.ts). */
+  dataDir: string;
   supervisor: SupervisorClient;
   supervisorDir: string;
   router: CaddyClient;
@@ -69,6 +71,7 @@ async function connect(config: HostConfig): Promise<ReleaseHost> {
       ? ""
       : `:${releases.appsHttpPort}`;
   return {
+    dataDir: config.dataDir,
     supervisor,
     supervisorDir,
     router,

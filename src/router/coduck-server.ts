@@ -1,7 +1,7 @@
 // The shape of the HTTP server the router owns inside Caddy: its name, the @ids it tags, the
 // catch-all that ends its routes, and each project's route. Everything else in a Caddy's config
 // (another server, another app) is someone else's and is never read or written here.
-import type { RouteSpec } from "./route-names.js";
+import { isSocketUpstream, type RouteSpec } from "./route-names.js";
 
 /** The name of our server in `apps.http.servers`. */
 export const SERVER_NAME = "coduck";
@@ -56,7 +56,17 @@ export function projectRoute(spec: RouteSpec): Record<string, unknown> {
   return {
     "@id": routeId(spec.project),
     match: [{ host: [spec.host] }],
-    handle: [{ handler: "reverse_proxy", upstreams: [{ dial: spec.upstream }] }],
+    handle: [
+      {
+        handler: "reverse_proxy",
+        upstreams: [{ dial: spec.upstream }],
+        // Through a socket link that moves at each go-live: a new connection per request
+        // follows the link, where a pooled one would keep reaching the release it was made to.
+        ...(isSocketUpstream(spec.upstream) && {
+          transport: { protocol: "http", keep_alive: { enabled: false } },
+        }),
+      },
+    ],
     terminal: true,
   };
 }

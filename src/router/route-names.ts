@@ -6,6 +6,13 @@
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_HOST_LENGTH = 253;
 const UPSTREAM = /^127\.0\.0\.1:(\d{1,5})$/;
+/** A unix socket of ours, `unix//abs/path.sock`, in characters Caddy's config reads as written. */
+const SOCKET_UPSTREAM = /^unix\/\/[A-Za-z0-9._/@+,=:~-]{1,200}\.sock$/;
+
+/** Whether the upstream is a unix socket (a release's published socket, through its project's link). */
+export function isSocketUpstream(upstream: string): boolean {
+  return SOCKET_UPSTREAM.test(upstream) && !upstream.includes("/../");
+}
 
 /** A project's route as the router keeps it: its stable host and the release it sends to. */
 export type RouteSpec = { project: string; host: string; upstream: string };
@@ -44,9 +51,12 @@ export function checkRouteSpec(spec: RouteSpec): void {
     throw new InvalidRouteError(
       `host: expected ${spec.project}.<domain> in lowercase DNS labels, got ${show(spec.host)}`,
     );
+  if (isSocketUpstream(spec.upstream)) return;
   const port = UPSTREAM.exec(spec.upstream)?.[1];
   if (!port || Number(port) < 1 || Number(port) > 65_535)
-    throw new InvalidRouteError(`upstream: expected 127.0.0.1:<port>, got ${show(spec.upstream)}`);
+    throw new InvalidRouteError(
+      `upstream: expected 127.0.0.1:<port> or unix//<path>.sock, got ${show(spec.upstream)}`,
+    );
 }
 
 /** Throws InvalidRouteError unless `slug` is routable (isRoutableSlug). */

@@ -1,7 +1,7 @@
 import { CaddyApiError } from "./caddy-api-error.js";
 import type { CaddyClient } from "./caddy-client.js";
 import { projectRoute, ROUTES_PATH, readProjectRoute, routeId } from "./coduck-server.js";
-import { checkRouteSpec, type RouteSpec } from "./route-names.js";
+import { checkRouteSpec, isSocketUpstream, type RouteSpec } from "./route-names.js";
 
 const MAX_ATTEMPTS = 5;
 
@@ -24,7 +24,9 @@ export async function setRoute(client: CaddyClient, spec: RouteSpec): Promise<Se
       .find((route) => route?.project === spec.project);
     if (current) {
       if (current.host === spec.host && current.upstream === spec.upstream) return "unchanged";
-      if (current.host === spec.host)
+      // A socket upstream has a transport of its own: a change of kind replaces the route.
+      const sameKind = isSocketUpstream(current.upstream) === isSocketUpstream(spec.upstream);
+      if (current.host === spec.host && sameKind)
         await client.patch(`/id/${id}/handle/0/upstreams`, [{ dial: spec.upstream }]);
       else await client.patch(`/id/${id}`, projectRoute(spec));
       return "switched";

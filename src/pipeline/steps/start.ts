@@ -5,6 +5,7 @@ import { processStartTicks } from "../../exec/process-identity.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { openReleaseHost } from "../../hosting/release-host.js";
 import { startReleaseProgram, stopReleaseProgram } from "../../hosting/release-program.js";
+import { releaseSocket } from "../../hosting/release-socket.js";
 import { routeToRelease } from "../../hosting/route-release.js";
 import { stopRelease } from "../../hosting/stop-release.js";
 import { proveDatabasePath } from "../../provisioning/prove-database-path.js";
@@ -62,7 +63,11 @@ export const start: Step = {
     const logFile = `${ctx.releaseDir}.log`;
     const app = await startReleaseProgram(host, {
       deploymentId: ctx.deployment.id,
-      command: ctx.sandbox ? await ctx.sandbox.wrap(plain, "release") : plain,
+      command: ctx.sandbox
+        ? await ctx.sandbox.wrap(plain, "release", {
+            publishSocket: releaseSocket(ctx.config.dataDir, ctx.deployment.id),
+          })
+        : plain,
       logFile,
       policy: ctx.config.releases,
     });
@@ -112,7 +117,10 @@ export const start: Step = {
     ctx.say(`healthy on port ${port}${healthcheck?.path ? ` (GET ${healthcheck.path})` : ""}`);
 
     const previous = await makeLive(ctx.db, ctx.deployment.projectId, ctx.deployment.id);
-    const url = await routeToRelease(host, ctx.deployment.project, port);
+    const url = await routeToRelease(host, ctx.deployment.project, {
+      deploymentId: ctx.deployment.id,
+      port,
+    });
     await recordReleaseUrl(ctx.db, ctx.deployment.id, url);
     watchRuntime(ctx, logFile);
     ctx.say(`live at ${url}`);

@@ -9,6 +9,7 @@ import { removeProgram } from "../supervision/remove-program.js";
 import type { ReleaseHost } from "./release-host.js";
 import { savedReleaseSpec } from "./release-program.js";
 import { releaseRoute } from "./route-release.js";
+import { supervisorStartedSince } from "./supervisor-restarted.js";
 
 export type ReleasesReconciled = {
   /** Live releases supervisord had lost or let stop, started again. */
@@ -68,7 +69,7 @@ export async function reconcileReleases(
     if (
       state?.pid &&
       state.pid !== release.releasePid &&
-      (await supervisorRestarted(host, release))
+      (await supervisordRestartedIt(host, release))
     ) {
       // supervisord itself came back (its host rebooted, or it was killed) and started the
       // program again: the same release in a new process, not a crash of the app.
@@ -132,19 +133,14 @@ export async function reconcileReleases(
   return result;
 }
 
-/**
- * Whether the release's recorded process is gone and supervisord is younger than it was: then
- * supervisord started again since, and its program's new process is the release restarted by it.
- */
-async function supervisorRestarted(
+/** The recorded process is gone, and supervisord started after it: it is supervisord that came back. */
+async function supervisordRestartedIt(
   host: ReleaseHost,
   release: { releasePid: number | null; releaseStartTicks: bigint | null },
 ): Promise<boolean> {
-  if (release.releasePid === null || release.releaseStartTicks === null) return false;
+  if (release.releasePid === null) return false;
   if (processStartTicks(release.releasePid) === release.releaseStartTicks) return false;
-  const supervisord = Number(await host.supervisor.call("supervisor.getPID"));
-  const born = processStartTicks(supervisord);
-  return born !== null && born > release.releaseStartTicks;
+  return supervisorStartedSince(host, release.releaseStartTicks);
 }
 
 /** Whether a deploy of the deployment's project is running now (false for a deployment the record does not know). */

@@ -1,6 +1,7 @@
 import { coerceError } from "../errors.js";
 import { processStartTicks } from "../exec/process-identity.js";
 import type { Logger } from "../logger.js";
+import { redactSecrets } from "../secrets/redact-secrets.js";
 import type { Db } from "../store/prisma.js";
 import {
   recordReleaseCrash,
@@ -25,6 +26,8 @@ const LOG_TAIL_BYTES = 64 * 1024;
 export type ReleaseWatchDeps = {
   db: Db;
   logger: Logger;
+  /** What is redacted from a release's log before its evidence is stored (releaseSecrets). */
+  secretsOf: (project: WatchedRelease["project"]) => Promise<string[]>;
   /** Opened at the first look that finds a live release (openReleaseHost: once per process). */
   host: () => Promise<ReleaseHost>;
 };
@@ -61,7 +64,7 @@ export function watchReleases(
         const host = await deps.host();
         for (const release of releases) {
           if (stopped) return;
-          await checkRelease(deps.db, host, logger, release).catch((error: unknown) =>
+          await checkRelease(deps, host, logger, release).catch((error: unknown) =>
             logger.error(
               { err: coerceError(error), deploymentId: release.id },
               "could not check a live release",
@@ -88,11 +91,18 @@ export function watchReleases(
 }
 
 async function checkRelease(
-  db: Db,
+  deps: ReleaseWatchDeps,
   host: ReleaseHost,
   logger: Logger,
   release: WatchedRelease,
 ): Promise<void> {
+  const { db } = deps;
+  const howItEnded = async () => {
+    const exit = await lastExitOf(host, release.program);
+    const tail = release.logFile ? await readLogTail(release.logFile, LOG_TAIL_BYTES) : "";
+    const secrets = await deps.secretsOf(release.project);
+    return { lastExit: exit.text, cause: await exitCause(redactSecrets(tail, secrets), exit) };
+  };
   const state = await programState(host.supervisor, release.program);
   // Not supervisord's (any more): starting it again is reconciliation's business, not ours.
   if (!state) return;
@@ -116,13 +126,13 @@ async function checkRelease(
     return;
   }
   if (state.state === "FATAL") {
-    const { lastExit, cause } = await howItEnded(host, release);
+    const { lastExit, cause } = await howItEnded();
     if (await recordReleaseCrash(db, release.id, { lastExit, cause }))
       logger.error({ ...log, lastExit, ...cause }, "live release crashed: supervisord gave up");
     return;
   }
   if (moved && state.pid !== null) {
-    const { lastExit, cause } = await howItEnded(host, release);
+    const { lastExit, cause } = await howItEnded();
     const restart = {
       previousPid: release.pid,
       pid: state.pid,
@@ -137,14 +147,8 @@ async function checkRelease(
   // Down, and supervisord about to start it again: degraded now, the restart counted once the
   // new process runs.
   if (!release.degraded) {
-    const { lastExit, cause } = await howItEnded(host, release);
+    const { lastExit, cause } = await howItEnded();
     if (await recordReleaseExit(db, release.id, { pid: release.pid, lastExit, cause }))
       logger.warn({ ...log, lastExit, ...cause }, "live release exited");
   }
-}
-
-async function howItEnded(host: ReleaseHost, release: WatchedRelease) {
-  const exit = await lastExitOf(host, release.program);
-  const tail = release.logFile ? await readLogTail(release.logFile, LOG_TAIL_BYTES) : "";
-  return { lastExit: exit.text, cause: await exitCause(tail, exit) };
 }

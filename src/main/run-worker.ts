@@ -3,6 +3,7 @@ import { ConfigError } from "../errors.js";
 import { sandboxStatus } from "../exec/sandbox.js";
 import { reconcileReleases } from "../hosting/reconcile-releases.js";
 import { openReleaseHost } from "../hosting/release-host.js";
+import { releaseSecrets } from "../hosting/release-secrets.js";
 import { watchReleases } from "../hosting/watch-releases.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
@@ -97,7 +98,12 @@ export async function runWorker(
   };
   redis.on("ready", onRedisBack);
   // Restarts and crashes of the live releases, recorded as supervisord makes them.
-  const releaseWatch = watchReleases({ db, logger, host: async () => releaseHost });
+  const releaseWatch = watchReleases({
+    db,
+    logger,
+    host: async () => releaseHost,
+    secretsOf: (project) => releaseSecrets({ db, config, keyring }, project),
+  });
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);

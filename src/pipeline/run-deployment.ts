@@ -5,6 +5,7 @@ import { openReleaseHost } from "../hosting/release-host.js";
 import type { Logger } from "../logger.js";
 import { takeOverDeadAttempt } from "../recovery/take-over-dead-attempt.js";
 import type { Keyring } from "../secrets/keyring.js";
+import { workerSecrets } from "../secrets/worker-secrets.js";
 import { projectBoxLimits } from "../store/box-limits.js";
 import { isEndedStatus } from "../store/deployment-statuses.js";
 import {
@@ -197,14 +198,6 @@ async function runClaimed(
       );
       return "handed-back";
   }
-}
-
-/** The worker's own secrets, redacted from every stored log line should an app print them. */
-function workerSecrets(config: Config): string[] {
-  return [config.databaseUrl, config.adminDatabaseUrl, config.redisUrl]
-    .map((url) => decodeURIComponent(new URL(url).password))
-    .concat(config.pgbouncer.authPassword ?? [], config.secretsKey ?? [])
-    .filter((secret) => secret.length >= 4);
 }
 
 /** A failed or cancelled deploy says which release keeps serving (the previous one is untouched). */

@@ -8,9 +8,9 @@ import { evidenceText, lineText } from "../failures/scan/line-text.js";
 import { matchLine } from "../failures/scan/match-line.js";
 import type { Logger } from "../logger.js";
 import { followFile } from "../releases/follow-file.js";
+import { redactSecrets } from "../secrets/redact-secrets.js";
 import { markDegraded } from "../store/mark-degraded.js";
 import type { Db } from "../store/prisma.js";
-import { redactSecrets } from "./redact-secrets.js";
 
 // An error report spans a few lines (a message, its stack, its fields): they come together.
 const SETTLE_MS = 250;

@@ -6,7 +6,7 @@ import type { StepExit } from "../failures/classification.js";
 import { type Classification, type Classifier, createClassifier } from "../failures/classify.js";
 import { fileChunks } from "../failures/scan/file-chunks.js";
 import type { Logger } from "../logger.js";
-import { cleanLogText } from "./redact-secrets.js";
+import { cleanLogText } from "../secrets/redact-secrets.js";
 import type { FailureStep } from "./step-names.js";
 
 export type SpoolOptions = {

@@ -1,6 +1,7 @@
 import { linesText, MAX_LINE_BYTES } from "../exec/output-lines.js";
 import type { OutputStream } from "../exec/run-command.js";
 import { pickEvidence } from "../failures/pick-evidence.js";
+import { cleanLogText } from "../secrets/redact-secrets.js";
 import type { Db } from "../store/prisma.js";
 import { StaleAttemptError } from "../store/stale-attempt.js";
 import {
@@ -9,7 +10,6 @@ import {
   type LogTarget,
   type StoredLine,
 } from "../store/step-log-lines.js";
-import { cleanLogText } from "./redact-secrets.js";
 
 export type StepLogLimits = {
   /** Lines stored per step; past it one marker line says how many more were dropped. */

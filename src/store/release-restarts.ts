@@ -5,6 +5,7 @@ import type { Db } from "./prisma.js";
 /** A live release supervisord runs, as the supervision watch compares it with supervisord. */
 export type WatchedRelease = {
   id: string;
+  project: { id: string; slug: string };
   program: string;
   /** The process last recorded for it; null when none was seen yet. */
   pid: number | null;
@@ -28,10 +29,12 @@ export async function watchedReleases(db: Db): Promise<WatchedRelease[]> {
       releaseStartTicks: true,
       releaseLog: true,
       degradedAt: true,
+      project: { select: { id: true, slug: true } },
     },
   });
   return rows.map((row) => ({
     id: row.id,
+    project: row.project,
     program: row.releaseProgram!,
     pid: row.releasePid,
     startTicks: row.releaseStartTicks,

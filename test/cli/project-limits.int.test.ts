@@ -1,4 +1,5 @@
 import { jest } from "@jest/globals";
+import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -93,9 +94,9 @@ describe("coduck-worker projects limits", () => {
     expect(build.errorCode).toBe("OUT_OF_MEMORY");
     expect(build.evidence).toMatch(/killed at the 96 MiB limit/);
 
-    // The neighbour's release kept serving through it, at its upstream.
-    const live = await stack.db.deployment.findUniqueOrThrow({ where: { id: neighbour } });
-    const answer = await fetch(`http://127.0.0.1:${live.releasePort}/`);
+    // The neighbour's release kept serving through it, at its stable address.
+    const live = await stack.waitForEnd(neighbour);
+    const answer = await fetchApp(live.release!.url);
     expect(answer.status).toBe(200);
   });
 });

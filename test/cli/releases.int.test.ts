@@ -1,5 +1,6 @@
 import { jest } from "@jest/globals";
 import { openReleaseHost } from "../../src/hosting/release-host.js";
+import { releaseSecrets } from "../../src/hosting/release-secrets.js";
 import { type ReleaseWatch, watchReleases } from "../../src/hosting/watch-releases.js";
 import { isRunning } from "../../src/releases/process-group.js";
 import { fetchApp } from "../helpers/fetch-app.js";
@@ -21,7 +22,13 @@ beforeAll(async () => {
   // The supervision watch, as the worker runs it but looking often: it must not take an
   // operator's restart for a crash.
   watch = watchReleases(
-    { db: stack.db, logger: stack.logger, host: () => openReleaseHost(stack.config) },
+    {
+      db: stack.db,
+      logger: stack.logger,
+      host: () => openReleaseHost(stack.config),
+      secretsOf: (project) =>
+        releaseSecrets({ db: stack.db, config: stack.config, keyring: stack.keyring }, project),
+    },
     { intervalMs: 50 },
   );
 });

@@ -1,9 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
 import { caddyClient } from "../../src/router/caddy-client.js";
 import { caddyFiles } from "../../src/router/caddy-files.js";
 import { removeRoute } from "../../src/router/remove-route.js";
+import { defineProgram } from "../../src/supervision/define-program.js";
 import { programState } from "../../src/supervision/program-state.js";
 import { SupervisorClient } from "../../src/supervision/supervisor-client.js";
 import { supervisorPaths } from "../../src/supervision/supervisor-paths.js";
@@ -102,8 +104,30 @@ describe("releases outlive the worker", () => {
     await removeRoute(router, "steady");
     expect((await fetchApp(url)).status).toBe(404);
 
+    // And a stray: a release program whose deployment the record does not know.
+    const supervisorDir = path.join(stack.config.dataDir, "supervisor");
+    const supervisor = new SupervisorClient(supervisorPaths(supervisorDir).socket);
+    const stray = `release-${randomUUID()}`;
+    await defineProgram(supervisor, supervisorDir, {
+      name: stray,
+      command: { file: "/bin/sleep", args: ["600"], cwd: "/", env: {} },
+      logFile: path.join(stack.config.dataDir, "stray.log"),
+      logMaxBytes: 0,
+      logBackups: 0,
+      startSecs: 1,
+      startRetries: 0,
+      stopWaitSecs: 1,
+    });
+    expect((await programState(supervisor, stray))?.state).toMatch(/STARTING|RUNNING/);
+
     await startWorker();
     await waitFor("the route to be put back", () => answers(url), 30_000);
+    await waitFor(
+      "the stray program to be removed",
+      async () => (await programState(supervisor, stray)) === null,
+      30_000,
+    );
+    expect((await programState(supervisor, `release-${id}`))?.state).toMatch(/STARTING|RUNNING/);
   });
 
   it("come back, routed, when a worker starts after supervisord, Caddy and the release were all killed (a reboot)", async () => {

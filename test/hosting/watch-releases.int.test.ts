@@ -6,6 +6,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import { FAILURE_CODES } from "../../src/failures/codes.js";
 import { openReleaseHost } from "../../src/hosting/release-host.js";
+import { releaseSecrets } from "../../src/hosting/release-secrets.js";
 import { type ReleaseWatch, watchReleases } from "../../src/hosting/watch-releases.js";
 import { type NotifyWorker, startNotifyWorker } from "../../src/main/start-notify-worker.js";
 import { registerReleaseMetrics } from "../../src/metrics/release-metrics.js";
@@ -24,6 +25,7 @@ import { cli } from "../helpers/worker-process.js";
 jest.setTimeout(180_000);
 
 const DEPLOY_WAIT = 90_000;
+const API_TOKEN = "tok-9f8e7d6c5b4a39281706";
 const WATCH_WAIT = 30_000;
 
 let stack: TestStack;
@@ -46,9 +48,8 @@ beforeAll(async () => {
     RELEASE_START_RETRIES: "1",
   });
   await stack.startWorker();
-  const deps = { db: stack.db, logger: stack.logger, host: () => openReleaseHost(stack.config) };
-  watch = watchReleases(deps, { intervalMs: HOUR });
-  otherWatch = watchReleases(deps, { intervalMs: HOUR });
+  watch = watchReleases(deps(), { intervalMs: HOUR });
+  otherWatch = watchReleases(deps(), { intervalMs: HOUR });
   redis = connectRedis(stack.config.redisUrl);
   notifier = await startNotifyWorker(
     {
@@ -88,6 +89,17 @@ afterAll(async () => {
   await stack?.close();
 });
 
+/** What the worker gives its watch: the stack's database, host, and the releases' secrets. */
+function deps() {
+  return {
+    db: stack.db,
+    logger: stack.logger,
+    host: () => openReleaseHost(stack.config),
+    secretsOf: (project: { id: string; slug: string }) =>
+      releaseSecrets({ db: stack.db, config: stack.config, keyring: stack.keyring }, project),
+  };
+}
+
 /** Registers and deploys the crashing app as `slug`; resolves with its live record. */
 async function deployCrashingApp(slug: string, setup: string[][] = []): Promise<DeploymentRecord> {
   const repo = await fixtureRepo("crashing-app");
@@ -121,7 +133,9 @@ async function releaseMetrics(): Promise<ReturnType<typeof parsePrometheusText>>
 
 describe("the supervision watch", () => {
   it("records a crashed live release that supervisord restarted: a new process that answers, restarts=1, degraded with the cause", async () => {
-    const live = await deployCrashingApp("restarted");
+    const live = await deployCrashingApp("restarted", [
+      ["env", "set", `API_TOKEN=${API_TOKEN}`, "--secret", "--project", "restarted"],
+    ]);
     const { url, pid } = live.release!;
     expect(await ask(url, "/")).toBe("ok");
 
@@ -160,8 +174,9 @@ describe("the supervision watch", () => {
     expect(restarted.degraded).toMatchObject({
       code: "START_CRASHED",
       hint: FAILURE_CODES.START_CRASHED.hint,
-      evidence: expect.stringContaining("Error: boom: crash requested"),
+      evidence: expect.stringContaining("Error: boom: crash requested (token [redacted])"),
     });
+    expect(restarted.degraded!.evidence).not.toContain(API_TOKEN);
     expect(restarted.status).toBe("succeeded");
 
     // Once the new process runs, nothing more is counted: the watch has looked again since.
@@ -183,7 +198,7 @@ describe("the supervision watch", () => {
   describe("looking on its own every 200 ms", () => {
     beforeAll(() => {
       ticking = watchReleases(
-        { db: stack.db, logger: stack.logger, host: () => openReleaseHost(stack.config) },
+        { ...deps(), host: () => openReleaseHost(stack.config) },
         { intervalMs: 200 },
       );
     });

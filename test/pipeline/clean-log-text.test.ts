@@ -1,4 +1,4 @@
-import { cleanLogText } from "../../src/pipeline/redact-secrets.js";
+import { cleanLogText } from "../../src/secrets/redact-secrets.js";
 
 const SECRET = "pa55word-of-the-project";
 

@@ -1,5 +1,5 @@
 import { displayCommand } from "../../src/exec/display-command.js";
-import { redactSecrets } from "../../src/pipeline/redact-secrets.js";
+import { redactSecrets } from "../../src/secrets/redact-secrets.js";
 import {
   hasUrlCredentials,
   redactUrl,

@@ -5,11 +5,11 @@ import { readAppFile } from "../../apps/read-app-file.js";
 import { readCoduckJson } from "../../apps/read-coduck-json.js";
 import { hostEnv } from "../../exec/child-env.js";
 import { StepFailure } from "../../failures/step-failure.js";
+import { addSecrets } from "../../secrets/redact-secrets.js";
 import { redactUrl, urlCredentials } from "../../secrets/url-credentials.js";
 import { recordCommit } from "../../store/deployments.js";
 import { checkoutSource } from "../../store/projects.js";
 import type { Step, StepContext } from "../context.js";
-import { addSecrets } from "../redact-secrets.js";
 
 /**
  * Fetches the deployment's ref into a fresh release directory. A push (trigger `webhook`)

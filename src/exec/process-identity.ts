@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 /** One running process as /proc shows it. */
-export type ProcessInfo = { pid: number; pgid: number; startTicks: bigint };
+export type ProcessInfo = { pid: number; ppid: number; pgid: number; startTicks: bigint };
 
 /**
  * A process's start time in clock ticks since boot (/proc/<pid>/stat field 22), which together
@@ -36,8 +36,8 @@ export function processInfo(pid: number): ProcessInfo | null {
   }
   // The command name (field 2) may hold spaces and parentheses: the rest starts after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const [state, , pgid] = fields;
+  const [state, ppid, pgid] = fields;
   const startTicks = fields[19];
   if (state === "Z" || state === "X" || pgid === undefined || startTicks === undefined) return null;
-  return { pid, pgid: Number(pgid), startTicks: BigInt(startTicks) };
+  return { pid, ppid: Number(ppid), pgid: Number(pgid), startTicks: BigInt(startTicks) };
 }

@@ -1,4 +1,4 @@
-import { processStartTicks } from "../exec/process-identity.js";
+import { processInfo, processStartTicks } from "../exec/process-identity.js";
 import { stopAbandonedGroup } from "../exec/stop-abandoned-group.js";
 import type { Logger } from "../logger.js";
 import { type AssertRoutesResult, assertRoutes } from "../router/assert-routes.js";
@@ -66,6 +66,26 @@ export async function reconcileReleases(
     live.add(release.releaseProgram);
     if (release.releaseCrashedAt) continue; // supervisord gave up: the record says so; a deploy or restart fixes it
     const state = programs.get(release.releaseProgram);
+    if (state && (await orphanedBySupervisor(host, release))) {
+      // supervisord was killed without stopping it: its old process still serves and holds the
+      // port, while the new supervisord's copy of the program cannot. One release, one process:
+      // the orphan is stopped and the program started afresh under the supervisord that runs.
+      try {
+        await stopAbandonedGroup(release.releasePid!, release.releaseStartTicks!);
+        await host.supervisor
+          .call("supervisor.stopProcess", [release.releaseProgram, true])
+          .catch(() => undefined);
+        await host.supervisor.call("supervisor.startProcess", [release.releaseProgram, true]);
+        await recordNewProcess(db, host, release.id, release.releaseProgram);
+        result.started.push(release.id);
+      } catch (error) {
+        logger.error(
+          { deploymentId: release.id, err: error },
+          "could not replace an orphaned release",
+        );
+      }
+      continue;
+    }
     if (
       state?.pid &&
       state.pid !== release.releasePid &&
@@ -131,6 +151,18 @@ export async function reconcileReleases(
   )
     logger.warn(result, "reconciled releases and routes with the record");
   return result;
+}
+
+/** The recorded process still runs, but not as a child of the supervisord that runs now. */
+async function orphanedBySupervisor(
+  host: ReleaseHost,
+  release: { releasePid: number | null; releaseStartTicks: bigint | null },
+): Promise<boolean> {
+  if (release.releasePid === null || release.releaseStartTicks === null) return false;
+  const recorded = processInfo(release.releasePid);
+  if (!recorded || recorded.startTicks !== release.releaseStartTicks) return false;
+  const supervisord = Number(await host.supervisor.call("supervisor.getPID"));
+  return recorded.ppid !== supervisord;
 }
 
 /** The recorded process is gone, and supervisord started after it: it is supervisord that came back. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
+import { processInfo } from "../../src/exec/process-identity.js";
 import { caddyClient } from "../../src/router/caddy-client.js";
 import { caddyFiles } from "../../src/router/caddy-files.js";
 import { removeRoute } from "../../src/router/remove-route.js";
@@ -140,6 +141,11 @@ describe("releases outlive the worker", () => {
     const before = await stack.db.deployment.findUniqueOrThrow({ where: { id } });
     const supervisord = Number(await readFile(supervisorPaths(supervisorDir).pidfile, "utf8"));
     const caddy = Number(await readFile(caddyFiles(caddyDir).pid, "utf8"));
+    // The first test's release is left running: what a supervisord killed alone leaves behind.
+    const orphan = await stack.db.deployment.findFirstOrThrow({
+      where: { liveFor: { slug: "steady" } },
+    });
+    const orphanUrl = orphan.releaseUrl!;
     process.kill(supervisord, "SIGKILL");
     process.kill(caddy, "SIGKILL");
     process.kill(-before.releasePid!, "SIGKILL");
@@ -159,5 +165,16 @@ describe("releases outlive the worker", () => {
     });
     expect(after.releasePid).not.toBe(before.releasePid);
     expect(after.releaseRestarts).toBe(0);
+
+    // The orphan is stopped, and its release runs again under the new supervisord: one process.
+    const adopted = await waitFor("the orphaned release replaced", async () => {
+      const row = await stack.db.deployment.findUniqueOrThrow({ where: { id: orphan.id } });
+      return row.releasePid !== orphan.releasePid ? row : undefined;
+    });
+    expect(processInfo(orphan.releasePid!)).toBeNull();
+    expect(processInfo(adopted.releasePid!)?.ppid).toBe(
+      Number(await supervisor.call("supervisor.getPID")),
+    );
+    await waitFor("the orphan's project to answer again", () => answers(orphanUrl), 30_000);
   });
 });

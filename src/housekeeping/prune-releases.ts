@@ -3,9 +3,12 @@ import path from "node:path";
 import { isActiveStatus } from "../store/deployment-statuses.js";
 import type { Db } from "../store/prisma.js";
 
-/** `<deployment id>-<attempt>`, the directory, and `<…>.log` beside it (the release's output). */
+/**
+ * `<deployment id>-<attempt>`, the directory, and beside it `<…>.log` (the release's output),
+ * its rotated `<…>.log.N` and `<…>.log.program.json` (its supervisord program, with its secrets).
+ */
 const RELEASE_ENTRY =
-  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-(\d+)(\.log)?$/;
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})-(\d+)(\.log(?:\.program\.json|\.\d+)?)?$/;
 /** How many removed paths a summary lists (the count is always whole). */
 const LISTED = 50;
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,7 +14,6 @@ import { type DeployWorker, startDeployWorker } from "../../src/main/start-deplo
 import { stopRuntimeWatches } from "../../src/pipeline/runtime-watch.js";
 import { deployQueue } from "../../src/queue/queues.js";
 import { connectRedis } from "../../src/queue/redis.js";
-import { freePort } from "../../src/releases/free-port.js";
 import { stopProcessGroup } from "../../src/releases/process-group.js";
 import { type Keyring, parseKeyring } from "../../src/secrets/keyring.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/deployment-record.js";
@@ -77,7 +77,7 @@ export async function createTestStack(
     DIRECT_DATABASE_PORT: "5432",
     PGBOUNCER_AUTH_PASSWORD: TEST_PGBOUNCER_AUTH_PASSWORD,
     // The stack's own Caddy (started at its first go-live) serves the projects here.
-    APPS_HTTP_PORT: String(await freePort()),
+    APPS_HTTP_PORT: String(await appsPort()),
     // Tests that look at the swap set their own drain; the others need none.
     DRAIN_SECONDS: "0",
     ...overrides,
@@ -154,4 +154,21 @@ export async function createTestStack(
       if (process.env.KEEP_TEST_DIRS !== "1") await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A port for a stack's Caddy, which binds it only at the stack's first go-live: taken from
+ * below the kernel's ephemeral range, where the ports of other stacks' releases (freePort, the
+ * kernel's choice) never land meanwhile, and free when chosen.
+ */
+async function appsPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "0.0.0.0", () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }

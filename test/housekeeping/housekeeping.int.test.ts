@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { jest } from "@jest/globals";
 import { Queue } from "bullmq";
 import pino from "pino";
@@ -21,6 +20,7 @@ import { countLogLines } from "../../src/store/step-log-lines.js";
 import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+import { waitFor } from "../helpers/wait-for.js";
 import { cli } from "../helpers/worker-process.js";
 
 // Tests wait for real deploys to end (60 s each).
@@ -236,14 +236,14 @@ describe("housekeeping schedules", () => {
 
       // A job as a scheduler produces it: the worker runs it and records the run.
       await queue.add("prune-logs", {});
-      for (let i = 0; i < 100; i++) {
-        if (await stack.db.jobRun.count({ where: { name: "prune-logs", requestedBy: "schedule" } }))
-          break;
-        await sleep(100);
-      }
-      const recorded = await stack.db.jobRun.findFirstOrThrow({
-        where: { name: "prune-logs", requestedBy: "schedule" },
-      });
+      // The run is recorded `running` when it starts: wait for it to end, then read how.
+      const recorded = await waitFor("the scheduled run to end", () =>
+        stack.db.jobRun
+          .findFirst({
+            where: { name: "prune-logs", requestedBy: "schedule", status: { not: "running" } },
+          })
+          .then((run) => run ?? undefined),
+      );
       expect(recorded.status).toBe("succeeded");
     } finally {
       await queue.obliterate({ force: true });

@@ -47,7 +47,11 @@ export function degradedBox(d: DeploymentRecord): string[] {
       lines.push(...wrapText(text, WIDTH, "│   ", "│     "));
   }
   lines.push(...fixAndDocs(degraded.hint, degraded.docs));
-  lines.push("└ the release stays live: deploy the fix");
+  lines.push(
+    d.release?.crashedAt
+      ? "└ supervisord gave up restarting it: the project is down until the fix is deployed"
+      : "└ the release stays live: deploy the fix",
+  );
   return lines;
 }
 

@@ -8,7 +8,8 @@ import { terminalText } from "./terminal-text.js";
  * and why it failed, the evidence and the fix, a degraded one with what its release logged.
  */
 export function formatDeployment(d: DeploymentRecord): string {
-  const degraded = d.degraded ? ` (degraded: ${d.degraded.code})` : "";
+  const crashed = d.release?.crashedAt ? "crashed" : "degraded";
+  const degraded = d.degraded ? ` (${crashed}: ${d.degraded.code})` : "";
   const lines = [
     `deployment ${d.id}`,
     `  project   ${d.project}`,
@@ -24,6 +25,7 @@ export function formatDeployment(d: DeploymentRecord): string {
     lines.push(`  retry     ${d.retryOf.number} of ${d.retryOf.id}${from}`);
   }
   if (d.rollbackTo) lines.push(`  rollback  to deployment ${d.rollbackTo}`);
+  if (d.release) lines.push(`  release   ${releaseText(d.release)}`);
   const box = failureBox(d);
   // The box shows the fix, the evidence and the warnings of a failed deployment.
   if (box.length === 0) {
@@ -37,6 +39,14 @@ export function formatDeployment(d: DeploymentRecord): string {
   lines.push(...box, ...degradedBox(d));
   // The evidence and the release's lines are the tenant's: shown, never obeyed by the terminal.
   return lines.join("\n").split("\n").map(terminalText).join("\n");
+}
+
+/** The live release in one line: where it is served, what serves it, what supervisord did. */
+function releaseText(release: NonNullable<DeploymentRecord["release"]>): string {
+  const restarts = release.restarts === 1 ? "1 restart" : `${release.restarts} restarts`;
+  const last = release.lastExit ? ` (last: ${release.lastExit})` : "";
+  const crashed = release.crashedAt ? `; crashed at ${release.crashedAt}` : "";
+  return `${release.url} → ${release.upstream}, pid ${release.pid}, ${restarts}${last}${crashed}`;
 }
 
 export function formatStep(step: DeploymentRecord["steps"][number]): string {

@@ -289,3 +289,43 @@ describe("how a deployment's app code ran", () => {
     expect(formatDeployment(deployment())).toContain("  sandbox   bwrap");
   });
 });
+
+describe("a live release in the terminal", () => {
+  const release = {
+    url: "http://shop.localhost:8088",
+    upstream: "127.0.0.1:41234",
+    port: 41234,
+    pid: 4242,
+    program: "release-0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+    startedAt: "2026-12-06T20:00:00.000Z",
+    restarts: 3,
+    lastExit: "exit status 1",
+    lastRestartAt: "2026-12-06T20:05:00.000Z",
+    crashedAt: null as string | null,
+  };
+  const degraded = {
+    code: "START_CRASHED",
+    hint: FAILURE_CODES.START_CRASHED.hint,
+    evidence: "Error: boom",
+    at: "2026-12-06T20:05:00.000Z",
+  };
+
+  it("says where it is served, what serves it and what supervisord did", () => {
+    const text = formatDeployment(deployment({ status: "succeeded", release, degraded }));
+    expect(text).toContain(
+      "  release   http://shop.localhost:8088 → 127.0.0.1:41234, pid 4242, 3 restarts (last: exit status 1)",
+    );
+    expect(text).toContain("(degraded: START_CRASHED)");
+    expect(text).toContain("└ the release stays live: deploy the fix");
+  });
+
+  it("says the project is down once supervisord gave up restarting it", () => {
+    const crashed = { ...release, crashedAt: "2026-12-06T20:06:00.000Z" };
+    const text = formatDeployment(deployment({ status: "succeeded", release: crashed, degraded }));
+    expect(text).toContain("(crashed: START_CRASHED)");
+    expect(text).toContain("; crashed at 2026-12-06T20:06:00.000Z");
+    expect(text).toContain(
+      "└ supervisord gave up restarting it: the project is down until the fix is deployed",
+    );
+  });
+});

@@ -91,6 +91,7 @@ describe("releases outlive the worker", () => {
       expect(page.body).toContain(`<a href="${url}">${url}</a>`);
       expect(page.body).toMatch(/→ <code>127\.0\.0\.1:\d+<\/code>/);
       expect(page.body).toContain("no restarts");
+      expect(page.body).toMatch(/, \d+ MiB resident\)/);
     } finally {
       await app.close();
     }

@@ -1,5 +1,6 @@
 import { deploymentFailure } from "../../../deploys/deployment-failure.js";
 import { sandboxText } from "../../../deploys/public-deployment.js";
+import { groupRssBytes } from "../../../exec/group-rss.js";
 import type { DeploymentLineage } from "../../../store/deployment-lineage.js";
 import type { DeploymentRecord } from "../../../store/deployment-record.js";
 import type { DeploymentLogLine, LogCursor } from "../../../store/read-deployment-logs.js";
@@ -89,9 +90,12 @@ function liveRelease(release: NonNullable<DeploymentRecord["release"]>): SafeHtm
     release.restarts === 0
       ? "no restarts"
       : `${release.restarts} restart${release.restarts === 1 ? "" : "s"}, the last at ${release.lastRestartAt} (${release.lastExit ?? "how it ended is unknown"})`;
+  // Read from /proc: shown when the release runs on the machine serving the dashboard.
+  const rss = release.crashedAt ? null : groupRssBytes(release.pid);
+  const memory = rss === null ? "" : `, ${Math.round(rss / 2 ** 20)} MiB resident`;
   return html`<dt>live release</dt>
     <dd id="release"><a href="${release.url}">${release.url}</a> → <code>${release.upstream}</code>
-      (pid ${release.pid}${release.startedAt ? `, up since ${release.startedAt}` : ""}); ${restarts}
+      (pid ${release.pid}${release.startedAt ? `, up since ${release.startedAt}` : ""}${memory}); ${restarts}
       ${release.crashedAt ? html`<strong class="failed"> — crashed at ${release.crashedAt}: supervisord gave up restarting it</strong>` : ""}</dd>`;
 }
 

@@ -61,28 +61,14 @@ export async function recordReleaseRestart(
     cause: ReleaseExitCause;
   },
 ): Promise<boolean> {
-  const now = new Date();
-  return db.$transaction(async (tx) => {
-    const { count } = await tx.deployment.updateMany({
-      where: {
-        id: deploymentId,
-        releasePid: restart.previousPid,
-        releaseCrashedAt: null,
-        liveFor: { isNot: null },
-      },
-      data: {
-        releaseRestarts: { increment: 1 },
-        releaseLastExit: restart.lastExit,
-        releaseLastRestartAt: now,
-        releasePid: restart.pid,
-        releaseStartTicks: restart.startTicks,
-        degradedCode: restart.cause.code,
-        degradedEvidence: restart.cause.evidence,
-      },
-    });
-    if (count === 1) await markDegradedSince(tx, deploymentId, now);
-    return count === 1;
-  });
+  return recordDegrading(db, deploymentId, { releasePid: restart.previousPid }, (now) => ({
+    releaseRestarts: { increment: 1 },
+    releaseLastExit: restart.lastExit,
+    releaseLastRestartAt: now,
+    releasePid: restart.pid,
+    releaseStartTicks: restart.startTicks,
+    ...causeColumns(restart.cause),
+  }));
 }
 
 /**
@@ -111,24 +97,10 @@ export async function recordReleaseExit(
   deploymentId: string,
   exit: { pid: number | null; lastExit: string; cause: ReleaseExitCause },
 ): Promise<boolean> {
-  const now = new Date();
-  return db.$transaction(async (tx) => {
-    const { count } = await tx.deployment.updateMany({
-      where: {
-        id: deploymentId,
-        releasePid: exit.pid,
-        releaseCrashedAt: null,
-        liveFor: { isNot: null },
-      },
-      data: {
-        releaseLastExit: exit.lastExit,
-        degradedCode: exit.cause.code,
-        degradedEvidence: exit.cause.evidence,
-      },
-    });
-    if (count === 1) await markDegradedSince(tx, deploymentId, now);
-    return count === 1;
-  });
+  return recordDegrading(db, deploymentId, { releasePid: exit.pid }, () => ({
+    releaseLastExit: exit.lastExit,
+    ...causeColumns(exit.cause),
+  }));
 }
 
 /**
@@ -140,20 +112,36 @@ export async function recordReleaseCrash(
   deploymentId: string,
   crash: { lastExit: string; cause: ReleaseExitCause },
 ): Promise<boolean> {
+  return recordDegrading(db, deploymentId, {}, (now) => ({
+    releaseCrashedAt: now,
+    releaseLastExit: crash.lastExit,
+    ...causeColumns(crash.cause),
+  }));
+}
+
+/**
+ * One conditional update of a live, not yet crashed release (`where` adds the process it must
+ * still be), which also marks the deployment degraded; returns whether it applied.
+ */
+async function recordDegrading(
+  db: Db,
+  deploymentId: string,
+  where: Prisma.DeploymentWhereInput,
+  data: (now: Date) => Prisma.DeploymentUpdateManyMutationInput,
+): Promise<boolean> {
   const now = new Date();
   return db.$transaction(async (tx) => {
     const { count } = await tx.deployment.updateMany({
-      where: { id: deploymentId, releaseCrashedAt: null, liveFor: { isNot: null } },
-      data: {
-        releaseCrashedAt: now,
-        releaseLastExit: crash.lastExit,
-        degradedCode: crash.cause.code,
-        degradedEvidence: crash.cause.evidence,
-      },
+      where: { id: deploymentId, releaseCrashedAt: null, liveFor: { isNot: null }, ...where },
+      data: data(now),
     });
     if (count === 1) await markDegradedSince(tx, deploymentId, now);
     return count === 1;
   });
+}
+
+function causeColumns(cause: ReleaseExitCause) {
+  return { degradedCode: cause.code, degradedEvidence: cause.evidence };
 }
 
 // A deployment degraded earlier (the runtime watch, an earlier restart) keeps that time.

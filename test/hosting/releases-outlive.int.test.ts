@@ -8,6 +8,7 @@ import { caddyFiles } from "../../src/router/caddy-files.js";
 import { removeRoute } from "../../src/router/remove-route.js";
 import { defineProgram } from "../../src/supervision/define-program.js";
 import { programState } from "../../src/supervision/program-state.js";
+import { removeProgram } from "../../src/supervision/remove-program.js";
 import { SupervisorClient } from "../../src/supervision/supervisor-client.js";
 import { supervisorPaths } from "../../src/supervision/supervisor-paths.js";
 import { fetchApp } from "../helpers/fetch-app.js";
@@ -73,7 +74,7 @@ const answers = async (url: string) => {
 };
 
 describe("releases outlive the worker", () => {
-  it("keep serving through a kill -9 of the worker, and a new worker puts back a route that went missing", async () => {
+  it("keep serving through a kill -9 of the worker; a new worker puts back a lost route and a lost program, and removes a stray program", async () => {
     const first = await startWorker();
     const { id, url } = await deployed("steady");
     expect(url).toMatch(/^http:\/\/steady\.localhost:\d+$/);
@@ -121,9 +122,12 @@ describe("releases outlive the worker", () => {
       stopWaitSecs: 1,
     });
     expect((await programState(supervisor, stray))?.state).toMatch(/STARTING|RUNNING/);
+    // And the live release's own program lost (its definition gone from supervisord's directory).
+    await removeProgram(supervisor, supervisorDir, `release-${id}`);
+    await waitFor("the address to stop answering", async () => !(await answers(url)), 30_000);
 
     await startWorker();
-    await waitFor("the route to be put back", () => answers(url), 30_000);
+    await waitFor("the route and the program to be put back", () => answers(url), 60_000);
     await waitFor(
       "the stray program to be removed",
       async () => (await programState(supervisor, stray)) === null,

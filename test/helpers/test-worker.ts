@@ -134,15 +134,16 @@ export async function createTestStack(
         await workerRedis.quit();
       }
       await stopRuntimeWatches();
-      // The releases the deploys started are detached processes: stop them.
+      // The stack's own supervisord (stopping the releases it runs) and Caddy: they outlive a
+      // worker on purpose, so nothing else stops them. First: a release killed while supervisord
+      // still runs would be started again, and write into DATA_DIR while it is removed.
+      await stopOwnReleaseHost(config);
+      // Whatever still runs outside supervisord (a test's own process, SANDBOX=off leftovers).
       const releases = await db.deployment.findMany({
         where: { releasePid: { not: null }, releaseStoppedAt: null },
         select: { releasePid: true },
       });
       await Promise.all(releases.map((r) => stopProcessGroup(r.releasePid!, 2_000)));
-      // The stack's own supervisord (stopping the releases it runs) and Caddy: they outlive a
-      // worker on purpose, so nothing else stops them.
-      await stopOwnReleaseHost(config);
       await queue.obliterate({ force: true });
       await queue.close();
       await redis.quit();
@@ -151,7 +152,8 @@ export async function createTestStack(
       await dropProjectDatabases(config.projectDatabasePrefix);
       await bouncer?.stop();
       // Last: the releases ran from it. (A test may point DATA_DIR elsewhere; that one is its own.)
-      if (process.env.KEEP_TEST_DIRS !== "1") await rm(dataDir, { recursive: true, force: true });
+      if (process.env.KEEP_TEST_DIRS !== "1")
+        await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
     },
   };
 }

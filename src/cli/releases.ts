@@ -15,8 +15,12 @@ import {
 } from "../store/live-releases.js";
 import { connectDb, type Db } from "../store/prisma.js";
 import { markReleaseStopped } from "../store/releases.js";
-import { MAX_STOP_WAIT_SECS, programState, type SupervisorClient } from "../supervision/index.js";
-import { FAULT, isFault } from "../supervision/supervisor-fault.js";
+import {
+  MAX_STOP_WAIT_SECS,
+  programState,
+  restartProgram,
+  type SupervisorClient,
+} from "../supervision/index.js";
 import { projectOption } from "./cli-arguments.js";
 import {
   formatUptime,
@@ -30,9 +34,6 @@ type Out = NodeJS.WritableStream;
 
 // supervisord answers a stop once the group is gone: SIGKILL after stopwaitsecs at the latest.
 const STOP_TIMEOUT_MS = (MAX_STOP_WAIT_SECS + 30) * 1000;
-// supervisord's fault for a process already running (supervisor/xmlrpc.py, Faults): the
-// reconciliation may start a stopped live release between the restart's stop and its start.
-const ALREADY_STARTED = 60;
 const POLL_MS = 100;
 // The socket errors that mean nothing answers there.
 const UNREACHABLE = new Set(["ENOENT", "ECONNREFUSED", "EACCES", "ECONNRESET"]);
@@ -97,18 +98,7 @@ export async function restartReleaseCommand(
         db,
         release.id,
         async () => {
-          try {
-            await client.call("supervisor.stopProcess", [program, true], {
-              timeoutMs: STOP_TIMEOUT_MS,
-            });
-          } catch (error) {
-            if (!isFault(error, FAULT.NOT_RUNNING)) throw error;
-          }
-          try {
-            await client.call("supervisor.startProcess", [program, false]);
-          } catch (error) {
-            if (!isFault(error, ALREADY_STARTED)) throw error;
-          }
+          await restartProgram(client, program);
           const state = await programState(client, program);
           if (!state?.pid)
             throw new Error(

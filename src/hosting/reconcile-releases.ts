@@ -4,10 +4,11 @@ import type { Logger } from "../logger.js";
 import { type AssertRoutesResult, assertRoutes } from "../router/assert-routes.js";
 import type { Db } from "../store/prisma.js";
 import { defineProgram } from "../supervision/define-program.js";
-import { listPrograms, type ProgramState, programState } from "../supervision/program-state.js";
+import { listPrograms } from "../supervision/program-state.js";
 import { removeProgram } from "../supervision/remove-program.js";
+import { restartProgram } from "../supervision/restart-program.js";
 import type { ReleaseHost } from "./release-host.js";
-import { savedReleaseSpec } from "./release-program.js";
+import { programPid, savedReleaseSpec } from "./release-program.js";
 import { releaseRoute } from "./route-release.js";
 import { supervisorStartedSince } from "./supervisor-restarted.js";
 
@@ -21,7 +22,6 @@ export type ReleasesReconciled = {
 
 const PROGRAM = /^release-([0-9a-f-]{36})$/;
 const STOPPED = new Set(["STOPPED", "EXITED", "FATAL"]);
-const PID_WAIT_MS = 10_000;
 
 /**
  * Makes supervisord and the router agree with Postgres, which is the record (at worker start,
@@ -72,10 +72,7 @@ export async function reconcileReleases(
       // the orphan is stopped and the program started afresh under the supervisord that runs.
       try {
         await stopAbandonedGroup(release.releasePid!, release.releaseStartTicks!);
-        await host.supervisor
-          .call("supervisor.stopProcess", [release.releaseProgram, true])
-          .catch(() => undefined);
-        await host.supervisor.call("supervisor.startProcess", [release.releaseProgram, true]);
+        await restartProgram(host.supervisor, release.releaseProgram);
         await recordNewProcess(db, host, release.id, release.releaseProgram);
         result.started.push(release.id);
       } catch (error) {
@@ -190,16 +187,10 @@ async function deployRunning(db: Db, deploymentId: string): Promise<boolean> {
 
 /** The restarted release's new process, recorded so the watch does not count it as a crash. */
 async function recordNewProcess(db: Db, host: ReleaseHost, deploymentId: string, program: string) {
-  const deadline = Date.now() + PID_WAIT_MS;
-  let state: ProgramState | null = null;
-  while (Date.now() < deadline) {
-    state = await programState(host.supervisor, program);
-    if (state?.pid) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (!state?.pid) return;
+  const pid = await programPid(host, program);
+  if (pid === null) return;
   await db.deployment.update({
     where: { id: deploymentId },
-    data: { releasePid: state.pid, releaseStartTicks: processStartTicks(state.pid) },
+    data: { releasePid: pid, releaseStartTicks: processStartTicks(pid) },
   });
 }

@@ -61,7 +61,7 @@ export async function startReleaseProgram(
   };
   await writePrivateFile(specFile(release.logFile), JSON.stringify(spec), 0o600);
   await defineProgram(host.supervisor, host.supervisorDir, spec);
-  const pid = await firstPid(host, spec.name);
+  const pid = await programPid(host, spec.name);
   let watching = true;
   const exited = (async (): Promise<ProcessExit> => {
     if (pid === null) return lastExitOf(host, spec.name);
@@ -87,7 +87,7 @@ export async function startReleaseProgram(
  * The first process supervisord starts for the program, or null when it died before its pid
  * was seen; throws when supervisord cannot start it at all (spawn error) or takes too long.
  */
-async function firstPid(host: ReleaseHost, name: string): Promise<number | null> {
+export async function programPid(host: ReleaseHost, name: string): Promise<number | null> {
   const deadline = Date.now() + PID_WAIT_MS;
   for (;;) {
     const state = await programState(host.supervisor, name);

@@ -11,5 +11,6 @@ export {
   programState,
 } from "./program-state.js";
 export { removeProgram } from "./remove-program.js";
+export { restartProgram } from "./restart-program.js";
 export { SupervisorClient } from "./supervisor-client.js";
 export { SupervisorFault } from "./supervisor-fault.js";

@@ -1,8 +1,6 @@
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { asArrived } from "../../scripts/corpus/arrival.js";
 import type { FailureCode } from "../../src/failures/codes.js";
 import type { FailureStep } from "../../src/pipeline/step-names.js";
 
@@ -35,36 +33,9 @@ export function readCorpus(file = CORPUS_FILE): CorpusCase[] {
     .map((line) => JSON.parse(line) as CorpusCase);
 }
 
-/** The project's own captured corpus: one JSON-lines file per group of stacks. */
-export const CAPTURED_DIR = path.join(HERE, "../fixtures/failure-corpus/captured");
-
-export type CapturedCorpusCase = CorpusCase & {
-  stack: string;
-  origin: string;
-  split: CorpusSplit;
-  /** The log as captured (`log` is the log as it arrives: asArrived). */
-  captured: string;
-};
-
-export type CorpusSplit = "tune" | "heldout";
-
-/**
- * A case's split, fixed by its id alone: a third of the cases are held out, and rules are never
- * tuned on them (their misses are only counted, never printed, by the tests and the report).
- */
-export function splitOf(id: string): CorpusSplit {
-  return createHash("sha256").update(`split:${id}`).digest()[0]! % 3 === 0 ? "heldout" : "tune";
-}
-
-/** Every captured case, its log as it would arrive (timestamps, shippers, colour, noise). */
-export function readCaptured(dir = CAPTURED_DIR): CapturedCorpusCase[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => name.endsWith(".jsonl"))
-    .sort()
-    .flatMap(
-      (name) =>
-        readCorpus(path.join(dir, name)) as (CorpusCase & { stack: string; origin: string })[],
-    )
-    .map((c) => ({ ...c, captured: c.log, log: asArrived(c.id, c.log), split: splitOf(c.id) }));
-}
+export {
+  CAPTURED_DIR,
+  type CapturedCorpusCase,
+  readCaptured,
+  splitOf,
+} from "../../scripts/corpus/corpus.js";

@@ -1,3 +1,4 @@
+import { classifierAccuracy } from "./classifier-accuracy.js";
 import { classifyLogItem } from "./classify-log.js";
 import { deployMany } from "./deploy-many.js";
 import { deployOne } from "./deploy-one.js";
@@ -7,7 +8,7 @@ import { router } from "./router.js";
 import { stepOutput } from "./step-output.js";
 import { stepTransition } from "./step-transition.js";
 
-/** The benchmarks, in the order they run (numbered as in issue 9; 7, the router, from issue 21). */
+/** The benchmarks, in the order they run (numbered as in issue 9; 7, the router, from issue 21; 8, diagnosis, from issue 22). */
 export const ITEMS: readonly BenchItem[] = [
   deployOne,
   deployMany,
@@ -16,4 +17,5 @@ export const ITEMS: readonly BenchItem[] = [
   stepOutput,
   stepTransition,
   router,
+  classifierAccuracy,
 ];

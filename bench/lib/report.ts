@@ -1,6 +1,6 @@
 import type { Summary } from "./stats.js";
 
-export type Unit = "ms" | "s" | "MB" | "MB/s" | "count";
+export type Unit = "ms" | "s" | "MB" | "MB/s" | "count" | "%";
 
 export type Measured = { summary: Summary; unit: Unit };
 
@@ -46,6 +46,8 @@ export function formatValue(value: number, unit: Unit): string {
       return `${value.toFixed(0)} MB`;
     case "MB/s":
       return `${value.toFixed(1)} MB/s`;
+    case "%":
+      return `${value.toFixed(1)} %`;
   }
 }
 

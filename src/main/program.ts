@@ -1,41 +1,20 @@
 import { Command } from "commander";
-import { createBackupCommand, downloadBackupCommand, listBackupsCommand } from "../cli/backups.js";
-import { cancelCommand } from "../cli/cancel.js";
-import { classifyCommand } from "../cli/classify.js";
-import { dbDropCommand, dbInfoCommand, provisionCommand } from "../cli/db.js";
-import { dbBaselineCommand } from "../cli/db-baseline.js";
-import { dbRowsCommand } from "../cli/db-rows.js";
-import { dbSchemaCommand } from "../cli/db-schema.js";
-import { dbTablesCommand } from "../cli/db-tables.js";
-import { deploy } from "../cli/deploy.js";
-import { deploymentLogs } from "../cli/deployment-logs.js";
-import { listDeployments, showDeployment } from "../cli/deployments.js";
-import { doctorCommand } from "../cli/doctor.js";
-import { envListCommand, envSetCommand, envUnsetCommand } from "../cli/env.js";
-import { housekeepingRunCommand } from "../cli/housekeeping.js";
-import { migrate } from "../cli/migrate.js";
-import { projectLimitsCommand } from "../cli/project-limits.js";
-import { parseNotifyOptions, setProjectNotifyCommand } from "../cli/project-notify.js";
-import {
-  addProjectCommand,
-  listProjectsCommand,
-  setProjectCommand,
-  showProjectCommand,
-} from "../cli/projects.js";
-import { listReleasesCommand, restartReleaseCommand, stopReleaseCommand } from "../cli/releases.js";
-import { restoreCommand } from "../cli/restore.js";
-import { retryCommand } from "../cli/retry.js";
-import { rollbackCommand } from "../cli/rollback.js";
-import { loadConfig } from "../config.js";
-import { createLogger } from "../logger.js";
-import { requireWebhookSecret } from "./require-webhook-secret.js";
-import { runWorker } from "./run-worker.js";
-import { serveHttp } from "./serve-http.js";
+import type { Config } from "../config.js";
 
 // Kept so that old scripts still run: each project has its own webhook secret, so serving
 // never needs GITHUB_WEBHOOK_SECRET any more.
 const INSECURE_FLAG = "--insecure-no-webhook-secret";
 const INSECURE_HELP = "no effect (kept for old scripts): each project has its own webhook secret";
+
+/**
+ * The environment, read when a command needs it: config.ts and its zod schema load only then.
+ * Every module a command uses is imported inside its action for the same reason, so that
+ * `--help` loads nothing but commander and each command loads only what it uses (Prisma,
+ * BullMQ and fastify take most of a second to load; bench item 9 holds the start-up time).
+ */
+async function loadConfig(): Promise<Config> {
+  return (await import("../config.js")).loadConfig();
+}
 
 /** The `coduck-worker` command line. Each action resolves with the process exit code. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -51,8 +30,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--with-http", "also serve HTTP (webhook intake) on HTTP_PORT in this process")
     .option(INSECURE_FLAG, INSECURE_HELP)
     .action(async (options) => {
-      const config = loadConfig();
+      const config = await loadConfig();
+      const { requireWebhookSecret } = await import("./require-webhook-secret.js");
       if (options.withHttp) requireWebhookSecret(config);
+      const [{ runWorker }, { createLogger }] = await Promise.all([
+        import("./run-worker.js"),
+        import("../logger.js"),
+      ]);
       setExitCode(
         await runWorker(config, createLogger(config.logLevel), { withHttp: options.withHttp }),
       );
@@ -63,8 +47,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("serve HTTP only (webhook intake, /healthz) on HTTP_PORT until SIGTERM/SIGINT")
     .option(INSECURE_FLAG, INSECURE_HELP)
     .action(async () => {
-      const config = loadConfig();
+      const config = await loadConfig();
+      const { requireWebhookSecret } = await import("./require-webhook-secret.js");
       requireWebhookSecret(config);
+      const [{ serveHttp }, { createLogger }] = await Promise.all([
+        import("./serve-http.js"),
+        import("../logger.js"),
+      ]);
       setExitCode(await serveHttp(config, createLogger(config.logLevel)));
     });
 
@@ -72,7 +61,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .command("migrate")
     .description("create the worker's database if missing and apply its migrations")
     .action(async () => {
-      await migrate(loadConfig(), io.out);
+      const { migrate } = await import("../cli/migrate.js");
+      await migrate(await loadConfig(), io.out);
     });
 
   program
@@ -84,7 +74,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--wait", "follow the deploy step by step; exit 0 on success, 1 on failure")
     .option("--json", "print the deployment record as JSON (progress goes to stderr)")
     .action(async (options) => {
-      setExitCode(await deploy(loadConfig(), options, io));
+      const { deploy } = await import("../cli/deploy.js");
+      setExitCode(await deploy(await loadConfig(), options, io));
     });
 
   const projects = program.command("projects").description("the projects pushes deploy");
@@ -96,7 +87,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .requiredOption("--repo <git-url>", "the repository: URL, user@host:path, or local path")
     .option("--branch <branch>", "the branch whose pushes deploy", "main")
     .action(async (slug, options) => {
-      await addProjectCommand(loadConfig(), slug, options, io.out);
+      const { addProjectCommand } = await import("../cli/projects.js");
+      await addProjectCommand(await loadConfig(), slug, options, io.out);
     });
   projects
     .command("set <slug>")
@@ -111,8 +103,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--rotate-notify-secret", "make a new signing secret (shown once)")
     .option("--no-notify", "stop notifying: remove the URL and its secret")
     .action(async (slug, options) => {
+      const { parseNotifyOptions, setProjectNotifyCommand } = await import(
+        "../cli/project-notify.js"
+      );
+      const { setProjectCommand } = await import("../cli/projects.js");
       const notify = parseNotifyOptions(options);
-      const config = loadConfig();
+      const config = await loadConfig();
       if (
         !notify ||
         options.repo !== undefined ||
@@ -131,21 +127,24 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--pids <n|default>", "processes and threads each box may have (at least 16)")
     .option("--cpu-shares <n|default>", "CPU share against other boxes (2 to 262144; 1024 is even)")
     .action(async (slug, options) => {
-      await projectLimitsCommand(loadConfig(), slug, options, io.out);
+      const { projectLimitsCommand } = await import("../cli/project-limits.js");
+      await projectLimitsCommand(await loadConfig(), slug, options, io.out);
     });
   projects
     .command("list")
     .description("every project with its repository, branch and live deployment")
     .option("--json", "print JSON")
     .action(async (options) => {
-      await listProjectsCommand(loadConfig(), options, io.out);
+      const { listProjectsCommand } = await import("../cli/projects.js");
+      await listProjectsCommand(await loadConfig(), options, io.out);
     });
   projects
     .command("show <slug>")
     .description("one project: its database, last 5 deploys and live release")
     .option("--json", "print JSON")
     .action(async (slug, options) => {
-      await showProjectCommand(loadConfig(), slug, options, io.out);
+      const { showProjectCommand } = await import("../cli/projects.js");
+      await showProjectCommand(await loadConfig(), slug, options, io.out);
     });
 
   program
@@ -153,7 +152,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .description("create (or complete, or repair) a project's database, role and PgBouncer lookup")
     .requiredOption("--project <slug>", "the project")
     .action(async (options) => {
-      await provisionCommand(loadConfig(), options.project, io.out);
+      const { provisionCommand } = await import("../cli/db.js");
+      await provisionCommand(await loadConfig(), options.project, io.out);
     });
 
   const db = program.command("db").description("a project's database");
@@ -163,13 +163,15 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--show-secrets", "print the URLs with their passwords")
     .option("--json", "print JSON")
     .action(async (options) => {
-      setExitCode(await dbInfoCommand(loadConfig(), options, io.out));
+      const { dbInfoCommand } = await import("../cli/db.js");
+      setExitCode(await dbInfoCommand(await loadConfig(), options, io.out));
     });
   db.command("repair")
     .description("restore the role, grants and PgBouncer lookup objects")
     .requiredOption("--project <slug>", "the project")
     .action(async (options) => {
-      await provisionCommand(loadConfig(), options.project, io.out);
+      const { provisionCommand } = await import("../cli/db.js");
+      await provisionCommand(await loadConfig(), options.project, io.out);
     });
   db.command("baseline")
     .description(
@@ -181,14 +183,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "the deployment whose migrations to use (default: the latest failed)",
     )
     .action(async (options) => {
-      await dbBaselineCommand(loadConfig(), options, io.out);
+      const { dbBaselineCommand } = await import("../cli/db-baseline.js");
+      await dbBaselineCommand(await loadConfig(), options, io.out);
     });
   db.command("drop")
     .description("drop a deleted project's database and role (asks for the slug as confirmation)")
     .requiredOption("--project <slug>", "the project")
     .option("--confirm <slug>", "the project slug again")
     .action(async (options) => {
-      await dbDropCommand(loadConfig(), options, io.out);
+      const { dbDropCommand } = await import("../cli/db.js");
+      await dbDropCommand(await loadConfig(), options, io.out);
     });
 
   db.command("tables")
@@ -196,14 +200,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .requiredOption("--project <slug>", "the project")
     .option("--json", "print JSON")
     .action(async (options) => {
-      await dbTablesCommand(loadConfig(), options, io.out);
+      const { dbTablesCommand } = await import("../cli/db-tables.js");
+      await dbTablesCommand(await loadConfig(), options, io.out);
     });
   db.command("schema")
     .description("columns, types and indexes of every table (read-only)")
     .requiredOption("--project <slug>", "the project")
     .option("--json", "print JSON")
     .action(async (options) => {
-      await dbSchemaCommand(loadConfig(), options, io.out);
+      const { dbSchemaCommand } = await import("../cli/db-schema.js");
+      await dbSchemaCommand(await loadConfig(), options, io.out);
     });
   db.command("rows")
     .description("the most recent rows of one table, by primary key (read-only)")
@@ -212,7 +218,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--limit <n>", "how many rows (1-1000)", "20")
     .option("--json", "print JSON")
     .action(async (options) => {
-      await dbRowsCommand(loadConfig(), options, io.out);
+      const { dbRowsCommand } = await import("../cli/db-rows.js");
+      await dbRowsCommand(await loadConfig(), options, io.out);
     });
 
   const backups = program.command("backups").description("a project's database backups");
@@ -223,7 +230,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--wait", "wait for it; exit 0 when it succeeded, 1 when it failed")
     .option("--json", "print the backup record as JSON")
     .action(async (options) => {
-      setExitCode(await createBackupCommand(loadConfig(), options, io));
+      const { createBackupCommand } = await import("../cli/backups.js");
+      setExitCode(await createBackupCommand(await loadConfig(), options, io));
     });
   backups
     .command("list")
@@ -231,14 +239,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .requiredOption("--project <slug>", "the project")
     .option("--json", "print JSON")
     .action(async (options) => {
-      await listBackupsCommand(loadConfig(), options, io.out);
+      const { listBackupsCommand } = await import("../cli/backups.js");
+      await listBackupsCommand(await loadConfig(), options, io.out);
     });
   backups
     .command("download <id>")
     .description("write a backup's .sql.gz to a file (checked against its sha256)")
     .option("-o, --output <file>", "where to write it (- for stdout)")
     .action(async (id, options) => {
-      await downloadBackupCommand(loadConfig(), id, options, io);
+      const { downloadBackupCommand } = await import("../cli/backups.js");
+      await downloadBackupCommand(await loadConfig(), id, options, io);
     });
 
   program
@@ -250,14 +260,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--wait", "wait for it; exit 0 when it succeeded, 1 when it failed")
     .option("--json", "print the restore record as JSON")
     .action(async (options) => {
-      setExitCode(await restoreCommand(loadConfig(), options, io));
+      const { restoreCommand } = await import("../cli/restore.js");
+      setExitCode(await restoreCommand(await loadConfig(), options, io));
     });
 
   program
     .command("cancel <id>")
     .description("cancel a queued or running deploy (from any machine)")
     .action(async (id) => {
-      await cancelCommand(loadConfig(), id, io.out);
+      const { cancelCommand } = await import("../cli/cancel.js");
+      await cancelCommand(await loadConfig(), id, io.out);
     });
 
   const env = program
@@ -269,7 +281,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .requiredOption("--project <slug>", "the project")
     .option("--secret", "the values are secrets: redacted from logs, hidden by env list")
     .action(async (pairs, options) => {
-      await envSetCommand(loadConfig(), pairs, options, io.out);
+      const { envSetCommand } = await import("../cli/env.js");
+      await envSetCommand(await loadConfig(), pairs, options, io.out);
     });
   env
     .command("list")
@@ -278,14 +291,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--reveal", "show secret values too")
     .option("--json", "print JSON")
     .action(async (options) => {
-      await envListCommand(loadConfig(), options, io.out);
+      const { envListCommand } = await import("../cli/env.js");
+      await envListCommand(await loadConfig(), options, io.out);
     });
   env
     .command("unset <names...>")
     .description("remove variables from the project's next deploys")
     .requiredOption("--project <slug>", "the project")
     .action(async (names, options) => {
-      await envUnsetCommand(loadConfig(), names, options, io.out);
+      const { envUnsetCommand } = await import("../cli/env.js");
+      await envUnsetCommand(await loadConfig(), names, options, io.out);
     });
 
   program
@@ -305,7 +320,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--wait", "follow the retry step by step; exit 0 on success, 1 on failure")
     .option("--json", "print the retry (and with --wait its final status) as JSON")
     .action(async (id, options) => {
-      setExitCode(await retryCommand(loadConfig(), id, options, io));
+      const { retryCommand } = await import("../cli/retry.js");
+      setExitCode(await retryCommand(await loadConfig(), id, options, io));
     });
 
   program
@@ -319,7 +335,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--wait", "follow the rollback step by step; exit 0 once the release is live")
     .option("--json", "print the rollback (and with --wait its final status) as JSON")
     .action(async (options) => {
-      setExitCode(await rollbackCommand(loadConfig(), options, io));
+      const { rollbackCommand } = await import("../cli/rollback.js");
+      setExitCode(await rollbackCommand(await loadConfig(), options, io));
     });
 
   const releases = program
@@ -331,21 +348,24 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--project <slug>", "only this project's")
     .option("--json", "print JSON")
     .action(async (options) => {
-      await listReleasesCommand(loadConfig(), options, io);
+      const { listReleasesCommand } = await import("../cli/releases.js");
+      await listReleasesCommand(await loadConfig(), options, io);
     });
   releases
     .command("restart")
     .description("stop the live release's process and start it again (same release)")
     .requiredOption("--project <slug>", "the project")
     .action(async (options) => {
-      await restartReleaseCommand(loadConfig(), options, io.out);
+      const { restartReleaseCommand } = await import("../cli/releases.js");
+      await restartReleaseCommand(await loadConfig(), options, io.out);
     });
   releases
     .command("stop")
     .description("take the project off the air: stop its live release, remove its route (404)")
     .requiredOption("--project <slug>", "the project")
     .action(async (options) => {
-      await stopReleaseCommand(loadConfig(), options, io.out);
+      const { stopReleaseCommand } = await import("../cli/releases.js");
+      await stopReleaseCommand(await loadConfig(), options, io.out);
     });
 
   const deployments = program.command("deployments").description("inspect deployments");
@@ -357,14 +377,16 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--limit <n>", "how many", "20")
     .option("--json", "print JSON")
     .action(async (options) => {
-      await listDeployments(loadConfig(), options, io.out);
+      const { listDeployments } = await import("../cli/deployments.js");
+      await listDeployments(await loadConfig(), options, io.out);
     });
   deployments
     .command("show <id>")
     .description("show one deployment with its steps")
     .option("--json", "print JSON")
     .action(async (id, options) => {
-      setExitCode(await showDeployment(loadConfig(), id, options, io.out));
+      const { showDeployment } = await import("../cli/deployments.js");
+      setExitCode(await showDeployment(await loadConfig(), id, options, io.out));
     });
   deployments
     .command("logs <id>")
@@ -372,7 +394,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--step <step>", "only this step's lines")
     .option("--follow", "keep printing new lines until the deployment has ended")
     .action(async (id, options) => {
-      setExitCode(await deploymentLogs(loadConfig(), id, options, io.out));
+      const { deploymentLogs } = await import("../cli/deployment-logs.js");
+      setExitCode(await deploymentLogs(await loadConfig(), id, options, io.out));
     });
 
   program
@@ -382,7 +405,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .option("--json", "print JSON")
     .action(async (options) => {
-      setExitCode(await doctorCommand(loadConfig(), options, io.out));
+      const { doctorCommand } = await import("../cli/doctor.js");
+      setExitCode(await doctorCommand(await loadConfig(), options, io.out));
     });
 
   program
@@ -394,7 +418,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--only <job>", "only this job: prune-releases, prune-logs or clean-jobs")
     .option("--json", "print the summaries as JSON")
     .action(async (options) => {
-      await housekeepingRunCommand(loadConfig(), options, io.out);
+      const { housekeepingRunCommand } = await import("../cli/housekeeping.js");
+      await housekeepingRunCommand(await loadConfig(), options, io.out);
     });
 
   program
@@ -405,6 +430,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--json", "print the classification as JSON")
     .option("--jsonl <file>", "classify a file of {id, step, exitCode, log} lines")
     .action(async (file, options) => {
+      const { classifyCommand } = await import("../cli/classify.js");
       setExitCode(await classifyCommand(file, options, { in: process.stdin, out: io.out }));
     });
 

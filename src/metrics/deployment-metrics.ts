@@ -1,23 +1,30 @@
 import { Gauge, type Registry } from "prom-client";
 import { DEPLOYMENT_STATUSES } from "../store/deployment-statuses.js";
+import { foldMetricDeltas, readMetricTotals } from "../store/metric-totals.js";
 import type { Db } from "../store/prisma.js";
 
 /**
- * Deployments by status and failed deployments by failure code, counted in Postgres at every
- * scrape, so that any process serving /metrics reports the same numbers.
+ * Deployments by status and failed deployments by failure code: counts Postgres keeps as
+ * deployments are recorded, change status and are deleted (store/metric-totals.ts), so any
+ * process serving /metrics reports the same numbers, read from a few rows at any history size.
  */
 export function registerDeploymentMetrics(registry: Registry, db: Db): void {
+  const series = async () => {
+    await foldMetricDeltas(db);
+    return readMetricTotals(db, "deployments");
+  };
+
   new Gauge({
     name: "coduck_deployments",
     help: "Deployments recorded, by their current status",
     labelNames: ["status"],
     registers: [registry],
     async collect() {
-      const rows = await db.deployment.groupBy({ by: ["status"], _count: { _all: true } });
+      const rows = await series();
       this.reset();
       // Every status appears, at 0 too: a rate over a series that is sometimes missing lies.
       for (const status of DEPLOYMENT_STATUSES) this.set({ status }, 0);
-      for (const row of rows) this.set({ status: row.status }, row._count._all);
+      for (const row of rows) this.inc({ status: row.labels.status! }, row.count);
     },
   });
 
@@ -27,13 +34,10 @@ export function registerDeploymentMetrics(registry: Registry, db: Db): void {
     labelNames: ["code"],
     registers: [registry],
     async collect() {
-      const rows = await db.deployment.groupBy({
-        by: ["errorCode"],
-        where: { status: "failed" },
-        _count: { _all: true },
-      });
+      const rows = await series();
       this.reset();
-      for (const row of rows) this.set({ code: row.errorCode ?? "UNKNOWN" }, row._count._all);
+      for (const row of rows)
+        if (row.labels.status === "failed") this.inc({ code: row.labels.code! }, row.count);
     },
   });
 }

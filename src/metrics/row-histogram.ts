@@ -10,9 +10,9 @@ export type CountedSeries = {
 };
 
 /**
- * A Prometheus histogram whose buckets are counted at scrape time by `count()` (a query over
- * the rows that hold the observations) instead of observed in this process, so that every
- * process serving /metrics reports the same histogram. prom-client's own Histogram can only
+ * A Prometheus histogram whose buckets are read at scrape time by `count()` (from the running
+ * totals Postgres keeps) instead of observed in this process, so that every process serving
+ * /metrics reports the same histogram. prom-client's own Histogram can only
  * observe one value at a time, hence this small metric of our own, in its exposition shape.
  */
 export class RowHistogram {

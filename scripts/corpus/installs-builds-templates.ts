@@ -22,6 +22,8 @@ export const TEMPLATES = {
   express: path.join(BASE, "ib-express"),
   /** test/fixtures/apps/prisma-app (Prisma 6.19, JS engines) with node_modules. */
   prisma: path.join(BASE, "ib-prisma"),
+  /** The `bun` npm package (1.2.23), whose binary arrives as an optional dependency. */
+  bun: path.join(BASE, "ib-bun"),
 } as const;
 
 export async function ensureTemplates(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { FailureCode } from "./codes.js";
 import type { EvidenceRule } from "./rules/rule.js";
+import type { Stack } from "./rules/stacks.js";
 
 /** A log line that shows the failure, numbered from 1 as it was pushed. */
 export type EvidenceLine = { line: number; text: string };
@@ -16,7 +17,10 @@ export type Classification = {
   retryable: boolean;
   /** The decisive line(s); empty only for UNKNOWN. */
   evidence: EvidenceLine[];
-  /** The form of the failure, when its forms are told apart (e.g. POOL_EXHAUSTED: `pgbouncer`). */
+  /**
+   * The form of the failure, when its forms are told apart (e.g. POOL_EXHAUSTED: `pgbouncer`),
+   * or the stack it came from when the fix differs by stack (MIGRATION_FAILED: `knex`).
+   */
   variant?: string;
   /** Where the platform docs explain this failure. */
   docs?: string;
@@ -24,8 +28,12 @@ export type Classification = {
   runnerUp?: { code: FailureCode; evidence: EvidenceLine[] };
 };
 
-/** A line a rule named. `code` is the rule's code resolved for the step. */
-export type Hit = EvidenceLine & { rule: EvidenceRule; code: FailureCode };
+/**
+ * A line a rule named. `code` is the rule's code resolved for the step; `raised`: the line
+ * states an error itself (`Error: …`, `error: …`, `npm error …`), rather than mentioning one
+ * inside another message (`[flags] table unavailable (relation … does not exist)`).
+ */
+export type Hit = EvidenceLine & { rule: EvidenceRule; code: FailureCode; raised: boolean };
 
 /** What the classifier keeps of a log, bounded whatever its length. */
 export type Observations = {
@@ -33,6 +41,8 @@ export type Observations = {
   hits: readonly Hit[];
   /** The latest signs of a migration running (`done`: a line saying it finished). */
   migration: readonly (EvidenceLine & { done: boolean })[];
+  /** The latest lines showing which database stack ran (a tool, its error class, its package). */
+  stacks: readonly { line: number; stack: Stack }[];
   /** The last non-empty line (none if the log was blank). */
   lastLines: readonly EvidenceLine[];
 };

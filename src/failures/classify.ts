@@ -7,14 +7,20 @@ import { STEP_FAILED } from "./rules/rule.js";
 import { evidenceText, lineText } from "./scan/line-text.js";
 import { literalsIn } from "./scan/literal-automaton.js";
 import { createLogScanner, type LogScanner, type RedactText } from "./scan/log-scanner.js";
-import { migrationSign, RULE_LITERALS, ruleFor } from "./scan/match-line.js";
+import { migrationSign, RULE_LITERALS, ruleFor, stackSign } from "./scan/match-line.js";
 
 export type { Classification, EvidenceLine, StepExit } from "./classification.js";
 
 // What is kept of a log, whatever its length: the latest hits and signs, and the last lines.
 const KEPT_HITS = 256;
 const KEPT_MIGRATION_SIGNS = 16;
+const KEPT_STACK_SIGNS = 64;
 const NOT_BLANK = /\S/;
+
+// A line that states an error itself: an error's header (Node's, a driver's, psql's), a
+// package manager's or bundler's error line, a tool's error code line.
+const ERROR_STATEMENT =
+  /^(?:Uncaught )?[A-Z]?[\w$.]{0,80}(?:Error|Exception)\b|^(?:error|ERROR|fatal|FATAL|Error code|npm (?:error|ERR!)|ERR_PNPM_|✘|× |\[!\]|Type error|Module not found|psql)\b|^\s{0,8}(?:error|ERROR)\b|\berror TS\d|^P\d{4}\b|^YN\d{4}/;
 
 export type Classifier = {
   /** One line of the step's output (a trailing newline is ignored). */
@@ -41,6 +47,7 @@ export function createClassifier(step: FailureStep, options: ClassifierOptions =
   const { redact } = options;
   const hits: Hit[] = [];
   const migration: Observations["migration"][number][] = [];
+  const stacks: Observations["stacks"][number][] = [];
   let lineNumber = 0;
   let lastLine: { line: number; text: string } | undefined;
   let scanner: LogScanner | undefined;
@@ -50,10 +57,13 @@ export function createClassifier(step: FailureStep, options: ClassifierOptions =
     const sign = migrationSign(text, literals);
     if (sign)
       keep(migration, { line, text: evidenceText(text), done: sign.done }, KEPT_MIGRATION_SIGNS);
+    const stack = stackSign(text, literals);
+    if (stack) keep(stacks, { line, stack }, KEPT_STACK_SIGNS);
     const rule = ruleFor(text, literals, step);
     if (!rule) return;
     const code = rule.code === STEP_FAILED ? STEP_FAILURE_CODES[step] : rule.code;
-    keep(hits, { line, text: evidenceText(text), rule, code }, KEPT_HITS);
+    const raised = ERROR_STATEMENT.test(text.trimStart()) || rule.crash === true;
+    keep(hits, { line, text: evidenceText(text), rule, code, raised }, KEPT_HITS);
   };
 
   return {
@@ -84,6 +94,7 @@ export function createClassifier(step: FailureStep, options: ClassifierOptions =
           {
             hits: latest(hits, KEPT_HITS),
             migration: latest(migration, KEPT_MIGRATION_SIGNS),
+            stacks: latest(stacks, KEPT_STACK_SIGNS),
             lastLines,
           },
           step,

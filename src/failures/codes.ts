@@ -88,6 +88,18 @@ export const FAILURE_CODES = {
     steps: DATABASE_USE,
     degradesLiveRelease: true,
     docs: COMMON_FAILURES,
+    // By stack: the command that creates the tables, and where its migrations live.
+    variants: {
+      drizzle:
+        'The database starts empty and your Drizzle tables never got created. Commit the migrations `drizzle-kit generate` writes (the `out` folder of drizzle.config, drizzle/ by default) and set "preStart": "drizzle-kit migrate"; or, without migrations, "preStart": "drizzle-kit push".',
+      knex: 'The database starts empty and your knex migrations never ran. Commit them (the `migrations.directory` of your knexfile, migrations/ by default) and set "preStart": "knex migrate:latest" (add `--knexfile` if the knexfile is not at the app\'s root).',
+      sequelize:
+        'The database starts empty and your Sequelize migrations never ran (sequelize.sync() in the app is not one). Commit them (migrations/, or the path .sequelizerc sets) and set "preStart": "sequelize-cli db:migrate".',
+      typeorm:
+        'The database starts empty and your TypeORM migrations never ran. Commit them (the `migrations` of your DataSource, e.g. src/migrations) and set "preStart": "typeorm migration:run -d dist/data-source.js" (the built DataSource file), or with TypeScript sources `typeorm-ts-node-commonjs migration:run -d src/data-source.ts`.',
+      kysely:
+        'The database starts empty and your Kysely migrations never ran. Commit a script that calls `migrator.migrateToLatest()` (with a FileMigrationProvider over your migrations folder) and set "preStart": "node dist/migrate.js" (that script, built).',
+    },
   },
   DESTRUCTIVE_CHANGE_BLOCKED: {
     title: "`prisma db push` refused a change that would lose data",
@@ -131,6 +143,15 @@ export const FAILURE_CODES = {
         "The push cannot be executed on the existing rows, typically a new required column without a default on a table that has data. Give the field a @default (or make it optional, fill it, then make it required in a later deploy), or write a real migration that fills the column.",
       "failed-migration-recorded":
         "A migration failed on an earlier deploy and is recorded as failed (P3009), so `prisma migrate deploy` will not run others. Fix the migration, then mark it with `prisma migrate resolve --rolled-back <migration>` (or --applied, if you applied it by hand) against DIRECT_URL, and deploy again.",
+      drizzle:
+        "`drizzle-kit migrate` (or `push`) failed against the project database: the database error in the evidence names the statement. Fix the migration's SQL file in the migrations folder (the `out` of drizzle.config, drizzle/ by default), or generate a new one with `drizzle-kit generate` rather than editing one already applied elsewhere, commit it and deploy again. drizzle-kit records what it applied in drizzle.__drizzle_migrations; a failed migration is not recorded.",
+      knex: "`knex migrate:latest` failed on the migration file the evidence names (in the knexfile's `migrations.directory`, migrations/ by default): fix its up() as the database error says, commit and deploy again. A run that was killed can leave the migration table locked (`MigrationLocked`): release it with `knex migrate:unlock`, run with the same knexfile, then deploy again.",
+      sequelize:
+        "`sequelize-cli db:migrate` failed on the migration the evidence names (migrations/, or the path .sequelizerc sets): fix its up() as the database error says, commit and deploy again. Applied migrations are recorded in the SequelizeMeta table; the failed one is not.",
+      typeorm:
+        "`typeorm migration:run` failed on the migration the evidence names (the `migrations` of your DataSource, e.g. src/migrations): fix its up() as the database error says, commit and deploy again. Applied migrations are recorded in the `migrations` table; a failed one is rolled back with its transaction.",
+      kysely:
+        "Your Kysely migrator (`migrateToLatest()`, from your preStart script) failed on the migration the evidence names: fix its up() in your migrations folder as the database error says, commit and deploy again. Applied migrations are recorded in the kysely_migration table.",
       baseline:
         "The database already has tables that no migration created (P3005), e.g. from CoDuck's automatic `prisma db push` before preStart ran `prisma migrate deploy`. Baseline it: `coduck-worker db baseline --project <project>` marks the app's migrations whose tables already exist as applied (with `prisma migrate resolve --applied`, on the project's DIRECT_URL) and leaves the later ones to migrate deploy; then retry the deployment. Nothing was applied to the database.",
     },
@@ -166,6 +187,17 @@ export const FAILURE_CODES = {
     steps: DATABASE_USE,
     degradesLiveRelease: true,
     docs: COMMON_FAILURES,
+    variants: {
+      drizzle:
+        'The Drizzle schema in your code has a column the database lacks: generate the migration that adds it (`drizzle-kit generate`), commit the migrations folder (drizzle/ by default) and run it from "preStart": "drizzle-kit migrate".',
+      knex: 'Your code expects a column no knex migration added: write the migration (`knex migrate:make`), commit it in the knexfile\'s migrations directory and run it from "preStart": "knex migrate:latest".',
+      sequelize:
+        'Your Sequelize model has a column no migration added: write the migration (`sequelize-cli migration:generate`), commit it in migrations/ and run it from "preStart": "sequelize-cli db:migrate".',
+      typeorm:
+        'Your TypeORM entity has a column no migration added: generate the migration (`typeorm migration:generate`), commit it with the DataSource\'s migrations and run it from "preStart": "typeorm migration:run -d dist/data-source.js".',
+      kysely:
+        "Your queries use a column no Kysely migration added: add a migration to your migrations folder and run it from the preStart script that calls `migrator.migrateToLatest()`.",
+    },
   },
   PREPARED_STATEMENT_CONFLICT: {
     title: "A prepared statement clashed with the transaction pooler",
@@ -190,6 +222,19 @@ export const FAILURE_CODES = {
     hint: "The project's database is reached on the machine's own loopback (DATABASE_URL through PgBouncer, DIRECT_URL to Postgres) without SSL: use the injected URLs as they are, and remove ssl: true (or an ssl object) from the client or knexfile config and sslmode=require from any URL. Nothing was applied to the database.",
     retryable: false,
     steps: DATABASE_USE,
+    variants: {
+      prisma:
+        'The project\'s database is reached on the machine\'s own loopback without SSL: remove sslmode=require (or sslcert, sslaccept) from the url in prisma/schema.prisma or prisma.config.ts and from any committed .env, and use env("DATABASE_URL") and env("DIRECT_URL") as injected. For @prisma/adapter-pg, remove `ssl` from the adapter\'s options. Nothing was applied to the database.',
+      drizzle:
+        "The project's database is reached on the machine's own loopback without SSL: remove `ssl` from `dbCredentials` in drizzle.config (and from the pg or postgres client your db file creates), and use the injected DATABASE_URL and DIRECT_URL as they are. Nothing was applied to the database.",
+      knex: "The project's database is reached on the machine's own loopback without SSL: remove `ssl` from `connection` in your knexfile (for every environment, production included) and connect with the injected URL as it is. Nothing was applied to the database.",
+      sequelize:
+        "The project's database is reached on the machine's own loopback without SSL: remove `dialectOptions.ssl` (and `ssl: true`) from your Sequelize config (config/config.js or .sequelizerc's config, for the production environment too) and connect with the injected URL as it is. Nothing was applied to the database.",
+      typeorm:
+        "The project's database is reached on the machine's own loopback without SSL: remove `ssl` (and `extra.ssl`) from your DataSource options (data-source.ts) and connect with the injected URL as it is. Nothing was applied to the database.",
+      kysely:
+        "The project's database is reached on the machine's own loopback without SSL: remove `ssl` from the pg Pool your Kysely PostgresDialect is given and connect with the injected URL as it is. Nothing was applied to the database.",
+    },
   },
   DATABASE_AUTH_FAILED: {
     title: "The database rejected the connection's credentials",
@@ -228,6 +273,10 @@ export const FAILURE_CODES = {
     hint: "Run `npx tsc --noEmit` locally and fix the errors it reports, starting with the first.",
     retryable: false,
     steps: ["build", "start"],
+    variants: {
+      "dependency-types":
+        "Every error is in a dependency's type declarations (node_modules/…/*.d.ts), not in your code: usually two packages expect different versions of a third (@types/node, react, typescript itself). Align those versions in package.json (or upgrade the package the errors are in), or set \"skipLibCheck\": true in tsconfig.json's compilerOptions so tsc stops checking declaration files.",
+    },
   },
   MODULE_NOT_FOUND: {
     title: "A module could not be found",

@@ -1,9 +1,9 @@
 import { constants } from "node:os";
 import type { FailureStep } from "../pipeline/step-names.js";
 import type { EvidenceLine, Hit, Observations, StepExit } from "./classification.js";
-import type { FailureCode } from "./codes.js";
+import { type FailureCode, failureCodeEntry } from "./codes.js";
 import { MIGRATION_REACH } from "./rules/migration-activity.js";
-import { STEP_FAILED } from "./rules/rule.js";
+import { evidenceRank, STEP_FAILED } from "./rules/rule.js";
 
 /** Lines between two hits of one error report (a message, its stack, its fields). */
 const REPORT_GAP = 40;
@@ -11,6 +11,9 @@ const REPORT_GAP = 40;
 const CLOSE_CALL = 30;
 /** Evidence lines shown at most. */
 const MAX_EVIDENCE = 4;
+/** evidenceRank of a bare error, and of an error code. */
+const ERROR_RANK = 1;
+const CODE_RANK = 3;
 
 export type Verdict = {
   code: FailureCode;
@@ -38,16 +41,13 @@ export function decide(obs: Observations, step: FailureStep, exit: StepExit): Ve
 }
 
 function logVerdict(obs: Observations, step: FailureStep): Verdict | undefined {
-  const { hits } = obs;
-  const specific = hits.findLast((hit) => hit.rule.code !== STEP_FAILED);
-  const generic = hits.findLast((hit) => hit.rule.code === STEP_FAILED);
-  // The app keeps serving at runtime: nothing there ends it the way an uncaught error does.
-  const crashedAfter =
-    generic?.rule.crash && specific && generic.line > specific.line && step !== "runtime";
-  const winner = crashedAfter ? generic : (specific ?? generic);
+  const codeOf = (hit: Hit) => finalCode(obs, hit);
+  // A banner only says that something failed: it is read when nothing else was found.
+  const causes = obs.hits.filter((hit) => hit.rule.evidence !== "banner");
+  const hits = causes.length > 0 ? causes : obs.hits;
+  const winner = pickWinner(hits, step);
   if (!winner) return undefined;
 
-  const codeOf = (hit: Hit) => finalCode(obs, hit);
   const code = codeOf(winner);
   const report = reportOf(hits, winner, code, codeOf);
   const evidence = pickEvidence(report);
@@ -57,15 +57,77 @@ function logVerdict(obs: Observations, step: FailureStep): Verdict | undefined {
     const sign = obs.migration.findLast((m) => !m.done && m.line < first);
     if (sign && first - sign.line <= MIGRATION_REACH.before) evidence.unshift(line(sign));
   }
-  const rival = remapped
-    ? { code: winner.code, evidence: [line(winner)] }
-    : closeRival(hits, winner, report, code, codeOf);
+  if (remapped) {
+    return {
+      code,
+      evidence: evidence.slice(0, MAX_EVIDENCE),
+      ...variantOf(report, code, obs.stacks),
+      runnerUp: { code: winner.code, evidence: [line(winner)] },
+    };
+  }
+  const rival = closeRival(hits, winner, report, code, codeOf);
+  if (rival?.tie) {
+    // Two causes, as strong and as near: the log does not say which one failed the step.
+    const shown = [rival.hit, winner].sort((a, b) => a.line - b.line).map(line);
+    return {
+      code: "UNKNOWN",
+      evidence: shown,
+      runnerUp: { code, evidence: evidence.slice(0, MAX_EVIDENCE) },
+    };
+  }
   return {
     code,
     evidence: evidence.slice(0, MAX_EVIDENCE),
-    ...variantOf(report),
-    ...(rival && { runnerUp: rival }),
+    ...variantOf(report, code, obs.stacks),
+    ...(rival && { runnerUp: { code: codeOf(rival.hit), evidence: [line(rival.hit)] } }),
   };
+}
+
+/**
+ * The line that names the failure: the last cause named, unless the process then ended on an
+ * uncaught error of its own (a cause logged before it was handled); and of the lines just
+ * before it that state an error, the one of the strongest kind (a database's or tool's error
+ * code over a sentence, a sentence over a bare error): later lines of a failure repeat it
+ * less precisely.
+ */
+function pickWinner(hits: readonly Hit[], step: FailureStep): Hit | undefined {
+  const specific = hits.findLast((hit) => hit.rule.code !== STEP_FAILED);
+  const generic = hits.findLast((hit) => hit.rule.code === STEP_FAILED);
+  if (!specific) return generic;
+  // The app keeps serving at runtime: nothing there ends it the way an uncaught error does.
+  const crashedAfter =
+    generic?.rule.crash &&
+    generic.line > specific.line &&
+    step !== "runtime" &&
+    !reportsSame(specific, generic);
+  if (crashedAfter) return generic;
+  let best = specific;
+  for (let i = hits.indexOf(specific) - 1; i >= 0; i--) {
+    const hit = hits[i]!;
+    if (specific.line - hit.line > CLOSE_CALL) break;
+    // An uncaught error ended what came before it.
+    if (hit.rule.crash && hit.rule.code === STEP_FAILED) break;
+    if (
+      hit.rule.code !== STEP_FAILED &&
+      hit.raised &&
+      evidenceRank(hit.rule) > evidenceRank(best.rule)
+    )
+      best = hit;
+  }
+  return best;
+}
+
+/**
+ * Whether an uncaught error just after an error code reports the same failure: a tool states
+ * its code, then its message as `error: …` lines (Prisma's P1012). A code only mentioned in a
+ * log line (`warm-up skipped: relation … does not exist`) was handled: the crash is another failure.
+ */
+function reportsSame(specific: Hit, crash: Hit): boolean {
+  return (
+    specific.raised &&
+    evidenceRank(specific.rule) >= CODE_RANK &&
+    crash.line - specific.line <= REPORT_GAP
+  );
 }
 
 /** A SQL error near a running migration is the migration's failure. */
@@ -141,19 +203,44 @@ function isMessage(hit: Hit): boolean {
   return hit.rule.role !== "detail" && !FIELD_LINE.test(hit.text);
 }
 
-/** The variant the report agrees on (one Prisma warning saying "unique constraint", say). */
-function variantOf(report: readonly Hit[]): { variant?: string } {
+/**
+ * The variant the report agrees on (one Prisma warning saying "unique constraint", say), else
+ * the stack the failure came from, when the code's fix differs by stack: the stack shown
+ * nearest before the report's last line (a tool's invocation, its error class, a frame).
+ */
+function variantOf(
+  report: readonly Hit[],
+  code: FailureCode,
+  stacks: Observations["stacks"],
+): { variant?: string } {
   const variants = new Set(report.flatMap((hit) => hit.rule.variant ?? []));
-  return variants.size === 1 ? { variant: [...variants][0]! } : {};
+  const everyCode = report.filter((hit) => evidenceRank(hit.rule) >= CODE_RANK);
+  for (const variant of variants) {
+    const ofEvery = report.some((hit) => hit.rule.variant === variant && hit.rule.variantOfEvery);
+    if (ofEvery && !everyCode.every((hit) => hit.rule.variant === variant))
+      variants.delete(variant);
+  }
+  if (variants.size === 1) return { variant: [...variants][0]! };
+  if (variants.size > 1) return {};
+  const byStack = failureCodeEntry(code).variants;
+  if (!byStack) return {};
+  const end = report.at(-1)!.line;
+  const sign = stacks.findLast((s) => s.line <= end) ?? stacks[0];
+  return sign && byStack[sign.stack] ? { variant: sign.stack } : {};
 }
 
+/**
+ * Another cause near the winner, outside its report: shown as the runner-up. A tie when both
+ * lines state an error of the same kind (evidence rank) and neither is a bare error: then the
+ * log does not tell which failed the step.
+ */
 function closeRival(
   hits: readonly Hit[],
   winner: Hit,
   report: readonly Hit[],
   code: FailureCode,
   codeOf: (hit: Hit) => FailureCode,
-): Verdict["runnerUp"] {
+): { hit: Hit; tie: boolean } | undefined {
   const rival = hits.findLast(
     (hit) =>
       !report.includes(hit) &&
@@ -161,7 +248,15 @@ function closeRival(
       hit.rule.code !== STEP_FAILED &&
       codeOf(hit) !== code,
   );
-  return rival && { code: codeOf(rival), evidence: [line(rival)] };
+  if (!rival) return undefined;
+  const rank = evidenceRank(winner.rule);
+  const tie =
+    winner.rule.code !== STEP_FAILED &&
+    winner.raised &&
+    rival.raised &&
+    rank > ERROR_RANK &&
+    evidenceRank(rival.rule) === rank;
+  return { hit: rival, tie };
 }
 
 function overruled(code: FailureCode, evidence: EvidenceLine[], fromLog?: Verdict): Verdict {

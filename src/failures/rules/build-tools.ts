@@ -23,7 +23,6 @@ export const BUILD_TOOL_RULES: readonly EvidenceRule[] = [
   {
     code: STEP_FAILED,
     crash: true,
-    pattern:
-      /[✘X] \[ERROR\] |error during build:|^Failed to compile\b|Build error occurred|^ERROR in |^\[!\] |^Error: Build failed with \d+ errors?/,
+    pattern: /[✘X] \[ERROR\] |^ERROR in |^\[!\] /,
   },
 ];

@@ -1,3 +1,4 @@
+import { BANNER_RULES } from "./banners.js";
 import { BUILD_TOOL_RULES } from "./build-tools.js";
 import { DRIZZLE_RULES } from "./drizzle.js";
 import { GIT_RULES } from "./git.js";
@@ -13,9 +14,11 @@ import { TYPESCRIPT_RULES } from "./typescript.js";
 /**
  * Every rule, in the order a line is tried: the first rule that matches names the line. Rules
  * that name a failure come before those that only say "an error" (STEP_FAILED); within each,
- * the family order settles overlaps (tsc's TS2307 before Node's "Cannot find module").
+ * the family order settles overlaps (tsc's TS2307 before Node's "Cannot find module"; a
+ * banner, "Error: Command failed: …", before the header of an uncaught error).
  */
 const FAMILIES: readonly (readonly EvidenceRule[])[] = [
+  BANNER_RULES,
   TYPESCRIPT_RULES,
   PRISMA_RULES,
   DRIZZLE_RULES,

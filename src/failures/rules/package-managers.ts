@@ -6,6 +6,7 @@ export const PACKAGE_MANAGER_RULES: readonly EvidenceRule[] = [
   // A frozen install refuses a lock file that does not match package.json, or finds none.
   {
     code: "LOCKFILE_OUT_OF_SYNC",
+    evidence: "code",
     pattern:
       /can only install packages when your package\.json and package-lock\.json|can only install with an existing package-lock\.json|Missing: \S+ from lock file|Invalid: lock file's \S+ does not satisfy|ERR_PNPM_\w{0,64}LOCKFILE|pnpm-lock\.yaml is (?:not up to date|absent)|Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`|The lockfile would have been modified by this install, which is explicitly forbidden|lockfile had changes, but lockfile is frozen/i,
   },
@@ -13,11 +14,13 @@ export const PACKAGE_MANAGER_RULES: readonly EvidenceRule[] = [
   // The resolver: a package or version that does not exist, a peer conflict, a registry refusal.
   {
     code: "DEPENDENCY_RESOLUTION_FAILED",
+    evidence: "code",
     role: "detail",
     pattern: /^npm (?:error|ERR!) code (?:E404|ETARGET|ERESOLVE|E401|E403|EBADENGINE)\b/,
   },
   {
     code: "DEPENDENCY_RESOLUTION_FAILED",
+    evidence: "code",
     variant: "peer-conflict",
     pattern:
       /ERESOLVE (?:unable to resolve|could not resolve)|Could not resolve dependency:|Conflicting peer dependency|ERR_PNPM_PEER_DEP_ISSUES/i,

@@ -54,11 +54,13 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
   // prisma migrate.
   {
     code: "MIGRATION_FAILED",
+    evidence: "code",
     variant: "failed-migration-recorded",
     pattern: /\bP3009\b|found failed migrations in the target database/i,
   },
   {
     code: "MIGRATION_FAILED",
+    evidence: "code",
     variant: "baseline",
     pattern: /\bP3005\b|The database schema is not empty/i,
   },
@@ -84,6 +86,7 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
   // P1012: schema.prisma does not validate.
   {
     code: "PRISMA_SCHEMA_INVALID",
+    evidence: "code",
     pattern:
       /\bP1012\b|Prisma schema validation|Schema validation error|is neither a built-in type, nor refers to another model|\bError validating(?! datasource)|Error parsing attribute|\bSchema parsing\b|Validation Error Count|is missing an opposite relation field|cannot be defined because a (?:model|enum|type|composite type) with that name already exists|This line is (?:invalid|not a valid)/i,
   },
@@ -96,11 +99,13 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
   // P1xxx: the connection.
   {
     code: "DATABASE_AUTH_FAILED",
+    evidence: "code",
     pattern:
       /\bP10(?:00|03|10)\b|Authentication failed against database server|Database `[^`]+` does not exist|was denied access on the database/,
   },
   {
     code: "DATABASE_UNREACHABLE",
+    evidence: "code",
     pattern:
       /\bP10(?:01|02|17)\b|Can't reach database server|was reached but timed out|Server has closed the connection/,
   },
@@ -109,6 +114,7 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
   // database. It follows the P1002 lines, so it is the verdict.
   {
     code: "MIGRATION_THROUGH_POOLER",
+    evidence: "code",
     pattern: /Timed out trying to acquire a postgres advisory lock/,
   },
 
@@ -118,7 +124,13 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
     variant: "client-pool",
     pattern: /Timed out fetching a new connection from the (?:connection )?pool/i,
   },
-  { code: "POOL_EXHAUSTED", variant: "client-pool", role: "detail", pattern: /\bP2024\b/ },
+  {
+    code: "POOL_EXHAUSTED",
+    evidence: "code",
+    variant: "client-pool",
+    role: "detail",
+    pattern: /\bP2024\b/,
+  },
 
   // P2021 / P2022 and the driver adapter's names for them.
   {
@@ -128,6 +140,7 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
   },
   {
     code: "RELATION_DOES_NOT_EXIST",
+    evidence: "code",
     inMigration: "MIGRATION_FAILED",
     role: "detail",
     pattern: /\bcode:\s*'P2021'|\bTableDoesNotExist\b/,
@@ -139,6 +152,7 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
   },
   {
     code: "SCHEMA_MISMATCH",
+    evidence: "code",
     inMigration: "MIGRATION_FAILED",
     role: "detail",
     pattern: /\bcode:\s*'P2022'|\bColumnNotFound\b/,
@@ -147,11 +161,13 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
   // P2002 while pushing: the existing rows break a new constraint (e.g. with --accept-data-loss).
   {
     code: "MIGRATION_FAILED",
+    evidence: "code",
     steps: ["schema"],
     pattern: /\bP2002\b|Unique constraint failed on the (?:fields|constraint)/,
   },
   {
     code: STEP_FAILED,
+    evidence: "code",
     inMigration: "MIGRATION_FAILED",
     pattern: /\bP2002\b|Unique constraint failed on the (?:fields|constraint)/,
   },

@@ -4,6 +4,21 @@ import type { FailureCode } from "../codes.js";
 /** Stands for the failing step's own code (STEP_FAILURE_CODES in codes.ts). */
 export const STEP_FAILED = "STEP_FAILED";
 
+export type EvidenceKind = "code" | "cause" | "error" | "banner";
+
+/** The rank of a rule's evidence: higher is stronger. */
+export function evidenceRank(rule: EvidenceRule): number {
+  const kind = rule.evidence ?? (rule.code === STEP_FAILED ? "error" : "cause");
+  return EVIDENCE_RANK[kind];
+}
+
+const EVIDENCE_RANK: Readonly<Record<EvidenceKind, number>> = {
+  code: 3,
+  cause: 2,
+  error: 1,
+  banner: 0,
+};
+
 /** One piece of evidence: a tool's own wording, and the failure it shows. */
 export type EvidenceRule = {
   /** The failure the line shows; STEP_FAILED for an error that no family names more precisely. */
@@ -29,6 +44,23 @@ export type EvidenceRule = {
   inMigration?: FailureCode;
   /** The form of the failure whose fix differs: a key of the code's `variants` in the catalogue. */
   variant?: string;
+  /**
+   * The variant holds only if every error code line of the report carries it (each tsc error
+   * is in a dependency's types), not if one line does (a Prisma warning beside its header).
+   */
+  variantOfEvery?: true;
+  /**
+   * What kind of evidence the line is, which ranks it against another cause in the same
+   * failure (decide.ts), strongest first:
+   * - `code`: an error code the database or the tool defines, or its fixed message: a
+   *   SQLSTATE's text (`relation "x" does not exist`), Prisma's P3018, tsc's TS2322, npm's ERESOLVE;
+   * - `cause` (a named code's default): a tool's sentence naming the cause;
+   * - `error` (STEP_FAILED's default): an error that names no cause;
+   * - `banner`: a summary saying that something failed ("Failed to compile.", "Command
+   *   failed", "Error: Process exited with code 1"): never the verdict when anything else
+   *   names the failure, and never a crash that outranks what it summarises.
+   */
+  evidence?: EvidenceKind;
   /**
    * An uncaught error's first line: the process ends with it, so it outranks specific errors
    * logged (and handled) before it. Only for STEP_FAILED rules.

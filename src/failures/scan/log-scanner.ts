@@ -1,5 +1,5 @@
 import type { EvidenceLine } from "../classification.js";
-import { lineText, MAX_MATCHED_CHARS } from "./line-text.js";
+import { lineWithoutPrefix, MAX_MATCHED_CHARS, terminalText } from "./line-text.js";
 import { type LiteralAutomaton, literalsIn } from "./literal-automaton.js";
 
 /** A line that holds at least one literal: its number, its text (see lineText), which ones. */
@@ -77,6 +77,8 @@ class Scan {
   /** What run() and #skipEscape give besides their result. */
   readonly #stop = new Int32Array(3);
   #resume = 0;
+  /** The last line #textOf read had a prefix taken off. */
+  #prefixed = false;
   last: EvidenceLine | undefined;
 
   readonly #redact: RedactText | undefined;
@@ -207,7 +209,8 @@ class Scan {
     const { literalsAt } = this.#automaton;
     const hitCount = this.#hitCount;
     const text = this.#textOf(chunk, start, end, kept, line);
-    if (this.#asText) {
+    // The literals of a prefix taken off (a timestamp, a shipper's tag) are not the line's.
+    if (this.#asText || this.#prefixed) {
       const literals = literalsIn(this.#automaton, text);
       if (literals.length > 0) this.#onLine(line, text, literals);
       return;
@@ -249,7 +252,10 @@ class Scan {
     // A decoder reading the whole stream drops a byte order mark at its very start.
     if (line === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     if (this.#redact) text = this.#redact(text, carried + end - start > KEPT_LINE_BYTES);
-    return lineText(text);
+    const terminal = terminalText(text);
+    const rest = lineWithoutPrefix(terminal);
+    this.#prefixed = rest.length < terminal.length;
+    return rest;
   }
 
   /**

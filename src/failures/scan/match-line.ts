@@ -3,15 +3,16 @@ import { HANDLED_LINE } from "../rules/handled-lines.js";
 import { RULES } from "../rules/index.js";
 import { MIGRATION_DONE } from "../rules/migration-activity.js";
 import type { EvidenceRule } from "../rules/rule.js";
+import { STACK_SIGNS, type Stack } from "../rules/stacks.js";
 import { literalsIn } from "./literal-automaton.js";
-import { deriveRuleLiterals, MIGRATION } from "./rule-literals.js";
+import { deriveRuleLiterals, MIGRATION, stackOfOwner } from "./rule-literals.js";
 
 /** The literals of every rule and of the migration signs, in one automaton. */
 export const RULE_LITERALS = deriveRuleLiterals(RULES);
 
 const { admits, alternatives } = RULE_LITERALS;
 
-// By literal: the alternatives it admits, in RULES order (the migration signs' last).
+// By literal: the alternatives it admits, in RULES order (the migration and stack signs' last).
 const ADMITTED = admits.map((list) =>
   [...list].sort((a, b) => rank(alternatives[a]!.owner) - rank(alternatives[b]!.owner)),
 );
@@ -21,6 +22,16 @@ const MIGRATION_ADMITTED = ADMITTED.map((list) =>
   list
     .filter((index) => alternatives[index]!.owner === MIGRATION)
     .map((index) => alternatives[index]!.pattern),
+);
+
+// By literal: the stack signs it admits (for most, none).
+const STACK_ADMITTED = ADMITTED.map((list) =>
+  list
+    .filter((index) => alternatives[index]!.owner < MIGRATION)
+    .map((index) => ({
+      pattern: alternatives[index]!.pattern,
+      stack: STACK_SIGNS[stackOfOwner(alternatives[index]!.owner)]!.stack,
+    })),
 );
 
 const APPLIES = new Map<FailureStep, readonly boolean[]>(
@@ -45,7 +56,7 @@ export function ruleFor(
   let handled: boolean | undefined;
   for (const index of first) {
     const { pattern, owner } = alternatives[index]!;
-    if (owner === MIGRATION) break;
+    if (owner < 0) break;
     if (!applies[owner]) continue;
     handled ??= HANDLED_LINE.test(text);
     if (handled) return undefined;
@@ -62,6 +73,16 @@ export function migrationSign(
   for (const literal of literals) {
     for (const pattern of MIGRATION_ADMITTED[literal]!) {
       if (pattern.test(text)) return { done: MIGRATION_DONE.test(text) };
+    }
+  }
+  return undefined;
+}
+
+/** The stack a line shows (a tool's invocation, error class or package), given its literals. */
+export function stackSign(text: string, literals: readonly number[]): Stack | undefined {
+  for (const literal of literals) {
+    for (const { pattern, stack } of STACK_ADMITTED[literal]!) {
+      if (pattern.test(text)) return stack;
     }
   }
   return undefined;
@@ -92,5 +113,5 @@ function merged(literals: readonly number[]): readonly number[] {
 }
 
 function rank(owner: number): number {
-  return owner === MIGRATION ? RULES.length : owner;
+  return owner < 0 ? RULES.length - owner : owner;
 }

@@ -1,5 +1,6 @@
 import { MIGRATION_ACTIVITY } from "../rules/migration-activity.js";
 import type { EvidenceRule } from "../rules/rule.js";
+import { STACK_SIGNS } from "../rules/stacks.js";
 import { buildLiteralAutomaton, type LiteralAutomaton } from "./literal-automaton.js";
 import { alternatives, requiredLiterals } from "./required-literals.js";
 
@@ -16,7 +17,10 @@ export type RuleLiterals = {
   automaton: LiteralAutomaton;
   /** By literal index: the alternatives (indexes into `alternatives`) it admits. */
   admits: readonly (readonly number[])[];
-  /** Owner: the rule's index in the rules given, or MIGRATION for the migration signs. */
+  /**
+   * Owner: the rule's index in the rules given, MIGRATION for the migration signs, or
+   * stackOwner(i) for STACK_SIGNS[i].
+   */
   alternatives: readonly Alternative[];
 };
 
@@ -25,6 +29,10 @@ const MAX_LITERAL_CHARS = 32;
 
 /** The owner of MIGRATION_ACTIVITY's alternatives. */
 export const MIGRATION = -1;
+
+/** The owner of STACK_SIGNS[index]'s alternatives (and back): below MIGRATION. */
+export const stackOwner = (index: number): number => -2 - index;
+export const stackOfOwner = (owner: number): number => -2 - owner;
 
 export function deriveRuleLiterals(rules: readonly EvidenceRule[]): RuleLiterals {
   const literalIndex = new Map<string, number>();
@@ -60,6 +68,9 @@ export function deriveRuleLiterals(rules: readonly EvidenceRule[]): RuleLiterals
     add(rule.pattern, index, `rule ${index} (${rule.code})`);
   });
   add(MIGRATION_ACTIVITY, MIGRATION, "MIGRATION_ACTIVITY");
+  STACK_SIGNS.forEach((sign, index) => {
+    add(sign.pattern, stackOwner(index), `the ${sign.stack} sign`);
+  });
   return {
     automaton: buildLiteralAutomaton([...literalIndex.keys()]),
     admits,

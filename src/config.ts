@@ -371,6 +371,16 @@ export const envSchema = z.object({
   JOB_RETENTION_DAYS: integer(1, 36_500)
     .default(7)
     .describe("`clean-jobs` removes completed and failed BullMQ jobs that finished longer ago"),
+  BUILD_CACHE_MAX_MB: integer(0, 1_000_000)
+    .default(1024)
+    .describe(
+      "a project's build caches (`.next/cache`, `node_modules/.vite`, `node_modules/.cache`, TypeScript's incremental state) are kept between its builds only while they take at most this much; `0`: never kept",
+    ),
+  CACHE_MAX_AGE_DAYS: integer(1, 36_500)
+    .default(30)
+    .describe(
+      "`prune-caches` removes a project's kept node_modules and build caches, and packages of the shared package store, not used for this many days",
+    ),
   PRUNE_RELEASES_EVERY_MINUTES: integer(0, 7 * 24 * 60)
     .default(60)
     .describe(
@@ -382,6 +392,9 @@ export const envSchema = z.object({
   CLEAN_JOBS_EVERY_MINUTES: integer(0, 7 * 24 * 60)
     .default(60)
     .describe("how often `clean-jobs` is scheduled; `0`: never (run it with `housekeeping run`)"),
+  PRUNE_CACHES_EVERY_MINUTES: integer(0, 7 * 24 * 60)
+    .default(24 * 60)
+    .describe("how often `prune-caches` is scheduled; `0`: never (run it with `housekeeping run`)"),
 });
 
 /** The worker's settings as the code reads them: grouped, in milliseconds and bytes, paths resolved. */
@@ -474,6 +487,10 @@ const configSchema = envSchema.transform((e) => ({
     pids: e.BOX_PIDS,
     cpuShares: e.BOX_CPU_SHARES,
   },
+  caches: {
+    /** A project's build caches larger than this are not kept; 0: none are. */
+    buildMaxBytes: e.BUILD_CACHE_MAX_MB * 1024 * 1024,
+  },
   housekeeping: {
     /** Release directories kept per project besides the live one and running deploys'. */
     keepReleases: e.KEEP_RELEASES,
@@ -481,11 +498,14 @@ const configSchema = envSchema.transform((e) => ({
     logRetentionMs: e.LOG_RETENTION_DAYS * DAY_MS,
     /** Completed and failed BullMQ jobs older than this are removed from Redis. */
     jobRetentionMs: e.JOB_RETENTION_DAYS * DAY_MS,
+    /** Caches (a project's, the shared package store's files) unused this long are pruned. */
+    cacheMaxAgeMs: e.CACHE_MAX_AGE_DAYS * DAY_MS,
     /** How often each housekeeping job is scheduled; 0: never (run it with the CLI). */
     everyMs: {
       "prune-releases": e.PRUNE_RELEASES_EVERY_MINUTES * 60_000,
       "prune-logs": e.PRUNE_LOGS_EVERY_MINUTES * 60_000,
       "clean-jobs": e.CLEAN_JOBS_EVERY_MINUTES * 60_000,
+      "prune-caches": e.PRUNE_CACHES_EVERY_MINUTES * 60_000,
     },
   },
 }));

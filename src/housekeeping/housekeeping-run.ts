@@ -16,7 +16,7 @@ export type HousekeepingRun = { requestedBy: string; dryRun: boolean };
 
 export type HousekeepingJob = {
   /** The job's name in the housekeeping queue, its scheduler's id, and its JobRun name. */
-  name: "prune-releases" | "prune-logs" | "clean-jobs";
+  name: "prune-releases" | "prune-logs" | "clean-jobs" | "prune-caches";
   run(deps: HousekeepingDeps, run: HousekeepingRun): Promise<Prisma.InputJsonObject>;
 };
 

@@ -10,6 +10,7 @@ import { cleanJobsJob } from "./clean-jobs.js";
 import { processDeploy } from "./deploy.js";
 import { type NotifyDeps, processNotify } from "./notify.js";
 import { processPruneBackups } from "./prune-backups.js";
+import { pruneCachesJob } from "./prune-caches.js";
 import { pruneLogsJob } from "./prune-logs.js";
 import { pruneReleasesJob } from "./prune-releases.js";
 import { processRestore } from "./restore.js";
@@ -42,4 +43,5 @@ export const HOUSEKEEPING_JOBS: readonly HousekeepingJob[] = [
   pruneReleasesJob,
   pruneLogsJob,
   cleanJobsJob,
+  pruneCachesJob,
 ];

@@ -15,7 +15,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ["pipeline"],
   ["backups", "doctor", "housekeeping", "inspection", "metrics", "notify", "recovery"],
   ["hosting"],
-  ["provisioning", "releases", "router", "schema", "supervision"],
+  ["caches", "provisioning", "releases", "router", "schema", "supervision"],
   ["apps", "failures"],
   ["store", "queue"],
   ["exec"],

@@ -218,6 +218,7 @@ describe("housekeeping schedules", () => {
         "prune-releases": 60 * 60_000,
         "prune-logs": 24 * 60 * 60_000,
         "clean-jobs": 60 * 60_000,
+        "prune-caches": 24 * 60 * 60_000,
       });
       // Ensuring again (every minute, every worker start) does not push the next run back.
       const next = Object.fromEntries(schedulers.map((s) => [s.key, s.next]));
@@ -231,6 +232,7 @@ describe("housekeeping schedules", () => {
       });
       expect((await queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual([
         "clean-jobs",
+        "prune-caches",
         "prune-releases",
       ]);
 

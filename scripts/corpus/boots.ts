@@ -121,7 +121,7 @@ const CASES: CaptureSpec[] = [
     how: "express app listening on PORT while another process already listens there",
     files: { "server.js": server("") },
     command:
-      "node -e \"require('net').createServer().listen(process.env.PORT)\" >/dev/null 2>&1 & H=$!; sleep 0.7; npm start; c=$?; kill $H; exit $c",
+      "node -e \"require('net').createServer().listen(process.env.PORT)\" >/dev/null 2>&1 & H=$!; until (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do sleep 0.1; done; npm start; c=$?; kill $H; exit $c",
   }),
   base({
     id: "boot-port-held-http-banner",
@@ -133,7 +133,7 @@ const CASES: CaptureSpec[] = [
         'import http from "node:http";\nconsole.log("=== inventory-svc 3.2.1 ===");\nconsole.log("config check: 0 errors, 1 warning (LOG_LEVEL defaulted to info)");\nconst server = http.createServer((req, res) => res.end("ok"));\nserver.listen(Number(process.env.PORT), "0.0.0.0", () => console.log("ready"));\n',
     },
     command:
-      "node -e \"require('net').createServer().listen(process.env.PORT)\" >/dev/null 2>&1 & H=$!; sleep 0.7; node server.js; c=$?; kill $H; exit $c",
+      "node -e \"require('net').createServer().listen(process.env.PORT)\" >/dev/null 2>&1 & H=$!; until (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do sleep 0.1; done; node server.js; c=$?; kill $H; exit $c",
   }),
   base({
     id: "boot-pretty-logger-devdep",
@@ -215,7 +215,7 @@ const CASES: CaptureSpec[] = [
       ),
     },
     command:
-      "node --max-old-space-size=96 server.js & S=$!; sleep 1.2; for i in $(seq 1 80); do curl -s -o /dev/null http://127.0.0.1:$PORT/report || break; done; wait $S",
+      "node --max-old-space-size=96 server.js & S=$!; until (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do sleep 0.1; done; for i in $(seq 1 80); do curl -s -o /dev/null http://127.0.0.1:$PORT/report || break; done; wait $S",
   }),
   base({
     id: "boot-bare-rejection",
@@ -293,7 +293,7 @@ const CASES: CaptureSpec[] = [
       ),
     },
     command:
-      "node server.js & S=$!; sleep 1; for p in /healthz /healthz /export; do curl -s -o /dev/null http://127.0.0.1:$PORT$p; done; wait $S",
+      "node server.js & S=$!; until (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do sleep 0.1; done; for p in /healthz /healthz /export; do curl -s -o /dev/null http://127.0.0.1:$PORT$p; done; wait $S",
   }),
   base({
     id: "runtime-logs-then-serves",
@@ -306,7 +306,7 @@ const CASES: CaptureSpec[] = [
       ),
     },
     command:
-      "node server.js & S=$!; sleep 1; curl -s -o /dev/null http://127.0.0.1:$PORT/healthz; wait $S",
+      "node server.js & S=$!; until (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do sleep 0.1; done; curl -s -o /dev/null http://127.0.0.1:$PORT/healthz; wait $S",
     timeoutMs: 3500,
     stillRunning: true,
   }),
@@ -345,12 +345,61 @@ const CASES: CaptureSpec[] = [
     },
     command: "npm start",
   }),
+  base({
+    id: "runtime-async-route-rejects",
+    step: "runtime",
+    expected: "START_CRASHED",
+    how: "express 4 app whose async /checkout handler rejects (express 4 does not catch it) and Node 20 exits on the unhandled rejection",
+    files: {
+      "server.js": server(
+        "",
+        'app.post("/checkout", async (req, res) => { const cart = await Promise.resolve(req.body); res.json({ total: cart.items.length }); });',
+      ),
+    },
+    command:
+      'node server.js & S=$!; until (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do sleep 0.1; done; curl -s -o /dev/null http://127.0.0.1:$PORT/healthz; curl -s -o /dev/null -X POST http://127.0.0.1:$PORT/checkout; wait $S',
+  }),
+  base({
+    id: "boot-env-file-flag",
+    step: "start",
+    expected: "START_CRASHED",
+    how: "start command node --env-file=.env.production server.js where that file was never committed",
+    files: { "server.js": server("") },
+    command: "node --env-file=.env.production server.js",
+  }),
+  base({
+    id: "boot-stray-token",
+    step: "start",
+    expected: "START_CRASHED",
+    how: "server.js with a syntax error (a stray token after an object literal)",
+    files: { "server.js": server('const limits = { perMinute: 60, burst: 10 } }\nlogger.info(limits, "limits");') },
+    command: "npm start",
+  }),
+  base({
+    id: "boot-require-in-esm",
+    step: "start",
+    expected: "START_CRASHED",
+    how: "ESM app (type: module) calling require() for a local helper",
+    files: { "server.js": server('const { slugify } = require("./lib/slug.js");') },
+    command: "node server.js",
+  }),
+  base({
+    id: "boot-import-in-cjs",
+    step: "start",
+    expected: "START_CRASHED",
+    how: "an index.js with import statements in a package without type: module",
+    files: {
+      "package.json": '{"name":"orders-api","version":"1.2.0","private":true,"scripts":{"start":"node index.js"},"dependencies":{"express":"4.21.2"}}\n',
+      "index.js": 'import express from "express";\nconst app = express();\napp.listen(process.env.PORT);\n',
+    },
+    command: "npm start",
+  }),
 ];
 
 await ensureTemplates();
-const filter = process.argv[2] ?? "";
+const filters = (process.argv[2] ?? "").split(",");
 let failed = 0;
-for (const spec of CASES.filter((c) => c.id.includes(filter))) {
+for (const spec of CASES.filter((c) => filters.some((f) => c.id.includes(f)))) {
   try {
     const done = await capture(FILE, spec);
     console.log(`ok ${spec.id} exit=${done.exitCode} lines=${done.log.split("\n").length}`);

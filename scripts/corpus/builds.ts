@@ -77,9 +77,9 @@ const CASES: CaptureSpec[] = [
     stack: "tsc",
     step: "build",
     expected: "TYPESCRIPT_ERROR",
-    how: "tsc 4.9 (pinned in devDependencies) against @types/node 20.19 and @types/express, skipLibCheck off: errors only inside node_modules type files",
+    how: "tsc 4.9 (pinned in devDependencies) against @types/node 24.3 (Disposable, Symbol.dispose), skipLibCheck off: errors only inside node_modules type files",
     template: TEMPLATES.tsc,
-    prepare: ["npm install --no-audit --no-fund --save-dev typescript@4.9.5"],
+    prepare: ["npm install --no-audit --no-fund --save-dev typescript@4.9.5 @types/node@24.3.0"],
     files: {
       "tsconfig.json":
         '{"compilerOptions":{"target":"ES2020","module":"commonjs","outDir":"dist","rootDir":"src","strict":true,"esModuleInterop":true},"include":["src"]}\n',
@@ -463,9 +463,9 @@ const CASES: CaptureSpec[] = [
 ];
 
 await ensureTemplates();
-const filter = process.argv[2] ?? "";
+const filters = (process.argv[2] ?? "").split(",");
 let failed = 0;
-for (const spec of CASES.filter((c) => c.id.includes(filter))) {
+for (const spec of CASES.filter((c) => filters.some((f) => c.id.includes(f)))) {
   try {
     const done = await capture(FILE, spec);
     console.log(`ok ${spec.id} exit=${done.exitCode} lines=${done.log.split("\n").length}`);

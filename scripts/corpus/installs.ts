@@ -450,11 +450,60 @@ const CASES: CaptureSpec[] = [
     files: { "package.json": pkg(api({}, { zod: "^5.0.0" })) },
     command: "bun install",
   },
+  {
+    id: "npm-tarball-url-gone",
+    stack: "npm",
+    step: "install",
+    expected: "DEPENDENCY_RESOLUTION_FAILED",
+    how: "npm install with a dependency given as a registry tarball URL of a version that was never published",
+    files: { "package.json": pkg(api({}, { "body-parser": "https://registry.npmjs.org/body-parser/-/body-parser-9.9.9.tgz" })) },
+    command: "npm install --no-audit --no-fund",
+  },
+  {
+    id: "npm-ci-lock-names-unpublished",
+    stack: "npm",
+    step: "install",
+    expected: "DEPENDENCY_RESOLUTION_FAILED",
+    how: "npm ci with a lock whose entry for pino was hand-edited to version 9.99.0 (its tarball does not exist)",
+    files: { "package.json": pkg(api({}, { pino: "^9.6.0" })) },
+    prepare: [
+      NPM_LOCK,
+      `node -e 'const f="package-lock.json";const l=JSON.parse(require("fs").readFileSync(f));const p=l.packages["node_modules/pino"];p.version="9.99.0";p.resolved="https://registry.npmjs.org/pino/-/pino-9.99.0.tgz";delete p.integrity;require("fs").writeFileSync(f,JSON.stringify(l,null,2))'`,
+    ],
+    command: "npm ci --no-audit --no-fund",
+  },
+  {
+    id: "pnpm10-peer-strict-vite",
+    stack: "pnpm",
+    step: "install",
+    expected: "DEPENDENCY_RESOLUTION_FAILED",
+    how: "pnpm 10 install with strict-peer-dependencies=true, @vitejs/plugin-react 4.3.4 next to vite 3",
+    files: {
+      "package.json": pkg({
+        name: "admin-panel",
+        version: "2.0.0",
+        private: true,
+        packageManager: "pnpm@10.18.3",
+        devDependencies: { vite: "^3.2.10", "@vitejs/plugin-react": "4.3.4" },
+      }),
+      ".npmrc": "strict-peer-dependencies=true\n",
+    },
+    command: "corepack pnpm install",
+  },
+  {
+    id: "yarn-shim-absent",
+    stack: "yarn",
+    step: "install",
+    expected: "COMMAND_NOT_FOUND",
+    how: "a coduck.json install command `yarn install --frozen-lockfile` on a machine where yarn is not on PATH (corepack shims not enabled)",
+    files: { "package.json": pkg(api()) },
+    command: "yarn install --frozen-lockfile",
+  },
 ];
 
-const filter = process.argv[2] ?? "";
+const filters = (process.argv[2] ?? "").split(",");
 let failed = 0;
-for (const spec of CASES.filter((c) => c.id.includes(filter))) {
+for (const spec of CASES.filter((c) => filters.some((f) => c.id.includes(f)))) {
   try {
     const done = await capture(FILE, { ...spec, env: { ...TOOL_ENV, ...spec.env } });
     console.log(`ok ${spec.id} exit=${done.exitCode} lines=${done.log.split("\n").length}`);

@@ -125,6 +125,39 @@ async function main() {
     }),
   });
 
+  // pnpm, yarn 1 and bun installs that worked (corepack; bun from the `bun` npm package).
+  sources.push({
+    name: "pnpm-yarn-bun",
+    quota: 26,
+    lines: await inCopy(undefined, async (dir) => {
+      const manifest = (pm?: string) =>
+        JSON.stringify({
+          name: "orders-api",
+          version: "1.4.0",
+          private: true,
+          ...(pm ? { packageManager: pm } : {}),
+          dependencies: { express: "^4.21.2", pino: "^9.6.0", dotenv: "^16.4.7" },
+        });
+      const env = {
+        COREPACK_ENABLE_DOWNLOAD_PROMPT: "0",
+        COREPACK_INTEGRITY_KEYS: "0",
+        COREPACK_NPM_REGISTRY: "https://registry.npmjs.org",
+        PATH: `${TEMPLATES.bun}/node_modules/.bin:${process.env.PATH}`,
+      };
+      let out = "";
+      for (const [pm, command] of [
+        ["pnpm@9.15.9", "corepack pnpm install && corepack pnpm install --frozen-lockfile"],
+        ["yarn@1.22.22", "corepack yarn install && corepack yarn install --frozen-lockfile"],
+        [undefined, "bun install && bun install --frozen-lockfile"],
+      ] as const) {
+        await rm(path.join(dir, "node_modules"), { recursive: true, force: true });
+        await writeFile(path.join(dir, "package.json"), manifest(pm));
+        out += await succeeded(command, dir, env);
+      }
+      return clean(out, dir);
+    }),
+  });
+
   // next build (the Next.js template's own page).
   sources.push({
     name: "next",

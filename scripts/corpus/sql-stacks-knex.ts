@@ -1,5 +1,5 @@
 /** Knex 3 failures (migrate:latest in preStart, app boots and runtime through PgBouncer). */
-import { type Case, extraBouncer, serveAndHit } from "./sql-stacks-lib.js";
+import { type Case, READY, extraBouncer, serveAndHit } from "./sql-stacks-lib.js";
 
 const knexfile = (extra = "") => `// knexfile.js
 module.exports = {
@@ -308,7 +308,7 @@ app.listen(process.env.PORT, () => console.log("jobs-dashboard listening on :" +
 `,
         },
         command:
-          'node server.js & sleep 1.5; curl -s -o /dev/null "http://127.0.0.1:$PORT/jobs"; for i in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & done; sleep 0.5; for i in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$PORT/jobs" & done; wait',
+          `node server.js & ${READY}; curl -s -o /dev/null "http://127.0.0.1:$PORT/jobs"; for i in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & done; sleep 0.5; for i in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$PORT/jobs" & done; wait`,
         timeoutMs: 9000,
         stillRunning: true,
       };

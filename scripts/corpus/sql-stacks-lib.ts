@@ -82,13 +82,11 @@ export async function runCases(
     if (ids.has(c.id)) throw new Error(`duplicate id ${c.id}`);
     ids.add(c.id);
   }
+  const slug = `sqlc-${file.slice(0, 6)}`;
+  let project: PlatformProject | undefined;
   for (const c of cases) {
     if (!c.id.includes(filter)) continue;
-    const slug = `sqlc-${file.slice(0, 6)}`;
-    try {
-      dropPlatformProject(slug);
-    } catch {}
-    const project = platformProject(slug);
+    project = freshProject(slug, project);
     const ctx: Ctx = {
       project,
       port: 20000 + Math.floor(Math.random() * 20000),
@@ -111,7 +109,8 @@ export async function runCases(
         ...rest,
         id: c.id,
         stack,
-        template: TEMPLATE,
+        // node_modules hard-linked from the template (a copy of it takes long on a busy disk).
+        prepare: [`cp -al ${JSON.stringify(path.join(TEMPLATE, "node_modules"))} node_modules`, ...(rest.prepare ?? [])],
         env: {
           NODE_ENV: "production",
           DATABASE_URL: project.databaseUrl,
@@ -126,6 +125,41 @@ export async function runCases(
       console.error(`FAILED ${c.id}: ${(error as Error).message.slice(0, 3000)}`);
     }
   }
+}
+
+/**
+ * The project's database emptied for the next case: its tables, views, sequences and types
+ * dropped, the role's connection limit lifted; provisioned again (drop + provision) only when the
+ * lookup function PgBouncer needs is gone (a case ran DROP SCHEMA public CASCADE) or on first use.
+ */
+function freshProject(slug: string, previous: PlatformProject | undefined): PlatformProject {
+  if (previous) {
+    const out = execFileSync(
+      "psql",
+      ["-h", "127.0.0.1", "-U", "postgres", "-d", previous.database, "-Atc", "SELECT to_regprocedure('public.user_lookup(text)') IS NOT NULL"],
+      { encoding: "utf8" },
+    ).trim();
+    if (out === "t") {
+      su(
+        "postgres",
+        `ALTER ROLE "${previous.role}" CONNECTION LIMIT -1; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${previous.role}'`,
+      );
+      su(
+        previous.database,
+        `DO $$ DECLARE r record; BEGIN
+          FOR r IN SELECT viewname FROM pg_views WHERE schemaname = 'public' LOOP EXECUTE 'DROP VIEW IF EXISTS public.' || quote_ident(r.viewname) || ' CASCADE'; END LOOP;
+          FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP EXECUTE 'DROP TABLE IF EXISTS public.' || quote_ident(r.tablename) || ' CASCADE'; END LOOP;
+          FOR r IN SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' LOOP EXECUTE 'DROP SEQUENCE IF EXISTS public.' || quote_ident(r.sequencename) || ' CASCADE'; END LOOP;
+          FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'e' LOOP EXECUTE 'DROP TYPE IF EXISTS public.' || quote_ident(r.typname) || ' CASCADE'; END LOOP;
+        END $$;`,
+      );
+      return previous;
+    }
+  }
+  try {
+    dropPlatformProject(slug);
+  } catch {}
+  return platformProject(slug);
 }
 
 const BOUNCER_DIR = "/tmp/corpus-bouncers";
@@ -205,12 +239,16 @@ export function extraBouncer(kind: "tiny" | "noprep"): number {
  * A runtime command: starts the server, sends it `requests` (paths, one after another, with
  * `gap` seconds between) and leaves it running until the case's timeout.
  */
-export function serveAndHit(start: string, requests: string[], gap = 0.3, first = 1.5): string {
+/** Waits (up to 15s) until the server answers on $PORT, as the platform's health check does. */
+export const READY =
+  'for _ in $(seq 75); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.2; done';
+
+export function serveAndHit(start: string, requests: string[], gap = 0.3): string {
   const hits = requests
     .map(
       (p) =>
         `curl -s -o /dev/null -X ${p.startsWith("POST ") ? "POST" : "GET"} "http://127.0.0.1:$PORT${p.replace(/^(POST|GET) /, "")}"; sleep ${gap}`,
     )
     .join("; ");
-  return `${start} & sleep ${first}; ${hits}; wait`;
+  return `${start} & ${READY}; ${hits}; wait`;
 }

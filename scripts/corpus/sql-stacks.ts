@@ -7,9 +7,19 @@
  */
 import { knexCases } from "./sql-stacks-knex.js";
 import { runCases } from "./sql-stacks-lib.js";
+import { sequelizeCases } from "./sql-stacks-sequelize.js";
+import { typeormCases } from "./sql-stacks-typeorm.js";
+import { pgCases } from "./sql-stacks-pg.js";
+import { kyselyCases } from "./sql-stacks-kysely.js";
+import { postgresJsCases } from "./sql-stacks-postgresjs.js";
 
 const groups = {
   knex: { stack: "knex", cases: knexCases },
+  "node-postgres": { stack: "node-postgres", cases: pgCases },
+  "postgres-js": { stack: "postgres.js", cases: postgresJsCases },
+  kysely: { stack: "kysely", cases: kyselyCases },
+  sequelize: { stack: "sequelize", cases: sequelizeCases },
+  typeorm: { stack: "typeorm", cases: typeormCases },
 } as const;
 
 const [only, filter = ""] = process.argv.slice(2);

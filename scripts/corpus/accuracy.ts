@@ -42,3 +42,33 @@ export async function measureAccuracy(
 
 export const percent = (tally: Tally): string =>
   tally.cases === 0 ? "—" : `${((100 * tally.exact) / tally.cases).toFixed(1)} %`;
+
+const cell = (tally: Tally) =>
+  tally.cases === 0
+    ? "—"
+    : `${percent(tally)} (${tally.exact}/${tally.cases}, ${tally.wrong} wrong)`;
+
+/**
+ * The Markdown table the README carries: each split, then each stack's splits, the classifier
+ * beside the baseline.
+ */
+export function accuracyTable(worker: Accuracy, baseline: Accuracy): string {
+  const splits = ["tune", "heldout"] as const;
+  const stacks = Object.keys(worker.byStack).sort();
+  return [
+    "| stack | split | classifier: exact (n, wrong codes) | naive first match |",
+    "|---|---|---|---|",
+    ...splits.map(
+      (split) =>
+        `| **all** | ${split} | ${cell(worker.bySplit[split])} | ${cell(baseline.bySplit[split])} |`,
+    ),
+    ...stacks.flatMap((stack) =>
+      splits
+        .filter((split) => worker.byStack[stack]![split].cases > 0)
+        .map(
+          (split) =>
+            `| ${stack} | ${split} | ${cell(worker.byStack[stack]![split])} | ${cell(baseline.byStack[stack]![split])} |`,
+        ),
+    ),
+  ].join("\n");
+}

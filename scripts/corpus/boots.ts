@@ -6,7 +6,7 @@
  * Run: npx tsx scripts/corpus/boots.ts [case-id-filter]
  */
 import { type CaptureSpec, capture } from "./capture.js";
-import { ensureTemplates, TEMPLATES } from "./installs-builds-templates.js";
+import { appPath, ensureTemplates, TEMPLATES } from "./installs-builds-templates.js";
 
 const FILE = "boots";
 const port = () => String(40000 + Math.floor(Math.random() * 9000));
@@ -357,7 +357,7 @@ const CASES: CaptureSpec[] = [
       ),
     },
     command:
-      'node server.js & S=$!; until (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do sleep 0.1; done; curl -s -o /dev/null http://127.0.0.1:$PORT/healthz; curl -s -o /dev/null -X POST http://127.0.0.1:$PORT/checkout; wait $S',
+      "node server.js & S=$!; until (echo > /dev/tcp/127.0.0.1/$PORT) 2>/dev/null; do sleep 0.1; done; curl -s -o /dev/null http://127.0.0.1:$PORT/healthz; curl -s -o /dev/null -X POST http://127.0.0.1:$PORT/checkout; wait $S",
   }),
   base({
     id: "boot-env-file-flag",
@@ -372,7 +372,11 @@ const CASES: CaptureSpec[] = [
     step: "start",
     expected: "START_CRASHED",
     how: "server.js with a syntax error (a stray token after an object literal)",
-    files: { "server.js": server('const limits = { perMinute: 60, burst: 10 } }\nlogger.info(limits, "limits");') },
+    files: {
+      "server.js": server(
+        'const limits = { perMinute: 60, burst: 10 } }\nlogger.info(limits, "limits");',
+      ),
+    },
     command: "npm start",
   }),
   base({
@@ -389,8 +393,10 @@ const CASES: CaptureSpec[] = [
     expected: "START_CRASHED",
     how: "an index.js with import statements in a package without type: module",
     files: {
-      "package.json": '{"name":"orders-api","version":"1.2.0","private":true,"scripts":{"start":"node index.js"},"dependencies":{"express":"4.21.2"}}\n',
-      "index.js": 'import express from "express";\nconst app = express();\napp.listen(process.env.PORT);\n',
+      "package.json":
+        '{"name":"orders-api","version":"1.2.0","private":true,"scripts":{"start":"node index.js"},"dependencies":{"express":"4.21.2"}}\n',
+      "index.js":
+        'import express from "express";\nconst app = express();\napp.listen(process.env.PORT);\n',
     },
     command: "npm start",
   }),
@@ -401,7 +407,7 @@ const filters = (process.argv[2] ?? "").split(",");
 let failed = 0;
 for (const spec of CASES.filter((c) => filters.some((f) => c.id.includes(f)))) {
   try {
-    const done = await capture(FILE, spec);
+    const done = await capture(FILE, { ...spec, env: { PATH: appPath(), ...spec.env } });
     console.log(`ok ${spec.id} exit=${done.exitCode} lines=${done.log.split("\n").length}`);
   } catch (error) {
     failed++;

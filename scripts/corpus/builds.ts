@@ -6,7 +6,7 @@
  * Run: npx tsx scripts/corpus/builds.ts [case-id-filter]
  */
 import { type CaptureSpec, capture } from "./capture.js";
-import { ensureTemplates, TEMPLATES } from "./installs-builds-templates.js";
+import { appPath, ensureTemplates, TEMPLATES } from "./installs-builds-templates.js";
 
 const FILE = "builds";
 const ENV = { NEXT_TELEMETRY_DISABLED: "1" };
@@ -467,7 +467,7 @@ const filters = (process.argv[2] ?? "").split(",");
 let failed = 0;
 for (const spec of CASES.filter((c) => filters.some((f) => c.id.includes(f)))) {
   try {
-    const done = await capture(FILE, spec);
+    const done = await capture(FILE, { ...spec, env: { PATH: appPath(), ...spec.env } });
     console.log(`ok ${spec.id} exit=${done.exitCode} lines=${done.log.split("\n").length}`);
   } catch (error) {
     failed++;

@@ -36,3 +36,16 @@ export async function ensureTemplates(): Promise<void> {
         "create them with scripts/corpus/installs-builds-templates.sh",
     );
 }
+
+/**
+ * PATH without the worker checkout's node_modules/.bin, which `npx tsx` puts first: a case's app
+ * must find its tools in its own node_modules (as npm scripts do) or not at all.
+ */
+export function appPath(): string {
+  return (process.env.PATH ?? "")
+    .split(":")
+    .filter(
+      (dir) => !dir.includes("/work/main/node_modules") && !dir.endsWith("/main/node_modules/.bin"),
+    )
+    .join(":");
+}

@@ -6,7 +6,7 @@
  * Run: npx tsx scripts/corpus/installs.ts [case-id-filter]
  */
 import { type CaptureSpec, capture } from "./capture.js";
-import { TEMPLATES } from "./installs-builds-templates.js";
+import { appPath, TEMPLATES } from "./installs-builds-templates.js";
 
 const FILE = "installs";
 
@@ -16,7 +16,7 @@ const TOOL_ENV = {
   COREPACK_ENABLE_DOWNLOAD_PROMPT: "0",
   COREPACK_INTEGRITY_KEYS: "0",
   COREPACK_NPM_REGISTRY: "https://registry.npmjs.org",
-  PATH: `${TEMPLATES.bun}/node_modules/.bin:${process.env.PATH}`,
+  PATH: `${TEMPLATES.bun}/node_modules/.bin:${appPath()}`,
 };
 
 type Pkg = Record<string, unknown>;
@@ -456,7 +456,14 @@ const CASES: CaptureSpec[] = [
     step: "install",
     expected: "DEPENDENCY_RESOLUTION_FAILED",
     how: "npm install with a dependency given as a registry tarball URL of a version that was never published",
-    files: { "package.json": pkg(api({}, { "body-parser": "https://registry.npmjs.org/body-parser/-/body-parser-9.9.9.tgz" })) },
+    files: {
+      "package.json": pkg(
+        api(
+          {},
+          { "body-parser": "https://registry.npmjs.org/body-parser/-/body-parser-9.9.9.tgz" },
+        ),
+      ),
+    },
     command: "npm install --no-audit --no-fund",
   },
   {

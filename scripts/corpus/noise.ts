@@ -14,7 +14,7 @@ import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ensureTemplates, TEMPLATES } from "./installs-builds-templates.js";
+import { appPath, ensureTemplates, TEMPLATES } from "./installs-builds-templates.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const NOISE = path.join(ROOT, "test/fixtures/failure-corpus/noise.txt");
@@ -142,7 +142,7 @@ async function main() {
         COREPACK_ENABLE_DOWNLOAD_PROMPT: "0",
         COREPACK_INTEGRITY_KEYS: "0",
         COREPACK_NPM_REGISTRY: "https://registry.npmjs.org",
-        PATH: `${TEMPLATES.bun}/node_modules/.bin:${process.env.PATH}`,
+        PATH: `${TEMPLATES.bun}/node_modules/.bin:${appPath()}`,
       };
       let out = "";
       for (const [pm, command] of [

@@ -391,12 +391,12 @@ const CASES: CaptureSpec[] = [
     id: "boot-import-in-cjs",
     step: "start",
     expected: "START_CRASHED",
-    how: "an index.js with import statements in a package without type: module",
+    how: "an index.js mixing import statements with __dirname in a package without type: module (Node 20 runs it as ESM, where __dirname is undefined)",
     files: {
       "package.json":
         '{"name":"orders-api","version":"1.2.0","private":true,"scripts":{"start":"node index.js"},"dependencies":{"express":"4.21.2"}}\n',
       "index.js":
-        'import express from "express";\nconst app = express();\napp.listen(process.env.PORT);\n',
+        'import express from "express";\nimport path from "node:path";\nconsole.log("[web] starting");\nconst app = express();\napp.use(express.static(path.join(__dirname, "public")));\napp.listen(process.env.PORT);\n',
     },
     command: "npm start",
   }),

@@ -460,6 +460,72 @@ const CASES: CaptureSpec[] = [
     },
     command: "npm run build",
   },
+  {
+    id: "bun-run-build-absent",
+    stack: "bun",
+    step: "build",
+    expected: "MISSING_SCRIPT",
+    how: "bun run build in an app whose package.json has no build script",
+    template: TEMPLATES.express,
+    command: "bun run build",
+    env: { PATH: `${TEMPLATES.bun}/node_modules/.bin:${appPath()}` },
+  },
+  {
+    id: "bun-bundle-queue-file-absent",
+    stack: "bun",
+    step: "build",
+    expected: "MODULE_NOT_FOUND",
+    how: "bun build (Bun's bundler) of a worker importing ./queue, a file that was never committed",
+    template: TEMPLATES.esbuild,
+    files: {
+      "src/index.ts":
+        'import pino from "pino";\nimport { handle } from "./jobs";\nimport { connectQueue } from "./queue";\nconst log = pino();\nconnectQueue().then(() => setInterval(() => handle({ kind: "sync" }), 5000));\nlog.info("worker booting");\n',
+    },
+    command: "bun build src/index.ts --target=node --outdir=dist",
+    env: { PATH: `${TEMPLATES.bun}/node_modules/.bin:${appPath()}` },
+  },
+  {
+    id: "bun-bundle-brace",
+    stack: "bun",
+    step: "build",
+    expected: "BUILD_FAILED",
+    how: "bun build of a file with a stray closing brace",
+    template: TEMPLATES.esbuild,
+    files: {
+      "src/jobs.ts":
+        "export type Job = { kind: string };\nexport function handle(job: Job): void {\n  console.log(`handled ${job.kind}`);\n}\n}\n",
+    },
+    command: "bun build src/index.ts --target=node --outdir=dist",
+    env: { PATH: `${TEMPLATES.bun}/node_modules/.bin:${appPath()}` },
+  },
+  {
+    id: "next-products-api-at-build",
+    stack: "next",
+    step: "build",
+    expected: "BUILD_FAILED",
+    how: "next build where /products fetches the shop's own API (http://127.0.0.1:4010, not running at build time) during static generation",
+    template: TEMPLATES.next,
+    files: {
+      "app/products/page.tsx":
+        'type Product = { id: number; name: string };\nexport default async function Products() {\n  const res = await fetch("http://127.0.0.1:4010/api/products");\n  const products: Product[] = await res.json();\n  return <ul>{products.map((p) => <li key={p.id}>{p.name}</li>)}</ul>;\n}\n',
+    },
+    command: "npm run build",
+    env: ENV,
+  },
+  {
+    id: "next-hook-in-server-page",
+    stack: "next",
+    step: "build",
+    expected: "BUILD_FAILED",
+    how: 'next build of an app-router page using useState without "use client"',
+    template: TEMPLATES.next,
+    files: {
+      "app/page.tsx":
+        'import { useState } from "react";\nexport default function Home() {\n  const [count] = useState(0);\n  return <main><h1>Shop</h1><p>{count} items</p></main>;\n}\n',
+    },
+    command: "npm run build",
+    env: ENV,
+  },
 ];
 
 await ensureTemplates();

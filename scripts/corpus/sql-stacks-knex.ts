@@ -351,4 +351,37 @@ app.get("/api/users", async (req, res, next) => {
       };
     },
   },
+  {
+    id: "knex-boot-latest-in-start",
+    build: () => ({
+      step: "start",
+      expected: "MIGRATION_FAILED",
+      how: "express + knex app that runs knex.migrate.latest() before listening; a migration adds a NOT NULL column without default to a table seeded by the first migration",
+      files: {
+        "package.json": pkg({ start: "node server.js" }),
+        "knexfile.js": knexfile(),
+        "migrations/20240101090000_users.js": `exports.up = async (knex) => {
+  await knex.schema.createTable("users", (t) => { t.increments("id"); t.string("email").notNullable().unique(); });
+  await knex("users").insert([{ email: "admin@example.com" }, { email: "ops@example.com" }]);
+};
+exports.down = (knex) => knex.schema.dropTable("users");
+`,
+        "migrations/20240601090000_users_tenant.js": `exports.up = (knex) => knex.schema.alterTable("users", (t) => { t.integer("tenant_id").notNullable(); });
+exports.down = (knex) => knex.schema.alterTable("users", (t) => { t.dropColumn("tenant_id"); });
+`,
+        "server.js": `const express = require("express");
+const knex = require("knex")(require("./knexfile"));
+const log = require("pino")();
+log.info("running database migrations before start");
+knex.migrate.latest()
+  .then(([batch, files]) => {
+    log.info({ batch, files }, "migrations done");
+    express().get("/", (q, r) => r.send("ok")).listen(process.env.PORT, () => log.info("listening"));
+  })
+  .catch((err) => { log.fatal({ err }, "migration error, refusing to start"); process.exit(1); });
+`,
+      },
+      command: "npm start",
+    }),
+  },
 ];

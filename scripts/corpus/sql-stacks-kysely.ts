@@ -211,7 +211,7 @@ sql\`select 1\`.execute(db).then(() => console.log("db ok")).catch((err) => { co
       return {
         step: "runtime",
         expected: "POOL_EXHAUSTED",
-        how: "Kysely transaction holding PgBouncer's single server connection (default_pool_size 1) for 9s; other requests wait past query_wait_timeout",
+        how: "Kysely transaction holding PgBouncer's single server connection (default_pool_size 1) for 9s; another request waits past query_wait_timeout, PgBouncer closes that client and the pg Pool (no error listener) crashes the process",
         files: {
           "package.json": pkg(),
           "server.js": api(`app.post("/reprice", async (req, res, next) => {
@@ -229,9 +229,8 @@ app.get("/products", async (req, res, next) => {
         },
         env: { DATABASE_URL: ctx.onPort(ctx.project.databaseUrl, port) },
         command:
-          `node server.js & ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/reprice" & sleep 0.5; curl -s -o /dev/null "http://127.0.0.1:$PORT/products"; curl -s -o /dev/null "http://127.0.0.1:$PORT/ping"; wait`,
-        timeoutMs: 12000,
-        stillRunning: true,
+          `node server.js & S=$!; ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/reprice" & sleep 0.5; curl -s -o /dev/null "http://127.0.0.1:$PORT/products"; curl -s -o /dev/null "http://127.0.0.1:$PORT/ping"; wait $S`,
+        timeoutMs: 15000,
       };
     },
   },
@@ -276,6 +275,35 @@ app.get("/products", async (req, res, next) => {
 sql\`select 1\`.execute(db).then(() => log.info("database connected")).catch((err) => { log.fatal({ err }, "cannot reach database"); process.exit(1); });`,
           "max: 5, ssl: true",
         ),
+      },
+      command: "npm start",
+    }),
+  },
+  {
+    id: "kysely-boot-migrator-in-server",
+    build: () => ({
+      step: "start",
+      expected: "MIGRATION_FAILED",
+      how: "Kysely app running migrateToLatest() at boot (DIRECT_URL) before listening; a data migration updates a column that does not exist",
+      files: {
+        "package.json": pkg(),
+        "migrations/2024_01_01_product.js": products,
+        "migrations/2024_04_01_fill_currency.js": `exports.up = async (db) => { await db.updateTable("product").set({ currency: "EUR" }).where("currency", "is", null).execute(); };\nexports.down = async () => {};\n`,
+        "server.js": `const path = require("path");
+const { promises: fs } = require("fs");
+const { Pool } = require("pg");
+const { Kysely, PostgresDialect, Migrator, FileMigrationProvider } = require("kysely");
+const log = require("pino")({ name: "shop" });
+const db = new Kysely({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: process.env.DIRECT_URL, max: 2 }) }) });
+(async () => {
+  log.info("applying migrations");
+  const migrator = new Migrator({ db, provider: new FileMigrationProvider({ fs, path, migrationFolder: path.join(__dirname, "migrations") }) });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const r of results ?? []) log.info({ migration: r.migrationName, status: r.status }, "migration result");
+  if (error) throw error;
+  require("http").createServer((q, s) => s.end("ok")).listen(process.env.PORT, () => log.info("listening"));
+})().catch((err) => { log.fatal({ err }, "startup failed"); process.exit(1); });
+`,
       },
       command: "npm start",
     }),

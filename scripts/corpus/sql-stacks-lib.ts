@@ -250,5 +250,5 @@ export function serveAndHit(start: string, requests: string[], gap = 0.3): strin
         `curl -s -o /dev/null -X ${p.startsWith("POST ") ? "POST" : "GET"} "http://127.0.0.1:$PORT${p.replace(/^(POST|GET) /, "")}"; sleep ${gap}`,
     )
     .join("; ");
-  return `${start} & ${READY}; ${hits}; wait`;
+  return `${start} & S=$!; ${READY}; ${hits}; wait $S`;
 }

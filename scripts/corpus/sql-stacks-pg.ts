@@ -209,7 +209,7 @@ boot().catch((err) => { console.error("[boot] startup error:", err.message); con
     },
   },
   {
-    id: "pg-boot-direct-wrong-secret",
+    id: "pg-boot-copied-user",
     build: (ctx) => ({
       step: "start",
       expected: "DATABASE_AUTH_FAILED",
@@ -423,5 +423,58 @@ app.post("/webhooks/billing", (req, res) => {
         timeoutMs: 8000,
       };
     },
+  },
+  {
+    id: "pg-serve-audit-route",
+    build: (ctx) => {
+      ctx.su(`${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) VALUES ('a@x.io');`);
+      return {
+        step: "runtime",
+        expected: "RELATION_DOES_NOT_EXIST",
+        how: "express + pg: accounts exists (created by hand long ago) but the audit_log table the new release writes on every request was never created; the app logs each failure and keeps serving",
+        files: {
+          "package.json": pkg("orders-api"),
+          "server.js": consoleApi(`app.use(async (req, res, next) => {
+  if (req.path === "/health") return next();
+  try { await pool.query("INSERT INTO audit_log (path, at) VALUES ($1, now())", [req.path]); }
+  catch (err) { console.error("audit write failed:", err.message); }
+  next();
+});
+app.get("/accounts", async (req, res, next) => {
+  try { res.json((await pool.query("SELECT id, email FROM accounts")).rows); } catch (err) { next(err); }
+});`),
+        },
+        command: serveAndHit("node server.js", ["/health", "/accounts", "/accounts", "/health", "/accounts"]),
+        timeoutMs: 7000,
+        stillRunning: true,
+      };
+    },
+  },
+  {
+    id: "pg-boot-noisy-refused",
+    build: () => ({
+      step: "start",
+      expected: "DATABASE_UNREACHABLE",
+      how: "pg app printing a config banner (with error_reporting and ERROR-level words) and a handled Sentry warning, then failing to connect to a PGHOST/PGPORT default of 127.0.0.1:5433",
+      files: {
+        "package.json": pkg("orders-api"),
+        "server.js": `const { Pool } = require("pg");
+console.log("==============================================");
+console.log(" orders-api 0.9.2");
+console.log("   log level ......... info (errors -> stderr)");
+console.log("   error_reporting ... sentry (disabled: no SENTRY_DSN)");
+console.log("   db host ........... " + (process.env.PGHOST || "127.0.0.1") + ":" + (process.env.PGPORT || "5433"));
+console.log("==============================================");
+console.warn("warn: SENTRY_DSN not set, errors will only be logged locally");
+const pool = new Pool({ host: process.env.PGHOST || "127.0.0.1", port: Number(process.env.PGPORT || 5433), database: "orders", user: "orders", max: 5 });
+pool.query("SELECT 1").then(() => console.log("db ok")).catch((err) => {
+  console.error("fatal: database connection failed after 0 retries");
+  console.error(err);
+  process.exit(1);
+});
+`,
+      },
+      command: "npm start",
+    }),
   },
 ];

@@ -259,7 +259,7 @@ try { await sql\`select 1\`; log("info", "database ready"); } catch (err) { log(
       return {
         step: "runtime",
         expected: "POOL_EXHAUSTED",
-        how: "postgres.js: a report query holds the pool's only server connection (default_pool_size 1) for 8s, other queries wait past query_wait_timeout (3s)",
+        how: "postgres.js: a report query holds the pool's only server connection (default_pool_size 1) for 8s, another query waits past query_wait_timeout (3s); the FATAL it gets is logged, then an unhandled rejection from the same pool error ends the process",
         files: {
           "package.json": pkg("notes"),
           "src/index.js": httpApp(
@@ -271,9 +271,8 @@ try { await sql\`select 1\`; log("info", "database ready"); } catch (err) { log(
         },
         env: { DATABASE_URL: ctx.onPort(ctx.project.databaseUrl, port) },
         command:
-          `node src/index.js & ${READY}; curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & sleep 0.4; curl -s -o /dev/null "http://127.0.0.1:$PORT/count"; curl -s -o /dev/null "http://127.0.0.1:$PORT/count"; wait`,
-        timeoutMs: 12000,
-        stillRunning: true,
+          `node src/index.js & S=$!; ${READY}; curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & sleep 0.4; curl -s -o /dev/null "http://127.0.0.1:$PORT/count"; curl -s -o /dev/null "http://127.0.0.1:$PORT/count"; wait $S`,
+        timeoutMs: 15000,
       };
     },
   },
@@ -346,5 +345,28 @@ console.info("caches ready", a, b, c);
         timeoutMs: 8000,
       };
     },
+  },
+  {
+    id: "pgjs-boot-local-port",
+    build: () => ({
+      step: "start",
+      expected: "DATABASE_UNREACHABLE",
+      how: "postgres.js app with a committed .env-style default URL on localhost:5433 (the developer's docker port); ECONNREFUSED at the first query",
+      files: {
+        "package.json": pkg("notes"),
+        "src/index.js": `import postgres from "postgres";
+const url = process.env.NOTES_DB ?? "postgres://notes:notes@localhost:5433/notes";
+const sql = postgres(url, { max: 5, onnotice: () => {} });
+console.log(new Date().toISOString(), "[info] notes: connecting");
+try {
+  await sql\`select 1\`;
+} catch (error) {
+  console.error(new Date().toISOString(), "[error] notes: cannot connect to postgres", error);
+  process.exit(1);
+}
+`,
+      },
+      command: "npm start",
+    }),
   },
 ];

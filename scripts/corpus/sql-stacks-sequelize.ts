@@ -92,18 +92,48 @@ module.exports = {
     }),
   },
   {
-    id: "seq-cli-no-dialect",
+    id: "seq-cli-config-require",
     build: () => ({
       step: "schema",
-      expected: "MIGRATION_FAILED",
-      how: "sequelize-cli db:migrate with a config.json whose production entry has no dialect (copied from development without it)",
+      expected: "MODULE_NOT_FOUND",
+      how: "sequelize-cli db:migrate with a config.js that requires dotenv-flow, which is only installed globally on the developer machine (not in package.json)",
       files: {
         "package.json": pkg(),
-        "config/config.json": JSON.stringify({ development: { username: "postgres", database: "crm_dev", host: "127.0.0.1", dialect: "postgres" }, production: { use_env_variable: "DIRECT_URL" } }, null, 2),
-        "migrations/20240101000000-create-contacts.js": contacts,
+        ".sequelizerc": sequelizerc,
+        "config/config.js": `require("dotenv-flow").config();\n${config()}`,
+        "db/migrations/20240101000000-create-contacts.js": contacts,
       },
       command: "npx sequelize-cli db:migrate",
     }),
+  },
+  {
+    id: "seq-cli-required-col-rows",
+    build: (ctx) => {
+      ctx.su(
+        `CREATE TABLE "SequelizeMeta" (name varchar(255) primary key); INSERT INTO "SequelizeMeta" VALUES ('20240101000000-create-contacts.js');
+         CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now());
+         INSERT INTO "Contacts" (email) VALUES ('a@crm.io'), ('b@crm.io');
+         ALTER TABLE "SequelizeMeta" OWNER TO "${ctx.project.role}"; ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}";`,
+      );
+      return {
+        step: "schema",
+        expected: "MIGRATION_FAILED",
+        how: "sequelize-cli db:migrate adding a NOT NULL column without a default to Contacts, which already has rows",
+        files: {
+          "package.json": pkg(),
+          ".sequelizerc": sequelizerc,
+          "config/config.js": config(),
+          "db/migrations/20240101000000-create-contacts.js": contacts,
+          "db/migrations/20240401000000-add-owner.js": `"use strict";
+module.exports = {
+  async up(queryInterface, Sequelize) { await queryInterface.addColumn("Contacts", "ownerId", { type: Sequelize.INTEGER, allowNull: false }); },
+  async down(queryInterface) { await queryInterface.removeColumn("Contacts", "ownerId"); },
+};
+`,
+        },
+        command: "npm run db:migrate",
+      };
+    },
   },
   {
     id: "seq-cli-env-missing",
@@ -284,6 +314,29 @@ const { sequelize, Contact } = require("./models");
 `,
         },
         command: "npm start",
+      };
+    },
+  },
+  {
+    id: "seq-serve-unsynced-model",
+    build: (ctx) => {
+      ctx.su(`CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}";`);
+      return {
+        step: "runtime",
+        expected: "RELATION_DOES_NOT_EXIST",
+        how: "Sequelize app with a new Note model whose migration was never written: contacts routes work, note routes fail per request and the server keeps serving",
+        files: {
+          "package.json": pkg(),
+          "models/index.js": model() + `const Note = sequelize.define("Note", { body: DataTypes.TEXT, contactId: DataTypes.INTEGER });
+module.exports.Note = Note;
+`,
+          "app.js": expressApp(`const { Note } = require("./models");
+app.get("/contacts", async (req, res, next) => { try { res.json(await Contact.findAll()); } catch (e) { next(e); } });
+app.get("/contacts/:id/notes", async (req, res, next) => { try { res.json(await Note.findAll({ where: { contactId: req.params.id } })); } catch (e) { next(e); } });`),
+        },
+        command: serveAndHit("node app.js", ["/contacts", "/contacts/1/notes", "/contacts", "/contacts/2/notes"]),
+        timeoutMs: 7000,
+        stillRunning: true,
       };
     },
   },

@@ -135,7 +135,7 @@ export const typeormCases: Case[] = [
     id: "typeorm-cli-ds-path",
     build: () => ({
       step: "schema",
-      expected: "MIGRATION_FAILED",
+      expected: "MODULE_NOT_FOUND",
       how: "preStart `typeorm migration:run -d dist/data-source.js`, but the build writes to build/, so the data source file does not exist",
       files: { "package.json": pkg(), "build/data-source.js": dataSource(), "migrations/1704100000000-CreateTickets.js": ticketsMigration },
       command: "npx typeorm migration:run -d dist/data-source.js",
@@ -290,5 +290,26 @@ ds.initialize().then(async () => {
         command: "npm start",
       };
     },
+  },
+  {
+    id: "typeorm-boot-migrations-run-on",
+    build: () => ({
+      step: "start",
+      expected: "MIGRATION_FAILED",
+      how: "TypeORM app with migrationsRun: true (migrations at boot, through DATABASE_URL); the second migration's index names a column that does not exist",
+      files: {
+        "package.json": pkg(),
+        "entity.js": entity(),
+        "migrations/1704100000000-CreateTickets.js": ticketsMigration,
+        "migrations/1707000000000-StatusIndex.js": `module.exports = class StatusIndex1707000000000 {
+  name = "StatusIndex1707000000000";
+  async up(queryRunner) { await queryRunner.query(\`CREATE INDEX "IDX_ticket_state" ON "ticket" ("state", "createdAt")\`); }
+  async down(queryRunner) {}
+};
+`,
+        "index.js": app("migrations: [__dirname + '/migrations/*.js'], migrationsRun: true, logging: ['error', 'warn', 'migration']", `app.get("/tickets", async (req, res, next) => { try { res.json(await ds.getRepository("Ticket").find()); } catch (e) { next(e); } });`),
+      },
+      command: "npm start",
+    }),
   },
 ];

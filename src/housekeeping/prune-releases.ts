@@ -56,15 +56,19 @@ export async function pruneReleases(
     dryRun: options.dryRun === true,
   };
   const root = path.join(dataDir, "releases");
-  for (const project of await directories(root)) {
-    summary.projects++;
-    const releases = await releasesIn(path.join(root, project));
+  const folders: Array<{ project: string; releases: Release[] }> = [];
+  for (const project of await directories(root))
+    folders.push({ project, releases: await releasesIn(path.join(root, project)) });
+  summary.projects = folders.length;
+  // One query for every listed release, however many projects: the cost follows what is on
+  // disk (the kept releases and what is due), not the deployments ever recorded.
+  const keepers = await protectedDeployments(
+    db,
+    folders.flatMap((f) => f.releases.map((r) => r.deploymentId)),
+  );
+  const queuedAt = keepers.queuedAt;
+  for (const { project, releases } of folders) {
     if (releases.length === 0) continue;
-    const keepers = await protectedDeployments(
-      db,
-      releases.map((r) => r.deploymentId),
-    );
-    const queuedAt = keepers.queuedAt;
     // Newest first: by when the deployment was queued, then attempt; unknown ones by mtime.
     releases.sort((a, b) => recency(b, queuedAt) - recency(a, queuedAt) || b.attempt - a.attempt);
     for (const [index, release] of releases.entries()) {
@@ -118,6 +122,7 @@ async function releasesIn(projectDir: string): Promise<Release[]> {
 
 /** The deployments among `ids` whose releases must stay, and when each of `ids` was queued. */
 async function protectedDeployments(db: Db, ids: string[]) {
+  if (ids.length === 0) return { ids: new Set<string>(), queuedAt: new Map<string, number>() };
   const rows = await db.deployment.findMany({
     where: { id: { in: [...new Set(ids)] } },
     select: {

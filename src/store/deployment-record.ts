@@ -62,14 +62,29 @@ export async function getDeploymentRecord(db: Db, id: string): Promise<Deploymen
   return found && toRecord(found);
 }
 
+/**
+ * The newest `limit` deployments matching the filter, newest first. Each filter has its index
+ * (queuedAt; status, queuedAt; errorCode, queuedAt; projectId, queuedAt), so the cost follows
+ * `limit`, not the history. The project is looked up by slug first: a filter through the
+ * relation would join Project and lose the (projectId, queuedAt) order.
+ */
 export async function listDeploymentRecords(
   db: Db,
   filter: { status?: DeploymentStatus; project?: string; errorCode?: string; limit: number },
 ): Promise<DeploymentRecord[]> {
+  let projectId: string | undefined;
+  if (filter.project) {
+    const project = await db.project.findUnique({
+      where: { slug: filter.project },
+      select: { id: true },
+    });
+    if (!project) return [];
+    projectId = project.id;
+  }
   const found = await db.deployment.findMany({
     where: {
       ...(filter.status && { status: filter.status }),
-      ...(filter.project && { project: { slug: filter.project } }),
+      ...(projectId && { projectId }),
       ...(filter.errorCode && { errorCode: filter.errorCode }),
     },
     orderBy: { queuedAt: "desc" },

@@ -7,6 +7,9 @@
 -- notification poll's window), and of one failure code (`--code`).
 CREATE INDEX "Deployment_queuedAt_idx" ON "Deployment"("queuedAt");
 CREATE INDEX "Deployment_errorCode_queuedAt_idx" ON "Deployment"("errorCode", "queuedAt");
+-- What changed since the notification poll last looked: deployments started or ended since.
+CREATE INDEX "Deployment_startedAt_idx" ON "Deployment"("startedAt");
+CREATE INDEX "Deployment_finishedAt_idx" ON "Deployment"("finishedAt");
 -- A project's deployments in one status: the supersede query (its queued ones) and lane checks.
 CREATE INDEX "Deployment_projectId_status_idx" ON "Deployment"("projectId", "status");
 -- prune-logs: one entry per step with a stored log (its first chunk, at when its first line

@@ -412,6 +412,8 @@ const CASES: CaptureSpec[] = [
       ),
     },
     command: "corepack yarn install",
+    // CI=1 makes yarn berry immutable by default; this app has no lock yet, as on a first deploy.
+    env: { YARN_ENABLE_IMMUTABLE_INSTALLS: "false" },
   },
   {
     id: "yarn4-express-nine",
@@ -421,6 +423,8 @@ const CASES: CaptureSpec[] = [
     how: "yarn 4.9 install asking for express ^9.0.0, which does not exist",
     files: { "package.json": pkg(api({ packageManager: "yarn@4.9.2" }, { express: "^9.0.0" })) },
     command: "corepack yarn install",
+    // CI=1 makes yarn berry immutable by default; this app has no lock yet, as on a first deploy.
+    env: { YARN_ENABLE_IMMUTABLE_INSTALLS: "false" },
   },
   // --- bun ---
   {

@@ -1,0 +1,3 @@
+/** Changed by the bench for a code-only redeploy. */
+export const VERSION = "1";
+// x

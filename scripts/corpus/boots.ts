@@ -400,6 +400,42 @@ const CASES: CaptureSpec[] = [
     },
     command: "npm start",
   }),
+  base({
+    id: "boot-ts-entry-plain-node",
+    step: "start",
+    expected: "START_CRASHED",
+    how: "start command node src/index.ts (TypeScript source run by plain Node 20, no loader)",
+    files: {
+      "src/index.ts":
+        'import express from "express";\nconst port: number = Number(process.env.PORT);\nexpress().listen(port);\n',
+    },
+    command: "node src/index.ts",
+  }),
+  base({
+    id: "boot-rates-api-dns",
+    step: "start",
+    expected: "START_CRASHED",
+    how: "app fetching exchange rates from a third-party API at boot (top-level await); the name does not resolve here. No database involved",
+    files: {
+      "server.js": server(
+        'const rates = await fetch("https://api.rates-provider.example/v1/latest?base=EUR").then((r) => r.json());\nlogger.info({ currencies: Object.keys(rates).length }, "rates loaded");',
+      ),
+    },
+    command: "npm start",
+  }),
+  base({
+    id: "boot-session-cache-refused",
+    step: "start",
+    expected: "START_CRASHED",
+    how: "app connecting its session cache (node-redis 4) to 127.0.0.1:6390 at boot, where nothing listens; no database involved",
+    prepare: ["npm install --no-audit --no-fund redis@4.7.0"],
+    files: {
+      "server.js": server(
+        'import { createClient } from "redis";\nconst cache = createClient({ url: process.env.CACHE_URL ?? "redis://127.0.0.1:6390", socket: { reconnectStrategy: false } });\nawait cache.connect();\nlogger.info("session cache connected");',
+      ),
+    },
+    command: "node server.js",
+  }),
 ];
 
 await ensureTemplates();

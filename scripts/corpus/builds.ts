@@ -526,6 +526,22 @@ const CASES: CaptureSpec[] = [
     command: "npm run build",
     env: ENV,
   },
+  {
+    id: "tsc-four-nine-plus-own-slip",
+    stack: "tsc",
+    step: "build",
+    expected: "TYPESCRIPT_ERROR",
+    how: "tsc 4.9 with @types/node 24 (errors in node_modules/@types) AND one type error in the app's own src/invoices.ts",
+    template: TEMPLATES.tsc,
+    prepare: ["npm install --no-audit --no-fund --save-dev typescript@4.9.5 @types/node@24.3.0"],
+    files: {
+      "tsconfig.json":
+        '{"compilerOptions":{"target":"ES2020","module":"commonjs","outDir":"dist","rootDir":"src","strict":true,"esModuleInterop":true},"include":["src"]}\n',
+      "src/invoices.ts":
+        'export function invoiceTotal(lines: number[]): number {\n  return lines.join("+");\n}\n',
+    },
+    command: "npm run build",
+  },
 ];
 
 await ensureTemplates();

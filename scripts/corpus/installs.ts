@@ -510,6 +510,38 @@ const CASES: CaptureSpec[] = [
     files: { "package.json": pkg(api()) },
     command: "yarn install --frozen-lockfile",
   },
+  {
+    id: "pnpm9-workspace-sibling-absent",
+    stack: "pnpm",
+    step: "install",
+    expected: "DEPENDENCY_RESOLUTION_FAILED",
+    how: "pnpm 9 install in a workspace whose app depends on @orders/shared via workspace:* but no such package is in the workspace",
+    files: {
+      "package.json": pkg({
+        name: "orders-monorepo",
+        private: true,
+        packageManager: "pnpm@9.15.9",
+      }),
+      "pnpm-workspace.yaml": "packages:\n  - services/*\n",
+      "services/api/package.json": pkg(api({}, { "@orders/shared": "workspace:*" })),
+    },
+    command: "corepack pnpm install",
+  },
+  {
+    id: "yarn1-lock-checksum-edited",
+    stack: "yarn",
+    step: "install",
+    expected: "INSTALL_FAILED",
+    how: "yarn 1.22 install --frozen-lockfile with the integrity of pino in yarn.lock replaced by express's",
+    files: { "package.json": pkg(api({ packageManager: "yarn@1.22.22" })) },
+    prepare: [
+      YARN1_LOCK,
+      "rm -rf node_modules",
+      `node -e 'const fs=require("fs");let t=fs.readFileSync("yarn.lock","utf8");const blocks=t.split("\\n\\n");const ex=blocks.find(b=>b.startsWith("express@")).match(/integrity (\\S+)/)[1];t=blocks.map(b=>b.startsWith("pino@")?b.replace(/integrity \\S+/,"integrity "+ex):b).join("\\n\\n");fs.writeFileSync("yarn.lock",t)'`,
+      "yarn cache clean pino >/dev/null 2>&1 || corepack yarn cache clean pino >/dev/null",
+    ],
+    command: "corepack yarn install --frozen-lockfile",
+  },
 ];
 
 const filters = (process.argv[2] ?? "").split(",");

@@ -1,5 +1,5 @@
 /** Knex 3 failures (migrate:latest in preStart, app boots and runtime through PgBouncer). */
-import { type Case, READY, extraBouncer, serveAndHit } from "./sql-stacks-lib.js";
+import { type Case, READY, serveAndHit } from "./sql-stacks-lib.js";
 
 const knexfile = (extra = "") => `// knexfile.js
 module.exports = {
@@ -35,7 +35,11 @@ const pkg = (scripts: Record<string, string>) =>
   JSON.stringify({ name: "knex-api", version: "1.4.0", private: true, scripts }, null, 2);
 
 // A small express API on knex, pino logs, with a pooled connection (DATABASE_URL).
-const pinoApi = (routes: string, boot = "", pool = "{ min: 0, max: 5 }") => `const express = require("express");
+const pinoApi = (
+  routes: string,
+  boot = "",
+  pool = "{ min: 0, max: 5 }",
+) => `const express = require("express");
 const pino = require("pino");
 const knex = require("knex")({ client: "pg", connection: process.env.DATABASE_URL, pool: ${pool} });
 const log = pino({ base: { svc: "knex-api" } });
@@ -81,7 +85,10 @@ exports.down = (knex) => knex.raw("DROP INDEX users_email_lower");
       expected: "MIGRATION_FAILED",
       how: "npm run migrate (knex migrate:latest); two migrations both create table users",
       files: {
-        "package.json": pkg({ migrate: "knex migrate:latest --knexfile knexfile.js", start: "node server.js" }),
+        "package.json": pkg({
+          migrate: "knex migrate:latest --knexfile knexfile.js",
+          start: "node server.js",
+        }),
         "knexfile.js": knexfile(),
         "migrations/20240101090000_users.js": createUsers,
         "migrations/20240101090500_posts.js": createPosts,
@@ -251,7 +258,12 @@ main().catch((err) => {
   } catch (err) { next(err); }
 });`),
         },
-        command: serveAndHit("node server.js", ["/healthz", "/api/users", "/healthz", "/api/users?page=2"]),
+        command: serveAndHit("node server.js", [
+          "/healthz",
+          "/api/users",
+          "/healthz",
+          "/api/users?page=2",
+        ]),
         timeoutMs: 6000,
         stillRunning: true,
       };
@@ -280,7 +292,9 @@ main().catch((err) => {
   {
     id: "knex-serve-acquire-wait",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE jobs (id serial primary key, status text); ALTER TABLE jobs OWNER TO "${ctx.project.role}"; INSERT INTO jobs (status) SELECT 'queued' FROM generate_series(1,50);`);
+      ctx.su(
+        `CREATE TABLE jobs (id serial primary key, status text); ALTER TABLE jobs OWNER TO "${ctx.project.role}"; INSERT INTO jobs (status) SELECT 'queued' FROM generate_series(1,50);`,
+      );
       return {
         step: "runtime",
         expected: "POOL_EXHAUSTED",
@@ -307,8 +321,7 @@ app.use((err, req, res, next) => { console.error("[error] " + req.method + " " +
 app.listen(process.env.PORT, () => console.log("jobs-dashboard listening on :" + process.env.PORT));
 `,
         },
-        command:
-          `node server.js & ${READY}; curl -s -o /dev/null "http://127.0.0.1:$PORT/jobs"; for i in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & done; sleep 0.5; for i in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$PORT/jobs" & done; wait`,
+        command: `node server.js & ${READY}; curl -s -o /dev/null "http://127.0.0.1:$PORT/jobs"; for i in 1 2; do curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & done; sleep 0.5; for i in 1 2 3; do curl -s -o /dev/null "http://127.0.0.1:$PORT/jobs" & done; wait`,
         timeoutMs: 9000,
         stillRunning: true,
       };
@@ -317,14 +330,17 @@ app.listen(process.env.PORT, () => console.log("jobs-dashboard listening on :" +
   {
     id: "knex-serve-dupes-then-reset",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE users (id serial primary key, email text unique not null, name text); ALTER TABLE users OWNER TO "${ctx.project.role}"; INSERT INTO users (email) VALUES ('taken@example.com');`);
+      ctx.su(
+        `CREATE TABLE users (id serial primary key, email text unique not null, name text); ALTER TABLE users OWNER TO "${ctx.project.role}"; INSERT INTO users (email) VALUES ('taken@example.com');`,
+      );
       return {
         step: "runtime",
         expected: "BOUNCER_CONFIG_ERROR",
         how: "express + knex API: signups hit a unique violation (logged, 409), then a test-data reset endpoint runs DROP SCHEMA public CASCADE and every query after it fails through PgBouncer",
         files: {
           "package.json": pkg({ start: "node server.js" }),
-          "server.js": pinoApi(`app.post("/api/signup", async (req, res, next) => {
+          "server.js": pinoApi(
+            `app.post("/api/signup", async (req, res, next) => {
   try {
     const [u] = await knex("users").insert({ email: "taken@example.com", name: "x" }).returning("id");
     res.status(201).json(u);
@@ -343,9 +359,16 @@ app.post("/admin/reset", async (req, res, next) => {
 });
 app.get("/api/users", async (req, res, next) => {
   try { res.json(await knex("users").select("id", "email")); } catch (err) { next(err); }
-});`, "", "{ min: 0, max: 5, idleTimeoutMillis: 300, reapIntervalMillis: 100 }"),
+});`,
+            "",
+            "{ min: 0, max: 5, idleTimeoutMillis: 300, reapIntervalMillis: 100 }",
+          ),
         },
-        command: serveAndHit("node server.js", ["POST /api/signup", "POST /api/signup", "POST /admin/reset", "/api/users", "/api/users"], 1.2),
+        command: serveAndHit(
+          "node server.js",
+          ["POST /api/signup", "POST /api/signup", "POST /admin/reset", "/api/users", "/api/users"],
+          1.2,
+        ),
         timeoutMs: 12000,
         stillRunning: true,
       };
@@ -383,5 +406,59 @@ knex.migrate.latest()
       },
       command: "npm start",
     }),
+  },
+  {
+    id: "knex-boot-url-sslmode",
+    build: () => ({
+      step: "start",
+      expected: "DATABASE_SSL_MISMATCH",
+      how: "knex app appending ?sslmode=require to DATABASE_URL in its db.js (for a managed Postgres it used before)",
+      files: {
+        "package.json": pkg({ start: "node server.js" }),
+        "db.js": `const url = process.env.DATABASE_URL + (process.env.DATABASE_URL.includes("?") ? "&" : "?") + "sslmode=require";
+module.exports = require("knex")({ client: "pg", connection: url, pool: { min: 1, max: 5 } });
+`,
+        "server.js": `const db = require("./db");
+const http = require("http");
+console.log(new Date().toISOString(), "level=info msg="starting" version=1.4.0");
+db.raw("select 1 as ok")
+  .then(() => http.createServer((q, r) => r.end("ok")).listen(process.env.PORT, () => console.log(new Date().toISOString(), "level=info msg="listening"")))
+  .catch((e) => { console.log(new Date().toISOString(), "level=error msg="db connect failed" err=" + JSON.stringify(e.message)); process.exit(1); });
+`,
+      },
+      command: "npm start",
+    }),
+  },
+  {
+    id: "knex-boot-flags-then-col",
+    build: (ctx) => {
+      ctx.su(
+        `CREATE TABLE users (id serial primary key, email text unique not null, name text); ALTER TABLE users OWNER TO "${ctx.project.role}"; INSERT INTO users (email) VALUES ('admin@example.com');`,
+      );
+      return {
+        step: "start",
+        expected: "SCHEMA_MISMATCH",
+        how: "knex boot: an optional feature_flags table is missing (handled: warning, defaults used), then the admin bootstrap selects users.role, a column never migrated, and the process exits",
+        files: {
+          "package.json": pkg({ start: "node server.js" }),
+          "server.js": `const knex = require("knex")({ client: "pg", connection: process.env.DATABASE_URL });
+const log = require("pino")({ base: null });
+async function boot() {
+  let flags = {};
+  try {
+    flags = Object.fromEntries((await knex("feature_flags").select("name", "enabled")).map((f) => [f.name, f.enabled]));
+  } catch (err) {
+    log.warn({ err: err.message }, "feature flags unavailable, using defaults");
+  }
+  log.info({ flags }, "flags loaded");
+  const admins = await knex("users").where({ role: "admin" }).select("id", "email");
+  log.info({ admins: admins.length }, "admin bootstrap done");
+}
+boot().catch((err) => { log.fatal({ err }, "boot failed"); process.exit(1); });
+`,
+        },
+        command: "npm start",
+      };
+    },
   },
 ];

@@ -1,8 +1,17 @@
 /** Kysely 0.28 failures: the Migrator in a preStart script, boots and runtime through PgBouncer. */
-import { type Case, READY, extraBouncer, serveAndHit } from "./sql-stacks-lib.js";
+import { type Case, extraBouncer, READY, serveAndHit } from "./sql-stacks-lib.js";
 
 const pkg = () =>
-  JSON.stringify({ name: "kysely-shop", version: "0.3.1", private: true, scripts: { migrate: "node migrate.js", start: "node server.js" } }, null, 2);
+  JSON.stringify(
+    {
+      name: "kysely-shop",
+      version: "0.3.1",
+      private: true,
+      scripts: { migrate: "node migrate.js", start: "node server.js" },
+    },
+    null,
+    2,
+  );
 
 // The Migrator script from Kysely's docs, on DIRECT_URL, printing each result.
 const migrateJs = (url = "process.env.DIRECT_URL", pool = "") => `const path = require("path");
@@ -40,7 +49,11 @@ exports.down = async (db) => { await db.schema.dropTable("product").execute(); }
 `;
 
 // express + Kysely API, pino logs.
-const api = (routes: string, pool = "max: 5", url = "process.env.DATABASE_URL") => `const express = require("express");
+const api = (
+  routes: string,
+  pool = "max: 5",
+  url = "process.env.DATABASE_URL",
+) => `const express = require("express");
 const { Pool } = require("pg");
 const { Kysely, PostgresDialect, sql } = require("kysely");
 const log = require("pino")({ name: "shop" });
@@ -92,7 +105,9 @@ exports.down = async () => {};
   {
     id: "kysely-migrator-table-twice",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE product (id serial primary key); ALTER TABLE product OWNER TO "${ctx.project.role}";`);
+      ctx.su(
+        `CREATE TABLE product (id serial primary key); ALTER TABLE product OWNER TO "${ctx.project.role}";`,
+      );
       return {
         step: "schema",
         expected: "MIGRATION_FAILED",
@@ -168,7 +183,9 @@ const db = new Kysely({ dialect: new PostgresDialect({ pool: new Pool({ connecti
   {
     id: "kysely-serve-discount-field",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE product (id serial primary key, sku varchar(64) unique not null, price_cents integer not null); ALTER TABLE product OWNER TO "${ctx.project.role}"; INSERT INTO product (sku, price_cents) VALUES ('A-1', 1200);`);
+      ctx.su(
+        `CREATE TABLE product (id serial primary key, sku varchar(64) unique not null, price_cents integer not null); ALTER TABLE product OWNER TO "${ctx.project.role}"; INSERT INTO product (sku, price_cents) VALUES ('A-1', 1200);`,
+      );
       return {
         step: "runtime",
         expected: "SCHEMA_MISMATCH",
@@ -207,7 +224,9 @@ sql\`select 1\`.execute(db).then(() => console.log("db ok")).catch((err) => { co
     id: "kysely-serve-slow-checkout",
     build: (ctx) => {
       const port = extraBouncer("tiny");
-      ctx.su(`CREATE TABLE product (id serial primary key, sku text, price_cents int); ALTER TABLE product OWNER TO "${ctx.project.role}";`);
+      ctx.su(
+        `CREATE TABLE product (id serial primary key, sku text, price_cents int); ALTER TABLE product OWNER TO "${ctx.project.role}";`,
+      );
       return {
         step: "runtime",
         expected: "POOL_EXHAUSTED",
@@ -228,8 +247,7 @@ app.get("/products", async (req, res, next) => {
 });`),
         },
         env: { DATABASE_URL: ctx.onPort(ctx.project.databaseUrl, port) },
-        command:
-          `node server.js & S=$!; ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/reprice" & sleep 0.5; curl -s -o /dev/null "http://127.0.0.1:$PORT/products"; curl -s -o /dev/null "http://127.0.0.1:$PORT/ping"; wait $S`,
+        command: `node server.js & S=$!; ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/reprice" & sleep 0.5; curl -s -o /dev/null "http://127.0.0.1:$PORT/products"; curl -s -o /dev/null "http://127.0.0.1:$PORT/ping"; wait $S`,
         timeoutMs: 15000,
       };
     },
@@ -237,7 +255,9 @@ app.get("/products", async (req, res, next) => {
   {
     id: "kysely-serve-fixture-reset",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE product (id serial primary key, sku text, price_cents int); ALTER TABLE product OWNER TO "${ctx.project.role}";`);
+      ctx.su(
+        `CREATE TABLE product (id serial primary key, sku text, price_cents int); ALTER TABLE product OWNER TO "${ctx.project.role}";`,
+      );
       return {
         step: "runtime",
         expected: "BOUNCER_CONFIG_ERROR",
@@ -254,7 +274,11 @@ app.get("/products", async (req, res, next) => {
             "max: 5, idleTimeoutMillis: 200",
           ),
         },
-        command: serveAndHit("node server.js", ["/products", "POST /fixtures/reset", "/products", "/products"], 1),
+        command: serveAndHit(
+          "node server.js",
+          ["/products", "POST /fixtures/reset", "/products", "/products"],
+          1,
+        ),
         timeoutMs: 8000,
         stillRunning: true,
       };

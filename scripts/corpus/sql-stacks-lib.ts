@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { type CaptureSpec, capture, type Stack } from "./capture.js";
+import { CAPTURED_DIR, type CaptureSpec, capture, type Stack } from "./capture.js";
 import { dropPlatformProject, type PlatformProject, platformProject } from "./platform-project.js";
 
 export const TEMPLATE = process.env.SQL_TEMPLATE ?? "/tmp/corpus-templates/sql-stacks";
@@ -82,6 +82,7 @@ export async function runCases(
     if (ids.has(c.id)) throw new Error(`duplicate id ${c.id}`);
     ids.add(c.id);
   }
+  pruneRemoved(file, ids);
   const slug = `sqlc-${file.slice(0, 6)}`;
   let project: PlatformProject | undefined;
   for (const c of cases) {
@@ -110,7 +111,10 @@ export async function runCases(
         id: c.id,
         stack,
         // node_modules hard-linked from the template (a copy of it takes long on a busy disk).
-        prepare: [`cp -al ${JSON.stringify(path.join(TEMPLATE, "node_modules"))} node_modules`, ...(rest.prepare ?? [])],
+        prepare: [
+          `cp -al ${JSON.stringify(path.join(TEMPLATE, "node_modules"))} node_modules`,
+          ...(rest.prepare ?? []),
+        ],
         env: {
           NODE_ENV: "production",
           DATABASE_URL: project.databaseUrl,
@@ -136,7 +140,16 @@ function freshProject(slug: string, previous: PlatformProject | undefined): Plat
   if (previous) {
     const out = execFileSync(
       "psql",
-      ["-h", "127.0.0.1", "-U", "postgres", "-d", previous.database, "-Atc", "SELECT to_regprocedure('public.user_lookup(text)') IS NOT NULL"],
+      [
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        "-d",
+        previous.database,
+        "-Atc",
+        "SELECT to_regprocedure('public.user_lookup(text)') IS NOT NULL",
+      ],
       { encoding: "utf8" },
     ).trim();
     if (out === "t") {
@@ -160,6 +173,17 @@ function freshProject(slug: string, previous: PlatformProject | undefined): Plat
     dropPlatformProject(slug);
   } catch {}
   return platformProject(slug);
+}
+
+/** Drops cases from the file whose ids the script no longer defines (a renamed or removed case). */
+function pruneRemoved(file: string, ids: Set<string>): void {
+  const target = path.join(CAPTURED_DIR, `${file}.jsonl`);
+  if (!existsSync(target)) return;
+  const lines = readFileSync(target, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
+  const kept = lines.filter((l) => ids.has(JSON.parse(l).id));
+  if (kept.length !== lines.length) writeFileSync(target, `${kept.join("\n")}\n`);
 }
 
 const BOUNCER_DIR = "/tmp/corpus-bouncers";

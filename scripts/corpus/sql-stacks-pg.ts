@@ -1,8 +1,17 @@
 /** node-postgres (pg 8) failures: hand-written migration scripts, boots and runtime through PgBouncer. */
-import { type Case, READY, extraBouncer, serveAndHit } from "./sql-stacks-lib.js";
+import { type Case, extraBouncer, READY, serveAndHit } from "./sql-stacks-lib.js";
 
 const pkg = (name: string) =>
-  JSON.stringify({ name, version: "0.9.2", private: true, scripts: { migrate: "node scripts/migrate.js", start: "node server.js" } }, null, 2);
+  JSON.stringify(
+    {
+      name,
+      version: "0.9.2",
+      private: true,
+      scripts: { migrate: "node scripts/migrate.js", start: "node server.js" },
+    },
+    null,
+    2,
+  );
 
 // A hand-written runner: applies sql/*.sql in order inside one transaction each, records them.
 const migrateJs = `const fs = require("fs");
@@ -42,7 +51,11 @@ const sql001 = `CREATE TABLE accounts (
 `;
 
 // express API on a pg Pool (DATABASE_URL), console logs with a tiny request logger.
-const consoleApi = (routes: string, poolOpts = "max: 5", tail = "") => `const express = require("express");
+const consoleApi = (
+  routes: string,
+  poolOpts = "max: 5",
+  tail = "",
+) => `const express = require("express");
 const { Pool } = require("pg");
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, ${poolOpts} });
 pool.on("error", (err) => console.error("[pg] idle client error:", err.message));
@@ -93,7 +106,8 @@ export const pgCases: Case[] = [
         "package.json": pkg("orders-api"),
         "scripts/migrate.js": migrateJs,
         "sql/001_accounts.sql": sql001,
-        "sql/002_orders.sql": "CREATE TABLE orders (id bigserial PRIMARY KEY, account_id bigint REFERENCES accounts(id), total_cents integer NOT NULL);\n",
+        "sql/002_orders.sql":
+          "CREATE TABLE orders (id bigserial PRIMARY KEY, account_id bigint REFERENCES accounts(id), total_cents integer NOT NULL);\n",
         "sql/003_orders_idx.sql": "CREATE INDEX orders_owner_idx ON orders (owner_id);\n",
       },
       command: "node scripts/migrate.js",
@@ -148,7 +162,7 @@ client.connect().then(() => client.query("select 1")).then(() => console.log("ok
   },
   {
     id: "pg-script-sslmode-url",
-    build: (ctx) => ({
+    build: () => ({
       step: "schema",
       expected: "DATABASE_SSL_MISMATCH",
       how: "hand-written pg migration appending ?sslmode=require to DIRECT_URL",
@@ -188,7 +202,9 @@ boot().catch((err) => { console.error("[boot] startup error:", err.message); con
   {
     id: "pg-serve-orders-col",
     build: (ctx) => {
-      ctx.su(`${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) VALUES ('a@x.io');`);
+      ctx.su(
+        `${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) VALUES ('a@x.io');`,
+      );
       return {
         step: "runtime",
         expected: "SCHEMA_MISMATCH",
@@ -202,7 +218,12 @@ boot().catch((err) => { console.error("[boot] startup error:", err.message); con
   } catch (err) { next(err); }
 });`),
         },
-        command: serveAndHit("node server.js", ["/health", "/accounts/1", "/accounts/2", "/health"]),
+        command: serveAndHit("node server.js", [
+          "/health",
+          "/accounts/1",
+          "/accounts/2",
+          "/health",
+        ]),
         timeoutMs: 6000,
         stillRunning: true,
       };
@@ -222,7 +243,13 @@ console.log("connecting to database...");
 c.connect().then(() => console.log("connected")).catch((err) => { console.error("could not connect:", err); process.exit(1); });
 `,
       },
-      env: { DB_URL: (() => { const u = new URL(ctx.withPassword(ctx.project.databaseUrl, "old-password-2024")); u.username = "prj_storefront_legacy"; return u.toString(); })() },
+      env: {
+        DB_URL: (() => {
+          const u = new URL(ctx.withPassword(ctx.project.databaseUrl, "old-password-2024"));
+          u.username = "prj_storefront_legacy";
+          return u.toString();
+        })(),
+      },
       extraScrub: ["prj_storefront_legacy"],
       command: "npm start",
     }),
@@ -230,7 +257,9 @@ c.connect().then(() => console.log("connected")).catch((err) => { console.error(
   {
     id: "pg-serve-leaked-clients",
     build: (ctx) => {
-      ctx.su(`${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) SELECT 'u' || g || '@x.io' FROM generate_series(1,20) g;`);
+      ctx.su(
+        `${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) SELECT 'u' || g || '@x.io' FROM generate_series(1,20) g;`,
+      );
       return {
         step: "runtime",
         expected: "POOL_EXHAUSTED",
@@ -254,7 +283,18 @@ c.connect().then(() => console.log("connected")).catch((err) => { console.error(
             "max: 3, connectionTimeoutMillis: 1500",
           ),
         },
-        command: serveAndHit("node server.js", ["/accounts/1/upgrade", "/accounts/999/upgrade", "/accounts/998/upgrade", "/accounts/997/upgrade", "/accounts/2/upgrade", "/accounts/3/upgrade"], 0.2),
+        command: serveAndHit(
+          "node server.js",
+          [
+            "/accounts/1/upgrade",
+            "/accounts/999/upgrade",
+            "/accounts/998/upgrade",
+            "/accounts/997/upgrade",
+            "/accounts/2/upgrade",
+            "/accounts/3/upgrade",
+          ],
+          0.2,
+        ),
         timeoutMs: 9000,
         stillRunning: true,
       };
@@ -309,8 +349,7 @@ app.get("/accounts", async (req, res, next) => {
           ),
         },
         env: { DATABASE_URL: ctx.onPort(ctx.project.databaseUrl, port) },
-        command:
-          `node server.js & ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/export" & sleep 0.5; curl -s -o /dev/null "http://127.0.0.1:$PORT/accounts"; curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; wait`,
+        command: `node server.js & ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/export" & sleep 0.5; curl -s -o /dev/null "http://127.0.0.1:$PORT/accounts"; curl -s -o /dev/null "http://127.0.0.1:$PORT/health"; wait`,
         timeoutMs: 11000,
         stillRunning: true,
       };
@@ -320,7 +359,9 @@ app.get("/accounts", async (req, res, next) => {
     id: "pg-serve-named-statements",
     build: (ctx) => {
       const port = extraBouncer("noprep");
-      ctx.su(`${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) SELECT 'u' || g || '@x.io' FROM generate_series(1,50) g;`);
+      ctx.su(
+        `${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) SELECT 'u' || g || '@x.io' FROM generate_series(1,50) g;`,
+      );
       return {
         step: "runtime",
         expected: "PREPARED_STATEMENT_CONFLICT",
@@ -335,8 +376,7 @@ app.get("/accounts", async (req, res, next) => {
 });`),
         },
         env: { DATABASE_URL: ctx.onPort(ctx.project.databaseUrl, port) },
-        command:
-          `node server.js & ${READY}; for r in 1 2 3; do for i in 1 2 3 4 5 6 7 8; do curl -s -o /dev/null "http://127.0.0.1:$PORT/accounts/$i" & done; sleep 0.5; done; wait`,
+        command: `node server.js & ${READY}; for r in 1 2 3; do for i in 1 2 3 4 5 6 7 8; do curl -s -o /dev/null "http://127.0.0.1:$PORT/accounts/$i" & done; sleep 0.5; done; wait`,
         timeoutMs: 7000,
         stillRunning: true,
       };
@@ -367,7 +407,11 @@ app.get("/accounts", async (req, res, next) => {
             "max: 5, idleTimeoutMillis: 200",
           ),
         },
-        command: serveAndHit("node server.js", ["/accounts", "POST /dev/seed", "/accounts", "/accounts"], 1),
+        command: serveAndHit(
+          "node server.js",
+          ["/accounts", "POST /dev/seed", "/accounts", "/accounts"],
+          1,
+        ),
         timeoutMs: 8000,
         stillRunning: true,
       };
@@ -401,7 +445,9 @@ warm().then(() => require("http").createServer((q, r) => r.end("ok")).listen(pro
   {
     id: "pg-serve-dupes-then-typeerror",
     build: (ctx) => {
-      ctx.su(`${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) VALUES ('dup@x.io');`);
+      ctx.su(
+        `${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) VALUES ('dup@x.io');`,
+      );
       return {
         step: "runtime",
         expected: "START_CRASHED",
@@ -419,7 +465,11 @@ app.post("/webhooks/billing", (req, res) => {
   setTimeout(() => { const event = JSON.parse('{"type":"invoice.paid"}'); console.log("processing " + event.type + " for " + event.data.object.customer); }, 100);
 });`),
         },
-        command: serveAndHit("node server.js", ["POST /signup", "POST /signup", "/health", "POST /webhooks/billing"], 0.4),
+        command: serveAndHit(
+          "node server.js",
+          ["POST /signup", "POST /signup", "/health", "POST /webhooks/billing"],
+          0.4,
+        ),
         timeoutMs: 8000,
       };
     },
@@ -427,7 +477,9 @@ app.post("/webhooks/billing", (req, res) => {
   {
     id: "pg-serve-audit-route",
     build: (ctx) => {
-      ctx.su(`${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) VALUES ('a@x.io');`);
+      ctx.su(
+        `${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}"; INSERT INTO accounts (email) VALUES ('a@x.io');`,
+      );
       return {
         step: "runtime",
         expected: "RELATION_DOES_NOT_EXIST",
@@ -444,7 +496,13 @@ app.get("/accounts", async (req, res, next) => {
   try { res.json((await pool.query("SELECT id, email FROM accounts")).rows); } catch (err) { next(err); }
 });`),
         },
-        command: serveAndHit("node server.js", ["/health", "/accounts", "/accounts", "/health", "/accounts"]),
+        command: serveAndHit("node server.js", [
+          "/health",
+          "/accounts",
+          "/accounts",
+          "/health",
+          "/accounts",
+        ]),
         timeoutMs: 7000,
         stillRunning: true,
       };
@@ -476,5 +534,49 @@ pool.query("SELECT 1").then(() => console.log("db ok")).catch((err) => {
       },
       command: "npm start",
     }),
+  },
+  {
+    id: "pg-boot-notices-then-listen",
+    build: (ctx) => {
+      ctx.su(`${sql001} ALTER TABLE accounts OWNER TO "${ctx.project.role}";`);
+      return {
+        step: "start",
+        expected: "PORT_IN_USE",
+        how: "start runs the pg migration script (IF NOT EXISTS: 'relation already exists, skipping' notices) and then a server that starts a metrics listener on the same PORT",
+        files: {
+          "package.json": JSON.stringify(
+            {
+              name: "orders-api",
+              version: "0.9.2",
+              private: true,
+              scripts: { start: "node scripts/migrate.js && node server.js" },
+            },
+            null,
+            2,
+          ),
+          "scripts/migrate.js": `const { Client } = require("pg");
+(async () => {
+  const c = new Client({ connectionString: process.env.DIRECT_URL });
+  c.on("notice", (n) => console.log("NOTICE:", n.message));
+  await c.connect();
+  console.log("migrate: ensuring schema");
+  await c.query("CREATE TABLE IF NOT EXISTS accounts (id bigserial PRIMARY KEY, email text NOT NULL UNIQUE, plan text NOT NULL DEFAULT 'free', created_at timestamptz NOT NULL DEFAULT now())");
+  await c.query("CREATE INDEX IF NOT EXISTS accounts_email_key ON accounts (email)");
+  console.log("migrate: schema up to date, 0 errors");
+  await c.end();
+})().catch((e) => { console.error(e); process.exit(1); });
+`,
+          "server.js": consoleApi(
+            `app.get("/accounts", async (req, res, next) => {
+  try { res.json((await pool.query("SELECT id, email FROM accounts")).rows); } catch (err) { next(err); }
+});`,
+            "max: 5",
+            `// metrics endpoint (meant for METRICS_PORT)
+require("http").createServer((q, r) => r.end("up 1")).listen(process.env.METRICS_PORT || process.env.PORT);`,
+          ),
+        },
+        command: "npm start",
+      };
+    },
   },
 ];

@@ -1,8 +1,18 @@
 /** postgres.js (postgres 3) failures: migration scripts, boots and runtime through PgBouncer. */
-import { type Case, READY, extraBouncer, serveAndHit } from "./sql-stacks-lib.js";
+import { type Case, extraBouncer, READY, serveAndHit } from "./sql-stacks-lib.js";
 
 const pkg = (name: string) =>
-  JSON.stringify({ name, version: "2.0.0", private: true, type: "module", scripts: { "db:migrate": "node db/migrate.js", start: "node src/index.js" } }, null, 2);
+  JSON.stringify(
+    {
+      name,
+      version: "2.0.0",
+      private: true,
+      type: "module",
+      scripts: { "db:migrate": "node db/migrate.js", start: "node src/index.js" },
+    },
+    null,
+    2,
+  );
 
 // Hand-written migration runner on DIRECT_URL: each db/migrations/*.sql in one transaction.
 const migrateJs = `import postgres from "postgres";
@@ -71,7 +81,8 @@ export const postgresJsCases: Case[] = [
         "package.json": pkg("notes"),
         "db/migrate.js": migrateJs,
         "db/migrations/0001_notes.sql": m1,
-        "db/migrations/0002_tags.sql": "create table tags (id serial primary key, note_id int references notes(id), label text not null, created_at timestampz default now());\n",
+        "db/migrations/0002_tags.sql":
+          "create table tags (id serial primary key, note_id int references notes(id), label text not null, created_at timestampz default now());\n",
       },
       command: "npm run db:migrate",
     }),
@@ -86,8 +97,10 @@ export const postgresJsCases: Case[] = [
         "package.json": pkg("notes"),
         "db/migrate.js": migrateJs,
         "db/migrations/0001_notes.sql": m1,
-        "db/migrations/0002_seed.sql": "insert into notes (owner, title) values ('system', 'Welcome') on conflict do nothing;\n",
-        "db/migrations/0003_recent_view.sql": "create view recent_notes as select id, author, title from notes order by created_at desc limit 50;\n",
+        "db/migrations/0002_seed.sql":
+          "insert into notes (owner, title) values ('system', 'Welcome') on conflict do nothing;\n",
+        "db/migrations/0003_recent_view.sql":
+          "create view recent_notes as select id, author, title from notes order by created_at desc limit 50;\n",
       },
       command: "node db/migrate.js",
     }),
@@ -100,7 +113,10 @@ export const postgresJsCases: Case[] = [
       how: "postgres.js migration runner given a MIGRATION_URL (pooled, from a committed .env) with a stale password; PgBouncer rejects it",
       files: {
         "package.json": pkg("notes"),
-        "db/migrate.js": migrateJs.replace("process.env.DIRECT_URL", "process.env.MIGRATION_URL || process.env.DIRECT_URL"),
+        "db/migrate.js": migrateJs.replace(
+          "process.env.DIRECT_URL",
+          "process.env.MIGRATION_URL || process.env.DIRECT_URL",
+        ),
         "db/migrations/0001_notes.sql": m1,
       },
       env: { MIGRATION_URL: ctx.withPassword(ctx.project.databaseUrl, "hunter2") },
@@ -128,7 +144,9 @@ console.log("settings", settings);
   {
     id: "pgjs-serve-renamed-field",
     build: (ctx) => {
-      ctx.su(`${m1} ALTER TABLE notes OWNER TO "${ctx.project.role}"; INSERT INTO notes (owner, title) VALUES ('ann', 'hello');`);
+      ctx.su(
+        `${m1} ALTER TABLE notes OWNER TO "${ctx.project.role}"; INSERT INTO notes (owner, title) VALUES ('ann', 'hello');`,
+      );
       return {
         step: "runtime",
         expected: "SCHEMA_MISMATCH",
@@ -152,7 +170,9 @@ console.log("settings", settings);
     id: "pgjs-serve-prepare-default",
     build: (ctx) => {
       const port = extraBouncer("noprep");
-      ctx.su(`${m1} ALTER TABLE notes OWNER TO "${ctx.project.role}"; INSERT INTO notes (owner, title) SELECT 'u' || (g % 5), 'n' || g FROM generate_series(1,100) g;`);
+      ctx.su(
+        `${m1} ALTER TABLE notes OWNER TO "${ctx.project.role}"; INSERT INTO notes (owner, title) SELECT 'u' || (g % 5), 'n' || g FROM generate_series(1,100) g;`,
+      );
       return {
         step: "runtime",
         expected: "PREPARED_STATEMENT_CONFLICT",
@@ -168,8 +188,7 @@ console.log("settings", settings);
           ),
         },
         env: { DATABASE_URL: ctx.onPort(ctx.project.databaseUrl, port) },
-        command:
-          `node src/index.js & ${READY}; for r in 1 2 3 4 5 6 7 8; do for i in 1 2 3 4 5 6 7 8 9 10; do curl -s -o /dev/null "http://127.0.0.1:$PORT/notes?o=$i" & done; sleep 0.4; done; wait`,
+        command: `node src/index.js & ${READY}; for r in 1 2 3 4 5 6 7 8; do for i in 1 2 3 4 5 6 7 8 9 10; do curl -s -o /dev/null "http://127.0.0.1:$PORT/notes?o=$i" & done; sleep 0.4; done; wait`,
         timeoutMs: 14000,
         stillRunning: true,
       };
@@ -215,7 +234,7 @@ setInterval(() => console.log("processed " + n + " jobs"), 2000);
   },
   {
     id: "pgjs-boot-compose-host",
-    build: (ctx) => ({
+    build: () => ({
       step: "start",
       expected: "DATABASE_UNREACHABLE",
       how: "postgres.js app with a committed config pointing at the docker-compose host name `postgres` (ENOTFOUND)",
@@ -270,8 +289,7 @@ try { await sql\`select 1\`; log("info", "database ready"); } catch (err) { log(
           ),
         },
         env: { DATABASE_URL: ctx.onPort(ctx.project.databaseUrl, port) },
-        command:
-          `node src/index.js & S=$!; ${READY}; curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & sleep 0.4; curl -s -o /dev/null "http://127.0.0.1:$PORT/count"; curl -s -o /dev/null "http://127.0.0.1:$PORT/count"; wait $S`,
+        command: `node src/index.js & S=$!; ${READY}; curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & sleep 0.4; curl -s -o /dev/null "http://127.0.0.1:$PORT/count"; curl -s -o /dev/null "http://127.0.0.1:$PORT/count"; wait $S`,
         timeoutMs: 15000,
       };
     },
@@ -327,7 +345,9 @@ console.info("caches ready", a, b, c);
   {
     id: "pgjs-serve-conflicts-then-job",
     build: (ctx) => {
-      ctx.su(`create table users (id serial primary key, email text unique); ALTER TABLE users OWNER TO "${ctx.project.role}"; insert into users (email) values ('a@b.c');`);
+      ctx.su(
+        `create table users (id serial primary key, email text unique); ALTER TABLE users OWNER TO "${ctx.project.role}"; insert into users (email) values ('a@b.c');`,
+      );
       return {
         step: "runtime",
         expected: "RELATION_DOES_NOT_EXIST",
@@ -341,7 +361,11 @@ console.info("caches ready", a, b, c);
             `setTimeout(async () => { log("info", "digest job: starting"); const due = await sql\`select * from digests where due_at < now()\`; log("info", "digest job: sent", { n: due.length }); }, 2500);`,
           ),
         },
-        command: serveAndHit("node src/index.js", ["POST /signup", "POST /signup", "POST /signup"], 0.3),
+        command: serveAndHit(
+          "node src/index.js",
+          ["POST /signup", "POST /signup", "POST /signup"],
+          0.3,
+        ),
         timeoutMs: 8000,
       };
     },

@@ -2,7 +2,16 @@
 import { type Case, READY, serveAndHit } from "./sql-stacks-lib.js";
 
 const pkg = () =>
-  JSON.stringify({ name: "seq-crm", version: "3.1.0", private: true, scripts: { "db:migrate": "sequelize-cli db:migrate", start: "node app.js" } }, null, 2);
+  JSON.stringify(
+    {
+      name: "seq-crm",
+      version: "3.1.0",
+      private: true,
+      scripts: { "db:migrate": "sequelize-cli db:migrate", start: "node app.js" },
+    },
+    null,
+    2,
+  );
 
 // config/config.js as sequelize-cli's docs show it, production on DIRECT_URL.
 const config = (extra = "") => `module.exports = {
@@ -38,7 +47,10 @@ const Contact = sequelize.define("Contact", {
 module.exports = { sequelize, Contact };
 `;
 
-const expressApp = (routes: string, boot = "app.listen(process.env.PORT, () => console.log(`crm listening on ${process.env.PORT}`));") => `const express = require("express");
+const expressApp = (
+  routes: string,
+  boot = 'app.listen(process.env.PORT, () => console.log("crm listening on " + process.env.PORT));',
+) => `const express = require("express");
 const { sequelize, Contact } = require("./models");
 const app = express();
 app.use(express.json());
@@ -143,7 +155,24 @@ module.exports = {
       how: "sequelize-cli db:migrate with NODE_ENV=production but config.json only has development and test entries",
       files: {
         "package.json": pkg(),
-        "config/config.json": JSON.stringify({ development: { username: "postgres", database: "crm_dev", host: "127.0.0.1", dialect: "postgres" }, test: { username: "postgres", database: "crm_test", host: "127.0.0.1", dialect: "postgres" } }, null, 2),
+        "config/config.json": JSON.stringify(
+          {
+            development: {
+              username: "postgres",
+              database: "crm_dev",
+              host: "127.0.0.1",
+              dialect: "postgres",
+            },
+            test: {
+              username: "postgres",
+              database: "crm_test",
+              host: "127.0.0.1",
+              dialect: "postgres",
+            },
+          },
+          null,
+          2,
+        ),
         "migrations/20240101000000-create-contacts.js": contacts,
       },
       command: "npx sequelize-cli db:migrate",
@@ -157,7 +186,20 @@ module.exports = {
       how: "sequelize-cli db:migrate with config.json production credentials hard-coded (project role, password from a local .env, PgBouncer's port)",
       files: {
         "package.json": pkg(),
-        "config/config.json": JSON.stringify({ production: { username: ctx.project.role, password: "localdev", database: ctx.project.database, host: "127.0.0.1", port: 6432, dialect: "postgres" } }, null, 2),
+        "config/config.json": JSON.stringify(
+          {
+            production: {
+              username: ctx.project.role,
+              password: "localdev",
+              database: ctx.project.database,
+              host: "127.0.0.1",
+              port: 6432,
+              dialect: "postgres",
+            },
+          },
+          null,
+          2,
+        ),
         "migrations/20240101000000-create-contacts.js": contacts,
       },
       command: "npx sequelize-cli db:migrate",
@@ -172,7 +214,9 @@ module.exports = {
       files: {
         "package.json": pkg(),
         ".sequelizerc": sequelizerc,
-        "config/config.js": config(", dialectOptions: { ssl: { require: true, rejectUnauthorized: false } }"),
+        "config/config.js": config(
+          ", dialectOptions: { ssl: { require: true, rejectUnauthorized: false } }",
+        ),
         "db/migrations/20240101000000-create-contacts.js": contacts,
       },
       command: "npx sequelize-cli db:migrate",
@@ -204,7 +248,9 @@ module.exports = {
   {
     id: "seq-serve-model-attr",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}"; INSERT INTO "Contacts" (email) VALUES ('a@crm.io');`);
+      ctx.su(
+        `CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}"; INSERT INTO "Contacts" (email) VALUES ('a@crm.io');`,
+      );
       return {
         step: "runtime",
         expected: "SCHEMA_MISMATCH",
@@ -212,7 +258,8 @@ module.exports = {
         files: {
           "package.json": pkg(),
           "models/index.js": model("\n  company: DataTypes.STRING,"),
-          "app.js": expressApp(`app.get("/contacts", async (req, res, next) => { try { res.json(await Contact.findAll()); } catch (e) { next(e); } });
+          "app.js":
+            expressApp(`app.get("/contacts", async (req, res, next) => { try { res.json(await Contact.findAll()); } catch (e) { next(e); } });
 app.get("/status", (req, res) => res.json({ status: "ok", errors: 0 }));`),
         },
         command: serveAndHit("node app.js", ["/status", "/contacts", "/contacts", "/status"]),
@@ -241,7 +288,9 @@ sequelize.authenticate().then(() => console.log("ok")).catch((error) => { consol
   {
     id: "seq-serve-acquire-timeout",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}";`);
+      ctx.su(
+        `CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}";`,
+      );
       return {
         step: "runtime",
         expected: "POOL_EXHAUSTED",
@@ -254,8 +303,7 @@ sequelize.authenticate().then(() => console.log("ok")).catch((error) => { consol
 });
 app.get("/contacts", async (req, res, next) => { try { res.json(await Contact.findAll({ limit: 10 })); } catch (e) { next(e); } });`),
         },
-        command:
-          `node app.js & ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/import" & curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/import" & sleep 0.4; curl -s -o /dev/null "http://127.0.0.1:$PORT/contacts"; curl -s -o /dev/null "http://127.0.0.1:$PORT/contacts"; wait`,
+        command: `node app.js & ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/import" & curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/import" & sleep 0.4; curl -s -o /dev/null "http://127.0.0.1:$PORT/contacts"; curl -s -o /dev/null "http://127.0.0.1:$PORT/contacts"; wait`,
         timeoutMs: 11000,
         stillRunning: true,
       };
@@ -264,14 +312,18 @@ app.get("/contacts", async (req, res, next) => { try { res.json(await Contact.fi
   {
     id: "seq-serve-dupes-then-role-cap",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}"; INSERT INTO "Contacts" (email) VALUES ('dup@crm.io'); ALTER ROLE "${ctx.project.role}" CONNECTION LIMIT 2;`);
+      ctx.su(
+        `CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}"; INSERT INTO "Contacts" (email) VALUES ('dup@crm.io'); ALTER ROLE "${ctx.project.role}" CONNECTION LIMIT 2;`,
+      );
       return {
         step: "runtime",
         expected: "POOL_EXHAUSTED",
         how: "Sequelize on DIRECT_URL (pool max 10): duplicate-email creates are logged as handled SequelizeUniqueConstraintError, then a burst of report queries exceeds the role's CONNECTION LIMIT 2",
         files: {
           "package.json": pkg(),
-          "models/index.js": model().replace("process.env.DATABASE_URL", "process.env.DIRECT_URL").replace("pool: { max: 5 }", "pool: { max: 10 }"),
+          "models/index.js": model()
+            .replace("process.env.DATABASE_URL", "process.env.DIRECT_URL")
+            .replace("pool: { max: 5 }", "pool: { max: 10 }"),
           "app.js": expressApp(`app.post("/contacts", async (req, res, next) => {
   try { res.status(201).json(await Contact.create({ email: "dup@crm.io" })); }
   catch (e) { if (e.name === "SequelizeUniqueConstraintError") { console.warn("validation error: email must be unique (" + e.errors[0].message + ")"); return res.status(422).json({ error: "duplicate" }); } next(e); }
@@ -280,8 +332,7 @@ app.get("/report", async (req, res, next) => {
   try { const [r] = await sequelize.query("SELECT pg_sleep(1), count(*) FROM \\"Contacts\\""); res.json(r); } catch (e) { next(e); }
 });`),
         },
-        command:
-          `node app.js & ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/contacts"; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/contacts"; for i in 1 2 3 4 5; do curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & done; wait`,
+        command: `node app.js & ${READY}; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/contacts"; curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/contacts"; for i in 1 2 3 4 5; do curl -s -o /dev/null "http://127.0.0.1:$PORT/report" & done; wait`,
         timeoutMs: 7000,
         stillRunning: true,
       };
@@ -290,7 +341,9 @@ app.get("/report", async (req, res, next) => {
   {
     id: "seq-boot-force-sync-wipe",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}";`);
+      ctx.su(
+        `CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}";`,
+      );
       return {
         step: "start",
         expected: "BOUNCER_CONFIG_ERROR",
@@ -320,21 +373,30 @@ const { sequelize, Contact } = require("./models");
   {
     id: "seq-serve-unsynced-model",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}";`);
+      ctx.su(
+        `CREATE TABLE "Contacts" (id serial primary key, email varchar(255) unique not null, "fullName" varchar(255), "createdAt" timestamptz not null default now(), "updatedAt" timestamptz not null default now()); ALTER TABLE "Contacts" OWNER TO "${ctx.project.role}";`,
+      );
       return {
         step: "runtime",
         expected: "RELATION_DOES_NOT_EXIST",
         how: "Sequelize app with a new Note model whose migration was never written: contacts routes work, note routes fail per request and the server keeps serving",
         files: {
           "package.json": pkg(),
-          "models/index.js": model() + `const Note = sequelize.define("Note", { body: DataTypes.TEXT, contactId: DataTypes.INTEGER });
+          "models/index.js":
+            model() +
+            `const Note = sequelize.define("Note", { body: DataTypes.TEXT, contactId: DataTypes.INTEGER });
 module.exports.Note = Note;
 `,
           "app.js": expressApp(`const { Note } = require("./models");
 app.get("/contacts", async (req, res, next) => { try { res.json(await Contact.findAll()); } catch (e) { next(e); } });
 app.get("/contacts/:id/notes", async (req, res, next) => { try { res.json(await Note.findAll({ where: { contactId: req.params.id } })); } catch (e) { next(e); } });`),
         },
-        command: serveAndHit("node app.js", ["/contacts", "/contacts/1/notes", "/contacts", "/contacts/2/notes"]),
+        command: serveAndHit("node app.js", [
+          "/contacts",
+          "/contacts/1/notes",
+          "/contacts",
+          "/contacts/2/notes",
+        ]),
         timeoutMs: 7000,
         stillRunning: true,
       };

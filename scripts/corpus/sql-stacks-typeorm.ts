@@ -1,9 +1,17 @@
 /** TypeORM 0.3 failures: `typeorm migration:run` in preStart, boots and runtime through PgBouncer. */
-import { type Case, serveAndHit } from "./sql-stacks-lib.js";
+import { type Case, extraBouncer, READY, serveAndHit } from "./sql-stacks-lib.js";
 
 const pkg = () =>
   JSON.stringify(
-    { name: "typeorm-tickets", version: "1.0.3", private: true, scripts: { "migration:run": "typeorm migration:run -d ./data-source.js", start: "node index.js" } },
+    {
+      name: "typeorm-tickets",
+      version: "1.0.3",
+      private: true,
+      scripts: {
+        "migration:run": "typeorm migration:run -d ./data-source.js",
+        start: "node index.js",
+      },
+    },
     null,
     2,
   );
@@ -107,12 +115,18 @@ export const typeormCases: Case[] = [
   {
     id: "typeorm-cli-table-present",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE ticket (id serial primary key, title text); ALTER TABLE ticket OWNER TO "${ctx.project.role}";`);
+      ctx.su(
+        `CREATE TABLE ticket (id serial primary key, title text); ALTER TABLE ticket OWNER TO "${ctx.project.role}";`,
+      );
       return {
         step: "schema",
         expected: "MIGRATION_FAILED",
         how: "typeorm migration:run on a database where ticket was created earlier by synchronize: true (no migrations table yet)",
-        files: { "package.json": pkg(), "data-source.js": dataSource(), "migrations/1704100000000-CreateTickets.js": ticketsMigration },
+        files: {
+          "package.json": pkg(),
+          "data-source.js": dataSource(),
+          "migrations/1704100000000-CreateTickets.js": ticketsMigration,
+        },
         command: "npm run migration:run",
       };
     },
@@ -137,7 +151,11 @@ export const typeormCases: Case[] = [
       step: "schema",
       expected: "MODULE_NOT_FOUND",
       how: "preStart `typeorm migration:run -d dist/data-source.js`, but the build writes to build/, so the data source file does not exist",
-      files: { "package.json": pkg(), "build/data-source.js": dataSource(), "migrations/1704100000000-CreateTickets.js": ticketsMigration },
+      files: {
+        "package.json": pkg(),
+        "build/data-source.js": dataSource(),
+        "migrations/1704100000000-CreateTickets.js": ticketsMigration,
+      },
       command: "npx typeorm migration:run -d dist/data-source.js",
     }),
   },
@@ -190,7 +208,9 @@ const ds = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, ent
   {
     id: "typeorm-serve-entity-ahead",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE ticket (id serial primary key, title varchar not null, status varchar not null default 'open', "createdAt" timestamp not null default now()); ALTER TABLE ticket OWNER TO "${ctx.project.role}"; INSERT INTO ticket (title) VALUES ('first');`);
+      ctx.su(
+        `CREATE TABLE ticket (id serial primary key, title varchar not null, status varchar not null default 'open', "createdAt" timestamp not null default now()); ALTER TABLE ticket OWNER TO "${ctx.project.role}"; INSERT INTO ticket (title) VALUES ('first');`,
+      );
       return {
         step: "runtime",
         expected: "SCHEMA_MISMATCH",
@@ -198,7 +218,10 @@ const ds = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, ent
         files: {
           "package.json": pkg(),
           "entity.js": entity('\n    dueDate: { type: "timestamp", nullable: true },'),
-          "index.js": app("logging: ['error']", `app.get("/tickets", async (req, res, next) => { try { res.json(await ds.getRepository("Ticket").find()); } catch (e) { next(e); } });`),
+          "index.js": app(
+            "logging: ['error']",
+            `app.get("/tickets", async (req, res, next) => { try { res.json(await ds.getRepository("Ticket").find()); } catch (e) { next(e); } });`,
+          ),
         },
         command: serveAndHit("node index.js", ["/", "/tickets", "/tickets", "/"]),
         timeoutMs: 7000,
@@ -215,7 +238,10 @@ const ds = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, ent
       files: {
         "package.json": pkg(),
         "entity.js": entity(),
-        "index.js": app("", "").replace("url: process.env.DATABASE_URL", "url: process.env.TYPEORM_URL || process.env.DATABASE_URL"),
+        "index.js": app("", "").replace(
+          "url: process.env.DATABASE_URL",
+          "url: process.env.TYPEORM_URL || process.env.DATABASE_URL",
+        ),
       },
       env: { TYPEORM_URL: ctx.withPassword(ctx.project.databaseUrl, "rotated-last-week") },
       command: "npm start",
@@ -238,7 +264,9 @@ const ds = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, ent
   {
     id: "typeorm-serve-held-runners",
     build: (ctx) => {
-      ctx.su(`CREATE TABLE ticket (id serial primary key, title varchar not null, status varchar not null default 'open', "createdAt" timestamp not null default now()); ALTER TABLE ticket OWNER TO "${ctx.project.role}";`);
+      ctx.su(
+        `CREATE TABLE ticket (id serial primary key, title varchar not null, status varchar not null default 'open', "createdAt" timestamp not null default now()); ALTER TABLE ticket OWNER TO "${ctx.project.role}";`,
+      );
       return {
         step: "runtime",
         expected: "POOL_EXHAUSTED",
@@ -260,7 +288,11 @@ const ds = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, ent
 app.get("/tickets", async (req, res, next) => { try { res.json(await ds.getRepository("Ticket").find({ take: 5 })); } catch (e) { next(e); } });`,
           ),
         },
-        command: serveAndHit("node index.js", ["/tickets", "POST /bulk-close", "POST /bulk-close", "/tickets", "/tickets"], 0.3),
+        command: serveAndHit(
+          "node index.js",
+          ["/tickets", "POST /bulk-close", "POST /bulk-close", "/tickets", "/tickets"],
+          0.3,
+        ),
         timeoutMs: 9000,
         stillRunning: true,
       };
@@ -307,9 +339,39 @@ ds.initialize().then(async () => {
   async down(queryRunner) {}
 };
 `,
-        "index.js": app("migrations: [__dirname + '/migrations/*.js'], migrationsRun: true, logging: ['error', 'warn', 'migration']", `app.get("/tickets", async (req, res, next) => { try { res.json(await ds.getRepository("Ticket").find()); } catch (e) { next(e); } });`),
+        "index.js": app(
+          "migrations: [__dirname + '/migrations/*.js'], migrationsRun: true, logging: ['error', 'warn', 'migration']",
+          `app.get("/tickets", async (req, res, next) => { try { res.json(await ds.getRepository("Ticket").find()); } catch (e) { next(e); } });`,
+        ),
       },
       command: "npm start",
     }),
+  },
+  {
+    id: "typeorm-serve-bouncer-queue",
+    build: (ctx) => {
+      const port = extraBouncer("tiny");
+      ctx.su(
+        `CREATE TABLE ticket (id serial primary key, title varchar not null, status varchar not null default 'open', "createdAt" timestamp not null default now()); ALTER TABLE ticket OWNER TO "${ctx.project.role}";`,
+      );
+      return {
+        step: "runtime",
+        expected: "POOL_EXHAUSTED",
+        how: "TypeORM: a stats route's long query holds PgBouncer's only server connection (default_pool_size 1); the tickets route waits past query_wait_timeout (3s); the app keeps serving",
+        files: {
+          "package.json": pkg(),
+          "entity.js": entity(),
+          "index.js": app(
+            "logging: ['error']",
+            `app.get("/stats", async (req, res, next) => { try { res.json(await ds.query("SELECT pg_sleep(7), count(*) FROM ticket")); } catch (e) { next(e); } });
+app.get("/tickets", async (req, res, next) => { try { res.json(await ds.getRepository("Ticket").find({ take: 10 })); } catch (e) { next(e); } });`,
+          ),
+        },
+        env: { DATABASE_URL: ctx.onPort(ctx.project.databaseUrl, port) },
+        command: `node index.js & ${READY}; curl -s -o /dev/null "http://127.0.0.1:$PORT/stats" & sleep 0.4; curl -s -o /dev/null "http://127.0.0.1:$PORT/tickets"; curl -s -o /dev/null "http://127.0.0.1:$PORT/"; wait`,
+        timeoutMs: 12000,
+        stillRunning: true,
+      };
+    },
   },
 ];

@@ -6,12 +6,12 @@
  *   npx tsx scripts/corpus/sql-stacks.ts [stack] [case-id-filter]
  */
 import { knexCases } from "./sql-stacks-knex.js";
+import { kyselyCases } from "./sql-stacks-kysely.js";
 import { runCases } from "./sql-stacks-lib.js";
+import { pgCases } from "./sql-stacks-pg.js";
+import { postgresJsCases } from "./sql-stacks-postgresjs.js";
 import { sequelizeCases } from "./sql-stacks-sequelize.js";
 import { typeormCases } from "./sql-stacks-typeorm.js";
-import { pgCases } from "./sql-stacks-pg.js";
-import { kyselyCases } from "./sql-stacks-kysely.js";
-import { postgresJsCases } from "./sql-stacks-postgresjs.js";
 
 const groups = {
   knex: { stack: "knex", cases: knexCases },

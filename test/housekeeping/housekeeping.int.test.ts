@@ -124,10 +124,15 @@ describe("prune-logs", () => {
     const lines = (deploymentId: string) => countLogLines(stack.db, { step: { deploymentId } });
     expect(await lines(older)).toBeGreaterThan(0);
     const fortyDaysAgo = new Date(Date.now() - 40 * 24 * 3600_000);
+    // Forty days pass for two deployments: their steps ended, and their lines were logged, then.
     for (const id of [older, live]) {
       await stack.db.deploymentStep.updateMany({
         where: { deploymentId: id, finishedAt: { not: null } },
         data: { finishedAt: fortyDaysAgo },
+      });
+      await stack.db.stepLogChunk.updateMany({
+        where: { step: { deploymentId: id } },
+        data: { at: fortyDaysAgo },
       });
     }
     const newestBefore = await lines(newest);

@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
 import type { JobCleanSummary } from "../housekeeping/clean-finished-jobs.js";
+import type { CachePruneSummary } from "../housekeeping/prune-caches.js";
 import type { ReleasePruneSummary } from "../housekeeping/prune-releases.js";
 import type { LogPruneSummary } from "../housekeeping/prune-step-logs.js";
 import { HOUSEKEEPING_JOBS } from "../jobs/index.js";
@@ -49,6 +50,10 @@ function describe(name: string, summary: object): string {
   if (name === "prune-logs") {
     const s = summary as LogPruneSummary;
     return `prune-logs: ${s.dryRun ? "would delete" : "deleted"} ${s.lines} stored log lines of ${s.steps} steps that ended before ${s.olderThan}`;
+  }
+  if (name === "prune-caches") {
+    const s = summary as CachePruneSummary;
+    return `prune-caches: ${s.dryRun ? "would remove" : "removed"} ${s.caches} dependency and build caches unused since ${s.olderThan}, the caches of ${s.projects} removed projects, ${s.packages} unused packages of the shared store`;
   }
   const s = summary as JobCleanSummary;
   const perQueue = Object.entries(s.removed)

@@ -408,7 +408,7 @@ knex.migrate.latest()
     }),
   },
   {
-    id: "knex-boot-url-sslmode",
+    id: "knex-boot-url-require-mode",
     build: () => ({
       step: "start",
       expected: "DATABASE_SSL_MISMATCH",
@@ -420,10 +420,10 @@ module.exports = require("knex")({ client: "pg", connection: url, pool: { min: 1
 `,
         "server.js": `const db = require("./db");
 const http = require("http");
-console.log(new Date().toISOString(), "level=info msg="starting" version=1.4.0");
+console.log(new Date().toISOString(), 'level=info msg="starting" version=1.4.0');
 db.raw("select 1 as ok")
-  .then(() => http.createServer((q, r) => r.end("ok")).listen(process.env.PORT, () => console.log(new Date().toISOString(), "level=info msg="listening"")))
-  .catch((e) => { console.log(new Date().toISOString(), "level=error msg="db connect failed" err=" + JSON.stringify(e.message)); process.exit(1); });
+  .then(() => http.createServer((q, r) => r.end("ok")).listen(process.env.PORT, () => console.log(new Date().toISOString(), 'level=info msg="listening"')))
+  .catch((e) => { console.log(new Date().toISOString(), 'level=error msg="db connect failed" err=' + JSON.stringify(e.message)); process.exit(1); });
 `,
       },
       command: "npm start",

@@ -285,7 +285,7 @@ app.get("/products", async (req, res, next) => {
     },
   },
   {
-    id: "kysely-boot-pool-ssl",
+    id: "kysely-boot-pool-tls",
     build: () => ({
       step: "start",
       expected: "DATABASE_SSL_MISMATCH",

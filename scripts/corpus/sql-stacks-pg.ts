@@ -161,7 +161,7 @@ client.connect().then(() => client.query("select 1")).then(() => console.log("ok
     }),
   },
   {
-    id: "pg-script-sslmode-url",
+    id: "pg-script-url-require-mode",
     build: () => ({
       step: "schema",
       expected: "DATABASE_SSL_MISMATCH",
@@ -356,7 +356,7 @@ app.get("/accounts", async (req, res, next) => {
     },
   },
   {
-    id: "pg-serve-named-statements",
+    id: "pg-serve-named-queries",
     build: (ctx) => {
       const port = extraBouncer("noprep");
       ctx.su(

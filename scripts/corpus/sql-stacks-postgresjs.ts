@@ -167,7 +167,7 @@ console.log("settings", settings);
     },
   },
   {
-    id: "pgjs-serve-prepare-default",
+    id: "pgjs-serve-default-options",
     build: (ctx) => {
       const port = extraBouncer("noprep");
       ctx.su(
@@ -195,7 +195,7 @@ console.log("settings", settings);
     },
   },
   {
-    id: "pgjs-serve-prepare-transactions",
+    id: "pgjs-serve-begin-workers",
     build: (ctx) => {
       const port = extraBouncer("noprep");
       ctx.su(`${m1} ALTER TABLE notes OWNER TO "${ctx.project.role}";`);

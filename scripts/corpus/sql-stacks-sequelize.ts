@@ -206,7 +206,7 @@ module.exports = {
     }),
   },
   {
-    id: "seq-cli-dialect-ssl",
+    id: "seq-cli-dialect-options-heroku",
     build: () => ({
       step: "schema",
       expected: "DATABASE_SSL_MISMATCH",

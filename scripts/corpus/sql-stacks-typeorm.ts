@@ -248,7 +248,7 @@ const ds = new DataSource({ type: "postgres", url: process.env.DATABASE_URL, ent
     }),
   },
   {
-    id: "typeorm-boot-ssl-flag",
+    id: "typeorm-boot-tls-flag",
     build: () => ({
       step: "start",
       expected: "DATABASE_SSL_MISMATCH",
@@ -324,7 +324,7 @@ ds.initialize().then(async () => {
     },
   },
   {
-    id: "typeorm-boot-migrations-run-on",
+    id: "typeorm-boot-run-on-init",
     build: () => ({
       step: "start",
       expected: "MIGRATION_FAILED",

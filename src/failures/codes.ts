@@ -42,6 +42,10 @@ export const FAILURE_CODES = {
     retryable: false,
     steps: ["install"],
     fallbackFor: ["install"],
+    variants: {
+      "node-engine":
+        'A package, or your own package.json, requires a Node version the platform does not run (the evidence shows "Required" and "Actual"). Pin that dependency to a version whose engines accept the platform\'s Node (e.g. the previous major), or relax the "engines" field of your package.json; engine-strict in .npmrc makes the check fatal.',
+    },
   },
   MISSING_START: {
     title: "The app has no way to start",
@@ -112,6 +116,8 @@ export const FAILURE_CODES = {
         'No data is dropped here: the change adds a unique constraint, and `prisma db push` stops because rows that already share a value would make it fail. Remove the duplicate values first (or make the field optional and fill it uniquely), then deploy again; to do both in one deploy, use a real migration that cleans the duplicates before adding the constraint, with "preStart": "prisma migrate deploy".',
       "drizzle-kit-push":
         '`drizzle-kit push` found statements that would lose data (the evidence lists them) and applied nothing: without a terminal it cannot ask, and it exits 0 anyway, so CoDuck fails the deploy and the previous release keeps serving. Use migrations instead: `drizzle-kit generate` locally (edit the SQL to copy or convert the data), commit the migrations folder and set "preStart": "drizzle-kit migrate".',
+      "drizzle-kit-prompt":
+        '`drizzle-kit push` needs to ask a question (was a column or table renamed, or dropped and another created?) and there is no terminal to ask in, so it stopped and applied nothing. Answer it once where you can: run `drizzle-kit generate` locally (it asks the same question), commit the migrations folder (the `out` of drizzle.config) and set "preStart": "drizzle-kit migrate"; or make the change in two deploys (add the new column or table, then drop the old one).',
       "auth-sdk-tables":
         '`drizzle-kit push` would drop the CoDuck Auth SDK\'s tables (the evidence names them): they are not in your Drizzle schema, and drizzle-kit drops an empty table it does not know without asking. Nothing was applied and the previous release keeps serving. Leave them out of the push: add `tablesFilter: ["!auth_*"]` to drizzle.config (drizzle-kit then neither drops nor reads them), commit and deploy again.',
       "enum-value":

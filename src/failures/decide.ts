@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import type { FailureStep } from "../pipeline/step-names.js";
 import type { EvidenceLine, Hit, Observations, StepExit } from "./classification.js";
-import { type FailureCode, failureCodeEntry } from "./codes.js";
+import { type FailureCode, failureCodeEntry, STEP_FAILURE_CODES } from "./codes.js";
 import { MIGRATION_REACH } from "./rules/migration-activity.js";
 import { evidenceRank, STEP_FAILED } from "./rules/rule.js";
 
@@ -29,7 +29,7 @@ export type Verdict = {
  * signal is nothing the log can explain.
  */
 export function decide(obs: Observations, step: FailureStep, exit: StepExit): Verdict {
-  const fromLog = logVerdict(obs, step);
+  const fromLog = logVerdict(obs, step, exit.exitCode !== null || Boolean(exit.signal));
   const signal = exitSignal(exit);
   if (exit.timedOut) return overruled("STEP_TIMEOUT", obs.lastLines.slice(-1), fromLog);
   // Exit 0 ended a step that should have kept running: what it logged before, it handled.
@@ -40,18 +40,19 @@ export function decide(obs: Observations, step: FailureStep, exit: StepExit): Ve
   return fromLog ?? { code: "UNKNOWN", evidence: [] };
 }
 
-function logVerdict(obs: Observations, step: FailureStep): Verdict | undefined {
-  const codeOf = (hit: Hit) => finalCode(obs, hit);
+function logVerdict(obs: Observations, step: FailureStep, ended: boolean): Verdict | undefined {
+  const codeOf = (hit: Hit) => finalCode(obs, hit, step, ended);
   // A banner only says that something failed: it is read when nothing else was found.
   const causes = obs.hits.filter((hit) => hit.rule.evidence !== "banner");
   const hits = causes.length > 0 ? causes : obs.hits;
-  const winner = pickWinner(hits, step);
+  const winner = pickWinner(hits, step, ended);
   if (!winner) return undefined;
 
   const code = codeOf(winner);
   const report = reportOf(hits, winner, code, codeOf);
   const evidence = pickEvidence(report);
-  const remapped = code !== winner.code;
+  // A SQL error read as the failure of the migration running.
+  const remapped = code !== winner.code && code === winner.rule.inMigration;
   if (remapped) {
     const first = evidence[0]?.line ?? winner.line;
     const sign = obs.migration.findLast((m) => !m.done && m.line < first);
@@ -90,15 +91,15 @@ function logVerdict(obs: Observations, step: FailureStep): Verdict | undefined {
  * code over a sentence, a sentence over a bare error): later lines of a failure repeat it
  * less precisely.
  */
-function pickWinner(hits: readonly Hit[], step: FailureStep): Hit | undefined {
+function pickWinner(hits: readonly Hit[], step: FailureStep, ended: boolean): Hit | undefined {
   const specific = hits.findLast((hit) => hit.rule.code !== STEP_FAILED);
   const generic = hits.findLast((hit) => hit.rule.code === STEP_FAILED);
   if (!specific) return generic;
-  // The app keeps serving at runtime: nothing there ends it the way an uncaught error does.
+  // An app still serving at runtime was not ended by an error it logged.
   const crashedAfter =
     generic?.rule.crash &&
     generic.line > specific.line &&
-    step !== "runtime" &&
+    (step !== "runtime" || ended) &&
     !reportsSame(specific, generic);
   if (crashedAfter) return generic;
   let best = specific;
@@ -130,8 +131,15 @@ function reportsSame(specific: Hit, crash: Hit): boolean {
   );
 }
 
-/** A SQL error near a running migration is the migration's failure. */
-function finalCode(obs: Observations, hit: Hit): FailureCode {
+/**
+ * A SQL error near a running migration is the migration's failure. A rule for one stack's
+ * wording names nothing where that stack did not run. At runtime, an uncaught error that
+ * ended the process is a crash.
+ */
+function finalCode(obs: Observations, hit: Hit, step: FailureStep, ended: boolean): FailureCode {
+  if (hit.rule.stack && !obs.stacks.some((s) => s.stack === hit.rule.stack))
+    return STEP_FAILURE_CODES[step];
+  if (step === "runtime" && ended && hit.rule.crash) return "START_CRASHED";
   const inMigration = hit.rule.inMigration;
   if (!inMigration) return hit.code;
   const before = obs.migration.findLast((m) => m.line <= hit.line);

@@ -9,6 +9,6 @@ export const BANNER_RULES: readonly EvidenceRule[] = [
     code: STEP_FAILED,
     evidence: "banner",
     pattern:
-      /^Failed to compile\b|Build error occurred|error during build:|Build failed because of webpack errors|^(?:Error: )?Build failed with \d+ errors?|\bCommand failed\b|\bProcess exited with (?:code|status)\b|\bELIFECYCLE\b|^npm (?:error|ERR!) code 1\s*$|\bexited with (?:exit )?code [1-9]\d*\b|^Error: Process completed with exit code/,
+      /^Failed to compile\b|Build error occurred|error during build:|Build failed because of webpack errors|^(?:Error: )?Build failed with \d+ errors?|\bCommand failed\b|\bProcess exited with (?:code|status)\b|\bELIFECYCLE\b|^npm (?:error|ERR!) (?:code \d+|command failed)\s*$|\bexited with (?:exit )?code [1-9]\d*\b|^Error: Process completed with exit code/,
   },
 ];

@@ -1,4 +1,4 @@
-import type { EvidenceRule } from "./rule.js";
+import { type EvidenceRule, STEP_FAILED } from "./rule.js";
 
 // drizzle-kit. `push` lists each data-loss statement before asking whether to go on; without a
 // terminal (or answered "No, abort") it applies nothing and still exits 0: the schema step
@@ -19,6 +19,17 @@ export const DRIZZLE_RULES: readonly EvidenceRule[] = [
     role: "detail",
     pattern: /Found data-loss statements:|\] All changes were aborted$/,
   },
+  // `push` meeting a change it must ask about (a column or table renamed, or dropped and
+  // created?): without a terminal its prompt throws, and nothing is applied.
+  {
+    code: "DESTRUCTIVE_CHANGE_BLOCKED",
+    variant: "drizzle-kit-prompt",
+    steps: ["schema"],
+    stack: "drizzle",
+    pattern: /^(?:Error: )?Interactive prompts require a TTY terminal/,
+  },
+  // drizzle-kit without its config file (`drizzle-kit push` with no drizzle.config.*).
+  { code: STEP_FAILED, pattern: /^\S{0,300}drizzle\.config\.\w{1,4} file does not exist\s*$/ },
   // The worker's preview (`drizzle-kit push --strict --verbose`) listing a drop of one of the
   // Auth SDK's tables, which it refuses before the push runs (pipeline/steps/schema.ts).
   {

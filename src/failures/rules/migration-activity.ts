@@ -12,7 +12,7 @@ const INVOKED = String.raw`\bprisma migrate (?:deploy|dev|reset)\b|\bdb push\b|\
 const APPLYING = String.raw`\bApplying migration\b|\bapplying migrations\b|: migrating =|\bmigration file "|\bmigration failed with error\b|\bMigration "?\S{1,200}"? failed\b|\bfailed to execute migration\b|\bwhile running migration\b|\bmigrations? (?:are|is) pending\b|\b(?:running|applying|executing)(?: [\w-]{1,20}){0,2} migrations?\b`;
 // A SQL script failing (a script's own, psql's), and the Postgres source file of a failed DDL
 // statement in a driver's error fields.
-const SQL_SCRIPT = String.raw`^migration \S{1,200}\.sql failed|^psql:\S+:\d+: |\bfile: '(?:tablecmds|heap|index|indexcmds|namespace|typecmds|sequence|dependency)\.c'`;
+const SQL_SCRIPT = String.raw`^migration \S{1,200}\.sql failed|^psql:\S+:\d+: |\bfile"?: ?['"](?:tablecmds|heap|index|indexcmds|namespace|typecmds|sequence|dependency)\.c['"]`;
 
 /**
  * Lines showing that a migration (or `prisma db push`, or a SQL script) ran: a migration

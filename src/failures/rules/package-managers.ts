@@ -8,7 +8,7 @@ export const PACKAGE_MANAGER_RULES: readonly EvidenceRule[] = [
     code: "LOCKFILE_OUT_OF_SYNC",
     evidence: "code",
     pattern:
-      /can only install packages when your package\.json and package-lock\.json|can only install with an existing package-lock\.json|Missing: \S+ from lock file|Invalid: lock file's \S+ does not satisfy|ERR_PNPM_\w{0,64}LOCKFILE|pnpm-lock\.yaml is (?:not up to date|absent)|Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`|The lockfile would have been modified by this install, which is explicitly forbidden|lockfile had changes, but lockfile is frozen/i,
+      /can only install packages when your package\.json and package-lock\.json|can only install with an existing package-lock\.json|Missing: \S+ from lock file|Invalid: lock file's \S+ does not satisfy|ERR_PNPM_\w{0,64}LOCKFILE|pnpm-lock\.yaml is (?:not up to date|absent)|Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`|The lockfile would have been (?:modified|created) by this install, which is explicitly forbidden|lockfile had changes, but lockfile is frozen/i,
   },
 
   // The resolver: a package or version that does not exist, a peer conflict, a registry refusal.
@@ -16,7 +16,7 @@ export const PACKAGE_MANAGER_RULES: readonly EvidenceRule[] = [
     code: "DEPENDENCY_RESOLUTION_FAILED",
     evidence: "code",
     role: "detail",
-    pattern: /^npm (?:error|ERR!) code (?:E404|ETARGET|ERESOLVE|E401|E403|EBADENGINE)\b/,
+    pattern: /^npm (?:error|ERR!) code (?:E404|ETARGET|ERESOLVE|E401|E403)\b/,
   },
   {
     code: "DEPENDENCY_RESOLUTION_FAILED",
@@ -29,6 +29,28 @@ export const PACKAGE_MANAGER_RULES: readonly EvidenceRule[] = [
     code: "DEPENDENCY_RESOLUTION_FAILED",
     pattern:
       /\b404 Not Found - GET https?:|is not in (?:this|the npm) registry|The requested resource '[^']+' could not be found|ERR_PNPM_FETCH_40[134]|ERR_PNPM_NO_MATCHING_VERSION|No matching version found for|\bnotarget\b|Couldn't find any versions for|Couldn't find package "[^"]+"(?: required by "[^"]+")? on the "[^"]+" registry|No candidates found|ERR_PNPM_NO_VERSIONS|\b40[13] (?:Unauthorized|Forbidden) - GET https?:|Request failed \\?"404 Not Found|An unexpected error occurred: "[^"]*: Not found/i,
+  },
+
+  // bun's resolver: a version that does not exist, a package the registry does not have.
+  //   error: No version matching "^5.0.0" found for specifier "zod" (but package exists)
+  //   error: GET https://registry.npmjs.org/@acme-internal%2fui-kit - 404
+  //   error: zod@^5.0.0 failed to resolve
+  {
+    code: "DEPENDENCY_RESOLUTION_FAILED",
+    evidence: "code",
+    pattern:
+      /No version matching "[^"]{0,100}" found for specifier|^error: GET https?:\/\/\S{1,500} - 40[134]\s*$|^error: @?[\w./-]{1,214}@\S{0,100} failed to resolve\s*$/,
+  },
+
+  // A package (or the app) that needs another Node: an engine check npm (engine-strict),
+  // pnpm or yarn make fatal. Not a resolution failure: the versions exist.
+  {
+    code: "INSTALL_FAILED",
+    evidence: "code",
+    variant: "node-engine",
+    steps: ["install"],
+    pattern:
+      /^npm (?:error|ERR!) code EBADENGINE\b|^npm (?:error|ERR!) (?:engine|notsup) (?:Unsupported engine|Not compatible with your version of node)|ERR_PNPM_UNSUPPORTED_ENGINE|The engine "node" is incompatible with this module/,
   },
 
   // The script runner: a script package.json does not have.

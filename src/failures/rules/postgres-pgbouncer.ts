@@ -42,8 +42,8 @@ export const POSTGRES_PGBOUNCER_RULES: readonly EvidenceRule[] = [
   // A client-side pool that waited for a free connection in vain (pg-pool, knex, sequelize).
   {
     code: "POOL_EXHAUSTED",
-    evidence: "code",
     variant: "client-pool",
+    evidence: "cause",
     pattern:
       /timeout exceeded when trying to connect|Timeout acquiring a connection|ConnectionAcquireTimeoutError|pool is probably full/i,
   },
@@ -87,7 +87,14 @@ export const POSTGRES_PGBOUNCER_RULES: readonly EvidenceRule[] = [
     code: "DATABASE_UNREACHABLE",
     evidence: "code",
     pattern:
-      /could not connect to server|connection to server (?:at|on) \S+(?:, port \d+)? failed|Is the server running on|the database system is (?:starting up|shutting down|in recovery mode|not yet accepting connections)|Connection terminated unexpectedly|Connection terminated due to connection timeout|server closed the connection unexpectedly|terminating connection due to administrator command|pgbouncer cannot connect to server|\bCONNECT_TIMEOUT\b/i,
+      /the database system is (?:starting up|shutting down|in recovery mode|not yet accepting connections)|terminating connection due to administrator command|pgbouncer cannot connect to server/i,
+  },
+  // The client's words for a connection that failed or dropped: often the consequence of a
+  // server error printed before it (a PgBouncer timeout closes the connection), so a cause.
+  {
+    code: "DATABASE_UNREACHABLE",
+    pattern:
+      /could not connect to server|connection to server (?:at|on) \S+(?:, port \d+)? failed|Is the server running on|Connection terminated unexpectedly|Connection terminated due to connection timeout|server closed the connection unexpectedly|\bCONNECT_TIMEOUT\b/i,
   },
 
   // 42703 before 42P01: `column "c" of relation "t" does not exist` names a relation too.
@@ -126,6 +133,15 @@ export const POSTGRES_PGBOUNCER_RULES: readonly EvidenceRule[] = [
     inMigration: "MIGRATION_FAILED",
     pattern:
       /\b(?:relation|table|type|index|constraint|schema|function|sequence|column \\*"[^"]*" of relation) \\*"[^"]*" already exists(?!, skipping)|contains null values|violates (?:not-null|foreign key|unique|check|exclusion) constraint|could not create unique index|cannot be cast automatically to type|syntax error at or near|invalid input (?:value for enum|syntax for type)|because other objects depend on it|must be owner of|permission denied for (?:schema|table|relation|database|sequence|function)/i,
+  },
+  // Any other SQLSTATE of a failing statement, as a driver dumps it (node-postgres' fields,
+  // a JSON logger's): data (22), integrity (23), syntax or access (42), object state (55).
+  {
+    code: STEP_FAILED,
+    evidence: "code",
+    inMigration: "MIGRATION_FAILED",
+    role: "detail",
+    pattern: /\bcode"?: ?['"](?:2[23]|42|55)[0-9A-Z]{3}['"]/,
   },
   // psql's own error lines, and a server error it echoes.
   {

@@ -95,6 +95,14 @@ export const PRISMA_RULES: readonly EvidenceRule[] = [
     steps: ["install", "build", "schema"],
     pattern: /Environment variable not found: \w+|Error validating datasource/,
   },
+  // prisma.config.ts's env() helper, for a variable that is not set; other programs say the
+  // same, so only where the log shows Prisma ran.
+  {
+    code: "PRISMA_SCHEMA_INVALID",
+    steps: ["install", "build", "schema"],
+    stack: "prisma",
+    pattern: /^(?:\w{0,40}Error: )?Missing required environment variable: \w+/,
+  },
 
   // P1xxx: the connection.
   {

@@ -1,5 +1,6 @@
 import type { FailureStep } from "../../pipeline/step-names.js";
 import type { FailureCode } from "../codes.js";
+import type { Stack } from "./stacks.js";
 
 /** Stands for the failing step's own code (STEP_FAILURE_CODES in codes.ts). */
 export const STEP_FAILED = "STEP_FAILED";
@@ -38,6 +39,11 @@ export type EvidenceRule = {
    * `detail`: a field that only corroborates (an SQLSTATE, an error code); never the sole evidence shown if a message is near.
    */
   role?: "message" | "detail";
+  /**
+   * Only where the log shows this stack ran (rules/stacks.ts): elsewhere the line is an
+   * error that names no cause (the step's code).
+   */
+  stack?: Stack;
   /** Only in these steps; elsewhere the line falls through to the next rule. */
   steps?: readonly FailureStep[];
   /** What the line means when a migration raised it (a SQL error inside a migration is the migration's failure). */

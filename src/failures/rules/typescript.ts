@@ -1,4 +1,4 @@
-import type { EvidenceRule } from "./rule.js";
+import { type EvidenceRule, STEP_FAILED } from "./rule.js";
 
 // tsc (and vue-tsc, ts-node) print `error TS<code>`; Next.js prints its own type-check lines.
 // A TS2307 "Cannot find module" is a type error: this family is matched before node-runtime.
@@ -15,7 +15,14 @@ export const TYPESCRIPT_RULES: readonly EvidenceRule[] = [
     pattern:
       /node_modules\/[^\s(:]{1,300}\.d\.[cm]?ts(?:\(\d{1,9},\d{1,9}\)|:\d{1,9}:\d{1,9})(?::| -) error TS\d{3,5}\b/,
   },
-  { code: "TYPESCRIPT_ERROR", evidence: "code", pattern: /\berror TS\d{3,5}\b/ },
+  // TS5057 / TS5058 / TS18003: tsc found no project to check (no tsconfig.json where the
+  // build points it, no inputs): the build's setup, not errors TypeScript reports in the code.
+  {
+    code: "TYPESCRIPT_ERROR",
+    evidence: "code",
+    pattern: /\berror TS(?!505[78]\b|18003\b)\d{3,5}\b/,
+  },
+  { code: STEP_FAILED, evidence: "code", pattern: /\berror TS(?:505[78]|18003)\b/ },
   {
     code: "TYPESCRIPT_ERROR",
     pattern: /^Type error: |Failed to type check|TSError: . Unable to compile TypeScript/,

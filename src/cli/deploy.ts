@@ -42,7 +42,7 @@ export async function deploy(
     );
   }
 
-  return withQueue(config, async (db, queue) => {
+  return withQueue(config, async (db, queue, redis) => {
     const id = await queueDeployment(db, queue, request.data, "cli", osUser());
     const progress = options.json ? io.err : io.out;
     progress.write(`queued deployment ${id} of ${request.data.project} (${request.data.ref})\n`);
@@ -50,7 +50,7 @@ export async function deploy(
       if (options.json) io.out.write(`${JSON.stringify({ id, status: "queued" })}\n`);
       return 0;
     }
-    const record = await followDeployment(db, id, progress);
+    const record = await followDeployment({ db, queue, redis }, id, progress);
     const final = (await getDeploymentRecord(db, id)) ?? record;
     io.out.write(
       options.json

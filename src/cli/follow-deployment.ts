@@ -1,36 +1,86 @@
-import { setTimeout as sleep } from "node:timers/promises";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import { followDeployEvents } from "../queue/deploy-events.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../store/deployment-record.js";
 import { isEndedStatus } from "../store/deployment-statuses.js";
 import type { Db } from "../store/prisma.js";
+import { deploymentWait } from "./deployment-wait.js";
 import { formatStep } from "./print-deployment.js";
 
+/** How often the record is read when no event came: events can be lost (a Redis restart). */
+const FALLBACK_POLL_MS = 2_000;
+/** Without an event stream at all (Redis unreachable for reading it), as before events. */
 const POLL_MS = 250;
-const NO_WORKER_NOTICE_MS = 10_000;
+/** How long a deployment stays queued before the follower says what it is waiting for. */
+const WAIT_NOTICE_MS = 1_000;
 
-/** Follows a deployment from any machine, printing each step as it changes, until it ends. */
+export type FollowDeps = {
+  db: Db;
+  queue: Queue;
+  /** A connection to duplicate for the event reader (it blocks on its own). */
+  redis: Redis;
+  /** The poll under the events (FALLBACK_POLL_MS); tests make it long to see the events work. */
+  pollMs?: number;
+};
+
+/**
+ * Follows a deployment from any machine until it ends, printing each step as it changes and,
+ * while it is queued, what it waits for. Woken by the deploy job's events (the worker publishes
+ * each step's start and end), with a slow poll under them in case one is lost.
+ */
 export async function followDeployment(
-  db: Db,
+  deps: FollowDeps,
   id: string,
   out: NodeJS.WritableStream,
 ): Promise<DeploymentRecord> {
-  const seen = new Map<string, string>();
-  const since = Date.now();
-  let noticed = false;
-  for (;;) {
-    const record = await getDeploymentRecord(db, id);
-    if (!record) throw new Error(`deployment ${id} disappeared`);
-    for (const step of record.steps) {
-      const shown = formatStep(step);
-      if (step.status !== "pending" && seen.get(step.name) !== shown) {
-        seen.set(step.name, shown);
-        out.write(`  ${shown}\n`);
+  let changed = false;
+  let wake = () => {};
+  const onEvent = () => {
+    changed = true;
+    wake();
+  };
+  const events = await followDeployEvents(
+    deps.redis.duplicate(),
+    deps.queue.opts.prefix ?? "bull",
+    id,
+    onEvent,
+  ).catch(() => null);
+  try {
+    const seen = new Map<string, string>();
+    const since = Date.now();
+    let told: string | null = null;
+    for (;;) {
+      changed = false;
+      const record = await getDeploymentRecord(deps.db, id);
+      if (!record) throw new Error(`deployment ${id} disappeared`);
+      for (const step of record.steps) {
+        const shown = formatStep(step);
+        if (step.status !== "pending" && seen.get(step.name) !== shown) {
+          seen.set(step.name, shown);
+          out.write(`  ${shown}\n`);
+        }
       }
+      if (isEndedStatus(record.status)) return record;
+      let sleepMs = events ? (deps.pollMs ?? FALLBACK_POLL_MS) : POLL_MS;
+      if (record.status === "queued") {
+        const queuedFor = Date.now() - since;
+        if (queuedFor >= WAIT_NOTICE_MS) {
+          const wait = await deploymentWait(deps.queue, record).catch(() => null);
+          if (wait && wait !== told) out.write(`  ${wait}\n`);
+          told = wait ?? told;
+        } else sleepMs = Math.min(sleepMs, WAIT_NOTICE_MS - queuedFor);
+      }
+      if (changed) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, sleepMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = () => {};
     }
-    if (isEndedStatus(record.status)) return record;
-    if (!noticed && record.status === "queued" && Date.now() - since > NO_WORKER_NOTICE_MS) {
-      noticed = true;
-      out.write("  still queued: is a worker running? (coduck-worker start)\n");
-    }
-    await sleep(POLL_MS);
+  } finally {
+    await events?.close();
   }
 }

@@ -1,6 +1,5 @@
 import { getDeploymentRecord } from "../store/deployment-record.js";
-import type { Db } from "../store/prisma.js";
-import { followDeployment } from "./follow-deployment.js";
+import { type FollowDeps, followDeployment } from "./follow-deployment.js";
 import { formatDeployment } from "./print-deployment.js";
 
 /**
@@ -9,7 +8,7 @@ import { formatDeployment } from "./print-deployment.js";
  * (the result and its status as JSON). Resolves with the exit code: 1 when the deploy failed.
  */
 export async function reportQueued(
-  db: Db,
+  deps: FollowDeps,
   result: { deploymentId: string },
   options: { wait?: boolean; json?: boolean },
   io: { out: NodeJS.WritableStream; progress: NodeJS.WritableStream },
@@ -18,8 +17,8 @@ export async function reportQueued(
     if (options.json) io.out.write(`${JSON.stringify(result)}\n`);
     return 0;
   }
-  await followDeployment(db, result.deploymentId, io.progress);
-  const final = (await getDeploymentRecord(db, result.deploymentId))!;
+  await followDeployment(deps, result.deploymentId, io.progress);
+  const final = (await getDeploymentRecord(deps.db, result.deploymentId))!;
   io.out.write(
     options.json
       ? `${JSON.stringify({ ...result, status: final.status })}\n`

@@ -51,13 +51,13 @@ export async function retryCommand(
     }
   }
   const requestedBy = osUser();
-  return withQueue(config, async (db, queue) => {
+  return withQueue(config, async (db, queue, redis) => {
     if (filter) return await retryAllFailed({ db, queue }, filter, requestedBy, io.out);
     const planned = await planRetry(db, { deploymentId: id!, fromStep: options.from });
     const result = await recordRetry({ db, queue }, planned, requestedBy);
     const progress = options.json ? io.err : io.out;
     progress.write(`${describeRetry(result)}\n`);
-    return await reportQueued(db, result, options, { out: io.out, progress });
+    return await reportQueued({ db, queue, redis }, result, options, { out: io.out, progress });
   });
 }
 

@@ -13,7 +13,7 @@ export async function rollbackCommand(
   options: { project: string; to?: string; wait?: boolean; json?: boolean },
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
 ): Promise<number> {
-  return withQueue(config, async (db, queue) => {
+  return withQueue(config, async (db, queue, redis) => {
     const result = await rollbackDeployment(
       { db, queue },
       { project: options.project, to: options.to, requestedBy: osUser() },
@@ -26,6 +26,6 @@ export async function rollbackCommand(
       `queued deployment ${result.deploymentId}: rollback of ${options.project} to deployment ${result.rollbackTo} (${result.commitSha.slice(0, 12)}), ${how}\n`,
     );
     progress.write(`warning: ${result.warning}\n`);
-    return await reportQueued(db, result, options, { out: io.out, progress });
+    return await reportQueued({ db, queue, redis }, result, options, { out: io.out, progress });
   });
 }

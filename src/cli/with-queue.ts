@@ -1,19 +1,23 @@
 import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import type { Config } from "../config.js";
 import { deployQueue } from "../queue/queues.js";
-import { connectRedis } from "../queue/redis.js";
+import { connectRedisForCommand } from "../queue/redis.js";
 import { connectDb, type Db } from "../store/prisma.js";
 
-/** Runs a CLI command with the worker's database and its queue, and closes both afterwards. */
+/**
+ * Runs a CLI command with the worker's database and its queue, and closes both afterwards,
+ * leaving nothing that keeps the process alive.
+ */
 export async function withQueue<T>(
   config: Config,
-  work: (db: Db, queue: Queue) => Promise<T>,
+  work: (db: Db, queue: Queue, redis: Redis) => Promise<T>,
 ): Promise<T> {
   const db = connectDb(config.databaseUrl);
-  const redis = connectRedis(config.redisUrl);
+  const redis = connectRedisForCommand(config.redisUrl);
   const queue = deployQueue(redis, config.queuePrefix);
   try {
-    return await work(db, queue);
+    return await work(db, queue, redis);
   } finally {
     await queue.close();
     await redis.quit().catch(() => redis.disconnect());

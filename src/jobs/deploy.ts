@@ -18,10 +18,15 @@ export async function processDeploy(
   }
   const maxAttempts = job.opts.attempts ?? 1;
   const canRetry = job.attemptsMade + 1 < maxAttempts;
-  const run = await runDeployment(deps, payload.data.deploymentId, signal, {
-    canRetry,
-    maxAttempts,
-  });
+  const run = await runDeployment(
+    { ...deps, onStepChange: (change) => publishStepChange(deps, job, change) },
+    payload.data.deploymentId,
+    signal,
+    {
+      canRetry,
+      maxAttempts,
+    },
+  );
   if (run === "handed-back") {
     await job.moveToWait(token);
     throw new WaitingError();
@@ -36,4 +41,19 @@ export async function processDeploy(
   // The failure is recorded on the deployment; retrying cannot change it.
   if (run === "failed") throw new RecordedFailure("deployment");
   return run;
+}
+
+/**
+ * A step's change as the job's progress: BullMQ adds it to the queue's event stream, where
+ * `deploy --wait` hears it (queue/deploy-events.ts) and reads the record again. Not awaited,
+ * so the next step never waits on Redis; a lost event only delays a follower until its poll.
+ */
+function publishStepChange(
+  deps: DeployDeps,
+  job: Job,
+  change: { step: string; status: string },
+): void {
+  job.updateProgress(change).catch((error: unknown) => {
+    deps.logger.debug({ jobId: job.id, err: error }, "could not publish a step change");
+  });
 }

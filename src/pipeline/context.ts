@@ -39,7 +39,16 @@ export type PipelineContext = {
   notRun: ReadonlyMap<string, string>;
   /** Aborted when the deploy must stop now: cancellation, or a worker shutting down. */
   signal: AbortSignal;
+  /** Told once each step's start and each step's end are recorded (see StepChanged). */
+  onStepChange?: StepChanged;
 };
+
+/**
+ * Hears that a step's row changed, after the change is committed: the worker passes it on as
+ * an event (`coduck-worker deploy --wait` follows them). Called without waiting; it must not
+ * throw.
+ */
+export type StepChanged = (change: { step: string; status: string }) => void;
 
 /** What one step receives: the shared context, plus its own log and command runner. */
 export type StepContext = PipelineContext & {

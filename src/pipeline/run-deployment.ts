@@ -21,11 +21,19 @@ import { tryEnterProjectLane } from "../store/project-lane.js";
 import { liveDeploymentOf } from "../store/releases.js";
 import { type Attempt, StaleAttemptError } from "../store/stale-attempt.js";
 import { resetSteps, skipPendingSteps } from "../store/steps.js";
+import type { StepChanged } from "./context.js";
 import { prepareRelease } from "./prepare-release.js";
 import { runPipeline } from "./run-pipeline.js";
 import { DEPLOY_STEPS } from "./steps/index.js";
 
-export type DeployDeps = { db: Db; logger: Logger; config: Config; keyring: Keyring };
+export type DeployDeps = {
+  db: Db;
+  logger: Logger;
+  config: Config;
+  keyring: Keyring;
+  /** Told of each recorded step start and end (the deploy job publishes them as events). */
+  onStepChange?: StepChanged;
+};
 
 /** How one attempt at a deployment ended, as far as the queue is concerned. */
 export type DeploymentRun =
@@ -152,6 +160,7 @@ async function runClaimed(
       appEnv: {},
       secrets: workerSecrets(config),
       signal,
+      onStepChange: deps.onStepChange,
     },
     DEPLOY_STEPS,
   );

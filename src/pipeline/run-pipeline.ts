@@ -54,6 +54,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const timeoutMs = stepTimeoutMs(ctx, step.name);
   const deadline = Date.now() + timeoutMs;
   const { id: stepId } = await startStep(ctx.db, key);
+  ctx.onStepChange?.({ step: step.name, status: "running" });
   const log = new StepLog(ctx.db, { ...attemptOf(ctx), stepId }, ctx.secrets, DEFAULT_LOG_LIMITS);
   // The command's own output, as bytes, read only if the step fails.
   const classifier = await SpooledClassifier.open(
@@ -180,6 +181,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     signal: end.signal ?? last.signal,
     logTail: log.tail(),
   });
+  ctx.onStepChange?.({ step: step.name, status: end.status });
   logger.info(
     { status: end.status, durationMs: Math.round(performance.now() - started) },
     "step ended",

@@ -1,0 +1,104 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { jest } from "@jest/globals";
+import { execa } from "execa";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+import { BIN } from "../helpers/worker-process.js";
+
+// The CLI loads only what a command uses, and exits as soon as its work is done.
+jest.setTimeout(120_000);
+
+const RECORDER = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../fixtures/loader/record-modules.mjs",
+);
+
+let stack: TestStack;
+let dir: string;
+
+beforeAll(async () => {
+  stack = await createTestStack();
+  dir = await mkdtemp(path.join(os.tmpdir(), "coduck-cli-startup-"));
+});
+afterAll(async () => {
+  await stack?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The packages (under node_modules) a run of the CLI loaded. */
+async function packagesLoaded(args: string[]): Promise<Set<string>> {
+  const file = path.join(dir, `modules-${args.join("-")}.txt`);
+  const run = await execa("node", ["--import", RECORDER, BIN, ...args], {
+    env: { ...stack.env, RECORD_MODULES_TO: file },
+    reject: false,
+  });
+  expect(run.exitCode).toBe(0);
+  const urls = (await readFile(file, "utf8")).split("\n");
+  return new Set(
+    urls.flatMap((url) => {
+      const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+      return m ? [m[1]!] : [];
+    }),
+  );
+}
+
+const HEAVY = [
+  "@prisma/client",
+  "bullmq",
+  "ioredis",
+  "fastify",
+  "pino",
+  "pino-pretty",
+  "zod",
+  "pg",
+];
+
+describe("what the CLI loads", () => {
+  it("--help loads commander and nothing else", async () => {
+    expect([...(await packagesLoaded(["--help"]))]).toEqual(["commander"]);
+  });
+
+  it("a command that reads the database loads Prisma, not the queue nor the HTTP server", async () => {
+    const loaded = await packagesLoaded(["deployments", "list"]);
+    expect(loaded.has("@prisma/client")).toBe(true);
+    for (const name of ["bullmq", "ioredis", "fastify", "pino-pretty"]) {
+      expect(loaded.has(name)).toBe(false);
+    }
+  });
+});
+
+/** How long the process lived after it last wrote to stdout or stderr, in ms. */
+async function exitAfterOutput(args: string[]): Promise<{ ms: number; exitCode?: number }> {
+  let last = 0;
+  const child = execa("node", [BIN, ...args], { env: stack.env, reject: false, buffer: false });
+  child.stdout?.on("data", () => {
+    last = performance.now();
+  });
+  child.stderr?.on("data", () => {
+    last = performance.now();
+  });
+  const result = await child;
+  return { ms: performance.now() - last, exitCode: result.exitCode };
+}
+
+describe("exit", () => {
+  // The stall was 2 s (ioredis' disconnectTimeout); a second is a generous bound for a loaded CI
+  // machine. bench item 9 times it precisely.
+  it("a read-only command exits as soon as it has printed", async () => {
+    const run = await exitAfterOutput(["deployments", "list"]);
+    expect(run.exitCode).toBe(0);
+    expect(run.ms).toBeLessThan(1_000);
+  });
+
+  it("a command that opened Redis without using it does not wait for the connection", async () => {
+    // Closed while its connection is still in the handshake (it ends at once): before, about
+    // every other run stalled 2 s here.
+    for (let i = 0; i < 4; i++) {
+      const run = await exitAfterOutput(["retry", "--all-failed", "--dry-run"]);
+      expect(run.exitCode).toBe(0);
+      expect(run.ms).toBeLessThan(1_000);
+    }
+  });
+});

@@ -44,17 +44,6 @@ async function packagesLoaded(args: string[]): Promise<Set<string>> {
   );
 }
 
-const HEAVY = [
-  "@prisma/client",
-  "bullmq",
-  "ioredis",
-  "fastify",
-  "pino",
-  "pino-pretty",
-  "zod",
-  "pg",
-];
-
 describe("what the CLI loads", () => {
   it("--help loads commander and nothing else", async () => {
     expect([...(await packagesLoaded(["--help"]))]).toEqual(["commander"]);

@@ -1,18 +1,14 @@
 import { Gauge, type Registry } from "prom-client";
 import { DEPLOYMENT_STATUSES } from "../store/deployment-statuses.js";
-import { foldMetricDeltas, readMetricTotals } from "../store/metric-totals.js";
-import type { Db } from "../store/prisma.js";
+import type { ScrapeTotals } from "./scrape-totals.js";
 
 /**
  * Deployments by status and failed deployments by failure code: counts Postgres keeps as
  * deployments are recorded, change status and are deleted (store/metric-totals.ts), so any
  * process serving /metrics reports the same numbers, read from a few rows at any history size.
  */
-export function registerDeploymentMetrics(registry: Registry, db: Db): void {
-  const series = async () => {
-    await foldMetricDeltas(db);
-    return readMetricTotals(db, "deployments");
-  };
+export function registerDeploymentMetrics(registry: Registry, totals: ScrapeTotals): void {
+  const series = async () => (await totals()).get("deployments") ?? [];
 
   new Gauge({
     name: "coduck_deployments",

@@ -1,7 +1,7 @@
 import type { Registry } from "prom-client";
-import { foldMetricDeltas, type MetricName, readMetricTotals } from "../store/metric-totals.js";
-import type { Db } from "../store/prisma.js";
+import type { MetricName } from "../store/metric-totals.js";
 import { cumulativeSeries, RowHistogram } from "./row-histogram.js";
+import type { ScrapeTotals } from "./scrape-totals.js";
 
 /** Seconds: a step takes from milliseconds (a skipped build) to the 15-minute timeout. */
 export const STEP_BOUNDS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900, 1800];
@@ -15,10 +15,9 @@ export const PROVISIONING_BOUNDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5
  * the history. The bounds here, in seconds, are the migration's coduck_metric_bucket in
  * milliseconds (test/metrics/metric-totals.int.test.ts holds them equal).
  */
-export function registerDurationMetrics(registry: Registry, db: Db): void {
+export function registerDurationMetrics(registry: Registry, totals: ScrapeTotals): void {
   const histogram = (metric: MetricName, bounds: number[]) => async () => {
-    await foldMetricDeltas(db);
-    const rows = await readMetricTotals(db, metric);
+    const rows = (await totals()).get(metric) ?? [];
     return cumulativeSeries(
       bounds,
       rows.map((r) => ({

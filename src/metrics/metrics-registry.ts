@@ -8,6 +8,7 @@ import { registerJobRunMetrics } from "./job-run-metrics.js";
 import { registerQueueMetrics } from "./queue-metrics.js";
 import { registerReconcilerMetrics } from "./reconciler-metrics.js";
 import { registerReleaseMetrics } from "./release-metrics.js";
+import { scrapeTotals } from "./scrape-totals.js";
 
 export type MetricsDeps = { db: Db; queues: Queue[]; logger: Logger };
 
@@ -19,8 +20,9 @@ export type MetricsDeps = { db: Db; queues: Queue[]; logger: Logger };
 export function createMetricsRegistry(deps: MetricsDeps): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "coduck_process_" });
-  registerDeploymentMetrics(registry, deps.db);
-  registerDurationMetrics(registry, deps.db);
+  const totals = scrapeTotals(deps.db);
+  registerDeploymentMetrics(registry, totals);
+  registerDurationMetrics(registry, totals);
   registerQueueMetrics(registry, deps.queues, deps.logger);
   registerReconcilerMetrics(registry, deps.db);
   registerJobRunMetrics(registry, deps.db);

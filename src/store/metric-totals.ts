@@ -45,25 +45,58 @@ export async function foldMetricDeltas(db: Db): Promise<number> {
 }
 
 /**
+ * Every metric's series as they stand, folding the deltas on the way: one statement. Its read
+ * sees the snapshot the fold started from (totals before, deltas not yet removed), so the sum
+ * is the same either way. Series (and buckets) at zero are left out, as a count over no rows
+ * would be.
+ */
+export async function scrapeMetricTotals(
+  db: Db,
+  options: { fold?: boolean } = {},
+): Promise<Map<MetricName, MetricTotalRow[]>> {
+  const fold = options.fold !== false;
+  const rows = await db.$queryRaw<
+    Array<{ metric: MetricName; labels: string; bucket: number; count: number; sumMs: number }>
+  >`
+    WITH held AS (
+      SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended('coduck.metric-fold', 0)) AS held
+    ), moved AS (
+      DELETE FROM "MetricDelta" WHERE ${fold} AND (SELECT held FROM held)
+      RETURNING metric, labels, bucket, count, "sumMs"
+    ), folded AS (
+      INSERT INTO "MetricTotal" (metric, labels, bucket, count, "sumMs")
+      SELECT metric, labels, bucket, sum(count), sum("sumMs") FROM moved
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+      ON CONFLICT (metric, labels, bucket) DO UPDATE
+        SET count = "MetricTotal".count + excluded.count,
+            "sumMs" = "MetricTotal"."sumMs" + excluded."sumMs"
+    )
+    SELECT metric, labels, bucket, sum(count)::float8 AS count, sum("sumMs")::float8 AS "sumMs"
+    FROM (
+      SELECT metric, labels, bucket, count, "sumMs" FROM "MetricTotal"
+      UNION ALL
+      SELECT metric, labels, bucket, count, "sumMs" FROM "MetricDelta"
+    ) t
+    GROUP BY 1, 2, 3
+    HAVING sum(count) <> 0 OR sum("sumMs") <> 0`;
+  const byMetric = new Map<MetricName, MetricTotalRow[]>();
+  for (const r of rows) {
+    const list = byMetric.get(r.metric) ?? [];
+    list.push({
+      labels: JSON.parse(r.labels) as Record<string, string>,
+      bucket: r.bucket,
+      count: r.count,
+      sumMs: r.sumMs,
+    });
+    byMetric.set(r.metric, list);
+  }
+  return byMetric;
+}
+
+/**
  * A metric's series as they stand: its totals plus the deltas not folded yet, read in one
- * snapshot. Series (and buckets) at zero are left out, as a count over no rows would be.
+ * snapshot, without folding.
  */
 export async function readMetricTotals(db: Db, metric: MetricName): Promise<MetricTotalRow[]> {
-  const rows = await db.$queryRaw<
-    Array<{ labels: string; bucket: number; count: number; sumMs: number }>
-  >`
-    SELECT labels, bucket, sum(count)::float8 AS count, sum("sumMs")::float8 AS "sumMs"
-    FROM (
-      SELECT labels, bucket, count, "sumMs" FROM "MetricTotal" WHERE metric = ${metric}
-      UNION ALL
-      SELECT labels, bucket, count, "sumMs" FROM "MetricDelta" WHERE metric = ${metric}
-    ) t
-    GROUP BY 1, 2
-    HAVING sum(count) <> 0 OR sum("sumMs") <> 0`;
-  return rows.map((r) => ({
-    labels: JSON.parse(r.labels) as Record<string, string>,
-    bucket: r.bucket,
-    count: r.count,
-    sumMs: r.sumMs,
-  }));
+  return (await scrapeMetricTotals(db, { fold: false })).get(metric) ?? [];
 }

@@ -169,29 +169,14 @@ BEGIN
   RETURN NULL\073
 END ';
 
--- Installing the triggers and counting what is already recorded happen in one statement, so
--- in one transaction: the tables stay locked from the first trigger to the last row counted,
--- and no write falls between (Prisma's script runner sends each statement on its own).
--- Existing installations get the totals of the rows recorded so far, counted once here.
-CREATE FUNCTION coduck_install_metric_totals() RETURNS VOID LANGUAGE plpgsql AS E'BEGIN
-  LOCK TABLE "Deployment", "DeploymentStep" IN SHARE ROW EXCLUSIVE MODE\073
--- Transition tables allow one event per trigger: three each.
-CREATE TRIGGER "Deployment_metrics_insert" AFTER INSERT ON "Deployment"
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_deployments()\073
-CREATE TRIGGER "Deployment_metrics_update" AFTER UPDATE ON "Deployment"
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_deployments()\073
-CREATE TRIGGER "Deployment_metrics_delete" AFTER DELETE ON "Deployment"
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_deployments()\073
-CREATE TRIGGER "DeploymentStep_metrics_insert" AFTER INSERT ON "DeploymentStep"
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_steps()\073
-CREATE TRIGGER "DeploymentStep_metrics_update" AFTER UPDATE ON "DeploymentStep"
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_steps()\073
-CREATE TRIGGER "DeploymentStep_metrics_delete" AFTER DELETE ON "DeploymentStep"
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_steps()\073
-
-
+-- Counts the totals afresh from the rows: what this migration does for an installation with
+-- history, and what to run should the totals ever be in doubt (rows written with the triggers
+-- disabled, as the history benchmark fills its database): SELECT coduck_recount_metric_totals().
+-- Lock the two tables first if the worker is running.
+CREATE FUNCTION coduck_recount_metric_totals() RETURNS VOID LANGUAGE plpgsql AS E'BEGIN
+  DELETE FROM "MetricDelta"\073
+  DELETE FROM "MetricTotal"\073
+  DELETE FROM "MetricFirstProvision"\073
 INSERT INTO "MetricTotal" (metric, labels, count)
 SELECT ''deployments'', coduck_deployment_labels(status, "errorCode"), count(*)
 FROM "Deployment" GROUP BY 2\073
@@ -214,6 +199,31 @@ SELECT ''provisioning_duration'',
 FROM "DeploymentStep" s LEFT JOIN "MetricFirstProvision" f ON f."stepId" = s.id
 WHERE s.name = ''provision'' AND s.status = ''succeeded'' AND s."durationMs" IS NOT NULL
 GROUP BY 2, 3\073
+END';
+
+-- Installing the triggers and counting what is already recorded happen in one statement, so
+-- in one transaction: the tables stay locked from the first trigger to the last row counted,
+-- and no write falls between (Prisma's script runner sends each statement on its own).
+CREATE FUNCTION coduck_install_metric_totals() RETURNS VOID LANGUAGE plpgsql AS E'BEGIN
+  LOCK TABLE "Deployment", "DeploymentStep" IN SHARE ROW EXCLUSIVE MODE\073
+-- Transition tables allow one event per trigger: three each.
+CREATE TRIGGER "Deployment_metrics_insert" AFTER INSERT ON "Deployment"
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_deployments()\073
+CREATE TRIGGER "Deployment_metrics_update" AFTER UPDATE ON "Deployment"
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_deployments()\073
+CREATE TRIGGER "Deployment_metrics_delete" AFTER DELETE ON "Deployment"
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_deployments()\073
+CREATE TRIGGER "DeploymentStep_metrics_insert" AFTER INSERT ON "DeploymentStep"
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_steps()\073
+CREATE TRIGGER "DeploymentStep_metrics_update" AFTER UPDATE ON "DeploymentStep"
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_steps()\073
+CREATE TRIGGER "DeploymentStep_metrics_delete" AFTER DELETE ON "DeploymentStep"
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION coduck_count_steps()\073
+
+
+  PERFORM coduck_recount_metric_totals()\073
 END';
 
 SELECT coduck_install_metric_totals();

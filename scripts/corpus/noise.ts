@@ -21,7 +21,7 @@ const NOISE = path.join(ROOT, "test/fixtures/failure-corpus/noise.txt");
 
 // A line that names (or could be read as) a cause is never noise.
 const CAUSE_WORDS =
-  /error|fail|exception|does not exist|not found|cannot|can't|refused|denied|invalid|killed|timed? ?out|heap|memory|abort|fatal|panic|unhandled|missing|conflict|out of sync|deprecat|unsupported/i;
+  /error|fail|exception|does not exist|not found|cannot|can't|refused|denied|invalid|killed|timed? ?out|heap|memory|abort|fatal|panic|unhandled|missing|conflict|out of sync|deprecat|unsupported|no lockfile|lockfile (is )?(absent|frozen|needs)/i;
 const CAUSE_CODES = /\bE[A-Z]{4,}\b|ERR!|ERR_|\bP\d{4}\b|\bTS\d{4}\b|"statusCode":5\d\d/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what is stripped
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\r/g;
@@ -248,8 +248,8 @@ async function main() {
     );
   }
   const header = [
-    "# Lines captured from SUCCESSFUL runs (scripts/corpus/noise.ts): npm installs with deprecation",
-    "# warnings, next build, vite build, esbuild, prisma generate, an express + pino-http app's",
+    "# Lines captured from SUCCESSFUL runs (scripts/corpus/noise.ts): npm, pnpm, yarn 1 and bun",
+    "# installs, next build, vite build, esbuild, prisma generate, an express + pino-http app's",
     "# request and health-check logs. arrival.ts mixes them into captured failures. Never a line of",
     "# a failure, never a line naming a cause. Regenerate: npx tsx scripts/corpus/noise.ts",
   ];

@@ -154,7 +154,6 @@ function signalNumber(signal: NodeJS.Signals): number {
 function scrub(text: string, dirs: string[], names: string[]): string {
   let out = text;
   for (const dir of dirs.sort((a, b) => b.length - a.length)) out = out.split(dir).join("/app");
-  out = out.split("/app/app").join("/app");
   for (const name of names.filter((n) => n !== "").sort((a, b) => b.length - a.length)) {
     const id = `prj_${createHash("sha256").update(name).digest("hex").slice(0, 10)}`;
     out = out.split(name).join(id);

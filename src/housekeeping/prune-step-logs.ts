@@ -1,4 +1,5 @@
 import { Prisma } from "@prisma/client";
+import { foldMetricDeltas } from "../store/metric-totals.js";
 import type { Db } from "../store/prisma.js";
 
 /** Steps whose lines one statement deletes: keeps each transaction short on a busy table. */
@@ -21,7 +22,8 @@ export type LogPruneSummary = {
  * first line (a partial index holds one entry per step with a stored log): a step ended
  * before the cutoff cannot have logged after it, so the walk stops at the cutoff, and what it
  * reads is what it deletes plus the logs it keeps (the live deployments', at most a few per
- * project). A run with nothing to do reads an index entry or none.
+ * project). A run with nothing to do reads an index entry or none. A real run also folds the
+ * metric totals' deltas (store/metric-totals.ts), which a scrape otherwise does.
  */
 export async function pruneStepLogs(
   db: Db,
@@ -34,6 +36,8 @@ export async function pruneStepLogs(
     lines: 0,
     dryRun: options.dryRun === true,
   };
+  // The metric totals' deltas are folded at every scrape; without Prometheus, here.
+  if (!summary.dryRun) await foldMetricDeltas(db);
   // Timestamps are stored as Prisma writes them: UTC in a timestamp without time zone.
   const cutoff = olderThan.toISOString();
   // Where the walk is: the (first line's time, step id) of the last step it looked at.

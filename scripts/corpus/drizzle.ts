@@ -2,22 +2,18 @@
  * Drizzle failures (drizzle-orm 0.44 + drizzle-kit 0.31 on node-postgres), each on a database
  * the platform provisioned: preStart `drizzle-kit push` / `migrate` / `generate`, drizzle-orm's
  * migrator in a script or at boot, and apps failing at start or while serving through PgBouncer.
- * One case runs through a second PgBouncer 1.24 this script starts without
- * max_prepared_statements (as a pooler before 1.21 behaves), stopped again at the end.
+ * drizzle-kit 0.31 exits 0 when push refuses or fails and when generate cannot load the schema, so
+ * those cases run as a preStart chain whose next command (the app's own check) fails.
  *
  *   npx tsx scripts/corpus/drizzle.ts [case-id-filter,...]
  *
  * Needs the template /tmp/corpus-templates/drizzle: the drizzle-app fixture's package.json and
  * package-lock.json with `npm ci`.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { type DbCase, changeUrl, runAll, sql } from "./prisma-common.js";
+import { changeUrl, type DbCase, runAll, sql } from "./prisma-common.js";
 
 const FILE = "drizzle";
 const TEMPLATE = "/tmp/corpus-templates/drizzle";
-const NO_PREPARED_PORT = 6447;
 
 const CONFIG = `import { defineConfig } from "drizzle-kit";
 
@@ -116,7 +112,13 @@ function migrations(list: Record<string, string>, journalTags?: string[]): Recor
     {
       version: "7",
       dialect: "postgresql",
-      entries: tags.map((tag, idx) => ({ idx, version: "7", when: 1796580246623 + idx * 86_400_000, tag, breakpoints: true })),
+      entries: tags.map((tag, idx) => ({
+        idx,
+        version: "7",
+        when: 1796580246623 + idx * 86_400_000,
+        tag,
+        breakpoints: true,
+      })),
     },
     null,
     2,
@@ -252,33 +254,45 @@ const cases: DbCase[] = [
     id: "drizzle-push-strict-check",
     expected: "DESTRUCTIVE_CHANGE_BLOCKED",
     how: "preStart `drizzle-kit push --strict --verbose && npm run check:db`: a table with rows removed from the schema plus a new column",
-    after: NOTES.replace(/\nexport const tags[\s\S]*$/, "\n").replace('  legacyCode: text("legacy_code"),\n', '  legacyCode: text("legacy_code"),\n  pinned: text("pinned"),\n'),
+    after: NOTES.replace(/\nexport const tags[\s\S]*$/, "\n").replace(
+      '  legacyCode: text("legacy_code"),\n',
+      '  legacyCode: text("legacy_code"),\n  pinned: text("pinned"),\n',
+    ),
     command: `${PKG_SCRIPT({ "check:db": `node scripts/check-schema.mjs '["notes.pinned"]'` })} && drizzle-kit push --strict --verbose && npm run check:db`,
   }),
   pushChange({
     id: "drizzle-push-table-gone-check",
     expected: "DESTRUCTIVE_CHANGE_BLOCKED",
     how: "preStart `drizzle-kit push; node scripts/check-schema.mjs`: the tags table (with rows) dropped from the schema, a new table added",
-    after: NOTES.replace(/\nexport const tags[\s\S]*$/, `
+    after: NOTES.replace(
+      /\nexport const tags[\s\S]*$/,
+      `
 export const labels = pgTable("labels", {
   id: serial("id").primaryKey(),
   name: text("name").notNull(),
 });
-`),
+`,
+    ),
     command: `drizzle-kit push; node scripts/check-schema.mjs '["labels.name"]'`,
   }),
   pushChange({
     id: "drizzle-push-col-rename-prompt",
     expected: "DESTRUCTIVE_CHANGE_BLOCKED",
     how: "drizzle-kit push where a column was renamed in the schema: drizzle-kit needs to ask 'created or renamed' and has no TTY",
-    after: NOTES.replace('  body: text("body").notNull(),\n', '  content: text("content").notNull(),\n'),
+    after: NOTES.replace(
+      '  body: text("body").notNull(),\n',
+      '  content: text("content").notNull(),\n',
+    ),
     command: `drizzle-kit push && node scripts/check-schema.mjs '["notes.content"]'`,
   }),
   pushChange({
     id: "drizzle-push-unique-dupes",
     expected: "DESTRUCTIVE_CHANGE_BLOCKED",
     how: "drizzle-kit push adding a unique constraint on a column whose rows share a value",
-    after: NOTES.replace('  title: text("title").notNull(),\n', '  title: text("title").notNull().unique(),\n  summary: text("summary"),\n'),
+    after: NOTES.replace(
+      '  title: text("title").notNull(),\n',
+      '  title: text("title").notNull().unique(),\n  summary: text("summary"),\n',
+    ),
     rows: `INSERT INTO notes(title, body) VALUES ('same','a'),('same','b'),('other','c')`,
     command: `drizzle-kit push && node scripts/check-schema.mjs '["notes.title","notes.summary"]' && echo 'schema ok'`,
   }),
@@ -286,7 +300,10 @@ export const labels = pgTable("labels", {
     id: "drizzle-push-type-cast",
     expected: "MIGRATION_FAILED",
     how: "preStart `drizzle-kit push --force --verbose && node scripts/check-schema.mjs`: a text column with words changed to integer; Postgres cannot cast it, drizzle-kit prints the error and exits 0, the check fails",
-    after: NOTES.replace('  legacyCode: text("legacy_code"),\n', '  legacyCode: integer("legacy_code"),\n'),
+    after: NOTES.replace(
+      '  legacyCode: text("legacy_code"),\n',
+      '  legacyCode: integer("legacy_code"),\n',
+    ),
     command: `drizzle-kit push --force --verbose && node scripts/check-schema.mjs '["notes.legacy_code:integer"]'`,
   }),
   // --- drizzle-kit push errors ---
@@ -323,7 +340,10 @@ export const labels = pgTable("labels", {
     how: "drizzle-kit push with dbCredentials.url read from POSTGRES_URL, which the platform does not set",
     urls: "schema",
     template: TEMPLATE,
-    files: { "drizzle.config.js": CONFIG.replace("process.env.DATABASE_URL", "process.env.POSTGRES_URL"), "src/db/schema.js": NOTES },
+    files: {
+      "drizzle.config.js": CONFIG.replace("process.env.DATABASE_URL", "process.env.POSTGRES_URL"),
+      "src/db/schema.js": NOTES,
+    },
     command: "drizzle-kit push",
   },
   {
@@ -335,7 +355,11 @@ export const labels = pgTable("labels", {
     urls: "schema",
     template: TEMPLATE,
     files: { "drizzle.config.js": CONFIG, "src/db/schema.js": NOTES },
-    env: (p) => ({ DATABASE_URL: changeUrl(p.directUrl, (u) => { u.port = "5499"; }) }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.directUrl, (u) => {
+        u.port = "5499";
+      }),
+    }),
     command: "drizzle-kit push",
   },
   {
@@ -347,7 +371,10 @@ export const labels = pgTable("labels", {
     urls: "schema",
     template: TEMPLATE,
     files: {
-      "drizzle.config.ts": CONFIG_TS.replace("process.env.DATABASE_URL", '"postgres://app:app@postgres:5432/app"'),
+      "drizzle.config.ts": CONFIG_TS.replace(
+        "process.env.DATABASE_URL",
+        '"postgres://app:app@postgres:5432/app"',
+      ),
       "src/db/schema.ts": NOTES,
     },
     command: "drizzle-kit push",
@@ -361,7 +388,11 @@ export const labels = pgTable("labels", {
     urls: "schema",
     template: TEMPLATE,
     files: { "drizzle.config.js": CONFIG, "src/db/schema.js": NOTES },
-    env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.password = "old-Password-2025"; }) }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.databaseUrl, (u) => {
+        u.password = "old-Password-2025";
+      }),
+    }),
     command: "drizzle-kit push",
   },
   {
@@ -373,7 +404,11 @@ export const labels = pgTable("labels", {
     urls: "schema",
     template: TEMPLATE,
     files: { "drizzle.config.js": CONFIG, "src/db/schema.js": NOTES },
-    env: (p) => ({ DATABASE_URL: changeUrl(p.directUrl, (u) => { u.searchParams.set("sslmode", "require"); }) }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.directUrl, (u) => {
+        u.searchParams.set("sslmode", "require");
+      }),
+    }),
     command: "drizzle-kit push",
   },
   // --- drizzle-kit migrate ---
@@ -381,7 +416,10 @@ export const labels = pgTable("labels", {
     id: "drizzle-migrate-sql-typo",
     expected: "MIGRATION_FAILED",
     how: "drizzle-kit migrate with a hand-edited migration containing a syntax error",
-    files: migrations({ "0000_init": INIT_SQL, "0001_tidy_index": `CREATE INDEX "notes_title_idx" ON "notes" USING btree ("title");\n--> statement-breakpoint\nALTER TABLE "notes" ADD COLUMN "archived" boolean DEFAULT false NOT NULL,;` }),
+    files: migrations({
+      "0000_init": INIT_SQL,
+      "0001_tidy_index": `CREATE INDEX "notes_title_idx" ON "notes" USING btree ("title");\n--> statement-breakpoint\nALTER TABLE "notes" ADD COLUMN "archived" boolean DEFAULT false NOT NULL,;`,
+    }),
   }),
   migrateCase({
     id: "drizzle-migrate-table-exists",
@@ -406,7 +444,10 @@ export const labels = pgTable("labels", {
     id: "drizzle-migrate-col-in-sql",
     expected: "MIGRATION_FAILED",
     how: "drizzle-kit migrate where a migration backfills from a column no migration created",
-    files: migrations({ "0000_init": INIT_SQL, "0001_slugs": `ALTER TABLE "notes" ADD COLUMN "slug" text;\n--> statement-breakpoint\nUPDATE "notes" SET "slug" = lower("headline");` }),
+    files: migrations({
+      "0000_init": INIT_SQL,
+      "0001_slugs": `ALTER TABLE "notes" ADD COLUMN "slug" text;\n--> statement-breakpoint\nUPDATE "notes" SET "slug" = lower("headline");`,
+    }),
   }),
   migrateCase({
     id: "drizzle-migrate-dup-col",
@@ -423,14 +464,22 @@ export const labels = pgTable("labels", {
     expected: "DATABASE_UNREACHABLE",
     how: "drizzle-kit migrate with a URL pointing at port 5433, where nothing listens here",
     files: migrations({ "0000_init": INIT_SQL }),
-    env: (p) => ({ DATABASE_URL: changeUrl(p.directUrl, (u) => { u.port = "5433"; }) }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.directUrl, (u) => {
+        u.port = "5433";
+      }),
+    }),
   }),
   migrateCase({
     id: "drizzle-migrate-role",
     expected: "DATABASE_AUTH_FAILED",
     how: "drizzle-kit migrate through the pooler with a password from another project",
     files: migrations({ "0000_init": INIT_SQL }),
-    env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.password = "not-this-projects-password"; }) }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.databaseUrl, (u) => {
+        u.password = "not-this-projects-password";
+      }),
+    }),
   }),
   migrateCase({
     id: "drizzle-migrator-script-dup",
@@ -472,7 +521,10 @@ try {
       "drizzle.config.js": CONFIG,
       "src/db/schema.js": NOTES,
       "src/db/index.js": DB,
-      ...migrations({ "0000_init": INIT_SQL, "0001_fk": `ALTER TABLE "tags" ADD CONSTRAINT "tags_owner_fk" FOREIGN KEY ("note_id") REFERENCES "public"."owners"("id");` }),
+      ...migrations({
+        "0000_init": INIT_SQL,
+        "0001_fk": `ALTER TABLE "tags" ADD CONSTRAINT "tags_owner_fk" FOREIGN KEY ("note_id") REFERENCES "public"."owners"("id");`,
+      }),
       "src/server.js": `import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { db } from "./db/index.js";
 console.log(JSON.stringify({ level: "info", msg: "running migrations", folder: "drizzle" }));
@@ -488,44 +540,35 @@ console.log(JSON.stringify({ level: "info", msg: "migrations complete" }));
   {
     id: "drizzle-generate-syntax",
     stack: "drizzle",
-    step: "build",
-    expected: "BUILD_FAILED",
-    how: "build script `drizzle-kit generate` on a schema.ts with a syntax error",
+    step: "schema",
+    expected: "MIGRATION_FAILED",
+    how: "preStart `drizzle-kit generate && drizzle-kit migrate && node scripts/check-schema.mjs` on a schema.ts with a syntax error (generate exits 0, migrate applies nothing, the check fails)",
     urls: "schema",
     template: TEMPLATE,
     files: {
       "drizzle.config.ts": CONFIG_TS,
-      "src/db/schema.ts": NOTES.replace('  title: text("title").notNull(),\n', '  title: text("title").notNull(\n'),
+      "scripts/check-schema.mjs": CHECK,
+      "src/db/schema.ts": NOTES.replace(
+        '  title: text("title").notNull(),\n',
+        '  title: text("title").notNull(\n',
+      ),
     },
-    command: "drizzle-kit generate",
+    command: `drizzle-kit generate && drizzle-kit migrate && node scripts/check-schema.mjs '["notes.title"]'`,
   },
   {
     id: "drizzle-generate-missing-pkg",
     stack: "drizzle",
     step: "schema",
     expected: "MODULE_NOT_FOUND",
-    how: "preStart `drizzle-kit generate && drizzle-kit migrate` with a schema importing a package not installed (@paralleldrive/cuid2)",
+    how: "preStart `drizzle-kit generate && drizzle-kit migrate && node scripts/check-schema.mjs` with a schema importing a package not installed (@paralleldrive/cuid2); generate exits 0, the check fails",
     urls: "schema",
     template: TEMPLATE,
     files: {
       "drizzle.config.ts": CONFIG_TS,
+      "scripts/check-schema.mjs": CHECK,
       "src/db/schema.ts": `import { createId } from "@paralleldrive/cuid2";\n${NOTES.replace('  id: serial("id").primaryKey(),\n  title', '  id: serial("id").primaryKey(),\n  publicId: text("public_id").$defaultFn(() => createId()),\n  title')}`,
     },
-    command: "drizzle-kit generate && drizzle-kit migrate",
-  },
-  {
-    id: "drizzle-generate-dup-table",
-    stack: "drizzle",
-    step: "schema",
-    expected: "MIGRATION_FAILED",
-    how: "preStart `drizzle-kit generate && drizzle-kit migrate` with two table objects for the same table name",
-    urls: "schema",
-    template: TEMPLATE,
-    files: {
-      "drizzle.config.js": CONFIG,
-      "src/db/schema.js": `${NOTES}\nexport const noteArchive = pgTable("notes", {\n  id: serial("id").primaryKey(),\n  archivedAt: timestamp("archived_at"),\n});\n`,
-    },
-    command: "drizzle-kit generate && drizzle-kit migrate",
+    command: `drizzle-kit generate && drizzle-kit migrate && node scripts/check-schema.mjs '["notes.public_id"]'`,
   },
   // --- start and runtime ---
   appCase({
@@ -533,7 +576,9 @@ console.log(JSON.stringify({ level: "info", msg: "migrations complete" }));
     step: "runtime",
     expected: "RELATION_DOES_NOT_EXIST",
     how: "a server on a database nothing created tables in (no preStart): requests fail, the server keeps serving",
-    main: server("async (req) => req.url === '/health' ? { ok: true } : db.select().from(notes).limit(20)"),
+    main: server(
+      "async (req) => req.url === '/health' ? { ok: true } : db.select().from(notes).limit(20)",
+    ),
   }),
   appCase({
     id: "drizzle-boot-empty-db",
@@ -552,17 +597,10 @@ console.log("[boot] tags loaded", all.length);
     step: "runtime",
     expected: "SCHEMA_MISMATCH",
     how: "a server whose schema has a column the database lacks (pushed before the column was added)",
-    main: server("async (req) => req.url === '/health' ? { ok: true } : db.select().from(notes).limit(20)"),
+    main: server(
+      "async (req) => req.url === '/health' ? { ok: true } : db.select().from(notes).limit(20)",
+    ),
     prepare: [PUSH_DIRECT, sql(`ALTER TABLE notes DROP COLUMN legacy_code`)],
-  }),
-  appCase({
-    id: "drizzle-serve-pool-wait",
-    step: "runtime",
-    expected: "POOL_EXHAUSTED",
-    how: "a server with pg Pool max 2, a 800 ms connect timeout, and a handler that leaks a checked-out client per request",
-    main: server("async (req) => { if (req.url === '/health') return { ok: true }; const c = await pool.connect(); await c.query('select 1'); return db.select().from(notes).limit(5); }"),
-    prepare: [PUSH_DIRECT],
-    env: () => ({ PG_POOL_MAX: "2", PG_CONNECT_TIMEOUT: "800" }),
   }),
   appCase({
     id: "drizzle-boot-refused",
@@ -575,7 +613,12 @@ console.log("[db] checking connection...");
 await db.execute(sql\`select 1\`);
 console.log("[db] ok");
 `,
-    env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.hostname = "localhost"; u.port = "5433"; }) }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.databaseUrl, (u) => {
+        u.hostname = "localhost";
+        u.port = "5433";
+      }),
+    }),
   }),
   appCase({
     id: "drizzle-serve-ssl",
@@ -588,7 +631,11 @@ console.log("starting: production mode, TLS to database");
 const r = await db.execute(sql\`select now()\`);
 console.log("db time", r.rows[0]);
 `,
-    env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.searchParams.set("sslmode", "require"); }) }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.databaseUrl, (u) => {
+        u.searchParams.set("sslmode", "require");
+      }),
+    }),
   }),
   appCase({
     id: "drizzle-boot-auth",
@@ -601,65 +648,12 @@ console.log("[api] warming up");
 await db.select().from(notes).limit(1);
 console.log("[api] ready");
 `,
-    env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.password = "rotated-2026-01"; }) }),
-  }),
-  appCase({
-    id: "drizzle-serve-named-stmts",
-    step: "runtime",
-    expected: "PREPARED_STATEMENT_CONFLICT",
-    how: "a server using drizzle's .prepare('name') (named statements) through a second PgBouncer 1.24 in transaction mode without max_prepared_statements",
-    main: server("async (req) => req.url === '/health' ? { ok: true } : byId.execute({ id: 1 })", `const byId = db.select().from(notes).where(eq(notes.id, sql.placeholder("id"))).prepare("note_by_id");\nconst warm = await Promise.all([1, 2, 3, 4, 5, 6].map(() => pool.query("select pg_sleep(0.05)")));\n`),
-    prepare: [PUSH_DIRECT, sql(`INSERT INTO notes(title, body) VALUES ('a','b')`)],
-    env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.port = String(NO_PREPARED_PORT); }), PG_POOL_MAX: "6" }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.databaseUrl, (u) => {
+        u.password = "rotated-2026-01";
+      }),
+    }),
   }),
 ];
 
-/** A PgBouncer 1.24 like the platform's but without max_prepared_statements; its pid file. */
-function startBouncerWithoutPreparedStatements(): string {
-  const dir = "/tmp/corpus-pgbouncer-noprepared";
-  mkdirSync(dir, { recursive: true });
-  const pidFile = `${dir}/pgbouncer.pid`;
-  if (existsSync(pidFile)) {
-    try {
-      process.kill(Number(readFileSync(pidFile, "utf8").trim()), 0);
-      return pidFile;
-    } catch {}
-  }
-  const password = readFileSync(`${homedir()}/.coduck-worker/pgbouncer-auth-password`, "utf8").trim();
-  writeFileSync(`${dir}/userlist.txt`, `"pgbouncer_auth" "${password}"\n`, { mode: 0o600 });
-  writeFileSync(
-    `${dir}/pgbouncer.ini`,
-    [
-      "[databases]",
-      "* = host=127.0.0.1 port=5432",
-      "[pgbouncer]",
-      "listen_addr = 127.0.0.1",
-      `listen_port = ${NO_PREPARED_PORT}`,
-      "unix_socket_dir =",
-      `logfile = ${dir}/pgbouncer.log`,
-      `pidfile = ${pidFile}`,
-      "pool_mode = transaction",
-      "auth_type = scram-sha-256",
-      `auth_file = ${dir}/userlist.txt`,
-      "auth_user = pgbouncer_auth",
-      "auth_query = SELECT usename, passwd FROM public.user_lookup($1)",
-      "max_client_conn = 200",
-      "default_pool_size = 2",
-      "ignore_startup_parameters = extra_float_digits,options",
-      "",
-    ].join("\n"),
-  );
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) execFileSync("chown", ["-R", "postgres", dir]);
-  execFileSync("/opt/coduck/pgbouncer/bin/pgbouncer", ["-d", ...(asRoot ? ["-u", "postgres"] : []), `${dir}/pgbouncer.ini`]);
-  execFileSync("sleep", ["1"]);
-  return pidFile;
-}
-
-const needsBouncer = cases.some((c) => c.id === "drizzle-serve-named-stmts" && (process.argv[2] ?? "").split(",").some((f) => c.id.includes(f)));
-const pidFile = needsBouncer ? startBouncerWithoutPreparedStatements() : undefined;
-try {
-  await runAll(FILE, cases);
-} finally {
-  if (pidFile) process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGTERM");
-}
+await runAll(FILE, cases);

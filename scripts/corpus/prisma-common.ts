@@ -40,7 +40,9 @@ export async function runDbCase(file: string, spec: DbCase): Promise<void> {
     },
     scrub: project.names,
   });
-  console.log(`${captured.id}: exit ${captured.exitCode}, ${captured.log.split("\n").length} lines`);
+  console.log(
+    `${captured.id}: exit ${captured.exitCode}, ${captured.log.split("\n").length} lines`,
+  );
 }
 
 /** Runs the cases whose id contains one of the first argument's comma-separated parts (all without one). */

@@ -9,7 +9,7 @@
  * Needs the template /tmp/corpus-templates/prisma619: the prisma-migrate-app fixture's
  * package.json, package-lock.json and prisma.config.ts with `npm ci --ignore-scripts`.
  */
-import { type DbCase, changeUrl, runAll, sql } from "./prisma-common.js";
+import { changeUrl, type DbCase, runAll, sql } from "./prisma-common.js";
 
 const FILE = "prisma";
 const TEMPLATE = "/tmp/corpus-templates/prisma619";
@@ -140,7 +140,15 @@ server.listen(port, () => {
 `;
 }
 
-const RUNTIME = (id: string, how: string, expected: DbCase["expected"], schema: string, route: string, prepare: string[] = [], extra: Partial<DbCase> = {}): DbCase => ({
+const RUNTIME = (
+  id: string,
+  how: string,
+  expected: DbCase["expected"],
+  schema: string,
+  route: string,
+  prepare: string[] = [],
+  extra: Partial<DbCase> = {},
+): DbCase => ({
   id,
   stack: "prisma",
   step: "runtime",
@@ -149,7 +157,11 @@ const RUNTIME = (id: string, how: string, expected: DbCase["expected"], schema: 
   urls: "app",
   template: TEMPLATE,
   files: { "prisma/schema.prisma": schema, "db.js": PRISMA_CLIENT, "server.js": serving(route) },
-  prepare: ["prisma generate >/dev/null", `node -e 'const p=require("./package.json");p.type="module";p.scripts={start:"node server.js"};require("fs").writeFileSync("package.json",JSON.stringify(p,null,2))'`, ...prepare],
+  prepare: [
+    "prisma generate >/dev/null",
+    `node -e 'const p=require("./package.json");p.type="module";p.scripts={start:"node server.js"};require("fs").writeFileSync("package.json",JSON.stringify(p,null,2))'`,
+    ...prepare,
+  ],
   command: "npm start",
   env: () => ({ PORT: "0" }),
   stillRunning: true,
@@ -158,7 +170,15 @@ const RUNTIME = (id: string, how: string, expected: DbCase["expected"], schema: 
 });
 
 /** An app that fails while starting (the start step's log). */
-const BOOT = (id: string, how: string, expected: DbCase["expected"], schema: string, main: string, prepare: string[] = [], extra: Partial<DbCase> = {}): DbCase => ({
+const BOOT = (
+  id: string,
+  how: string,
+  expected: DbCase["expected"],
+  schema: string,
+  main: string,
+  prepare: string[] = [],
+  extra: Partial<DbCase> = {},
+): DbCase => ({
   id,
   stack: "prisma",
   step: "start",
@@ -167,7 +187,11 @@ const BOOT = (id: string, how: string, expected: DbCase["expected"], schema: str
   urls: "app",
   template: TEMPLATE,
   files: { "prisma/schema.prisma": schema, "db.js": PRISMA_CLIENT, "main.js": main },
-  prepare: ["prisma generate >/dev/null", `node -e 'const p=require("./package.json");p.type="module";p.scripts={start:"node main.js"};require("fs").writeFileSync("package.json",JSON.stringify(p,null,2))'`, ...prepare],
+  prepare: [
+    "prisma generate >/dev/null",
+    `node -e 'const p=require("./package.json");p.type="module";p.scripts={start:"node main.js"};require("fs").writeFileSync("package.json",JSON.stringify(p,null,2))'`,
+    ...prepare,
+  ],
   command: "npm start",
   timeoutMs: 30000,
   ...extra,
@@ -454,7 +478,9 @@ console.log("categories: ok");
     how: "prisma generate on a schema using a type that does not exist (Json misspelt)",
     urls: "schema",
     template: TEMPLATE,
-    files: { "prisma/schema.prisma": ITEMS.replace("  price Int\n", "  price Int\n  meta  JSONB?\n") },
+    files: {
+      "prisma/schema.prisma": ITEMS.replace("  price Int\n", "  price Int\n  meta  JSONB?\n"),
+    },
     command: "prisma generate",
   },
   {
@@ -495,7 +521,10 @@ model User {
     urls: "schema",
     template: TEMPLATE,
     files: {
-      "prisma/schema.prisma": ITEMS.replace("  title String\n", '  title String @db.Text @unique(length: 10)\n').replace("  price Int\n", '  price Int @default("free")\n'),
+      "prisma/schema.prisma": ITEMS.replace(
+        "  title String\n",
+        "  title String @db.Text @unique(length: 10)\n",
+      ).replace("  price Int\n", '  price Int @default("free")\n'),
     },
     command: "prisma validate && prisma migrate deploy",
   },
@@ -508,7 +537,9 @@ model User {
     urls: "schema",
     template: TEMPLATE,
     files: { "prisma/schema.prisma": USERS },
-    prepare: [`sed -i 's/connectionString: env("DATABASE_URL")/connectionString: env("DATABASE_URL"),\\n        application_name: env("SHADOW_DATABASE_URL")/' prisma.config.ts`],
+    prepare: [
+      `sed -i 's/connectionString: env("DATABASE_URL")/connectionString: env("DATABASE_URL"),\\n        application_name: env("SHADOW_DATABASE_URL")/' prisma.config.ts`,
+    ],
     command: PUSH,
   },
   {
@@ -519,7 +550,9 @@ model User {
     how: "prisma generate on a schema with a model named PrismaClient (a reserved name)",
     urls: "schema",
     template: TEMPLATE,
-    files: { "prisma/schema.prisma": `${USERS}\nmodel PrismaClient {\n  id   Int    @id\n  name String\n}\n` },
+    files: {
+      "prisma/schema.prisma": `${USERS}\nmodel PrismaClient {\n  id   Int    @id\n  name String\n}\n`,
+    },
     command: "prisma generate",
   },
   {
@@ -530,7 +563,12 @@ model User {
     how: "prisma db push on a schema using an enum Role whose declaration was left out of a commit",
     urls: "schema",
     template: TEMPLATE,
-    files: { "prisma/schema.prisma": USERS.replace("  nickname  String?\n", "  nickname  String?\n  role      Role     @default(MEMBER)\n") },
+    files: {
+      "prisma/schema.prisma": USERS.replace(
+        "  nickname  String?\n",
+        "  nickname  String?\n  role      Role     @default(MEMBER)\n",
+      ),
+    },
     command: PUSH,
   },
   // --- connection failures in the schema step ---
@@ -543,7 +581,11 @@ model User {
     urls: "schema",
     template: TEMPLATE,
     files: { "prisma/schema.prisma": USERS },
-    env: (p) => ({ DATABASE_URL: changeUrl(p.directUrl, (u) => { u.port = "5499"; }) }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.directUrl, (u) => {
+        u.port = "5499";
+      }),
+    }),
     command: PUSH,
   },
   {
@@ -554,8 +596,17 @@ model User {
     how: "prisma migrate deploy with a hard-coded docker-compose host name `db` that does not resolve",
     urls: "schema",
     template: TEMPLATE,
-    files: { "prisma/schema.prisma": ITEMS, ...migrations({ "20261101090000_init": `CREATE TABLE "items" ("id" SERIAL PRIMARY KEY, "title" TEXT NOT NULL);\n` }) },
-    env: (p) => ({ DATABASE_URL: changeUrl(p.directUrl, (u) => { u.hostname = "db.internal"; }) }),
+    files: {
+      "prisma/schema.prisma": ITEMS,
+      ...migrations({
+        "20261101090000_init": `CREATE TABLE "items" ("id" SERIAL PRIMARY KEY, "title" TEXT NOT NULL);\n`,
+      }),
+    },
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.directUrl, (u) => {
+        u.hostname = "db.internal";
+      }),
+    }),
     command: "prisma migrate deploy",
   },
   {
@@ -567,7 +618,11 @@ model User {
     urls: "schema",
     template: TEMPLATE,
     files: { "prisma/schema.prisma": USERS },
-    env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.password = "Xq1-stale-Tk9vR2hLmN0pQ"; }) }),
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.databaseUrl, (u) => {
+        u.password = "Xq1-stale-Tk9vR2hLmN0pQ";
+      }),
+    }),
     command: PUSH,
   },
   {
@@ -578,8 +633,18 @@ model User {
     how: "prisma migrate deploy with a URL naming a role that does not exist (copied from a tutorial)",
     urls: "schema",
     template: TEMPLATE,
-    files: { "prisma/schema.prisma": ITEMS, ...migrations({ "20261101090000_init": `CREATE TABLE "items" ("id" SERIAL PRIMARY KEY, "title" TEXT NOT NULL);\n` }) },
-    env: (p) => ({ DATABASE_URL: changeUrl(p.directUrl, (u) => { u.username = "app_user"; u.password = "app_password"; }) }),
+    files: {
+      "prisma/schema.prisma": ITEMS,
+      ...migrations({
+        "20261101090000_init": `CREATE TABLE "items" ("id" SERIAL PRIMARY KEY, "title" TEXT NOT NULL);\n`,
+      }),
+    },
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.directUrl, (u) => {
+        u.username = "app_user";
+        u.password = "app_password";
+      }),
+    }),
     command: "prisma migrate deploy",
   },
   {
@@ -590,8 +655,17 @@ model User {
     how: "prisma migrate deploy with ?sslmode=require appended to the URL; the server has no SSL",
     urls: "schema",
     template: TEMPLATE,
-    files: { "prisma/schema.prisma": ITEMS, ...migrations({ "20261101090000_init": `CREATE TABLE "items" ("id" SERIAL PRIMARY KEY, "title" TEXT NOT NULL);\n` }) },
-    env: (p) => ({ DATABASE_URL: changeUrl(p.directUrl, (u) => { u.searchParams.set("sslmode", "require"); }) }),
+    files: {
+      "prisma/schema.prisma": ITEMS,
+      ...migrations({
+        "20261101090000_init": `CREATE TABLE "items" ("id" SERIAL PRIMARY KEY, "title" TEXT NOT NULL);\n`,
+      }),
+    },
+    env: (p) => ({
+      DATABASE_URL: changeUrl(p.directUrl, (u) => {
+        u.searchParams.set("sslmode", "require");
+      }),
+    }),
     command: "prisma migrate deploy",
   },
   // --- start and runtime ---
@@ -643,7 +717,13 @@ await prisma.item.findFirst();
 log(30, "connected");
 `,
     [],
-    { env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.password = "s3cr3t-from-dotenv"; }) }) },
+    {
+      env: (p) => ({
+        DATABASE_URL: changeUrl(p.databaseUrl, (u) => {
+          u.password = "s3cr3t-from-dotenv";
+        }),
+      }),
+    },
   ),
   BOOT(
     "prisma-boot-localhost-5433",
@@ -656,7 +736,14 @@ const n = await prisma.item.count();
 log(30, "ok", { n });
 `,
     [],
-    { env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.port = "5433"; u.hostname = "localhost"; }) }) },
+    {
+      env: (p) => ({
+        DATABASE_URL: changeUrl(p.databaseUrl, (u) => {
+          u.port = "5433";
+          u.hostname = "localhost";
+        }),
+      }),
+    },
   ),
   BOOT(
     "prisma-boot-sslmode-pooler",
@@ -669,7 +756,13 @@ const n = await prisma.item.count();
 log(30, "ok", { n });
 `,
     [PUSH_APP()],
-    { env: (p) => ({ DATABASE_URL: changeUrl(p.databaseUrl, (u) => { u.searchParams.set("sslmode", "require"); }) }) },
+    {
+      env: (p) => ({
+        DATABASE_URL: changeUrl(p.databaseUrl, (u) => {
+          u.searchParams.set("sslmode", "require");
+        }),
+      }),
+    },
   ),
   BOOT(
     "prisma-boot-reset-public",

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../src/releases/free-port.js";
 import { createTestStack } from "../../test/helpers/test-worker.js";
+import { BIN } from "../../test/helpers/worker-process.js";
 import { bareEnv } from "../lib/bare-env.js";
 import { DeploymentPoller } from "../lib/deployment-poller.js";
 import { type EndedDeployment, stopReleases, waitForEnd } from "../lib/deployments.js";
@@ -19,6 +20,8 @@ const DEPLOY_SH = path.join(BENCH_DIR, "baseline", "deploy.sh");
  * 1. A project's first deploy of bench/apps/hello through a worker running in this process
  * (provision, checkout, install, build, start until healthy), against deploy.sh doing the same
  * commands plus createuser/createdb. Each run deploys a new project, so it provisions.
+ * And the same first deploy as a person types it (issue 23): `coduck-worker deploy --wait`,
+ * spawn to exit, against the same deploy.sh runs.
  */
 export const deployOne: BenchItem = {
   id: 1,
@@ -59,6 +62,25 @@ export const deployOne: BenchItem = {
           steps: Object.fromEntries(ended.steps.map((s) => [s.name, s.durationMs])),
         };
       };
+      // As typed: the CLI process records and queues it, follows it by its events, and exits.
+      const cliEnv = { ...process.env, ...stack.env };
+      const viaCli = async () => {
+        for (let attempt = 0; ; attempt++) {
+          const project = `bench-one-${n++}`;
+          const args = ["deploy", "--project", project, "--repo", repo.dir, "--ref", "main"];
+          const { seconds, stdout } = await timed("node", [BIN, ...args, "--wait", "--json"], {
+            env: cliEnv,
+            okCodes: [0, 1],
+          });
+          const { id } = JSON.parse(stdout) as { id: string };
+          const [end] = await waitForEnd(stack.db, poller, [id]);
+          await stopReleases([end!]);
+          if (!end!.failure) return seconds * 1000;
+          failures.push(end!.failure);
+          ctx.progress(`failed, run again: ${end!.failure}`);
+          if (attempt === 2) throw new Error(failures.join("\n"));
+        }
+      };
       const bare = async () => {
         const name = `${stack.config.projectDatabasePrefix}_bare_${n++}`;
         const port = await freePort();
@@ -74,13 +96,17 @@ export const deployOne: BenchItem = {
       if (!ctx.smoke) {
         ctx.progress("warm-up: one deploy each, not counted");
         await viaWorker();
+        await viaCli();
         await bare();
       }
+      const typed: number[] = [];
       const results = await sideBySide(
         ctx.runs,
         async (run) => {
-          ctx.progress(`run ${run + 1}/${ctx.runs}: worker`);
-          return viaWorker();
+          ctx.progress(`run ${run + 1}/${ctx.runs}: worker, then deploy --wait`);
+          const result = await viaWorker();
+          typed.push(await viaCli());
+          return result;
         },
         async (run) => {
           ctx.progress(`run ${run + 1}/${ctx.runs}: deploy.sh`);
@@ -103,6 +129,15 @@ export const deployOne: BenchItem = {
             (failures.length
               ? `; ${failures.length} failed deploys run again: ${failures.join("; ")}`
               : ""),
+        },
+        {
+          item: 1,
+          measure: "the same, as typed: coduck-worker deploy --wait (spawn to exit)",
+          worker: { summary: summarize(typed), unit: "ms" },
+          baseline: { summary: summarize(baseline), unit: "ms" },
+          ratio: summarize(pairedRatios(typed, baseline)),
+          target: atMost(1.5, summarize(pairedRatios(typed, baseline)).median),
+          note: "the CLI in its own process beside the worker of this process; deploy.sh as above",
         },
         {
           item: 1,

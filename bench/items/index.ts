@@ -1,5 +1,6 @@
 import { classifierAccuracy } from "./classifier-accuracy.js";
 import { classifyLogItem } from "./classify-log.js";
+import { cliStart } from "./cli.js";
 import { deployMany } from "./deploy-many.js";
 import { deployOne } from "./deploy-one.js";
 import type { BenchItem } from "./item.js";
@@ -8,7 +9,7 @@ import { router } from "./router.js";
 import { stepOutput } from "./step-output.js";
 import { stepTransition } from "./step-transition.js";
 
-/** The benchmarks, in the order they run (numbered as in issue 9; 7, the router, from issue 21; 8, diagnosis, from issue 22). */
+/** The benchmarks, in the order they run (numbered as in issue 9; 7, the router, from issue 21; 8, diagnosis, from issue 22; 11, the CLI, from issue 23). */
 export const ITEMS: readonly BenchItem[] = [
   deployOne,
   deployMany,
@@ -18,4 +19,5 @@ export const ITEMS: readonly BenchItem[] = [
   stepTransition,
   router,
   classifierAccuracy,
+  cliStart,
 ];

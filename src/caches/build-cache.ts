@@ -20,7 +20,15 @@ import { diskUsage, hostTool } from "./host-tools.js";
  * root's, in DATA_DIR, which no box sees. Bounded: a project's caches larger than `maxBytes`
  * are not kept (and what was kept before goes, being stale).
  */
-type Manifest = { paths: string[]; bytes: number; savedAt: string };
+type Manifest = {
+  paths: string[];
+  bytes: number;
+  savedAt: string;
+  /** A path kept with a key is restored only for the same key (what it was made from). */
+  keys?: Record<string, string>;
+};
+
+export type Restore = { line: string; restored: string[] };
 
 const MANIFEST = "build.json";
 
@@ -29,15 +37,18 @@ export async function restoreBuildCache(args: {
   projectId: string;
   releaseDir: string;
   paths: readonly string[];
-}): Promise<string | null> {
+  keys?: Record<string, string>;
+}): Promise<Restore> {
   const started = performance.now();
   const { build } = cacheDirs(args.dataDir).project(args.projectId);
   const manifest = await readManifest(build);
-  if (!manifest) return "build cache: none yet";
+  if (!manifest) return { line: "build cache: none yet", restored: [] };
   const owner = await stat(args.releaseDir);
   const restored: string[] = [];
   for (const relative of manifest.paths) {
     if (!args.paths.includes(relative)) continue;
+    const key = manifest.keys?.[relative];
+    if (key !== undefined && key !== args.keys?.[relative]) continue;
     const target = path.join(args.releaseDir, relative);
     // Never through a link of the checkout's, never over what the checkout has.
     if (!(await realDirectoryChain(args.releaseDir, path.dirname(relative)))) continue;
@@ -65,9 +76,12 @@ export async function restoreBuildCache(args: {
   }
   const now = new Date();
   await utimes(build, now, now).catch(() => {});
-  if (restored.length === 0) return "build cache: nothing to restore";
+  if (restored.length === 0) return { line: "build cache: nothing to restore", restored };
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  return `build cache restored: ${restored.join(", ")} (${megabytes(manifest.bytes)}, ${seconds} s)`;
+  return {
+    line: `build cache restored: ${restored.join(", ")} (${megabytes(manifest.bytes)}, ${seconds} s)`,
+    restored,
+  };
 }
 
 export async function saveBuildCache(args: {
@@ -75,6 +89,7 @@ export async function saveBuildCache(args: {
   projectId: string;
   releaseDir: string;
   paths: readonly string[];
+  keys?: Record<string, string>;
   maxBytes: number;
 }): Promise<string | null> {
   const started = performance.now();
@@ -111,7 +126,10 @@ export async function saveBuildCache(args: {
     const gid = process.getgid?.() ?? 0;
     await hostTool("chown", ["-R", "-h", "-P", `${uid}:${gid}`, "--", scratch]);
     await hostTool("chmod", ["-R", "go-w,ug-s", "--", scratch]);
-    const manifest: Manifest = { paths: present, bytes, savedAt: new Date().toISOString() };
+    const keys = Object.fromEntries(
+      Object.entries(args.keys ?? {}).filter(([relative]) => present.includes(relative)),
+    );
+    const manifest: Manifest = { paths: present, bytes, savedAt: new Date().toISOString(), keys };
     await writeFile(path.join(scratch, MANIFEST), JSON.stringify(manifest));
     await rm(build, { recursive: true, force: true });
     await rename(scratch, build);

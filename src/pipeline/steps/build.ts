@@ -1,6 +1,10 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { readOptionalAppFile } from "../../apps/read-app-file.js";
 import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
 import { restoreBuildCache, saveBuildCache } from "../../caches/build-cache.js";
 import { buildCachePaths } from "../../caches/build-cache-paths.js";
+import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
 import type { Step, StepContext } from "../context.js";
 import { generatePrismaClient } from "../generate-prisma-client.js";
 import { refuseOutsideApp } from "./refuse-outside-app.js";
@@ -19,7 +23,9 @@ export const build: Step = {
     const custom = ctx.app.config.build;
     const hasBuild = Boolean(custom) || hasScript(manifest, "build");
     const cache = hasBuild ? await buildCache(ctx, manifest) : null;
-    const generated = await refuseOutsideApp(() => generatePrismaClient(ctx, "BUILD_FAILED"));
+    const generated = cache?.prismaClientReused
+      ? "Prisma client reused: its schema, Prisma config and lockfile are those of the last build"
+      : await refuseOutsideApp(() => generatePrismaClient(ctx, "BUILD_FAILED"));
     if (generated) ctx.say(generated);
     if (custom) {
       await ctx.sh(custom, { failureCode: "BUILD_FAILED" });
@@ -37,26 +43,38 @@ export const build: Step = {
   },
 };
 
-/** Restores the project's build caches now; `keep` saves them once the build succeeded. */
+/** Where `prisma generate` writes the client (prisma-client-js without an `output`). */
+const PRISMA_CLIENT = "node_modules/.prisma/client";
+
+/**
+ * Restores the project's build caches now; `keep` saves them once the build succeeded. The
+ * generated Prisma client is one of them, kept under a key of what it is generated from: when
+ * that is unchanged, the build does not generate it again.
+ */
 async function buildCache(
   ctx: StepContext,
   manifest: Awaited<ReturnType<typeof readPackageJson>>,
-): Promise<{ keep(): Promise<void> } | null> {
+): Promise<{ prismaClientReused: boolean; keep(): Promise<void> } | null> {
   const maxBytes = ctx.config.caches.buildMaxBytes;
   if (maxBytes === 0) return null;
   const { paths, note } = await buildCachePaths(ctx.releaseDir, manifest);
   if (note) ctx.say(note);
+  const prismaKey = await prismaClientKey(ctx.releaseDir).catch(() => null);
+  const keys: Record<string, string> = prismaKey ? { [PRISMA_CLIENT]: prismaKey } : {};
   const where = {
     dataDir: ctx.config.dataDir,
     projectId: ctx.deployment.projectId,
     releaseDir: ctx.releaseDir,
-    paths,
+    paths: prismaKey ? [...paths, PRISMA_CLIENT] : paths,
+    keys,
   };
-  const restored = await restoreBuildCache(where).catch(
-    (error: Error) => `build cache not restored: ${error.message}`,
-  );
-  if (restored) ctx.say(restored);
+  const restored = await restoreBuildCache(where).catch((error: Error) => ({
+    line: `build cache not restored: ${error.message}`,
+    restored: [] as string[],
+  }));
+  ctx.say(restored.line);
   return {
+    prismaClientReused: restored.restored.includes(PRISMA_CLIENT),
     async keep() {
       const kept = await saveBuildCache({ ...where, maxBytes }).catch(
         (error: Error) => `build cache not kept: ${error.message}`,
@@ -64,4 +82,38 @@ async function buildCache(
       if (kept) ctx.say(kept);
     },
   };
+}
+
+/**
+ * What the generated Prisma client is made from: the schema's files, the Prisma config, the
+ * lockfile (the Prisma version) and the Node that runs the generator. Null when the client is
+ * not generated into node_modules/.prisma/client (a generator with its own `output`, or another
+ * provider), or there is no schema.
+ */
+async function prismaClientKey(appDir: string): Promise<string | null> {
+  const schema = await findPrismaSchema(appDir);
+  if (!schema) return null;
+  const hash = createHash("sha256").update(process.version);
+  for (const file of [...schema.files].sort()) {
+    const text = (await readOptionalAppFile(appDir, file)) ?? "";
+    for (const generator of text.matchAll(/\bgenerator\s+\w+\s*\{([^}]*)\}/g)) {
+      const body = generator[1] ?? "";
+      if (/^\s*output\s*=/m.test(body) || !/provider\s*=\s*"prisma-client-js"/.test(body))
+        return null;
+    }
+    hash.update(`\0${path.relative(appDir, file)}\0${text}`);
+  }
+  const others = [
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "pnpm-lock.yaml",
+    "yarn.lock",
+    "bun.lock",
+  ];
+  for (const file of [schema.configFile, ...others.map((name) => path.join(appDir, name))]) {
+    if (!file) continue;
+    const text = (await readOptionalAppFile(appDir, file)) ?? "";
+    hash.update(`\0${path.relative(appDir, file)}\0${text}`);
+  }
+  return hash.digest("hex");
 }

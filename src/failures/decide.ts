@@ -4,6 +4,7 @@ import type { EvidenceLine, Hit, Observations, StepExit } from "./classification
 import { type FailureCode, failureCodeEntry, STEP_FAILURE_CODES } from "./codes.js";
 import { MIGRATION_REACH } from "./rules/migration-activity.js";
 import { evidenceRank, STEP_FAILED } from "./rules/rule.js";
+import type { Stack } from "./rules/stacks.js";
 
 /** Lines between two hits of one error report (a message, its stack, its fields). */
 const REPORT_GAP = 40;
@@ -46,7 +47,7 @@ function logVerdict(obs: Observations, step: FailureStep, ended: boolean): Verdi
   const causes = obs.hits.filter((hit) => hit.rule.evidence !== "banner");
   const hits = causes.length > 0 ? causes : obs.hits;
   const winner = pickWinner(hits, step, ended);
-  if (!winner) return undefined;
+  if (!winner) return silentMigration(obs, step);
 
   const code = codeOf(winner);
   const report = reportOf(hits, winner, code, codeOf);
@@ -81,6 +82,24 @@ function logVerdict(obs: Observations, step: FailureStep, ended: boolean): Verdi
     evidence: evidence.slice(0, MAX_EVIDENCE),
     ...variantOf(report, code, obs.stacks),
     ...(rival && { runnerUp: { code: codeOf(rival.hit), evidence: [line(rival.hit)] } }),
+  };
+}
+
+/**
+ * A schema step whose migration tool was still applying when it failed, printing no error
+ * (drizzle-kit migrate can end on its spinner): the migration failed, its tool said no more.
+ */
+function silentMigration(obs: Observations, step: FailureStep): Verdict | undefined {
+  const last = obs.lastLines.at(-1);
+  const sign = obs.migration.at(-1);
+  if (step !== "schema" || !last || !sign || sign.done) return undefined;
+  if (last.line - sign.line > MIGRATION_REACH.after) return undefined;
+  const stack = obs.stacks.findLast((s) => s.line <= sign.line);
+  const variants = failureCodeEntry("MIGRATION_FAILED").variants;
+  return {
+    code: "MIGRATION_FAILED",
+    evidence: [line(sign)],
+    ...(stack && variants?.[stack.stack] && { variant: stack.stack }),
   };
 }
 
@@ -131,14 +150,28 @@ function reportsSame(specific: Hit, crash: Hit): boolean {
   );
 }
 
+// A peer that is a database: the ports Postgres and PgBouncer listen on, the host names a
+// compose file gives one.
+const DATABASE_PEER =
+  /[:\s](?:5432|5433|6432)\b|\b(?:ENOTFOUND|EAI_AGAIN) (?:db|database|postgres|postgresql|pg|pgbouncer)\b/;
+
+/** Whether the log shows the stack a rule is for ("database": any database client). */
+function showsStack(obs: Observations, stack: Stack | "database"): boolean {
+  if (stack === "database")
+    return (
+      obs.stacks.length > 0 ||
+      obs.hits.some((hit) => hit.rule.stack === "database" && DATABASE_PEER.test(hit.text))
+    );
+  return obs.stacks.some((s) => s.stack === stack);
+}
+
 /**
  * A SQL error near a running migration is the migration's failure. A rule for one stack's
  * wording names nothing where that stack did not run. At runtime, an uncaught error that
  * ended the process is a crash.
  */
 function finalCode(obs: Observations, hit: Hit, step: FailureStep, ended: boolean): FailureCode {
-  if (hit.rule.stack && !obs.stacks.some((s) => s.stack === hit.rule.stack))
-    return STEP_FAILURE_CODES[step];
+  if (hit.rule.stack && !showsStack(obs, hit.rule.stack)) return STEP_FAILURE_CODES[step];
   if (step === "runtime" && ended && hit.rule.crash) return "START_CRASHED";
   const inMigration = hit.rule.inMigration;
   if (!inMigration) return hit.code;
@@ -232,9 +265,12 @@ function variantOf(
   if (variants.size > 1) return {};
   const byStack = failureCodeEntry(code).variants;
   if (!byStack) return {};
+  // A driver's frames (node-postgres under knex) say less than the tool that ran: the nearest
+  // stack the code has a fix for.
   const end = report.at(-1)!.line;
-  const sign = stacks.findLast((s) => s.line <= end) ?? stacks[0];
-  return sign && byStack[sign.stack] ? { variant: sign.stack } : {};
+  const fixed = stacks.filter((s) => byStack[s.stack]);
+  const sign = fixed.findLast((s) => s.line <= end) ?? fixed[0];
+  return sign ? { variant: sign.stack } : {};
 }
 
 /**

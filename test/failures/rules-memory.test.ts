@@ -53,7 +53,7 @@ describe("memory evidence", () => {
 
   it("lets a SIGKILL outrank an error logged before it", async () => {
     const result = await classifyLines("start", 137, [
-      "Error: connect ECONNREFUSED 127.0.0.1:6379",
+      "Error: connect ECONNREFUSED 127.0.0.1:5432",
       "[retry] reconnecting",
     ]);
     expect(result.code).toBe("OUT_OF_MEMORY");

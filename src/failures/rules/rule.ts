@@ -40,10 +40,11 @@ export type EvidenceRule = {
    */
   role?: "message" | "detail";
   /**
-   * Only where the log shows this stack ran (rules/stacks.ts): elsewhere the line is an
+   * Only where the log shows this stack ran (rules/stacks.ts), or for `database`, any
+   * database client (or the line names a Postgres or PgBouncer port): elsewhere the line is an
    * error that names no cause (the step's code).
    */
-  stack?: Stack;
+  stack?: Stack | "database";
   /** Only in these steps; elsewhere the line falls through to the next rule. */
   steps?: readonly FailureStep[];
   /** What the line means when a migration raised it (a SQL error inside a migration is the migration's failure). */

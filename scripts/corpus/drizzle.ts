@@ -396,7 +396,7 @@ export const labels = pgTable("labels", {
     command: "drizzle-kit push",
   },
   {
-    id: "drizzle-push-ssl",
+    id: "drizzle-push-tls-param",
     stack: "drizzle",
     step: "schema",
     expected: "DATABASE_SSL_MISMATCH",
@@ -413,7 +413,7 @@ export const labels = pgTable("labels", {
   },
   // --- drizzle-kit migrate ---
   migrateCase({
-    id: "drizzle-migrate-sql-typo",
+    id: "drizzle-kit-apply-sql-typo",
     expected: "MIGRATION_FAILED",
     how: "drizzle-kit migrate with a hand-edited migration containing a syntax error",
     files: migrations({
@@ -422,26 +422,26 @@ export const labels = pgTable("labels", {
     }),
   }),
   migrateCase({
-    id: "drizzle-migrate-table-exists",
+    id: "drizzle-kit-apply-table-exists",
     expected: "MIGRATION_FAILED",
     how: "drizzle-kit migrate on a database an earlier `drizzle-kit push` already created the tables in",
     files: migrations({ "0000_init": INIT_SQL }),
     prepare: ["drizzle-kit push --force >/dev/null"],
   }),
   migrateCase({
-    id: "drizzle-migrate-journal-extra",
+    id: "drizzle-kit-apply-journal-extra",
     expected: "MIGRATION_FAILED",
     how: "drizzle-kit migrate where the journal lists a migration whose SQL file was not committed",
     files: migrations({ "0000_init": INIT_SQL }, ["0000_init", "0001_sudden_wolverine"]),
   }),
   migrateCase({
-    id: "drizzle-migrate-no-journal",
+    id: "drizzle-kit-apply-no-journal",
     expected: "MIGRATION_FAILED",
     how: "drizzle-kit migrate with SQL files but the meta folder gitignored (no _journal.json)",
     files: { "drizzle/0000_init.sql": INIT_SQL },
   }),
   migrateCase({
-    id: "drizzle-migrate-col-in-sql",
+    id: "drizzle-kit-apply-col-in-sql",
     expected: "MIGRATION_FAILED",
     how: "drizzle-kit migrate where a migration backfills from a column no migration created",
     files: migrations({
@@ -450,7 +450,7 @@ export const labels = pgTable("labels", {
     }),
   }),
   migrateCase({
-    id: "drizzle-migrate-dup-col",
+    id: "drizzle-kit-apply-dup-col",
     expected: "MIGRATION_FAILED",
     how: "drizzle-kit migrate where two branches' migrations both add the same column",
     files: migrations({
@@ -460,7 +460,7 @@ export const labels = pgTable("labels", {
     }),
   }),
   migrateCase({
-    id: "drizzle-migrate-port",
+    id: "drizzle-kit-apply-port",
     expected: "DATABASE_UNREACHABLE",
     how: "drizzle-kit migrate with a URL pointing at port 5433, where nothing listens here",
     files: migrations({ "0000_init": INIT_SQL }),
@@ -471,7 +471,7 @@ export const labels = pgTable("labels", {
     }),
   }),
   migrateCase({
-    id: "drizzle-migrate-role",
+    id: "drizzle-kit-apply-role",
     expected: "DATABASE_AUTH_FAILED",
     how: "drizzle-kit migrate through the pooler with a password from another project",
     files: migrations({ "0000_init": INIT_SQL }),
@@ -482,7 +482,7 @@ export const labels = pgTable("labels", {
     }),
   }),
   migrateCase({
-    id: "drizzle-migrator-script-dup",
+    id: "drizzle-orm-apply-script-dup",
     expected: "MIGRATION_FAILED",
     how: "preStart `node scripts/migrate.mjs` (drizzle-orm's migrate()) where a migration creates an index that exists",
     files: {
@@ -510,7 +510,7 @@ try {
     command: "node scripts/migrate.mjs",
   }),
   {
-    id: "drizzle-boot-migrator",
+    id: "drizzle-boot-apply-sql",
     stack: "drizzle",
     step: "start",
     expected: "MIGRATION_FAILED",
@@ -621,7 +621,7 @@ console.log("[db] ok");
     }),
   }),
   appCase({
-    id: "drizzle-serve-ssl",
+    id: "drizzle-boot-tls-param",
     step: "start",
     expected: "DATABASE_SSL_MISMATCH",
     how: "an app with ?sslmode=require on the pooled URL (PgBouncer without TLS) checking the connection at boot",
@@ -638,7 +638,7 @@ console.log("db time", r.rows[0]);
     }),
   }),
   appCase({
-    id: "drizzle-boot-auth",
+    id: "drizzle-boot-rotated-pw",
     step: "start",
     expected: "DATABASE_AUTH_FAILED",
     how: "an app with a hard-coded pooled URL whose password was rotated",

@@ -459,7 +459,7 @@ console.log("categories: ok");
     command: "prisma migrate deploy && node prisma/seed.mjs",
   },
   {
-    id: "prisma-migrate-dev-prestart",
+    id: "prisma-dev-command-prestart",
     stack: "prisma",
     step: "schema",
     expected: "MIGRATION_FAILED",
@@ -648,7 +648,7 @@ model User {
     command: "prisma migrate deploy",
   },
   {
-    id: "prisma-deploy-sslmode",
+    id: "prisma-deploy-tls-param",
     stack: "prisma",
     step: "schema",
     expected: "DATABASE_SSL_MISMATCH",
@@ -746,7 +746,7 @@ log(30, "ok", { n });
     },
   ),
   BOOT(
-    "prisma-boot-sslmode-pooler",
+    "prisma-boot-tls-pooler",
     "an app adding sslmode=require to the pooled URL; PgBouncer has no TLS",
     "DATABASE_SSL_MISMATCH",
     ITEMS,
@@ -802,7 +802,7 @@ await prisma.item.count();
     [PUSH_APP(), sql(`ALTER TABLE items DROP COLUMN price`)],
   ),
   RUNTIME(
-    "prisma-serve-pool-timeout",
+    "prisma-serve-held-conn",
     "a server with a pg pool of 1 and a 1 s connect timeout while a slow interactive transaction holds the connection",
     "POOL_EXHAUSTED",
     ITEMS,

@@ -603,6 +603,18 @@ console.log("[boot] tags loaded", all.length);
     prepare: [PUSH_DIRECT, sql(`ALTER TABLE notes DROP COLUMN legacy_code`)],
   }),
   appCase({
+    id: "drizzle-serve-leaked-clients",
+    step: "runtime",
+    expected: "POOL_EXHAUSTED",
+    how: "a server with pg Pool max 2 and a 800 ms connect timeout whose handler checks out a client and never releases it",
+    main: server(
+      "async (req) => { if (req.url === '/health') return { ok: true }; const c = await pool.connect(); const r = await c.query('select count(*) from notes'); return r.rows[0]; }",
+    ),
+    prepare: [PUSH_DIRECT],
+    env: () => ({ PG_POOL_MAX: "2", PG_CONNECT_TIMEOUT: "800" }),
+    timeoutMs: 7000,
+  }),
+  appCase({
     id: "drizzle-boot-refused",
     step: "start",
     expected: "DATABASE_UNREACHABLE",

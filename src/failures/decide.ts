@@ -38,7 +38,8 @@ export function decide(obs: Observations, step: FailureStep, exit: StepExit): Ve
   if (fromLog?.code === "OUT_OF_MEMORY") return fromLog;
   if (signal === "SIGKILL") return overruled("OUT_OF_MEMORY", obs.lastLines.slice(-1), fromLog);
   if (signal && signal !== "SIGABRT") return overruled("UNKNOWN", [], fromLog);
-  return fromLog ?? { code: "UNKNOWN", evidence: [] };
+  // Nothing decisive: the log's last line is what a person would read first.
+  return fromLog ?? { code: "UNKNOWN", evidence: obs.lastLines.slice(-1) };
 }
 
 function logVerdict(obs: Observations, step: FailureStep, ended: boolean): Verdict | undefined {

@@ -64,3 +64,18 @@ describe("a migration tool that fails without an error", () => {
     expect(result.code).toBe("UNKNOWN");
   });
 });
+
+describe("a migration tool that refuses to run", () => {
+  it("is MIGRATION_FAILED with knex's fix when knex's migration table is locked", async () => {
+    const result = await classifyLines("schema", 1, [
+      "> running migrations",
+      "Can't take lock to run migrations: Migration table is already locked",
+      "If you are sure migrations are not running you can release the lock manually by running 'knex migrate:unlock'",
+      "MigrationLocked: Migration table is already locked",
+      "    at /app/node_modules/knex/lib/migrations/migrate/Migrator.js:473:13",
+    ]);
+    expect(result.code).toBe("MIGRATION_FAILED");
+    expect(result.variant).toBe("knex");
+    expect(result.hint).toMatch(/knex migrate:unlock/);
+  });
+});

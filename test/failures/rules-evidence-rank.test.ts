@@ -78,3 +78,16 @@ describe("evidence ranked by its kind", () => {
     expect(result.runnerUp?.code).toBe("PORT_IN_USE");
   });
 });
+
+describe("nothing decisive", () => {
+  it("is UNKNOWN, showing the log's last line", async () => {
+    const result = await classifyLines("schema", 1, [
+      "No config path provided, using default 'drizzle.config.js'",
+      "Reading config file '/app/drizzle.config.js'",
+      "Using 'pg' driver for database querying",
+      "[⣷] Pulling schema from database...",
+    ]);
+    expect(result.code).toBe("UNKNOWN");
+    expect(result.evidence.map((e) => e.text)).toEqual(["[⣷] Pulling schema from database..."]);
+  });
+});

@@ -3,6 +3,7 @@ import { BUILD_TOOL_RULES } from "./build-tools.js";
 import { DRIZZLE_RULES } from "./drizzle.js";
 import { GIT_RULES } from "./git.js";
 import { MEMORY_RULES } from "./memory.js";
+import { MIGRATION_TOOL_RULES } from "./migration-tools.js";
 import { NETWORK_RULES } from "./network.js";
 import { NODE_RUNTIME_RULES } from "./node-runtime.js";
 import { PACKAGE_MANAGER_RULES } from "./package-managers.js";
@@ -22,6 +23,7 @@ const FAMILIES: readonly (readonly EvidenceRule[])[] = [
   TYPESCRIPT_RULES,
   PRISMA_RULES,
   DRIZZLE_RULES,
+  MIGRATION_TOOL_RULES,
   POSTGRES_PGBOUNCER_RULES,
   PACKAGE_MANAGER_RULES,
   MEMORY_RULES,

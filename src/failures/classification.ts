@@ -15,7 +15,7 @@ export type Classification = {
   /** The fix, specific to `variant` when the catalogue has a hint for it. */
   hint: string;
   retryable: boolean;
-  /** The decisive line(s); for UNKNOWN, the lines that were close, or the last line (or none). */
+  /** The decisive line(s); for UNKNOWN, the two causes that were close, or none. */
   evidence: EvidenceLine[];
   /**
    * The form of the failure, when its forms are told apart (e.g. POOL_EXHAUSTED: `pgbouncer`),

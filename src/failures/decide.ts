@@ -38,8 +38,9 @@ export function decide(obs: Observations, step: FailureStep, exit: StepExit): Ve
   if (fromLog?.code === "OUT_OF_MEMORY") return fromLog;
   if (signal === "SIGKILL") return overruled("OUT_OF_MEMORY", obs.lastLines.slice(-1), fromLog);
   if (signal && signal !== "SIGABRT") return overruled("UNKNOWN", [], fromLog);
-  // Nothing decisive: the log's last line is what a person would read first.
-  return fromLog ?? { code: "UNKNOWN", evidence: obs.lastLines.slice(-1) };
+  // Nothing decisive: no line is evidence (the pipeline shows the log's last error lines,
+  // pick-evidence.ts).
+  return fromLog ?? { code: "UNKNOWN", evidence: [] };
 }
 
 function logVerdict(obs: Observations, step: FailureStep, ended: boolean): Verdict | undefined {

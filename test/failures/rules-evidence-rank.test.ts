@@ -1,3 +1,4 @@
+import { pickEvidence } from "../../src/failures/pick-evidence.js";
 import { classifyLines } from "./classify-helper.js";
 
 // The decisive line is chosen by the kind of evidence it is (an error code over a sentence
@@ -80,14 +81,15 @@ describe("evidence ranked by its kind", () => {
 });
 
 describe("nothing decisive", () => {
-  it("is UNKNOWN, showing the log's last line", async () => {
-    const result = await classifyLines("schema", 1, [
+  it("is UNKNOWN, with no line as evidence: the pipeline shows the last error lines", async () => {
+    const lines = [
       "No config path provided, using default 'drizzle.config.js'",
       "Reading config file '/app/drizzle.config.js'",
       "Using 'pg' driver for database querying",
       "[⣷] Pulling schema from database...",
-    ]);
-    expect(result.code).toBe("UNKNOWN");
-    expect(result.evidence.map((e) => e.text)).toEqual(["[⣷] Pulling schema from database..."]);
+    ];
+    const result = await classifyLines("schema", 1, lines);
+    expect(result).toMatchObject({ code: "UNKNOWN", evidence: [] });
+    expect(pickEvidence(lines)).toBe("[⣷] Pulling schema from database...");
   });
 });

@@ -43,6 +43,12 @@ export type CacheMode = "link" | "copy";
 
 const KEEP_KEYS = 2;
 
+/**
+ * Written again by builds in place (`prisma generate` rewrites node_modules/.prisma/client's
+ * files when an install script made them): kept and restored as copies, the release's own.
+ */
+const REWRITTEN_BY_BUILDS = [".prisma"];
+
 export async function restoreNodeModules(args: {
   dataDir: string;
   projectId: string;
@@ -65,9 +71,27 @@ export async function restoreNodeModules(args: {
   const copyArgs =
     args.mode === "link" ? ["-R", "-l", "-P"] : ["-R", "-P", "--preserve=mode,timestamps"];
   await hostTool("cp", [...copyArgs, "--", path.join(entry, "node_modules"), target]);
-  // Directories are the app's (hand-over does it when the release is not handed over yet).
   const owner = await stat(args.releaseDir);
-  if (owner.uid !== process.getuid?.()) await chownDirectories(target, owner.uid, owner.gid);
+  const handedOver = owner.uid !== process.getuid?.();
+  if (args.mode === "link") {
+    for (const name of REWRITTEN_BY_BUILDS) {
+      const copied = path.join(target, name);
+      if (!(await exists(copied))) continue;
+      await rm(copied, { recursive: true, force: true });
+      await hostTool("cp", [
+        "-R",
+        "-P",
+        "--preserve=mode,timestamps",
+        "--",
+        path.join(entry, "node_modules", name),
+        copied,
+      ]);
+      if (handedOver)
+        await hostTool("chown", ["-R", "-h", "-P", `${owner.uid}:${owner.gid}`, "--", copied]);
+    }
+  }
+  // Directories are the app's (hand-over does it when the release is not handed over yet).
+  if (handedOver) await chownDirectories(target, owner.uid, owner.gid);
   const now = new Date();
   await utimes(entry, now, now).catch(() => {});
   return { restored: true, key, seconds: (performance.now() - started) / 1000 };
@@ -94,6 +118,18 @@ export async function saveNodeModules(args: {
     let how = "copied";
     if (args.mode === "link" && !(await hasSharedFiles(source))) {
       await hostTool("cp", ["-R", "-l", "-P", "--", source, tree]);
+      for (const name of REWRITTEN_BY_BUILDS) {
+        if (!(await exists(path.join(tree, name)))) continue;
+        await rm(path.join(tree, name), { recursive: true, force: true });
+        await hostTool("cp", [
+          "-R",
+          "-P",
+          "--preserve=mode,timestamps",
+          "--",
+          path.join(source, name),
+          path.join(tree, name),
+        ]);
+      }
       await takeOver(tree);
       const holder = await writableHolder((await stat(tree)).dev, await inodesOf(tree));
       if (holder === null) how = "linked";
@@ -192,4 +228,11 @@ async function dropOlderKeys(dir: string, keep: string): Promise<void> {
   dated.sort((a, b) => b.mtime - a.mtime);
   for (const old of dated.slice(KEEP_KEYS - 1))
     await rm(path.join(dir, old.name), { recursive: true, force: true });
+}
+
+async function exists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
 }

@@ -52,6 +52,8 @@ attempt("chmod", () => fs.chmodSync(file, 0o666));
 attempt("utimes", () => fs.utimesSync(file, new Date(0), new Date(0)));
 // Its own release may replace the name: a new file, not the kept one.
 attempt("replace", () => { fs.rmSync(file); fs.writeFileSync(file, "module.exports = () => 'replaced';"); });
+// What builds rewrite in place (prisma generate) is the release's own copy.
+attempt("generated", () => fs.writeFileSync("node_modules/.prisma/client/index.js", "regenerated"));
 fs.writeFileSync("attack.json", JSON.stringify(tried));
 `;
 
@@ -134,7 +136,13 @@ describe("dependency reuse", () => {
   let original: string;
 
   it("reuses node_modules on an unchanged lockfile, and a release writing into them cannot change the next deploy's", async () => {
-    repo = await fixtureRepo("node-http");
+    // Its own postinstall writes node_modules/.prisma/client, as @prisma/client's does.
+    const manifest = JSON.parse(
+      await readFile(path.join(fixtureDir("node-http"), "package.json"), "utf8"),
+    );
+    manifest.scripts.postinstall =
+      "mkdir -p node_modules/.prisma/client && echo generated > node_modules/.prisma/client/index.js";
+    repo = await fixtureRepo("node-http", { "package.json": JSON.stringify(manifest) });
     const first = await deployed("reuse", repo.dir);
     expect(first.status).toBe("succeeded");
     expect(stepLog(first, "install")).toMatch(/node_modules not reused: no cache yet/);
@@ -166,6 +174,7 @@ describe("dependency reuse", () => {
       chmod: "EPERM",
       utimes: "EPERM",
       replace: "done",
+      generated: "done",
     });
 
     // The next deploy gets the installed file, not the attacked release's.
@@ -175,6 +184,9 @@ describe("dependency reuse", () => {
     expect(stepLog(next, "install")).toMatch(/reused node_modules/);
     const restored = path.join(releaseOf(next), "node_modules/is-number/index.js");
     expect(await readFile(restored, "utf8")).toBe(original);
+    expect(
+      await readFile(path.join(releaseOf(next), "node_modules/.prisma/client/index.js"), "utf8"),
+    ).toBe("generated\n");
     const kept = await stat(restored);
     expect({ uid: kept.uid, groupOrOtherWrite: kept.mode & 0o022 }).toEqual({
       uid: 0,

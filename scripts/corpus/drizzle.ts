@@ -258,7 +258,7 @@ const cases: DbCase[] = [
       '  legacyCode: text("legacy_code"),\n',
       '  legacyCode: text("legacy_code"),\n  pinned: text("pinned"),\n',
     ),
-    command: `${PKG_SCRIPT({ "check:db": `node scripts/check-schema.mjs '["notes.pinned"]'` })} && drizzle-kit push --strict --verbose && npm run check:db`,
+    command: `${PKG_SCRIPT({ "check:db": 'node scripts/check-schema.mjs "$CHECK_COLUMNS"' })} && export CHECK_COLUMNS='["notes.pinned"]' && drizzle-kit push --strict --verbose && npm run check:db`,
   }),
   pushChange({
     id: "drizzle-push-table-gone-check",

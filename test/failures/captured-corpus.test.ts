@@ -30,9 +30,9 @@ const STACKS = [
 ];
 
 /** The floors the README's table is held to (measured, then set a little below). */
-const MIN_EXACT = { tune: 0.9, heldout: 0.8 };
+const MIN_EXACT = { tune: 0.94, heldout: 0.85 };
 /** Wrong codes (not UNKNOWN) cost more: at most this share of each split. */
-const MAX_WRONG = { tune: 0.05, heldout: 0.1 };
+const MAX_WRONG = { tune: 0.03, heldout: 0.09 };
 
 const verdicts = Promise.all(cases.map(async (c) => ({ case: c, got: await classifyLog(c) })));
 

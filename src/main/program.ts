@@ -10,7 +10,7 @@ const INSECURE_HELP = "no effect (kept for old scripts): each project has its ow
  * The environment, read when a command needs it: config.ts and its zod schema load only then.
  * Every module a command uses is imported inside its action for the same reason, so that
  * `--help` loads nothing but commander and each command loads only what it uses (Prisma,
- * BullMQ and fastify take most of a second to load; bench item 9 holds the start-up time).
+ * BullMQ and fastify take most of a second to load; bench item 11 holds the start-up time).
  */
 async function loadConfig(): Promise<Config> {
   return (await import("../config.js")).loadConfig();

@@ -74,7 +74,7 @@ async function exitAfterOutput(args: string[]): Promise<{ ms: number; exitCode?:
 
 describe("exit", () => {
   // The stall was 2 s (ioredis' disconnectTimeout); a second is a generous bound for a loaded CI
-  // machine. bench item 9 times it precisely.
+  // machine. bench item 11 times it precisely.
   it("a read-only command exits as soon as it has printed", async () => {
     const run = await exitAfterOutput(["deployments", "list"]);
     expect(run.exitCode).toBe(0);

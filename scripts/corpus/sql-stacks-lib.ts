@@ -87,11 +87,12 @@ export async function runCases(
   let project: PlatformProject | undefined;
   for (const c of cases) {
     if (!c.id.includes(filter)) continue;
-    project = freshProject(slug, project);
+    const current = freshProject(slug, project);
+    project = current;
     const ctx: Ctx = {
-      project,
+      project: current,
       port: 20000 + Math.floor(Math.random() * 20000),
-      su: (sql) => su(project.database, sql),
+      su: (sql) => su(current.database, sql),
       onPort: (url, port) => {
         const u = new URL(url);
         u.port = String(port);

@@ -68,6 +68,19 @@ describe("following a deployment", () => {
     expect(steps.indexOf("start succeeded")).toBe(steps.length - 1);
   });
 
+  it("says so when every worker is busy with other deploys", async () => {
+    const first = await stack.deploy({ project: "busy-app", repoUrl: repo.dir });
+    while ((await stack.db.deployment.findUnique({ where: { id: first } }))?.status === "queued") {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const id = await stack.deploy({ project: "follow-app", repoUrl: repo.dir });
+    const { out, seen } = lines();
+    const record = await followDeployment({ db: stack.db, queue: stack.queue, redis }, id, out);
+    expect(record.status).toBe("succeeded");
+    // One worker, of concurrency 1 (WORKER_CONCURRENCY above), runs the first deploy.
+    expect(seen[0]).toBe("waiting for a free worker: 1 worker is busy with other deploys");
+  });
+
   it("still ends when no event reaches it: the slow poll reads the record", async () => {
     const id = await stack.deploy({ project: "follow-app", repoUrl: repo.dir });
     const { out, seen } = lines();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The bare deploy of a Prisma + TypeScript app (bench/apps/ledger) the worker is measured
 # against: the commands the worker's steps run for it, in the same order, nothing recorded:
-# provision, checkout, npm ci, prisma generate, npm run build, the schema pushed, start.
+# provision, checkout, npm ci, prisma generate, npm run build, the schema step's Prisma commands, start.
 # Postgres is reached through PGHOST/PGPORT/PGUSER.
 #
 # usage: deploy-app.sh <repo> <release dir> <database and role name> <port>
@@ -33,7 +33,12 @@ export DATABASE_URL="postgresql://$name@$PGHOST:$PGPORT/$name" CHECKPOINT_DISABL
 npm run build >/dev/null
 phase build
 
-./node_modules/.bin/prisma db push --skip-generate --schema prisma/schema.prisma >/dev/null
+# The schema step's Prisma commands for an app whose tables are all its own: the create script
+# (the schema gate), the push, generate.
+prisma=./node_modules/.bin/prisma
+$prisma migrate diff --from-empty --to-schema-datamodel prisma/schema.prisma --script --output .schema-create.sql >/dev/null
+$prisma db push --skip-generate --schema prisma/schema.prisma >/dev/null
+$prisma generate --schema prisma/schema.prisma >/dev/null
 phase schema
 
 PORT=$port NODE_ENV=production setsid npm start >app.log 2>&1 &

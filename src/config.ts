@@ -376,6 +376,11 @@ export const envSchema = z.object({
     .describe(
       "a project's build caches (`.next/cache`, `node_modules/.vite`, `node_modules/.cache`, TypeScript's incremental state) are kept between its builds only while they take at most this much; `0`: never kept",
     ),
+  NODE_MODULES_CACHE_MAX_MB: integer(0, 1_000_000)
+    .default(4096)
+    .describe(
+      "a project's installed node_modules are kept for its next deploy with the same lockfile only while the kept copy takes at most this much (hard links counted once); `0`: never kept",
+    ),
   CACHE_MAX_AGE_DAYS: integer(1, 36_500)
     .default(30)
     .describe(
@@ -490,6 +495,8 @@ const configSchema = envSchema.transform((e) => ({
   caches: {
     /** A project's build caches larger than this are not kept; 0: none are. */
     buildMaxBytes: e.BUILD_CACHE_MAX_MB * 1024 * 1024,
+    /** A project's kept node_modules larger than this are not kept; 0: none are. */
+    nodeModulesMaxBytes: e.NODE_MODULES_CACHE_MAX_MB * 1024 * 1024,
   },
   housekeeping: {
     /** Release directories kept per project besides the live one and running deploys'. */

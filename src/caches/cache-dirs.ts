@@ -11,8 +11,11 @@ export function cacheDirs(dataDir: string) {
   return {
     root,
     projects: path.join(root, "projects"),
-    /** The shared package store: `content-v2/<algorithm>/<hex…>`, as npm's own cache lays it out. */
-    packages: path.join(root, "packages"),
+    /**
+     * The shared package store, public packages only: `content-v2/<algorithm>/<hex…>`, as npm's
+     * own cache lays it out. (`packages`, its first place, could hold private packages.)
+     */
+    packages: path.join(root, "public-packages"),
     project(projectId: string) {
       if (!/^[0-9a-zA-Z-]{1,64}$/.test(projectId))
         throw new Error(`not a project id: ${JSON.stringify(projectId)}`);
@@ -23,6 +26,8 @@ export function cacheDirs(dataDir: string) {
         nodeModules: path.join(dir, "node_modules"),
         /** `<name>/…` per cached path, and `build.json` saying what each one is. */
         build: path.join(dir, "build"),
+        /** The project's own package store: what is not known public (package-store.ts). */
+        packages: path.join(dir, "packages"),
       };
     },
   };

@@ -1,4 +1,5 @@
 import {
+  chown,
   lstat,
   mkdir,
   mkdtemp,
@@ -11,10 +12,10 @@ import {
   writeFile,
 } from "node:fs/promises";
 import path from "node:path";
+import { boxedCopy, releaseOwner } from "./boxed-copy.js";
 import { cacheDirs } from "./cache-dirs.js";
-import { hostTool } from "./host-tools.js";
+import { diskUsage, hostTool } from "./host-tools.js";
 import { type InstallInputs, installKey, whyNotReused } from "./install-inputs.js";
-import { writableHolder } from "./writable-handles.js";
 
 /**
  * A project's installed node_modules, kept per install key (cache-dirs.ts) so that a redeploy
@@ -29,11 +30,13 @@ import { writableHolder } from "./writable-handles.js";
  * When the worker is not root (or SANDBOX=off, the app running as the worker) the app could
  * write root's-equivalent files, so restores copy instead (`mode: "copy"`).
  *
- * Saving: right after a fresh install, before any other app command runs, the tree's files are
- * made root's and read-only in place and linked into the cache; then every process is checked
- * for a descriptor or shared mapping open for writing on any of them (an install can hand one
- * to the live release through a socket in the project's HOME). If there is one, or a file had
- * links elsewhere, the cache gets a copy instead: new files no app process ever had.
+ * Saving: right after a fresh install, the tree is copied (never linked: an install can hand a
+ * descriptor of its files to the live release through a socket in the project's HOME, where
+ * no scan of /proc sees it while it is in flight), by the app's uid in a box that shows only
+ * the release and a fresh directory of the cache (boxed-copy.ts); the copy, new files that no
+ * app process ever had, is then made root's and read-only where no box reaches, and measured as
+ * kept: over `maxBytes` (NODE_MODULES_CACHE_MAX_MB) it is not kept. Hard links are kept as
+ * links, so a tree of many links to one file takes the disk it takes in the release.
  */
 export type Restored =
   | { restored: true; key: string; seconds: number }
@@ -69,7 +72,7 @@ export async function restoreNodeModules(args: {
   // A committed node_modules goes, as npm ci would remove it (rm never follows links).
   await rm(target, { recursive: true, force: true });
   const copyArgs =
-    args.mode === "link" ? ["-R", "-l", "-P"] : ["-R", "-P", "--preserve=mode,timestamps"];
+    args.mode === "link" ? ["-R", "-l", "-P"] : ["-R", "-P", "--preserve=mode,timestamps,links"];
   await hostTool("cp", [...copyArgs, "--", path.join(entry, "node_modules"), target]);
   const owner = await stat(args.releaseDir);
   const handedOver = owner.uid !== process.getuid?.();
@@ -97,6 +100,19 @@ export async function restoreNodeModules(args: {
   return { restored: true, key, seconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * $1: a byte limit. Measures $SRC/node_modules (du, each inode once) and, within the limit,
+ * copies it to $DST keeping hard links as links. Prints the bytes, then "over" when it did not.
+ */
+const SAVE_SCRIPT = `set -e
+max=$1
+cd "$SRC"
+if [ -L node_modules ] || ! [ -d node_modules ]; then echo 0; echo none; exit 0; fi
+bytes=$(du -s -B1 -- node_modules | cut -f 1)
+printf '%s\\n' "$bytes"
+if [ "$bytes" -gt "$max" ]; then echo over; exit 0; fi
+cp -R -P --preserve=mode,timestamps,links -- node_modules "$DST/node_modules"`;
+
 /** Keeps the release's freshly installed node_modules under its install key. Returns what it did, for the log. */
 export async function saveNodeModules(args: {
   dataDir: string;
@@ -104,43 +120,43 @@ export async function saveNodeModules(args: {
   releaseDir: string;
   inputs: InstallInputs;
   mode: CacheMode;
+  maxBytes: number;
 }): Promise<string> {
   const started = performance.now();
   const { nodeModules } = cacheDirs(args.dataDir).project(args.projectId);
   const source = path.join(args.releaseDir, "node_modules");
   const found = await lstat(source).catch(() => null);
   if (!found?.isDirectory()) return "node_modules not cached: the install made none";
+  if (args.maxBytes === 0) return "node_modules not cached: NODE_MODULES_CACHE_MAX_MB is 0";
   await mkdir(nodeModules, { recursive: true, mode: 0o700 });
   const key = installKey(args.inputs);
   const scratch = await mkdtemp(path.join(nodeModules, ".saving-"));
   try {
-    const tree = path.join(scratch, "node_modules");
-    let how = "copied";
-    if (args.mode === "link" && !(await hasSharedFiles(source))) {
-      await hostTool("cp", ["-R", "-l", "-P", "--", source, tree]);
-      for (const name of REWRITTEN_BY_BUILDS) {
-        if (!(await exists(path.join(tree, name)))) continue;
-        await rm(path.join(tree, name), { recursive: true, force: true });
-        await hostTool("cp", [
-          "-R",
-          "-P",
-          "--preserve=mode,timestamps",
-          "--",
-          path.join(source, name),
-          path.join(tree, name),
-        ]);
-      }
-      await takeOver(tree);
-      const holder = await writableHolder((await stat(tree)).dev, await inodesOf(tree));
-      if (holder === null) how = "linked";
-      else {
-        await rm(tree, { recursive: true, force: true });
-        how = `copied (${holder} holds one of its files open for writing)`;
-      }
+    // Always a copy: new files that no app process ever held (a descriptor can reach the live
+    // release through a socket, out of sight of any scan). Made by the app's uid in a box that
+    // shows the release and this fresh directory only, so a name the app swaps for a link
+    // meanwhile leads nowhere the app could not read itself (boxed-copy.ts).
+    const owner = await releaseOwner(args.releaseDir);
+    if (owner) await chown(scratch, owner.uid, owner.gid);
+    const out = await boxedCopy({
+      from: args.releaseDir,
+      to: scratch,
+      owner,
+      script: SAVE_SCRIPT,
+      args: [String(args.maxBytes)],
+    });
+    const lines = out.split("\n");
+    if (lines[1] === "none") {
+      await rm(scratch, { recursive: true, force: true });
+      return "node_modules not cached: the install made none";
     }
-    if (how !== "linked") {
-      await hostTool("cp", ["-R", "-P", "--preserve=mode,timestamps", "--", source, tree]);
-      await takeOver(tree);
+    const tree = path.join(scratch, "node_modules");
+    // Root's and read-only, in this directory no box shows; then measured as it is kept.
+    await takeOver(scratch);
+    const bytes = lines[1] === "over" ? Number(lines[0]) || 0 : await diskUsage(tree);
+    if (bytes > args.maxBytes) {
+      await rm(scratch, { recursive: true, force: true });
+      return `node_modules not cached: ${megabytes(bytes)}, over NODE_MODULES_CACHE_MAX_MB (${megabytes(args.maxBytes)})`;
     }
     await writeFile(path.join(scratch, "inputs.json"), JSON.stringify(args.inputs));
     const entry = path.join(nodeModules, key);
@@ -149,11 +165,15 @@ export async function saveNodeModules(args: {
     await writeLatest(nodeModules, key, args.inputs);
     await dropOlderKeys(nodeModules, key);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    return `node_modules cached for ${args.inputs.lockfile} ${args.inputs.lockfileHash.slice(0, 4)}… (${how}, ${seconds} s)`;
+    return `node_modules cached for ${args.inputs.lockfile} ${args.inputs.lockfileHash.slice(0, 4)}… (copied, ${megabytes(bytes)}, ${seconds} s)`;
   } catch (error) {
     await rm(scratch, { recursive: true, force: true });
     throw error;
   }
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 /** Root's and read-only for everyone else, set-id bits off; readable by all (the app reads it). */
@@ -161,18 +181,8 @@ async function takeOver(tree: string): Promise<void> {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   await hostTool("chown", ["-R", "-h", "-P", `${uid}:${gid}`, "--", tree]);
-  await hostTool("chmod", ["-R", "a+r,go-w,ug-s", "--", tree]);
-}
-
-/** Whether a regular file under `dir` has another link (pnpm's store, or one an install made). */
-async function hasSharedFiles(dir: string): Promise<boolean> {
-  const out = await hostTool("find", ["-P", dir, "-type", "f", "-links", "+1", "-print", "-quit"]);
-  return out.trim() !== "";
-}
-
-async function inodesOf(dir: string): Promise<Set<number>> {
-  const out = await hostTool("find", ["-P", dir, "-type", "f", "-printf", "%i\\n"]);
-  return new Set(out.split("\n").filter(Boolean).map(Number));
+  // chmod -R leaves the links it meets alone.
+  await hostTool("chmod", ["-R", "a+rX,go-w,ug-s", "--", tree]);
 }
 
 async function chownDirectories(dir: string, uid: number, gid: number): Promise<void> {

@@ -68,7 +68,11 @@ export const install: Step = {
     for (const warning of installScriptWarnings(scriptLines)) await ctx.warn(warning);
     if (inputs) {
       // Before any other app command runs in this release: see node-modules-cache.ts.
-      await saveNodeModules({ ...cacheArgs(ctx), inputs }).then(
+      await saveNodeModules({
+        ...cacheArgs(ctx),
+        inputs,
+        maxBytes: ctx.config.caches.nodeModulesMaxBytes,
+      }).then(
         (line) => ctx.say(line),
         (error: Error) => ctx.say(`node_modules not cached: ${error.message}`),
       );
@@ -141,7 +145,8 @@ async function withPackageStore(
   const text = await readOptionalAppFile(ctx.releaseDir, path.join(ctx.releaseDir, lockfile));
   const integrities: Integrity[] = text ? lockfileIntegrities(text) : [];
   if (integrities.length === 0) return install({});
-  const store = cacheDirs(ctx.config.dataDir).packages;
+  const dirs = cacheDirs(ctx.config.dataDir);
+  const store = { shared: dirs.packages, project: dirs.project(ctx.deployment.projectId).packages };
   // In the release directory, made now: no app process has seen it (or the release) yet.
   const cacheDir = await mkdtemp(path.join(ctx.releaseDir, ".coduck-npm-cache-"));
   try {
@@ -149,11 +154,15 @@ async function withPackageStore(
     ctx.say(`package store: ${seeded} of ${integrities.length} packages already here`);
     await install({ npm_config_cache: cacheDir, npm_config_prefer_offline: "true" });
     const harvest = await harvestIntoStore(store, cacheDir, integrities);
-    if (harvest.added > 0 || harvest.rejected > 0)
+    if (harvest.added > 0 || harvest.rejected > 0 || harvest.capped > 0)
       ctx.say(
         `package store: ${harvest.added} packages added` +
           (harvest.rejected > 0
             ? `, ${harvest.rejected} refused (their content does not match the lockfile's integrity)`
+            : "") +
+          (harvest.capped > 0 ? `, ${harvest.capped} left out (over this deploy's bound)` : "") +
+          (harvest.added > 0
+            ? ` (${harvest.shared} public, shared; ${harvest.added - harvest.shared} this project's own)`
             : ""),
       );
   } finally {

@@ -1,3 +1,2 @@
 /** Changed by the bench for a code-only redeploy. */
 export const VERSION = "1";
-// x

@@ -17,29 +17,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FailureCode } from "../../src/failures/codes.js";
 import type { FailureStep } from "../../src/pipeline/step-names.js";
+import type { CorpusStack } from "./corpus.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CAPTURED_DIR = path.join(ROOT, "test/fixtures/failure-corpus/captured");
 
 /** The tool or library whose failure a case shows (the README's per-stack accuracy). */
-export type Stack =
-  | "npm"
-  | "pnpm"
-  | "yarn"
-  | "bun"
-  | "tsc"
-  | "next"
-  | "vite"
-  | "esbuild"
-  | "prisma"
-  | "drizzle"
-  | "knex"
-  | "sequelize"
-  | "typeorm"
-  | "kysely"
-  | "node-postgres"
-  | "postgres.js"
-  | "node";
+export type Stack = CorpusStack;
 
 export type CapturedCase = {
   id: string;

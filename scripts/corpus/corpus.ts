@@ -8,11 +8,27 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FailureCode } from "../../src/failures/codes.js";
+import { STACKS as DATABASE_STACKS } from "../../src/failures/rules/stacks.js";
 import type { FailureStep } from "../../src/pipeline/step-names.js";
 import { asArrived } from "./arrival.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CAPTURED_DIR = path.join(ROOT, "test/fixtures/failure-corpus/captured");
+
+/** The tools and libraries whose failures the corpus holds (the README's rows). */
+export const CORPUS_STACKS = [
+  "npm",
+  "pnpm",
+  "yarn",
+  "bun",
+  "tsc",
+  "next",
+  "vite",
+  "esbuild",
+  ...DATABASE_STACKS,
+  "node",
+] as const;
+export type CorpusStack = (typeof CORPUS_STACKS)[number];
 
 export type CorpusSplit = "tune" | "heldout";
 

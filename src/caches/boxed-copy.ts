@@ -5,6 +5,7 @@ import { asAppOwner } from "../exec/as-app-owner.js";
 import { hostEnv } from "../exec/child-env.js";
 import type { AppOwner } from "../exec/hand-over.js";
 import { detectBwrap } from "../exec/sandbox.js";
+import { systemBinds } from "../exec/system-binds.js";
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
 
@@ -50,7 +51,7 @@ export async function boxedCopy(args: {
         "--unshare-ipc",
         "--die-with-parent",
         "--new-session",
-        ...systemPaths(),
+        ...systemBinds(),
         "--proc",
         "/proc",
         "--dev",
@@ -102,17 +103,6 @@ export async function releaseOwner(releaseDir: string): Promise<AppOwner | null>
   } finally {
     await handle.close();
   }
-}
-
-/** The system's programs and libraries, read-only, as the copy's box shows them (no /etc). */
-function systemPaths(): string[] {
-  const args: string[] = [];
-  for (const dir of ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]) {
-    if (!existsSync(dir)) continue;
-    if (lstatSync(dir).isSymbolicLink()) args.push("--symlink", readlinkSync(dir), dir);
-    else args.push("--ro-bind", dir, dir);
-  }
-  return args;
 }
 
 function run(

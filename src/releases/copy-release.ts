@@ -5,6 +5,7 @@ import path from "node:path";
 import { asAppOwner } from "../exec/as-app-owner.js";
 import type { AppOwner } from "../exec/hand-over.js";
 import { detectBwrap } from "../exec/sandbox.js";
+import { systemBinds } from "../exec/system-binds.js";
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
 
@@ -56,7 +57,7 @@ async function copyAsOwner(source: string, target: string, owner: AppOwner): Pro
       [
         "--unshare-pid",
         "--die-with-parent",
-        ...systemPaths(),
+        ...systemBinds(),
         "--proc",
         "/proc",
         "--dev",
@@ -83,17 +84,6 @@ async function copyAsOwner(source: string, target: string, owner: AppOwner): Pro
     await from?.close();
     await to?.close();
   }
-}
-
-/** The system's programs and libraries, read-only, as the copy's sandbox shows them. */
-function systemPaths(): string[] {
-  const args: string[] = [];
-  for (const dir of ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]) {
-    if (!existsSync(dir)) continue;
-    if (lstatSync(dir).isSymbolicLink()) args.push("--symlink", readlinkSync(dir), dir);
-    else args.push("--ro-bind", dir, dir);
-  }
-  return args;
 }
 
 /** Runs a command with `fds` as its descriptors 3, 4, …; null when it succeeds, else why not. */

@@ -1,6 +1,6 @@
 import { measureAccuracy } from "../../scripts/corpus/accuracy.js";
 import { ARRIVAL_SHAPES, arrivalShapeOf } from "../../scripts/corpus/arrival.js";
-import { readCaptured } from "../../scripts/corpus/corpus.js";
+import { CORPUS_STACKS, readCaptured } from "../../scripts/corpus/corpus.js";
 import { naiveClassify } from "../../scripts/corpus/naive-baseline.js";
 import { classifyLog } from "../../src/failures/classify.js";
 import { FAILURE_CODES, type FailureCode } from "../../src/failures/codes.js";
@@ -9,25 +9,7 @@ import { FAILURE_STEPS, isFailureStep } from "../../src/pipeline/step-names.js";
 // The project's own corpus (issue 22): real failures captured here with the real tools, read as
 // they arrive. The held-out split is only ever counted: its misses are not printed.
 const cases = readCaptured();
-const STACKS = [
-  "npm",
-  "pnpm",
-  "yarn",
-  "bun",
-  "tsc",
-  "next",
-  "vite",
-  "esbuild",
-  "prisma",
-  "drizzle",
-  "knex",
-  "sequelize",
-  "typeorm",
-  "kysely",
-  "node-postgres",
-  "postgres.js",
-  "node",
-];
+const STACKS: readonly string[] = CORPUS_STACKS;
 
 /** The floors the README's table is held to (measured, then set a little below). */
 const MIN_EXACT = { tune: 0.94, heldout: 0.85 };

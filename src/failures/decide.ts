@@ -3,7 +3,7 @@ import type { FailureStep } from "../pipeline/step-names.js";
 import type { EvidenceLine, Hit, Observations, StepExit } from "./classification.js";
 import { type FailureCode, failureCodeEntry, STEP_FAILURE_CODES } from "./codes.js";
 import { MIGRATION_REACH } from "./rules/migration-activity.js";
-import { evidenceRank, STEP_FAILED } from "./rules/rule.js";
+import { EVIDENCE_RANK, evidenceRank, STEP_FAILED } from "./rules/rule.js";
 import type { Stack } from "./rules/stacks.js";
 
 /** Lines between two hits of one error report (a message, its stack, its fields). */
@@ -12,9 +12,6 @@ const REPORT_GAP = 40;
 const CLOSE_CALL = 30;
 /** Evidence lines shown at most. */
 const MAX_EVIDENCE = 4;
-/** evidenceRank of a bare error, and of an error code. */
-const ERROR_RANK = 1;
-const CODE_RANK = 3;
 
 export type Verdict = {
   code: FailureCode;
@@ -44,7 +41,8 @@ export function decide(obs: Observations, step: FailureStep, exit: StepExit): Ve
 }
 
 function logVerdict(obs: Observations, step: FailureStep, ended: boolean): Verdict | undefined {
-  const codeOf = (hit: Hit) => finalCode(obs, hit, step, ended);
+  const shown = stacksShown(obs);
+  const codeOf = (hit: Hit) => finalCode(obs, shown, hit, step, ended);
   // A banner only says that something failed: it is read when nothing else was found.
   const causes = obs.hits.filter((hit) => hit.rule.evidence !== "banner");
   const hits = causes.length > 0 ? causes : obs.hits;
@@ -147,7 +145,7 @@ function pickWinner(hits: readonly Hit[], step: FailureStep, ended: boolean): Hi
 function reportsSame(specific: Hit, crash: Hit): boolean {
   return (
     specific.raised &&
-    evidenceRank(specific.rule) >= CODE_RANK &&
+    evidenceRank(specific.rule) >= EVIDENCE_RANK.code &&
     crash.line - specific.line <= REPORT_GAP
   );
 }
@@ -157,14 +155,15 @@ function reportsSame(specific: Hit, crash: Hit): boolean {
 const DATABASE_PEER =
   /[:\s](?:5432|5433|6432)\b|\b(?:ENOTFOUND|EAI_AGAIN) (?:db|database|postgres|postgresql|pg|pgbouncer)\b/;
 
-/** Whether the log shows the stack a rule is for ("database": any database client). */
-function showsStack(obs: Observations, stack: Stack | "database"): boolean {
-  if (stack === "database")
-    return (
-      obs.stacks.length > 0 ||
-      obs.hits.some((hit) => hit.rule.stack === "database" && DATABASE_PEER.test(hit.text))
-    );
-  return obs.stacks.some((s) => s.stack === stack);
+/** The stacks the log shows, and "database" where any database client shows. */
+function stacksShown(obs: Observations): ReadonlySet<Stack | "database"> {
+  const shown = new Set<Stack | "database">(obs.stacks.map((s) => s.stack));
+  if (
+    shown.size > 0 ||
+    obs.hits.some((hit) => hit.rule.stack === "database" && DATABASE_PEER.test(hit.text))
+  )
+    shown.add("database");
+  return shown;
 }
 
 /**
@@ -172,8 +171,14 @@ function showsStack(obs: Observations, stack: Stack | "database"): boolean {
  * wording names nothing where that stack did not run. At runtime, an uncaught error that
  * ended the process is a crash.
  */
-function finalCode(obs: Observations, hit: Hit, step: FailureStep, ended: boolean): FailureCode {
-  if (hit.rule.stack && !showsStack(obs, hit.rule.stack)) return STEP_FAILURE_CODES[step];
+function finalCode(
+  obs: Observations,
+  shown: ReadonlySet<Stack | "database">,
+  hit: Hit,
+  step: FailureStep,
+  ended: boolean,
+): FailureCode {
+  if (hit.rule.stack && !shown.has(hit.rule.stack)) return STEP_FAILURE_CODES[step];
   if (step === "runtime" && ended && hit.rule.crash) return "START_CRASHED";
   const inMigration = hit.rule.inMigration;
   if (!inMigration) return hit.code;
@@ -257,7 +262,7 @@ function variantOf(
   stacks: Observations["stacks"],
 ): { variant?: string } {
   const variants = new Set(report.flatMap((hit) => hit.rule.variant ?? []));
-  const everyCode = report.filter((hit) => evidenceRank(hit.rule) >= CODE_RANK);
+  const everyCode = report.filter((hit) => evidenceRank(hit.rule) >= EVIDENCE_RANK.code);
   for (const variant of variants) {
     const ofEvery = report.some((hit) => hit.rule.variant === variant && hit.rule.variantOfEvery);
     if (ofEvery && !everyCode.every((hit) => hit.rule.variant === variant))
@@ -300,7 +305,7 @@ function closeRival(
     winner.rule.code !== STEP_FAILED &&
     winner.raised &&
     rival.raised &&
-    rank > ERROR_RANK &&
+    rank > EVIDENCE_RANK.error &&
     evidenceRank(rival.rule) === rank;
   return { hit: rival, tie };
 }

@@ -13,7 +13,7 @@ export function evidenceRank(rule: EvidenceRule): number {
   return EVIDENCE_RANK[kind];
 }
 
-const EVIDENCE_RANK: Readonly<Record<EvidenceKind, number>> = {
+export const EVIDENCE_RANK: Readonly<Record<EvidenceKind, number>> = {
   code: 3,
   cause: 2,
   error: 1,

@@ -1,7 +1,7 @@
 import { ARRIVAL_SHAPES, arrivalShapeOf, asArrived } from "../../scripts/corpus/arrival.js";
 import { classifyLog } from "../../src/failures/classify.js";
 import { backtrackingHazards } from "../../src/failures/scan/backtracking-hazards.js";
-import { LINE_PREFIX_PATTERN, lineText } from "../../src/failures/scan/line-text.js";
+import { LINE_PREFIX, lineText } from "../../src/failures/scan/line-text.js";
 import { CORPUS_FILE, readCorpus } from "../helpers/failure-corpus.js";
 
 // Logs reach the worker through timestamping, log shippers, colour and other processes'
@@ -32,7 +32,7 @@ describe("lines as they arrive", () => {
   });
 
   it("take prefixes off in linear time", () => {
-    expect(backtrackingHazards(LINE_PREFIX_PATTERN)).toEqual([]);
+    expect(backtrackingHazards(LINE_PREFIX)).toEqual([]);
   });
 
   // Each shape is chosen by a case's id: the same log under an id of each shape.

@@ -11,7 +11,7 @@ const ANSI = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_]
 // What timestamping and log shippers put before a tool's line, one at a time (a line may carry
 // several: a shipper's timestamp, then its tag). Anchored, each quantifier bounded but the
 // blanks that end it, so a line is read once (scan/backtracking-hazards.ts).
-const LINE_PREFIX = new RegExp(
+export const LINE_PREFIX = new RegExp(
   `^(?:${[
     // 2026-11-03T14:22:05.123Z, 2026-11-03 14:22:05 UTC, bracketed or not
     String.raw`\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z| ?[+-]\d\d:?\d\d| UTC)?\]?`,
@@ -63,9 +63,6 @@ export function lineWithoutPrefix(text: string): string {
   }
   return rest;
 }
-
-/** The pattern lineWithoutPrefix takes off, for the backtracking check. */
-export const LINE_PREFIX_PATTERN = LINE_PREFIX;
 
 /** The last part between carriage returns that is not blank (the one holding the last ink), or "". */
 function lastRedraw(text: string): string {

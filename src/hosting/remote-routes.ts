@@ -1,0 +1,107 @@
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import { listRoutes } from "../router/list-routes.js";
+import {
+  assertRemoteRoutes,
+  checkRemoteRouteSpec,
+  type RemoteRouteSpec,
+  type RemoteRoutesResult,
+} from "../router/remote-route.js";
+import { removeRoute } from "../router/remove-route.js";
+import type { Db } from "../store/prisma.js";
+import { openReleaseHost, type ReleaseHost } from "./release-host.js";
+
+/** What a sync changed, and the projects it would not route (with why). */
+export type RemoteRoutesSynced = RemoteRoutesResult & {
+  /** Local routes of projects that now live on another host, taken out. */
+  localRemoved: string[];
+  refused: { project: string; reason: string }[];
+};
+
+type SyncConfig = Pick<Config, "dataDir" | "releases" | "host">;
+
+/**
+ * The traffic mesh, this host's side: every live project placed on another host is routed
+ * through this host's router to that host's router (HOST_ADDRESS), so DNS for *.APPS_DOMAIN
+ * may point at any host. Reconciled from Postgres — run on the heartbeat tick and right after
+ * a move's switch. A project that lives elsewhere loses its local route here (its release on
+ * this host, if any, no longer gets traffic). A host whose address is this host's own, or a
+ * loopback port of one of this host's releases, is refused: a remote route only ever reaches
+ * another router.
+ */
+export async function syncRemoteRoutes(
+  config: SyncConfig,
+  db: Db,
+  logger?: Logger,
+): Promise<RemoteRoutesSynced> {
+  const host = await openReleaseHost(config);
+  return syncRemoteRoutesOn(host, config.host, db, logger);
+}
+
+/** syncRemoteRoutes on an opened release host's router (tests give their own). */
+export async function syncRemoteRoutesOn(
+  releaseHost: Pick<ReleaseHost, "router" | "hostOf">,
+  self: { id: string; address: string },
+  db: Db,
+  logger?: Logger,
+): Promise<RemoteRoutesSynced> {
+  const elsewhere = await db.project.findMany({
+    where: { liveDeploymentId: { not: null }, hostId: { not: null, notIn: [self.id] } },
+    select: { slug: true, hostId: true, host: { select: { address: true } } },
+    orderBy: { slug: "asc" },
+  });
+  const forbidden = await ownAddresses(db, self);
+  const desired: RemoteRouteSpec[] = [];
+  const refused: RemoteRoutesSynced["refused"] = [];
+  for (const project of elsewhere) {
+    const spec = {
+      project: project.slug,
+      host: releaseHost.hostOf(project.slug),
+      hostId: project.hostId!,
+      address: project.host?.address ?? "",
+    };
+    const reason = refusal(spec, forbidden);
+    if (reason) refused.push({ project: project.slug, reason });
+    else desired.push(spec);
+  }
+  // Local routes of projects placed elsewhere go first: a local route would win over the remote one.
+  const movedAway = new Set(elsewhere.map((project) => project.slug));
+  const localRemoved: string[] = [];
+  for (const route of await listRoutes(releaseHost.router))
+    if (movedAway.has(route.project) && (await removeRoute(releaseHost.router, route.project)))
+      localRemoved.push(route.project);
+  const result = await assertRemoteRoutes(releaseHost.router, desired, self.id);
+  const synced = { ...result, localRemoved, refused };
+  if (refused.length > 0) logger?.error({ refused }, "remote routes refused");
+  if (result.added.length + result.switched.length + result.removed.length + localRemoved.length)
+    logger?.info(synced, "remote routes reconciled with the record");
+  return synced;
+}
+
+/** Why a spec may not be routed, or undefined when it may. */
+function refusal(spec: RemoteRouteSpec, forbidden: ReadonlySet<string>): string | undefined {
+  try {
+    checkRemoteRouteSpec(spec);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (forbidden.has(spec.address))
+    return `host ${spec.hostId}'s address ${spec.address} is this host's own or one of its releases' ports`;
+  return undefined;
+}
+
+/** This host's router address and the loopback upstreams of the releases it runs. */
+async function ownAddresses(
+  db: Db,
+  self: { id: string; address: string },
+): Promise<ReadonlySet<string>> {
+  const releases = await db.deployment.findMany({
+    where: { releasePort: { not: null }, OR: [{ hostId: self.id }, { hostId: null }] },
+    select: { releasePort: true },
+    distinct: ["releasePort"],
+  });
+  const ports = releases.flatMap((release) =>
+    ["127.0.0.1", "localhost", "[::1]"].map((name) => `${name}:${release.releasePort}`),
+  );
+  return new Set([self.address, ...ports]);
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, when missing, what the worker and its tests need from the host: Debian's bubblewrap
 # (the sandbox), slirp4netns (the sandbox's egress), Caddy (the router), supervisor (releases),
-# cgroup-tools, chromium (the dashboard's browser test), the Postgres client tools, and
+# cgroup-tools, chromium (the dashboard's browser test), the Postgres client tools, Debian's
+# cluster tools with a server's programs (the tests' second hosts: pg_createcluster), and
 # PgBouncer >= 1.21 (built once from Debian trixie's source package: bookworm ships 1.18, which
 # has no max_prepared_statements). Idempotent and quick when everything is there; `npm run
 # example` and `npm test` call it first. Needs root only when something is missing.
@@ -21,6 +22,11 @@ command -v setpriv >/dev/null || missing+=(util-linux)
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
 command -v git >/dev/null || missing+=(git)
 command -v curl >/dev/null || missing+=(curl)
+# Debian's cluster tools (pg_createcluster: the tests' second hosts, test/helpers/debian-cluster.ts)
+# and a Postgres server's programs for them (installed below, after postgresql-common).
+command -v pg_createcluster >/dev/null || missing+=(postgresql-common)
+server_programs=yes
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || server_programs=no
 
 pgbouncer_ok() {
   local v
@@ -41,6 +47,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
+fi
+
+if [ "$server_programs" = no ]; then
+  # Postgres runs elsewhere (docker compose): the server package only, without the main cluster
+  # Debian would create on port 5432 (create_main_cluster off is read by its postinst).
+  echo "setup-host: installing Debian's Postgres server programs (no cluster is created)" >&2
+  [ ${#missing[@]} -gt 0 ] || as_root apt-get update -qq
+  command -v pg_conftool >/dev/null ||
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-common >/dev/null
+  as_root pg_conftool /etc/postgresql-common/createcluster.conf set create_main_cluster off
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    postgresql >/dev/null
 fi
 
 if ! pgbouncer_ok; then

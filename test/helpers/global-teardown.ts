@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -20,7 +21,47 @@ export default async function globalTeardown(): Promise<void> {
   const client = new pg.Client({ connectionString: process.env.TEST_POSTGRES_URL });
   await client.connect();
   await client.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  // Second hosts' clusters (debian-cluster.ts) of this run, and of runs that are over (their
+  // template is gone) but died before dropping them.
+  const { rows } = await client.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'coduck\\_test\\_template\\_%'",
+  );
   await client.end();
+  const liveRuns = new Set(rows.map((row) => testRunId(row.datname)));
+  for (const cluster of testClusters()) {
+    if (liveRuns.has(cluster.run)) continue;
+    console.warn(`dropping Postgres cluster ${cluster.version}/${cluster.name} left by a test`);
+    try {
+      execFileSync("pg_dropcluster", ["--stop", cluster.version, cluster.name], {
+        stdio: "ignore",
+      });
+    } catch {
+      // reported above; the next run's teardown tries again
+    }
+  }
+}
+
+/** Starts the name of every Postgres cluster a test makes (`<prefix><run id>_<random>`). */
+export const TEST_CLUSTER_PREFIX = "coduck_test_";
+
+/** A test run's id: the hex suffix of its template database's name. */
+export function testRunId(template: string | undefined): string {
+  return template?.match(/_([0-9a-f]+)$/)?.[1] ?? "norun";
+}
+
+/** Clusters under /etc/postgresql/<version>/ named by TEST_CLUSTER_PREFIX, with their run. */
+function testClusters(): { version: string; name: string; run: string }[] {
+  const root = "/etc/postgresql";
+  if (!existsSync(root)) return [];
+  return readdirSync(root).flatMap((version) =>
+    readdirSync(`${root}/${version}`)
+      .filter((name) => name.startsWith(TEST_CLUSTER_PREFIX))
+      .map((name) => ({
+        version,
+        name,
+        run: name.slice(TEST_CLUSTER_PREFIX.length).split("_")[0] ?? "",
+      })),
+  );
 }
 
 /** The file in a test stack's DATA_DIR naming the test run that made it. */

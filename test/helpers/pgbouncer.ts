@@ -35,6 +35,8 @@ export async function startPgBouncer(options: {
   maxPreparedStatements?: number;
   /** Users allowed read-only SHOW commands on the console (doctor's pgbouncer-mode check). */
   statsUsers?: string[];
+  /** The Postgres port it pools for (127.0.0.1); default 5432, the tests' server. */
+  targetPort?: number;
 }): Promise<PgBouncer> {
   const maxPrepared = options.maxPreparedStatements ?? 100;
   const dir = await tempDir("coduck-pgbouncer-");
@@ -49,7 +51,7 @@ export async function startPgBouncer(options: {
     ini,
     [
       "[databases]",
-      "* = host=127.0.0.1 port=5432",
+      `* = host=127.0.0.1 port=${options.targetPort ?? 5432}`,
       "[pgbouncer]",
       "listen_addr = 127.0.0.1",
       `listen_port = ${port}`,

@@ -295,8 +295,9 @@ async function fill(
   };
   try {
     const codes = Object.keys(FAILURE_CODES).slice(0, 12);
-    // Foreign keys and the metric triggers off while filling (row by row they are most of the
-    // time); the totals are counted afterwards, as the migration counts an existing history.
+    // Foreign keys and the triggers (metric totals, newest deployment) off while filling (row by
+    // row they are most of the time); the totals and flags are set afterwards, as the
+    // migrations set them for an existing history.
     await client.query("SET session_replication_role = replica");
     await client.query("SELECT setseed(0.25)");
     await client.query(
@@ -376,6 +377,8 @@ async function fill(
     );
     await client.query("SET session_replication_role = DEFAULT");
     await client.query("SELECT coduck_recount_metric_totals()");
+    // Each project's newest flagged, as the migration flags an existing history.
+    await client.query("SELECT coduck_recount_latest_deployments()");
     await client.query("VACUUM ANALYZE");
   } finally {
     await connection.end();

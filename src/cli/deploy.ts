@@ -1,13 +1,15 @@
+import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import { parseDeployRequest } from "../deploys/deploy-request.js";
 import { publicDeployment } from "../deploys/public-deployment.js";
 import { queueDeployment } from "../deploys/queue-deployment.js";
 import { UsageError } from "../errors.js";
 import { getDeploymentRecord } from "../store/deployment-record.js";
+import type { SqlDb } from "../store/sql-transaction.js";
 import { followDeployment } from "./follow-deployment.js";
 import { osUser } from "./os-user.js";
 import { formatDeployment } from "./print-deployment.js";
-import { withQueue } from "./with-queue.js";
+import { withQueue, withQueueOnPool } from "./with-queue.js";
 
 export type DeployOptions = {
   project: string;
@@ -42,14 +44,22 @@ export async function deploy(
     );
   }
 
-  return withQueue(config, async (db, queue, redis) => {
+  const progress = options.json ? io.err : io.out;
+  const queued = async (db: SqlDb, queue: Queue) => {
     const id = await queueDeployment(db, queue, request.data, "cli", osUser());
-    const progress = options.json ? io.err : io.out;
     progress.write(`queued deployment ${id} of ${request.data.project} (${request.data.ref})\n`);
-    if (!options.wait) {
+    return id;
+  };
+  if (!options.wait) {
+    // Queue and return: recorded on a bare pg pool, without loading Prisma (bench item 11).
+    return withQueueOnPool(config, async (pool, queue) => {
+      const id = await queued(pool, queue);
       if (options.json) io.out.write(`${JSON.stringify({ id, status: "queued" })}\n`);
       return 0;
-    }
+    });
+  }
+  return withQueue(config, async (db, queue, redis) => {
+    const id = await queued(db, queue);
     const record = await followDeployment({ db, queue, redis }, id, progress);
     const final = (await getDeploymentRecord(db, id)) ?? record;
     io.out.write(

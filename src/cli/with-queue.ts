@@ -1,9 +1,10 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import pg from "pg";
 import type { Config } from "../config.js";
 import { deployQueue } from "../queue/queues.js";
 import { connectRedisForCommand } from "../queue/redis.js";
-import { connectDb, type Db } from "../store/prisma.js";
+import type { Db } from "../store/prisma.js";
 
 /**
  * Runs a CLI command with the worker's database and its queue, and closes both afterwards,
@@ -13,16 +14,48 @@ export async function withQueue<T>(
   config: Config,
   work: (db: Db, queue: Queue, redis: Redis) => Promise<T>,
 ): Promise<T> {
+  // Imported here, so that a command on a bare pool (withQueueOnPool) never loads Prisma.
+  const { connectDb } = await import("../store/prisma.js");
   const db = connectDb(config.databaseUrl);
+  return withDeployQueue(
+    config,
+    (queue, redis) => work(db, queue, redis),
+    () => db.$disconnect(),
+  );
+}
+
+/**
+ * The same with a bare node-postgres pool in place of Prisma's client, for a command whose
+ * statements are plain SQL (`deploy` without --wait): it then starts in a fraction of the time.
+ */
+export async function withQueueOnPool<T>(
+  config: Config,
+  work: (pool: pg.Pool, queue: Queue, redis: Redis) => Promise<T>,
+): Promise<T> {
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
+  // A connection the server closed while idle: the next statement reports it, if there is one.
+  pool.on("error", () => {});
+  return withDeployQueue(
+    config,
+    (queue, redis) => work(pool, queue, redis),
+    () => pool.end(),
+  );
+}
+
+async function withDeployQueue<T>(
+  config: Config,
+  work: (queue: Queue, redis: Redis) => Promise<T>,
+  closeDb: () => Promise<void>,
+): Promise<T> {
   const redis = connectRedisForCommand(config.redisUrl);
   const queue = deployQueue(redis, config.queuePrefix);
   try {
-    return await work(db, queue, redis);
+    return await work(queue, redis);
   } finally {
     // Both at once: the process exits as soon as the slower one is closed.
     await Promise.all([
       queue.close().then(() => redis.quit().catch(() => redis.disconnect())),
-      db.$disconnect(),
+      closeDb(),
     ]);
   }
 }

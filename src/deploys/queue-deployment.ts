@@ -2,7 +2,7 @@ import type { Queue } from "bullmq";
 import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
 import { enqueueDeploy } from "../queue/deploy-job.js";
 import { createDeployment } from "../store/deployments.js";
-import type { Db } from "../store/prisma.js";
+import type { SqlDb } from "../store/sql-transaction.js";
 import type { DeployRequest } from "./deploy-request.js";
 
 /**
@@ -21,9 +21,12 @@ export async function recordThenQueue<T extends { deploymentId: string }>(
   return recorded;
 }
 
-/** Records and queues a deployment of a validated request; resolves with its id. */
+/**
+ * Records and queues a deployment of a validated request; resolves with its id. On a bare pg
+ * pool it loads nothing of Prisma (the CLI's `deploy`, which must answer at once).
+ */
 export async function queueDeployment(
-  db: Db,
+  db: SqlDb,
   queue: Queue,
   request: DeployRequest,
   trigger: string,

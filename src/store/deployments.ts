@@ -1,7 +1,9 @@
+import { randomUUID } from "node:crypto";
 import type { DeploymentStatus } from "@prisma/client";
 import type { SandboxMode } from "../config.js";
 import { ACTIVE_STATUSES } from "./deployment-statuses.js";
 import type { Db } from "./prisma.js";
+import { inTransaction, type SqlDb } from "./sql-transaction.js";
 import { type Attempt, fenced } from "./stale-attempt.js";
 
 export type NewDeployment = {
@@ -21,60 +23,77 @@ export type NewDeployment = {
 };
 
 /**
- * Records a queued deployment (and its project on first sight) with every step pending. The
- * project's older deployments still waiting in the queue are superseded: only the newest push
- * is worth deploying. (A deploy already running is left alone.)
+ * Records a queued deployment (and its project on first sight) with every step pending, in one
+ * transaction. The project's older deployments still waiting in the queue are superseded: only
+ * the newest push is worth deploying. (A deploy already running is left alone.)
+ * Plain SQL, so the CLI can record a deploy on a bare pg pool without loading Prisma (SqlDb);
+ * timestamps are written as Prisma writes them: UTC in a timestamp without time zone.
  */
 export async function createDeployment(
-  db: Db,
+  db: SqlDb,
   request: NewDeployment,
 ): Promise<{ id: string; superseded: string[] }> {
-  const project = await db.project.upsert({
-    where: { slug: request.project },
-    create: { slug: request.project, repoUrl: request.repoUrl },
+  const id = randomUUID();
+  const now = new Date().toISOString();
+  const lineage = request.lineage ?? {};
+  return inTransaction(db, async (sql) => {
     // A deploy from another repository (a fork, a one-off) leaves the registered one alone.
-    update: {},
-    select: { id: true },
+    await sql(
+      `INSERT INTO "Project" (id, slug, "repoUrl", "createdAt", "updatedAt")
+       VALUES ($1::uuid, $2, $3, $4::timestamp(3), $4::timestamp(3))
+       ON CONFLICT (slug) DO NOTHING`,
+      [randomUUID(), request.project, request.repoUrl, now],
+    );
+    // One record at a time per project, so a concurrent push's deployment is seen, and superseded.
+    const [project] = await sql<{ id: string }>(
+      `SELECT id FROM "Project" WHERE slug = $1 FOR UPDATE`,
+      [request.project],
+    );
+    await sql(
+      `INSERT INTO "Deployment" (id, "projectId", "repoUrl", ref, trigger, "queuedAt",
+         "requestedBy", "retryOfId", "retryNumber", "rollbackToId", "fromStep")
+       VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::timestamp(3),
+         $7, $8::uuid, COALESCE($9::int, 0), $10::uuid, $11)`,
+      [
+        id,
+        project!.id,
+        request.repoUrl,
+        request.ref,
+        request.trigger,
+        now,
+        lineage.requestedBy ?? null,
+        lineage.retryOfId ?? null,
+        lineage.retryNumber ?? null,
+        lineage.rollbackToId ?? null,
+        lineage.fromStep ?? null,
+      ],
+    );
+    // Positions are the list's own indexes (numbers, never input); names are parameters.
+    const steps = request.steps.map((_, i) => `(gen_random_uuid(), $1::uuid, $${i + 2}, ${i})`);
+    if (steps.length > 0) {
+      await sql(
+        `INSERT INTO "DeploymentStep" (id, "deploymentId", name, position)
+         VALUES ${steps.join(", ")}`,
+        [id, ...request.steps],
+      );
+    }
+    const superseded = await sql<{ id: string }>(
+      `WITH older AS (
+         UPDATE "Deployment" SET status = 'superseded', "supersededById" = $1::uuid,
+           "finishedAt" = $3::timestamp(3)
+         WHERE "projectId" = $2::uuid AND status = 'queued' AND id <> $1::uuid
+         RETURNING id
+       ), skipped AS (
+         UPDATE "DeploymentStep" SET status = 'skipped', "skipReason" = $4,
+           "finishedAt" = $3::timestamp(3)
+         WHERE "deploymentId" IN (SELECT id FROM older) AND status = 'pending'
+       )
+       SELECT id FROM older`,
+      [id, project!.id, now, `not run: superseded by ${id}`],
+    );
+    return { id, superseded: superseded.map((row) => row.id) };
   });
-  return db.$transaction(
-    async (tx) => {
-      // One record at a time per project, so a concurrent push's deployment is seen, and superseded.
-      await tx.$executeRaw`SELECT 1 FROM "Project" WHERE id = ${project.id}::uuid FOR UPDATE`;
-      const { id } = await tx.deployment.create({
-        data: {
-          projectId: project.id,
-          repoUrl: request.repoUrl,
-          ref: request.ref,
-          trigger: request.trigger,
-          ...request.lineage,
-          steps: { create: request.steps.map((name, position) => ({ name, position })) },
-        },
-        select: { id: true },
-      });
-      const older = await tx.deployment.updateManyAndReturn({
-        where: { projectId: project.id, status: "queued", id: { not: id } },
-        data: { status: "superseded", supersededById: id, finishedAt: new Date() },
-        select: { id: true },
-      });
-      const superseded = older.map((d) => d.id);
-      if (superseded.length > 0) {
-        await tx.deploymentStep.updateMany({
-          where: { deploymentId: { in: superseded }, status: "pending" },
-          data: {
-            status: "skipped",
-            skipReason: `not run: superseded by ${id}`,
-            finishedAt: new Date(),
-          },
-        });
-      }
-      return { id, superseded };
-    },
-    // A burst of pushes (hundreds of webhooks at once) queues for connections and project locks.
-    { maxWait: TRANSACTION_WAIT_MS, timeout: TRANSACTION_WAIT_MS },
-  );
 }
-
-const TRANSACTION_WAIT_MS = 15_000;
 
 /**
  * `coduck-worker cancel`: a queued deployment is cancelled at once; a running one is asked to

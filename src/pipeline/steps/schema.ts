@@ -12,6 +12,8 @@ import { checkSchemaGate } from "../../schema/schema-gate.js";
 import { SchemaSyncError } from "../../schema/schema-sync-error.js";
 import { syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
 import { tableCreationWarnings } from "../../schema/table-creation-warnings.js";
+import { decidePush } from "../../schema/unchanged-push.js";
+import { forgetSchemaPush } from "../../store/schema-pushes.js";
 import type { Step, StepContext, StepOutcome } from "../context.js";
 
 const KEPT_OUTPUT_LINES = 2_000;
@@ -19,7 +21,9 @@ const KEPT_OUTPUT_LINES = 2_000;
 /**
  * Applies the app's schema, exactly as the platform documents it: a coduck.json `preStart`
  * owns it; otherwise a Prisma schema with models is pushed additively (never dropping what it
- * does not declare, never accepting data loss) and its client generated; otherwise nothing.
+ * does not declare, never accepting data loss) and its client generated, unless the same
+ * schema was pushed into the same, untouched database before (schema/unchanged-push.ts);
+ * otherwise nothing.
  * Schema tools get the direct URL as DATABASE_URL: Prisma's schema engine cannot work through
  * a transaction pooler. Either way, an app with Prisma models then passes the schema gate.
  */
@@ -62,6 +66,9 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
       appliedBy,
     });
   if (preStart) {
+    // The preStart owns the schema from now on, and always runs: a later deploy without one
+    // pushes again rather than trust a push recorded before it.
+    await forgetSchemaPush(ctx.db, ctx.deployment.projectId);
     await previewDrizzlePush(ctx, preStart, directUrl);
     const output: string[] = [];
     try {
@@ -96,6 +103,19 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
         : "no preStart in coduck.json and no Prisma schema with models",
     };
   }
+  const decision = await decidePush({
+    db: ctx.db,
+    projectId: ctx.deployment.projectId,
+    deploymentId: ctx.deployment.id,
+    appDir: ctx.releaseDir,
+    schema: models,
+    directUrl,
+    env: ctx.appEnv,
+  });
+  ctx.say(decision.line);
+  // The client was generated (or reused, unchanged) by the build step; the schema gate passed
+  // after the push recorded, on the same catalog.
+  if (decision.skip) return { status: "succeeded" };
   try {
     const result = await syncPrismaSchema({
       appDir: ctx.releaseDir,
@@ -106,6 +126,10 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
     });
     ctx.say(result.summary);
     await gate("`prisma db push`");
+    if (decision.record) {
+      // Not recorded: the next deploy pushes again, nothing worse.
+      ctx.say(await decision.record().catch((error) => `push not recorded: ${String(error)}`));
+    }
     return { status: "succeeded" };
   } catch (error) {
     if (!(error instanceof SchemaSyncError)) throw error;

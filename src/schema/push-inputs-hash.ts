@@ -1,0 +1,130 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { readOptionalAppFile } from "../apps/read-app-file.js";
+import type { PrismaSchemaLocation } from "./find-prisma-schema.js";
+import type { PrismaVersion } from "./prisma-version.js";
+
+/**
+ * Bump when the worker's own push changes what it does to a database (its commands, its
+ * external-tables config, the additive diff): every project then pushes once more.
+ */
+const PUSH_FORMAT = "coduck-prisma-push/1";
+
+const LOCKFILES = [
+  "package-lock.json",
+  "npm-shrinkwrap.json",
+  "pnpm-lock.yaml",
+  "yarn.lock",
+  "bun.lock",
+];
+// A relative module the Prisma config loads: `import … from "./x"`, `import("./x")`, `require("./x")`.
+const RELATIVE_IMPORT =
+  /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(["'`])(\.{1,2}\/[^"'`\n]{1,1024})\1/g;
+const MODULE_EXTENSIONS = ["", ".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"];
+const INDEX_FILES = MODULE_EXTENSIONS.slice(1).map((extension) => `/index${extension}`);
+const AT_MOST_CONFIG_MODULES = 64;
+
+export type PushInputs =
+  | { hash: string }
+  /** The inputs cannot be pinned down (a config that loads a file not found): never skip. */
+  | { unknown: string };
+
+/**
+ * A SHA-256 over everything that decides what the worker's `prisma db push` does, besides the
+ * database itself: the schema's files (names and text), the Prisma version, the Prisma config
+ * and every app file it imports, the lockfile (the versions of Prisma's engines and of a
+ * driver adapter the config loads), the `.env` files Prisma and dotenv read, the `prisma` key of
+ * package.json, the variables the push runs with (DIRECT_URL among them: which database and
+ * schema), the Node that runs it, and the worker's push format. Nothing leaves the app's
+ * directory: a link out rejects with EOUTSIDEAPP.
+ */
+export async function pushInputsHash(input: {
+  appDir: string;
+  schema: PrismaSchemaLocation;
+  version: PrismaVersion;
+  env: Record<string, string>;
+}): Promise<PushInputs> {
+  const { appDir, schema } = input;
+  const hash = createHash("sha256");
+  const part = (name: string, value: string) => hash.update(`${JSON.stringify(name)}\0${value}\0`);
+  part("format", PUSH_FORMAT);
+  part("node", process.version);
+  part("prisma", input.version.version);
+  part("schema", path.relative(appDir, schema.path));
+  const env = Object.entries(input.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  part("env", JSON.stringify(env));
+  for (const file of [...schema.files].sort()) await partFile(file);
+  const envFiles = new Set([appDir, path.dirname(schema.path), path.join(appDir, "prisma")]);
+  for (const dir of envFiles) await partFile(path.join(dir, ".env"));
+  for (const name of LOCKFILES) await partFile(path.join(appDir, name));
+  const manifest = await readOptionalAppFile(appDir, path.join(appDir, "package.json"));
+  part("package.json prisma", JSON.stringify(prismaKey(manifest) ?? null));
+  if (schema.configFile) {
+    const modules = await configModules(appDir, schema.configFile);
+    if ("unknown" in modules) return modules;
+    for (const [file, text] of modules.files) part(path.relative(appDir, file), text);
+  }
+  return { hash: hash.digest("hex") };
+
+  async function partFile(file: string): Promise<void> {
+    part(path.relative(appDir, file), (await readOptionalAppFile(appDir, file)) ?? "\0missing");
+  }
+}
+
+function prismaKey(manifest: string | null): unknown {
+  try {
+    return manifest ? JSON.parse(manifest)?.prisma : null;
+  } catch {
+    return manifest;
+  }
+}
+
+/**
+ * The Prisma config and, transitively, the app's own files it imports (a package it imports is
+ * pinned by the lockfile), sorted by name. A relative import that resolves to no file makes the
+ * inputs unknown, and so does a config that imports more than AT_MOST_CONFIG_MODULES files.
+ */
+async function configModules(
+  appDir: string,
+  configFile: string,
+): Promise<{ files: [string, string][] } | { unknown: string }> {
+  const files = new Map<string, string>();
+  const pending = [configFile];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (files.has(file)) continue;
+    if (files.size >= AT_MOST_CONFIG_MODULES) {
+      return { unknown: `the Prisma config loads more than ${AT_MOST_CONFIG_MODULES} files` };
+    }
+    const text = await readOptionalAppFile(appDir, file);
+    if (text === null) return { unknown: `${path.relative(appDir, file)} is missing` };
+    files.set(file, text);
+    for (const match of text.matchAll(RELATIVE_IMPORT)) {
+      const found = await resolveModule(appDir, path.resolve(path.dirname(file), match[2]!));
+      if (!found) {
+        const named = `${path.relative(appDir, file)} imports ${match[2]}`;
+        return { unknown: `${named}, which the worker cannot find to compare` };
+      }
+      pending.push(found);
+    }
+  }
+  return { files: [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+}
+
+async function resolveModule(appDir: string, base: string): Promise<string | null> {
+  // `./env.js` written for a file `env.ts`, as TypeScript's NodeNext resolution allows.
+  const stem = base.replace(/\.(?:[cm]?js)$/, "");
+  const candidates = [
+    ...MODULE_EXTENSIONS.map((extension) => base + extension),
+    ...MODULE_EXTENSIONS.slice(1).map((extension) => stem + extension),
+    ...INDEX_FILES.map((index) => base + index),
+  ];
+  for (const candidate of candidates) {
+    const text = await readOptionalAppFile(appDir, candidate).catch((error) => {
+      if ((error as NodeJS.ErrnoException).code === "EOUTSIDEAPP") throw error;
+      return null; // a directory, say
+    });
+    if (text !== null) return candidate;
+  }
+  return null;
+}

@@ -1,0 +1,123 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { jest } from "@jest/globals";
+import { ensureProjectDatabase } from "../../src/provisioning/provision-project.js";
+import { queryAt } from "../helpers/databases.js";
+import { fixtureRepo } from "../helpers/git-repo.js";
+import { createTestStack, type TestStack } from "../helpers/test-worker.js";
+
+jest.setTimeout(600_000);
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await createTestStack({}, { pgbouncer: {} });
+  await stack.startWorker();
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const deps = () => ({ db: stack.db, config: stack.config, keyring: stack.keyring });
+
+// What Prisma prints when `db push` ran (either way it ends).
+const PUSHED = /(?:already|now) in sync with (?:your|the) Prisma schema/i;
+
+async function deploySchemaStep(project: string, repoDir: string) {
+  const record = await stack.waitForEnd(await stack.deploy({ project, repoUrl: repoDir }), 240_000);
+  expect({ status: record.status, errorCode: record.errorCode }).toEqual({
+    status: "succeeded",
+    errorCode: null,
+  });
+  return { record, log: record.steps.find((s) => s.name === "schema")!.logTail ?? "" };
+}
+
+describe("the schema step's push of an unchanged schema", () => {
+  it("is skipped, and runs again for a changed schema file or a table dropped out of band", async () => {
+    const repo = await fixtureRepo("prisma-app");
+    const first = await deploySchemaStep("ledgerish", repo.dir);
+    expect(first.log).toContain(
+      "db push runs: no earlier push recorded for this project's database",
+    );
+    expect(first.log).toMatch(PUSHED);
+    expect(first.log).toMatch(/recorded the push \(hash [0-9a-f]{12}\)/);
+
+    // A code-only change: nothing for the push to do, and it says since when.
+    await repo.commit({
+      "server.js": `${await readFile(path.join(repo.dir, "server.js"), "utf8")}\n// v2\n`,
+    });
+    const second = await deploySchemaStep("ledgerish", repo.dir);
+    expect(second.log).toMatch(
+      new RegExp(
+        `schema unchanged since deployment ${first.record.id} \\(hash [0-9a-f]{12}…\\): db push skipped`,
+      ),
+    );
+    expect(second.log).not.toMatch(PUSHED);
+    expect(second.log).not.toContain("schema check:");
+
+    // A table dropped out of band: the catalog no longer matches, the push recreates it.
+    const { directUrl } = await ensureProjectDatabase(deps(), "ledgerish");
+    await queryAt(directUrl, `DROP TABLE "Post"`);
+    await repo.commit({}, "redeploy");
+    const third = await deploySchemaStep("ledgerish", repo.dir);
+    expect(third.log).toContain(
+      "but the database's tables, columns, indexes, constraints or types changed since that push",
+    );
+    expect(third.log).toMatch(PUSHED);
+    expect(
+      await queryAt(directUrl, `SELECT to_regclass('public."Post"') IS NOT NULL AS present`),
+    ).toEqual([{ present: true }]);
+
+    // Then unchanged again, since the push that recreated it.
+    await repo.commit({}, "redeploy");
+    const fourth = await deploySchemaStep("ledgerish", repo.dir);
+    expect(fourth.log).toContain(`schema unchanged since deployment ${third.record.id}`);
+
+    // A changed schema file: the push runs and adds the column.
+    const schemaFile = path.join(repo.dir, "prisma", "schema.prisma");
+    const withSummary = (await readFile(schemaFile, "utf8")).replace(
+      /^(\s*title\s+String\s*)$/m,
+      "$1\n  summary String?",
+    );
+    expect(withSummary).toContain("summary String?");
+    await repo.commit({ "prisma/schema.prisma": withSummary });
+    const fifth = await deploySchemaStep("ledgerish", repo.dir);
+    expect(fifth.log).toMatch(
+      /db push runs: the schema, Prisma, its config, lockfile or variables changed since deployment/,
+    );
+    expect(fifth.log).toMatch(PUSHED);
+    expect(
+      await queryAt(
+        directUrl,
+        `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'Post' AND column_name = 'summary'`,
+      ),
+    ).toEqual([{ n: 1 }]);
+  });
+
+  it("never skips a preStart: it runs on every deploy, and a push recorded before is forgotten", async () => {
+    const repo = await fixtureRepo("prisma-app");
+    const pushed = await deploySchemaStep("withprestart", repo.dir);
+    expect(pushed.log).toMatch(/recorded the push/);
+
+    const coduckJson = { preStart: "node -e \"console.log('preStart ran: ' + Date.now())\"" };
+    await repo.commit({ "coduck.json": JSON.stringify(coduckJson) });
+    for (let deploy = 0; deploy < 2; deploy++) {
+      if (deploy > 0) await repo.commit({}, "redeploy");
+      const { record, log } = await deploySchemaStep("withprestart", repo.dir);
+      // The preStart, then the schema gate's own Prisma command.
+      const command = record.steps.find((s) => s.name === "schema")!.command ?? "";
+      expect(command.startsWith(`${coduckJson.preStart} && `)).toBe(true);
+      expect(log).toMatch(/preStart ran: \d+/);
+      expect(log).not.toMatch(/db push (?:runs|skipped)/);
+    }
+    const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "withprestart" } });
+    expect(await stack.db.schemaPush.findUnique({ where: { projectId: project.id } })).toBeNull();
+
+    // Without the preStart again: nothing is trusted from before it, the push runs.
+    await repo.commit({ "coduck.json": "{}" });
+    const after = await deploySchemaStep("withprestart", repo.dir);
+    expect(after.log).toContain(
+      "db push runs: no earlier push recorded for this project's database",
+    );
+  });
+});

@@ -42,6 +42,25 @@ class CatalogTextClient extends pg.Client {
   }
 }
 
+// Prisma 6.19's JS schema engine can leave a 60 s timeout armed once `db push` is done, which
+// keeps the CLI alive for a minute for nothing (the worker's own generated config does the
+// same). A timer that long only guards work that holds its own connection open, so it need not
+// keep the process alive.
+const setTimer = globalThis.setTimeout;
+const setUnrefLongTimer = (
+  callback: (...a: unknown[]) => void,
+  ms?: number,
+  ...args: unknown[]
+) => {
+  const timer = setTimer(callback, ms, ...args);
+  if ((ms ?? 0) >= 30_000) timer.unref?.();
+  return timer;
+};
+globalThis.setTimeout = Object.defineProperties(
+  setUnrefLongTimer,
+  Object.getOwnPropertyDescriptors(setTimer),
+) as typeof setTimeout;
+
 // allowExitOnIdle: the CLI never closes the adapter's pool, and would otherwise wait out its
 // idle timeout (10 s) before exiting.
 export default defineConfig({

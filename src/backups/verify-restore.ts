@@ -58,6 +58,15 @@ export async function verifyRestore(
     checks.push("no live release to check");
     return { checks, failure: null };
   }
+  // A move restores on its target while the live release still runs on the source host.
+  const liveHost = await db.deployment.findUnique({
+    where: { id: live.id },
+    select: { hostId: true },
+  });
+  if (liveHost?.hostId && liveHost.hostId !== config.host.id) {
+    checks.push(`live release ${live.id} runs on host ${liveHost.hostId}: not checked from here`);
+    return { checks, failure: null };
+  }
   try {
     const response = await fetch(`http://127.0.0.1:${live.releasePort}/`, {
       signal: AbortSignal.timeout(RELEASE_TIMEOUT_MS),

@@ -3,6 +3,7 @@ import { parseProjectSettings, projectSlug } from "../deploys/deploy-request.js"
 import { UsageError } from "../errors.js";
 import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb, type Db } from "../store/prisma.js";
+import { latestProjectMove } from "../store/project-moves.js";
 import {
   addProject,
   getProjectOverview,
@@ -10,6 +11,7 @@ import {
   ProjectConflictError,
   updateProject,
 } from "../store/projects.js";
+import { describeMove } from "./projects-move.js";
 
 type Out = NodeJS.WritableStream;
 
@@ -153,7 +155,10 @@ export async function showProjectCommand(
   out: Out,
 ): Promise<void> {
   const valid = slugOf(slug);
-  const project = await withDb(config, (db) => getProjectOverview(db, valid));
+  const [project, move] = await withDb(config, async (db) => {
+    const found = await getProjectOverview(db, valid);
+    return [found, found ? await latestProjectMove(db, found.id) : null] as const;
+  });
   if (!project) throw new UsageError(`no project ${valid}`);
   const live = project.liveDeployment;
   const shown = {
@@ -167,6 +172,17 @@ export async function showProjectCommand(
       verifiedAt: project.database.verifiedAt?.toISOString() ?? null,
     },
     notifyUrl: project.notificationTarget?.url ?? null,
+    move: move && {
+      id: move.id,
+      from: move.fromHostId,
+      to: move.toHostId,
+      status: move.status,
+      stage: move.stage,
+      error: move.error,
+      cleanup: move.cleanupStatus,
+      summary: describeMove(move),
+      log: move.log,
+    },
     live: live && {
       deploymentId: live.id,
       commitSha: live.commitSha,
@@ -196,6 +212,7 @@ export async function showProjectCommand(
     `webhook      ${shown.webhookSecret === "own" ? "its own secret" : `no secret of its own: pushes are refused unless WEBHOOK_GLOBAL_SECRET_FALLBACK=1 (make one: coduck-worker projects set ${shown.slug} --rotate-webhook-secret)`}`,
     `database     ${shown.database ? shown.database.name : "not provisioned yet (created on the first deploy)"}`,
     `notify       ${shown.notifyUrl ?? "-"}`,
+    ...(shown.move ? [`last move    ${shown.move.summary}`] : []),
     `live         ${shown.live ? `${shown.live.deploymentId} (${shown.live.commitSha?.slice(0, 12) ?? "?"}) at ${shown.live.url ?? "?"}${shown.live.degradedCode ? `, degraded: ${shown.live.degradedCode}` : ""}` : "nothing live"}`,
     "last deploys",
     ...(shown.deployments.length === 0

@@ -4,10 +4,12 @@ import type { HousekeepingJob } from "../housekeeping/housekeeping-run.js";
 import type { DeployDeps } from "../pipeline/run-deployment.js";
 import { BACKUP_JOB, PRUNE_BACKUPS_JOB, RESTORE_JOB } from "../queue/database-jobs.js";
 import { DEPLOY_JOB } from "../queue/deploy-job.js";
+import { MOVE_JOB } from "../queue/move-job.js";
 import { NOTIFY_JOB } from "../queue/notify-job.js";
 import { processBackup } from "./backup.js";
 import { cleanJobsJob } from "./clean-jobs.js";
 import { processDeploy } from "./deploy.js";
+import { processMove } from "./move.js";
 import { type NotifyDeps, processNotify } from "./notify.js";
 import { processPruneBackups } from "./prune-backups.js";
 import { pruneCachesJob } from "./prune-caches.js";
@@ -29,6 +31,7 @@ export const DEPLOY_QUEUE_JOBS: Readonly<Record<string, DeployQueueProcessor>> =
   [BACKUP_JOB]: processBackup,
   [RESTORE_JOB]: processRestore,
   [PRUNE_BACKUPS_JOB]: (deps) => processPruneBackups(deps),
+  [MOVE_JOB]: processMove,
 };
 
 /** The notify queue's jobs by name. */

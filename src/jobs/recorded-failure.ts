@@ -6,7 +6,7 @@ import { UnrecoverableError } from "bullmq";
  * Recognised by class, never by its message.
  */
 export class RecordedFailure extends UnrecoverableError {
-  constructor(record: "deployment" | "backup" | "restore") {
+  constructor(record: "deployment" | "backup" | "restore" | "move") {
     super(`the ${record} failed; see its record`);
     this.name = "RecordedFailure";
   }

@@ -139,6 +139,21 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       await listProjectsCommand(await loadConfig(), options, io.out);
     });
   projects
+    .command("move <slug>")
+    .description(
+      "move a project to another host (its database, release and traffic), or --cleanup the source's database after",
+    )
+    .option("--to <host>", "the host to move it to")
+    .option("--cleanup", "drop the source host's copy of the database, once the move is done")
+    .option("--confirm <slug>", "the project slug again")
+    .option("--wait", "wait for it; exit 0 when it moved (or was cleaned up), 1 when it failed")
+    .option("--json", "print the move record as JSON")
+    .action(async (slug, options) => {
+      const { projectsMoveCommand } = await import("../cli/projects-move.js");
+      setExitCode(await projectsMoveCommand(await loadConfig(), slug, options, io));
+    });
+
+  projects
     .command("show <slug>")
     .description("one project: its database, last 5 deploys and live release")
     .option("--json", "print JSON")

@@ -12,6 +12,7 @@ const FLOORS: readonly (readonly string[])[] = [
   ["main"],
   ["cli", "http"],
   ["jobs", "deploys"],
+  ["moves"],
   ["pipeline"],
   ["backups", "doctor", "housekeeping", "inspection", "metrics", "notify", "recovery"],
   ["hosting"],

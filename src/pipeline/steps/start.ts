@@ -12,6 +12,7 @@ import { proveDatabasePath } from "../../provisioning/prove-database-path.js";
 import { followFile } from "../../releases/follow-file.js";
 import { freePort } from "../../releases/free-port.js";
 import { waitUntilHealthy } from "../../releases/wait-until-healthy.js";
+import { MOVE_TRIGGER, switchProjectHost } from "../../store/project-moves.js";
 import {
   makeLive,
   markReleaseStopped,
@@ -116,6 +117,26 @@ export const start: Step = {
     await output.stop({ settleMs: STARTUP_LINES_MS });
     ctx.say(`healthy on port ${port}${healthcheck?.path ? ` (GET ${healthcheck.path})` : ""}`);
 
+    if (await isMoveDeployment(ctx)) {
+      // A move's deploy on its target host: going live is the move's switch (the project's
+      // host and live release change in one transaction); the source's release stops there.
+      const switched = await switchProjectHost(ctx.db, ctx.deployment.id);
+      if (switched === "refused") {
+        await stopReleaseProgram(host, app.program, logFile);
+        await markReleaseStopped(ctx.db, ctx.deployment.id);
+        throw new Error(
+          "the move this deploy belongs to is no longer waiting for its switch: the release was stopped and the project stays where it is",
+        );
+      }
+      const url = await routeToRelease(host, ctx.deployment.project, {
+        deploymentId: ctx.deployment.id,
+        port,
+      });
+      await recordReleaseUrl(ctx.db, ctx.deployment.id, url);
+      watchRuntime(ctx, logFile);
+      ctx.say(`live at ${url}, served from this host now (move ${switched.moveId})`);
+      return { status: "succeeded" };
+    }
     const previous = await makeLive(ctx.db, ctx.deployment.projectId, ctx.deployment.id);
     const url = await routeToRelease(host, ctx.deployment.project, {
       deploymentId: ctx.deployment.id,
@@ -140,6 +161,14 @@ export const start: Step = {
     return { status: "succeeded" };
   },
 };
+
+async function isMoveDeployment(ctx: StepContext): Promise<boolean> {
+  const found = await ctx.db.deployment.findUnique({
+    where: { id: ctx.deployment.id },
+    select: { trigger: true },
+  });
+  return found?.trigger === MOVE_TRIGGER;
+}
 
 /**
  * Before anything starts: the release's way to its database works (see prove-database-path),

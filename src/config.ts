@@ -67,6 +67,9 @@ function isAddressOrCidr(entry: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
 }
 
+/** A host id: what HOST_ID accepts, and what names a host's queues (`deploys@<id>`). */
+export const HOST_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 const DAY_MS = 24 * 3600 * 1000;
 /**
  * bwrap (the default): app commands run in bubblewrap, and the worker refuses to start where it
@@ -109,6 +112,33 @@ export const envSchema = z.object({
     .default("coduck")
     .describe(
       "Redis key prefix of the queues (no `:`), so several installations can share a Redis",
+    ),
+  HOST_ID: z
+    .string()
+    .regex(
+      HOST_ID_PATTERN,
+      "expected 1 to 63 lowercase letters, digits or '-', starting with a letter or digit (for example web-2)",
+    )
+    .optional()
+    .describe(
+      "this worker's host: the projects placed on it run here, from its own queues (`deploys@<HOST_ID>`, `housekeeping@<HOST_ID>`). Default: the machine's hostname up to its first dot, lowercased (any other character made `-`). Every worker sharing a DATABASE_URL needs its own",
+    ),
+  HOST_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.[\]:-]{1,253}:\d{1,5}$/, "expected host:port, for example 10.0.0.12:8080")
+    .optional()
+    .describe(
+      "where the other hosts reach this host's app router (`host:port`); default `127.0.0.1:<APPS_HTTP_PORT>`, which only this machine reaches",
+    ),
+  HOST_DOWN_AFTER_SECONDS: integer(5, 24 * 3600)
+    .default(30)
+    .describe(
+      "a host whose worker has not sent its heartbeat (every 5 s) for this long is reported `down`; its projects' jobs wait for it",
+    ),
+  HOST_MAX_PROJECTS: integer(1, 1_000_000)
+    .default(500)
+    .describe(
+      "how many projects this host takes: placement picks the up host with the lowest share of it in use",
     ),
   STEP_TIMEOUT_SECONDS: integer(1, 24 * 3600)
     .default(15 * 60)
@@ -410,6 +440,13 @@ const configSchema = envSchema.transform((e) => ({
   dataDir: path.resolve(e.DATA_DIR),
   logLevel: e.LOG_LEVEL,
   queuePrefix: e.QUEUE_PREFIX,
+  /** This worker's host (store/hosts.ts): its Host row, its queues, the projects placed on it. */
+  host: {
+    id: e.HOST_ID ?? defaultHostId(),
+    address: e.HOST_ADDRESS ?? `127.0.0.1:${e.APPS_HTTP_PORT}`,
+    downAfterMs: e.HOST_DOWN_AFTER_SECONDS * 1000,
+    maxProjects: e.HOST_MAX_PROJECTS,
+  },
   stepTimeoutMs: e.STEP_TIMEOUT_SECONDS * 1000,
   /**
    * Bytes of a step's output kept on disk to be classified should the step fail; past them it
@@ -536,6 +573,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   return parsed.data;
+}
+
+/** HOST_ID's default: the machine's hostname made a valid host id (`Web1.example.com` → `web1`). */
+export function defaultHostId(hostname: string = os.hostname()): string {
+  const id = (hostname.split(".")[0] ?? "")
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, "-")
+    .replace(/^-+/, "")
+    .slice(0, 63);
+  return id === "" ? "host" : id;
 }
 
 function defaultDataDir(): string {

@@ -16,6 +16,7 @@ import {
   getBackup,
   listBackups,
 } from "../store/backups.js";
+import { projectHostId, requireHost } from "../store/hosts.js";
 import { connectDb, type Db } from "../store/prisma.js";
 import { backupId, cliRequester, projectOption } from "./cli-arguments.js";
 import { withQueue } from "./with-queue.js";
@@ -30,14 +31,16 @@ export async function createBackupCommand(
   io: { out: Out; err: Out },
 ): Promise<number> {
   const slug = projectOption(options.project);
-  return withQueue(config, async (db, queue) => {
+  return withQueue(config, async (db, queues) => {
     const project = await provisionedProject(db, slug);
+    const hostId = requireHost(await projectHostId(db, project.id), `backup of ${slug}`);
     const id = await createBackup(db, {
       projectId: project.id,
       kind: "manual",
       requestedBy: cliRequester(),
+      hostId,
     });
-    await enqueueBackup(queue, id);
+    await enqueueBackup(queues, hostId, id);
     const progress = options.json ? io.err : io.out;
     progress.write(`queued backup ${id} of ${slug}\n`);
     if (!options.wait) {

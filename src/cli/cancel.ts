@@ -10,8 +10,8 @@ export async function cancelCommand(
   out: NodeJS.WritableStream,
 ): Promise<void> {
   deploymentId(id);
-  await withQueue(config, async (db, queue) => {
-    const { outcome } = await cancelDeployment({ db, queue }, { deploymentId: id });
+  await withQueue(config, async (db, queues) => {
+    const { outcome } = await cancelDeployment({ db, queues }, { deploymentId: id });
     out.write(
       outcome === "cancelled"
         ? `cancelled deployment ${id} before it started\n`

@@ -1,10 +1,11 @@
-import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import { parseDeployRequest } from "../deploys/deploy-request.js";
 import { publicDeployment } from "../deploys/public-deployment.js";
 import { queueDeployment } from "../deploys/queue-deployment.js";
 import { UsageError } from "../errors.js";
+import type { HostQueues } from "../queue/host-queues.js";
 import { getDeploymentRecord } from "../store/deployment-record.js";
+import { placementFor } from "../store/hosts.js";
 import type { SqlDb } from "../store/sql-transaction.js";
 import { followDeployment } from "./follow-deployment.js";
 import { osUser } from "./os-user.js";
@@ -45,22 +46,27 @@ export async function deploy(
   }
 
   const progress = options.json ? io.err : io.out;
-  const queued = async (db: SqlDb, queue: Queue) => {
-    const id = await queueDeployment(db, queue, request.data, "cli", osUser());
+  const queued = async (db: SqlDb, queues: HostQueues) => {
+    const placement = placementFor(config.host);
+    const id = await queueDeployment({ db, queues, placement }, request.data, "cli", osUser());
     progress.write(`queued deployment ${id} of ${request.data.project} (${request.data.ref})\n`);
     return id;
   };
   if (!options.wait) {
     // Queue and return: recorded on a bare pg pool, without loading Prisma (bench item 11).
-    return withQueueOnPool(config, async (pool, queue) => {
-      const id = await queued(pool, queue);
+    return withQueueOnPool(config, async (pool, queues) => {
+      const id = await queued(pool, queues);
       if (options.json) io.out.write(`${JSON.stringify({ id, status: "queued" })}\n`);
       return 0;
     });
   }
-  return withQueue(config, async (db, queue, redis) => {
-    const id = await queued(db, queue);
-    const record = await followDeployment({ db, queue, redis }, id, progress);
+  return withQueue(config, async (db, queues, redis) => {
+    const id = await queued(db, queues);
+    const record = await followDeployment(
+      { db, queues, redis, hostDownAfterMs: config.host.downAfterMs },
+      id,
+      progress,
+    );
     const final = (await getDeploymentRecord(db, id)) ?? record;
     io.out.write(
       options.json

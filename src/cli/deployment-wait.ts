@@ -1,20 +1,32 @@
-import type { Queue } from "bullmq";
+import type { HostQueues } from "../queue/host-queues.js";
+import { deploymentHost } from "../store/deployments.js";
+import { describeHostState, getHost } from "../store/hosts.js";
+import type { SqlDb } from "../store/sql-transaction.js";
 
 /**
- * What a queued deployment is waiting for, in a line an operator can act on, read from its job
- * in the queue (its id is the deployment's); null when it is about to start.
+ * What a queued deployment is waiting for, in a line an operator can act on: its host when that
+ * host is down (its jobs run nowhere else), else read from its job in its host's queue (its id
+ * is the deployment's); null when it is about to start.
  */
 export async function deploymentWait(
-  queue: Queue,
+  deps: { db: SqlDb; queues: HostQueues; downAfterMs: number },
   deployment: { id: string; project: string },
 ): Promise<string | null> {
+  const hostId = await deploymentHost(deps.db, deployment.id);
+  if (!hostId)
+    return `waiting: ${deployment.project} has no host to run on (a project from before hosts); see coduck-worker doctor`;
+  const host = await getHost(deps.db, hostId, deps.downAfterMs);
+  if (!host || host.state === "down")
+    return `waiting for host ${hostId}, ${host ? describeHostState(host) : "which has never registered"}: ${deployment.project}'s jobs run only there, and start when its worker is back`;
+  const queue = deps.queues.deploy(hostId);
   const state = await queue.getJobState(deployment.id);
   switch (state) {
     case "waiting":
     case "prioritized": {
       const workers = await queue.getWorkersCount().catch(() => null);
-      if (workers === 0) return "waiting: no worker is running to take it (coduck-worker start)";
-      return `waiting for a free worker: ${workers ?? "every"} worker${workers === 1 ? " is" : "s are"} busy with other deploys`;
+      if (workers === 0)
+        return `waiting: no worker is running on host ${hostId} to take it (coduck-worker start there)`;
+      return `waiting for a free worker on host ${hostId}: ${workers ?? "every"} worker${workers === 1 ? " is" : "s are"} busy with other deploys`;
     }
     case "delayed": {
       const job = await queue.getJob(deployment.id);
@@ -25,7 +37,7 @@ export async function deploymentWait(
       return `waiting: another deploy of ${deployment.project} is running; this one starts when it ends`;
     }
     case "unknown":
-      return "waiting: its job is missing from the queue; a worker queues it again when it starts";
+      return `waiting: its job is missing from host ${hostId}'s queue; that host's worker queues it again within a minute`;
     default:
       return null;
   }

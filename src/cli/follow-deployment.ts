@@ -1,8 +1,9 @@
-import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { followDeployEvents } from "../queue/deploy-events.js";
+import { type HostQueues, hostQueueName } from "../queue/host-queues.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../store/deployment-record.js";
 import { isEndedStatus } from "../store/deployment-statuses.js";
+import { deploymentHost } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { deploymentWait } from "./deployment-wait.js";
 import { formatStep } from "./print-deployment.js";
@@ -13,10 +14,14 @@ const FALLBACK_POLL_MS = 2_000;
 const POLL_MS = 250;
 /** How long a deployment stays queued before the follower says what it is waiting for. */
 const WAIT_NOTICE_MS = 1_000;
+/** HOST_DOWN_AFTER_SECONDS' default, for a caller that does not pass its config's. */
+const DEFAULT_HOST_DOWN_AFTER_MS = 30_000;
 
 export type FollowDeps = {
   db: Db;
-  queue: Queue;
+  queues: HostQueues;
+  /** HOST_DOWN_AFTER_SECONDS, for saying that a queued deployment waits for a host that is down. */
+  hostDownAfterMs?: number;
   /** A connection to duplicate for the event reader (it blocks on its own). */
   redis: Redis;
   /** The poll under the events (FALLBACK_POLL_MS); tests make it long to see the events work. */
@@ -39,12 +44,17 @@ export async function followDeployment(
     changed = true;
     wake();
   };
-  const events = await followDeployEvents(
-    deps.redis.duplicate(),
-    deps.queue.opts.prefix ?? "bull",
-    id,
-    onEvent,
-  ).catch(() => null);
+  // Its host's queue carries its events (a deployment keeps its host).
+  const hostId = await deploymentHost(deps.db, id);
+  const events = hostId
+    ? await followDeployEvents(
+        deps.redis.duplicate(),
+        deps.queues.prefix,
+        hostQueueName("deploys", hostId),
+        id,
+        onEvent,
+      ).catch(() => null)
+    : null;
   try {
     const seen = new Map<string, string>();
     const since = Date.now();
@@ -65,7 +75,10 @@ export async function followDeployment(
       if (record.status === "queued") {
         const queuedFor = Date.now() - since;
         if (queuedFor >= WAIT_NOTICE_MS) {
-          const wait = await deploymentWait(deps.queue, record).catch(() => null);
+          const wait = await deploymentWait(
+            { ...deps, downAfterMs: deps.hostDownAfterMs ?? DEFAULT_HOST_DOWN_AFTER_MS },
+            record,
+          ).catch(() => null);
           if (wait && wait !== told) out.write(`  ${wait}\n`);
           told = wait ?? told;
         } else sleepMs = Math.min(sleepMs, WAIT_NOTICE_MS - queuedFor);

@@ -5,7 +5,7 @@ import type { CachePruneSummary } from "../housekeeping/prune-caches.js";
 import type { ReleasePruneSummary } from "../housekeeping/prune-releases.js";
 import type { LogPruneSummary } from "../housekeeping/prune-step-logs.js";
 import { HOUSEKEEPING_JOBS } from "../jobs/index.js";
-import { observedQueues } from "../queue/observed-queues.js";
+import { hostIds } from "../store/hosts.js";
 import { withQueue } from "./with-queue.js";
 
 /**
@@ -26,19 +26,16 @@ export async function housekeepingRunCommand(
     );
   }
   const run = { requestedBy: "cli", dryRun: options.dryRun === true };
-  await withQueue(config, async (db, deploys) => {
-    const observed = observedQueues(deploys);
-    try {
-      const summaries: Record<string, unknown> = {};
-      for (const job of jobs) {
-        const summary = await job.run({ db, config, queues: observed.all }, run);
-        summaries[job.name] = summary;
-        if (!options.json) out.write(`${describe(job.name, summary)}\n`);
-      }
-      if (options.json) out.write(`${JSON.stringify(summaries, null, 2)}\n`);
-    } finally {
-      await observed.close();
+  await withQueue(config, async (db, queues) => {
+    // clean-jobs cleans every host's queues and the shared ones.
+    const all = async () => queues.all(await hostIds(db));
+    const summaries: Record<string, unknown> = {};
+    for (const job of jobs) {
+      const summary = await job.run({ db, config, queues: all }, run);
+      summaries[job.name] = summary;
+      if (!options.json) out.write(`${describe(job.name, summary)}\n`);
     }
+    if (options.json) out.write(`${JSON.stringify(summaries, null, 2)}\n`);
   });
 }
 

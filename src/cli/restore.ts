@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
 import { enqueueRestore } from "../queue/database-jobs.js";
 import { getBackup } from "../store/backups.js";
+import { projectHostId, requireHost } from "../store/hosts.js";
 import { createRestore, getRestoreRecord, type RestoreRecord } from "../store/restores.js";
 import { provisionedProject } from "./backups.js";
 import { backupId, cliRequester, projectOption } from "./cli-arguments.js";
@@ -28,7 +29,7 @@ export async function restoreCommand(
       `refusing to restore over the database of ${slug}: it replaces every table and row; ${options.confirm === undefined ? "repeat" : `--confirm ${JSON.stringify(options.confirm)} is not`} the project slug${options.confirm === undefined ? " with" : ": use"} --confirm ${slug}`,
     );
   }
-  return withQueue(config, async (db, queue) => {
+  return withQueue(config, async (db, queues) => {
     const project = await provisionedProject(db, slug);
     const backup = await getBackup(db, id);
     if (!backup || backup.projectId !== project.id)
@@ -42,7 +43,8 @@ export async function restoreCommand(
       backupId: id,
       requestedBy: cliRequester(),
     });
-    await enqueueRestore(queue, restoreId, options.confirm!);
+    const hostId = requireHost(await projectHostId(db, project.id), `restore of ${slug}`);
+    await enqueueRestore(queues, hostId, restoreId, options.confirm!);
     const progress = options.json ? io.err : io.out;
     progress.write(
       `queued restore ${restoreId} of backup ${id} over the database of ${slug} (a safety backup is taken first)\n`,

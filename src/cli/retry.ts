@@ -1,4 +1,3 @@
-import type { Queue } from "bullmq";
 import type { Config } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
 import { latestFailedDeployments } from "../deploys/latest-failed.js";
@@ -10,6 +9,7 @@ import {
 } from "../deploys/retry-deployment.js";
 import { UsageError } from "../errors.js";
 import { FAILURE_CODES } from "../failures/codes.js";
+import type { HostQueues } from "../queue/host-queues.js";
 import type { Db } from "../store/prisma.js";
 import { osUser } from "./os-user.js";
 import { reportQueued } from "./report-queued.js";
@@ -51,13 +51,18 @@ export async function retryCommand(
     }
   }
   const requestedBy = osUser();
-  return withQueue(config, async (db, queue, redis) => {
-    if (filter) return await retryAllFailed({ db, queue }, filter, requestedBy, io.out);
+  return withQueue(config, async (db, queues, redis) => {
+    if (filter) return await retryAllFailed({ db, queues }, filter, requestedBy, io.out);
     const planned = await planRetry(db, { deploymentId: id!, fromStep: options.from });
-    const result = await recordRetry({ db, queue }, planned, requestedBy);
+    const result = await recordRetry({ db, queues }, planned, requestedBy);
     const progress = options.json ? io.err : io.out;
     progress.write(`${describeRetry(result)}\n`);
-    return await reportQueued({ db, queue, redis }, result, options, { out: io.out, progress });
+    return await reportQueued(
+      { db, queues, redis, hostDownAfterMs: config.host.downAfterMs },
+      result,
+      options,
+      { out: io.out, progress },
+    );
   });
 }
 
@@ -86,7 +91,7 @@ function allFailedFilter(id: string | undefined, options: RetryOptions): AllFail
 
 /** Prints one line per deployment it retries (or, with --dry-run, would retry). */
 async function retryAllFailed(
-  deps: { db: Db; queue: Queue },
+  deps: { db: Db; queues: HostQueues },
   filter: AllFailedFilter,
   requestedBy: string | null,
   out: NodeJS.WritableStream,

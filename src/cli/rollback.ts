@@ -13,9 +13,9 @@ export async function rollbackCommand(
   options: { project: string; to?: string; wait?: boolean; json?: boolean },
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
 ): Promise<number> {
-  return withQueue(config, async (db, queue, redis) => {
+  return withQueue(config, async (db, queues, redis) => {
     const result = await rollbackDeployment(
-      { db, queue },
+      { db, queues },
       { project: options.project, to: options.to, requestedBy: osUser() },
     );
     const progress = options.json ? io.err : io.out;
@@ -26,6 +26,11 @@ export async function rollbackCommand(
       `queued deployment ${result.deploymentId}: rollback of ${options.project} to deployment ${result.rollbackTo} (${result.commitSha.slice(0, 12)}), ${how}\n`,
     );
     progress.write(`warning: ${result.warning}\n`);
-    return await reportQueued({ db, queue, redis }, result, options, { out: io.out, progress });
+    return await reportQueued(
+      { db, queues, redis, hostDownAfterMs: config.host.downAfterMs },
+      result,
+      options,
+      { out: io.out, progress },
+    );
   });
 }

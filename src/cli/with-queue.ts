@@ -1,8 +1,7 @@
-import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import pg from "pg";
 import type { Config } from "../config.js";
-import { deployQueue } from "../queue/queues.js";
+import { HostQueues } from "../queue/host-queues.js";
 import { connectRedisForCommand } from "../queue/redis.js";
 import type { Db } from "../store/prisma.js";
 
@@ -12,14 +11,14 @@ import type { Db } from "../store/prisma.js";
  */
 export async function withQueue<T>(
   config: Config,
-  work: (db: Db, queue: Queue, redis: Redis) => Promise<T>,
+  work: (db: Db, queues: HostQueues, redis: Redis) => Promise<T>,
 ): Promise<T> {
   // Imported here, so that a command on a bare pool (withQueueOnPool) never loads Prisma.
   const { connectDb } = await import("../store/prisma.js");
   const db = connectDb(config.databaseUrl);
   return withDeployQueue(
     config,
-    (queue, redis) => work(db, queue, redis),
+    (queues, redis) => work(db, queues, redis),
     () => db.$disconnect(),
   );
 }
@@ -30,31 +29,32 @@ export async function withQueue<T>(
  */
 export async function withQueueOnPool<T>(
   config: Config,
-  work: (pool: pg.Pool, queue: Queue, redis: Redis) => Promise<T>,
+  work: (pool: pg.Pool, queues: HostQueues, redis: Redis) => Promise<T>,
 ): Promise<T> {
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
   // A connection the server closed while idle: the next statement reports it, if there is one.
   pool.on("error", () => {});
   return withDeployQueue(
     config,
-    (queue, redis) => work(pool, queue, redis),
+    (queues, redis) => work(pool, queues, redis),
     () => pool.end(),
   );
 }
 
 async function withDeployQueue<T>(
   config: Config,
-  work: (queue: Queue, redis: Redis) => Promise<T>,
+  work: (queues: HostQueues, redis: Redis) => Promise<T>,
   closeDb: () => Promise<void>,
 ): Promise<T> {
   const redis = connectRedisForCommand(config.redisUrl);
-  const queue = deployQueue(redis, config.queuePrefix);
+  // Each host's queue is opened when a command first enqueues there (queue/host-queues.ts).
+  const queues = new HostQueues(redis, config.queuePrefix);
   try {
-    return await work(queue, redis);
+    return await work(queues, redis);
   } finally {
     // Both at once: the process exits as soon as the slower one is closed.
     await Promise.all([
-      queue.close().then(() => redis.quit().catch(() => redis.disconnect())),
+      queues.close().then(() => redis.quit().catch(() => redis.disconnect())),
       closeDb(),
     ]);
   }

@@ -1,5 +1,5 @@
-import type { Queue } from "bullmq";
-import { requestCancel } from "../store/deployments.js";
+import type { HostQueues } from "../queue/host-queues.js";
+import { deploymentHost, requestCancel } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { OperationRefusedError } from "./operation-refused.js";
 
@@ -15,7 +15,7 @@ export type CancelOutcome = {
  * through this.
  */
 export async function cancelDeployment(
-  deps: { db: Db; queue: Queue },
+  deps: { db: Db; queues: HostQueues },
   request: { deploymentId: string },
 ): Promise<CancelOutcome> {
   const { deploymentId } = request;
@@ -29,6 +29,13 @@ export async function cancelDeployment(
       : new OperationRefusedError("not-found", `no deployment ${deploymentId}`);
   }
   // Best effort: a job left behind finds its deployment cancelled and does nothing.
-  if (result.outcome === "cancelled") await deps.queue.remove(deploymentId).catch(() => 0);
+  if (result.outcome === "cancelled") {
+    const hostId = await deploymentHost(deps.db, deploymentId);
+    if (hostId)
+      await deps.queues
+        .deploy(hostId)
+        .remove(deploymentId)
+        .catch(() => 0);
+  }
   return { deploymentId, outcome: result.outcome };
 }

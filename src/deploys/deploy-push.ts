@@ -1,5 +1,5 @@
-import type { Queue } from "bullmq";
 import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
+import type { HostQueues } from "../queue/host-queues.js";
 import type { Db } from "../store/prisma.js";
 import {
   type PushDelivery,
@@ -15,11 +15,11 @@ import { recordThenQueue } from "./queue-deployment.js";
  * enqueue it.
  */
 export function deployPush(
-  deps: { db: Db; queue: Queue },
+  deps: { db: Db; queues: HostQueues },
   push: Omit<PushDelivery, "steps">,
 ): Promise<PushOutcome> {
   return recordThenQueue(
-    deps.queue,
+    deps,
     () => recordPushDeployment(deps.db, { ...push, steps: DEPLOY_STEP_NAMES }),
     (outcome) => outcome.created || outcome.status === "queued",
   );

@@ -1,8 +1,8 @@
-import type { Queue } from "bullmq";
 import { z } from "zod";
 import { checkReuse } from "../pipeline/check-reuse.js";
 import { ALWAYS_RUN, stepsBefore } from "../pipeline/reused-steps.js";
 import { DEPLOY_STEP_NAMES, isDeployStepName } from "../pipeline/step-names.js";
+import type { HostQueues } from "../queue/host-queues.js";
 import { isRetryableStatus } from "../store/deployment-statuses.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
@@ -110,7 +110,7 @@ function plan(
  * The CLI, the dashboard and the API all retry through this.
  */
 export async function retryDeployment(
-  deps: { db: Db; queue: Queue },
+  deps: { db: Db; queues: HostQueues },
   request: RetryRequest,
 ): Promise<RetryResult> {
   const planned = await planRetry(deps.db, request);
@@ -119,14 +119,14 @@ export async function retryDeployment(
 
 /** Records and queues a planned retry. */
 export async function recordRetry(
-  deps: { db: Db; queue: Queue },
+  deps: { db: Db; queues: HostQueues },
   planned: RetryPlan,
   requestedBy: string | null,
 ): Promise<RetryResult> {
   const { retryOf } = planned;
   const retryNumber = retryOf.retryNumber + 1;
-  const { deploymentId: id, superseded } = await recordThenQueue(deps.queue, async () => {
-    const { id, superseded } = await createDeployment(deps.db, {
+  const { deploymentId: id, superseded } = await recordThenQueue(deps, async () => {
+    const { id, superseded, hostId } = await createDeployment(deps.db, {
       project: retryOf.project.slug,
       repoUrl: retryOf.repoUrl,
       ref: retryOf.commitSha ?? retryOf.ref,
@@ -143,7 +143,7 @@ export async function recordRetry(
     // A retry of a rollback is a rollback too: it leaves the schema alone, and says so.
     if (retryOf.rollbackToId && retryOf.commitSha)
       await addWarning(deps.db, id, schemaNotRolledBack(retryOf.rollbackToId, retryOf.commitSha));
-    return { deploymentId: id, superseded };
+    return { deploymentId: id, superseded, hostId };
   });
   return {
     deploymentId: id,

@@ -1,8 +1,8 @@
-import type { Queue } from "bullmq";
 import { z } from "zod";
 import { checkReuse } from "../pipeline/check-reuse.js";
 import { rollbackReuses } from "../pipeline/reused-steps.js";
 import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
+import type { HostQueues } from "../queue/host-queues.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
@@ -37,7 +37,7 @@ export type RollbackResult = {
  * the deployment records as a warning.
  */
 export async function rollbackDeployment(
-  deps: { db: Db; queue: Queue },
+  deps: { db: Db; queues: HostQueues },
   request: RollbackRequest,
 ): Promise<RollbackResult> {
   const { db } = deps;
@@ -53,8 +53,8 @@ export async function rollbackDeployment(
 
   const check = await checkReuse(db, target, rollbackReuses());
   const warning = schemaNotRolledBack(target.id, target.commitSha!);
-  const { deploymentId: id } = await recordThenQueue(deps.queue, async () => {
-    const { id } = await createDeployment(db, {
+  const { deploymentId: id } = await recordThenQueue(deps, async () => {
+    const { id, hostId } = await createDeployment(db, {
       project: project.slug,
       repoUrl: target.repoUrl,
       ref: target.commitSha!,
@@ -67,7 +67,7 @@ export async function rollbackDeployment(
       },
     });
     await addWarning(db, id, warning);
-    return { deploymentId: id };
+    return { deploymentId: id, hostId };
   });
   return {
     deploymentId: id,

@@ -4,11 +4,14 @@ import type { Config } from "../config.js";
 import { recordJobRun } from "../store/job-runs.js";
 import type { Db } from "../store/prisma.js";
 
-/** What a housekeeping job works with: the worker's database, its config, the queues to clean. */
+/**
+ * What a housekeeping job works with: the worker's database, its config, and the queues to
+ * clean (every host's and the shared ones, read when the job runs: hosts come and go).
+ */
 export type HousekeepingDeps = {
   db: Db;
   config: Pick<Config, "dataDir" | "housekeeping">;
-  queues: Queue[];
+  queues: () => Promise<Queue[]>;
 };
 
 /** Who asked for a run (`schedule`, `cli`), and whether it only reports what it would do. */

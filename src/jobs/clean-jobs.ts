@@ -5,7 +5,7 @@ import { type HousekeepingJob, recordedUnlessDry } from "../housekeeping/houseke
 export const cleanJobsJob: HousekeepingJob = {
   name: "clean-jobs",
   run: (deps, run) =>
-    recordedUnlessDry(deps, "clean-jobs", run, () =>
-      cleanFinishedJobs(deps.queues, deps.config.housekeeping.jobRetentionMs, run),
+    recordedUnlessDry(deps, "clean-jobs", run, async () =>
+      cleanFinishedJobs(await deps.queues(), deps.config.housekeeping.jobRetentionMs, run),
     ),
 };

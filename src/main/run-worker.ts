@@ -9,12 +9,15 @@ import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { scheduleBackupPruning } from "../queue/database-jobs.js";
 import { DEPLOY_ATTEMPTS } from "../queue/deploy-job.js";
-import { deployQueue } from "../queue/queues.js";
+import { HostQueues } from "../queue/host-queues.js";
 import { connectRedis } from "../queue/redis.js";
+import { drainLegacyQueue } from "../recovery/drain-legacy-queue.js";
 import { reconcileDatabaseJobs } from "../recovery/reconcile-database-jobs.js";
 import { reconcileAndRecord } from "../recovery/record-reconcile.js";
 import { loadKeyring } from "../secrets/keyring.js";
+import { adoptUnplaced } from "../store/hosts.js";
 import { connectDb } from "../store/prisma.js";
+import { startHostHeartbeat } from "./host-heartbeat.js";
 import { type HttpIntake, startHttpIntake } from "./serve-http.js";
 import { startDeployWorker } from "./start-deploy-worker.js";
 import { startHousekeepingWorker } from "./start-housekeeping-worker.js";
@@ -52,12 +55,22 @@ export async function runWorker(
     logger.warn({ err: error }, "the worker's database is unreachable; retrying");
   });
   const redis = connectRedis(config.redisUrl);
+  const queues = new HostQueues(redis, config.queuePrefix);
+  // This host in the record first (HOST_ID): placement sees it, and a sole host adopts the
+  // projects of an installation from before hosts before its queue is read.
+  const heartbeat = await startHostHeartbeat(db, config, logger);
+  const adopted = await adoptUnplaced(db, config.host.id);
+  if (adopted > 0)
+    logger.info(
+      { adopted, host: config.host.id },
+      "placed the projects from before hosts on this host",
+    );
   const { worker, interruptAll } = startDeployWorker({ db, logger, config, keyring }, redis, {
     concurrency: config.concurrency,
     prefix: config.queuePrefix,
   });
   await worker.waitUntilReady();
-  const housekeeping = await startHousekeepingWorker({ db, config, logger }, redis);
+  const housekeeping = await startHousekeepingWorker({ db, config, logger }, queues);
   const notify = await startNotifyWorker(
     { db, logger, keyring, prefix: config.queuePrefix },
     redis,
@@ -66,30 +79,41 @@ export async function runWorker(
   try {
     if (options.withHttp) http = await startHttpIntake(config, logger);
   } catch (error) {
+    heartbeat.stop();
     await notify.close();
     await housekeeping.close();
     await worker.close();
+    await queues.close();
     await redis.quit().catch(() => redis.disconnect());
     await db.$disconnect();
     throw error;
   }
   logger.info(
-    { concurrency: config.concurrency, queuePrefix: config.queuePrefix, dataDir: config.dataDir },
+    {
+      host: config.host.id,
+      concurrency: config.concurrency,
+      queuePrefix: config.queuePrefix,
+      dataDir: config.dataDir,
+    },
     "worker ready",
   );
-  // Deployments Postgres says are queued or running but Redis lost are queued again, now and
-  // every minute (a Redis restarted without persistence loses its jobs, not our deploys).
-  const queue = deployQueue(redis, config.queuePrefix);
+  // Deployments Postgres says are queued or running on this host but Redis lost are queued
+  // again, now and every minute (a Redis restarted without persistence loses its jobs, not our
+  // deploys); what an upgrade left in the pre-hosts queue is moved to its host's queue first.
   // The releases keep running under their supervisor through worker restarts; at start (and
   // every minute) supervisord's programs and the router's routes are made to match the record.
   const releaseHost = await openReleaseHost(config);
+  const hostId = config.host.id;
   const reconcileNow = () =>
-    reconcileAndRecord(db, queue, logger, config.databaseUrl, DEPLOY_ATTEMPTS)
-      .then(() => reconcileDatabaseJobs(db, queue, logger))
+    drainLegacyQueue(db, queues, logger)
+      .then(() =>
+        reconcileAndRecord(db, queues, hostId, logger, config.databaseUrl, DEPLOY_ATTEMPTS),
+      )
+      .then(() => reconcileDatabaseJobs(db, queues, hostId, logger))
       .then(() => reconcileReleases(db, releaseHost, logger))
       .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();
-  await scheduleBackupPruning(queue, config.backups.pruneEveryMs);
+  await scheduleBackupPruning(queues.deploy(hostId), config.backups.pruneEveryMs);
   const reconciling = setInterval(reconcileNow, RECONCILE_INTERVAL_MS);
   // A Redis that comes back may have come back empty: look at once, not within the minute.
   const onRedisBack = () => {
@@ -138,8 +162,10 @@ export async function runWorker(
   } finally {
     clearTimeout(grace);
     clearInterval(reconciling);
+    // The host is reported down HOST_DOWN_AFTER_SECONDS after this: its jobs wait for it.
+    heartbeat.stop();
     redis.off("ready", onRedisBack);
-    await queue.close();
+    await queues.close();
     await releaseWatch.stop();
     await stopRuntimeWatches();
     await redis.quit().catch(() => redis.disconnect());

@@ -2,7 +2,7 @@ import type { Config } from "../config.js";
 import { createHttpServer } from "../http/http-server.js";
 import { ADMIN_TOKEN_MISSING } from "../http/operator-routes.js";
 import type { Logger } from "../logger.js";
-import { deployQueue } from "../queue/queues.js";
+import { HostQueues } from "../queue/host-queues.js";
 import { connectRedis } from "../queue/redis.js";
 import { loadKeyring } from "../secrets/keyring.js";
 import { connectDb } from "../store/prisma.js";
@@ -14,9 +14,9 @@ export type HttpIntake = { url: string; close(): Promise<void> };
 export async function startHttpIntake(config: Config, logger: Logger): Promise<HttpIntake> {
   const db = connectDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl);
-  const queue = deployQueue(redis, config.queuePrefix);
+  const queues = new HostQueues(redis, config.queuePrefix);
   const release = async () => {
-    await queue.close();
+    await queues.close();
     await redis.quit().catch(() => redis.disconnect());
     await db.$disconnect();
   };
@@ -27,7 +27,7 @@ export async function startHttpIntake(config: Config, logger: Logger): Promise<H
     const keyring = await loadKeyring(config.secretsKey, config.dataDir);
     server = await createHttpServer({
       db,
-      queue,
+      queues,
       logger,
       config,
       keyring,

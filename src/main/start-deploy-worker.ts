@@ -3,7 +3,10 @@ import type { Redis } from "ioredis";
 import { DEPLOY_QUEUE_JOBS } from "../jobs/index.js";
 import { RecordedFailure } from "../jobs/recorded-failure.js";
 import type { DeployDeps } from "../pipeline/run-deployment.js";
-import { DEPLOY_QUEUE, retryDelayMs } from "../queue/deploy-job.js";
+import { BACKUP_JOB, RESTORE_JOB } from "../queue/database-jobs.js";
+import { DEPLOY_JOB, retryDelayMs } from "../queue/deploy-job.js";
+import { hostQueueName } from "../queue/host-queues.js";
+import type { Db } from "../store/prisma.js";
 
 export type DeployWorker = {
   worker: Worker;
@@ -11,7 +14,10 @@ export type DeployWorker = {
   interruptAll(): void;
 };
 
-/** Wires the deploy queue's job processors (jobs/index.ts) to a BullMQ worker. */
+/**
+ * Wires the deploy queue's job processors (jobs/index.ts) to a BullMQ worker on this host's
+ * own deploy queue, `deploys@<config.host.id>`: only jobs of the projects placed here.
+ */
 export function startDeployWorker(
   deps: DeployDeps,
   connection: Redis,
@@ -19,14 +25,21 @@ export function startDeployWorker(
 ): DeployWorker {
   const running = new Set<AbortController>();
 
+  const hostId = deps.config.host.id;
   const worker = new Worker(
-    DEPLOY_QUEUE,
+    hostQueueName("deploys", hostId),
     async (job: Job, token?: string) => {
       const controller = new AbortController();
       running.add(controller);
       try {
         const process = DEPLOY_QUEUE_JOBS[job.name];
         if (!process) throw new UnrecoverableError(`unknown job name ${job.name}`);
+        const recordedHost = await recordedHostOf(deps.db, job);
+        if (recordedHost !== undefined && recordedHost !== null && recordedHost !== hostId)
+          // Never run elsewhere: this host administers only its own cluster and directories.
+          throw new UnrecoverableError(
+            `refused: job ${job.id} (${job.name}) belongs to host ${recordedHost}, not this host ${hostId}`,
+          );
         return await process(deps, job, token, controller.signal);
       } finally {
         running.delete(controller);
@@ -59,4 +72,31 @@ export function startDeployWorker(
       for (const controller of running) controller.abort("shutdown");
     },
   };
+}
+
+/**
+ * The host recorded on a job's deployment, backup or restore; undefined for a job that names
+ * none (prune-backups) or whose record is gone (its processor says so).
+ */
+async function recordedHostOf(db: Db, job: Job): Promise<string | null | undefined> {
+  const data = (job.data ?? {}) as {
+    deploymentId?: unknown;
+    backupId?: unknown;
+    restoreId?: unknown;
+  };
+  const id = (value: unknown) => (typeof value === "string" ? value : "");
+  const select = { hostId: true } as const;
+  const found =
+    job.name === DEPLOY_JOB
+      ? await db.deployment
+          .findUnique({ where: { id: id(data.deploymentId) }, select })
+          .catch(() => null)
+      : job.name === BACKUP_JOB
+        ? await db.backup.findUnique({ where: { id: id(data.backupId) }, select }).catch(() => null)
+        : job.name === RESTORE_JOB
+          ? await db.restore
+              .findUnique({ where: { id: id(data.restoreId) }, select })
+              .catch(() => null)
+          : undefined;
+  return found === undefined ? undefined : (found?.hostId ?? undefined);
 }

@@ -4,13 +4,21 @@ import type { Logger } from "../logger.js";
 import type { Db } from "../store/prisma.js";
 import { registerDeploymentMetrics } from "./deployment-metrics.js";
 import { registerDurationMetrics } from "./duration-metrics.js";
+import { registerHostMetrics } from "./host-metrics.js";
 import { registerJobRunMetrics } from "./job-run-metrics.js";
 import { registerQueueMetrics } from "./queue-metrics.js";
 import { registerReconcilerMetrics } from "./reconciler-metrics.js";
 import { registerReleaseMetrics } from "./release-metrics.js";
 import { scrapeTotals } from "./scrape-totals.js";
 
-export type MetricsDeps = { db: Db; queues: Queue[]; logger: Logger };
+export type MetricsDeps = {
+  db: Db;
+  /** Every queue of the installation, asked at each scrape (hosts come and go). */
+  queues: () => Promise<Queue[]>;
+  logger: Logger;
+  /** HOST_DOWN_AFTER_SECONDS, in ms: when a host is reported down. */
+  hostDownAfterMs: number;
+};
 
 /**
  * Everything GET /metrics reports. All of it but the process's own (CPU, memory, event loop)
@@ -27,5 +35,6 @@ export function createMetricsRegistry(deps: MetricsDeps): Registry {
   registerReconcilerMetrics(registry, deps.db);
   registerJobRunMetrics(registry, deps.db);
   registerReleaseMetrics(registry, deps.db);
+  registerHostMetrics(registry, deps.db, deps.hostDownAfterMs);
   return registry;
 }

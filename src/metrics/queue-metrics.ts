@@ -11,7 +11,11 @@ const SCRAPE_TIMEOUT_MS = 2_000;
  * Jobs in each queue by state, asked of Redis at every scrape. With Redis unreachable the
  * series are left out (and `coduck_queue_up` is 0) rather than the scrape hanging.
  */
-export function registerQueueMetrics(registry: Registry, queues: Queue[], logger: Logger): void {
+export function registerQueueMetrics(
+  registry: Registry,
+  allQueues: () => Promise<Queue[]>,
+  logger: Logger,
+): void {
   const up = new Gauge({
     name: "coduck_queue_up",
     help: "1 when Redis answered this scrape's queue counts, 0 when it did not",
@@ -25,6 +29,7 @@ export function registerQueueMetrics(registry: Registry, queues: Queue[], logger
     async collect() {
       this.reset();
       try {
+        const queues = await allQueues();
         const lost = lostConnection(queues[0]!);
         if (lost) throw new Error(lost);
         const counts = await withTimeout(

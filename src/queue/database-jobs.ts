@@ -1,7 +1,8 @@
 import type { JobsOptions, Queue } from "bullmq";
 import { z } from "zod";
+import type { HostQueues } from "./host-queues.js";
 
-/** Jobs on the deploy queue beside `deploy`, run by the same workers. */
+/** Jobs on a host's deploy queue beside `deploy`, run by the same workers (the host's). */
 export const BACKUP_JOB = "backup";
 export const RESTORE_JOB = "restore";
 export const PRUNE_BACKUPS_JOB = "prune-backups";
@@ -20,25 +21,39 @@ const options: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600 },
 };
 
-export async function enqueueBackup(queue: Queue, backupId: string): Promise<void> {
-  await queue.add(BACKUP_JOB, { backupId }, { ...options, jobId: `backup-${backupId}` });
+/** Queues a recorded backup on the deploy queue of the host whose cluster it dumps. */
+export async function enqueueBackup(
+  queues: HostQueues,
+  hostId: string,
+  backupId: string,
+): Promise<void> {
+  await queues
+    .deploy(hostId)
+    .add(BACKUP_JOB, { backupId }, { ...options, jobId: `backup-${backupId}` });
 }
 
+/** Queues a recorded restore on the deploy queue of the host whose cluster it restores into. */
 export async function enqueueRestore(
-  queue: Queue,
+  queues: HostQueues,
+  hostId: string,
   restoreId: string,
   confirm: string,
 ): Promise<void> {
   // A restore is never retried by the queue: a second attempt would take another safety
   // backup of a database the first may have half-changed. Its failure is recorded.
-  await queue.add(
-    RESTORE_JOB,
-    { restoreId, confirm },
-    { ...options, attempts: 1, jobId: `restore-${restoreId}` },
-  );
+  await queues
+    .deploy(hostId)
+    .add(
+      RESTORE_JOB,
+      { restoreId, confirm },
+      { ...options, attempts: 1, jobId: `restore-${restoreId}` },
+    );
 }
 
-/** Pruning by the retention rules, every BACKUP_PRUNE_EVERY_MINUTES (one scheduler per queue). */
+/**
+ * Pruning by the retention rules, every BACKUP_PRUNE_EVERY_MINUTES: one scheduler on each host's
+ * deploy queue (each host prunes the backups its own store keeps).
+ */
 export async function scheduleBackupPruning(queue: Queue, everyMs: number): Promise<void> {
   await queue.upsertJobScheduler(
     PRUNE_BACKUPS_JOB,

@@ -1,6 +1,5 @@
 import { QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { DEPLOY_QUEUE } from "./deploy-job.js";
 
 /** The events of a deploy job a follower hears: BullMQ's, and `progress` for a step's change. */
 export const DEPLOY_JOB_EVENTS = [
@@ -21,17 +20,18 @@ const REPLAY_MS = 2_000;
  * Tells `onEvent` of every event of one deploy job (its id is the deployment's id): BullMQ's
  * own (`waiting`, `active`, `delayed`, `completed`, `failed`, …) and each recorded step start
  * and end, which the deploy job publishes as its progress (jobs/deploy.ts). They are read from
- * the queue's event stream on `connection`, which the reader blocks on and then owns: close()
+ * the event stream of its host's deploy queue (`queueName`) on `connection`, which the reader blocks on and then owns: close()
  * disconnects it. Resolves once the reader is connected: a record read after that misses no
  * change, since events are also replayed from REPLAY_MS before the call.
  */
 export async function followDeployEvents(
   connection: Redis,
   prefix: string,
+  queueName: string,
   deploymentId: string,
   onEvent: (event: DeployJobEvent) => void,
 ): Promise<{ close(): Promise<void> }> {
-  const events = new QueueEvents(DEPLOY_QUEUE, {
+  const events = new QueueEvents(queueName, {
     connection,
     prefix,
     // Stream ids are Redis' clock in ms; one from another machine's clock is only a start.

@@ -1,7 +1,7 @@
-import type { JobsOptions, Queue } from "bullmq";
+import type { JobsOptions } from "bullmq";
 import { z } from "zod";
+import type { HostQueues } from "./host-queues.js";
 
-export const DEPLOY_QUEUE = "deploys";
 export const DEPLOY_JOB = "deploy";
 
 /** A deploy job carries only the id of the deployment recorded before it was queued. */
@@ -23,10 +23,15 @@ const options: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600 },
 };
 
-export async function enqueueDeploy(queue: Queue, deploymentId: string): Promise<void> {
+/** Queues a recorded deployment on its host's deploy queue (`deploys@<hostId>`). */
+export async function enqueueDeploy(
+  queues: HostQueues,
+  hostId: string,
+  deploymentId: string,
+): Promise<void> {
   const data: DeployJobPayload = { deploymentId };
   // The deployment id (a uuid, so no ':') is the job id: enqueuing twice adds one job.
-  await queue.add(DEPLOY_JOB, data, { ...options, jobId: deploymentId });
+  await queues.deploy(hostId).add(DEPLOY_JOB, data, { ...options, jobId: deploymentId });
 }
 
 const MAX_RETRY_DELAY_MS = 10 * 60_000;

@@ -1,6 +1,6 @@
-import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
 import { enqueueBackup } from "../queue/database-jobs.js";
+import type { HostQueues } from "../queue/host-queues.js";
 import { isHeldJobState } from "../queue/job-states.js";
 import type { Db } from "../store/prisma.js";
 import { finishRestore } from "../store/restores.js";
@@ -14,16 +14,18 @@ export type ReconciledDatabaseJobs = { requeuedBackups: string[]; abandonedResto
  * backup recorded queued or running whose job Redis lost is queued again. A restore is never
  * started behind the back of whoever asked (it overwrites the database, and its confirmation
  * travelled in the lost job): it is recorded failed, saying nothing was changed if it had not
- * started.
+ * started. Each worker reconciles its own host's backups and restores, on its own queue.
  */
 export async function reconcileDatabaseJobs(
   db: Db,
-  queue: Queue,
+  queues: HostQueues,
+  hostId: string,
   logger: Logger,
 ): Promise<ReconciledDatabaseJobs> {
+  const queue = queues.deploy(hostId);
   const result: ReconciledDatabaseJobs = { requeuedBackups: [], abandonedRestores: [] };
   const backups = await db.backup.findMany({
-    where: { status: { in: ["queued", "running"] } },
+    where: { status: { in: ["queued", "running"] }, hostId },
     select: { id: true },
   });
   for (const { id } of backups) {
@@ -31,11 +33,11 @@ export async function reconcileDatabaseJobs(
     const state = await queue.getJobState(jobId);
     if (isHeldJobState(state)) continue;
     if (state !== "unknown") await queue.remove(jobId).catch(() => 0);
-    await enqueueBackup(queue, id);
+    await enqueueBackup(queues, hostId, id);
     result.requeuedBackups.push(id);
   }
   const restores = await db.restore.findMany({
-    where: { status: { in: ["queued", "running"] } },
+    where: { status: { in: ["queued", "running"] }, hostId },
     select: { id: true, status: true, checks: true, safetyBackupId: true },
   });
   for (const restore of restores) {

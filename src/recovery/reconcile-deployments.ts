@@ -1,6 +1,6 @@
-import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
 import { enqueueDeploy } from "../queue/deploy-job.js";
+import type { HostQueues } from "../queue/host-queues.js";
 import { isHeldJobState } from "../queue/job-states.js";
 import { ACTIVE_STATUSES } from "../store/deployment-statuses.js";
 import type { Db } from "../store/prisma.js";
@@ -17,18 +17,23 @@ export type Reconciled = { requeued: string[]; interrupted: string[] };
  * persistence, a job removed by hand) is queued again: its job id is the deployment id, and the
  * lane keeps a second run from overlapping the first. Nothing is lost and nothing stays
  * `running` forever.
+ * Each worker reconciles only its own host's deployments, on its own queue (`hostId`): what a
+ * dead attempt left running is on this machine, and a deployment of a host that is down waits
+ * for that host, never runs elsewhere.
  */
 export async function reconcile(
   db: Db,
-  queue: Queue,
+  queues: HostQueues,
+  hostId: string,
   logger: Logger,
   databaseUrl: string,
   maxAttempts: number,
 ): Promise<Reconciled> {
   const open = await db.deployment.findMany({
-    where: { status: { in: [...ACTIVE_STATUSES] } },
+    where: { status: { in: [...ACTIVE_STATUSES] }, hostId },
     select: { id: true, status: true, projectId: true },
   });
+  const queue = queues.deploy(hostId);
   const result: Reconciled = { requeued: [], interrupted: [] };
   for (const deployment of open) {
     if (deployment.status === "running") {
@@ -49,7 +54,7 @@ export async function reconcile(
     if (isHeldJobState(state)) continue;
     // A finished job of the same id would make the new add a no-op.
     if (state !== "unknown") await queue.remove(deployment.id).catch(() => 0);
-    await enqueueDeploy(queue, deployment.id);
+    await enqueueDeploy(queues, hostId, deployment.id);
     result.requeued.push(deployment.id);
   }
   if (result.requeued.length > 0 || result.interrupted.length > 0)

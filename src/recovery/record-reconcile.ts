@@ -1,5 +1,5 @@
-import type { Queue } from "bullmq";
 import type { Logger } from "../logger.js";
+import type { HostQueues } from "../queue/host-queues.js";
 import { finishJobRun, RECONCILE_JOB, startJobRun } from "../store/job-runs.js";
 import type { Db } from "../store/prisma.js";
 import { type Reconciled, reconcile } from "./reconcile-deployments.js";
@@ -10,12 +10,13 @@ import { type Reconciled, reconcile } from "./reconcile-deployments.js";
  */
 export async function reconcileAndRecord(
   db: Db,
-  queue: Queue,
+  queues: HostQueues,
+  hostId: string,
   logger: Logger,
   databaseUrl: string,
   maxAttempts: number,
 ): Promise<Reconciled> {
-  const result = await reconcile(db, queue, logger, databaseUrl, maxAttempts);
+  const result = await reconcile(db, queues, hostId, logger, databaseUrl, maxAttempts);
   if (result.requeued.length > 0) {
     const id = await startJobRun(db, { name: RECONCILE_JOB, requestedBy: "worker" });
     await finishJobRun(db, id, { status: "succeeded", summary: result });

@@ -1,3 +1,4 @@
+import { projectHostId } from "./hosts.js";
 import type { Db } from "./prisma.js";
 
 export type BackupKind = "manual" | "safety";
@@ -22,9 +23,11 @@ const ENDED = ["succeeded", "failed", "pruned"];
 /** Records a queued backup of a project; the job that runs it is queued after this commits. */
 export async function createBackup(
   db: Db,
-  backup: { projectId: string; kind: BackupKind; requestedBy: string },
+  backup: { projectId: string; kind: BackupKind; requestedBy: string; hostId?: string },
 ): Promise<string> {
-  const { id } = await db.backup.create({ data: backup, select: { id: true } });
+  // On the host whose cluster it dumps: given, or its project's.
+  const hostId = backup.hostId ?? (await projectHostId(db, backup.projectId));
+  const { id } = await db.backup.create({ data: { ...backup, hostId }, select: { id: true } });
   return id;
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { DeploymentStatus } from "@prisma/client";
 import type { SandboxMode } from "../config.js";
 import { ACTIVE_STATUSES } from "./deployment-statuses.js";
+import { type PlacementOptions, projectHostIn } from "./hosts.js";
 import type { Db } from "./prisma.js";
 import { inTransaction, type SqlDb } from "./sql-transaction.js";
 import { type Attempt, fenced } from "./stale-attempt.js";
@@ -12,6 +13,13 @@ export type NewDeployment = {
   ref: string;
   trigger: string;
   steps: readonly string[];
+  /**
+   * Where it runs: `hostId` when given (a move's deploy on its target), else its project's host,
+   * placed now by `placement` if the project has none yet (its first deploy). Without either,
+   * a project with no host records a deployment with no host (tests that never queue it).
+   */
+  hostId?: string;
+  placement?: PlacementOptions;
   /** Who asked, and what an earlier deployment it retries or rolls back to (see retry, rollback). */
   lineage?: {
     requestedBy?: string | null;
@@ -32,7 +40,7 @@ export type NewDeployment = {
 export async function createDeployment(
   db: SqlDb,
   request: NewDeployment,
-): Promise<{ id: string; superseded: string[] }> {
+): Promise<{ id: string; superseded: string[]; hostId: string | null }> {
   const id = randomUUID();
   const now = new Date().toISOString();
   const lineage = request.lineage ?? {};
@@ -45,15 +53,18 @@ export async function createDeployment(
       [randomUUID(), request.project, request.repoUrl, now],
     );
     // One record at a time per project, so a concurrent push's deployment is seen, and superseded.
-    const [project] = await sql<{ id: string }>(
-      `SELECT id FROM "Project" WHERE slug = $1 FOR UPDATE`,
+    const [project] = await sql<{ id: string; slug: string; hostId: string | null }>(
+      `SELECT id, slug, "hostId" FROM "Project" WHERE slug = $1 FOR UPDATE`,
       [request.project],
     );
+    const hostId =
+      request.hostId ??
+      (request.placement ? await projectHostIn(sql, project!, request.placement) : project!.hostId);
     await sql(
       `INSERT INTO "Deployment" (id, "projectId", "repoUrl", ref, trigger, "queuedAt",
-         "requestedBy", "retryOfId", "retryNumber", "rollbackToId", "fromStep")
+         "requestedBy", "retryOfId", "retryNumber", "rollbackToId", "fromStep", "hostId")
        VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6::timestamp(3),
-         $7, $8::uuid, COALESCE($9::int, 0), $10::uuid, $11)`,
+         $7, $8::uuid, COALESCE($9::int, 0), $10::uuid, $11, $12)`,
       [
         id,
         project!.id,
@@ -66,6 +77,7 @@ export async function createDeployment(
         lineage.retryNumber ?? null,
         lineage.rollbackToId ?? null,
         lineage.fromStep ?? null,
+        hostId,
       ],
     );
     // Positions are the list's own indexes (numbers, never input); names are parameters.
@@ -91,8 +103,16 @@ export async function createDeployment(
        SELECT id FROM older`,
       [id, project!.id, now, `not run: superseded by ${id}`],
     );
-    return { id, superseded: superseded.map((row) => row.id) };
+    return { id, superseded: superseded.map((row) => row.id), hostId };
   });
+}
+
+/** The host a deployment runs on (null: none recorded, a deployment from before hosts). */
+export async function deploymentHost(db: SqlDb, id: string): Promise<string | null> {
+  const [row] = await inTransaction(db, (sql) =>
+    sql<{ hostId: string | null }>(`SELECT "hostId" FROM "Deployment" WHERE id = $1::uuid`, [id]),
+  );
+  return row?.hostId ?? null;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { projectHostId } from "./hosts.js";
 import type { Db } from "./prisma.js";
 
 export type RestoreRecord = {
@@ -19,7 +20,9 @@ export async function createRestore(
   db: Db,
   restore: { projectId: string; backupId: string; requestedBy: string },
 ): Promise<string> {
-  const { id } = await db.restore.create({ data: restore, select: { id: true } });
+  // On the host whose cluster it restores into: its project's.
+  const hostId = await projectHostId(db, restore.projectId);
+  const { id } = await db.restore.create({ data: { ...restore, hostId }, select: { id: true } });
   return id;
 }
 

@@ -244,7 +244,7 @@ describe("backups and restores", () => {
       backupId,
       requestedBy: "test",
     });
-    await enqueueRestore(stack.queue, restoreId, "someone-else");
+    await enqueueRestore(stack.queues, stack.config.host.id, restoreId, "someone-else");
     const refused = await waitForRestore(restoreId);
     expect(refused.status).toBe("failed");
     expect(refused.error).toMatch(/^refused: .*confirmed with its slug .*nothing was changed$/);
@@ -267,7 +267,7 @@ describe("backups and restores", () => {
       backupId,
       requestedBy: "test",
     });
-    await enqueueRestore(stack.queue, restoreId, PROJECT);
+    await enqueueRestore(stack.queues, stack.config.host.id, restoreId, PROJECT);
     await waitForLockWait();
 
     const deploymentId = await stack.deploy({ project: PROJECT, repoUrl: repoDir });

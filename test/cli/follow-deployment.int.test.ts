@@ -2,6 +2,7 @@ import { PassThrough } from "node:stream";
 import { jest } from "@jest/globals";
 import type { Redis } from "ioredis";
 import { followDeployment } from "../../src/cli/follow-deployment.js";
+import { HostQueues } from "../../src/queue/host-queues.js";
 import { connectRedisForCommand } from "../../src/queue/redis.js";
 import { fixtureRepo, type GitRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -45,7 +46,7 @@ describe("following a deployment", () => {
     const { out, seen } = lines();
     // The poll under the events is an hour: every line after the first read comes from an event.
     const following = followDeployment(
-      { db: stack.db, queue: stack.queue, redis, pollMs: 3_600_000 },
+      { db: stack.db, queues: stack.queues, redis, pollMs: 3_600_000 },
       id,
       out,
     );
@@ -53,7 +54,10 @@ describe("following a deployment", () => {
     while (!seen.some((line) => line.includes("waiting")) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(seen).toEqual(["waiting: no worker is running to take it (coduck-worker start)"]);
+    // The stack's host has never had a worker: its deploys wait for it, and it is named.
+    expect(seen).toEqual([
+      `waiting for host ${stack.config.host.id}, down (its worker never started): follow-app's jobs run only there, and start when its worker is back`,
+    ]);
 
     await stack.startWorker();
     const record = await following;
@@ -75,19 +79,21 @@ describe("following a deployment", () => {
     }
     const id = await stack.deploy({ project: "follow-app", repoUrl: repo.dir });
     const { out, seen } = lines();
-    const record = await followDeployment({ db: stack.db, queue: stack.queue, redis }, id, out);
+    const record = await followDeployment({ db: stack.db, queues: stack.queues, redis }, id, out);
     expect(record.status).toBe("succeeded");
     // One worker, of concurrency 1 (WORKER_CONCURRENCY above), runs the first deploy.
-    expect(seen[0]).toBe("waiting for a free worker: 1 worker is busy with other deploys");
+    expect(seen[0]).toBe(
+      `waiting for a free worker on host ${stack.config.host.id}: 1 worker is busy with other deploys`,
+    );
   });
 
   it("still ends when no event reaches it: the slow poll reads the record", async () => {
     const id = await stack.deploy({ project: "follow-app", repoUrl: repo.dir });
     const { out, seen } = lines();
     // Events are read under another queue prefix, where none of this deployment's arrive.
-    const elsewhere = { ...stack.queue, opts: { ...stack.queue.opts, prefix: "nowhere" } };
+    const elsewhere = new HostQueues(redis, "nowhere");
     const record = await followDeployment(
-      { db: stack.db, queue: elsewhere as typeof stack.queue, redis, pollMs: 200 },
+      { db: stack.db, queues: elsewhere, redis, pollMs: 200 },
       id,
       out,
     );

@@ -7,7 +7,7 @@ import type { TestStack } from "./test-worker.js";
 export function buildTestApp(stack: TestStack, deps: Partial<HttpDeps> = {}) {
   return buildApp({
     db: stack.db,
-    queue: stack.queue,
+    queues: stack.queues,
     logger: pino({ level: "silent" }),
     config: stack.config,
     keyring: stack.keyring,

@@ -10,13 +10,15 @@ import { type Config, loadConfig } from "../../src/config.js";
 import { parseDeployRequest } from "../../src/deploys/deploy-request.js";
 import { queueDeployment } from "../../src/deploys/queue-deployment.js";
 import { stopOwnReleaseHost } from "../../src/hosting/release-host.js";
+import { startHostHeartbeat } from "../../src/main/host-heartbeat.js";
 import { type DeployWorker, startDeployWorker } from "../../src/main/start-deploy-worker.js";
 import { stopRuntimeWatches } from "../../src/pipeline/runtime-watch.js";
-import { deployQueue } from "../../src/queue/queues.js";
+import { HostQueues } from "../../src/queue/host-queues.js";
 import { connectRedis } from "../../src/queue/redis.js";
 import { stopProcessGroup } from "../../src/releases/process-group.js";
 import { type Keyring, parseKeyring } from "../../src/secrets/keyring.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../../src/store/deployment-record.js";
+import { addHost, hostIds as hostIdsOf, placementFor } from "../../src/store/hosts.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 import { createTestDatabase, dropProjectDatabases } from "./databases.js";
 import { TEST_RUN_FILE } from "./global-teardown.js";
@@ -33,6 +35,9 @@ export type TestStack = {
   config: Config;
   keyring: Keyring;
   db: Db;
+  /** The stack's queues: every host's (`queues.deploy(hostId)`), and the shared ones. */
+  queues: HostQueues;
+  /** The deploy queue of the stack's own host (HOST_ID, unique per stack): `deploys@<host>`. */
   queue: Queue;
   /** Every line the in-process workers logged (JSON). */
   logs: string[];
@@ -42,7 +47,12 @@ export type TestStack = {
   bouncer: PgBouncer | null;
   /** Environment for a worker or CLI process that should share this stack. */
   env: Record<string, string>;
-  startWorker(): Promise<DeployWorker>;
+  /**
+   * A deploy worker in this process, of the stack's host; with `env`, of the host those
+   * settings make (HOST_ID, DATA_DIR, …) on the same worker database and queue prefix: a second
+   * host in one process. Each registers its host and heartbeats it until close().
+   */
+  startWorker(env?: Record<string, string>): Promise<DeployWorker>;
   deploy(request: { project: string; repoUrl: string; ref?: string }): Promise<string>;
   waitForEnd(id: string, timeoutMs?: number): Promise<DeploymentRecord>;
   close(): Promise<void>;
@@ -70,6 +80,9 @@ export async function createTestStack(
     DATABASE_URL: database.url,
     QUEUE_PREFIX: `test-${namespace}`,
     DATA_DIR: dataDir,
+    // Its own host, so that parallel test files never take each other's jobs (queue names are
+    // per host, and each stack has its own QUEUE_PREFIX besides).
+    HOST_ID: `t-${namespace}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     SECRETS_KEY: randomBytes(32).toString("base64"),
     // Project databases and roles of this stack only, dropped by close().
@@ -86,8 +99,16 @@ export async function createTestStack(
   const keyring = parseKeyring(config.secretsKey!);
   const db = connectDb(config.databaseUrl);
   const redis = connectRedis(config.redisUrl);
-  const queue = deployQueue(redis, config.queuePrefix);
-  const workers: { running: DeployWorker; redis: ReturnType<typeof connectRedis> }[] = [];
+  const queues = new HostQueues(redis, config.queuePrefix);
+  const queue = queues.deploy(config.host.id);
+  // Recorded at once, as a host whose worker has not started (down until startWorker): a
+  // deploy queued before any worker starts is placed on it, the installation's only host.
+  await addHost(db, config.host);
+  const workers: {
+    running: DeployWorker;
+    redis: ReturnType<typeof connectRedis>;
+    heartbeat: { stop(): void };
+  }[] = [];
   const logs: string[] = [];
   const logger = pino(
     { level: config.logLevel === "silent" ? "info" : config.logLevel },
@@ -98,25 +119,30 @@ export async function createTestStack(
     config,
     keyring,
     db,
+    queues,
     queue,
     logs,
     logger,
     bouncer,
     env,
-    async startWorker() {
+    async startWorker(workerEnv) {
+      const workerConfig = workerEnv ? loadConfig({ ...env, ...workerEnv }) : config;
       const workerRedis = connectRedis(config.redisUrl);
-      const running = startDeployWorker({ db, logger, config, keyring }, workerRedis, {
-        concurrency: config.concurrency,
-        prefix: config.queuePrefix,
-      });
+      const heartbeat = await startHostHeartbeat(db, workerConfig, logger);
+      const running = startDeployWorker(
+        { db, logger, config: workerConfig, keyring },
+        workerRedis,
+        { concurrency: workerConfig.concurrency, prefix: workerConfig.queuePrefix },
+      );
       await running.worker.waitUntilReady();
-      workers.push({ running, redis: workerRedis });
+      workers.push({ running, redis: workerRedis, heartbeat });
       return running;
     },
     async deploy({ project, repoUrl, ref = "main" }) {
       const request = parseDeployRequest({ project, repoUrl, ref });
       if (!request.success) throw request.error;
-      return queueDeployment(db, queue, request.data, "test");
+      const placement = placementFor(config.host);
+      return queueDeployment({ db, queues, placement }, request.data, "test");
     },
     async waitForEnd(id, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
@@ -129,7 +155,8 @@ export async function createTestStack(
       }
     },
     async close() {
-      for (const { running, redis: workerRedis } of workers) {
+      for (const { running, redis: workerRedis, heartbeat } of workers) {
+        heartbeat.stop();
         await running.worker.close();
         await workerRedis.quit();
       }
@@ -144,8 +171,10 @@ export async function createTestStack(
         select: { releasePid: true },
       });
       await Promise.all(releases.map((r) => stopProcessGroup(r.releasePid!, 2_000)));
-      await queue.obliterate({ force: true });
-      await queue.close();
+      // Every queue the stack's hosts used (the prefix is the stack's own).
+      const used = queues.all(await hostIdsOf(db));
+      for (const each of used) await each.obliterate({ force: true }).catch(() => {});
+      await queues.close();
       await redis.quit();
       await db.$disconnect();
       await database.drop();

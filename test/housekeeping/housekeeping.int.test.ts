@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
-import { Queue } from "bullmq";
 import pino from "pino";
 import { cleanJobsJob } from "../../src/jobs/clean-jobs.js";
 import {
@@ -10,6 +9,7 @@ import {
   startHousekeepingWorker,
 } from "../../src/main/start-housekeeping-worker.js";
 import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
+import { HostQueues } from "../../src/queue/host-queues.js";
 import {
   ensureHousekeepingSchedules,
   HOUSEKEEPING_QUEUE,
@@ -162,7 +162,7 @@ describe("prune-logs", () => {
 
 describe("clean-jobs", () => {
   it("removes finished queue jobs older than the retention and keeps recent ones", async () => {
-    const deps = { db: stack.db, config: stack.config, queues: [stack.queue] };
+    const deps = { db: stack.db, config: stack.config, queues: async () => [stack.queue] };
     const run = { requestedBy: "test", dryRun: false };
     expect(await stack.queue.getJobCounts("completed", "failed")).toEqual({
       completed: 1,
@@ -208,38 +208,41 @@ describe("housekeeping schedules", () => {
     await redis?.quit();
   });
 
-  it("puts one job scheduler per job in the housekeeping queue, and its worker runs and records them", async () => {
-    const queue = new Queue(HOUSEKEEPING_QUEUE, {
-      connection: redis,
-      prefix: stack.config.queuePrefix,
-    });
+  it("puts one job scheduler per job in its housekeeping queue (the host's own for disk jobs, the shared one for the rest), and its worker runs and records them", async () => {
+    const queues = new HostQueues(redis, stack.config.queuePrefix);
+    const queue = queues.named(HOUSEKEEPING_QUEUE);
+    const own = queues.housekeeping(stack.config.host.id);
+    // A shared queue from before hosts, with all four schedulers: the disk jobs leave it.
+    await ensureHousekeepingSchedules(queue, stack.config.housekeeping.everyMs, "host");
+    await queue.upsertJobScheduler("prune-caches", { every: 1_000_000 }, { name: "prune-caches" });
     try {
       worker = await startHousekeepingWorker(
         { db: stack.db, config: stack.config, logger: pino({ level: "silent" }) },
-        redis,
+        queues,
       );
       const schedulers = await queue.getJobSchedulers();
       expect(Object.fromEntries(schedulers.map((s) => [s.key, Number(s.every)]))).toEqual({
-        "prune-releases": 60 * 60_000,
         "prune-logs": 24 * 60 * 60_000,
         "clean-jobs": 60 * 60_000,
+      });
+      expect(own.name).toBe(`housekeeping@${stack.config.host.id}`);
+      const ownSchedulers = await own.getJobSchedulers();
+      expect(Object.fromEntries(ownSchedulers.map((s) => [s.key, Number(s.every)]))).toEqual({
+        "prune-releases": 60 * 60_000,
         "prune-caches": 24 * 60 * 60_000,
       });
       // Ensuring again (every minute, every worker start) does not push the next run back.
       const next = Object.fromEntries(schedulers.map((s) => [s.key, s.next]));
-      await ensureHousekeepingSchedules(queue, stack.config.housekeeping.everyMs);
+      await ensureHousekeepingSchedules(queue, stack.config.housekeeping.everyMs, "shared");
       const again = await queue.getJobSchedulers();
       expect(Object.fromEntries(again.map((s) => [s.key, s.next]))).toEqual(next);
       // 0 turns a schedule off.
-      await ensureHousekeepingSchedules(queue, {
-        ...stack.config.housekeeping.everyMs,
-        "prune-logs": 0,
-      });
-      expect((await queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual([
-        "clean-jobs",
-        "prune-caches",
-        "prune-releases",
-      ]);
+      await ensureHousekeepingSchedules(
+        queue,
+        { ...stack.config.housekeeping.everyMs, "prune-logs": 0 },
+        "shared",
+      );
+      expect((await queue.getJobSchedulers()).map((s) => s.key).sort()).toEqual(["clean-jobs"]);
 
       // A job as a scheduler produces it: the worker runs it and records the run.
       await queue.add("prune-logs", {});
@@ -254,7 +257,8 @@ describe("housekeeping schedules", () => {
       expect(recorded.status).toBe("succeeded");
     } finally {
       await queue.obliterate({ force: true });
-      await queue.close();
+      await own.obliterate({ force: true });
+      await queues.close();
     }
   });
 });

@@ -24,7 +24,7 @@ beforeAll(async () => {
   await stack.startWorker();
   server = await createHttpServer({
     db: stack.db,
-    queue: stack.queue,
+    queues: stack.queues,
     logger: pino({ level: "silent" }),
     config: stack.config,
     host: "127.0.0.1",

@@ -520,7 +520,7 @@ describe("without ADMIN_TOKEN", () => {
   it("serves no dashboard or API (503 saying why), while /healthz and the webhook still answer", async () => {
     const bare = await buildApp({
       db: stack.db,
-      queue: stack.queue,
+      queues: stack.queues,
       logger: pino({ level: "silent" }),
       config: loadConfig({ ...stack.env, ADMIN_TOKEN: "" }),
     });

@@ -35,6 +35,7 @@ beforeAll(async () => {
 
   // A second deploy of metrics-ok that Redis "lost": the reconciler queues it again.
   const lost = await createDeployment(stack.db, {
+    hostId: stack.config.host.id,
     project: "metrics-ok",
     repoUrl: good.dir,
     ref: "main",
@@ -45,7 +46,8 @@ beforeAll(async () => {
     (
       await reconcileAndRecord(
         stack.db,
-        stack.queue,
+        stack.queues,
+        stack.config.host.id,
         quiet,
         stack.config.databaseUrl,
         DEPLOY_ATTEMPTS,
@@ -165,7 +167,7 @@ describe("GET /metrics", () => {
     const token = "metrics-token-0123456789abcdef";
     const guarded = await buildApp({
       db: stack.db,
-      queue: stack.queue,
+      queues: stack.queues,
       logger: quiet,
       config: { ...stack.config, http: { ...stack.config.http, metricsToken: token } },
     });

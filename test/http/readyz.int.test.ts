@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import pino from "pino";
 import { loadConfig } from "../../src/config.js";
 import { buildApp } from "../../src/http/build-app.js";
-import { deployQueue } from "../../src/queue/queues.js";
+import { HostQueues } from "../../src/queue/host-queues.js";
 import { connectRedis } from "../../src/queue/redis.js";
 import { freePort } from "../../src/releases/free-port.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
@@ -33,9 +33,9 @@ afterAll(async () => {
 });
 
 async function appOn(database: Db) {
-  const queue = deployQueue(redis, "readyz");
-  queue.on("error", () => {}); // Redis going away is what this test does
-  return buildApp({ db: database, queue, logger: quiet, config });
+  // Redis going away is what this test does (HostQueues' handles ignore their errors).
+  const queues = new HostQueues(redis, "readyz");
+  return buildApp({ db: database, queues, logger: quiet, config });
 }
 
 describe("GET /readyz", () => {

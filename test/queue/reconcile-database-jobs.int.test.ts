@@ -40,10 +40,17 @@ describe("reconciling backups and restores", () => {
       requestedBy: "test",
     });
 
-    const result = await reconcileDatabaseJobs(stack.db, stack.queue, logger);
+    const result = await reconcileDatabaseJobs(
+      stack.db,
+      stack.queues,
+      stack.config.host.id,
+      logger,
+    );
     expect(result).toEqual({ requeuedBackups: [backupId], abandonedRestores: [restoreId] });
     // Once queued, a second pass leaves it alone.
-    expect(await reconcileDatabaseJobs(stack.db, stack.queue, logger)).toEqual({
+    expect(
+      await reconcileDatabaseJobs(stack.db, stack.queues, stack.config.host.id, logger),
+    ).toEqual({
       requeuedBackups: [],
       abandonedRestores: [],
     });

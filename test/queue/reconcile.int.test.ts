@@ -24,7 +24,9 @@ describe("reconcile", () => {
   it("queues again what Redis lost, marks a dead worker's step interrupted, and the deploys then finish", async () => {
     const repo = await fixtureRepo("node-http");
     // Recorded in Postgres, never (or no longer) in Redis: as after a Redis restart.
+    // Recorded on the stack's host: a worker reconciles only its own host's deployments.
     const lost = await createDeployment(stack.db, {
+      hostId: stack.config.host.id,
       project: "lost",
       repoUrl: repo.dir,
       ref: "main",
@@ -32,6 +34,7 @@ describe("reconcile", () => {
       steps: DEPLOY_STEP_NAMES,
     });
     const orphan = await createDeployment(stack.db, {
+      hostId: stack.config.host.id,
       project: "orphan",
       repoUrl: repo.dir,
       ref: "main",
@@ -51,7 +54,8 @@ describe("reconcile", () => {
 
     const result = await reconcile(
       stack.db,
-      stack.queue,
+      stack.queues,
+      stack.config.host.id,
       quiet,
       stack.config.databaseUrl,
       DEPLOY_ATTEMPTS,
@@ -64,8 +68,16 @@ describe("reconcile", () => {
     expect(step).toMatchObject({ status: "interrupted", errorCode: "WORKER_INTERRUPTED" });
     expect(await stack.queue.getJobState(lost.id)).toBe("waiting");
     expect(
-      (await reconcile(stack.db, stack.queue, quiet, stack.config.databaseUrl, DEPLOY_ATTEMPTS))
-        .requeued,
+      (
+        await reconcile(
+          stack.db,
+          stack.queues,
+          stack.config.host.id,
+          quiet,
+          stack.config.databaseUrl,
+          DEPLOY_ATTEMPTS,
+        )
+      ).requeued,
     ).toEqual([]);
 
     await stack.startWorker();

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { createMetricsRegistry } from "../../metrics/metrics-registry.js";
-import { observedQueues } from "../../queue/observed-queues.js";
+import { hostIds } from "../../store/hosts.js";
 import type { HttpDeps } from "../http-deps.js";
 
 /**
@@ -9,9 +9,13 @@ import type { HttpDeps } from "../http-deps.js";
  * `Authorization: Bearer <token>` is answered (the server listens on every interface).
  */
 export async function metricsRoute(app: FastifyInstance, deps: HttpDeps): Promise<void> {
-  const queues = observedQueues(deps.queue);
-  const registry = createMetricsRegistry({ db: deps.db, queues: queues.all, logger: deps.logger });
-  app.addHook("onClose", async () => queues.close());
+  // Every host's queues and the shared ones (per-host waiting jobs: coduck_queue_jobs).
+  const registry = createMetricsRegistry({
+    db: deps.db,
+    queues: async () => deps.queues.all(await hostIds(deps.db)),
+    logger: deps.logger,
+    hostDownAfterMs: deps.config.host.downAfterMs,
+  });
 
   app.get("/metrics", async (request, reply) => {
     const token = deps.config.http.metricsToken;

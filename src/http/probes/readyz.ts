@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { HOUSEKEEPING_QUEUE } from "../../queue/housekeeping-job.js";
 import { lostConnection } from "../../queue/lost-connection.js";
 import { withTimeout } from "../../with-timeout.js";
 import type { HttpDeps } from "../http-deps.js";
@@ -23,9 +24,11 @@ export async function readyzRoute(app: FastifyInstance, deps: HttpDeps): Promise
 }
 
 async function pingRedis(deps: HttpDeps): Promise<unknown> {
-  const lost = lostConnection(deps.queue);
+  // The shared queue: this machine's host may have no queue of its own (an HTTP-only server).
+  const queue = deps.queues.named(HOUSEKEEPING_QUEUE);
+  const lost = lostConnection(queue);
   if (lost) throw new Error(lost);
-  return deps.queue.getJobCounts("waiting");
+  return queue.getJobCounts("waiting");
 }
 
 async function probe(check: () => Promise<unknown>, what: string): Promise<Probe> {

@@ -1,8 +1,9 @@
-import type { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import { projectSlug } from "../../../deploys/deploy-request.js";
 import { enqueueBackup } from "../../../queue/database-jobs.js";
+import type { HostQueues } from "../../../queue/host-queues.js";
 import { createBackup } from "../../../store/backups.js";
+import { projectHostId } from "../../../store/hosts.js";
 import type { Db } from "../../../store/prisma.js";
 import { csrfToken } from "../../access/admin-credentials.js";
 import { errorPage } from "../pages/error-page.js";
@@ -13,7 +14,7 @@ import { errorPage } from "../pages/error-page.js";
  */
 export async function adminCreateBackupRoute(
   app: FastifyInstance,
-  deps: { db: Db; queue: Queue },
+  deps: { db: Db; queues: HostQueues },
   token: string,
 ): Promise<void> {
   app.post("/projects/:slug/backups", async (request, reply) => {
@@ -27,12 +28,18 @@ export async function adminCreateBackupRoute(
     });
     if (!project?.database?.provisionedAt)
       return reply.code(404).send(errorPage(404, `project ${slug.data} has no database yet`, csrf));
+    const hostId = await projectHostId(deps.db, project.id);
+    if (!hostId)
+      return reply
+        .code(409)
+        .send(errorPage(409, `project ${slug.data} has no host: see coduck-worker doctor`, csrf));
     const id = await createBackup(deps.db, {
       projectId: project.id,
       kind: "manual",
       requestedBy: "dashboard",
+      hostId,
     });
-    await enqueueBackup(deps.queue, id);
+    await enqueueBackup(deps.queues, hostId, id);
     const notice = encodeURIComponent(`queued backup ${id}`);
     return reply.redirect(`/admin/projects/${slug.data}/data?notice=${notice}`, 303);
   });

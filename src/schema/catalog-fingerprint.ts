@@ -10,9 +10,9 @@ import pg from "pg";
  *
  * It runs in a tenant's database, where the tenant owns every schema but pg_catalog: every
  * relation, function, operator and type is written `pg_catalog.` in full (a `public.=` or a
- * `public.pg_class` is never resolved), and the connection also starts with search_path set to
- * pg_catalog alone, as a client option (which outranks the role's and the database's settings),
- * so that what the deparsing functions print does not depend on the tenant's settings either.
+ * `public.pg_class` is never resolved), and the connection also starts with search_path
+ * `pg_catalog,pg_temp` as a client option (which outranks the role's and the database's
+ * settings), so that what the deparsing functions print does not depend on the tenant's either.
  * Schema names starting `pg_` are reserved to the system, so `starts_with` leaves out exactly
  * pg_catalog, pg_toast and the temporary schemas.
  */
@@ -66,7 +66,7 @@ SELECT pg_catalog.json_build_array('extension', x.extname, x.extversion, n.nspna
 
 // Client options outrank what the tenant's role or database sets (ALTER ROLE … SET search_path).
 const SESSION_OPTIONS = [
-  "-c search_path=pg_catalog",
+  "-c search_path=pg_catalog,pg_temp",
   "-c quote_all_identifiers=off",
   "-c statement_timeout=15000",
 ].join(" ");

@@ -127,14 +127,14 @@ describe("the catalog fingerprint", () => {
     // The session itself ran with search_path pg_catalog, whatever the role sets.
     const client = new pg.Client({
       connectionString: tenantUrl,
-      options: "-c search_path=pg_catalog",
+      options: "-c search_path=pg_catalog,pg_temp",
     });
     await client.connect();
     try {
       const { rows } = await client.query(
         "SELECT pg_catalog.current_setting('search_path') AS path",
       );
-      expect(rows).toEqual([{ path: "pg_catalog" }]);
+      expect(rows).toEqual([{ path: "pg_catalog,pg_temp" }]);
     } finally {
       await client.end();
     }

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Config } from "../config.js";
+import { type Config, HOST_ID_PATTERN } from "../config.js";
+import { projectSlug } from "../deploys/deploy-request.js";
 import { UsageError } from "../errors.js";
 import { MOVE_STAGES } from "../moves/move-stages.js";
 import { requestMove, requestMoveCleanup } from "../moves/request-move.js";
 import type { Db } from "../store/prisma.js";
 import { latestProjectMove } from "../store/project-moves.js";
-import { cliRequester, projectOption } from "./cli-arguments.js";
+import { cliRequester } from "./cli-arguments.js";
 import { withQueue } from "./with-queue.js";
 
 type Out = NodeJS.WritableStream;
@@ -23,9 +24,15 @@ export async function projectsMoveCommand(
   options: { to?: string; cleanup?: boolean; confirm?: string; wait?: boolean; json?: boolean },
   io: { out: Out; err: Out },
 ): Promise<number> {
-  const slug = projectOption(project);
-  if (options.cleanup === (options.to !== undefined))
+  const parsed = projectSlug.safeParse(project);
+  if (!parsed.success) throw new UsageError(`<slug>: ${parsed.error.issues[0]!.message}`);
+  const slug = parsed.data;
+  if (Boolean(options.cleanup) === (options.to !== undefined))
     throw new UsageError("projects move: give either --to <host> or --cleanup");
+  if (options.to !== undefined && !HOST_ID_PATTERN.test(options.to))
+    throw new UsageError(
+      `--to: not a host id: ${JSON.stringify(options.to)} (see coduck-worker hosts list)`,
+    );
   const deps = (db: Db, queues: Parameters<typeof requestMove>[0]["queues"]) => ({
     db,
     queues,

@@ -39,6 +39,8 @@ type Operation = {
   /** Held to FLAT (and /metrics to its limit): the reads bounded by what they show. */
   flat: boolean;
   run(db: Db, fixture: Fixture): Promise<unknown>;
+  /** The rows it shows, where each costs its own reads: reported beside the time per row. */
+  shown?: (result: unknown) => number;
 };
 
 /** What the operations read: the busiest project, a deployment with a stored log, … */
@@ -95,6 +97,7 @@ const OPERATIONS: Operation[] = [
     name: "`retry --all-failed` selection (each project's newest, when failed)",
     flat: true,
     run: (db) => latestFailedDeployments(db, {}),
+    shown: (rows) => (rows as unknown[]).length,
   },
   {
     name: "webhook intake: a push recorded (the supersede query included)",
@@ -151,11 +154,13 @@ export const historySize: BenchItem = {
       for (const op of OPERATIONS) {
         // Warm both (plans, caches, connections) and count the statements one call sends.
         const statements: number[] = [];
+        const shown: number[] = [];
         for (const h of histories) {
           await op.run(h.db, h.fixture);
           h.counting.take();
-          await op.run(h.db, h.fixture);
+          const result = await op.run(h.db, h.fixture);
           statements.push(h.counting.take().length);
+          if (op.shown) shown.push(op.shown(result));
         }
         // The two sizes alternate, run by run: a busy machine slows both alike.
         const times = { small: [] as number[], large: [] as number[] };
@@ -170,6 +175,14 @@ export const historySize: BenchItem = {
           }
         }
         const ratio = percentile(times.large, 50) / percentile(times.small, 50);
+        const notes = [
+          statements[0] === statements[1]
+            ? null
+            : `${statements[1]} statements at ${label(large)}, ${statements[0]} at ${label(small)}`,
+          op.shown
+            ? `shows ${shown[1]} rows at ${label(large)}, ${shown[0]} at ${label(small)}: ${perRow(times.large, shown[1]!)} and ${perRow(times.small, shown[0]!)} per row`
+            : null,
+        ].filter((note) => note !== null);
         const isMetrics = op === OPERATIONS[0];
         rows.push({
           item: 9,
@@ -187,10 +200,7 @@ export const historySize: BenchItem = {
                   }
                 : atMost(FLAT, ratio, "×")
               : undefined,
-          note:
-            statements[0] === statements[1]
-              ? undefined
-              : `${op.name}: ${statements[1]} statements at ${label(large)}, ${statements[0]} at ${label(small)}`,
+          note: notes.length === 0 ? undefined : `${op.name}: ${notes.join("; ")}`,
         });
       }
       rows.push({
@@ -206,6 +216,11 @@ export const historySize: BenchItem = {
     }
   },
 };
+
+/** The median time per row shown, in ms. */
+function perRow(times: number[], rows: number): string {
+  return rows === 0 ? "-" : `${(percentile(times, 50) / rows).toFixed(3)} ms`;
+}
 
 type History = {
   size: number;

@@ -60,7 +60,30 @@ export const stepTransition: BenchItem = {
 
       const rounds = { start: [] as number[], finish: [] as number[], bare: [] as number[] };
       const bareFinish: number[] = [];
+      // The metric totals' triggers (migration 20261207000000_flat_cost_history) fire on every
+      // step write, the bare UPDATEs' too: each round also times the same transitions with
+      // DeploymentStep's triggers disabled, before or after the rest by turns.
+      const untriggered = { start: [] as number[], finish: [] as number[] };
+      const withoutTriggers = async () => {
+        const times = { start: [] as number[], finish: [] as number[] };
+        await bare.query(`ALTER TABLE "DeploymentStep" DISABLE TRIGGER USER`);
+        try {
+          for (let i = 0; i < perRound; i++) {
+            let t = performance.now();
+            await startStep(stack.db, key);
+            times.start.push(performance.now() - t);
+            t = performance.now();
+            await finishStep(stack.db, key, end);
+            times.finish.push(performance.now() - t);
+          }
+        } finally {
+          await bare.query(`ALTER TABLE "DeploymentStep" ENABLE TRIGGER USER`);
+        }
+        untriggered.start.push(percentile(times.start, 50));
+        untriggered.finish.push(percentile(times.finish, 50));
+      };
       for (let round = 0; round < ctx.runs; round++) {
+        if (round % 2 === 1) await withoutTriggers();
         const times = { start: [] as number[], finish: [] as number[], bare: [] as number[] };
         const bareEnds: number[] = [];
         for (let i = 0; i < perRound; i++) {
@@ -81,6 +104,7 @@ export const stepTransition: BenchItem = {
         rounds.finish.push(percentile(times.finish, 50));
         rounds.bare.push(percentile(times.bare, 50));
         bareFinish.push(percentile(bareEnds, 50));
+        if (round % 2 === 0) await withoutTriggers();
       }
       const trips = (startSql.length + finishSql.length) / 2;
       return [
@@ -97,6 +121,21 @@ export const stepTransition: BenchItem = {
           worker: { summary: summarize(rounds.finish), unit: "ms" },
           baseline: { summary: summarize(bareFinish), unit: "ms" },
           ratio: summarize(pairedRatios(rounds.finish, bareFinish)),
+        },
+        {
+          item: 6,
+          measure:
+            "startStep p50 vs the same with DeploymentStep's triggers (metric totals) disabled",
+          worker: { summary: summarize(rounds.start), unit: "ms" },
+          baseline: { summary: summarize(untriggered.start), unit: "ms" },
+          ratio: summarize(pairedRatios(rounds.start, untriggered.start)),
+        },
+        {
+          item: 6,
+          measure: "finishStep p50 vs the same with DeploymentStep's triggers disabled",
+          worker: { summary: summarize(rounds.finish), unit: "ms" },
+          baseline: { summary: summarize(untriggered.finish), unit: "ms" },
+          ratio: summarize(pairedRatios(rounds.finish, untriggered.finish)),
         },
         {
           item: 6,

@@ -1,7 +1,14 @@
-import type { Config } from "../config.js";
+import { type Config, HOST_ID_PATTERN } from "../config.js";
 import { parseProjectSettings, projectSlug } from "../deploys/deploy-request.js";
 import { UsageError } from "../errors.js";
 import { loadKeyring } from "../secrets/keyring.js";
+import {
+  chooseHost,
+  describeHostState,
+  getHost,
+  placementFor,
+  placeProject,
+} from "../store/hosts.js";
 import { connectDb, type Db } from "../store/prisma.js";
 import { latestProjectMove } from "../store/project-moves.js";
 import {
@@ -11,6 +18,7 @@ import {
   ProjectConflictError,
   updateProject,
 } from "../store/projects.js";
+import { inTransaction } from "../store/sql-transaction.js";
 import { describeMove } from "./projects-move.js";
 
 type Out = NodeJS.WritableStream;
@@ -61,18 +69,30 @@ function printWebhookSecret(out: Out, slug: string, secret: string): void {
   );
 }
 
-/** `coduck-worker projects add <slug> --repo <url> [--branch main]`: prints its webhook secret once. */
+/**
+ * `coduck-worker projects add <slug> --repo <url> [--branch main] [--host H]`: placed on `--host`
+ * (which must be up) or the least-loaded host that is up, where it then lives; prints its
+ * webhook secret once.
+ */
 export async function addProjectCommand(
   config: Config,
   slug: string,
-  options: { repo: string; branch: string },
+  options: { repo: string; branch: string; host?: string },
   out: Out,
 ): Promise<void> {
   const settings = settingsOf(slug, options.repo, options.branch);
+  if (options.host !== undefined && !HOST_ID_PATTERN.test(options.host))
+    throw new UsageError(`--host: not a host id: ${JSON.stringify(options.host)}`);
   const keyring = await loadKeyring(config.secretsKey, config.dataDir);
-  const added = await withDb(config, (db) => addProject(db, keyring, settings));
+  const placement = placementFor(config.host, options.host);
+  const { added, hostId } = await withDb(config, async (db) => {
+    // The host is chosen first: a refused --host adds nothing.
+    const chosen = await inTransaction(db, (sql) => chooseHost(sql, placement));
+    const added = await addProject(db, keyring, settings);
+    return { added, hostId: await placeProject(db, settings.slug, chosen) };
+  });
   out.write(
-    `project ${settings.slug} added: pushes to ${settings.branch} of ${added.project.repoUrl} deploy it\n`,
+    `project ${settings.slug} added on host ${hostId}: pushes to ${settings.branch} of ${added.project.repoUrl} deploy it\n`,
   );
   printWebhookSecret(out, settings.slug, added.webhookSecret);
 }
@@ -129,6 +149,7 @@ export async function listProjectsCommand(
     branch: p.branch,
     webhookSecret: webhookSecretState(p),
     database: p.database?.databaseName ?? null,
+    host: p.hostId,
     liveDeploymentId: p.liveDeployment?.id ?? null,
     createdAt: p.createdAt.toISOString(),
   }));
@@ -142,7 +163,7 @@ export async function listProjectsCommand(
   }
   for (const p of rows) {
     out.write(
-      `${[p.slug.padEnd(20), p.branch.padEnd(12), p.repoUrl ?? "-", p.liveDeploymentId ? `live ${p.liveDeploymentId}` : ""].join("  ").trimEnd()}\n`,
+      `${[p.slug.padEnd(20), (p.host ?? "(no host)").padEnd(12), p.branch.padEnd(12), p.repoUrl ?? "-", p.liveDeploymentId ? `live ${p.liveDeploymentId}` : ""].join("  ").trimEnd()}\n`,
     );
   }
 }
@@ -155,9 +176,13 @@ export async function showProjectCommand(
   out: Out,
 ): Promise<void> {
   const valid = slugOf(slug);
-  const [project, move] = await withDb(config, async (db) => {
+  const [project, move, host] = await withDb(config, async (db) => {
     const found = await getProjectOverview(db, valid);
-    return [found, found ? await latestProjectMove(db, found.id) : null] as const;
+    return [
+      found,
+      found ? await latestProjectMove(db, found.id) : null,
+      found?.hostId ? await getHost(db, found.hostId, config.host.downAfterMs) : null,
+    ] as const;
   });
   if (!project) throw new UsageError(`no project ${valid}`);
   const live = project.liveDeployment;
@@ -166,6 +191,11 @@ export async function showProjectCommand(
     repoUrl: project.repoUrl,
     branch: project.branch,
     webhookSecret: webhookSecretState(project),
+    host: project.hostId && {
+      id: project.hostId,
+      state: host?.state ?? "down",
+      downSince: host?.downSince?.toISOString() ?? null,
+    },
     database: project.database && {
       name: project.database.databaseName,
       provisionedAt: project.database.provisionedAt?.toISOString() ?? null,
@@ -210,6 +240,7 @@ export async function showProjectCommand(
     `project      ${shown.slug}`,
     `repository   ${shown.repoUrl ?? "-"} (deploys ${shown.branch})`,
     `webhook      ${shown.webhookSecret === "own" ? "its own secret" : `no secret of its own: pushes are refused unless WEBHOOK_GLOBAL_SECRET_FALLBACK=1 (make one: coduck-worker projects set ${shown.slug} --rotate-webhook-secret)`}`,
+    `host         ${shown.host ? `${shown.host.id} (${host ? describeHostState(host) : "not registered"})` : "none yet (placed at its first deploy)"}`,
     `database     ${shown.database ? shown.database.name : "not provisioned yet (created on the first deploy)"}`,
     `notify       ${shown.notifyUrl ?? "-"}`,
     ...(shown.move ? [`last move    ${shown.move.summary}`] : []),

@@ -86,6 +86,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .requiredOption("--repo <git-url>", "the repository: URL, user@host:path, or local path")
     .option("--branch <branch>", "the branch whose pushes deploy", "main")
+    .option(
+      "--host <host>",
+      "the host it lives on (must be up); default: the least-loaded host that is up",
+    )
     .action(async (slug, options) => {
       const { addProjectCommand } = await import("../cli/projects.js");
       await addProjectCommand(await loadConfig(), slug, options, io.out);
@@ -160,6 +164,34 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (slug, options) => {
       const { showProjectCommand } = await import("../cli/projects.js");
       await showProjectCommand(await loadConfig(), slug, options, io.out);
+    });
+
+  const hosts = program
+    .command("hosts")
+    .description("the hosts of the installation: each runs the jobs of the projects placed on it");
+  hosts
+    .command("list")
+    .description(
+      "every host: its state (up, draining, down since …), projects, capacity, last heartbeat",
+    )
+    .option("--json", "print JSON")
+    .action(async (options) => {
+      const { listHostsCommand } = await import("../cli/hosts.js");
+      await listHostsCommand(await loadConfig(), options, io.out);
+    });
+  hosts
+    .command("drain <host>")
+    .description("place no new projects on a host (its projects stay and keep deploying there)")
+    .action(async (host) => {
+      const { setHostIntentCommand } = await import("../cli/hosts.js");
+      await setHostIntentCommand(await loadConfig(), host, "draining", io.out);
+    });
+  hosts
+    .command("undrain <host>")
+    .description("place new projects on a drained host again")
+    .action(async (host) => {
+      const { setHostIntentCommand } = await import("../cli/hosts.js");
+      await setHostIntentCommand(await loadConfig(), host, "up", io.out);
     });
 
   program

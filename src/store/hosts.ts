@@ -294,6 +294,16 @@ export async function ensureProjectHost(
 }
 
 /**
+ * `projects add`: the new project placed on the host chosen for it (chooseHost), unless it has
+ * one already. Resolves with its host.
+ */
+export async function placeProject(db: Db, slug: string, hostId: string): Promise<string> {
+  await db.project.updateMany({ where: { slug, hostId: null }, data: { hostId } });
+  const row = await db.project.findUniqueOrThrow({ where: { slug }, select: { hostId: true } });
+  return row.hostId!;
+}
+
+/**
  * A worker's start, for installations from before hosts: when this is the only registered
  * host, projects with no host are placed on it, and their deployments, backups and restores
  * with no host are given their project's. With several hosts nothing is guessed (doctor names

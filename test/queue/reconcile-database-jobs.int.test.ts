@@ -12,6 +12,11 @@ const logger = pino({ level: "silent" });
 beforeAll(async () => {
   stack = await createTestStack();
   await provisionProject(stack, "lost");
+  // Placed on the stack's host, as `projects add` does: its backups and restores are that host's.
+  await stack.db.project.update({
+    where: { slug: "lost" },
+    data: { hostId: stack.config.host.id },
+  });
 });
 afterAll(async () => {
   await stack?.close();

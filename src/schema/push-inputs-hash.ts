@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { readOptionalAppFile } from "../apps/read-app-file.js";
+import { openAppFile } from "../apps/open-inside-app.js";
+import { isAppFile, readOptionalAppFile } from "../apps/read-app-file.js";
 import type { PrismaSchemaLocation } from "./find-prisma-schema.js";
 import type { PrismaVersion } from "./prisma-version.js";
 
@@ -23,6 +24,12 @@ const RELATIVE_IMPORT =
 const MODULE_EXTENSIONS = ["", ".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"];
 const INDEX_FILES = MODULE_EXTENSIONS.slice(1).map((extension) => `/index${extension}`);
 const AT_MOST_CONFIG_MODULES = 64;
+/**
+ * A Prisma config module is a few hundred bytes. The release directory is the tenant's (its
+ * build writes it): a sparse file costs it nothing and reads as hundreds of megabytes, so a
+ * larger module is not read at all (the inputs are unknown: the push runs).
+ */
+const AT_MOST_CONFIG_MODULE_BYTES = 1024 * 1024;
 
 export type PushInputs =
   | { hash: string }
@@ -62,7 +69,7 @@ export async function pushInputsHash(input: {
   if (schema.configFile) {
     const modules = await configModules(appDir, schema.configFile);
     if ("unknown" in modules) return modules;
-    for (const [file, text] of modules.files) part(path.relative(appDir, file), text);
+    for (const [file, digest] of modules.files) part(path.relative(appDir, file), digest);
   }
   return { hash: hash.digest("hex") };
 
@@ -81,8 +88,10 @@ function prismaKey(manifest: string | null): unknown {
 
 /**
  * The Prisma config and, transitively, the app's own files it imports (a package it imports is
- * pinned by the lockfile), sorted by name. A relative import that resolves to no file makes the
- * inputs unknown, and so does a config that imports more than AT_MOST_CONFIG_MODULES files.
+ * pinned by the lockfile), each as the SHA-256 of its text (never the texts themselves, all
+ * held at once), sorted by name. A relative import that resolves to no file makes the inputs
+ * unknown, and so does a config that imports more than AT_MOST_CONFIG_MODULES files or a
+ * module over AT_MOST_CONFIG_MODULE_BYTES.
  */
 async function configModules(
   appDir: string,
@@ -96,9 +105,13 @@ async function configModules(
     if (files.size >= AT_MOST_CONFIG_MODULES) {
       return { unknown: `the Prisma config loads more than ${AT_MOST_CONFIG_MODULES} files` };
     }
-    const text = await readOptionalAppFile(appDir, file);
+    const text = await readConfigModule(appDir, file);
     if (text === null) return { unknown: `${path.relative(appDir, file)} is missing` };
-    files.set(file, text);
+    if (text === TOO_LARGE)
+      return {
+        unknown: `${path.relative(appDir, file)} is over ${AT_MOST_CONFIG_MODULE_BYTES} bytes`,
+      };
+    files.set(file, createHash("sha256").update(text).digest("hex"));
     for (const match of text.matchAll(RELATIVE_IMPORT)) {
       const found = await resolveModule(appDir, path.resolve(path.dirname(file), match[2]!));
       if (!found) {
@@ -111,6 +124,33 @@ async function configModules(
   return { files: [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
 }
 
+const TOO_LARGE = Symbol("too large");
+
+/** The module's text; null when missing; TOO_LARGE (unread) over AT_MOST_CONFIG_MODULE_BYTES. */
+async function readConfigModule(
+  appDir: string,
+  file: string,
+): Promise<string | null | typeof TOO_LARGE> {
+  const handle = await openAppFile(appDir, file).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return null;
+    throw error;
+  });
+  if (!handle) return null;
+  try {
+    // At most one byte past the limit, whatever the size said a moment before.
+    const buffer = Buffer.alloc(AT_MOST_CONFIG_MODULE_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    return length > AT_MOST_CONFIG_MODULE_BYTES ? TOO_LARGE : buffer.toString("utf8", 0, length);
+  } finally {
+    await handle.close();
+  }
+}
+
 async function resolveModule(appDir: string, base: string): Promise<string | null> {
   // `./env.js` written for a file `env.ts`, as TypeScript's NodeNext resolution allows.
   const stem = base.replace(/\.(?:[cm]?js)$/, "");
@@ -119,12 +159,8 @@ async function resolveModule(appDir: string, base: string): Promise<string | nul
     ...MODULE_EXTENSIONS.slice(1).map((extension) => stem + extension),
     ...INDEX_FILES.map((index) => base + index),
   ];
-  for (const candidate of candidates) {
-    const text = await readOptionalAppFile(appDir, candidate).catch((error) => {
-      if ((error as NodeJS.ErrnoException).code === "EOUTSIDEAPP") throw error;
-      return null; // a directory, say
-    });
-    if (text !== null) return candidate;
-  }
+  // Only whether it is a regular file of the app's (a directory is not; a link out throws):
+  // reading each candidate whole, to throw it away, is what a planted large file is for.
+  for (const candidate of candidates) if (await isAppFile(appDir, candidate)) return candidate;
   return null;
 }

@@ -2,7 +2,9 @@
 # The bare deploy of a Prisma + TypeScript app (bench/apps/ledger) the worker is measured
 # against: the commands the worker's steps run for it, in the same order, nothing recorded:
 # provision, checkout, npm ci, prisma generate, npm run build, the schema step's Prisma commands, start.
-# Postgres is reached through PGHOST/PGPORT/PGUSER.
+# Postgres is reached through PGHOST/PGPORT/PGUSER. Prisma loads the app's prisma.config.ts here,
+# as the worker's generated config for `db push` does (it unrefs the 60 s timer Prisma 6.19's JS
+# schema engine leaves armed: without that, this script's push took 64 s and the worker's 8-12 s).
 #
 # usage: deploy-app.sh <repo> <release dir> <database and role name> <port>
 set -euo pipefail

@@ -70,6 +70,28 @@ function isAddressOrCidr(entry: string): boolean {
 /** A host id: what HOST_ID accepts, and what names a host's queues (`deploys@<id>`). */
 export const HOST_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/** A Redis Sentinel or Cluster node, from `host:port` (`[IPv6]:port`). */
+export type RedisNode = { host: string; port: number };
+
+/** A comma-separated list of `host:port` (REDIS_SENTINELS, REDIS_CLUSTER_NODES). */
+const redisNodes = (example: string) =>
+  z.string().transform((value, ctx): RedisNode[] => {
+    const nodes = value.split(",").map((entry) => parseRedisNode(entry.trim()));
+    if (nodes.every((node) => node !== null)) return nodes as RedisNode[];
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a comma-separated list of host:port, for example ${example}`,
+    });
+    return z.NEVER;
+  });
+
+function parseRedisNode(entry: string): RedisNode | null {
+  const match = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([A-Za-z0-9.-]{1,253})):(\d{1,5})$/.exec(entry);
+  const port = Number(match?.[3]);
+  if (!match || port < 1 || port > 65_535) return null;
+  return { host: match[1] ?? match[2]!, port };
+}
+
 const DAY_MS = 24 * 3600 * 1000;
 /**
  * bwrap (the default): app commands run in bubblewrap, and the worker refuses to start where it
@@ -89,7 +111,31 @@ const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"
 export const envSchema = z.object({
   REDIS_URL: url(["redis:", "rediss:"], "redis://127.0.0.1:6379")
     .default("redis://127.0.0.1:6379")
-    .describe("the queue's Redis (needs `maxmemory-policy noeviction`)"),
+    .describe(
+      "the queue's Redis (needs `maxmemory-policy noeviction`). With `REDIS_SENTINELS` or `REDIS_CLUSTER_NODES` set, only its user, password, database (`/N`, not on a Cluster) and TLS (`rediss:`) are used: the servers are found through those",
+    ),
+  REDIS_SENTINELS: redisNodes("10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379")
+    .optional()
+    .describe(
+      "Redis Sentinel: the Sentinels (comma-separated `host:port`s); the worker asks them for the primary named `REDIS_SENTINEL_NAME` and follows it through a failover",
+    ),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,128}$/, "expected a name of letters, digits, '.', '_' or '-'")
+    .optional()
+    .describe(
+      "the name the Sentinels monitor the primary under (`sentinel monitor <name> …`); required with `REDIS_SENTINELS`",
+    ),
+  REDIS_SENTINEL_PASSWORD: z
+    .string()
+    .min(1, "expected the Sentinels' password")
+    .optional()
+    .describe("the Sentinels' own password (their `requirepass`), when they have one"),
+  REDIS_CLUSTER_NODES: redisNodes("10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379")
+    .optional()
+    .describe(
+      "Redis Cluster: some of its nodes (comma-separated `host:port`s; the others are discovered). The queues' keys then start `{QUEUE_PREFIX}`, a hash tag that keeps them in one slot, as BullMQ needs",
+    ),
   DATABASE_URL: url(
     ["postgres:", "postgresql:"],
     "postgresql://postgres@127.0.0.1:5432/coduck_worker",
@@ -433,13 +479,16 @@ export const envSchema = z.object({
 });
 
 /** The worker's settings as the code reads them: grouped, in milliseconds and bytes, paths resolved. */
-const configSchema = envSchema.transform((e) => ({
+const configSchema = envSchema.superRefine(checkRedisTopology).transform((e) => ({
   redisUrl: e.REDIS_URL,
+  /** Where the queues' Redis is: one server, a Sentinel-watched primary, or a Cluster (queue/redis.ts). */
+  redis: redisTarget(e),
   databaseUrl: e.DATABASE_URL,
   concurrency: e.WORKER_CONCURRENCY,
   dataDir: path.resolve(e.DATA_DIR),
   logLevel: e.LOG_LEVEL,
-  queuePrefix: e.QUEUE_PREFIX,
+  /** The queues' key prefix; on a Redis Cluster the hash tag `{QUEUE_PREFIX}` (one slot, as BullMQ needs). */
+  queuePrefix: e.REDIS_CLUSTER_NODES ? `{${e.QUEUE_PREFIX}}` : e.QUEUE_PREFIX,
   /** This worker's host (store/hosts.ts): its Host row, its queues, the projects placed on it. */
   host: {
     id: e.HOST_ID ?? defaultHostId(),
@@ -553,6 +602,49 @@ const configSchema = envSchema.transform((e) => ({
     },
   },
 }));
+
+type Env = z.output<typeof envSchema>;
+
+/** Sentinel or Cluster, not both; Sentinel with its primary's name; a Cluster has database 0 only. */
+function checkRedisTopology(e: Env, ctx: z.RefinementCtx): void {
+  const problem = (path: keyof Env, message: string) =>
+    ctx.addIssue({ code: "custom", path: [path], message });
+  if (e.REDIS_SENTINELS && e.REDIS_CLUSTER_NODES)
+    problem(
+      "REDIS_CLUSTER_NODES",
+      "set either REDIS_SENTINELS (a primary that Sentinels watch) or REDIS_CLUSTER_NODES (a Redis Cluster), not both",
+    );
+  if (e.REDIS_SENTINELS && !e.REDIS_SENTINEL_NAME)
+    problem(
+      "REDIS_SENTINEL_NAME",
+      "required with REDIS_SENTINELS: the name the Sentinels monitor the primary under (sentinel monitor <name> …)",
+    );
+  if (!e.REDIS_SENTINELS && (e.REDIS_SENTINEL_NAME || e.REDIS_SENTINEL_PASSWORD))
+    problem(
+      e.REDIS_SENTINEL_NAME ? "REDIS_SENTINEL_NAME" : "REDIS_SENTINEL_PASSWORD",
+      "only used with REDIS_SENTINELS, which is not set: list the Sentinels there (host:port,…)",
+    );
+  const db = new URL(e.REDIS_URL).pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d{1,2}$/.test(db))
+    problem("REDIS_URL", "expected a database number as the URL's path (redis://host:6379/0)");
+  else if (e.REDIS_CLUSTER_NODES && db !== "" && db !== "0")
+    problem("REDIS_URL", `a Redis Cluster has database 0 only; REDIS_URL names database ${db}`);
+}
+
+/** REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER_NODES as one description of where Redis is. */
+function redisTarget(e: Env) {
+  if (e.REDIS_SENTINELS)
+    return {
+      mode: "sentinel" as const,
+      url: e.REDIS_URL,
+      sentinels: e.REDIS_SENTINELS,
+      name: e.REDIS_SENTINEL_NAME!,
+      sentinelPassword: e.REDIS_SENTINEL_PASSWORD,
+    };
+  if (e.REDIS_CLUSTER_NODES)
+    return { mode: "cluster" as const, url: e.REDIS_URL, nodes: e.REDIS_CLUSTER_NODES };
+  return { mode: "single" as const, url: e.REDIS_URL };
+}
 
 /** The parsed configuration: the transform above is its one definition. */
 export type Config = z.output<typeof configSchema>;

@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import { followDeployEvents } from "../queue/deploy-events.js";
 import { type HostQueues, hostQueueName } from "../queue/host-queues.js";
+import type { RedisConnection } from "../queue/redis.js";
 import { type DeploymentRecord, getDeploymentRecord } from "../store/deployment-record.js";
 import { isEndedStatus } from "../store/deployment-statuses.js";
 import { deploymentHost } from "../store/deployments.js";
@@ -23,7 +23,7 @@ export type FollowDeps = {
   /** HOST_DOWN_AFTER_SECONDS, for saying that a queued deployment waits for a host that is down. */
   hostDownAfterMs?: number;
   /** A connection to duplicate for the event reader (it blocks on its own). */
-  redis: Redis;
+  redis: RedisConnection;
   /** The poll under the events (FALLBACK_POLL_MS); tests make it long to see the events work. */
   pollMs?: number;
 };

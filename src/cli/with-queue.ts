@@ -1,8 +1,7 @@
-import type { Redis } from "ioredis";
 import pg from "pg";
 import type { Config } from "../config.js";
 import { HostQueues } from "../queue/host-queues.js";
-import { connectRedisForCommand } from "../queue/redis.js";
+import { connectRedisForCommand, type RedisConnection } from "../queue/redis.js";
 import type { Db } from "../store/prisma.js";
 
 /**
@@ -11,7 +10,7 @@ import type { Db } from "../store/prisma.js";
  */
 export async function withQueue<T>(
   config: Config,
-  work: (db: Db, queues: HostQueues, redis: Redis) => Promise<T>,
+  work: (db: Db, queues: HostQueues, redis: RedisConnection) => Promise<T>,
 ): Promise<T> {
   // Imported here, so that a command on a bare pool (withQueueOnPool) never loads Prisma.
   const { connectDb } = await import("../store/prisma.js");
@@ -29,7 +28,7 @@ export async function withQueue<T>(
  */
 export async function withQueueOnPool<T>(
   config: Config,
-  work: (pool: pg.Pool, queues: HostQueues, redis: Redis) => Promise<T>,
+  work: (pool: pg.Pool, queues: HostQueues, redis: RedisConnection) => Promise<T>,
 ): Promise<T> {
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
   // A connection the server closed while idle: the next statement reports it, if there is one.
@@ -43,10 +42,10 @@ export async function withQueueOnPool<T>(
 
 async function withDeployQueue<T>(
   config: Config,
-  work: (queues: HostQueues, redis: Redis) => Promise<T>,
+  work: (queues: HostQueues, redis: RedisConnection) => Promise<T>,
   closeDb: () => Promise<void>,
 ): Promise<T> {
-  const redis = connectRedisForCommand(config.redisUrl);
+  const redis = connectRedisForCommand(config.redis);
   // Each host's queue is opened when a command first enqueues there (queue/host-queues.ts).
   const queues = new HostQueues(redis, config.queuePrefix);
   try {

@@ -1,6 +1,10 @@
-import { Redis } from "ioredis";
 import pg from "pg";
 import type { Config } from "../config.js";
+import {
+  connectRedisProbe,
+  redisAddress as describeRedis,
+  type RedisConnection,
+} from "../queue/redis.js";
 import { withTimeout } from "../with-timeout.js";
 
 const CONNECT_TIMEOUT_MS = 3_000;
@@ -19,20 +23,14 @@ export type DoctorContext = {
 };
 
 export function createDoctorContext(config: Config): DoctorContext {
-  let redis: Redis | undefined;
+  let redis: RedisConnection | undefined;
   let info: Promise<Map<string, string>> | undefined;
   return {
     config,
     redisInfo() {
       info ??= (async () => {
         // No retries: doctor wants to know that Redis is down, not to wait for it.
-        redis = new Redis(config.redisUrl, {
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          enableOfflineQueue: false,
-          connectTimeout: CONNECT_TIMEOUT_MS,
-          retryStrategy: () => null,
-        });
+        redis = connectRedisProbe(config.redis, CONNECT_TIMEOUT_MS);
         redis.on("error", () => {}); // reported by the check that asked
         await withTimeout(redis.connect(), CONNECT_TIMEOUT_MS, `Redis at ${redisAddress(config)}`);
         return parseInfo(await redis.info());
@@ -58,10 +56,9 @@ export function createDoctorContext(config: Config): DoctorContext {
   };
 }
 
-/** host:port of REDIS_URL, without credentials, for messages. */
-export function redisAddress(config: Pick<Config, "redisUrl">): string {
-  const url = new URL(config.redisUrl);
-  return `${url.hostname}:${url.port || 6379}`;
+/** Where Redis is (REDIS_URL's host:port, or the Sentinels or Cluster nodes), without credentials. */
+export function redisAddress(config: Pick<Config, "redis">): string {
+  return describeRedis(config.redis);
 }
 
 function parseInfo(text: string): Map<string, string> {

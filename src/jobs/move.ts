@@ -25,7 +25,7 @@ export async function processMove(
   });
   if (!move) return "already-ended";
   // The next stage goes to the other host's queue: a connection of its own, for this job.
-  const redis = connectRedisForCommand(deps.config.redisUrl);
+  const redis = connectRedisForCommand(deps.config.redis);
   const queues = new HostQueues(redis, deps.config.queuePrefix);
   try {
     const run = await runMoveStage({ ...deps, queues }, moveId, stage, signal, (work) =>

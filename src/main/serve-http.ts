@@ -13,7 +13,7 @@ export type HttpIntake = { url: string; close(): Promise<void> };
 /** Starts the HTTP server on its own database and Redis connections. */
 export async function startHttpIntake(config: Config, logger: Logger): Promise<HttpIntake> {
   const db = connectDb(config.databaseUrl);
-  const redis = connectRedis(config.redisUrl);
+  const redis = connectRedis(config.redis);
   const queues = new HostQueues(redis, config.queuePrefix);
   const release = async () => {
     await queues.close();

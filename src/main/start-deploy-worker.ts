@@ -1,11 +1,11 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { DEPLOY_QUEUE_JOBS } from "../jobs/index.js";
 import { RecordedFailure } from "../jobs/recorded-failure.js";
 import type { DeployDeps } from "../pipeline/run-deployment.js";
 import { BACKUP_JOB, RESTORE_JOB } from "../queue/database-jobs.js";
 import { DEPLOY_JOB, retryDelayMs } from "../queue/deploy-job.js";
 import { hostQueueName } from "../queue/host-queues.js";
+import type { RedisConnection } from "../queue/redis.js";
 import type { Db } from "../store/prisma.js";
 
 export type DeployWorker = {
@@ -20,7 +20,7 @@ export type DeployWorker = {
  */
 export function startDeployWorker(
   deps: DeployDeps,
-  connection: Redis,
+  connection: RedisConnection,
   options: { concurrency: number; prefix: string },
 ): DeployWorker {
   const running = new Set<AbortController>();

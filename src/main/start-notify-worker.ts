@@ -1,9 +1,9 @@
 import { type Job, Queue, UnrecoverableError, Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import { NOTIFY_QUEUE_JOBS } from "../jobs/index.js";
 import type { Logger } from "../logger.js";
 import { queueStatusNotifications } from "../notify/poll-status-changes.js";
 import { NOTIFY_QUEUE } from "../queue/notify-job.js";
+import type { RedisConnection } from "../queue/redis.js";
 import type { Keyring } from "../secrets/keyring.js";
 import type { Db } from "../store/prisma.js";
 
@@ -22,7 +22,7 @@ export type NotifyWorker = { worker: Worker; close(): Promise<void> };
  */
 export async function startNotifyWorker(
   deps: { db: Db; logger: Logger; keyring: Keyring; prefix: string },
-  connection: Redis,
+  connection: RedisConnection,
   options: { pollMs?: number } = {},
 ): Promise<NotifyWorker> {
   const logger = deps.logger.child({ component: "notify" });

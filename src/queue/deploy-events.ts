@@ -1,5 +1,5 @@
 import { QueueEvents } from "bullmq";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "./redis.js";
 
 /** The events of a deploy job a follower hears: BullMQ's, and `progress` for a step's change. */
 export const DEPLOY_JOB_EVENTS = [
@@ -25,7 +25,7 @@ const REPLAY_MS = 2_000;
  * change, since events are also replayed from REPLAY_MS before the call.
  */
 export async function followDeployEvents(
-  connection: Redis,
+  connection: RedisConnection,
   prefix: string,
   queueName: string,
   deploymentId: string,

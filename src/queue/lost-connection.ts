@@ -1,5 +1,5 @@
 import type { Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 
 const LOST = new Set(["reconnecting", "close", "end"]);
 
@@ -10,7 +10,7 @@ const LOST = new Set(["reconnecting", "close", "end"]);
  */
 export function lostConnection(queue: Queue): string | null {
   const connection = queue.opts.connection;
-  if (connection instanceof Redis && LOST.has(connection.status))
+  if ((connection instanceof Redis || connection instanceof Cluster) && LOST.has(connection.status))
     return `connection is ${connection.status}`;
   return null;
 }

@@ -9,5 +9,6 @@ export function workerSecrets(config: Config): string[] {
   return [config.databaseUrl, config.adminDatabaseUrl, config.redisUrl]
     .map((url) => decodeURIComponent(new URL(url).password))
     .concat(config.pgbouncer.authPassword ?? [], config.secretsKey ?? [])
+    .concat(config.redis.mode === "sentinel" ? (config.redis.sentinelPassword ?? []) : [])
     .filter((secret) => secret.length >= 4);
 }

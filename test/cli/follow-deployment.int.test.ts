@@ -1,9 +1,8 @@
 import { PassThrough } from "node:stream";
 import { jest } from "@jest/globals";
-import type { Redis } from "ioredis";
 import { followDeployment } from "../../src/cli/follow-deployment.js";
 import { HostQueues } from "../../src/queue/host-queues.js";
-import { connectRedisForCommand } from "../../src/queue/redis.js";
+import { connectRedisForCommand, type RedisConnection } from "../../src/queue/redis.js";
 import { fixtureRepo, type GitRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -12,7 +11,7 @@ import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 jest.setTimeout(90_000);
 
 let stack: TestStack;
-let redis: Redis;
+let redis: RedisConnection;
 let repo: GitRepo;
 
 beforeAll(async () => {

@@ -31,7 +31,7 @@ export async function createSecondHost(
     });
     const stack = await createTestStack({
       DATABASE_URL: first.env.DATABASE_URL!,
-      REDIS_URL: first.env.REDIS_URL ?? first.config.redisUrl,
+      ...redisSettings(first.env),
       QUEUE_PREFIX: first.env.QUEUE_PREFIX!,
       SECRETS_KEY: first.env.SECRETS_KEY!,
       PROJECT_DATABASE_PREFIX: first.env.PROJECT_DATABASE_PREFIX!,
@@ -65,4 +65,16 @@ export async function createSecondHost(
     await cluster.drop().catch(() => {});
     throw error;
   }
+}
+
+/** The first stack's Redis settings, whichever it uses (one server, Sentinel or Cluster). */
+function redisSettings(env: Record<string, string>): Record<string, string> {
+  const names = [
+    "REDIS_URL",
+    "REDIS_SENTINELS",
+    "REDIS_SENTINEL_NAME",
+    "REDIS_SENTINEL_PASSWORD",
+    "REDIS_CLUSTER_NODES",
+  ];
+  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
 }

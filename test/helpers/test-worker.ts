@@ -98,7 +98,7 @@ export async function createTestStack(
   const config = loadConfig(env);
   const keyring = parseKeyring(config.secretsKey!);
   const db = connectDb(config.databaseUrl);
-  const redis = connectRedis(config.redisUrl);
+  const redis = connectRedis(config.redis);
   const queues = new HostQueues(redis, config.queuePrefix);
   const queue = queues.deploy(config.host.id);
   // Recorded at once, as a host whose worker has not started (down until startWorker): a
@@ -127,7 +127,7 @@ export async function createTestStack(
     env,
     async startWorker(workerEnv) {
       const workerConfig = workerEnv ? loadConfig({ ...env, ...workerEnv }) : config;
-      const workerRedis = connectRedis(config.redisUrl);
+      const workerRedis = connectRedis(config.redis);
       const heartbeat = await startHostHeartbeat(db, workerConfig, logger);
       const running = startDeployWorker(
         { db, logger, config: workerConfig, keyring },

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Redis } from "ioredis";
 import pino from "pino";
 import { loadConfig } from "../../src/config.js";
 import { buildApp } from "../../src/http/build-app.js";
 import { HostQueues } from "../../src/queue/host-queues.js";
-import { connectRedis } from "../../src/queue/redis.js";
+import { connectRedis, type RedisConnection } from "../../src/queue/redis.js";
 import { freePort } from "../../src/releases/free-port.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 import { createTestDatabase } from "../helpers/databases.js";
@@ -17,7 +16,7 @@ const config = loadConfig({});
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: Db;
 let redisServer: PrivateRedis;
-let redis: Redis;
+let redis: RedisConnection;
 
 beforeAll(async () => {
   database = await createTestDatabase();

@@ -1,6 +1,6 @@
 import net from "node:net";
-import { Redis } from "ioredis";
 import type { Config } from "../../config.js";
+import { connectRedisProbe } from "../../queue/redis.js";
 import { withTimeout } from "../../with-timeout.js";
 import { type Check, fail, ok, warn } from "../check.js";
 import { redisAddress } from "../doctor-context.js";
@@ -31,7 +31,7 @@ export const redisAuth: Check = {
       return warn(`could not ask Redis at ${address} without credentials: ${open.message}`, FIX);
     if (!open) return ok(`Redis at ${address} refuses commands without credentials`);
     const message = `Redis at ${address} runs commands without a password`;
-    if (!isLoopback(new URL(ctx.config.redisUrl).hostname)) {
+    if (!redisHosts(ctx.config).every(isLoopback)) {
       return fail(
         `${message}, on a network address: anything that reaches ${address} can queue, change or delete deploy jobs`,
         FIX,
@@ -52,18 +52,14 @@ export const redisAuth: Check = {
  * Asks REDIS_URL's server, as a client that sends no user or password, whether a key exists.
  * true: it answered; false: it refused (NOAUTH, or an ACL that gives the default user no keys).
  */
-async function runsWithoutCredentials(config: Pick<Config, "redisUrl">): Promise<boolean> {
-  const url = new URL(config.redisUrl);
+async function runsWithoutCredentials(config: Pick<Config, "redis">): Promise<boolean> {
+  const url = new URL(config.redis.url);
   url.username = "";
   url.password = "";
-  const redis = new Redis(url.toString(), {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    connectTimeout: PROBE_TIMEOUT_MS,
+  // The same servers (a Sentinel's primary, a Cluster's nodes), without REDIS_URL's credentials.
+  const redis = connectRedisProbe({ ...config.redis, url: url.toString() }, PROBE_TIMEOUT_MS, {
     // Its INFO would be refused first, and say so in other words.
     enableReadyCheck: false,
-    retryStrategy: () => null,
   });
   redis.on("error", () => {});
   try {
@@ -76,6 +72,14 @@ async function runsWithoutCredentials(config: Pick<Config, "redisUrl">): Promise
   } finally {
     redis.disconnect();
   }
+}
+
+/** The hosts a client of REDIS_URL's servers connects to. */
+function redisHosts(config: Pick<Config, "redis">): string[] {
+  const redis = config.redis;
+  if (redis.mode === "sentinel") return redis.sentinels.map((node) => node.host);
+  if (redis.mode === "cluster") return redis.nodes.map((node) => node.host);
+  return [new URL(redis.url).hostname];
 }
 
 function isLoopback(hostname: string): boolean {

@@ -36,9 +36,16 @@ export async function reconcileReleases(
   db: Db,
   host: ReleaseHost,
   logger: Logger,
+  /** This worker's host: only its projects (and unplaced ones) are its to run and route. */
+  hostId?: string,
 ): Promise<ReleasesReconciled> {
   const projects = await db.project.findMany({
-    where: { liveDeploymentId: { not: null } },
+    where: {
+      liveDeploymentId: { not: null },
+      // A project placed on another host is served there (a moved one's old release here is
+      // not live for this host any more, so its program is removed below, its route too).
+      ...(hostId !== undefined && { OR: [{ hostId }, { hostId: null }] }),
+    },
     select: {
       slug: true,
       liveDeployment: {

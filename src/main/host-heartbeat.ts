@@ -17,9 +17,12 @@ export async function startHostHeartbeat(
   db: Db,
   config: Pick<Config, "host" | "dataDir">,
   logger: Logger,
+  /** Run after each heartbeat (the worker reconciles its remote routes there); errors logged. */
+  onBeat?: () => Promise<unknown>,
 ): Promise<{ stop(): void }> {
   await registerHost(db, config.host);
   let warnedAt = 0;
+  let onBeatWarnedAt = 0;
   const beat = async () => {
     try {
       await heartbeatHost(db, config.host.id, await measure(config.dataDir));
@@ -27,6 +30,13 @@ export async function startHostHeartbeat(
       if (Date.now() - warnedAt < 60_000) return;
       warnedAt = Date.now();
       logger.warn({ err: error, host: config.host.id }, "could not send the host's heartbeat");
+    }
+    try {
+      await onBeat?.();
+    } catch (error) {
+      if (Date.now() - onBeatWarnedAt < 60_000) return;
+      onBeatWarnedAt = Date.now();
+      logger.error({ err: error, host: config.host.id }, "reconciling on the heartbeat failed");
     }
   };
   await beat();

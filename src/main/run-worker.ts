@@ -4,6 +4,7 @@ import { sandboxStatus } from "../exec/sandbox.js";
 import { reconcileReleases } from "../hosting/reconcile-releases.js";
 import { openReleaseHost } from "../hosting/release-host.js";
 import { releaseSecrets } from "../hosting/release-secrets.js";
+import { syncRemoteRoutes } from "../hosting/remote-routes.js";
 import { watchReleases } from "../hosting/watch-releases.js";
 import type { Logger } from "../logger.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
@@ -58,7 +59,10 @@ export async function runWorker(
   const queues = new HostQueues(redis, config.queuePrefix);
   // This host in the record first (HOST_ID): placement sees it, and a sole host adopts the
   // projects of an installation from before hosts before its queue is read.
-  const heartbeat = await startHostHeartbeat(db, config, logger);
+  // Each beat also points this host's router at the projects other hosts serve (the mesh).
+  const heartbeat = await startHostHeartbeat(db, config, logger, () =>
+    syncRemoteRoutes(config, db, logger),
+  );
   const adopted = await adoptUnplaced(db, config.host.id);
   if (adopted > 0)
     logger.info(
@@ -110,7 +114,7 @@ export async function runWorker(
         reconcileAndRecord(db, queues, hostId, logger, config.databaseUrl, DEPLOY_ATTEMPTS),
       )
       .then(() => reconcileDatabaseJobs(db, queues, hostId, logger))
-      .then(() => reconcileReleases(db, releaseHost, logger))
+      .then(() => reconcileReleases(db, releaseHost, logger, hostId))
       .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();
   await scheduleBackupPruning(queues.deploy(hostId), config.backups.pruneEveryMs);

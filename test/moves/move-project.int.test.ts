@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { jest } from "@jest/globals";
+import { reconcileReleases } from "../../src/hosting/reconcile-releases.js";
+import { openReleaseHost } from "../../src/hosting/release-host.js";
 import { syncRemoteRoutes } from "../../src/hosting/remote-routes.js";
 import { requestMove, requestMoveCleanup } from "../../src/moves/request-move.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
+import { listRoutes } from "../../src/router/list-routes.js";
 import { latestProjectMove } from "../../src/store/project-moves.js";
 import { onServer, queryAt } from "../helpers/databases.js";
 import { fetchApp } from "../helpers/fetch-app.js";
@@ -166,6 +169,24 @@ describe("moving a project", () => {
     ]);
     // The source's copy is kept until the confirmed cleanup.
     expect(await databasesOnMain()).toContain(move.fromDatabase);
+
+    // h1's release reconcile (every minute in a worker) takes only h1's projects: the old
+    // release of the moved project is stopped and removed there, and no local route comes back.
+    const previous = move.log.find((line) => line.includes("switched:"))!;
+    const oldRelease = /\(was ([0-9a-f-]{36}) on h1\)/.exec(previous)![1]!;
+    const reconciled = await reconcileReleases(
+      h1.db,
+      await openReleaseHost(h1.config),
+      h1.logger,
+      "h1",
+    );
+    expect(reconciled).toMatchObject({ started: [], removed: [oldRelease] });
+    expect(reconciled.routes.added).toEqual([]);
+    expect(
+      (await listRoutes((await openReleaseHost(h1.config)).router)).map((r) => r.project),
+    ).toEqual([]);
+    for (const stack of [h1, h2])
+      expect(await notesVia(stack)).toMatchObject({ notes: expect.any(Array) });
   });
 
   it("the confirmed cleanup drops the source's database and role on h1 only", async () => {

@@ -64,6 +64,21 @@ SELECT pg_catalog.json_build_array('extension', x.extname, x.extversion, n.nspna
   FROM pg_catalog.pg_extension AS x
   JOIN pg_catalog.pg_namespace AS n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace`;
 
+/**
+ * CATALOG_QUERY hashed where it runs: each line's SHA-256, then one over those sorted (by byte,
+ * collation "C"), so one row of 64 characters comes back. The catalog's text is the tenant's
+ * to size: a column or domain default deparses to as many megabytes as its app wrote (stored
+ * compressed, a few kilobytes of catalog), and every line brought into the worker's heap to be
+ * sorted there could take the worker, and every deploy on its host, down.
+ */
+const FINGERPRINT_QUERY = `
+SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+         pg_catalog.string_agg(lines.digest, ',' ORDER BY lines.digest COLLATE pg_catalog."C"),
+         'UTF8'::pg_catalog.name)), 'hex'::pg_catalog.text) AS hash
+  FROM (SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(catalog.line,
+                 'UTF8'::pg_catalog.name)), 'hex'::pg_catalog.text) AS digest
+          FROM (${CATALOG_QUERY}) AS catalog(line)) AS lines`;
+
 // Client options outrank what the tenant's role or database sets (ALTER ROLE … SET search_path).
 const SESSION_OPTIONS = [
   "-c search_path=pg_catalog,pg_temp",
@@ -73,7 +88,8 @@ const SESSION_OPTIONS = [
 
 /**
  * A SHA-256 over the catalog of the project's database as the schema push sees it (see
- * CATALOG_QUERY), read in one query over `directUrl`: the project's own role, never a
+ * CATALOG_QUERY), computed by Postgres in one query over `directUrl` (FINGERPRINT_QUERY: only
+ * the hash comes back): the project's own role, never a
  * superuser's session, so nothing a tenant created can run with more rights than its own.
  */
 export async function catalogFingerprint(directUrl: string): Promise<string> {
@@ -85,10 +101,9 @@ export async function catalogFingerprint(directUrl: string): Promise<string> {
   });
   await client.connect();
   try {
-    const { rows } = await client.query<{ line: string }>(CATALOG_QUERY);
-    // Sorted here, by code unit, not by the database's collation.
-    const lines = rows.map((row) => row.line).sort();
-    return createHash("sha256").update(JSON.stringify(lines)).digest("hex");
+    const { rows } = await client.query<{ hash: string | null }>(FINGERPRINT_QUERY);
+    // An empty catalog aggregates to null: the hash of no lines.
+    return rows[0]?.hash ?? createHash("sha256").digest("hex");
   } finally {
     await client.end();
   }

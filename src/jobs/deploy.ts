@@ -1,9 +1,8 @@
-import { DelayedError, type Job, UnrecoverableError, WaitingError } from "bullmq";
+import { type Job, UnrecoverableError, WaitingError } from "bullmq";
 import { type DeployDeps, runDeployment } from "../pipeline/run-deployment.js";
 import { deployJobPayload } from "../queue/deploy-job.js";
+import { waitForLane } from "../store/hold-project-lane.js";
 import { RecordedFailure } from "./recorded-failure.js";
-
-const LANE_RETRY_MS = 1_000;
 
 /** The `deploy` job: runs one recorded deployment through the pipeline. */
 export async function processDeploy(
@@ -18,6 +17,7 @@ export async function processDeploy(
   }
   const maxAttempts = job.opts.attempts ?? 1;
   const canRetry = job.attemptsMade + 1 < maxAttempts;
+  let busyProject = "";
   const run = await runDeployment(
     { ...deps, onStepChange: (change) => publishStepChange(deps, job, change) },
     payload.data.deploymentId,
@@ -25,17 +25,17 @@ export async function processDeploy(
     {
       canRetry,
       maxAttempts,
+      onBusy: (projectId) => {
+        busyProject = projectId;
+      },
     },
   );
   if (run === "handed-back") {
     await job.moveToWait(token);
     throw new WaitingError();
   }
-  if (run === "busy") {
-    // Another deploy of the project is running: look again shortly, without using an attempt.
-    await job.moveToDelayed(Date.now() + LANE_RETRY_MS, token);
-    throw new DelayedError();
-  }
+  // Another deploy of the project is running: this one starts once it ends.
+  if (run === "busy") await waitForLane(job, token, busyProject);
   if (run === "retry")
     throw new Error("the deploy failed for a reason a retry can fix; BullMQ retries it");
   // The failure is recorded on the deployment; retrying cannot change it.

@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { DeploymentStatus } from "@prisma/client";
 import type { Config } from "../config.js";
 import { sandboxFor } from "../exec/sandbox.js";
 import { openReleaseHost } from "../hosting/release-host.js";
@@ -10,6 +11,7 @@ import { projectBoxLimits } from "../store/box-limits.js";
 import { isEndedStatus } from "../store/deployment-statuses.js";
 import {
   addWarning,
+  type ClaimedDeployment,
   claimDeployment,
   finishDeployment,
   recordSandbox,
@@ -58,30 +60,41 @@ export async function runDeployment(
   deps: DeployDeps,
   deploymentId: string,
   shutdown: AbortSignal,
-  options: { canRetry: boolean; maxAttempts: number },
+  options: {
+    canRetry: boolean;
+    maxAttempts: number;
+    /** Told which project's lane was taken, when the answer is "busy". */
+    onBusy?: (projectId: string) => void;
+  },
 ): Promise<DeploymentRun> {
-  const found = await deps.db.deployment.findUnique({
-    where: { id: deploymentId },
-    select: { status: true, projectId: true },
-  });
+  // Raw, as every statement from the queue to the first step: Prisma 6 compiles each ORM query.
+  const [found] = await deps.db.$queryRaw<{ status: DeploymentStatus; projectId: string }[]>`
+    SELECT status, "projectId" FROM "Deployment" WHERE id = ${deploymentId}::uuid`;
   if (!found || isEndedStatus(found.status)) return "already-ended";
   const lane = await tryEnterProjectLane(deps.config.databaseUrl, found.projectId);
-  if (!lane) return "busy";
+  if (!lane) {
+    options.onBusy?.(found.projectId);
+    return "busy";
+  }
   let cancel: ReturnType<typeof watchForCancel> | undefined;
   try {
-    // Still `running` while we hold its lane: the worker of its last attempt is gone.
-    const takenOver = await takeOverDeadAttempt(
-      {
-        db: deps.db,
-        logger: deps.logger,
-        maxAttempts: options.maxAttempts,
-        releaseHost: () => openReleaseHost(deps.config),
-      },
-      deploymentId,
-    );
-    if (takenOver && takenOver.outcome !== "queued") return "already-ended";
-    const claimed = await claimDeployment(deps.db, deploymentId);
-    if (!claimed) return "already-ended";
+    // A queued deployment, the usual case, is claimed in one statement.
+    let claimed = await claimDeployment(deps.db, deploymentId, ["queued"]);
+    if (!claimed) {
+      // Still `running` while we hold its lane: the worker of its last attempt is gone.
+      const takenOver = await takeOverDeadAttempt(
+        {
+          db: deps.db,
+          logger: deps.logger,
+          maxAttempts: options.maxAttempts,
+          releaseHost: () => openReleaseHost(deps.config),
+        },
+        deploymentId,
+      );
+      if (takenOver && takenOver.outcome !== "queued") return "already-ended";
+      claimed = await claimDeployment(deps.db, deploymentId);
+      if (!claimed) return "already-ended";
+    }
     cancel = watchForCancel(deps.db, { deploymentId, attempt: claimed.attempt });
     return await runClaimed(
       deps,
@@ -106,7 +119,7 @@ export async function runDeployment(
 
 async function runClaimed(
   deps: DeployDeps,
-  deployment: NonNullable<Awaited<ReturnType<typeof claimDeployment>>>,
+  deployment: ClaimedDeployment,
   signal: AbortSignal,
   canRetry: boolean,
 ): Promise<DeploymentRun> {
@@ -124,21 +137,21 @@ async function runClaimed(
     `${deploymentId}-${deployment.attempt}`,
   );
   // The project's own uid: its releases and HOME are its, app code runs as it.
-  const uid = await projectAppUid(db, deployment.projectId, config.appUidBase);
+  const uid =
+    deployment.project.appUid ?? (await projectAppUid(db, deployment.projectId, config.appUidBase));
   const owner = { uid, gid: uid };
-  const notRun = await prepareRelease(
-    db,
-    deployment,
-    releaseDir,
-    config.sandbox === "off" ? null : owner,
-  );
+  // At once: none of these depends on another, and the first step waits for all of them.
+  const [notRun, limits] = await Promise.all([
+    prepareRelease(db, deployment, releaseDir, config.sandbox === "off" ? null : owner),
+    projectBoxLimits(db, deployment.projectId, config.boxLimits),
+    recordSandbox(db, deploymentId, config.sandbox),
+  ]);
   const sandbox = await sandboxFor(
     config.sandbox,
     { dataDir: config.dataDir, releaseDir, project },
     owner,
-    await projectBoxLimits(db, deployment.projectId, config.boxLimits),
+    limits,
   );
-  await recordSandbox(db, deploymentId, config.sandbox);
   const result = await runPipeline(
     {
       db,

@@ -145,17 +145,43 @@ export async function requestCancel(db: Db, id: string) {
   return { outcome: "ended" as const, status: found?.status ?? null };
 }
 
+/** What a worker needs of a deployment it claimed, and of its project. */
+export type ClaimedDeployment = {
+  id: string;
+  attempt: number;
+  projectId: string;
+  repoUrl: string;
+  ref: string;
+  retryOfId: string | null;
+  rollbackToId: string | null;
+  fromStep: string | null;
+  /** appUid: null until the project's first deploy allocates it (store/project-app-uid.ts). */
+  project: { slug: string; appUid: number | null };
+};
+
 /**
- * Marks a deployment running for a new attempt. Returns null when it has already ended
- * (finished, cancelled or superseded): such a job has nothing left to do.
+ * Marks a deployment running for a new attempt, if its status is one of `from` (by default any
+ * active one). Returns null when it has already ended (finished, cancelled or superseded): such
+ * a job has nothing left to do. One statement: it is on the way from the queue to the first step.
  */
-export async function claimDeployment(db: Db, id: string) {
-  const claimed = await db.deployment.updateManyAndReturn({
-    where: { id, status: { in: [...ACTIVE_STATUSES] } },
-    data: { status: "running", startedAt: new Date(), attempt: { increment: 1 } },
-    include: { project: { select: { slug: true } } },
-  });
-  return claimed[0] ?? null;
+export async function claimDeployment(
+  db: Db,
+  id: string,
+  from: readonly DeploymentStatus[] = ACTIVE_STATUSES,
+): Promise<ClaimedDeployment | null> {
+  const rows = await db.$queryRaw<
+    (Omit<ClaimedDeployment, "project"> & { slug: string; appUid: number | null })[]
+  >`
+    UPDATE "Deployment" AS d SET status = 'running', attempt = d.attempt + 1,
+      "startedAt" = ${new Date().toISOString()}::timestamp(3)
+    FROM "Project" AS p
+    WHERE d.id = ${id}::uuid AND p.id = d."projectId" AND d.status::text = ANY(${[...from]}::text[])
+    RETURNING d.id, d.attempt, d."projectId", d."repoUrl", d.ref, d."retryOfId", d."rollbackToId",
+      d."fromStep", p.slug, p."appUid"`;
+  const [row] = rows;
+  if (!row) return null;
+  const { slug, appUid, ...deployment } = row;
+  return { ...deployment, project: { slug, appUid } };
 }
 
 export type DeploymentEnd = {

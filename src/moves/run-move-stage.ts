@@ -153,7 +153,7 @@ async function restoreStage(
       `this host's PROJECT_DATABASE_PREFIX names the project's database ${database}, the source's ${move.fromDatabase}: every host must use the same prefix`,
     );
   const backup = move.backupId ? await getBackup(db, move.backupId) : null;
-  if (!backup || backup.status !== "succeeded")
+  if (backup?.status !== "succeeded")
     throw new Error(`the move's backup ${move.backupId ?? "(none)"} is not a complete backup`);
   const store = openBackupStore(config);
   const key = backupKey(move.project, backup.id);

@@ -55,7 +55,7 @@ export async function runWorker(
     warnedAt = Date.now();
     logger.warn({ err: error }, "the worker's database is unreachable; retrying");
   });
-  const redis = connectRedis(config.redisUrl);
+  const redis = connectRedis(config.redis);
   const queues = new HostQueues(redis, config.queuePrefix);
   // This host in the record first (HOST_ID): placement sees it, and a sole host adopts the
   // projects of an installation from before hosts before its queue is read.

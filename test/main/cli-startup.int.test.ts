@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { jest } from "@jest/globals";
 import { execa } from "execa";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { BIN } from "../helpers/worker-process.js";
 
@@ -29,12 +30,12 @@ afterAll(async () => {
 
 /** The packages (under node_modules) a run of the CLI loaded. */
 async function packagesLoaded(args: string[]): Promise<Set<string>> {
-  const file = path.join(dir, `modules-${args.join("-")}.txt`);
+  const file = path.join(dir, `modules-${args.join("-").replace(/[^\w.-]/g, "_")}.txt`);
   const run = await execa("node", ["--import", RECORDER, BIN, ...args], {
     env: { ...stack.env, RECORD_MODULES_TO: file },
     reject: false,
   });
-  expect(run.exitCode).toBe(0);
+  expect([run.exitCode, run.stderr]).toEqual([0, ""]);
   const urls = (await readFile(file, "utf8")).split("\n");
   return new Set(
     urls.flatMap((url) => {
@@ -47,6 +48,33 @@ async function packagesLoaded(args: string[]): Promise<Set<string>> {
 describe("what the CLI loads", () => {
   it("--help loads commander and nothing else", async () => {
     expect([...(await packagesLoaded(["--help"]))]).toEqual(["commander"]);
+  });
+
+  it("deploy without --wait records on a bare pg pool: it never loads Prisma's client", async () => {
+    // The repository need not exist: the deploy is only recorded and queued (no worker runs).
+    const loaded = await packagesLoaded([
+      "deploy",
+      "--project",
+      "startup",
+      "--repo",
+      dir,
+      "--ref",
+      "main",
+    ]);
+    expect(loaded.has("pg")).toBe(true);
+    expect(loaded.has("bullmq")).toBe(true);
+    for (const name of ["@prisma/client", "@prisma/adapter-pg", "fastify", "pino-pretty"]) {
+      expect(loaded.has(name)).toBe(false);
+    }
+    // And what it recorded is the deployment a worker reads, with every step pending.
+    const recorded = await stack.db.deployment.findFirstOrThrow({
+      where: { project: { slug: "startup" } },
+      include: { steps: { orderBy: { position: "asc" } } },
+    });
+    expect(recorded).toMatchObject({ status: "queued", ref: "main", repoUrl: dir, trigger: "cli" });
+    expect(recorded.steps.map((step) => [step.name, step.status])).toEqual(
+      DEPLOY_STEP_NAMES.map((name) => [name, "pending"]),
+    );
   });
 
   it("a command that reads the database loads Prisma, not the queue nor the HTTP server", async () => {

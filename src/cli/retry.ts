@@ -96,7 +96,9 @@ async function retryAllFailed(
   requestedBy: string | null,
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  const failed = await latestFailedDeployments(deps.db, filter);
+  // Each one's failed step is read from the steps its plan loads (ordered by position), not by
+  // the selection again.
+  const failed = await latestFailedDeployments(deps.db, filter, { failedStep: false });
   if (failed.length === 0) {
     out.write("no failed deployments to retry\n");
     return 0;
@@ -106,8 +108,9 @@ async function retryAllFailed(
     const planned = await planRetry(deps.db, { deploymentId: deployment.id });
     plans.push(planned);
     const from = planned.reused.length > 0 ? `from step ${planned.fromStep}` : "from the start";
+    const failedStep = planned.retryOf.steps.find((s) => s.status === "failed")?.name ?? "-";
     out.write(
-      `${filter.dryRun ? "would retry" : "retrying"} ${deployment.id}  ${deployment.project}  ${deployment.errorCode ?? "-"} at ${deployment.failedStep ?? "-"}  ${from}\n`,
+      `${filter.dryRun ? "would retry" : "retrying"} ${deployment.id}  ${deployment.project}  ${deployment.errorCode ?? "-"} at ${failedStep}  ${from}\n`,
     );
   }
   if (filter.dryRun) {

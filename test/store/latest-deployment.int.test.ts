@@ -311,6 +311,14 @@ describe("the newest deployment's flag", () => {
     expect(await latestDeploymentPerProject(db, filter)).toEqual(await oracle(db, filter));
   });
 
+  it("leaves the failed step's name out when asked, the rest the same", async () => {
+    const named = await latestFailedDeployments(db, {});
+    expect(named.length).toBeGreaterThan(0);
+    expect(await latestFailedDeployments(db, {}, { failedStep: false })).toEqual(
+      named.map(({ failedStep: _, ...rest }) => rest),
+    );
+  });
+
   it("refuses a status that is not a deployment status", async () => {
     await expect(
       latestDeploymentPerProject(db, { status: "failed' OR TRUE --" as "failed" }),

@@ -12,8 +12,8 @@ export type Pruned = {
 };
 
 /**
- * Deletes the backups retention lets go (BACKUP_KEEP, BACKUP_KEEP_DAYS) from the store and
- * marks them `pruned`. Each project is pruned inside its lane, so a restore never loses the
+ * Deletes the backups of this host's projects that retention lets go (BACKUP_KEEP,
+ * BACKUP_KEEP_DAYS) from the store and marks them `pruned`. Each project is pruned inside its lane, so a restore never loses the
  * file it is reading.
  */
 export async function pruneBackups(
@@ -21,8 +21,10 @@ export async function pruneBackups(
   now: Date = new Date(),
 ): Promise<Pruned> {
   const store = deps.store ?? openBackupStore(deps.config);
+  // The backups of the projects placed on this host: each host prunes its own projects' (a
+  // moved project's older backups included, in the backup store the hosts share for moves).
   const complete = await deps.db.backup.findMany({
-    where: { status: "succeeded" },
+    where: { status: "succeeded", project: { hostId: deps.config.host.id } },
     select: {
       id: true,
       projectId: true,

@@ -1,3 +1,4 @@
+import type pg from "pg";
 import { UsageError } from "../errors.js";
 import type { Db } from "./prisma.js";
 import { inTransaction, type Sql, type SqlDb } from "./sql-transaction.js";
@@ -81,7 +82,7 @@ type HostRow = {
  * not load Prisma): times come back as epoch milliseconds (timestamps without time zone hold
  * UTC, as Prisma writes them) and counts as whatever the driver makes of a bigint.
  */
-function queryOn(db: SqlDb): Sql {
+function queryOn(db: Queryable): Sql {
   if ("$queryRawUnsafe" in db) return (text, values = []) => db.$queryRawUnsafe(text, ...values);
   return async <Row>(text: string, values: readonly unknown[] = []) =>
     (await db.query(text, [...values])).rows as Row[];
@@ -96,8 +97,11 @@ const HOSTS_SQL = `
          (SELECT count(*) FROM "Project" p WHERE p."hostId" = h.id) AS projects
     FROM "Host" h`;
 
+/** What plain SQL runs on here: SqlDb, or one pg client (doctor's). */
+export type Queryable = SqlDb | pg.ClientBase;
+
 /** Every registered host, by id, with its reported state and project count. */
-export async function listHosts(db: SqlDb, downAfterMs: number): Promise<HostView[]> {
+export async function listHosts(db: Queryable, downAfterMs: number): Promise<HostView[]> {
   return listHostsWith(queryOn(db), downAfterMs);
 }
 
@@ -326,12 +330,10 @@ export async function adoptUnplaced(db: Db, hostId: string): Promise<number> {
 }
 
 /** Projects with no host (from before hosts, with several hosts registered): for doctor. */
-export async function unplacedProjects(db: Db): Promise<string[]> {
-  const rows = await db.project.findMany({
-    where: { hostId: null },
-    select: { slug: true },
-    orderBy: { slug: "asc" },
-  });
+export async function unplacedProjects(db: Queryable): Promise<string[]> {
+  const rows = await queryOn(db)<{ slug: string }>(
+    `SELECT slug FROM "Project" WHERE "hostId" IS NULL ORDER BY slug`,
+  );
   return rows.map((row) => row.slug);
 }
 

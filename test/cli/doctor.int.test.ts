@@ -68,6 +68,7 @@ describe("coduck-worker doctor", () => {
       "redis-eviction",
       "redis-aof",
       "postgres",
+      "hosts",
       "admin-role",
       "connect",
       "pg-hba",

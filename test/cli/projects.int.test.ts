@@ -19,10 +19,15 @@ describe("coduck-worker projects add", () => {
     const added = await run("projects", "add", "web", "--repo", "https://github.com/acme/web.git");
     expect(added.exitCode).toBe(0);
     expect(added.stdout).toMatch(
-      /^project web added: pushes to main of https:\/\/github\.com\/acme\/web\.git deploy it\nwebhook secret of web \(shown once; set it as the secret of the repository's GitHub webhook\):\n[0-9a-f]{64}$/,
+      /^project web added on host t-[0-9a-f]{8}: pushes to main of https:\/\/github\.com\/acme\/web\.git deploy it\nwebhook secret of web \(shown once; set it as the secret of the repository's GitHub webhook\):\n[0-9a-f]{64}$/,
     );
     const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "web" } });
-    expect(project).toMatchObject({ repoUrl: "https://github.com/acme/web.git", branch: "main" });
+    // Placed on the installation's one host (the stack's, whose worker has not started).
+    expect(project).toMatchObject({
+      repoUrl: "https://github.com/acme/web.git",
+      branch: "main",
+      hostId: stack.config.host.id,
+    });
   });
 
   it("refuses a taken slug, changes nothing, and says how to change the project", async () => {
@@ -139,6 +144,7 @@ describe("coduck-worker projects list", () => {
     expect(rows.map((r: { slug: string }) => r.slug)).toEqual(["api", "web", "web-staging"]);
     expect(rows[1]).toEqual({
       slug: "web",
+      host: stack.config.host.id,
       repoUrl: "https://github.com/acme/web.git",
       branch: "main",
       webhookSecret: "own",
@@ -152,9 +158,9 @@ describe("coduck-worker projects list", () => {
     const listed = await run("projects", "list");
     expect(listed.exitCode).toBe(0);
     expect((listed.stdout as string).split("\n")).toEqual([
-      expect.stringMatching(/^api\s+release\s+https:\/\/github\.com\/acme\/api$/),
-      expect.stringMatching(/^web\s+main\s+https:\/\/github\.com\/acme\/web\.git$/),
-      expect.stringMatching(/^web-staging\s+staging\s+git@github\.com:acme\/web$/),
+      expect.stringMatching(/^api\s+t-[0-9a-f]{8}\s+release\s+https:\/\/github\.com\/acme\/api$/),
+      expect.stringMatching(/^web\s+t-[0-9a-f]{8}\s+main\s+https:\/\/github\.com\/acme\/web\.git$/),
+      expect.stringMatching(/^web-staging\s+t-[0-9a-f]{8}\s+staging\s+git@github\.com:acme\/web$/),
     ]);
   });
 });

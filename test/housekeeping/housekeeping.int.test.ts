@@ -220,6 +220,13 @@ describe("housekeeping schedules", () => {
         { db: stack.db, config: stack.config, logger: pino({ level: "silent" }) },
         queues,
       );
+      // A scheduler's first run is at once: once each has run, its next run stays put.
+      for (const name of ["prune-logs", "clean-jobs"])
+        await waitFor(`the first ${name} run`, () =>
+          stack.db.jobRun
+            .findFirst({ where: { name, requestedBy: "schedule", status: { not: "running" } } })
+            .then((run) => run ?? undefined),
+        );
       const schedulers = await queue.getJobSchedulers();
       expect(Object.fromEntries(schedulers.map((s) => [s.key, Number(s.every)]))).toEqual({
         "prune-logs": 24 * 60 * 60_000,

@@ -1,6 +1,7 @@
 import type { Check } from "../check.js";
 import { adminPrivileges } from "./admin-privileges.js";
 import { connectPrivileges } from "./connect-privileges.js";
+import { hosts } from "./hosts.js";
 import { networkIsolation } from "./network-isolation.js";
 import { pgHbaTrust } from "./pg-hba-trust.js";
 import { pgbouncerLookup } from "./pgbouncer-lookup.js";
@@ -22,6 +23,7 @@ export const CHECKS: readonly Check[] = [
   redisEviction,
   redisPersistence,
   postgresMigrations,
+  hosts,
   adminPrivileges,
   connectPrivileges,
   pgHbaTrust,

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { listDeploymentRecords } from "../../../store/deployment-record.js";
+import { listHosts } from "../../../store/hosts.js";
 import { csrfToken } from "../../access/admin-credentials.js";
 import { parseDeploymentFilter } from "../../deployment-filter.js";
 import type { HttpDeps } from "../../http-deps.js";
@@ -28,6 +29,16 @@ export async function adminDeploymentsRoute(
       errorCode: code,
       limit,
     });
-    return reply.send(deploymentsPage({ deployments, filter: parsed.filter, csrf }));
+    // Where each ran (or waits), and the hosts' states: a deploy waiting for a host that is down
+    // says so here too.
+    const [placed, hosts] = await Promise.all([
+      deps.db.deployment.findMany({
+        where: { id: { in: deployments.map((d) => d.id) } },
+        select: { id: true, hostId: true },
+      }),
+      listHosts(deps.db, deps.config.host.downAfterMs),
+    ]);
+    const hostOf = Object.fromEntries(placed.map((d) => [d.id, d.hostId]));
+    return reply.send(deploymentsPage({ deployments, filter: parsed.filter, csrf, hosts, hostOf }));
   });
 }

@@ -1,6 +1,7 @@
 import { jest } from "@jest/globals";
 import { Queue } from "bullmq";
 import { Cluster, Redis } from "ioredis";
+import { createDoctorContext } from "../../src/doctor/doctor-context.js";
 import { connectRedis } from "../../src/queue/redis.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import {
@@ -66,6 +67,17 @@ describe("Redis Sentinel", () => {
     expect(
       await keysOn(sentinel.replica.port, `${stack.config.queuePrefix}:*:${second}`),
     ).not.toEqual([]);
+    // doctor asks the Sentinels too: it reads the promoted primary's INFO.
+    const doctor = createDoctorContext(stack.config);
+    try {
+      const info = await doctor.redisInfo();
+      expect([info.get("tcp_port"), info.get("role")]).toEqual([
+        String(sentinel.replica.port),
+        "master",
+      ]);
+    } finally {
+      await doctor.close();
+    }
   });
 });
 
@@ -109,5 +121,11 @@ describe("Redis Cluster", () => {
     );
     expect(keys.filter((k) => k.length > 0)).toHaveLength(1);
     expect(keys.flat()).toEqual(expect.arrayContaining([expect.stringContaining(id)]));
+    const doctor = createDoctorContext(stack.config);
+    try {
+      expect((await doctor.redisInfo()).get("cluster_enabled")).toBe("1");
+    } finally {
+      await doctor.close();
+    }
   });
 });

@@ -60,6 +60,9 @@ export async function createDeployment(
     const hostId =
       request.hostId ??
       (request.placement ? await projectHostIn(sql, project!, request.placement) : project!.hostId);
+    // Queued once written, after the project's lock (as Prisma's @default(now()) had it): a
+    // wait for a concurrent push's transaction is not the queue's.
+    const queuedAt = new Date().toISOString();
     await sql(
       `INSERT INTO "Deployment" (id, "projectId", "repoUrl", ref, trigger, "queuedAt",
          "requestedBy", "retryOfId", "retryNumber", "rollbackToId", "fromStep", "hostId")
@@ -71,7 +74,7 @@ export async function createDeployment(
         request.repoUrl,
         request.ref,
         request.trigger,
-        now,
+        queuedAt,
         lineage.requestedBy ?? null,
         lineage.retryOfId ?? null,
         lineage.retryNumber ?? null,

@@ -85,7 +85,7 @@ function refusal(spec: RemoteRouteSpec, forbidden: ReadonlySet<string>): string 
   } catch (error) {
     return (error as Error).message;
   }
-  if (forbidden.has(spec.address))
+  if (forbidden.has(addressKey(spec.address)))
     return `host ${spec.hostId}'s address ${spec.address} is this host's own or one of its releases' ports`;
   return undefined;
 }
@@ -100,8 +100,24 @@ async function ownAddresses(
     select: { releasePort: true },
     distinct: ["releasePort"],
   });
-  const ports = releases.flatMap((release) =>
-    ["127.0.0.1", "localhost", "[::1]"].map((name) => `${name}:${release.releasePort}`),
-  );
-  return new Set([self.address, ...ports]);
+  const ports = releases.map((release) => addressKey(`127.0.0.1:${release.releasePort}`));
+  return new Set([addressKey(self.address), ...ports]);
+}
+
+/**
+ * An address as this machine would dial it: every name of the machine's own loopback or of
+ * "any address" (`localhost`, 127.0.0.0/8, `0.0.0.0`, `[::1]`, `[::]`) is one name, so another
+ * host's address cannot reach a port of this one by spelling it differently.
+ */
+export function addressKey(address: string): string {
+  const colon = address.lastIndexOf(":");
+  const name = address.slice(0, colon).toLowerCase();
+  const port = address.slice(colon + 1);
+  const loopback =
+    name === "localhost" ||
+    name === "0.0.0.0" ||
+    name === "[::1]" ||
+    name === "[::]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+  return `${loopback ? "loopback" : name}:${port}`;
 }

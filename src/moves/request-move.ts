@@ -53,6 +53,12 @@ export async function requestMove(
     throw new MoveRefusedError(
       `project ${project.slug} is being moved already (move ${running.id}, stage ${running.stage})`,
     );
+  // A queued cleanup drops the source's copy by name when its host's queue reaches it: moving
+  // back to that host first would have it drop the database the move back restores into.
+  if (running?.cleanupStatus === "queued")
+    throw new MoveRefusedError(
+      `the cleanup of move ${running.id} is still queued on ${running.fromHostId}: wait until it has ended (projects show ${project.slug})`,
+    );
   const first = MOVE_STAGES[0]!;
   const move = await db.projectMove
     .create({

@@ -16,6 +16,7 @@ import { createDeployment } from "../store/deployments.js";
 import {
   failProjectMove,
   getProjectMove,
+  latestProjectMove,
   MOVE_TRIGGER,
   noteMoveProgress,
   type ProjectMoveRecord,
@@ -281,6 +282,10 @@ async function cleanup(deps: MoveDeps, move: ProjectMoveRecord): Promise<StageRu
     return "failed" as const;
   };
   if (move.status !== "moved") return refuse(`the move is ${move.status}, not moved`);
+  // Only the project's last move may drop a copy: a later move may own that name again.
+  const last = await latestProjectMove(db, move.projectId);
+  if (last?.id !== move.id)
+    return refuse(`move ${last?.id} came after this one: the database may be in use again`);
   if (move.projectHostId === config.host.id)
     return refuse(`the project lives on this host (${config.host.id}) again: its database stays`);
   const here = await clusterIdentity(config);

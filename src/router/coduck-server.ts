@@ -52,6 +52,14 @@ export function notFoundRoute(): Record<string, unknown> {
 }
 
 /** A project's route in Caddy's JSON: its host, proxied to its upstream. */
+/**
+ * Set on every request a remote route forwards. A request that already carries it came from
+ * another host's router: it is never forwarded again (two hosts that disagree for a moment
+ * about where a project lives answer 404 instead of passing it back and forth). A local route
+ * removes it: the app never learns which host passed its request on.
+ */
+export const HOP_HEADER = "X-Coduck-Hop";
+
 export function projectRoute(spec: RouteSpec): Record<string, unknown> {
   return {
     "@id": routeId(spec.project),
@@ -60,6 +68,7 @@ export function projectRoute(spec: RouteSpec): Record<string, unknown> {
       {
         handler: "reverse_proxy",
         upstreams: [{ dial: spec.upstream }],
+        headers: { request: { delete: [HOP_HEADER] } },
         // Through a socket link that moves at each go-live: a new connection per request
         // follows the link, where a pooled one would keep reaching the release it was made to.
         ...(isSocketUpstream(spec.upstream) && {

@@ -4,7 +4,7 @@
 // reconcile (assertRoutes) never sees them and they never point at a release of this host.
 import { CaddyApiError } from "./caddy-api-error.js";
 import type { CaddyClient } from "./caddy-client.js";
-import { NOT_FOUND_ID, ROUTES_PATH } from "./coduck-server.js";
+import { HOP_HEADER, NOT_FOUND_ID, ROUTES_PATH } from "./coduck-server.js";
 import { deleteRouteById } from "./remove-route.js";
 import { checkSlug, InvalidRouteError, isDnsName } from "./route-names.js";
 
@@ -13,13 +13,6 @@ import { checkSlug, InvalidRouteError, isDnsName } from "./route-names.js";
  * is ever one of these (and listRoutes, which reads `coduck-` only, leaves them out).
  */
 const REMOTE_ID_PREFIX = "coduck_remote-";
-
-/**
- * Set on every request a remote route forwards. A request that already carries it came from
- * another host's router: it is never forwarded again (two hosts that disagree for a moment
- * about where a project lives answer 404 instead of passing it back and forth).
- */
-export const HOP_HEADER = "X-Coduck-Hop";
 
 /** A host id as HOST_ID allows it: a lowercase label, at most 63. */
 const HOST_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -120,9 +120,23 @@ test("a host whose address is this host's own or a release's port is refused, no
   await addHost("h4", r1.upstream);
   await liveProject("loop", "h3", r2);
   await liveProject("leak", "h4", r2);
+  // The same ports spelled as other names of this machine's loopback.
+  const port = r1.upstream.slice(r1.upstream.lastIndexOf(":") + 1);
+  await addHost("h5", `127.0.0.2:${port}`);
+  await addHost("h6", `localhost:${port}`);
+  await addHost("h7", h1.address.replace(/^[^:]+/, "0.0.0.0"));
+  await liveProject("alias", "h5", r2);
+  await liveProject("named", "h6", r2);
+  await liveProject("any", "h7", r2);
   // r1's port is a release of h1 (project "one"'s recorded deployment had hostId h1).
   const synced = await sync(h1);
-  expect(synced.refused.map((r) => r.project).sort()).toEqual(["leak", "loop"]);
+  expect(synced.refused.map((r) => r.project).sort()).toEqual([
+    "alias",
+    "any",
+    "leak",
+    "loop",
+    "named",
+  ]);
   expect((await listRemoteRoutes(h1.client)).map((r) => r.project).sort()).toEqual(["one", "two"]);
   expect(await getWithHost(h1.port, h1.hostOf("leak"))).toMatchObject({ status: 404 });
 }, 30_000);

@@ -1,4 +1,4 @@
-import { loadConfig } from "../src/config.js";
+import { defaultHostId, loadConfig } from "../src/config.js";
 import { ConfigError } from "../src/errors.js";
 
 describe("loadConfig", () => {
@@ -24,6 +24,31 @@ describe("loadConfig", () => {
     expect(config.dataDir).toBe(`${process.cwd()}/relative/data`);
     expect(config.stepTimeoutMs).toBe(90_000);
     expect(config.stepSpoolBytes).toBe(0);
+  });
+
+  it("names this worker's host: HOST_ID (default: the hostname made an id), its address and capacity", () => {
+    expect(defaultHostId("Web-1.example.com")).toBe("web-1");
+    expect(defaultHostId("_odd_Name")).toBe("odd-name");
+    expect(defaultHostId("")).toBe("host");
+    expect(loadConfig({ APPS_HTTP_PORT: "9090" }).host).toMatchObject({
+      address: "127.0.0.1:9090",
+      downAfterMs: 30_000,
+      maxProjects: 500,
+    });
+    expect(
+      loadConfig({
+        HOST_ID: "h2",
+        HOST_ADDRESS: "10.0.0.12:8080",
+        HOST_DOWN_AFTER_SECONDS: "60",
+        HOST_MAX_PROJECTS: "40",
+      }).host,
+    ).toEqual({ id: "h2", address: "10.0.0.12:8080", downAfterMs: 60_000, maxProjects: 40 });
+    expect(() => loadConfig({ HOST_ID: "H2:x" })).toThrow(
+      "HOST_ID: expected 1 to 63 lowercase letters, digits or '-', starting with a letter or digit (for example web-2)",
+    );
+    expect(() => loadConfig({ HOST_ADDRESS: "10.0.0.12" })).toThrow(
+      "HOST_ADDRESS: expected host:port, for example 10.0.0.12:8080",
+    );
   });
 
   it("names every bad variable and what it expected, in one error", () => {

@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
 import { latestFailedDeployments } from "../deploys/latest-failed.js";
+import type { PlacingDeps } from "../deploys/queue-deployment.js";
 import {
   planRetry,
   type RetryPlan,
@@ -9,8 +10,6 @@ import {
 } from "../deploys/retry-deployment.js";
 import { UsageError } from "../errors.js";
 import { FAILURE_CODES } from "../failures/codes.js";
-import type { HostQueues } from "../queue/host-queues.js";
-import type { Db } from "../store/prisma.js";
 import { osUser } from "./os-user.js";
 import { reportQueued } from "./report-queued.js";
 import { sinceDuration } from "./since-duration.js";
@@ -52,9 +51,9 @@ export async function retryCommand(
   }
   const requestedBy = osUser();
   return withQueue(config, async (db, queues, redis) => {
-    if (filter) return await retryAllFailed({ db, queues }, filter, requestedBy, io.out);
+    if (filter) return await retryAllFailed({ db, queues, config }, filter, requestedBy, io.out);
     const planned = await planRetry(db, { deploymentId: id!, fromStep: options.from });
-    const result = await recordRetry({ db, queues }, planned, requestedBy);
+    const result = await recordRetry({ db, queues, config }, planned, requestedBy);
     const progress = options.json ? io.err : io.out;
     progress.write(`${describeRetry(result)}\n`);
     return await reportQueued(
@@ -91,7 +90,7 @@ function allFailedFilter(id: string | undefined, options: RetryOptions): AllFail
 
 /** Prints one line per deployment it retries (or, with --dry-run, would retry). */
 async function retryAllFailed(
-  deps: { db: Db; queues: HostQueues },
+  deps: PlacingDeps,
   filter: AllFailedFilter,
   requestedBy: string | null,
   out: NodeJS.WritableStream,

@@ -15,7 +15,7 @@ export async function rollbackCommand(
 ): Promise<number> {
   return withQueue(config, async (db, queues, redis) => {
     const result = await rollbackDeployment(
-      { db, queues },
+      { db, queues, config },
       { project: options.project, to: options.to, requestedBy: osUser() },
     );
     const progress = options.json ? io.err : io.out;

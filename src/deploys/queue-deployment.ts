@@ -1,9 +1,11 @@
+import type { Config } from "../config.js";
 import { UsageError } from "../errors.js";
 import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
 import { enqueueDeploy } from "../queue/deploy-job.js";
 import type { HostQueues } from "../queue/host-queues.js";
 import { createDeployment, deploymentHost } from "../store/deployments.js";
 import type { PlacementOptions } from "../store/hosts.js";
+import type { Db } from "../store/prisma.js";
 import type { SqlDb } from "../store/sql-transaction.js";
 import type { DeployRequest } from "./deploy-request.js";
 
@@ -30,6 +32,17 @@ export async function recordThenQueue<T extends { deploymentId: string; hostId?:
   await enqueueDeploy(deps.queues, hostId, recorded.deploymentId);
   return recorded;
 }
+
+/**
+ * What a retry or rollback records and queues with: with `config`, a project that has no host
+ * yet (from before hosts) is placed as a first deploy would place it; HttpDeps and the CLI's
+ * config both fit.
+ */
+export type PlacingDeps = {
+  db: Db;
+  queues: HostQueues;
+  config?: { host: Config["host"] };
+};
 
 /**
  * Records and queues a deployment of a validated request; resolves with its id. A project seen

@@ -2,12 +2,13 @@ import { z } from "zod";
 import { checkReuse } from "../pipeline/check-reuse.js";
 import { ALWAYS_RUN, stepsBefore } from "../pipeline/reused-steps.js";
 import { DEPLOY_STEP_NAMES, isDeployStepName } from "../pipeline/step-names.js";
-import type { HostQueues } from "../queue/host-queues.js";
 import { isRetryableStatus } from "../store/deployment-statuses.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
+import { placementFor } from "../store/hosts.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
 import { OperationRefusedError } from "./operation-refused.js";
+import type { PlacingDeps } from "./queue-deployment.js";
 import { recordThenQueue } from "./queue-deployment.js";
 import { schemaNotRolledBack } from "./rollback-deployment.js";
 
@@ -110,7 +111,7 @@ function plan(
  * The CLI, the dashboard and the API all retry through this.
  */
 export async function retryDeployment(
-  deps: { db: Db; queues: HostQueues },
+  deps: PlacingDeps,
   request: RetryRequest,
 ): Promise<RetryResult> {
   const planned = await planRetry(deps.db, request);
@@ -119,7 +120,7 @@ export async function retryDeployment(
 
 /** Records and queues a planned retry. */
 export async function recordRetry(
-  deps: { db: Db; queues: HostQueues },
+  deps: PlacingDeps,
   planned: RetryPlan,
   requestedBy: string | null,
 ): Promise<RetryResult> {
@@ -132,6 +133,7 @@ export async function recordRetry(
       ref: retryOf.commitSha ?? retryOf.ref,
       trigger: "retry",
       steps: DEPLOY_STEP_NAMES,
+      ...(deps.config && { placement: placementFor(deps.config.host) }),
       lineage: {
         requestedBy,
         retryOfId: retryOf.id,

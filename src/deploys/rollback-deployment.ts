@@ -2,13 +2,14 @@ import { z } from "zod";
 import { checkReuse } from "../pipeline/check-reuse.js";
 import { rollbackReuses } from "../pipeline/reused-steps.js";
 import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
-import type { HostQueues } from "../queue/host-queues.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
+import { placementFor } from "../store/hosts.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
 import { newestSucceededBefore, projectWithLive } from "../store/rollback-targets.js";
 import { projectSlug } from "./deploy-request.js";
 import { OperationRefusedError } from "./operation-refused.js";
+import type { PlacingDeps } from "./queue-deployment.js";
 import { recordThenQueue } from "./queue-deployment.js";
 
 export type RollbackRequest = {
@@ -37,7 +38,7 @@ export type RollbackResult = {
  * the deployment records as a warning.
  */
 export async function rollbackDeployment(
-  deps: { db: Db; queues: HostQueues },
+  deps: PlacingDeps,
   request: RollbackRequest,
 ): Promise<RollbackResult> {
   const { db } = deps;
@@ -60,6 +61,7 @@ export async function rollbackDeployment(
       ref: target.commitSha!,
       trigger: "rollback",
       steps: DEPLOY_STEP_NAMES,
+      ...(deps.config && { placement: placementFor(deps.config.host) }),
       lineage: {
         requestedBy: request.requestedBy,
         rollbackToId: target.id,

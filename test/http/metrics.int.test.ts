@@ -163,6 +163,27 @@ describe("GET /metrics", () => {
     expect(Date.now() / 1000 - last!).toBeLessThan(300);
   });
 
+  it("reports each host: up while its worker heartbeats, 0 once down, its projects, draining", async () => {
+    const host = stack.config.host.id;
+    let samples = await scrape();
+    expect(sampleValue(samples, "coduck_host_up", { host })).toBe(1);
+    expect(sampleValue(samples, "coduck_host_draining", { host })).toBe(0);
+    expect(sampleValue(samples, "coduck_host_projects", { host })).toBe(2);
+    // Another host whose heartbeat stopped a minute ago: down, its queue counted too.
+    await stack.db.host.create({
+      data: { id: "gone", address: "10.0.0.9:8080", maxProjects: 5, state: "draining" },
+    });
+    await stack.db
+      .$executeRaw`UPDATE "Host" SET "heartbeatAt" = (now() AT TIME ZONE 'UTC') - interval '1 minute' WHERE id = 'gone'`;
+    samples = await scrape();
+    expect(sampleValue(samples, "coduck_host_up", { host: "gone" })).toBe(0);
+    expect(sampleValue(samples, "coduck_host_draining", { host: "gone" })).toBe(1);
+    expect(
+      sampleValue(samples, "coduck_queue_jobs", { queue: "deploys@gone", state: "waiting" }),
+    ).toBe(0);
+    await stack.db.host.delete({ where: { id: "gone" } });
+  });
+
   it("answers only the bearer of METRICS_TOKEN when one is set", async () => {
     const token = "metrics-token-0123456789abcdef";
     const guarded = await buildApp({

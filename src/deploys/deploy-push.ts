@@ -1,12 +1,11 @@
 import { DEPLOY_STEP_NAMES } from "../pipeline/step-names.js";
-import type { HostQueues } from "../queue/host-queues.js";
-import type { Db } from "../store/prisma.js";
+import { placementFor } from "../store/hosts.js";
 import {
   type PushDelivery,
   type PushOutcome,
   recordPushDeployment,
 } from "../store/webhook-deliveries.js";
-import { recordThenQueue } from "./queue-deployment.js";
+import { type PlacingDeps, recordThenQueue } from "./queue-deployment.js";
 
 /**
  * Records the deployment of a verified push (once per delivery and per commit) and queues it.
@@ -15,12 +14,18 @@ import { recordThenQueue } from "./queue-deployment.js";
  * enqueue it.
  */
 export function deployPush(
-  deps: { db: Db; queues: HostQueues },
-  push: Omit<PushDelivery, "steps">,
+  deps: PlacingDeps,
+  push: Omit<PushDelivery, "steps" | "placement">,
 ): Promise<PushOutcome> {
+  const placement = deps.config && placementFor(deps.config.host);
   return recordThenQueue(
     deps,
-    () => recordPushDeployment(deps.db, { ...push, steps: DEPLOY_STEP_NAMES }),
+    () =>
+      recordPushDeployment(deps.db, {
+        ...push,
+        steps: DEPLOY_STEP_NAMES,
+        ...(placement && { placement }),
+      }),
     (outcome) => outcome.created || outcome.status === "queued",
   );
 }

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Prisma } from "@prisma/client";
 import { createDeployment } from "./deployments.js";
+import type { PlacementOptions } from "./hosts.js";
 import type { Db } from "./prisma.js";
 
 export type PushDelivery = {
@@ -11,6 +12,8 @@ export type PushDelivery = {
   steps: readonly string[];
   /** Who pushed (see pushedBy), recorded as who asked for the deployment. */
   requestedBy?: string | null;
+  /** Places a project with no host yet (from before hosts) as a first deploy would. */
+  placement?: PlacementOptions;
 };
 
 export type PushOutcome = {
@@ -103,6 +106,7 @@ async function recordClaimed(db: Db, push: PushDelivery, claimId: string): Promi
       trigger: "webhook",
       steps: push.steps,
       lineage: { requestedBy: push.requestedBy ?? null },
+      ...(push.placement && { placement: push.placement }),
     });
     await db.webhookDelivery.update({ where: { id: claimId }, data: { deploymentId: id } });
     return { deploymentId: id, status: "queued", created: true };

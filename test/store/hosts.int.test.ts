@@ -97,6 +97,9 @@ describe("reported state", () => {
     expect(Date.now() - h1!.downSince!.getTime()).toBeGreaterThan(40_000);
     // A longer HOST_DOWN_AFTER_SECONDS reads the same record as up.
     expect((await listHosts(db, 60_000))[0]!.state).toBe("up");
+    // Its worker is back: the next heartbeat makes it up.
+    await heartbeatHost(db, "h1", { diskFreeBytes: null, memoryAvailableBytes: null });
+    expect((await listHosts(db, DOWN_AFTER_MS))[0]).toMatchObject({ state: "up", downSince: null });
     await setHostIntent(db, "h1", "draining", DOWN_AFTER_MS);
     await registerHost(db, identity("h1", 20));
     [h1] = await listHosts(db, DOWN_AFTER_MS);

@@ -7,10 +7,9 @@ export async function projectBoxLimits(
   projectId: string,
   defaults: ResourceLimits,
 ): Promise<ResourceLimits> {
-  const own = await db.project.findUnique({
-    where: { id: projectId },
-    select: { memoryLimitMb: true, pidsLimit: true, cpuShares: true },
-  });
+  // Raw: read before every deploy's first step, where each ORM query's compile shows.
+  const [own] = await db.$queryRaw<OwnLimits[]>`
+    SELECT "memoryLimitMb", "pidsLimit", "cpuShares" FROM "Project" WHERE id = ${projectId}::uuid`;
   return {
     memoryBytes: own?.memoryLimitMb ? own.memoryLimitMb * 1024 * 1024 : defaults.memoryBytes,
     pids: own?.pidsLimit ?? defaults.pids,

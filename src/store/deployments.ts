@@ -226,7 +226,8 @@ export async function recordCommit(db: Db, id: string, commitSha: string): Promi
 
 /** How this deployment's app commands run: "bwrap", or "off" when SANDBOX=off (shown on the record). */
 export async function recordSandbox(db: Db, id: string, sandbox: SandboxMode): Promise<void> {
-  await db.deployment.update({ where: { id }, data: { sandbox } });
+  // Raw: written before the first step, where each ORM query's compile shows (see claimDeployment).
+  await db.$executeRaw`UPDATE "Deployment" SET sandbox = ${sandbox} WHERE id = ${id}::uuid`;
 }
 
 export async function addWarning(db: Db, id: string, warning: string): Promise<void> {

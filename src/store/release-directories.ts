@@ -2,10 +2,10 @@ import type { Db } from "./prisma.js";
 
 /** Where an attempt builds its release; retries and rollbacks find it here. */
 export async function recordReleaseDir(db: Db, deploymentId: string, dir: string): Promise<void> {
-  await db.deployment.update({
-    where: { id: deploymentId },
-    data: { releaseDir: dir, releaseDigest: null, releaseDigestStep: null },
-  });
+  // Raw: written before the first step, where each ORM query's compile shows.
+  await db.$executeRaw`
+    UPDATE "Deployment" SET "releaseDir" = ${dir}, "releaseDigest" = NULL, "releaseDigestStep" = NULL
+      WHERE id = ${deploymentId}::uuid`;
 }
 
 /** The release directory's fingerprint after `step`, the last step that changed it. */

@@ -624,6 +624,8 @@ function checkRedisTopology(e: Env, ctx: z.RefinementCtx): void {
       e.REDIS_SENTINEL_NAME ? "REDIS_SENTINEL_NAME" : "REDIS_SENTINEL_PASSWORD",
       "only used with REDIS_SENTINELS, which is not set: list the Sentinels there (host:port,…)",
     );
+  // A REDIS_URL that is not a URL at all has its own issue already.
+  if (!URL.canParse(e.REDIS_URL)) return;
   const db = new URL(e.REDIS_URL).pathname.replace(/^\//, "");
   if (db !== "" && !/^\d{1,2}$/.test(db))
     problem("REDIS_URL", "expected a database number as the URL's path (redis://host:6379/0)");

@@ -8,6 +8,7 @@ import {
   createDeployment,
   finishDeployment,
 } from "../../src/store/deployments.js";
+import { addHost } from "../../src/store/hosts.js";
 import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
@@ -54,10 +55,13 @@ beforeAll(async () => {
       steps: DEPLOY_STEP_NAMES,
     })
   ).id;
-  // A project whose database counts as provisioned, so the Data view's Create backup would queue one.
+  // A project whose database counts as provisioned, so the Data view's Create backup would queue
+  // one (on its host, as a deploy would have placed it).
+  await addHost(stack.db, stack.config.host);
   const project = await stack.db.project.update({
     where: { slug: "sessions-queued" },
     data: {
+      hostId: stack.config.host.id,
       database: {
         create: {
           databaseName: "sessions_queued_db",

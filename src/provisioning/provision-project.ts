@@ -3,6 +3,7 @@ import type pg from "pg";
 import type { Config } from "../config.js";
 import type { Keyring } from "../secrets/keyring.js";
 import { open, seal } from "../secrets/secret-box.js";
+import { addHost, placeProject } from "../store/hosts.js";
 import type { Db } from "../store/prisma.js";
 import { markProjectDatabaseVerified } from "../store/project-database-verified.js";
 import { withAdminSession } from "./admin-session.js";
@@ -99,6 +100,10 @@ export async function provisionProject(deps: ProvisionDeps, slug: string): Promi
         update: {},
         select: { id: true },
       });
+      // A project lives on the host whose cluster holds its database: one that has no host yet
+      // (provisioned by a command, not a deploy) is placed on this one.
+      await addHost(db, config.host);
+      await placeProject(db, slug, config.host.id);
       // The password is stored before the role exists, so a crash in between leaves nothing unknown.
       const record =
         (await db.projectDatabase.findUnique({ where: { projectId: project.id } })) ??

@@ -6,7 +6,6 @@ import { type BackupDeps, runBackup } from "../../src/backups/run-backup.js";
 import { provisionProject } from "../../src/provisioning/provision-project.js";
 import { PRUNE_BACKUPS_JOB, scheduleBackupPruning } from "../../src/queue/database-jobs.js";
 import { createBackup } from "../../src/store/backups.js";
-import { addHost, placeProject } from "../../src/store/hosts.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
@@ -23,13 +22,8 @@ beforeAll(async () => {
     keyring: stack.keyring,
     logger: pino({ level: "silent" }),
   };
-  // Each pruned by its host's worker: placed on this stack's, as the deploys that provision
-  // them would have placed them.
-  await addHost(stack.db, stack.config.host);
-  for (const slug of ["kept", "lonely"]) {
-    await provisionProject(deps, slug);
-    await placeProject(stack.db, slug, stack.config.host.id);
-  }
+  await provisionProject(deps, "kept");
+  await provisionProject(deps, "lonely");
 });
 afterAll(async () => {
   await stack?.close();

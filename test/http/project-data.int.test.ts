@@ -2,7 +2,6 @@ import type { FastifyInstance } from "fastify";
 import type pg from "pg";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
 import { provisionProject } from "../../src/provisioning/provision-project.js";
-import { addHost, placeProject } from "../../src/store/hosts.js";
 import { asProjectRole } from "../helpers/as-project-role.js";
 import { onDatabase } from "../helpers/databases.js";
 import { buildTestApp } from "../helpers/test-app.js";
@@ -24,9 +23,6 @@ beforeAll(async () => {
     data: { db: stack.db, config: stack.config, keyring: stack.keyring },
   });
   await provisionProject(stack, PROJECT);
-  // On this stack's host, as the deploy that provisions it would have placed it.
-  await addHost(stack.db, stack.config.host);
-  await placeProject(stack.db, PROJECT, stack.config.host.id);
   await asApp(async (c) => {
     await c.query(`CREATE TABLE notes (id serial PRIMARY KEY, body text)`);
     await c.query("INSERT INTO notes (body) VALUES ('first'), ($1)", [SCRIPT]);

@@ -69,6 +69,35 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
+/**
+ * A database and role as provisioning makes a project's: the role owns the database and its
+ * `public` schema, so it owns everything the tenant creates there. `url` logs in as that role;
+ * `drop()` removes both.
+ */
+export async function createTenantDatabase(
+  prefix: string,
+): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${randomBytes(5).toString("hex")}`;
+  const password = randomBytes(12).toString("hex");
+  await onServer(async (c) => {
+    await c.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password}'`);
+    await c.query(`CREATE DATABASE ${name} OWNER ${name}`);
+  });
+  await queryAt(databaseUrl(name), `ALTER SCHEMA public OWNER TO ${name}`);
+  const url = new URL(databaseUrl(name));
+  url.username = name;
+  url.password = password;
+  return {
+    name,
+    url: url.toString(),
+    drop: () =>
+      onServer(async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.query(`DROP ROLE IF EXISTS ${name}`);
+      }),
+  };
+}
+
 /** A fresh copy of the migrated worker database with a client on it; `close()` disconnects and drops it. */
 export async function connectTestDatabase(): Promise<{ db: Db; close(): Promise<void> }> {
   const database = await createTestDatabase();

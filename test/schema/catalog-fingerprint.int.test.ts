@@ -1,24 +1,14 @@
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { catalogFingerprint } from "../../src/schema/catalog-fingerprint.js";
-import { databaseUrl, onServer, queryAt } from "../helpers/databases.js";
+import { createTenantDatabase, queryAt } from "../helpers/databases.js";
 
-// A project's database and role, as provisioning makes them: the role owns the database and
-// everything the tenant creates in it.
-const name = `coduck_fp_${randomBytes(5).toString("hex")}`;
-const password = randomBytes(12).toString("hex");
+// A project's database and role, as provisioning makes them.
+let tenant: Awaited<ReturnType<typeof createTenantDatabase>>;
 let tenantUrl: string;
 
 beforeAll(async () => {
-  await onServer(async (c) => {
-    await c.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password}'`);
-    await c.query(`CREATE DATABASE ${name} OWNER ${name}`);
-  });
-  const url = new URL(databaseUrl(name));
-  url.username = name;
-  url.password = password;
-  tenantUrl = url.toString();
-  await queryAt(databaseUrl(name), `ALTER SCHEMA public OWNER TO ${name}`);
+  tenant = await createTenantDatabase("coduck_fp");
+  tenantUrl = tenant.url;
   await queryAt(
     tenantUrl,
     `CREATE TYPE "Role" AS ENUM ('reader', 'writer');
@@ -30,10 +20,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await onServer(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.query(`DROP ROLE IF EXISTS ${name}`);
-  });
+  await tenant?.drop();
 });
 
 describe("the catalog fingerprint", () => {
@@ -104,7 +91,7 @@ describe("the catalog fingerprint", () => {
        CREATE TABLE public.pg_namespace (oid oid, nspname name);
        CREATE VIEW public.pg_attribute AS
          SELECT attrelid, attname, atttypid FROM pg_catalog.pg_attribute WHERE false;
-       ALTER ROLE ${name} SET search_path = public, pg_catalog`,
+       ALTER ROLE ${tenant.name} SET search_path = public, pg_catalog`,
     );
     // The traps work: a session of the tenant's role that names things unqualified runs them.
     const naive = await queryAt(

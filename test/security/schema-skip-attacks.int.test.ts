@@ -1,8 +1,7 @@
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { databaseUrl, onServer, queryAt } from "../helpers/databases.js";
+import { createTenantDatabase, queryAt } from "../helpers/databases.js";
 
 // The schema step's skip (issue 23) reads the catalog of the project's database from the
 // worker's own process (schema/catalog-fingerprint.ts). What the catalog holds is the tenant's:
@@ -23,20 +22,12 @@ const HEAP_MB = 48;
 const DEFAULT_BYTES = 8 * 1024 * 1024;
 const COLUMNS = 4;
 
-const name = `coduck_fpx_${randomBytes(5).toString("hex")}`;
-const password = randomBytes(12).toString("hex");
+let tenant: Awaited<ReturnType<typeof createTenantDatabase>>;
 let tenantUrl: string;
 
 beforeAll(async () => {
-  await onServer(async (c) => {
-    await c.query(`CREATE ROLE ${name} LOGIN PASSWORD '${password}'`);
-    await c.query(`CREATE DATABASE ${name} OWNER ${name}`);
-  });
-  const url = new URL(databaseUrl(name));
-  url.username = name;
-  url.password = password;
-  tenantUrl = url.toString();
-  await queryAt(databaseUrl(name), `ALTER SCHEMA public OWNER TO ${name}`);
+  tenant = await createTenantDatabase("coduck_fpx");
+  tenantUrl = tenant.url;
   // What the tenant's own code can do with its own role: nothing here needs more.
   const columns = Array.from({ length: COLUMNS }, (_, i) => `c${i} text`).join(", ");
   await queryAt(tenantUrl, `CREATE TABLE "Planted" (id int PRIMARY KEY, ${columns})`);
@@ -48,10 +39,7 @@ beforeAll(async () => {
     );
 }, 120_000);
 afterAll(async () => {
-  await onServer(async (c) => {
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.query(`DROP ROLE IF EXISTS ${name}`);
-  });
+  await tenant?.drop();
 });
 
 /** catalogFingerprint(tenantUrl) in a child Node with a small heap: its exit and output. */

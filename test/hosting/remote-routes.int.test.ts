@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { syncRemoteRoutesOn } from "../../src/hosting/remote-routes.js";
@@ -8,16 +8,14 @@ import { listRoutes } from "../../src/router/list-routes.js";
 import { listRemoteRoutes } from "../../src/router/remote-route.js";
 import { projectHost } from "../../src/router/route-names.js";
 import { setRoute } from "../../src/router/set-route.js";
-import { stopCaddy } from "../../src/router/stop-caddy.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 import { createTestDatabase } from "../helpers/databases.js";
-import { waitFor } from "../helpers/wait-for.js";
 import {
-  alive,
   type FakeRelease,
   fakeRelease,
   freePort,
   getWithHost,
+  stopTestCaddy,
 } from "../router/caddy-fixture.js";
 
 // Two hosts' routers reconciled from one record: each serves its own projects' releases and
@@ -76,12 +74,7 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
-  for (const r of [h1, h2]) {
-    if (!r) continue;
-    const pid = Number((await readFile(r.caddy.files.pid, "utf8").catch(() => "")).trim());
-    await stopCaddy(r.client);
-    if (pid) await waitFor("Caddy to exit", () => !alive(pid), 15_000);
-  }
+  for (const r of [h1, h2]) if (r) await stopTestCaddy(r.caddy);
   await Promise.all([r1?.close(), r2?.close()]);
   await db?.$disconnect();
   await database?.drop();

@@ -1,5 +1,9 @@
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import net from "node:net";
+import type { OwnCaddy } from "../../src/router/ensure-caddy.js";
+import { stopCaddy } from "../../src/router/stop-caddy.js";
+import { waitFor } from "../helpers/wait-for.js";
 
 /** A TCP port nothing listens on right now (the OS's choice, released at once). */
 export async function freePort(): Promise<number> {
@@ -68,4 +72,11 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Stops a test's own Caddy through its admin API and waits until its process is gone. */
+export async function stopTestCaddy(caddy: OwnCaddy): Promise<void> {
+  const pid = Number((await readFile(caddy.files.pid, "utf8").catch(() => "")).trim());
+  await stopCaddy(caddy.client).catch(() => {});
+  if (pid) await waitFor("a test's Caddy to exit", () => !alive(pid), 15_000);
 }

@@ -7,17 +7,13 @@ import { listRoutes } from "../../src/router/list-routes.js";
 import { setRoute } from "../../src/router/set-route.js";
 import { stopCaddy } from "../../src/router/stop-caddy.js";
 import { waitFor } from "../helpers/wait-for.js";
-import { alive, freePort, getWithHost } from "./caddy-fixture.js";
+import { alive, freePort, getWithHost, stopTestCaddy } from "./caddy-fixture.js";
 
 const running: OwnCaddy[] = [];
 const dirs: string[] = [];
 
 afterEach(async () => {
-  for (const caddy of running.splice(0)) {
-    const pid = Number((await readFile(caddy.files.pid, "utf8").catch(() => "")).trim());
-    await stopCaddy(caddy.client).catch(() => {});
-    if (pid) await waitFor("our Caddy to exit", () => !alive(pid), 15_000);
-  }
+  for (const caddy of running.splice(0)) await stopTestCaddy(caddy);
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }, 30_000);
 

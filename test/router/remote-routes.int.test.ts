@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -15,8 +15,13 @@ import {
 import { InvalidRouteError } from "../../src/router/route-names.js";
 import { setRoute } from "../../src/router/set-route.js";
 import { stopCaddy } from "../../src/router/stop-caddy.js";
-import { waitFor } from "../helpers/wait-for.js";
-import { alive, type FakeRelease, fakeRelease, freePort, getWithHost } from "./caddy-fixture.js";
+import {
+  type FakeRelease,
+  fakeRelease,
+  freePort,
+  getWithHost,
+  stopTestCaddy,
+} from "./caddy-fixture.js";
 
 // Two routers, as two hosts have them: h1's Caddy serves p1's release, h2's serves p2's; each
 // proxies the other's project to the other's router, so either answers for both addresses.
@@ -47,12 +52,7 @@ beforeAll(async () => {
 }, 40_000);
 
 afterAll(async () => {
-  for (const r of [h1, h2]) {
-    if (!r) continue;
-    const pid = Number((await readFile(r.caddy.files.pid, "utf8").catch(() => "")).trim());
-    await stopCaddy(r.client);
-    if (pid) await waitFor("Caddy to exit", () => !alive(pid), 15_000);
-  }
+  for (const r of [h1, h2]) if (r) await stopTestCaddy(r.caddy);
   await Promise.all([p1?.close(), p2?.close()]);
   await rm(dir, { recursive: true, force: true });
 }, 40_000);

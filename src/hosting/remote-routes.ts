@@ -90,17 +90,25 @@ function refusal(spec: RemoteRouteSpec, forbidden: ReadonlySet<string>): string 
   return undefined;
 }
 
-/** This host's router address and the loopback upstreams of the releases it runs. */
+/** This host's router address and the loopback upstreams of its live releases. */
 async function ownAddresses(
   db: Db,
   self: { id: string; address: string },
 ): Promise<ReadonlySet<string>> {
-  const releases = await db.deployment.findMany({
-    where: { releasePort: { not: null }, OR: [{ hostId: self.id }, { hostId: null }] },
-    select: { releasePort: true },
-    distinct: ["releasePort"],
+  // The live releases only (one per project): this runs on every heartbeat, and every
+  // deployment that ever went live recorded a port.
+  const projects = await db.project.findMany({
+    where: {
+      liveDeployment: {
+        releasePort: { not: null },
+        OR: [{ hostId: self.id }, { hostId: null }],
+      },
+    },
+    select: { liveDeployment: { select: { releasePort: true } } },
   });
-  const ports = releases.map((release) => addressKey(`127.0.0.1:${release.releasePort}`));
+  const ports = projects.map((project) =>
+    addressKey(`127.0.0.1:${project.liveDeployment!.releasePort}`),
+  );
   return new Set([addressKey(self.address), ...ports]);
 }
 

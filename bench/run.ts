@@ -74,7 +74,11 @@ async function main(): Promise<number> {
   const complete = !options.smoke && !options.only && broken.length === 0;
   const jsonFile = complete
     ? path.join(BENCH_DIR, "RESULTS.json")
-    : path.join(os.tmpdir(), `coduck-bench-${options.smoke ? "smoke" : "partial"}.json`);
+    : // Named by what ran, so runs of different items at once keep their own results.
+      path.join(
+        os.tmpdir(),
+        `coduck-bench-${options.smoke ? "smoke" : "partial"}-${[...(options.only ?? ["all"])].join("-")}.json`,
+      );
   await writeFile(
     jsonFile,
     `${JSON.stringify({ machine, smoke: options.smoke, runs: options.runs, rows, broken }, null, 2)}\n`,

@@ -3,6 +3,7 @@ import type { FailureStep } from "../pipeline/step-names.js";
 import type { Classification, Hit, Observations, StepExit } from "./classification.js";
 import { failureCodeEntry, STEP_FAILURE_CODES } from "./codes.js";
 import { decide, type Verdict } from "./decide.js";
+import { ERROR_STATEMENT } from "./rules/error-statement.js";
 import { STEP_FAILED } from "./rules/rule.js";
 import { evidenceText, lineText } from "./scan/line-text.js";
 import { literalsIn } from "./scan/literal-automaton.js";
@@ -16,11 +17,6 @@ const KEPT_HITS = 256;
 const KEPT_MIGRATION_SIGNS = 16;
 const KEPT_STACK_SIGNS = 64;
 const NOT_BLANK = /\S/;
-
-// A line that states an error itself: an error's header (Node's, a driver's, psql's), a
-// package manager's or bundler's error line, a tool's error code line.
-const ERROR_STATEMENT =
-  /^(?:Uncaught )?[A-Z]?[\w$.]{0,80}(?:Error|Exception)\b|^(?:error|ERROR|fatal|FATAL|Error code|npm (?:error|ERR!)|ERR_PNPM_\w|Type error|Module not found|psql)\b|^(?:✘|× |\[!\] |➤ YN0\d{3}: )|^\s{0,8}(?:error|ERROR)\b|\berror TS\d|^P\d{4}\b|"level": ?(?:[56]0|"error"|"fatal")[,}]/;
 
 export type Classifier = {
   /** One line of the step's output (a trailing newline is ignored). */

@@ -1,0 +1,76 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Config } from "../config.js";
+import { withAdminSession } from "../provisioning/admin-session.js";
+
+/**
+ * How long after the first pass the sessions are ended again: a session that had read the
+ * role's settings before the change but was not yet listed in pg_stat_activity (it lists a
+ * backend only at the end of its start-up) is ended by the second.
+ */
+const SECOND_PASS_MS = 500;
+
+/**
+ * Freezes (`readOnly`) or unfreezes a project's database on this host's cluster: the project's
+ * role gets `default_transaction_read_only = on` (or has it reset), and every session of that
+ * role on its database that started before the change is ended, so that each new one (PgBouncer
+ * reconnects its server connections) starts with the new setting. pg_dump, which runs as that
+ * role, only reads. Idempotent: done twice, the second changes nothing but ends the sessions
+ * again. Returns when the setting changed (the server's clock) and how many sessions ended.
+ *
+ * A session started later with the setting is never ended: only those whose backend started
+ * before the change (backend_start), which may still hold the old setting.
+ */
+export async function setSourceReadOnly(
+  config: Pick<Config, "adminDatabaseUrl">,
+  target: { role: string; database: string },
+  readOnly: boolean,
+): Promise<{ at: Date; terminated: number }> {
+  return withAdminSession(config.adminDatabaseUrl, undefined, async (admin) => {
+    const role = admin.escapeIdentifier(target.role);
+    await admin.query(
+      readOnly
+        ? `ALTER ROLE ${role} SET default_transaction_read_only = on`
+        : `ALTER ROLE ${role} RESET default_transaction_read_only`,
+    );
+    // A statement of its own, after the ALTER ROLE committed (autocommit): a backend started
+    // after this instant reads the new setting when it starts.
+    const { rows } = await admin.query<{ at: Date }>(
+      "SELECT pg_catalog.statement_timestamp() AS at",
+    );
+    const at = rows[0]!.at;
+    const end = async () => {
+      // The candidates first (a materialized CTE), then pg_terminate_backend on those only.
+      const ended = await admin.query<{ pid: number }>(
+        `WITH candidates AS MATERIALIZED (
+           SELECT pid FROM pg_catalog.pg_stat_activity
+            WHERE usename OPERATOR(pg_catalog.=) $1 AND datname OPERATOR(pg_catalog.=) $2
+              AND backend_start OPERATOR(pg_catalog.<=) $3
+              AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid())
+         SELECT pid FROM candidates WHERE pg_catalog.pg_terminate_backend(pid)`,
+        [target.role, target.database, at],
+      );
+      return ended.rowCount ?? 0;
+    };
+    let terminated = await end();
+    await sleep(SECOND_PASS_MS);
+    terminated += await end();
+    return { at, terminated };
+  });
+}
+
+/** Whether the role is frozen on this host's cluster (its role setting, as pg_dump leaves it out). */
+export async function isRoleReadOnly(
+  config: Pick<Config, "adminDatabaseUrl">,
+  role: string,
+): Promise<boolean> {
+  return withAdminSession(config.adminDatabaseUrl, undefined, async (admin) => {
+    const { rows } = await admin.query(
+      `SELECT 1 FROM pg_catalog.pg_db_role_setting s
+         JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) s.setrole
+        WHERE r.rolname OPERATOR(pg_catalog.=) $1
+          AND 'default_transaction_read_only=on' OPERATOR(pg_catalog.=) ANY (s.setconfig)`,
+      [role],
+    );
+    return rows.length > 0;
+  });
+}

@@ -24,6 +24,13 @@ export type SchemaGateInput = {
   say: (line: string) => void;
   /** What applied the schema, for the failure's sentence: "preStart `npm run migrate`". */
   appliedBy: string;
+  /**
+   * The script the app's Prisma wrote for this schema with `migrate diff --from-empty`, when
+   * the caller already has it (the worker's push reads it first: SchemaSyncResult's
+   * createScript). The same schema, Prisma and config give the same script, so the gate reads
+   * the tables from it instead of starting Prisma, in a box of its own, a second time.
+   */
+  createScript?: string;
 };
 
 const NAMED_AT_MOST = 5;
@@ -82,40 +89,16 @@ function missing(kind: string, names: string[], schemaArg: string, appliedBy: st
 }
 
 /**
- * The tables and columns the app's Prisma reads, from `prisma migrate diff --from-empty`; null
- * (the check is skipped, saying why) when the app has no Prisma CLI to read its schema with.
+ * The tables and columns the app's Prisma reads, from `prisma migrate diff --from-empty` (run
+ * here unless the caller gave its script); null (the check is skipped, saying why) when the app
+ * has no Prisma CLI to read its schema with.
  */
 async function declaredTables(
   input: SchemaGateInput,
   schemaArg: string,
 ): Promise<DeclaredTable[] | null> {
-  const version = await prismaVersion(input.appDir);
-  if (!version) {
-    input.say(
-      `schema check skipped: the app has no Prisma CLI (node_modules/prisma) to read ${schemaArg} with`,
-    );
-    return null;
-  }
-  const scratchDir = path.join(input.appDir, ".coduck");
-  const scriptFile = path.join(scratchDir, "prisma-gate.sql");
-  const runPrisma = prismaRunner(input.appDir, input.directUrl, input.run);
-  let script: string;
-  try {
-    await makeAppDirectory(input.appDir, scratchDir);
-    const output = path.relative(input.appDir, scriptFile);
-    await runPrisma("inspect", prismaArgs.createScript(version, schemaArg, output));
-    script = await readAppFile(input.appDir, scriptFile);
-  } catch (error) {
-    if (!(error instanceof SchemaSyncError)) throw error;
-    throw new StepFailure(
-      "MIGRATION_FAILED",
-      error.message,
-      { exitCode: error.result.exitCode ?? null },
-      { cause: error },
-    );
-  } finally {
-    await removeAppFile(input.appDir, scriptFile);
-  }
+  const script = input.createScript ?? (await createScript(input, schemaArg));
+  if (script === null) return null;
   const defaultSchema = new URL(input.directUrl).searchParams.get("schema") ?? "public";
   const unread: UnreadObject[] = [];
   for (const file of input.schema.files) {
@@ -128,6 +111,36 @@ async function declaredTables(
   return prismaDeclaredTables(script, defaultSchema)
     .filter((t) => !isUnread(t))
     .map((t) => ({ ...t, columns: t.columns.filter((c) => !isUnread(t, c)) }));
+}
+
+/** The create script, from the app's own Prisma; null when it has none (said in the log). */
+async function createScript(input: SchemaGateInput, schemaArg: string): Promise<string | null> {
+  const version = await prismaVersion(input.appDir);
+  if (!version) {
+    input.say(
+      `schema check skipped: the app has no Prisma CLI (node_modules/prisma) to read ${schemaArg} with`,
+    );
+    return null;
+  }
+  const scratchDir = path.join(input.appDir, ".coduck");
+  const scriptFile = path.join(scratchDir, "prisma-gate.sql");
+  const runPrisma = prismaRunner(input.appDir, input.directUrl, input.run);
+  try {
+    await makeAppDirectory(input.appDir, scratchDir);
+    const output = path.relative(input.appDir, scriptFile);
+    await runPrisma("inspect", prismaArgs.createScript(version, schemaArg, output));
+    return await readAppFile(input.appDir, scriptFile);
+  } catch (error) {
+    if (!(error instanceof SchemaSyncError)) throw error;
+    throw new StepFailure(
+      "MIGRATION_FAILED",
+      error.message,
+      { exitCode: error.result.exitCode ?? null },
+      { cause: error },
+    );
+  } finally {
+    await removeAppFile(input.appDir, scriptFile);
+  }
 }
 
 function key(schema: string, table: string): string {

@@ -40,6 +40,12 @@ export type SchemaSyncResult = {
   /** Whether the push changed the database (false: it was already in sync). */
   changed: boolean;
   generated: boolean;
+  /**
+   * The script Prisma wrote to create the schema from nothing (`migrate diff --from-empty`),
+   * read before the push: what the schema gate checks the database against afterwards, so that
+   * the gate need not run Prisma again on the same schema (checkSchemaGate's `createScript`).
+   */
+  createScript: string;
   summary: string;
 };
 
@@ -70,7 +76,7 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
   await makeAppDirectory(appDir, scratchDir);
   const defaultSchema = new URL(directUrl).searchParams.get("schema") ?? "public";
 
-  const declared = await declaredObjects({
+  const { script: createScript, declared } = await declaredObjects({
     appDir,
     version,
     runPrisma,
@@ -111,11 +117,15 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
     pushed: true,
     changed,
     generated: true,
+    createScript,
     summary: `${changed ? "applied" : "already in sync:"} ${schemaArg} with Prisma ${version.version}${kept}; client generated`,
   };
 }
 
-/** The tables and enums the schema declares, as Prisma itself reads the schema. */
+/**
+ * The tables and enums the schema declares, as Prisma itself reads the schema, and the script
+ * they were read from.
+ */
 async function declaredObjects(input: {
   appDir: string;
   version: PrismaVersion;
@@ -123,7 +133,7 @@ async function declaredObjects(input: {
   schemaArg: string;
   scratchDir: string;
   defaultSchema: string;
-}): Promise<DatabaseObjects> {
+}): Promise<{ script: string; declared: DatabaseObjects }> {
   const scriptFile = path.join(input.scratchDir, "prisma-create.sql");
   try {
     const output = path.relative(input.appDir, scriptFile);
@@ -131,7 +141,8 @@ async function declaredObjects(input: {
       "inspect",
       prismaArgs.createScript(input.version, input.schemaArg, output),
     );
-    return prismaDeclaredObjects(await readAppFile(input.appDir, scriptFile), input.defaultSchema);
+    const script = await readAppFile(input.appDir, scriptFile);
+    return { script, declared: prismaDeclaredObjects(script, input.defaultSchema) };
   } finally {
     await removeAppFile(input.appDir, scriptFile);
   }

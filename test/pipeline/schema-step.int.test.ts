@@ -45,6 +45,12 @@ describe("the schema step", () => {
     expect(schema.logTail).toMatch(
       /keeping what prisma\/schema.prisma does not declare: .*public.auth_sessions/,
     );
+    // The schema gate checked the push against the create script the push read first: Prisma
+    // wrote it once, not a second time for the gate.
+    expect(schema.logTail).toContain(
+      "schema check: the 2 table(s) and 5 column(s) prisma/schema.prisma declares all exist",
+    );
+    expect(schema.command!.match(/prisma migrate diff --from-empty/g)).toHaveLength(1);
 
     const tables = await queryAt(
       directUrl,

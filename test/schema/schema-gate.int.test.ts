@@ -160,6 +160,60 @@ describe("the schema gate (Prisma 6.19, a real database)", () => {
     ]);
   });
 
+  it("checks against a create script it is given (the push's) without running Prisma again", async () => {
+    await withTags();
+    // What the worker's push read before it pushed: the app's own Prisma, once.
+    const log: string[] = [];
+    const read = await execaRunner(appDir, log)(
+      path.join(appDir, "node_modules", ".bin", "prisma"),
+      [
+        "migrate",
+        "diff",
+        "--from-empty",
+        "--to-schema-datamodel",
+        "prisma/schema.prisma",
+        "--script",
+        "--output",
+        "create.sql",
+      ],
+      { DATABASE_URL: url },
+    );
+    expect(read.exitCode).toBe(0);
+    const createScript = await readFile(path.join(appDir, "create.sql"), "utf8");
+    await rm(path.join(appDir, "create.sql"));
+    const given = async () => {
+      const said: string[] = [];
+      await checkSchemaGate({
+        appDir,
+        schema: (await findPrismaSchema(appDir))!,
+        directUrl: url,
+        run: async () => {
+          throw new Error("the gate ran a command though it was given the create script");
+        },
+        say: (line) => said.push(line),
+        appliedBy: "`prisma db push`",
+        createScript,
+      });
+      return said;
+    };
+    await sql(`${AUTHOR}; ${POST}`);
+    await sql("CREATE TABLE tags (id serial PRIMARY KEY, label text NOT NULL, meta jsonb)");
+    const failure = await given().then(
+      () => null,
+      (error: unknown) => error as StepFailure,
+    );
+    expect(failure).toBeInstanceOf(StepFailure);
+    expect(failure!.code).toBe("SCHEMA_MISMATCH");
+    expect(failure!.facts.evidence).toBe(
+      "column tags.tag_label does not exist in the database, but prisma/schema.prisma declares it: `prisma db push` did not create it",
+    );
+    await sql("ALTER TABLE tags RENAME COLUMN label TO tag_label");
+    // @ignore and Unsupported fields and the @@ignore model are still left out.
+    expect(await given()).toEqual([
+      "schema check: the 3 table(s) and 8 column(s) prisma/schema.prisma declares all exist",
+    ]);
+  });
+
   it("names every missing column of several", async () => {
     await withTags();
     await sql(`CREATE TABLE "Author" (id serial PRIMARY KEY); ${POST}`);

@@ -145,6 +145,8 @@ describe("syncPrismaSchema (Prisma 6.19, JS engine, a real database)", () => {
       pushed: true,
       changed: true,
       generated: true,
+      // What the schema gate checks against afterwards, without running Prisma again.
+      createScript: expect.stringContaining('CREATE TABLE "Post"'),
     });
     expect(result.summary).toContain("applied prisma/schema.prisma with Prisma 6.19.");
     expect(said).toEqual([

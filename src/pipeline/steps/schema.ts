@@ -55,7 +55,7 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
     manifest: await readPackageJson(ctx.releaseDir).catch(() => null),
   });
   for (const warning of warnings) await ctx.warn(warning);
-  const gate = (appliedBy: string) =>
+  const gate = (appliedBy: string, createScript?: string) =>
     models &&
     checkSchemaGate({
       appDir: ctx.releaseDir,
@@ -64,6 +64,7 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
       run: schemaRunner(ctx),
       say: ctx.say,
       appliedBy,
+      createScript,
     });
   if (preStart) {
     // The preStart owns the schema from now on, and always runs: a later deploy without one
@@ -125,7 +126,9 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
       say: ctx.say,
     });
     ctx.say(result.summary);
-    await gate("`prisma db push`");
+    // The push read the schema's create script before it ran: the gate checks the database
+    // against that script rather than run `prisma migrate diff` again on the same schema.
+    await gate("`prisma db push`", result.createScript);
     if (decision.record) {
       // Not recorded: the next deploy pushes again, nothing worse.
       ctx.say(await decision.record().catch((error) => `push not recorded: ${String(error)}`));

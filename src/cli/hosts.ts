@@ -1,12 +1,6 @@
 import { type Config, HOST_ID_PATTERN } from "../config.js";
 import { UsageError } from "../errors.js";
-import {
-  describeHostState,
-  type HostIntent,
-  type HostView,
-  listHosts,
-  setHostIntent,
-} from "../store/hosts.js";
+import { describeHostState, type HostView, listHosts, setHostIntent } from "../store/hosts.js";
 import { connectDb } from "../store/prisma.js";
 
 type Out = NodeJS.WritableStream;
@@ -62,23 +56,14 @@ export async function listHostsCommand(
   }
 }
 
-/** `coduck-worker hosts drain H` / `hosts undrain H`. */
-export async function setHostIntentCommand(
-  config: Config,
-  host: string,
-  intent: HostIntent,
-  out: Out,
-): Promise<void> {
+/** `coduck-worker hosts undrain H`: new projects are placed on H again (`hosts drain`: hosts-drain.ts). */
+export async function undrainHostCommand(config: Config, host: string, out: Out): Promise<void> {
   if (!HOST_ID_PATTERN.test(host))
     throw new UsageError(`<host>: not a host id: ${JSON.stringify(host)}`);
   const db = connectDb(config.databaseUrl);
   try {
-    const now = await setHostIntent(db, host, intent, config.host.downAfterMs);
-    out.write(
-      intent === "draining"
-        ? `host ${host} is draining: no new projects are placed there; its ${now.projects} projects stay and keep deploying there (move them with coduck-worker projects move <slug> --to <host> --confirm <slug>)\n`
-        : `host ${host} takes new projects again (${describeHostState(now)})\n`,
-    );
+    const now = await setHostIntent(db, host, "up", config.host.downAfterMs);
+    out.write(`host ${host} takes new projects again (${describeHostState(now)})\n`);
   } finally {
     await db.$disconnect();
   }

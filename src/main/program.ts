@@ -181,17 +181,28 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     });
   hosts
     .command("drain <host>")
-    .description("place no new projects on a host (its projects stay and keep deploying there)")
-    .action(async (host) => {
-      const { setHostIntentCommand } = await import("../cli/hosts.js");
-      await setHostIntentCommand(await loadConfig(), host, "draining", io.out);
+    .description(
+      "place no new projects on a host, and print the move of each project still there (--move: request them all)",
+    )
+    .option(
+      "--move",
+      "also request a move of every project on the host, each to the least-loaded other host that is up",
+    )
+    .option("--confirm <host>", "the host id again (with --move)")
+    .option(
+      "--wait",
+      "with --move: wait for the moves; exit 0 when every project moved, 1 otherwise",
+    )
+    .action(async (host, options) => {
+      const { drainHostCommand } = await import("../cli/hosts-drain.js");
+      setExitCode(await drainHostCommand(await loadConfig(), host, options, io.out));
     });
   hosts
     .command("undrain <host>")
     .description("place new projects on a drained host again")
     .action(async (host) => {
-      const { setHostIntentCommand } = await import("../cli/hosts.js");
-      await setHostIntentCommand(await loadConfig(), host, "up", io.out);
+      const { undrainHostCommand } = await import("../cli/hosts.js");
+      await undrainHostCommand(await loadConfig(), host, io.out);
     });
 
   program

@@ -359,3 +359,87 @@ export function requireHost(hostId: string | null, what: string): string {
     `${what}: its project has no host (a project from before hosts, with several hosts registered); see coduck-worker doctor`,
   );
 }
+
+/** A project on a host, with what a move of it needs (`hosts drain`). */
+export type HostedProject = {
+  slug: string;
+  /** It has a live release (a move deploys the live one's commit on the target). */
+  live: boolean;
+  /** Its database is provisioned (a move backs it up and restores it on the target). */
+  database: boolean;
+  /** The target of its move running now; null when none is. */
+  movingTo: string | null;
+};
+
+/** The projects placed on a host, by slug, with what a move of each needs. */
+export async function projectsOnHost(db: Queryable, hostId: string): Promise<HostedProject[]> {
+  const rows = await queryOn(db)<HostedProject>(
+    `SELECT p.slug,
+            p."liveDeploymentId" IS NOT NULL AS "live",
+            d."provisionedAt" IS NOT NULL AS "database",
+            (SELECT m."toHostId" FROM "ProjectMove" m
+              WHERE m."projectId" = p.id AND m.status = 'running' LIMIT 1) AS "movingTo"
+       FROM "Project" p LEFT JOIN "ProjectDatabase" d ON d."projectId" = p.id
+      WHERE p."hostId" = $1
+      ORDER BY p.slug`,
+    [hostId],
+  );
+  return rows.map((row) => ({ ...row, live: Boolean(row.live), database: Boolean(row.database) }));
+}
+
+/**
+ * Projects on their way to each host: moves running now, by target. Until its switch a moving
+ * project still counts on its source, so a target's room is its projects plus these.
+ */
+export async function incomingMoves(db: Queryable): Promise<Map<string, number>> {
+  const rows = await queryOn(db)<{ toHostId: string; n: string | number | bigint }>(
+    `SELECT "toHostId", count(*) AS n FROM "ProjectMove" WHERE status = 'running' GROUP BY 1`,
+  );
+  return new Map(rows.map((row) => [row.toHostId, Number(row.n)]));
+}
+
+/**
+ * Where a project leaving `from` goes: the host that is up (not draining, not down), not
+ * `from`, with room (projects + incoming moves < maxProjects), with the lowest share of its
+ * capacity in use counting the moves on their way to it (ties by id, hosts sorted by id).
+ * Null when there is none; whyNoMoveTarget says why.
+ */
+export function chooseMoveTarget(
+  hosts: readonly HostView[],
+  from: string,
+  incoming: ReadonlyMap<string, number>,
+): HostView | null {
+  const used = (h: HostView) => h.projects + (incoming.get(h.id) ?? 0);
+  const open = hosts.filter((h) => h.id !== from && h.state === "up" && used(h) < h.maxProjects);
+  if (open.length === 0) return null;
+  const load = (h: HostView) => used(h) / h.maxProjects;
+  return open.reduce((best, h) => (load(h) < load(best) ? h : best));
+}
+
+/** Why chooseMoveTarget found no host: each other host's state, or that there is none. */
+export function whyNoMoveTarget(
+  hosts: readonly HostView[],
+  from: string,
+  incoming: ReadonlyMap<string, number>,
+): string {
+  const others = hosts.filter((h) => h.id !== from);
+  if (others.length === 0) return `no other host is registered than ${from}`;
+  const why = others.map((h) => {
+    if (h.state !== "up") return `${h.id} ${describeHostState(h)}`;
+    const used = h.projects + (incoming.get(h.id) ?? 0);
+    return `${h.id} full (${used}/${h.maxProjects} projects, moves on their way included)`;
+  });
+  return `no other host is up with room: ${why.join("; ")}`;
+}
+
+/** A registered host as it is now, or a PlacementError naming the registered ones. */
+export async function registeredHost(
+  db: Queryable,
+  id: string,
+  downAfterMs: number,
+): Promise<HostView> {
+  const hosts = await listHosts(db, downAfterMs);
+  const host = hosts.find((h) => h.id === id);
+  if (!host) throw new PlacementError(unknownHost(hosts, id));
+  return host;
+}

@@ -56,7 +56,8 @@ export async function projectsMoveCommand(
         requestedBy: cliRequester(),
       });
       progress.write(
-        `queued move ${queued.moveId} of ${slug} from ${queued.from} to ${queued.to}: ${MOVE_STAGES.map((s) => `${s.name} on ${s.on === "from" ? queued.from : queued.to}`).join(", ")}\n`,
+        `queued move ${queued.moveId} of ${slug} from ${queued.from} to ${queued.to}: ${MOVE_STAGES.map((s) => `${s.name} on ${s.on === "from" ? queued.from : queued.to}`).join(", ")}\n` +
+          `  from the backup on, ${slug}'s database on ${queued.from} is read-only: its app keeps reading, its writes fail (Postgres: cannot execute … in a read-only transaction) until the move ends; a failed move makes it writable again\n`,
       );
     }
     let move = await latestMove(db, slug);
@@ -108,6 +109,6 @@ export function describeMove(
         ? `cleanup failed: ${move.cleanupError ?? "?"}`
         : move.cleanupStatus === "queued"
           ? `cleanup of ${move.fromDatabase} on ${move.fromHostId} queued`
-          : `source database ${move.fromDatabase} kept on ${move.fromHostId} until --cleanup`;
+          : `source database ${move.fromDatabase} kept (read-only) on ${move.fromHostId} until --cleanup`;
   return `${head}: moved; ${cleanup}`;
 }

@@ -10,7 +10,11 @@ export type StageHost = "from" | "to";
  * its traffic stay on the source; any stage's failure stops the move there.
  */
 export const MOVE_STAGES: readonly { name: MoveJobStage; on: StageHost; does: string }[] = [
-  { name: "backup", on: "from", does: "dump the project's database into the shared backup store" },
+  {
+    name: "backup",
+    on: "from",
+    does: "freeze the project's database read-only on the source, then dump it into the shared backup store",
+  },
   {
     name: "restore",
     on: "to",
@@ -31,6 +35,13 @@ export const MOVE_STAGES: readonly { name: MoveJobStage; on: StageHost; does: st
 /** Separate and confirmed (`projects move P --cleanup --confirm P`): drops the source's database. */
 export const CLEANUP_STAGE = { name: "cleanup", on: "from" } as const;
 
+/**
+ * Queued on the source when a move fails (at any stage, on either host): the source's database,
+ * read-only from the backup stage on, takes writes again. A move that succeeded leaves its
+ * source read-only until its cleanup drops it: that copy must not diverge from the target's.
+ */
+export const UNFREEZE_STAGE = { name: "unfreeze", on: "from" } as const;
+
 /** The stage after `stage`; null after the last. */
 export function nextStage(stage: MoveJobStage): (typeof MOVE_STAGES)[number] | null {
   const index = MOVE_STAGES.findIndex((s) => s.name === stage);
@@ -43,6 +54,8 @@ export function stageHost(
   stage: MoveJobStage,
 ): string {
   const on =
-    stage === CLEANUP_STAGE.name ? CLEANUP_STAGE.on : MOVE_STAGES.find((s) => s.name === stage)?.on;
+    stage === CLEANUP_STAGE.name || stage === UNFREEZE_STAGE.name
+      ? "from"
+      : MOVE_STAGES.find((s) => s.name === stage)?.on;
   return on === "to" ? move.toHostId : move.fromHostId;
 }

@@ -23,7 +23,8 @@ import {
 } from "../store/project-moves.js";
 import { getRestoreRecord } from "../store/restores.js";
 import { clusterIdentity } from "./cluster-identity.js";
-import { nextStage, stageHost } from "./move-stages.js";
+import { setSourceReadOnly } from "./freeze-source.js";
+import { nextStage, stageHost, UNFREEZE_STAGE } from "./move-stages.js";
 
 export type MoveDeps = DeployDeps & BackupDeps & { queues: HostQueues };
 
@@ -58,6 +59,7 @@ export async function runMoveStage(
       `refused: stage ${stage} of move ${moveId} runs on host ${stageHost(move, stage)}, not this host ${here}`,
     );
   if (stage === "cleanup") return cleanup(deps, move);
+  if (stage === "unfreeze") return unfreeze(deps, move, inLane);
   if (move.status !== "running" || move.stage !== stage) return "already-ended";
   const logger = deps.logger.child({ moveId, project: move.project, stage });
   try {
@@ -71,9 +73,28 @@ export async function runMoveStage(
     if (error instanceof DelayedError || error instanceof WaitingError) throw error;
     if (signal.aborted) return "handed-back";
     const why = error instanceof Error ? error.message : String(error);
-    await failProjectMove(deps.db, moveId, stage, why);
+    if (await failProjectMove(deps.db, moveId, stage, why)) await queueUnfreeze(deps, move);
     logger.warn({ error: why }, "move failed; the project stays on its source host");
     return "failed";
+  }
+}
+
+/**
+ * A failed move's source takes writes again: its unfreeze, queued on the source host whichever
+ * host the move failed on (idempotent: queued once per move). Failing to queue it is recorded
+ * on the move, since the source then stays read-only.
+ */
+async function queueUnfreeze(deps: MoveDeps, move: ProjectMoveRecord): Promise<void> {
+  try {
+    await enqueueMoveStage(deps.queues, move.fromHostId, move.id, UNFREEZE_STAGE.name);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    deps.logger.error({ moveId: move.id, error: why }, "could not queue the source's unfreeze");
+    await noteMoveProgress(
+      deps.db,
+      move.id,
+      `the unfreeze of ${move.fromDatabase} on ${move.fromHostId} could not be queued (${why}): it stays read-only`,
+    ).catch(() => {});
   }
 }
 
@@ -84,7 +105,7 @@ type Stage = (
   inLane: InLane,
 ) => Promise<"done" | "busy" | "handed-back">;
 
-const STAGES: Record<Exclude<MoveJobStage, "cleanup">, Stage> = {
+const STAGES: Record<Exclude<MoveJobStage, "cleanup" | "unfreeze">, Stage> = {
   backup: backupStage,
   restore: restoreStage,
   deploy: deployStage,
@@ -118,7 +139,21 @@ async function backupStage(
     );
   }
   const id = backupId;
-  const run = await inLane(() => runBackup(deps, id, signal));
+  const run = await inLane(async () => {
+    // Before the dump: what the app writes from now on would stay behind in the source's copy.
+    // Done again when the stage is (after a crash): harmless, the role stays read-only.
+    const frozen = await setSourceReadOnly(
+      deps.config,
+      { role: move.fromRole, database: move.fromDatabase },
+      true,
+    );
+    await noteMoveProgress(
+      deps.db,
+      move.id,
+      `source frozen read-only at ${frozen.at.toISOString()}: ${move.fromDatabase} on ${move.fromHostId} refuses writes until the move ends (${frozen.terminated} session(s) ended; reads go on)`,
+    );
+    return runBackup(deps, id, signal);
+  });
   if (run.status === "handed-back") return "handed-back";
   const backup = await getBackup(deps.db, id);
   if (backup?.status !== "succeeded")
@@ -167,6 +202,10 @@ async function restoreStage(
   }
   await inLane(async () => {
     const provisioned = await provisionProject(deps, move.project);
+    // A role this cluster has from an earlier move away from this host (its copy kept, frozen)
+    // would restore and serve read-only: the target's role takes writes. (A fresh one does: the
+    // freeze is a setting of the source's role, which pg_dump does not carry.)
+    await setSourceReadOnly(config, { role: database, database }, false);
     await noteMoveProgress(
       db,
       move.id,
@@ -268,6 +307,49 @@ async function routesStage(deps: MoveDeps, move: ProjectMoveRecord): Promise<"do
     { status: "moved" },
   );
   return "done";
+}
+
+/**
+ * On the source, once the move failed: its database takes writes again (the role's setting
+ * reset, its sessions ended so that they start without it). Only while the project still lives
+ * there and this is its last move: a move that failed after the switch leaves the source's copy
+ * frozen, as a finished move does, and a later move owns the freeze. In the project's lane, as
+ * the freeze is, so that a later move's freeze cannot come between the check and the reset.
+ */
+async function unfreeze(
+  deps: MoveDeps,
+  move: ProjectMoveRecord,
+  inLane: InLane,
+): Promise<StageRun> {
+  const { db, config } = deps;
+  if (move.status !== "failed") return "already-ended";
+  return inLane(async () => {
+    const [last, project] = await Promise.all([
+      latestProjectMove(db, move.projectId),
+      db.project.findUnique({ where: { id: move.projectId }, select: { hostId: true } }),
+    ]);
+    const skip =
+      last?.id !== move.id
+        ? `move ${last?.id} came after this one`
+        : project?.hostId !== move.fromHostId
+          ? `the project lives on ${project?.hostId ?? "no host"} now: the source's copy stays read-only`
+          : null;
+    if (skip) {
+      await noteMoveProgress(db, move.id, `unfreeze of ${move.fromDatabase} skipped: ${skip}`);
+      return "already-ended" as const;
+    }
+    const thawed = await setSourceReadOnly(
+      config,
+      { role: move.fromRole, database: move.fromDatabase },
+      false,
+    );
+    await noteMoveProgress(
+      db,
+      move.id,
+      `source unfrozen at ${thawed.at.toISOString()}: ${move.fromDatabase} on ${move.fromHostId} takes writes again (${thawed.terminated} session(s) ended)`,
+    );
+    return "done" as const;
+  });
 }
 
 /** On the source, confirmed: the source's copy of the database and its role are dropped. */

@@ -6,7 +6,14 @@ import type { HostQueues } from "./host-queues.js";
 export const MOVE_JOB = "move";
 
 /** The stages a move job may run (moves/move-stages.ts orders them and names their host). */
-export const MOVE_JOB_STAGES = ["backup", "restore", "deploy", "routes", "cleanup"] as const;
+export const MOVE_JOB_STAGES = [
+  "backup",
+  "restore",
+  "deploy",
+  "routes",
+  "cleanup",
+  "unfreeze",
+] as const;
 export type MoveJobStage = (typeof MOVE_JOB_STAGES)[number];
 
 /** A move job carries the ProjectMove's id and the stage to run. */
@@ -24,6 +31,18 @@ const options: JobsOptions = {
 };
 
 /**
+ * The unfreeze of a failed move's source is retried: until it runs, the project's database on
+ * its source host refuses writes. (It is idempotent, and records nothing on the move until it
+ * is done.)
+ */
+const unfreezeOptions: JobsOptions = {
+  ...options,
+  // Every 10 s for 10 minutes (a source whose Postgres restarts, say).
+  attempts: 60,
+  backoff: { type: "fixed", delay: 10_000 },
+};
+
+/**
  * Queues one stage of a move on `deploys@<hostId>`; queuing the same stage twice adds one job
  * (a cleanup asked again after a failed one passes `again`, a fresh suffix, to be queued anew).
  */
@@ -35,5 +54,11 @@ export async function enqueueMoveStage(
   again?: string,
 ): Promise<void> {
   const jobId = `move-${moveId}-${stage}${again ? `-${again}` : ""}`;
-  await queues.deploy(hostId).add(MOVE_JOB, { moveId, stage }, { ...options, jobId });
+  await queues
+    .deploy(hostId)
+    .add(
+      MOVE_JOB,
+      { moveId, stage },
+      { ...(stage === "unfreeze" ? unfreezeOptions : options), jobId },
+    );
 }

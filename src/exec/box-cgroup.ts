@@ -8,6 +8,11 @@
  * leaves a group it was put in. v2 forbids processes in a group whose children get
  * controllers, so there the groups go below the hierarchy's root, in `coduck/<box>`.
  *
+ * CPU weight: the shared parent `coduck` competes with its siblings (the worker, everything
+ * else on the host) as one group, so its weight is kept at the sum of its boxes' own
+ * (balanceCpuWeight, as each box comes and goes): each box weighs what its limits say against
+ * the rest of the host, not a share of one group's default weight divided among all boxes.
+ *
  * Imports only node: modules and resource-limits.ts (runs in the launcher).
  */
 import {
@@ -137,6 +142,14 @@ function writeIfThere(dir: string, file: string, value: string | number): void {
   if (existsSync(path.join(dir, file))) write(dir, file, value);
 }
 
+/** The kernel's ranges for a group's CPU weight: v1's cpu.shares, v2's cpu.weight. */
+const CPU_WEIGHT_FILE = {
+  1: { file: "cpu.shares", min: 2, max: 262_144 },
+  2: { file: "cpu.weight", min: 1, max: 10_000 },
+} as const;
+/** How many times a launcher writes the parent's weight again while boxes come and go. */
+const BALANCE_ATTEMPTS = 5;
+
 /** v1's cpu.shares as v2's cpu.weight: the defaults (1024, 100) correspond, as systemd has them. */
 export function cpuWeight(shares: number): number {
   return Math.min(10_000, Math.max(1, Math.round((shares * 100) / 1024)));
@@ -155,13 +168,67 @@ export function createBoxCgroup(name: string, limits: ResourceLimits): BoxCgroup
   // Another launcher removes the shared parent when its box was the last: make both again.
   for (let attempt = 1; ; attempt++) {
     try {
-      return parent.version === 2
-        ? makeV2(parent.dir, name, limits)
-        : makeV1(parent.dirs, name, limits);
+      const group =
+        parent.version === 2 ? makeV2(parent.dir, name, limits) : makeV1(parent.dirs, name, limits);
+      balanceCpuWeight(group);
+      return group;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt === 3) throw error;
     }
   }
+}
+
+/** The directory holding the box's CPU weight, and which file and range that is. */
+function cpuDirOf(group: BoxCgroup): { dir: string; version: 1 | 2 } {
+  return group.version === 2 ? { dir: group.dir, version: 2 } : { dir: group.dirs.cpu, version: 1 };
+}
+
+/**
+ * Sets the shared parent's CPU weight to the sum of its boxes' weights (within the kernel's
+ * range), so that N boxes together weigh N boxes against the rest of the host. Launchers make
+ * and remove boxes concurrently: each writes the sum it read, then reads again and writes again
+ * while that differs, so the last to write has written what it last saw. Only the launcher's
+ * own, root-owned groups are read: nothing in a box can write a weight (it sees no cgroupfs).
+ * A parent already gone (its last box removed) is nothing to balance.
+ */
+export function balanceCpuWeight(group: BoxCgroup): void {
+  const { dir, version } = cpuDirOf(group);
+  const parent = path.dirname(dir);
+  const { file, min, max } = CPU_WEIGHT_FILE[version];
+  let written: number | null = null;
+  for (let attempt = 0; attempt < BALANCE_ATTEMPTS; attempt++) {
+    const sum = childrenWeight(parent, file);
+    if (sum === null || sum === written) return;
+    const weight = Math.min(max, Math.max(min, sum));
+    try {
+      write(parent, file, weight);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    written = sum;
+  }
+}
+
+/** The sum of the CPU weights of the boxes' groups in `parent`; null when it has none (or is gone). */
+function childrenWeight(parent: string, file: string): number | null {
+  let names: string[];
+  try {
+    names = readdirSync(parent, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && NAME.test(entry.name))
+      .map((entry) => entry.name);
+  } catch {
+    return null;
+  }
+  let sum = 0;
+  for (const name of names) {
+    try {
+      sum += Number.parseInt(readFileSync(path.join(parent, name, file), "utf8"), 10) || 0;
+    } catch {
+      // Removed meanwhile: its launcher balances again after removing it.
+    }
+  }
+  return sum > 0 ? sum : null;
 }
 
 function makeV1(
@@ -264,6 +331,12 @@ export async function removeBoxCgroup(group: BoxCgroup): Promise<string[]> {
     } catch {
       // Another box's group is in it (or it is already gone): that box's launcher removes it.
     }
+  }
+  // The parent weighs one box less (or is gone with the last one).
+  try {
+    balanceCpuWeight(group);
+  } catch (error) {
+    left.push(`${path.dirname(cpuDirOf(group).dir)} (cpu weight: ${(error as Error).message})`);
   }
   return left;
 }

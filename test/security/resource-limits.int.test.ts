@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, utimes } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, rmdir, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { jest } from "@jest/globals";
@@ -197,6 +197,81 @@ it("removes a killed launcher's empty group left behind, and no group in use", a
     for (const dir of parents) {
       for (const name of [left, fresh]) await rmdir(path.join(dir, name)).catch(() => {});
       await rmdir(dir).catch(() => {});
+    }
+  }
+});
+
+it("keeps the shared parent's CPU weight at the sum of its boxes' own, as boxes come and go", async () => {
+  const parent = cgroupParent();
+  if (parent.version === null) throw new Error(parent.reason);
+  // v1: the boxes' parent sits in the launcher's own cpu group. This process moves into a cpu
+  // group of its own first, so the boxes of other tests and workers on the host are elsewhere.
+  const cpuRoot = parent.version === 1 ? path.dirname(parent.dirs.cpu) : null;
+  const own = cpuRoot && path.join(cpuRoot, `coduck-test-${process.pid}`);
+  if (cpuRoot && own) {
+    await mkdir(own);
+    await writeFile(path.join(own, "cgroup.procs"), String(process.pid));
+  }
+  const boxesParent = () => {
+    const now = cgroupParent();
+    if (now.version === null) throw new Error(now.reason);
+    return now.version === 2 ? now.dir : now.dirs.cpu;
+  };
+  const file = parent.version === 2 ? "cpu.weight" : "cpu.shares";
+  const weight = () =>
+    readFile(path.join(boxesParent(), file), "utf8").then((text) => Number(text.trim()));
+  const start = async (limits: ResourceLimits) => {
+    const wrapped = await wrapIn(limits, "echo ready; read answer; echo got $answer");
+    const child = execa(wrapped.file, wrapped.args, {
+      cwd: wrapped.cwd,
+      env: wrapped.env,
+      extendEnv: false,
+      stdin: "pipe",
+      all: true,
+      reject: false,
+    });
+    await new Promise<void>((resolve) =>
+      child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("ready") && resolve()),
+    );
+    return { child, name: boxNameOf(wrapped) };
+  };
+  try {
+    const a = await start(DEFAULT_LIMITS);
+    if (parent.version === 1) {
+      expect(boxesParent()).toBe(path.join(own!, "coduck"));
+      expect(await weight()).toBe(1024);
+    }
+    const b = await start({ ...DEFAULT_LIMITS, cpuShares: 512 });
+    if (parent.version === 1) {
+      // Two boxes weigh two boxes against the rest of the host: 1024 + 512, not one 1024.
+      expect(await weight()).toBe(1536);
+    } else {
+      expect(await weight()).toBeGreaterThanOrEqual(100 + 50);
+    }
+    a.child.stdin!.end("yes\n");
+    expect((await a.child).all).toBe("ready\ngot yes");
+    if (parent.version === 1) expect(await weight()).toBe(512);
+    b.child.stdin!.end("yes\n");
+    expect((await b.child).all).toBe("ready\ngot yes");
+    // The last box removed the parent with its own group.
+    if (parent.version === 1) expect(existsSync(boxesParent())).toBe(false);
+  } finally {
+    if (cpuRoot && own) {
+      // Back where it was, with every thread (and any child started meanwhile).
+      await rmdir(path.join(own, "coduck")).catch(() => {});
+      await waitFor(
+        "the test's cpu group to empty",
+        async () => {
+          const tasks = (await readFile(path.join(own, "tasks"), "utf8")).split("\n");
+          for (const task of tasks.filter(Boolean))
+            await writeFile(path.join(cpuRoot, "tasks"), task).catch(() => {});
+          return rmdir(own).then(
+            () => true,
+            () => false,
+          );
+        },
+        10_000,
+      );
     }
   }
 });

@@ -7,6 +7,7 @@ import { addProject } from "../../src/store/projects.js";
 import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createSecondHost, type SecondHost } from "../helpers/second-host.js";
+import { buildTestApp } from "../helpers/test-app.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 // `hosts drain H` (issue 24): H takes no new projects and prints the move of each project still
@@ -15,13 +16,14 @@ import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 // (pg_createcluster), sharing the worker database, Redis and BACKUP_DIR. One deploy, one move.
 jest.setTimeout(600_000);
 
+const TOKEN = "drain-host-test-admin-token-0123456789";
 const DEPLOYED = "drained";
 const UNDEPLOYED = "never-deployed";
 let h1: TestStack;
 let h2: SecondHost;
 
 beforeAll(async () => {
-  h1 = await createTestStack({ HOST_ID: "h1" }, { pgbouncer: {} });
+  h1 = await createTestStack({ HOST_ID: "h1", ADMIN_TOKEN: TOKEN }, { pgbouncer: {} });
   h2 = await createSecondHost(h1, { hostId: "h2" });
   await h1.startWorker();
 }, 180_000);
@@ -117,5 +119,19 @@ describe("draining a host", () => {
     const listed = Buffer.concat(chunks).toString();
     expect(listed).toMatch(/^h1\s+draining\s+1\/500 projects/m);
     expect(listed).toMatch(/^h2\s+up\s+1\/500 projects/m);
+    // The dashboard's host table says the same.
+    const app = await buildTestApp(h1);
+    try {
+      const page = await app.inject({
+        url: "/admin",
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(page.statusCode).toBe(200);
+      expect(page.body).toMatch(
+        /<td>h1<\/td>\s*<td><span class="status host-draining">draining<\/span><\/td>\s*<td>1\/500<\/td>/,
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import pg from "pg";
 import pino from "pino";
-import { latestFailedDeployments } from "../../src/deploys/latest-failed.js";
+import { retryCandidates } from "../../src/deploys/latest-failed.js";
 import { FAILURE_CODES } from "../../src/failures/codes.js";
 import { pruneReleases } from "../../src/housekeeping/prune-releases.js";
 import { pruneStepLogs } from "../../src/housekeeping/prune-step-logs.js";
@@ -97,7 +97,7 @@ const OPERATIONS: Operation[] = [
     name: "`retry --all-failed` selection (each project's newest, when failed)",
     flat: true,
     // As the command selects: each one's failed step comes from the steps its plan reads.
-    run: (db) => latestFailedDeployments(db, {}, { failedStep: false }),
+    run: (db) => retryCandidates(db, {}),
     shown: (rows) => (rows as unknown[]).length,
   },
   {

@@ -1,10 +1,10 @@
 import type { Config } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
-import { latestFailedDeployments } from "../deploys/latest-failed.js";
+import { retryCandidates } from "../deploys/latest-failed.js";
 import type { PlacingDeps } from "../deploys/queue-deployment.js";
 import {
+  planRetries,
   planRetry,
-  type RetryPlan,
   type RetryResult,
   recordRetry,
 } from "../deploys/retry-deployment.js";
@@ -95,17 +95,19 @@ async function retryAllFailed(
   requestedBy: string | null,
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  // Each one's failed step is read from the steps its plan loads (ordered by position), not by
-  // the selection again.
-  const failed = await latestFailedDeployments(deps.db, filter, { failedStep: false });
+  // Project, id and code from the index alone; each one's failed step from the steps its plan
+  // loads (ordered by position), the plans' rows read together rather than one line at a time.
+  const failed = await retryCandidates(deps.db, filter);
   if (failed.length === 0) {
     out.write("no failed deployments to retry\n");
     return 0;
   }
-  const plans: RetryPlan[] = [];
-  for (const deployment of failed) {
-    const planned = await planRetry(deps.db, { deploymentId: deployment.id });
-    plans.push(planned);
+  const plans = await planRetries(
+    deps.db,
+    failed.map((deployment) => deployment.id),
+  );
+  for (const [i, deployment] of failed.entries()) {
+    const planned = plans[i]!;
     const from = planned.reused.length > 0 ? `from step ${planned.fromStep}` : "from the start";
     const failedStep = planned.retryOf.steps.find((s) => s.status === "failed")?.name ?? "-";
     out.write(

@@ -2,7 +2,8 @@ import {
   type LatestDeployment,
   type LatestFilter,
   latestDeploymentPerProject,
-  type NewestDeployment,
+  latestFailedRetryCandidates,
+  type RetryCandidate,
 } from "../store/latest-deployments.js";
 import type { Db } from "../store/prisma.js";
 
@@ -13,26 +14,24 @@ export type FailedFilter = { project?: string; code?: string; since?: Date };
  * one failed (a failed deploy with a newer deploy of its project after it is left alone: it
  * has been superseded), matching the filter (error code, ended since). One set-based query
  * (store/latest-deployments.ts) that reads only the projects it returns, whatever the history.
- * `{ failedStep: false }` leaves out each one's failed step (its name costs a read of its steps).
  */
-export function latestFailedDeployments(db: Db, filter: FailedFilter): Promise<LatestDeployment[]>;
-export function latestFailedDeployments(
-  db: Db,
-  filter: FailedFilter,
-  options: { failedStep: false },
-): Promise<NewestDeployment[]>;
 export async function latestFailedDeployments(
   db: Db,
   filter: FailedFilter,
-  options: { failedStep?: boolean } = {},
-): Promise<NewestDeployment[]> {
-  const latest: LatestFilter = {
-    project: filter.project,
-    status: "failed",
-    errorCode: filter.code,
-    finishedSince: filter.since,
-  };
-  return options.failedStep === false
-    ? latestDeploymentPerProject(db, latest, { failedStep: false })
-    : latestDeploymentPerProject(db, latest);
+): Promise<LatestDeployment[]> {
+  const latest: LatestFilter = { ...storeFilter(filter), status: "failed" };
+  return latestDeploymentPerProject(db, latest);
+}
+
+/**
+ * The same deployments with only what `retry --all-failed` prints of each (project, id, error
+ * code): read from the index alone. The command takes each one's failed step from the steps
+ * its retry's plan loads anyway.
+ */
+export async function retryCandidates(db: Db, filter: FailedFilter): Promise<RetryCandidate[]> {
+  return latestFailedRetryCandidates(db, storeFilter(filter));
+}
+
+function storeFilter(filter: FailedFilter): Omit<LatestFilter, "status"> {
+  return { project: filter.project, errorCode: filter.code, finishedSince: filter.since };
 }

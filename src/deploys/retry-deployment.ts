@@ -7,6 +7,7 @@ import { addWarning, createDeployment } from "../store/deployments.js";
 import { placementFor } from "../store/hosts.js";
 import type { Db } from "../store/prisma.js";
 import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
+import { releaseSources } from "../store/release-sources.js";
 import { OperationRefusedError } from "./operation-refused.js";
 import type { PlacingDeps } from "./queue-deployment.js";
 import { recordThenQueue } from "./queue-deployment.js";
@@ -46,7 +47,30 @@ export type RetryResult = {
  * anything: from the step that failed when the steps before it are still valid (see
  * checkReuse), else from the start; or from `fromStep`, which must then be valid.
  */
-export async function planRetry(db: Db, request: Omit<RetryRequest, "requestedBy">) {
+export async function planRetry(
+  db: Db,
+  request: Omit<RetryRequest, "requestedBy">,
+): Promise<RetryPlan> {
+  checkRequest(request);
+  return planFor(db, request, await releaseSource(db, request.deploymentId));
+}
+
+/**
+ * planRetry for each of several deployments (`retry --all-failed`), each from its failed step,
+ * in the order given: their rows and steps are read together (store/release-sources.ts), not
+ * one deployment at a time. What remains per deployment is checkReuse's: a fingerprint of its
+ * release directory, and a query when the steps to reuse include `schema`.
+ */
+export async function planRetries(db: Db, deploymentIds: readonly string[]): Promise<RetryPlan[]> {
+  for (const deploymentId of deploymentIds) checkRequest({ deploymentId });
+  const sources = await releaseSources(db, deploymentIds);
+  const plans: RetryPlan[] = [];
+  for (const deploymentId of deploymentIds)
+    plans.push(await planFor(db, { deploymentId }, sources.get(deploymentId) ?? null));
+  return plans;
+}
+
+function checkRequest(request: Omit<RetryRequest, "requestedBy">): void {
   if (!z.uuid().safeParse(request.deploymentId).success)
     throw new OperationRefusedError(
       "invalid",
@@ -58,7 +82,13 @@ export async function planRetry(db: Db, request: Omit<RetryRequest, "requestedBy
       `--from: no step ${JSON.stringify(request.fromStep)} in the pipeline; its steps are ${DEPLOY_STEP_NAMES.join(", ")}`,
     );
   }
-  const source = await releaseSource(db, request.deploymentId);
+}
+
+async function planFor(
+  db: Db,
+  request: Omit<RetryRequest, "requestedBy">,
+  source: ReleaseSource | null,
+): Promise<RetryPlan> {
   if (!source)
     throw new OperationRefusedError("not-found", `no deployment ${request.deploymentId}`);
   if (!isRetryableStatus(source.status)) {

@@ -13,8 +13,8 @@ export type LatestDeployment = {
   failedStep: string | null;
 };
 
-/** The same without the failed step's name: for a caller that reads the steps anyway. */
-export type NewestDeployment = Omit<LatestDeployment, "failedStep">;
+/** A newest deployment that failed, as `retry --all-failed` lists it: what it prints. */
+export type RetryCandidate = Pick<LatestDeployment, "project" | "id" | "errorCode">;
 
 /** What to keep of the newest deployments: of one project, in one status, a code, ended since. */
 export type LatestFilter = {
@@ -29,24 +29,12 @@ export type LatestFilter = {
  * the greater id), with its failed step, by project slug, keeping those that match `filter`.
  * The newest carries `latest`, kept by triggers as deployments are recorded (migration
  * 20261207020000_latest_deployment), so one statement reads only the rows it returns: with
- * `status: "failed"`, a partial index of the newest deployments that failed. The failed step's
- * name is most of the cost per row (up to four step rows each): `{ failedStep: false }` leaves
- * it out.
+ * `status: "failed"`, a partial index of the newest deployments that failed.
  */
-export function latestDeploymentPerProject(
-  db: Db,
-  filter?: LatestFilter,
-): Promise<LatestDeployment[]>;
-export function latestDeploymentPerProject(
-  db: Db,
-  filter: LatestFilter,
-  options: { failedStep: false },
-): Promise<NewestDeployment[]>;
 export async function latestDeploymentPerProject(
   db: Db,
   filter: LatestFilter = {},
-  options: { failedStep?: boolean } = {},
-): Promise<NewestDeployment[]> {
+): Promise<LatestDeployment[]> {
   const conditions = [Prisma.sql`d."latest"`];
   if (filter.project !== undefined) conditions.push(Prisma.sql`p.slug = ${filter.project}`);
   if (filter.status !== undefined) conditions.push(statusIs(filter.status));
@@ -54,18 +42,47 @@ export async function latestDeploymentPerProject(
     conditions.push(Prisma.sql`d."errorCode" = ${filter.errorCode}`);
   if (filter.finishedSince !== undefined)
     conditions.push(Prisma.sql`d."finishedAt" >= ${filter.finishedSince}`);
-  const failedStep =
-    options.failedStep === false
-      ? Prisma.empty
-      : Prisma.sql`, (SELECT s.name FROM "DeploymentStep" s
-                      WHERE s."deploymentId" = d.id AND s.status = 'failed'
-                      ORDER BY s.position LIMIT 1) AS "failedStep"`;
-  return db.$queryRaw<NewestDeployment[]>`
-    SELECT p.slug AS project, d.id, d.status, d."errorCode", d."finishedAt" ${failedStep}
+  return db.$queryRaw<LatestDeployment[]>`
+    SELECT p.slug AS project, d.id, d.status, d."errorCode", d."finishedAt",
+           (SELECT s.name FROM "DeploymentStep" s
+            WHERE s."deploymentId" = d.id AND s.status = 'failed'
+            ORDER BY s.position LIMIT 1) AS "failedStep"
     FROM "Deployment" d
     JOIN "Project" p ON p.id = d."projectId"
     WHERE ${Prisma.join(conditions, " AND ")}
     ORDER BY p.slug`;
+}
+
+/**
+ * The projects whose newest deployment failed, with only what `retry --all-failed` prints of
+ * each (its steps and the rest come from the retry's plan, which loads them anyway), keeping
+ * those that match `filter`. Every column it reads or filters by is in the partial index of the
+ * newest deployments that failed (migration 20261207120000_latest_failed_covering), so it is an
+ * index-only scan: its cost per project listed is an index entry, not a row of the history's
+ * largest table. Ordered by slug byte by byte (slugs are ASCII: the same order as the
+ * database's collation on a C locale, and on any other, without its cost per comparison).
+ */
+export async function latestFailedRetryCandidates(
+  db: Db,
+  filter: Omit<LatestFilter, "status"> = {},
+): Promise<RetryCandidate[]> {
+  return db.$queryRaw<RetryCandidate[]>(retryCandidatesSql(filter));
+}
+
+/** The statement latestFailedRetryCandidates sends (exported for the test of its plan). */
+export function retryCandidatesSql(filter: Omit<LatestFilter, "status">): Prisma.Sql {
+  const conditions = [Prisma.sql`d."latest"`, statusIs("failed")];
+  if (filter.project !== undefined) conditions.push(Prisma.sql`p.slug = ${filter.project}`);
+  if (filter.errorCode !== undefined)
+    conditions.push(Prisma.sql`d."errorCode" = ${filter.errorCode}`);
+  if (filter.finishedSince !== undefined)
+    conditions.push(Prisma.sql`d."finishedAt" >= ${filter.finishedSince}`);
+  return Prisma.sql`
+    SELECT p.slug AS project, d.id, d."errorCode"
+    FROM "Deployment" d
+    JOIN "Project" p ON p.id = d."projectId"
+    WHERE ${Prisma.join(conditions, " AND ")}
+    ORDER BY p.slug COLLATE "C"`;
 }
 
 /**

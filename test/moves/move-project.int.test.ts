@@ -24,7 +24,8 @@ jest.setTimeout(600_000);
 // and DATA_DIR. The project's rows (and the Auth SDK's tables) go with it; its address answers
 // through either host's router before and after; a move whose restore fails changes nothing.
 // From its backup on, the source's database is read-only (the app reads, its writes fail);
-// a failed move makes it writable again, a finished one leaves the source's copy frozen.
+// a failed move makes it writable again, a finished one leaves the source's copy frozen, and a
+// move back onto that kept copy resets its role before restoring (the restore runs as it).
 const SLUG = "mover";
 let h1: TestStack;
 let h2: SecondHost;
@@ -314,19 +315,42 @@ describe("moving a project", () => {
       expect(await notesVia(stack)).toMatchObject({ notes: expect.any(Array) });
   });
 
-  it("the confirmed cleanup drops the source's database and role on h1 only", async () => {
+  it("moves back to h1 before any cleanup: h1's kept, frozen copy is restored into and takes writes; h2's is frozen", async () => {
+    const role = await roleOf();
+    const onH2 = (await projectCredentials(h2, SLUG))!;
+    const [{ n }] = (await queryAt(onH2.directUrl, "SELECT count(*)::int AS n FROM notes")) as [
+      { n: number },
+    ];
+    expect(await isRoleReadOnly(h1.config, role)).toBe(true);
+    await requestMove(moveDeps(), { project: SLUG, to: "h1", confirm: SLUG, requestedBy: "test" });
+    const move = await waitForMove((m) => m.toHostId === "h1" && m.status !== "running");
+    expect({ status: move.status, error: move.error }).toEqual({ status: "moved", error: null });
+    expect(move.log.join("\n")).toMatch(/source frozen read-only at .*: \S+ on h2 refuses writes/);
+    expect(await hostOf()).toBe("h1");
+    // The restore stage reset the role on h1 (the restore replays as that role): it writes.
+    expect(await isRoleReadOnly(h1.config, role)).toBe(false);
+    const onH1 = (await projectCredentials(h1, SLUG))!;
+    expect(await queryAt(onH1.directUrl, "SELECT count(*)::int AS n FROM notes")).toEqual([{ n }]);
+    await touch(onH1.directUrl);
+    expect(JSON.parse((await settled(h1, "POST", 201)).body)).toMatchObject({ id: n + 1 });
+    // h2's copy is the source's now: frozen until its cleanup.
+    expect(await isRoleReadOnly(h2.config, role)).toBe(true);
+    await expect(touch(onH2.directUrl)).rejects.toThrow(/read-only transaction/);
+  });
+
+  it("the confirmed cleanup drops the source's database and role on the source (h2) only", async () => {
     await expect(
       requestMoveCleanup(moveDeps(), { project: SLUG, confirm: "nope" }),
     ).rejects.toThrow(/--confirm mover/);
     const queued = await requestMoveCleanup(moveDeps(), { project: SLUG, confirm: SLUG });
-    expect(queued.on).toBe("h1");
+    expect(queued.on).toBe("h2");
     const move = await waitForMove((m) => m.cleanupStatus !== "queued");
     expect({ cleanup: move.cleanupStatus, error: move.cleanupError }).toEqual({
       cleanup: "done",
       error: null,
     });
-    expect(await databasesOnMain()).not.toContain(move.fromDatabase);
-    expect(await h2.cluster.databases()).toContain(move.fromDatabase);
+    expect(await h2.cluster.databases()).not.toContain(move.fromDatabase);
+    expect(await databasesOnMain()).toContain(move.fromDatabase);
     for (const stack of [h1, h2])
       expect(await notesVia(stack)).toMatchObject({
         notes: expect.arrayContaining([{ id: 4, body: expect.any(String) }]),

@@ -131,17 +131,20 @@ async function waitForMoves(
   const pending = new Map(queued.map((q) => [q.moveId, q]));
   let failed = 0;
   while (pending.size > 0) {
-    const ended = await db.projectMove.findMany({
-      where: { id: { in: [...pending.keys()] }, status: { not: "running" } },
+    const moves = await db.projectMove.findMany({
+      where: { id: { in: [...pending.keys()] } },
       select: { id: true, status: true, stage: true, error: true },
     });
-    for (const move of ended) {
-      const q = pending.get(move.id)!;
-      pending.delete(move.id);
-      if (move.status === "moved") out.write(`moved: ${q.slug} now lives on ${q.to}\n`);
+    for (const [id, q] of pending) {
+      const move = moves.find((m) => m.id === id);
+      if (move?.status === "running") continue;
+      pending.delete(id);
+      if (move?.status === "moved") out.write(`moved: ${q.slug} now lives on ${q.to}\n`);
       else {
         failed++;
-        out.write(`failed: ${q.slug}: at ${move.stage}: ${move.error ?? "?"} (it stays)\n`);
+        // No record any more (removed by hand): nothing will end it.
+        const why = move ? `at ${move.stage}: ${move.error ?? "?"}` : "its move's record is gone";
+        out.write(`failed: ${q.slug}: ${why} (it stays)\n`);
       }
     }
     if (pending.size > 0) await sleep(POLL_MS);

@@ -39,6 +39,8 @@ export const realisticApp: BenchItem = {
   title: "a realistic app (bench/apps/ledger): first deploy, code-only and lockfile redeploys",
   runs: { full: 3, smoke: 1 },
   async run(ctx) {
+    // The machine is shared: the 1-minute load average at the start and the end says how much.
+    const loadAtStart = os.loadavg()[0]!;
     const stack = await createTestStack({ WORKER_CONCURRENCY: "1" });
     const scratch = await mkdtemp(path.join(os.tmpdir(), "coduck-bench-ledger-"));
     const poller = await DeploymentPoller.connect(stack.config.databaseUrl);
@@ -146,7 +148,7 @@ export const realisticApp: BenchItem = {
           baseline: { summary: summarize(firstB), unit: "ms" },
           ratio: firstRatio,
           target: atMost(1.1, firstRatio.median),
-          note: `median ms per step, worker / script: ${stepComparison(
+          note: `load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end; median ms per step, worker / script: ${stepComparison(
             results.worker.map((r) => ({ steps: steps(r.first) })),
             results.baseline.map((r) => ({ steps: r.first.steps })),
           )}`,

@@ -29,6 +29,27 @@ export function connectRedisForCommand(target: RedisTarget): RedisConnection {
 }
 
 /**
+ * A command's connection that only enqueues and ends (`deploy` without --wait): like
+ * connectRedisForCommand, without the round trips made before its first command, which are a
+ * CLI's critical path: ioredis' CLIENT SETINFO pair and its ready check (INFO), and BullMQ's
+ * version check (INFO again: `skipVersionCheck`, which BullMQ reads from the connection's
+ * options). With Sentinels the ready check stays: it is how ioredis checks that the server the
+ * Sentinels named is the primary. The worker's connections keep all of them (the version check
+ * warns it of a Redis too old or that evicts keys).
+ */
+export function connectRedisToEnqueue(target: RedisTarget): RedisConnection {
+  const sentinel = typeof target !== "string" && target.mode === "sentinel";
+  const options: RedisOptions & { skipVersionCheck: boolean } = {
+    maxRetriesPerRequest: null,
+    disconnectTimeout: 20,
+    disableClientInfo: true,
+    enableReadyCheck: sentinel,
+    skipVersionCheck: true,
+  };
+  return open(target, options);
+}
+
+/**
  * A short-lived probe connection (doctor, readiness): connects on first use, never queues a
  * command while disconnected, never retries; errors are the caller's to read.
  */

@@ -9,6 +9,11 @@ import { withAdminSession } from "../provisioning/admin-session.js";
  */
 const SECOND_PASS_MS = 500;
 
+/** A project's role and its database, on this host's cluster. */
+export type FreezeTarget = { role: string; database: string };
+/** When the role's setting changed (the server's clock), and how many sessions were ended. */
+export type Changed = { at: Date; terminated: number };
+
 /**
  * Freezes (`readOnly`) or unfreezes a project's database on this host's cluster: the project's
  * role gets `default_transaction_read_only = on` (or has it reset), and every session of that
@@ -19,20 +24,54 @@ const SECOND_PASS_MS = 500;
  *
  * A session started later with the setting is never ended: only those whose backend started
  * before the change (backend_start), which may still hold the old setting.
+ *
+ * Every change of a role's freeze holds one lock of this cluster for the role (a transaction's
+ * advisory lock) from `unless` to the ALTER ROLE's commit: a check of whether the change is
+ * still wanted (the unfreeze of a failed move: is a later move freezing the source now?) sees
+ * every freeze committed before it, and none comes between it and the change. When `unless`
+ * names a reason, nothing changes and that reason is returned.
  */
 export async function setSourceReadOnly(
   config: Pick<Config, "adminDatabaseUrl">,
-  target: { role: string; database: string },
+  target: FreezeTarget,
   readOnly: boolean,
-): Promise<{ at: Date; terminated: number }> {
+): Promise<Changed>;
+export async function setSourceReadOnly(
+  config: Pick<Config, "adminDatabaseUrl">,
+  target: FreezeTarget,
+  readOnly: boolean,
+  unless: () => Promise<string | null>,
+): Promise<Changed | { skipped: string }>;
+export async function setSourceReadOnly(
+  config: Pick<Config, "adminDatabaseUrl">,
+  target: FreezeTarget,
+  readOnly: boolean,
+  unless?: () => Promise<string | null>,
+): Promise<Changed | { skipped: string }> {
   return withAdminSession(config.adminDatabaseUrl, undefined, async (admin) => {
     const role = admin.escapeIdentifier(target.role);
-    await admin.query(
-      readOnly
-        ? `ALTER ROLE ${role} SET default_transaction_read_only = on`
-        : `ALTER ROLE ${role} RESET default_transaction_read_only`,
-    );
-    // A statement of its own, after the ALTER ROLE committed (autocommit): a backend started
+    await admin.query("BEGIN");
+    try {
+      await admin.query(
+        "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))",
+        [`coduck:freeze:${target.role}`],
+      );
+      const skipped = unless ? await unless() : null;
+      if (skipped) {
+        await admin.query("ROLLBACK");
+        return { skipped };
+      }
+      await admin.query(
+        readOnly
+          ? `ALTER ROLE ${role} SET default_transaction_read_only = on`
+          : `ALTER ROLE ${role} RESET default_transaction_read_only`,
+      );
+      await admin.query("COMMIT");
+    } catch (error) {
+      await admin.query("ROLLBACK").catch(() => {});
+      throw error;
+    }
+    // A statement of its own, after the ALTER ROLE committed: a backend started
     // after this instant reads the new setting when it starts.
     const { rows } = await admin.query<{ at: Date }>(
       "SELECT pg_catalog.statement_timestamp() AS at",

@@ -24,7 +24,7 @@ import {
 import { getRestoreRecord } from "../store/restores.js";
 import { clusterIdentity } from "./cluster-identity.js";
 import { setSourceReadOnly } from "./freeze-source.js";
-import { nextStage, stageHost, UNFREEZE_STAGE } from "./move-stages.js";
+import { MOVE_STAGES, nextStage, stageHost, UNFREEZE_STAGE } from "./move-stages.js";
 
 export type MoveDeps = DeployDeps & BackupDeps & { queues: HostQueues };
 
@@ -59,8 +59,9 @@ export async function runMoveStage(
       `refused: stage ${stage} of move ${moveId} runs on host ${stageHost(move, stage)}, not this host ${here}`,
     );
   if (stage === "cleanup") return cleanup(deps, move);
-  if (stage === "unfreeze") return unfreeze(deps, move, inLane);
-  if (move.status !== "running" || move.stage !== stage) return "already-ended";
+  if (stage === "unfreeze") return unfreeze(deps, move);
+  if (move.status !== "running") return "already-ended";
+  if (move.stage !== stage) return queueRecordedStage(deps, move, stage);
   const logger = deps.logger.child({ moveId, project: move.project, stage });
   try {
     const outcome = await STAGES[stage](deps, move, signal, inLane);
@@ -77,6 +78,30 @@ export async function runMoveStage(
     logger.warn({ error: why }, "move failed; the project stays on its source host");
     return "failed";
   }
+}
+
+/**
+ * A stage's job run again after its stage was recorded done (its worker died before it queued
+ * the next: BullMQ's stalled check hands the job back): the stage the record is at is queued
+ * on its host, where nothing else would queue it (the same job id: a no-op when it is queued
+ * already). A job of a stage the record has not reached yet is never run early.
+ */
+async function queueRecordedStage(
+  deps: MoveDeps,
+  move: ProjectMoveRecord,
+  stage: MoveJobStage,
+): Promise<"already-ended"> {
+  const order = MOVE_STAGES.map((s) => s.name);
+  const at = order.indexOf(move.stage as MoveJobStage);
+  if (at > order.indexOf(stage) && order.indexOf(stage) !== -1) {
+    const next = order[at]!;
+    await enqueueMoveStage(deps.queues, stageHost(move, next), move.id, next);
+    deps.logger.warn(
+      { moveId: move.id, project: move.project, stage, next },
+      "move stage run again after it was recorded done: queued the stage its record is at",
+    );
+  }
+  return "already-ended";
 }
 
 /**
@@ -313,43 +338,43 @@ async function routesStage(deps: MoveDeps, move: ProjectMoveRecord): Promise<"do
  * On the source, once the move failed: its database takes writes again (the role's setting
  * reset, its sessions ended so that they start without it). Only while the project still lives
  * there and this is its last move: a move that failed after the switch leaves the source's copy
- * frozen, as a finished move does, and a later move owns the freeze. In the project's lane, as
- * the freeze is, so that a later move's freeze cannot come between the check and the reset.
+ * frozen, as a finished move does, and a later move owns the freeze. The check is made under
+ * the role's freeze lock (setSourceReadOnly), so that a later move's freeze cannot come between
+ * it and the reset; not in the project's lane, which a deploy held during the move may take
+ * first, and fail on a database still read-only.
  */
-async function unfreeze(
-  deps: MoveDeps,
-  move: ProjectMoveRecord,
-  inLane: InLane,
-): Promise<StageRun> {
+async function unfreeze(deps: MoveDeps, move: ProjectMoveRecord): Promise<StageRun> {
   const { db, config } = deps;
   if (move.status !== "failed") return "already-ended";
-  return inLane(async () => {
-    const [last, project] = await Promise.all([
-      latestProjectMove(db, move.projectId),
-      db.project.findUnique({ where: { id: move.projectId }, select: { hostId: true } }),
-    ]);
-    const skip =
-      last?.id !== move.id
-        ? `move ${last?.id} came after this one`
-        : project?.hostId !== move.fromHostId
-          ? `the project lives on ${project?.hostId ?? "no host"} now: the source's copy stays read-only`
-          : null;
-    if (skip) {
-      await noteMoveProgress(db, move.id, `unfreeze of ${move.fromDatabase} skipped: ${skip}`);
-      return "already-ended" as const;
-    }
-    const thawed = await setSourceReadOnly(
-      config,
-      { role: move.fromRole, database: move.fromDatabase },
-      false,
-    );
+  const thawed = await setSourceReadOnly(
+    config,
+    { role: move.fromRole, database: move.fromDatabase },
+    false,
+    async () => {
+      const [last, project] = await Promise.all([
+        latestProjectMove(db, move.projectId),
+        db.project.findUnique({ where: { id: move.projectId }, select: { hostId: true } }),
+      ]);
+      if (last?.id !== move.id) return `move ${last?.id} came after this one`;
+      if (project?.hostId !== move.fromHostId)
+        return `the project lives on ${project?.hostId ?? "no host"} now: the source's copy stays read-only`;
+      return null;
+    },
+  );
+  if ("skipped" in thawed) {
     await noteMoveProgress(
       db,
       move.id,
-      `source unfrozen at ${thawed.at.toISOString()}: ${move.fromDatabase} on ${move.fromHostId} takes writes again (${thawed.terminated} session(s) ended)`,
+      `unfreeze of ${move.fromDatabase} skipped: ${thawed.skipped}`,
     );
-    return "done" as const;
-  });
+    return "already-ended";
+  }
+  await noteMoveProgress(
+    db,
+    move.id,
+    `source unfrozen at ${thawed.at.toISOString()}: ${move.fromDatabase} on ${move.fromHostId} takes writes again (${thawed.terminated} session(s) ended)`,
+  );
+  return "done";
 }
 
 /** On the source, confirmed: the source's copy of the database and its role are dropped. */

@@ -80,6 +80,25 @@ describe("freezing a move's source", () => {
     }
   });
 
+  it("an unfreeze whose check names a reason changes nothing; a freeze waits while an unfreeze checks", async () => {
+    const later = async () => "move m2 came after this one";
+    expect(await setSourceReadOnly(config, target(), false, later)).toEqual({
+      skipped: "move m2 came after this one",
+    });
+    expect(await isRoleReadOnly(config, tenant.name)).toBe(true);
+    // A later move's freeze asked while a failed one's unfreeze checks: it is made after the
+    // unfreeze's reset (the role's lock), so the role ends frozen.
+    let freezing: Promise<unknown> | undefined;
+    const thawed = await setSourceReadOnly(config, target(), false, async () => {
+      freezing = setSourceReadOnly(config, target(), true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return null;
+    });
+    expect(thawed).toMatchObject({ terminated: expect.any(Number) });
+    await freezing;
+    expect(await isRoleReadOnly(config, tenant.name)).toBe(true);
+  });
+
   it("the unfreeze resets the setting and ends the frozen sessions; twice changes nothing more", async () => {
     const frozen = await session(tenant.url);
     try {

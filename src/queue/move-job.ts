@@ -31,12 +31,14 @@ const options: JobsOptions = {
 };
 
 /**
- * The unfreeze of a failed move's source is retried: until it runs, the project's database on
- * its source host refuses writes. (It is idempotent, and records nothing on the move until it
- * is done.)
+ * The unfreeze of a failed move's source goes first (ahead of the host's waiting deploys, a
+ * push held during the move among them, whose schema step would fail on a database still
+ * read-only) and is retried: until it runs, the project's database on its source host refuses
+ * writes. (It is idempotent, and records nothing on the move until it is done.)
  */
 const unfreezeOptions: JobsOptions = {
   ...options,
+  lifo: true,
   // Every 10 s for 10 minutes (a source whose Postgres restarts, say).
   attempts: 60,
   backoff: { type: "fixed", delay: 10_000 },

@@ -93,7 +93,8 @@ async function queueRecordedStage(
 ): Promise<"already-ended"> {
   const order = MOVE_STAGES.map((s) => s.name);
   const at = order.indexOf(move.stage as MoveJobStage);
-  if (at > order.indexOf(stage) && order.indexOf(stage) !== -1) {
+  const ran = order.indexOf(stage);
+  if (ran !== -1 && at > ran) {
     const next = order[at]!;
     await enqueueMoveStage(deps.queues, stageHost(move, next), move.id, next);
     deps.logger.warn(

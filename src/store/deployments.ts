@@ -4,6 +4,7 @@ import type { SandboxMode } from "../config.js";
 import { ACTIVE_STATUSES } from "./deployment-statuses.js";
 import { type PlacementOptions, projectHostIn } from "./hosts.js";
 import type { Db } from "./prisma.js";
+import { MOVE_TRIGGER } from "./project-moves.js";
 import { inTransaction, type SqlDb } from "./sql-transaction.js";
 import { type Attempt, fenced } from "./stale-attempt.js";
 
@@ -33,7 +34,8 @@ export type NewDeployment = {
 /**
  * Records a queued deployment (and its project on first sight) with every step pending, in one
  * transaction. The project's older deployments still waiting in the queue are superseded: only
- * the newest push is worth deploying. (A deploy already running is left alone.)
+ * the newest push is worth deploying. (A deploy already running is left alone, and so is a
+ * move's deployment, which supersedes nothing either.)
  * Plain SQL, so the CLI can record a deploy on a bare pg pool without loading Prisma (SqlDb);
  * timestamps are written as Prisma writes them: UTC in a timestamp without time zone.
  */
@@ -92,11 +94,16 @@ export async function createDeployment(
         [id, ...request.steps],
       );
     }
+    // A move's deployment (the live commit again, on the target) and a push are not one newer
+    // than the other: neither supersedes the other. The push waits for the move, then deploys
+    // (jobs/deploy.ts); a superseded move's deployment would fail the move.
+    if (request.trigger === MOVE_TRIGGER) return { id, superseded: [], hostId };
     const superseded = await sql<{ id: string }>(
       `WITH older AS (
          UPDATE "Deployment" SET status = 'superseded', "supersededById" = $1::uuid,
            "finishedAt" = $3::timestamp(3)
          WHERE "projectId" = $2::uuid AND status = 'queued' AND id <> $1::uuid
+           AND trigger <> $5
          RETURNING id
        ), skipped AS (
          UPDATE "DeploymentStep" SET status = 'skipped', "skipReason" = $4,
@@ -104,7 +111,7 @@ export async function createDeployment(
          WHERE "deploymentId" IN (SELECT id FROM older) AND status = 'pending'
        )
        SELECT id FROM older`,
-      [id, project!.id, now, `not run: superseded by ${id}`],
+      [id, project!.id, now, `not run: superseded by ${id}`, MOVE_TRIGGER],
     );
     return { id, superseded: superseded.map((row) => row.id), hostId };
   });

@@ -1,12 +1,13 @@
 import type { HostQueues } from "../queue/host-queues.js";
+import { moveWaitedFor } from "../store/deployment-host.js";
 import { deploymentHost } from "../store/deployments.js";
 import { describeHostState, getHost } from "../store/hosts.js";
 import type { SqlDb } from "../store/sql-transaction.js";
 
 /**
  * What a queued deployment is waiting for, in a line an operator can act on: its host when that
- * host is down (its jobs run nowhere else), else read from its job in its host's queue (its id
- * is the deployment's); null when it is about to start.
+ * host is down (its jobs run nowhere else), its project's move while one runs, else read from
+ * its job in its host's queue (its id is the deployment's); null when it is about to start.
  */
 export async function deploymentWait(
   deps: { db: SqlDb; queues: HostQueues; downAfterMs: number },
@@ -18,6 +19,11 @@ export async function deploymentWait(
   const host = await getHost(deps.db, hostId, deps.downAfterMs);
   if (!host || host.state === "down")
     return `waiting for host ${hostId}, ${host ? describeHostState(host) : "which has never registered"}: ${deployment.project}'s jobs run only there, and start when its worker is back`;
+  // Its job looks again every couple of seconds, and is forwarded to the target if the move ends
+  // there (jobs/deploy.ts).
+  const move = await moveWaitedFor(deps.db, deployment.id);
+  if (move)
+    return `waiting for the move of ${deployment.project} to ${move.toHostId} to end (move ${move.moveId}): it then deploys where ${deployment.project} lives`;
   const queue = deps.queues.deploy(hostId);
   const state = await queue.getJobState(deployment.id);
   switch (state) {

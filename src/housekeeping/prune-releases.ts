@@ -1,5 +1,7 @@
+import { existsSync } from "node:fs";
 import { lstat, readdir, rm } from "node:fs/promises";
 import path from "node:path";
+import { processInfo, processStartTicks } from "../exec/process-identity.js";
 import { isActiveStatus } from "../store/deployment-statuses.js";
 import type { Db } from "../store/prisma.js";
 
@@ -27,6 +29,11 @@ export type ReleasePruneSummary = {
   removed: number;
   /** Kept although past the newest `keep`: live, or a deploy still queued or running. */
   protected: number;
+  /**
+   * Folders of projects that live on another host now (moved away): none of their releases
+   * counts among the newest `keep` here, only the protected ones stay.
+   */
+  movedAway: number;
   /** The first removed (or, dry, to-be-removed) release directories, relative to DATA_DIR. */
   removedPaths: string[];
   dryRun: boolean;
@@ -34,8 +41,12 @@ export type ReleasePruneSummary = {
 
 /**
  * Keeps, in each project's release folder (DATA_DIR/releases/<project>), the newest `keep`
- * releases, and always the live one, any of a deploy still queued or running, and any whose
- * process was not recorded stopped; removes the other release directories and their logs.
+ * releases (newest by when their attempt started, else when they were queued), and always the
+ * live one, any of a deploy still queued or running, and any whose process may still run (not
+ * recorded stopped, and not seen gone from this machine); removes the other release
+ * directories and their logs. A project that lives on another host now than the one its
+ * releases here were built on (it was moved away) keeps only those here: nothing on this host
+ * serves, deploys or reuses its releases any more.
  * Only entries named as the worker names releases are touched; links are removed, not followed.
  * The directory listing comes before the database is asked, so a deploy that starts meanwhile
  * is either not listed or seen running.
@@ -52,6 +63,7 @@ export async function pruneReleases(
     kept: 0,
     removed: 0,
     protected: 0,
+    movedAway: 0,
     removedPaths: [],
     dryRun: options.dryRun === true,
   };
@@ -66,13 +78,16 @@ export async function pruneReleases(
     db,
     folders.flatMap((f) => f.releases.map((r) => r.deploymentId)),
   );
-  const queuedAt = keepers.queuedAt;
+  const { builtAt } = keepers;
   for (const { project, releases } of folders) {
     if (releases.length === 0) continue;
-    // Newest first: by when the deployment was queued, then attempt; unknown ones by mtime.
-    releases.sort((a, b) => recency(b, queuedAt) - recency(a, queuedAt) || b.attempt - a.attempt);
+    const livesElsewhere = movedAway(releases, keepers.hosts);
+    if (livesElsewhere) summary.movedAway++;
+    const newest = livesElsewhere ? 0 : keep;
+    // Newest first: by when the attempt started (else queued), then attempt; unknown by mtime.
+    releases.sort((a, b) => recency(b, builtAt) - recency(a, builtAt) || b.attempt - a.attempt);
     for (const [index, release] of releases.entries()) {
-      if (index < keep) {
+      if (index < newest) {
         summary.kept++;
       } else if (keepers.ids.has(release.deploymentId)) {
         summary.kept++;
@@ -120,32 +135,82 @@ async function releasesIn(projectDir: string): Promise<Release[]> {
   return [...byKey.values()];
 }
 
-/** The deployments among `ids` whose releases must stay, and when each of `ids` was queued. */
+/**
+ * The deployments among `ids` whose releases must stay; when each of `ids` was built (its last
+ * attempt's start, else its queueing); and the host each one ran on and its project's now.
+ */
 async function protectedDeployments(db: Db, ids: string[]) {
-  if (ids.length === 0) return { ids: new Set<string>(), queuedAt: new Map<string, number>() };
+  if (ids.length === 0)
+    return {
+      ids: new Set<string>(),
+      builtAt: new Map<string, number>(),
+      hosts: new Map<string, ReleaseHosts>(),
+    };
   const rows = await db.deployment.findMany({
     where: { id: { in: [...new Set(ids)] } },
     select: {
       id: true,
       status: true,
       queuedAt: true,
+      startedAt: true,
       releasePid: true,
+      releaseStartTicks: true,
       releaseStoppedAt: true,
+      hostId: true,
       liveFor: { select: { id: true } },
+      project: { select: { hostId: true } },
     },
   });
   const keep = rows.filter(
     (d) =>
       d.liveFor !== null ||
       isActiveStatus(d.status) ||
-      (d.releasePid !== null && d.releaseStoppedAt === null),
+      (d.releasePid !== null &&
+        d.releaseStoppedAt === null &&
+        mayStillRun(d.releasePid, d.releaseStartTicks)),
   );
   return {
     ids: new Set(keep.map((d) => d.id)),
-    queuedAt: new Map(rows.map((d) => [d.id, d.queuedAt.getTime()])),
+    builtAt: new Map(rows.map((d) => [d.id, (d.startedAt ?? d.queuedAt).getTime()])),
+    hosts: new Map(
+      rows.map((d): [string, ReleaseHosts] => [
+        d.id,
+        { builtOn: d.hostId, projectOn: d.project.hostId },
+      ]),
+    ),
   };
 }
 
-function recency(release: Release, queuedAt: Map<string, number>): number {
-  return queuedAt.get(release.deploymentId) ?? release.mtimeMs;
+/**
+ * Whether a release process recorded as started (and never recorded stopped) may still run on
+ * this machine, where its directory is: false only when /proc shows no process of its pid and
+ * start time. A release a move left behind is stopped by the source's reconcile without being
+ * recorded stopped (its program removed): without this it would be kept forever.
+ */
+function mayStillRun(pid: number, startTicks: bigint | null): boolean {
+  if (!existsSync("/proc/self/stat")) return true; // no /proc: it cannot be told
+  if (startTicks === null) return processInfo(pid) !== null;
+  return processStartTicks(pid) === startTicks;
+}
+
+/** The host a deployment ran on (where its release directory is), and its project's host now. */
+type ReleaseHosts = { builtOn: string | null; projectOn: string | null };
+
+/**
+ * A folder's project lives on another host now than the one its releases here ran on (this
+ * one: a deployment is recorded with the host it runs on, and a release directory is made on
+ * that host's disk). False when no deployment of the folder names a host (from before hosts),
+ * or the project has none.
+ */
+function movedAway(releases: Release[], hosts: Map<string, ReleaseHosts>): boolean {
+  for (const release of releases) {
+    const known = hosts.get(release.deploymentId);
+    if (known?.builtOn != null)
+      return known.projectOn !== null && known.projectOn !== known.builtOn;
+  }
+  return false;
+}
+
+function recency(release: Release, builtAt: Map<string, number>): number {
+  return builtAt.get(release.deploymentId) ?? release.mtimeMs;
 }

@@ -1,8 +1,13 @@
-import { type Job, UnrecoverableError, WaitingError } from "bullmq";
+import { DelayedError, type Job, UnrecoverableError, WaitingError } from "bullmq";
 import { type DeployDeps, runDeployment } from "../pipeline/run-deployment.js";
 import { deployJobPayload } from "../queue/deploy-job.js";
+import { type ElsewherePlace, noteOnce } from "../store/deployment-host.js";
 import { waitForLane } from "../store/hold-project-lane.js";
+import { forwardToProjectHost } from "./forward-deployment.js";
 import { RecordedFailure } from "./recorded-failure.js";
+
+/** How often a deploy waiting for its project's move looks again (the move takes minutes). */
+const MOVE_RECHECK_MS = 2_000;
 
 /** The `deploy` job: runs one recorded deployment through the pipeline. */
 export async function processDeploy(
@@ -18,6 +23,7 @@ export async function processDeploy(
   const maxAttempts = job.opts.attempts ?? 1;
   const canRetry = job.attemptsMade + 1 < maxAttempts;
   let busyProject = "";
+  const seen: { elsewhere?: ElsewherePlace } = {};
   const run = await runDeployment(
     { ...deps, onStepChange: (change) => publishStepChange(deps, job, change) },
     payload.data.deploymentId,
@@ -28,8 +34,41 @@ export async function processDeploy(
       onBusy: (projectId) => {
         busyProject = projectId;
       },
+      onElsewhere: (place) => {
+        seen.elsewhere = place;
+      },
     },
   );
+  const place = seen.elsewhere;
+  if (place?.kind === "wrong-host")
+    // Never run elsewhere: this host administers only its own cluster and directories.
+    throw new UnrecoverableError(
+      `refused: job ${job.id} (${job.name}) belongs to host ${place.hostId}, not this host ${deps.config.host.id}`,
+    );
+  if (place?.kind === "move-running") {
+    // Run now, on the source, it would be replaced by the move's switch (the target deploys the
+    // live commit it read before): it runs once the move has ended, where the project lives.
+    await noteOnce(
+      deps.db,
+      payload.data.deploymentId,
+      `queued during the move of ${place.project} to ${place.to}: it waited for the move to end`,
+    );
+    await job.moveToDelayed(Date.now() + MOVE_RECHECK_MS, token);
+    throw new DelayedError();
+  }
+  if (place?.kind === "moved-away") {
+    const forwarded = await forwardToProjectHost(
+      deps,
+      payload.data.deploymentId,
+      place.from,
+      place.to,
+    );
+    deps.logger.info(
+      { deploymentId: payload.data.deploymentId, from: place.from, to: place.to, forwarded },
+      "deploy forwarded to the host its project lives on",
+    );
+    return forwarded ? "forwarded" : "already-ended";
+  }
   if (run === "handed-back") {
     await job.moveToWait(token);
     throw new WaitingError();

@@ -34,7 +34,10 @@ export function startDeployWorker(
       try {
         const process = DEPLOY_QUEUE_JOBS[job.name];
         if (!process) throw new UnrecoverableError(`unknown job name ${job.name}`);
-        const recordedHost = await recordedHostOf(deps.db, job);
+        // A deploy's host is checked by the pipeline's first read (pickupPlace), which also
+        // holds it during its project's move and forwards it after: no statement of its own.
+        const recordedHost =
+          job.name === DEPLOY_JOB ? undefined : await recordedHostOf(deps.db, job);
         if (recordedHost !== undefined && recordedHost !== null && recordedHost !== hostId)
           // Never run elsewhere: this host administers only its own cluster and directories.
           throw new UnrecoverableError(
@@ -75,28 +78,21 @@ export function startDeployWorker(
 }
 
 /**
- * The host recorded on a job's deployment, backup or restore; undefined for a job that names
- * none (prune-backups) or whose record is gone (its processor says so).
+ * The host recorded on a job's backup or restore; undefined for a job that names none
+ * (prune-backups) or whose record is gone (its processor says so). A deploy's is read by the
+ * pipeline (run-deployment.ts).
  */
 async function recordedHostOf(db: Db, job: Job): Promise<string | null | undefined> {
-  const data = (job.data ?? {}) as {
-    deploymentId?: unknown;
-    backupId?: unknown;
-    restoreId?: unknown;
-  };
+  const data = (job.data ?? {}) as { backupId?: unknown; restoreId?: unknown };
   const id = (value: unknown) => (typeof value === "string" ? value : "");
   const select = { hostId: true } as const;
   const found =
-    job.name === DEPLOY_JOB
-      ? await db.deployment
-          .findUnique({ where: { id: id(data.deploymentId) }, select })
-          .catch(() => null)
-      : job.name === BACKUP_JOB
-        ? await db.backup.findUnique({ where: { id: id(data.backupId) }, select }).catch(() => null)
-        : job.name === RESTORE_JOB
-          ? await db.restore
-              .findUnique({ where: { id: id(data.restoreId) }, select })
-              .catch(() => null)
-          : undefined;
+    job.name === BACKUP_JOB
+      ? await db.backup.findUnique({ where: { id: id(data.backupId) }, select }).catch(() => null)
+      : job.name === RESTORE_JOB
+        ? await db.restore
+            .findUnique({ where: { id: id(data.restoreId) }, select })
+            .catch(() => null)
+        : undefined;
   return found === undefined ? undefined : (found?.hostId ?? undefined);
 }

@@ -1,5 +1,4 @@
 import path from "node:path";
-import type { DeploymentStatus } from "@prisma/client";
 import type { Config } from "../config.js";
 import { sandboxFor } from "../exec/sandbox.js";
 import { openReleaseHost } from "../hosting/release-host.js";
@@ -8,6 +7,11 @@ import { takeOverDeadAttempt } from "../recovery/take-over-dead-attempt.js";
 import type { Keyring } from "../secrets/keyring.js";
 import { workerSecrets } from "../secrets/worker-secrets.js";
 import { projectBoxLimits } from "../store/box-limits.js";
+import {
+  type ElsewherePlace,
+  pickupPlace,
+  readDeploymentPickup,
+} from "../store/deployment-host.js";
 import { isEndedStatus } from "../store/deployment-statuses.js";
 import {
   addWarning,
@@ -45,6 +49,8 @@ export type DeploymentRun =
   | "handed-back"
   | "already-ended"
   | "busy"
+  /** Not here (store/deployment-host.ts pickupPlace): refused, waiting for a move, or moved. */
+  | ElsewherePlace["kind"]
   /** Failed for a reason a retry can fix (the database or network briefly gone): queued again. */
   | "retry";
 
@@ -54,7 +60,8 @@ const CANCEL_POLL_MS = 1_000;
  * Runs one attempt at a recorded deployment, alone in its project's lane ("busy" when another
  * deploy of the project is running): claims it, runs the pipeline in a fresh release directory
  * and records the end. A deploy interrupted by shutdown goes back to `queued`; one cancelled
- * from any machine stops at once.
+ * from any machine stops at once. One recorded for another host, or whose project is being
+ * moved or lives elsewhere now, is not run here (pickupPlace): the caller is told where it goes.
  */
 export async function runDeployment(
   deps: DeployDeps,
@@ -65,12 +72,19 @@ export async function runDeployment(
     maxAttempts: number;
     /** Told which project's lane was taken, when the answer is "busy". */
     onBusy?: (projectId: string) => void;
+    /** Told where it runs instead, when the answer is "wrong-host", "move-running" or "moved-away". */
+    onElsewhere?: (place: ElsewherePlace) => void;
   },
 ): Promise<DeploymentRun> {
   // Raw, as every statement from the queue to the first step: Prisma 6 compiles each ORM query.
-  const [found] = await deps.db.$queryRaw<{ status: DeploymentStatus; projectId: string }[]>`
-    SELECT status, "projectId" FROM "Deployment" WHERE id = ${deploymentId}::uuid`;
+  // The same statement says where it runs: its host, and its project's move.
+  const found = await readDeploymentPickup(deps.db, deploymentId);
   if (!found || isEndedStatus(found.status)) return "already-ended";
+  const place = pickupPlace(found, deps.config.host.id);
+  if (place.kind !== "here") {
+    options.onElsewhere?.(place);
+    return place.kind;
+  }
   const lane = await tryEnterProjectLane(deps.config.databaseUrl, found.projectId);
   if (!lane) {
     options.onBusy?.(found.projectId);

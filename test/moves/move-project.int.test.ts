@@ -7,6 +7,7 @@ import { syncRemoteRoutes } from "../../src/hosting/remote-routes.js";
 import { isRoleReadOnly } from "../../src/moves/freeze-source.js";
 import { requestMove, requestMoveCleanup } from "../../src/moves/request-move.js";
 import { projectCredentials } from "../../src/provisioning/project-credentials.js";
+import { enqueueMoveStage } from "../../src/queue/move-job.js";
 import { listRoutes } from "../../src/router/list-routes.js";
 import { latestProjectMove } from "../../src/store/project-moves.js";
 import { onServer, queryAt } from "../helpers/databases.js";
@@ -336,6 +337,14 @@ describe("moving a project", () => {
     // h2's copy is the source's now: frozen until its cleanup.
     expect(await isRoleReadOnly(h2.config, role)).toBe(true);
     await expect(touch(onH2.directUrl)).rejects.toThrow(/read-only transaction/);
+    // An unfreeze of a move that succeeded (queued by hand, say) leaves it frozen.
+    await enqueueMoveStage(h1.queues, "h2", move.id, "unfreeze");
+    const job = `move-${move.id}-unfreeze`;
+    await waitFor("the stray unfreeze to end", async () =>
+      (await h1.queues.deploy("h2").getJobState(job)) === "completed" ? true : undefined,
+    );
+    expect((await h1.queues.deploy("h2").getJob(job))?.returnvalue).toBe("already-ended");
+    expect(await isRoleReadOnly(h2.config, role)).toBe(true);
   });
 
   it("the confirmed cleanup drops the source's database and role on the source (h2) only", async () => {

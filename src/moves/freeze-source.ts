@@ -9,6 +9,11 @@ import { withAdminSession } from "../provisioning/admin-session.js";
  */
 const SECOND_PASS_MS = 500;
 
+/** How long the ALTER ROLE waits for a lock a session of the role holds, and how often. */
+const ALTER_LOCK_TIMEOUT_MS = 2_000;
+const ALTER_ATTEMPTS = 5;
+const LOCK_NOT_AVAILABLE = "55P03";
+
 /** A project's role and its database, on this host's cluster. */
 export type FreezeTarget = { role: string; database: string };
 /** When the role's setting changed (the server's clock), and how many sessions were ended. */
@@ -50,26 +55,44 @@ export async function setSourceReadOnly(
 ): Promise<Changed | { skipped: string }> {
   return withAdminSession(config.adminDatabaseUrl, undefined, async (admin) => {
     const role = admin.escapeIdentifier(target.role);
-    await admin.query("BEGIN");
-    try {
-      await admin.query(
-        "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))",
-        [`coduck:freeze:${target.role}`],
-      );
-      const skipped = unless ? await unless() : null;
-      if (skipped) {
-        await admin.query("ROLLBACK");
-        return { skipped };
+    for (let attempt = 1; ; attempt++) {
+      await admin.query("BEGIN");
+      try {
+        await admin.query(
+          "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended($1, 0))",
+          [`coduck:freeze:${target.role}`],
+        );
+        const skipped = unless ? await unless() : null;
+        if (skipped) {
+          await admin.query("ROLLBACK");
+          return { skipped };
+        }
+        // The role may change its own settings (ALTER ROLE itself SET …): a transaction of
+        // its left open holds the row this one writes, and the change would wait for it for
+        // ever, a worker's slot with it. It waits this long; then the role's sessions end
+        // (the holder is one of them) and it tries again.
+        await admin.query(`SET LOCAL lock_timeout = ${ALTER_LOCK_TIMEOUT_MS}`);
+        await admin.query(
+          readOnly
+            ? `ALTER ROLE ${role} SET default_transaction_read_only = on`
+            : `ALTER ROLE ${role} RESET default_transaction_read_only`,
+        );
+        await admin.query("COMMIT");
+        break;
+      } catch (error) {
+        await admin.query("ROLLBACK").catch(() => {});
+        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw error;
+        if (attempt === ALTER_ATTEMPTS)
+          throw new Error(
+            `could not change the settings of role ${target.role}: a session of its own kept them locked through ${ALTER_ATTEMPTS} attempts (its sessions were ended after each)`,
+          );
+        await admin.query(
+          `SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
+            WHERE usename OPERATOR(pg_catalog.=) $1
+              AND pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()`,
+          [target.role],
+        );
       }
-      await admin.query(
-        readOnly
-          ? `ALTER ROLE ${role} SET default_transaction_read_only = on`
-          : `ALTER ROLE ${role} RESET default_transaction_read_only`,
-      );
-      await admin.query("COMMIT");
-    } catch (error) {
-      await admin.query("ROLLBACK").catch(() => {});
-      throw error;
     }
     // A statement of its own, after the ALTER ROLE committed: a backend started
     // after this instant reads the new setting when it starts.

@@ -8,7 +8,7 @@
 // Kept out of the bundle (loaded from node_modules as before): what the bundled commands never
 // load, and what cannot be moved (Prisma's generated client and engines, pino's transports
 // run in worker threads from their own files, native addons).
-import { readdir, readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -81,13 +81,17 @@ const result = await build({
   throw error;
 });
 
-// Chunks are named by their content. What this build did not write (an older build's chunks) is
-// removed only once its own files are written: a command started before it misses a file only
-// when the code in that file changed.
+// Chunks are named by their content, so each build that changed code adds files. Removed here:
+// the files this build did not write that are over 10 minutes old. Not younger ones: a build
+// running beside this one (another checkout's session) may have just written them, and a
+// command started before this build may still import its own chunks.
 const written = new Set(
   Object.keys(result.metafile.outputs).map((file) => path.resolve(root, file)),
 );
+const staleBefore = Date.now() - 10 * 60_000;
 for (const file of await readdir(outdir)) {
   const full = path.join(outdir, file);
-  if (!written.has(full)) await rm(full, { force: true });
+  if (written.has(full)) continue;
+  const info = await stat(full).catch(() => null);
+  if (info && info.mtimeMs < staleBefore) await rm(full, { force: true });
 }

@@ -28,15 +28,20 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The packages (under node_modules) a run of the CLI loaded. */
-async function packagesLoaded(args: string[]): Promise<Set<string>> {
+/** The URLs of the modules a run of the CLI loaded. */
+async function modulesLoaded(args: string[]): Promise<string[]> {
   const file = path.join(dir, `modules-${args.join("-").replace(/[^\w.-]/g, "_")}.txt`);
   const run = await execa("node", ["--import", RECORDER, BIN, ...args], {
     env: { ...stack.env, RECORD_MODULES_TO: file },
     reject: false,
   });
   expect([run.exitCode, run.stderr]).toEqual([0, ""]);
-  const urls = (await readFile(file, "utf8")).split("\n");
+  return (await readFile(file, "utf8")).split("\n");
+}
+
+/** The packages (under node_modules) a run of the CLI loaded. */
+async function packagesLoaded(args: string[]): Promise<Set<string>> {
+  const urls = await modulesLoaded(args);
   return new Set(
     urls.flatMap((url) => {
       const m = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
@@ -50,9 +55,9 @@ describe("what the CLI loads", () => {
     expect([...(await packagesLoaded(["--help"]))]).toEqual(["commander"]);
   });
 
-  it("deploy without --wait records on a bare pg pool: it never loads Prisma's client", async () => {
+  it("deploy without --wait runs from the bundle on a bare pg pool: it never loads Prisma's client", async () => {
     // The repository need not exist: the deploy is only recorded and queued (no worker runs).
-    const loaded = await packagesLoaded([
+    const urls = await modulesLoaded([
       "deploy",
       "--project",
       "startup",
@@ -61,10 +66,23 @@ describe("what the CLI loads", () => {
       "--ref",
       "main",
     ]);
-    expect(loaded.has("pg")).toBe(true);
-    expect(loaded.has("bullmq")).toBe(true);
-    for (const name of ["@prisma/client", "@prisma/adapter-pg", "fastify", "pino-pretty"]) {
-      expect(loaded.has(name)).toBe(false);
+    // BullMQ, ioredis and pg are inside the bundle bin/coduck-worker.js runs deploy from
+    // (dist/cli/, made by npm run build with scripts/bundle-cli.mjs).
+    expect(urls.some((url) => url.includes("/dist/cli/"))).toBe(true);
+    expect(urls.some((url) => url.includes("/dist/src/"))).toBe(false);
+    const packages = urls.flatMap(
+      (url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? [],
+    );
+    for (const name of [
+      "@prisma/client",
+      "@prisma/adapter-pg",
+      "fastify",
+      "pino-pretty",
+      "bullmq",
+      "ioredis",
+      "pg",
+    ]) {
+      expect(packages).not.toContain(name);
     }
     // And what it recorded is the deployment a worker reads, with every step pending.
     const recorded = await stack.db.deployment.findFirstOrThrow({

@@ -7,6 +7,7 @@ import { releaseSecrets } from "../hosting/release-secrets.js";
 import { syncRemoteRoutes } from "../hosting/remote-routes.js";
 import { watchReleases } from "../hosting/watch-releases.js";
 import type { Logger } from "../logger.js";
+import { reconcileMoves } from "../moves/reconcile-moves.js";
 import { stopRuntimeWatches } from "../pipeline/runtime-watch.js";
 import { scheduleBackupPruning } from "../queue/database-jobs.js";
 import { DEPLOY_ATTEMPTS } from "../queue/deploy-job.js";
@@ -114,6 +115,7 @@ export async function runWorker(
         reconcileAndRecord(db, queues, hostId, logger, config.databaseUrl, DEPLOY_ATTEMPTS),
       )
       .then(() => reconcileDatabaseJobs(db, queues, hostId, logger))
+      .then(() => reconcileMoves(db, queues, hostId, logger))
       .then(() => reconcileReleases(db, releaseHost, logger, hostId))
       .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();

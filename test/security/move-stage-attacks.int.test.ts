@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { Worker } from "bullmq";
+import { reconcileMoves } from "../../src/moves/reconcile-moves.js";
 import { enqueueMoveStage } from "../../src/queue/move-job.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -14,7 +16,7 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await createTestStack({ HOST_ID: "h1" });
-  for (const id of ["h1", "h2"])
+  for (const id of ["h1", "h2", "h3"])
     await stack.db.host.upsert({
       where: { id },
       create: {
@@ -31,8 +33,13 @@ afterAll(async () => {
   await stack?.close();
 }, 60_000);
 
-/** A project on `hostId` with a move h1 -> h2 running, recorded at `stage`. */
-async function runningMove(slug: string, hostId: string, stage: string): Promise<string> {
+/** A project on `hostId` with a move h1 -> `to` (h2) running, recorded at `stage`. */
+async function runningMove(
+  slug: string,
+  hostId: string,
+  stage: string,
+  to = "h2",
+): Promise<string> {
   const { db } = stack;
   const project = await db.project.create({ data: { slug, hostId } });
   const move = await db.projectMove.create({
@@ -40,7 +47,7 @@ async function runningMove(slug: string, hostId: string, stage: string): Promise
       id: randomUUID(),
       projectId: project.id,
       fromHostId: "h1",
-      toHostId: "h2",
+      toHostId: to,
       status: "running",
       stage,
       fromDatabase: `t_${slug}`,
@@ -98,4 +105,53 @@ describe("a move stage's job run again after its stage was recorded done", () =>
     );
     expect(await jobState("h2", `move-${moveId}-restore`)).toBe("unknown");
   }, 60_000);
+});
+
+// The same move stuck another way: its stage's job lost by Redis (restarted without persistence,
+// removed by hand) or failed without the move being failed (the stage could not record its
+// failure). Each host's reconcile (every minute) queues the stage again when it is that host's.
+describe("a running move whose stage's job the queue no longer holds", () => {
+  it("has its stage queued again by the stage host's reconcile, and only there", async () => {
+    const moveId = await runningMove("lost-restore", "h1", "restore");
+    expect(await reconcileMoves(stack.db, stack.queues, "h1", stack.logger)).not.toContain(moveId);
+    expect(await jobState("h1", `move-${moveId}-restore`)).toBe("unknown");
+    expect(await reconcileMoves(stack.db, stack.queues, "h2", stack.logger)).toContain(moveId);
+    expect(await jobState("h2", `move-${moveId}-restore`)).toBe("waiting");
+    // Held now: a second reconcile leaves it.
+    expect(await reconcileMoves(stack.db, stack.queues, "h2", stack.logger)).not.toContain(moveId);
+  });
+
+  it("a failed job of the stage (its failure unrecorded) is queued again", async () => {
+    const moveId = await runningMove("failed-restore", "h1", "restore", "h3");
+    const queue = stack.queues.deploy("h3");
+    await enqueueMoveStage(stack.queues, "h3", moveId, "restore");
+    // What a worker's failure of it leaves (taken and failed by hand, as BullMQ's manual
+    // processing does): the job failed, the move still running.
+    const worker = new Worker(queue.name, null, {
+      connection: queue.opts.connection,
+      prefix: queue.opts.prefix,
+    });
+    try {
+      const job = (await worker.getNextJob("t1"))!;
+      expect(job.id).toBe(`move-${moveId}-restore`);
+      await job.moveToFailed(new Error("the worker's database was gone"), "t1");
+    } finally {
+      await worker.close();
+    }
+    expect(await jobState("h3", `move-${moveId}-restore`)).toBe("failed");
+    expect(await reconcileMoves(stack.db, stack.queues, "h3", stack.logger)).toContain(moveId);
+    expect(await jobState("h3", `move-${moveId}-restore`)).toBe("waiting");
+  });
+
+  it("not while the stage before it still runs (it queues this one itself)", async () => {
+    // The deploy stage's switch records `routes` while its job still runs; here: `deploy`
+    // recorded, the restore stage's job still held on h2.
+    const moveId = await runningMove("restore-running", "h1", "deploy");
+    await enqueueMoveStage(stack.queues, "h2", moveId, "restore");
+    expect(await reconcileMoves(stack.db, stack.queues, "h2", stack.logger)).not.toContain(moveId);
+    expect(await jobState("h2", `move-${moveId}-deploy`)).toBe("unknown");
+    await stack.queues.deploy("h2").remove(`move-${moveId}-restore`);
+    expect(await reconcileMoves(stack.db, stack.queues, "h2", stack.logger)).toContain(moveId);
+    expect(await jobState("h2", `move-${moveId}-deploy`)).toBe("waiting");
+  });
 });

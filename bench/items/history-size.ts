@@ -5,7 +5,7 @@ import path from "node:path";
 import { Queue } from "bullmq";
 import pg from "pg";
 import pino from "pino";
-import { retryCandidates } from "../../src/deploys/latest-failed.js";
+import { latestFailedIds } from "../../src/deploys/latest-failed.js";
 import { planRetries } from "../../src/deploys/retry-deployment.js";
 import { FAILURE_CODES } from "../../src/failures/codes.js";
 import { pruneReleases } from "../../src/housekeeping/prune-releases.js";
@@ -98,7 +98,7 @@ const OPERATIONS: Operation[] = [
     name: "`retry --all-failed` selection (each project's newest, when failed)",
     flat: true,
     // As the command selects: each one's failed step comes from the steps its plan reads.
-    run: (db) => retryCandidates(db, {}),
+    run: (db) => latestFailedIds(db, {}),
     shown: (rows) => (rows as unknown[]).length,
   },
   {
@@ -106,11 +106,7 @@ const OPERATIONS: Operation[] = [
     // fill records no release directories, so no fingerprint is taken: this is its database work.
     name: "`retry --all-failed --dry-run`: the selection and each line's plan",
     flat: false,
-    run: async (db) =>
-      planRetries(
-        db,
-        (await retryCandidates(db, {})).map((d) => d.id),
-      ),
+    run: async (db) => planRetries(db, await latestFailedIds(db, {})),
     shown: (plans) => (plans as unknown[]).length,
   },
   {

@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
-import { retryCandidates } from "../deploys/latest-failed.js";
+import { latestFailedIds } from "../deploys/latest-failed.js";
 import type { PlacingDeps } from "../deploys/queue-deployment.js";
 import {
   planRetries,
@@ -95,23 +95,20 @@ async function retryAllFailed(
   requestedBy: string | null,
   out: NodeJS.WritableStream,
 ): Promise<number> {
-  // Project, id and code from the index alone; each one's failed step from the steps its plan
-  // loads (ordered by position), the plans' rows read together rather than one line at a time.
-  const failed = await retryCandidates(deps.db, filter);
+  // Which deployments, from the index alone; what each line shows (project, code, failed step)
+  // from its plan, the plans' rows and steps read together rather than one line at a time.
+  const failed = await latestFailedIds(deps.db, filter);
   if (failed.length === 0) {
     out.write("no failed deployments to retry\n");
     return 0;
   }
-  const plans = await planRetries(
-    deps.db,
-    failed.map((deployment) => deployment.id),
-  );
-  for (const [i, deployment] of failed.entries()) {
-    const planned = plans[i]!;
+  const plans = await planRetries(deps.db, failed);
+  for (const planned of plans) {
+    const { retryOf } = planned;
     const from = planned.reused.length > 0 ? `from step ${planned.fromStep}` : "from the start";
-    const failedStep = planned.retryOf.steps.find((s) => s.status === "failed")?.name ?? "-";
+    const failedStep = retryOf.steps.find((s) => s.status === "failed")?.name ?? "-";
     out.write(
-      `${filter.dryRun ? "would retry" : "retrying"} ${deployment.id}  ${deployment.project}  ${deployment.errorCode ?? "-"} at ${failedStep}  ${from}\n`,
+      `${filter.dryRun ? "would retry" : "retrying"} ${retryOf.id}  ${retryOf.project.slug}  ${retryOf.errorCode ?? "-"} at ${failedStep}  ${from}\n`,
     );
   }
   if (filter.dryRun) {

@@ -2,8 +2,7 @@ import {
   type LatestDeployment,
   type LatestFilter,
   latestDeploymentPerProject,
-  latestFailedRetryCandidates,
-  type RetryCandidate,
+  latestFailedDeploymentIds,
 } from "../store/latest-deployments.js";
 import type { Db } from "../store/prisma.js";
 
@@ -24,12 +23,11 @@ export async function latestFailedDeployments(
 }
 
 /**
- * The same deployments with only what `retry --all-failed` prints of each (project, id, error
- * code): read from the index alone. The command takes each one's failed step from the steps
- * its retry's plan loads anyway.
+ * The same deployments' ids, in the same order: read from the index alone. `retry --all-failed`
+ * takes the rest of each (project, code, failed step) from its retry's plan, which loads it.
  */
-export async function retryCandidates(db: Db, filter: FailedFilter): Promise<RetryCandidate[]> {
-  return latestFailedRetryCandidates(db, storeFilter(filter));
+export async function latestFailedIds(db: Db, filter: FailedFilter): Promise<string[]> {
+  return latestFailedDeploymentIds(db, storeFilter(filter));
 }
 
 function storeFilter(filter: FailedFilter): Omit<LatestFilter, "status"> {

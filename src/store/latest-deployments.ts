@@ -13,9 +13,6 @@ export type LatestDeployment = {
   failedStep: string | null;
 };
 
-/** A newest deployment that failed, as `retry --all-failed` lists it: what it prints. */
-export type RetryCandidate = Pick<LatestDeployment, "project" | "id" | "errorCode">;
-
 /** What to keep of the newest deployments: of one project, in one status, a code, ended since. */
 export type LatestFilter = {
   project?: string;
@@ -54,23 +51,24 @@ export async function latestDeploymentPerProject(
 }
 
 /**
- * The projects whose newest deployment failed, with only what `retry --all-failed` prints of
- * each (its steps and the rest come from the retry's plan, which loads them anyway), keeping
- * those that match `filter`. Every column it reads or filters by is in the partial index of the
- * newest deployments that failed (migration 20261207120000_latest_failed_covering), so it is an
- * index-only scan: its cost per project listed is an index entry, not a row of the history's
+ * The ids of the projects' newest deployments that failed, by project slug, keeping those that
+ * match `filter`: what `retry --all-failed` retries (its retries' plans read the rest of each).
+ * Every column it reads or filters by is in the partial index of the newest deployments that
+ * failed (migration 20261207120000_latest_failed_covering), so it is an index-only scan: its
+ * cost per project listed is an index entry and a uuid sent, not a row of the history's
  * largest table. Ordered by slug byte by byte (slugs are ASCII: the same order as the
  * database's collation on a C locale, and on any other, without its cost per comparison).
  */
-export async function latestFailedRetryCandidates(
+export async function latestFailedDeploymentIds(
   db: Db,
   filter: Omit<LatestFilter, "status"> = {},
-): Promise<RetryCandidate[]> {
-  return db.$queryRaw<RetryCandidate[]>(retryCandidatesSql(filter));
+): Promise<string[]> {
+  const rows = await db.$queryRaw<Array<{ id: string }>>(latestFailedIdsSql(filter));
+  return rows.map((row) => row.id);
 }
 
-/** The statement latestFailedRetryCandidates sends (exported for the test of its plan). */
-export function retryCandidatesSql(filter: Omit<LatestFilter, "status">): Prisma.Sql {
+/** The statement latestFailedDeploymentIds sends (exported for the test of its plan). */
+export function latestFailedIdsSql(filter: Omit<LatestFilter, "status">): Prisma.Sql {
   const conditions = [Prisma.sql`d."latest"`, statusIs("failed")];
   if (filter.project !== undefined) conditions.push(Prisma.sql`p.slug = ${filter.project}`);
   if (filter.errorCode !== undefined)
@@ -78,7 +76,7 @@ export function retryCandidatesSql(filter: Omit<LatestFilter, "status">): Prisma
   if (filter.finishedSince !== undefined)
     conditions.push(Prisma.sql`d."finishedAt" >= ${filter.finishedSince}`);
   return Prisma.sql`
-    SELECT p.slug AS project, d.id, d."errorCode"
+    SELECT d.id
     FROM "Deployment" d
     JOIN "Project" p ON p.id = d."projectId"
     WHERE ${Prisma.join(conditions, " AND ")}

@@ -2,12 +2,12 @@ import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
-import { latestFailedDeployments, retryCandidates } from "../../src/deploys/latest-failed.js";
+import { latestFailedDeployments, latestFailedIds } from "../../src/deploys/latest-failed.js";
 import { createDeployment } from "../../src/store/deployments.js";
 import {
   type LatestFilter,
   latestDeploymentPerProject,
-  retryCandidatesSql,
+  latestFailedIdsSql,
 } from "../../src/store/latest-deployments.js";
 import type { Db } from "../../src/store/prisma.js";
 import { connectTestDatabase, databaseUrl, onServer } from "../helpers/databases.js";
@@ -69,23 +69,9 @@ async function expectFlagsRight(db: Db) {
   expect(await latestDeploymentPerProject(db)).toEqual(truth);
   const failed = await oracle(db, { status: "failed" });
   expect(await latestDeploymentPerProject(db, { status: "failed" })).toEqual(failed);
-  // What retry --all-failed lists: the same deployments, only what it prints of each.
-  expect(await retryCandidates(db, {})).toEqual(failed.map(printed));
+  // What retry --all-failed retries: the same deployments, in the same order, by id.
+  expect(await latestFailedIds(db, {})).toEqual(failed.map((d) => d.id));
 }
-
-const printed = ({
-  project,
-  id,
-  errorCode,
-}: {
-  project: string;
-  id: string;
-  errorCode: string | null;
-}) => ({
-  project,
-  id,
-  errorCode,
-});
 
 const T0 = new Date("2026-11-01T12:00:00.000Z");
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
@@ -327,7 +313,7 @@ describe("the newest deployment's flag", () => {
     expect(await latestDeploymentPerProject(db, filter)).toEqual(await oracle(db, filter));
   });
 
-  it.each<[Parameters<typeof retryCandidates>[1]]>([
+  it.each<[Parameters<typeof latestFailedIds>[1]]>([
     [{}],
     [{ code: "BUILD_FAILED" }],
     [{ code: "INSTALL_FAILED" }],
@@ -336,20 +322,20 @@ describe("the newest deployment's flag", () => {
     [{ project: "nobody" }],
     [{ code: "BUILD_FAILED", since: at(0), project: "tie-a" }],
   ])(
-    "lists for retry --all-failed what the full read lists for %j, project, id and code",
+    "lists for retry --all-failed the deployments the full read lists for %j, in its order",
     async (filter) => {
       const full = await latestFailedDeployments(db, filter);
-      expect(await retryCandidates(db, filter)).toEqual(full.map(printed));
+      expect(await latestFailedIds(db, filter)).toEqual(full.map((d) => d.id));
     },
   );
 
   it("takes a filter's quotes as text, not SQL", async () => {
-    expect(await retryCandidates(db, {})).not.toEqual([]);
-    expect(await retryCandidates(db, { project: "x' OR TRUE --" })).toEqual([]);
-    expect(await retryCandidates(db, { code: "x' OR TRUE --" })).toEqual([]);
+    expect(await latestFailedIds(db, {})).not.toEqual([]);
+    expect(await latestFailedIds(db, { project: "x' OR TRUE --" })).toEqual([]);
+    expect(await latestFailedIds(db, { code: "x' OR TRUE --" })).toEqual([]);
   });
 
-  it.each<[Parameters<typeof retryCandidatesSql>[0]]>([
+  it.each<[Parameters<typeof latestFailedIdsSql>[0]]>([
     [{}],
     [{ errorCode: "BUILD_FAILED" }],
     [{ finishedSince: at(45) }],
@@ -361,7 +347,7 @@ describe("the newest deployment's flag", () => {
       // would prefer on a table this small (a sequential or bitmap scan) are ruled out: what is
       // proved is that the partial index holds every column the statement needs.
       await db.$executeRawUnsafe(`VACUUM (ANALYZE) "Deployment"`);
-      const sql = retryCandidatesSql(filter);
+      const sql = latestFailedIdsSql(filter);
       const [{ "QUERY PLAN": plan }] = await db.$transaction(async (tx) => {
         await tx.$executeRawUnsafe("SET LOCAL enable_seqscan = off");
         await tx.$executeRawUnsafe("SET LOCAL enable_bitmapscan = off");

@@ -9,6 +9,9 @@ import { openReleaseHost } from "../../src/hosting/release-host.js";
 import { pruneReleases } from "../../src/housekeeping/prune-releases.js";
 import { startHostHeartbeat } from "../../src/main/host-heartbeat.js";
 import { requestMove } from "../../src/moves/request-move.js";
+import { DEPLOY_STEP_NAMES } from "../../src/pipeline/step-names.js";
+import { enqueueDeploy } from "../../src/queue/deploy-job.js";
+import { createDeployment } from "../../src/store/deployments.js";
 import { latestProjectMove } from "../../src/store/project-moves.js";
 import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo, type GitRepo } from "../helpers/git-repo.js";
@@ -19,10 +22,11 @@ import { cli } from "../helpers/worker-process.js";
 
 // A push while its project moves between two hosts (issue 24): h1 on the tests' cluster, h2 on
 // a cluster of its own. The move is held at its restore stage (h2 is up, by its heartbeat, but
-// no worker takes h2's queue yet); the push queued meanwhile waits on h1, queued, and says why;
-// once the move has switched and ended, it is forwarded to h2 and deploys the pushed commit
-// there, last: the live release on h2 serves it. Then prune-releases on each host's DATA_DIR.
-// Real deploys and a real move: allow minutes on a loaded machine.
+// no worker takes h2's queue yet); the push queued meanwhile waits on h1, queued, and says why.
+// A move that fails leaves the push to deploy on h1; once a move has switched and ended, the
+// push is forwarded to h2 and deploys the pushed commit there, last: the live release on h2
+// serves it. Then prune-releases on each host's DATA_DIR, and a deployment left recorded for h1.
+// Real deploys and real moves: allow minutes on a loaded machine.
 jest.setTimeout(600_000);
 
 const SLUG = "pushed";
@@ -59,12 +63,40 @@ async function latestMove() {
   const project = await h1.db.project.findUniqueOrThrow({ where: { slug: SLUG } });
   return latestProjectMove(h1.db, project.id);
 }
+const moveDeps = () => ({ db: h1.db, queues: h1.queues, downAfterMs: h1.config.host.downAfterMs });
+/** Requests the move to h2 and waits until it is held at its restore (no worker on h2). */
+async function moveHeldAtRestore() {
+  await requestMove(moveDeps(), { project: SLUG, to: "h2", confirm: SLUG, requestedBy: "test" });
+  return waitFor(
+    "the move to reach its restore stage",
+    async () => {
+      const move = await latestMove();
+      if (move?.status === "failed") throw new Error(`move failed: ${move.error}`);
+      return move?.stage === "restore" ? move : undefined;
+    },
+    240_000,
+  );
+}
+const WAIT_NOTE = "queued during the move of pushed to h2: it waited for the move to end";
+const FORWARD_NOTE = "queued on h1, forwarded to h2: the project lives there now";
+/** A deployment's job on h1, taken by h1's worker and put back: it looks again every 2 s. */
+async function waitsOnH1(id: string): Promise<void> {
+  await waitFor(
+    "the push's job to wait on h1, delayed",
+    async () => (await h1.queues.deploy("h1").getJobState(id)) === "delayed",
+    30_000,
+  );
+  await waitFor("the record to say why it waits", async () =>
+    (await h1.db.deployment.findUniqueOrThrow({ where: { id } })).warnings.includes(WAIT_NOTE),
+  );
+}
 const releaseDirs = async (stack: TestStack) =>
   (await readdir(path.join(stack.config.dataDir, "releases", SLUG)).catch(() => []))
     .filter((name) => !name.includes(".log"))
     .sort();
 
 let first: string;
+let afterFailure: string;
 let pushed: string;
 let moveDeploymentId: string;
 
@@ -79,29 +111,44 @@ describe("a push during a move", () => {
     expect(await versionVia(h1)).toBe("v1");
   });
 
-  it("waits, queued on h1, while the move runs; then deploys the pushed commit on h2, after the switch", async () => {
+  it("waits while a move runs; the move fails, and the push deploys on h1, where the project stays", async () => {
     // h2 is up (its heartbeat), but no worker takes its queue: the move stops at its restore.
     const heartbeat = await startHostHeartbeat(h2.db, h2.config, h2.logger);
     try {
-      await requestMove(
-        { db: h1.db, queues: h1.queues, downAfterMs: h1.config.host.downAfterMs },
-        { project: SLUG, to: "h2", confirm: SLUG, requestedBy: "test" },
-      );
-      await waitFor(
-        "the move to reach its restore stage",
-        async () => {
-          const move = await latestMove();
-          if (move?.status === "failed") throw new Error(`move failed: ${move.error}`);
-          return move?.stage === "restore";
-        },
-        240_000,
-      );
+      await moveHeldAtRestore();
+      const commit = await repo.commit({ "src/index.js": serverAt("v2") }, "pushed, move fails");
+      afterFailure = await h1.deploy({ project: SLUG, repoUrl: repo.dir });
+      await waitsOnH1(afterFailure);
+      // h2's worker with a backup store of its own: it cannot read h1's backup, the move fails.
+      const unshared = await h2.startWorker();
+      const ended = await h1.waitForEnd(afterFailure, 240_000);
+      await unshared.worker.close();
+      const move = await latestMove();
+      expect({ status: move?.status, stage: move?.stage }).toEqual({
+        status: "failed",
+        stage: "restore",
+      });
+      const record = await h1.db.deployment.findUniqueOrThrow({ where: { id: afterFailure } });
+      expect({
+        status: ended.status,
+        commit: ended.commitSha,
+        host: record.hostId,
+        warnings: record.warnings,
+      }).toEqual({ status: "succeeded", commit, host: "h1", warnings: [WAIT_NOTE] });
+      expect(record.startedAt!.getTime()).toBeGreaterThan(move!.finishedAt!.getTime());
+      expect(await versionVia(h1)).toBe("v2");
+    } finally {
+      heartbeat.stop();
+    }
+  });
+
+  it("waits, queued on h1, while the move runs; then deploys the pushed commit on h2, after the switch", async () => {
+    const heartbeat = await startHostHeartbeat(h2.db, h2.config, h2.logger);
+    try {
+      await moveHeldAtRestore();
 
       // The push, with `deploy --wait` from any machine (h1's settings): it says what it waits for.
-      const commit = await repo.commit(
-        { "src/index.js": serverAt("v2") },
-        "pushed during the move",
-      );
+      const commit = await repo.commit({ "src/index.js": serverAt("v3") }, "pushed, move ends");
       const waiting = cli(
         ["deploy", "--project", SLUG, "--repo", repo.dir, "--ref", "main", "--wait"],
         h1.env,
@@ -128,17 +175,7 @@ describe("a push during a move", () => {
         status: "queued",
         host: "h1",
       });
-      // h1's worker took its job and put it back: it looks again every couple of seconds.
-      await waitFor(
-        "the push's job to wait on h1, delayed",
-        async () => (await h1.queues.deploy("h1").getJobState(pushed)) === "delayed",
-        30_000,
-      );
-      await waitFor("the record to say why it waits", async () =>
-        (await h1.db.deployment.findUniqueOrThrow({ where: { id: pushed } })).warnings.includes(
-          "queued during the move of pushed to h2: it waited for the move to end",
-        ),
-      );
+      await waitsOnH1(pushed);
       expect(
         await deploymentWait(
           { db: h1.db, queues: h1.queues, downAfterMs: h1.config.host.downAfterMs },
@@ -152,7 +189,7 @@ describe("a push during a move", () => {
       expect((await h1.db.deployment.findUniqueOrThrow({ where: { id: pushed } })).status).toBe(
         "queued",
       );
-      expect(await releaseDirs(h1)).toEqual([`${first}-1`]);
+      expect(await releaseDirs(h1)).toEqual([`${first}-1`, `${afterFailure}-1`].sort());
 
       // h2's worker starts (sharing h1's backup store): the move runs to its end, then the push.
       await h2.startWorker({ BACKUP_DIR: h1.config.backups.dir });
@@ -169,17 +206,18 @@ describe("a push during a move", () => {
         errorCode: ended.errorCode,
         commit: ended.commitSha,
         host: record.hostId,
-      }).toEqual({ status: "succeeded", errorCode: null, commit, host: "h2" });
-      expect(record.warnings).toEqual(
-        expect.arrayContaining([
-          "queued during the move of pushed to h2: it waited for the move to end",
-          "queued on h1, forwarded to h2: the project lives there now",
-        ]),
-      );
+        warnings: record.warnings,
+      }).toEqual({
+        status: "succeeded",
+        errorCode: null,
+        commit,
+        host: "h2",
+        warnings: [WAIT_NOTE, FORWARD_NOTE],
+      });
       // It ran after the move had ended (so after its switch), on h2, and last.
       expect(record.startedAt!.getTime()).toBeGreaterThan(move!.finishedAt!.getTime());
       expect(existsSync(path.join(h2.config.dataDir, "releases", SLUG, `${pushed}-1`))).toBe(true);
-      expect(await releaseDirs(h1)).toEqual([`${first}-1`]);
+      expect(await releaseDirs(h1)).toEqual([`${first}-1`, `${afterFailure}-1`].sort());
       // Its job on h1 completed quietly; the one on h2 ran it.
       expect(await h1.queues.deploy("h1").getJobState(pushed)).toBe("completed");
       expect(await h1.queues.deploy("h2").getJobState(pushed)).toBe("completed");
@@ -190,8 +228,8 @@ describe("a push during a move", () => {
       });
       expect(project).toEqual({ hostId: "h2", liveDeploymentId: pushed });
       // The pushed commit serves, through either host's router.
-      expect(await versionVia(h2)).toBe("v2");
-      expect(await versionVia(h1)).toBe("v2");
+      expect(await versionVia(h2)).toBe("v3");
+      expect(await versionVia(h1)).toBe("v3");
 
       const result = await waiting;
       expect({ exitCode: result.exitCode, printed }).toEqual({
@@ -205,10 +243,10 @@ describe("a push during a move", () => {
 
   it("prune-releases on the source removes the moved project's releases once nothing runs them", async () => {
     // Before h1's release reconcile, the old live release still runs on h1 (never recorded
-    // stopped): it stays, and nothing else of the project is kept there.
+    // stopped): it stays, and nothing else of the project is kept there (not even the newest).
     const before = await pruneReleases(h1.db, h1.config.dataDir, 1);
-    expect(before).toMatchObject({ movedAway: 1, removed: 0, kept: 1, protected: 1 });
-    expect(await releaseDirs(h1)).toEqual([`${first}-1`]);
+    expect(before).toMatchObject({ movedAway: 1, removed: 1, kept: 1, protected: 1 });
+    expect(await releaseDirs(h1)).toEqual([`${afterFailure}-1`]);
 
     // h1's reconcile (every minute in a worker) stops it, without recording it stopped.
     const reconciled = await reconcileReleases(
@@ -217,14 +255,14 @@ describe("a push during a move", () => {
       h1.logger,
       "h1",
     );
-    expect(reconciled.removed).toEqual([first]);
+    expect(reconciled.removed).toEqual([afterFailure]);
     const after = await pruneReleases(h1.db, h1.config.dataDir, 1);
     expect(after).toMatchObject({ movedAway: 1, removed: 1, kept: 0, protected: 0 });
-    expect(after.removedPaths).toEqual([path.join("releases", SLUG, `${first}-1`)]);
+    expect(after.removedPaths).toEqual([path.join("releases", SLUG, `${afterFailure}-1`)]);
     expect(await releaseDirs(h1)).toEqual([]);
     // The target's releases are another disk's: untouched, and the project serves on.
     expect(await releaseDirs(h2)).toEqual([`${moveDeploymentId}-1`, `${pushed}-1`].sort());
-    expect(await versionVia(h2)).toBe("v2");
+    expect(await versionVia(h2)).toBe("v3");
   });
 
   it("prune-releases on the target counts its newest by when each was built: the push, not the move's", async () => {
@@ -239,7 +277,43 @@ describe("a push during a move", () => {
     const pruned = await pruneReleases(h2.db, h2.config.dataDir, 1);
     expect(pruned).toMatchObject({ movedAway: 0, kept: 1, protected: 0, removed: 1 });
     expect(await releaseDirs(h2)).toEqual([`${pushed}-1`]);
-    expect(await versionVia(h2)).toBe("v2");
-    expect(await versionVia(h1)).toBe("v2");
+    expect(await versionVia(h2)).toBe("v3");
+    expect(await versionVia(h1)).toBe("v3");
+  });
+
+  it("a deployment still recorded for the host its project left is forwarded when that host's worker takes it", async () => {
+    // As one queued on h1 while its worker was away during the move: it waited there.
+    const commit = await repo.commit({ "src/index.js": serverAt("v4") }, "queued on the old host");
+    const { id } = await createDeployment(h1.db, {
+      project: SLUG,
+      repoUrl: repo.dir,
+      // A push names its commit.
+      ref: commit,
+      trigger: "webhook",
+      steps: DEPLOY_STEP_NAMES,
+      hostId: "h1",
+    });
+    await enqueueDeploy(h1.queues, "h1", id);
+    const ended = await h1.waitForEnd(id, 240_000);
+    const record = await h1.db.deployment.findUniqueOrThrow({ where: { id } });
+    expect({
+      status: ended.status,
+      errorCode: ended.errorCode,
+      hint: ended.hint,
+      steps: ended.steps.filter((step) => step.status === "failed"),
+      commit: ended.commitSha,
+      host: record.hostId,
+      warnings: record.warnings,
+    }).toEqual({
+      status: "succeeded",
+      errorCode: null,
+      hint: null,
+      steps: [],
+      commit,
+      host: "h2",
+      warnings: [FORWARD_NOTE],
+    });
+    expect(await releaseDirs(h1)).toEqual([]);
+    expect(await versionVia(h2)).toBe("v4");
   });
 });

@@ -19,6 +19,7 @@ import {
 import { projectHostId, requireHost } from "../store/hosts.js";
 import { connectDb, type Db } from "../store/prisma.js";
 import { backupId, cliRequester, projectOption } from "./cli-arguments.js";
+import { terminalText } from "./terminal-text.js";
 import { withQueue } from "./with-queue.js";
 
 type Out = NodeJS.WritableStream;
@@ -156,7 +157,8 @@ async function waitForBackup(db: Db, id: string): Promise<BackupRecord> {
 
 export function formatBackupLine(b: BackupRecord): string {
   const size = b.sizeBytes === null ? "-" : `${(b.sizeBytes / 1024).toFixed(1)} KiB`;
-  const what = b.status === "failed" ? `failed: ${b.error}` : b.status;
+  // pg_dump's error may name the tenant's own tables: shown as text.
+  const what = b.status === "failed" ? `failed: ${terminalText(b.error ?? "?")}` : b.status;
   return `${b.id}  ${b.createdAt}  ${b.kind.padEnd(6)}  ${size.padStart(12)}  ${what}${b.sha256 ? `  sha256 ${b.sha256}` : ""}  (${b.requestedBy ?? "?"})`;
 }
 

@@ -16,6 +16,7 @@ import {
 } from "../store/hosts.js";
 import { connectDb, type Db } from "../store/prisma.js";
 import { cliRequester } from "./cli-arguments.js";
+import { terminalText } from "./terminal-text.js";
 import { withQueue } from "./with-queue.js";
 
 type Out = NodeJS.WritableStream;
@@ -143,7 +144,9 @@ async function waitForMoves(
       else {
         failed++;
         // No record any more (removed by hand): nothing will end it.
-        const why = move ? `at ${move.stage}: ${move.error ?? "?"}` : "its move's record is gone";
+        const why = move
+          ? `at ${move.stage}: ${terminalText(move.error ?? "?")}`
+          : "its move's record is gone";
         out.write(`failed: ${q.slug}: ${why} (it stays)\n`);
       }
     }

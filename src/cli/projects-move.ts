@@ -7,6 +7,7 @@ import { requestMove, requestMoveCleanup } from "../moves/request-move.js";
 import type { Db } from "../store/prisma.js";
 import { latestProjectMove } from "../store/project-moves.js";
 import { cliRequester } from "./cli-arguments.js";
+import { terminalText } from "./terminal-text.js";
 import { withQueue } from "./with-queue.js";
 
 type Out = NodeJS.WritableStream;
@@ -98,15 +99,18 @@ export function describeMove(
   } | null,
 ): string {
   if (!move) return "never moved";
+  // Errors quote Postgres and pg tools, which name the tenant's own objects: shown as text.
+  const error = move.error === null ? null : terminalText(move.error);
+  const cleanupError = move.cleanupError === null ? null : terminalText(move.cleanupError);
   const head = `${move.id} ${move.fromHostId} -> ${move.toHostId}`;
   if (move.status === "running") return `${head}: running, stage ${move.stage}`;
   if (move.status === "failed")
-    return `${head}: failed at ${move.stage}: ${move.error ?? "?"} (it serves from ${move.fromHostId})`;
+    return `${head}: failed at ${move.stage}: ${error ?? "?"} (it serves from ${move.fromHostId})`;
   const cleanup =
     move.cleanupStatus === "done"
       ? `source database ${move.fromDatabase} dropped`
       : move.cleanupStatus === "failed"
-        ? `cleanup failed: ${move.cleanupError ?? "?"}`
+        ? `cleanup failed: ${cleanupError ?? "?"}`
         : move.cleanupStatus === "queued"
           ? `cleanup of ${move.fromDatabase} on ${move.fromHostId} queued`
           : `source database ${move.fromDatabase} kept (read-only) on ${move.fromHostId} until --cleanup`;

@@ -7,6 +7,7 @@ import { projectHostId, requireHost } from "../store/hosts.js";
 import { createRestore, getRestoreRecord, type RestoreRecord } from "../store/restores.js";
 import { provisionedProject } from "./backups.js";
 import { backupId, cliRequester, projectOption } from "./cli-arguments.js";
+import { terminalText } from "./terminal-text.js";
 import { withQueue } from "./with-queue.js";
 
 type Out = NodeJS.WritableStream;
@@ -76,6 +77,7 @@ function formatRestore(r: RestoreRecord): string {
   return [
     `restore ${r.id} of backup ${r.backupId}: ${r.status}`,
     ...r.checks.map((check) => `  ✓ ${check}`),
-    ...(r.error ? [`  ✗ ${r.error}`] : []),
+    // Postgres' error, which may name a tenant's table: shown as text.
+    ...(r.error ? [`  ✗ ${terminalText(r.error)}`] : []),
   ].join("\n");
 }

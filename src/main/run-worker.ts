@@ -115,7 +115,7 @@ export async function runWorker(
         reconcileAndRecord(db, queues, hostId, logger, config.databaseUrl, DEPLOY_ATTEMPTS),
       )
       .then(() => reconcileDatabaseJobs(db, queues, hostId, logger))
-      .then(() => reconcileMoves(db, queues, hostId, logger))
+      .then(() => reconcileMoves({ db, queues, config, logger }))
       .then(() => reconcileReleases(db, releaseHost, logger, hostId))
       .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();

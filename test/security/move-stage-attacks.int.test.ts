@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Worker } from "bullmq";
+import { isRoleReadOnly, setSourceReadOnly } from "../../src/moves/freeze-source.js";
 import { reconcileMoves } from "../../src/moves/reconcile-moves.js";
 import { enqueueMoveStage } from "../../src/queue/move-job.js";
+import { createTenantDatabase, queryAt } from "../helpers/databases.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -58,6 +60,14 @@ async function runningMove(
   return move.id;
 }
 
+/** What host `id`'s worker reconciles moves with. */
+const deps = (id: string) => ({
+  db: stack.db,
+  queues: stack.queues,
+  config: { host: { id }, adminDatabaseUrl: stack.config.adminDatabaseUrl },
+  logger: stack.logger,
+});
+
 const jobState = (hostId: string, jobId: string) => stack.queues.deploy(hostId).getJobState(jobId);
 
 describe("a move stage's job run again after its stage was recorded done", () => {
@@ -113,12 +123,12 @@ describe("a move stage's job run again after its stage was recorded done", () =>
 describe("a running move whose stage's job the queue no longer holds", () => {
   it("has its stage queued again by the stage host's reconcile, and only there", async () => {
     const moveId = await runningMove("lost-restore", "h1", "restore");
-    expect(await reconcileMoves(stack.db, stack.queues, "h1", stack.logger)).not.toContain(moveId);
+    expect((await reconcileMoves(deps("h1"))).stages).not.toContain(moveId);
     expect(await jobState("h1", `move-${moveId}-restore`)).toBe("unknown");
-    expect(await reconcileMoves(stack.db, stack.queues, "h2", stack.logger)).toContain(moveId);
+    expect((await reconcileMoves(deps("h2"))).stages).toContain(moveId);
     expect(await jobState("h2", `move-${moveId}-restore`)).toBe("waiting");
     // Held now: a second reconcile leaves it.
-    expect(await reconcileMoves(stack.db, stack.queues, "h2", stack.logger)).not.toContain(moveId);
+    expect((await reconcileMoves(deps("h2"))).stages).not.toContain(moveId);
   });
 
   it("a failed job of the stage (its failure unrecorded) is queued again", async () => {
@@ -139,7 +149,7 @@ describe("a running move whose stage's job the queue no longer holds", () => {
       await worker.close();
     }
     expect(await jobState("h3", `move-${moveId}-restore`)).toBe("failed");
-    expect(await reconcileMoves(stack.db, stack.queues, "h3", stack.logger)).toContain(moveId);
+    expect((await reconcileMoves(deps("h3"))).stages).toContain(moveId);
     expect(await jobState("h3", `move-${moveId}-restore`)).toBe("waiting");
   });
 
@@ -148,10 +158,76 @@ describe("a running move whose stage's job the queue no longer holds", () => {
     // recorded, the restore stage's job still held on h2.
     const moveId = await runningMove("restore-running", "h1", "deploy");
     await enqueueMoveStage(stack.queues, "h2", moveId, "restore");
-    expect(await reconcileMoves(stack.db, stack.queues, "h2", stack.logger)).not.toContain(moveId);
+    expect((await reconcileMoves(deps("h2"))).stages).not.toContain(moveId);
     expect(await jobState("h2", `move-${moveId}-deploy`)).toBe("unknown");
     await stack.queues.deploy("h2").remove(`move-${moveId}-restore`);
-    expect(await reconcileMoves(stack.db, stack.queues, "h2", stack.logger)).toContain(moveId);
+    expect((await reconcileMoves(deps("h2"))).stages).toContain(moveId);
     expect(await jobState("h2", `move-${moveId}-deploy`)).toBe("waiting");
+  });
+});
+
+// A failed move's source stays frozen until its unfreeze runs. A worker that died between
+// failing the move and queueing the unfreeze, or an unfreeze that used its 60 tries (the
+// source's Postgres down for longer than ten minutes), left it read-only for ever.
+describe("a failed move whose source is still frozen and has no unfreeze queued", () => {
+  let tenant: Awaited<ReturnType<typeof createTenantDatabase>>;
+  beforeAll(async () => {
+    tenant = await createTenantDatabase("unfrz");
+    await queryAt(tenant.url, "CREATE TABLE notes (id serial PRIMARY KEY, body text)");
+  });
+  afterAll(async () => {
+    await tenant?.drop();
+  });
+
+  async function failedMove(slug: string, projectHost: string): Promise<string> {
+    const project = await stack.db.project.create({ data: { slug, hostId: projectHost } });
+    const move = await stack.db.projectMove.create({
+      data: {
+        projectId: project.id,
+        fromHostId: "h1",
+        toHostId: "h2",
+        status: "failed",
+        stage: "restore",
+        error: "restore failed",
+        fromDatabase: tenant.name,
+        fromRole: tenant.name,
+      },
+      select: { id: true },
+    });
+    return move.id;
+  }
+
+  it("has its unfreeze queued again by the source's reconcile: the database takes writes", async () => {
+    const target = { role: tenant.name, database: tenant.name };
+    await setSourceReadOnly({ adminDatabaseUrl: stack.config.adminDatabaseUrl }, target, true);
+    const moveId = await failedMove("unfreeze-lost", "h1");
+    // Not the target's business, nor anything while the role is not frozen.
+    expect((await reconcileMoves(deps("h2"))).unfreezes).not.toContain(moveId);
+    expect((await reconcileMoves(deps("h1"))).unfreezes).toContain(moveId);
+    await waitFor(
+      "the source's role to be unfrozen",
+      async () => !(await isRoleReadOnly(stack.config, tenant.name)),
+      30_000,
+    );
+    await queryAt(tenant.url, "INSERT INTO notes (body) VALUES ('written')");
+    await waitFor(
+      "the unfreeze job to end",
+      async () => (await jobState("h1", `move-${moveId}-unfreeze`)) === "completed",
+      30_000,
+    );
+    // Done (and thawed): not queued again.
+    expect((await reconcileMoves(deps("h1"))).unfreezes).not.toContain(moveId);
+  }, 60_000);
+
+  it("not while the project lives on another host (the source's copy stays frozen)", async () => {
+    const target = { role: tenant.name, database: tenant.name };
+    await setSourceReadOnly({ adminDatabaseUrl: stack.config.adminDatabaseUrl }, target, true);
+    try {
+      const moveId = await failedMove("unfreeze-moved", "h2");
+      expect((await reconcileMoves(deps("h1"))).unfreezes).not.toContain(moveId);
+      expect(await jobState("h1", `move-${moveId}-unfreeze`)).toBe("unknown");
+    } finally {
+      await setSourceReadOnly({ adminDatabaseUrl: stack.config.adminDatabaseUrl }, target, false);
+    }
   });
 });

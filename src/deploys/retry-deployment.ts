@@ -6,8 +6,8 @@ import { isRetryableStatus } from "../store/deployment-statuses.js";
 import { addWarning, createDeployment } from "../store/deployments.js";
 import { placementFor } from "../store/hosts.js";
 import type { Db } from "../store/prisma.js";
-import { type ReleaseSource, releaseSource } from "../store/release-directories.js";
-import { releaseSources } from "../store/release-sources.js";
+import { type ReleaseSource, releaseSource, releaseSources } from "../store/release-directories.js";
+
 import { OperationRefusedError } from "./operation-refused.js";
 import type { PlacingDeps } from "./queue-deployment.js";
 import { recordThenQueue } from "./queue-deployment.js";
@@ -57,7 +57,7 @@ export async function planRetry(
 
 /**
  * planRetry for each of several deployments (`retry --all-failed`), each from its failed step,
- * in the order given: their rows and steps are read together (store/release-sources.ts), not
+ * in the order given: their rows and steps are read together (store/release-directories.ts), not
  * one deployment at a time. What remains per deployment is checkReuse's: a fingerprint of its
  * release directory, and a query when the steps to reuse include `schema`.
  */

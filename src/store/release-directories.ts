@@ -21,18 +21,42 @@ export async function recordReleaseFingerprint(
       WHERE id = ${deploymentId}::uuid`;
 }
 
+/** The rows beside a deployment that `releaseSource` and `releaseSources` read. */
+const RELEASE_SOURCE = {
+  project: { select: { slug: true, liveDeploymentId: true } },
+  steps: { orderBy: { position: "asc" } },
+} as const;
+
 /** What a retry or rollback needs to know about the deployment whose release it would reuse. */
 export async function releaseSource(db: Db, id: string) {
-  return db.deployment.findUnique({
-    where: { id },
-    include: {
-      project: { select: { slug: true, liveDeploymentId: true } },
-      steps: { orderBy: { position: "asc" } },
-    },
-  });
+  return db.deployment.findUnique({ where: { id }, include: RELEASE_SOURCE });
 }
 
 export type ReleaseSource = NonNullable<Awaited<ReturnType<typeof releaseSource>>>;
+
+/** Ids per statement: far under Postgres's limit of bind parameters, one round trip for most. */
+const BATCH = 500;
+
+/**
+ * What `releaseSource` reads (the deployment, its project's slug and live deployment, its steps
+ * by position) for many deployments at once, by id: `retry --all-failed` plans one retry per
+ * project listed, and reads them all in a few statements rather than a few per line. A
+ * deployment that is not there is absent from the map.
+ */
+export async function releaseSources(
+  db: Db,
+  ids: readonly string[],
+): Promise<Map<string, ReleaseSource>> {
+  const found = new Map<string, ReleaseSource>();
+  for (let i = 0; i < ids.length; i += BATCH) {
+    const rows: ReleaseSource[] = await db.deployment.findMany({
+      where: { id: { in: ids.slice(i, i + BATCH) } },
+      include: RELEASE_SOURCE,
+    });
+    for (const row of rows) found.set(row.id, row);
+  }
+  return found;
+}
 
 /** A schema step of the project that ran after `since`, by another deployment. */
 export async function laterSchemaRun(db: Db, source: ReleaseSource, since: Date) {

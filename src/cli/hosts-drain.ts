@@ -106,20 +106,30 @@ export async function drainHostCommand(
         out.write(`not moved: ${project.slug}: ${error.message}\n`);
       }
     }
-    if (projects.length === 0)
+    const arriving = await movesOnto(db, host);
+    if (projects.length === 0 && arriving.length === 0)
       out.write(`no project lives on ${host}: its worker may be stopped\n`);
-    else
+    else if (projects.length > 0)
       out.write(
         `${queued.length} of ${projects.length} projects of ${host} queued to move${refused.length > 0 ? `; ${refused.length} stay on ${host} (above)` : ""}\n`,
       );
-    if (!options.wait) return refused.length === 0 ? 0 : 1;
+    writeArriving(out, host, arriving);
+    if (!options.wait) return refused.length === 0 && arriving.length === 0 ? 0 : 1;
 
     const failed = await waitForMoves(db, queued, out);
+    // Those moving onto it were asked before it drained: wait for them too, then say they landed.
+    if (arriving.length > 0) {
+      await waitForMoves(
+        db,
+        arriving.map((a) => ({ moveId: a.moveId, slug: a.slug, to: host })),
+        out,
+      );
+    }
     const left = (await registeredHost(db, host, downAfterMs)).projects;
     out.write(
       `${queued.length - failed} moved, ${failed} failed, ${refused.length} not moved: ${left} project${left === 1 ? "" : "s"} left on ${host}\n`,
     );
-    return refused.length === 0 && failed === 0 ? 0 : 1;
+    return refused.length === 0 && failed === 0 && left === 0 ? 0 : 1;
   });
 }
 
@@ -165,9 +175,13 @@ function movable(project: HostedProject): boolean {
  */
 async function printPlan(db: Db, config: Config, host: string, out: Out): Promise<void> {
   const projects = await projectsOnHost(db, host);
+  const arriving = await movesOnto(db, host);
   out.write(`host ${host} is draining: no new projects are placed there`);
   if (projects.length === 0) {
-    out.write(`; no project lives on it: its worker may be stopped\n`);
+    out.write(
+      arriving.length === 0 ? `; no project lives on it: its worker may be stopped\n` : "\n",
+    );
+    writeArriving(out, host, arriving);
     return;
   }
   out.write(
@@ -192,6 +206,44 @@ async function printPlan(db: Db, config: Config, host: string, out: Out): Promis
   }
   if (unplaced) out.write(`(no host to move to: ${unplaced})\n`);
   out.write(`or all at once: coduck-worker hosts drain ${host} --move --confirm ${host}\n`);
+  writeArriving(out, host, arriving);
+}
+
+/** A move onto the host, asked before it drained: it still lands there. */
+type Arriving = { moveId: string; slug: string; from: string; stage: string };
+
+/** The running moves whose target is `host`, with their projects' slugs. */
+async function movesOnto(db: Db, host: string): Promise<Arriving[]> {
+  const moves = await db.projectMove.findMany({
+    where: { toHostId: host, status: "running" },
+    select: { id: true, projectId: true, fromHostId: true, stage: true },
+    orderBy: { createdAt: "asc" },
+  });
+  if (moves.length === 0) return [];
+  const projects = await db.project.findMany({
+    where: { id: { in: moves.map((m) => m.projectId) } },
+    select: { id: true, slug: true },
+  });
+  const slugOf = new Map(projects.map((p) => [p.id, p.slug]));
+  return moves.map((m) => ({
+    moveId: m.id,
+    slug: slugOf.get(m.projectId) ?? m.projectId,
+    from: m.fromHostId,
+    stage: m.stage,
+  }));
+}
+
+/**
+ * Moves onto a draining host land there all the same (their stages run on its worker): its
+ * worker must keep running until they have ended, and what they brought is moved away again.
+ */
+function writeArriving(out: Out, host: string, arriving: readonly Arriving[]): void {
+  if (arriving.length === 0) return;
+  out.write(
+    `${arriving.length} project${arriving.length === 1 ? " is" : "s are"} still moving onto ${host} (asked before it drained): keep its worker running until they end, then drain it again:\n`,
+  );
+  for (const a of arriving)
+    out.write(`  ${a.slug}: move ${a.moveId} from ${a.from}, at ${a.stage}\n`);
 }
 
 function whyNotMovable(project: HostedProject): string | null {

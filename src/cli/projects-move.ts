@@ -3,7 +3,7 @@ import { type Config, HOST_ID_PATTERN } from "../config.js";
 import { projectSlug } from "../deploys/deploy-request.js";
 import { UsageError } from "../errors.js";
 import { MOVE_STAGES } from "../moves/move-stages.js";
-import { requestMove, requestMoveCleanup } from "../moves/request-move.js";
+import { requestMove, requestMoveAbort, requestMoveCleanup } from "../moves/request-move.js";
 import type { Db } from "../store/prisma.js";
 import { latestProjectMove } from "../store/project-moves.js";
 import { cliRequester } from "./cli-arguments.js";
@@ -22,14 +22,24 @@ const POLL_MS = 500;
 export async function projectsMoveCommand(
   config: Config,
   project: string,
-  options: { to?: string; cleanup?: boolean; confirm?: string; wait?: boolean; json?: boolean },
+  options: {
+    to?: string;
+    cleanup?: boolean;
+    abort?: boolean;
+    confirm?: string;
+    wait?: boolean;
+    json?: boolean;
+  },
   io: { out: Out; err: Out },
 ): Promise<number> {
   const parsed = projectSlug.safeParse(project);
   if (!parsed.success) throw new UsageError(`<slug>: ${parsed.error.issues[0]!.message}`);
   const slug = parsed.data;
-  if (Boolean(options.cleanup) === (options.to !== undefined))
-    throw new UsageError("projects move: give either --to <host> or --cleanup");
+  if (
+    [options.to !== undefined, Boolean(options.cleanup), Boolean(options.abort)].filter(Boolean)
+      .length !== 1
+  )
+    throw new UsageError("projects move: give either --to <host> or --cleanup, or --abort");
   if (options.to !== undefined && !HOST_ID_PATTERN.test(options.to))
     throw new UsageError(
       `--to: not a host id: ${JSON.stringify(options.to)} (see coduck-worker hosts list)`,
@@ -41,6 +51,19 @@ export async function projectsMoveCommand(
   });
   return withQueue(config, async (db, queues) => {
     const progress = options.json ? io.err : io.out;
+    if (options.abort) {
+      const aborted = await requestMoveAbort(deps(db, queues), {
+        project: slug,
+        confirm: options.confirm,
+        requestedBy: cliRequester(),
+      });
+      progress.write(
+        `move ${aborted.moveId} of ${slug} aborted at ${aborted.stage}: its unfreeze is queued on ${aborted.unfreezeOn} (the source takes writes again while ${slug} lives there)\n`,
+      );
+      const move = await latestMove(db, slug);
+      io.out.write(options.json ? `${JSON.stringify(move, null, 2)}\n` : `${describeMove(move)}\n`);
+      return 0;
+    }
     if (options.cleanup) {
       const queued = await requestMoveCleanup(deps(db, queues), {
         project: slug,

@@ -149,6 +149,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .option("--to <host>", "the host to move it to")
     .option("--cleanup", "drop the source host's copy of the database, once the move is done")
+    .option(
+      "--abort",
+      "end its running move as failed (a stage whose host is gone): the source takes writes again",
+    )
     .option("--confirm <slug>", "the project slug again")
     .option("--wait", "wait for it; exit 0 when it moved (or was cleaned up), 1 when it failed")
     .option("--json", "print the move record as JSON")

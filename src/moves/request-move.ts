@@ -3,8 +3,8 @@ import type { HostQueues } from "../queue/host-queues.js";
 import { enqueueMoveStage } from "../queue/move-job.js";
 import { describeHostState, getHost } from "../store/hosts.js";
 import type { Db } from "../store/prisma.js";
-import { latestProjectMove } from "../store/project-moves.js";
-import { MOVE_STAGES } from "./move-stages.js";
+import { failProjectMove, latestProjectMove } from "../store/project-moves.js";
+import { MOVE_STAGES, UNFREEZE_STAGE } from "./move-stages.js";
 
 /** A move refused before anything was recorded: one line, exit 2. */
 export class MoveRefusedError extends UsageError {
@@ -116,6 +116,39 @@ export async function requestMoveCleanup(
   });
   await enqueueMoveStage(deps.queues, move.fromHostId, move.id, "cleanup", String(Date.now()));
   return { moveId: move.id, on: move.fromHostId, database: move.fromDatabase };
+}
+
+/**
+ * Ends the project's running move as failed, by hand: for a move whose stage can no longer run
+ * (its host gone for good, a stage stuck), which would otherwise stay running for ever, its
+ * source frozen, its deploys held and every later move refused. Its unfreeze is queued on the
+ * source, as for any failed move: the source takes writes again while the project lives there
+ * (after the switch, the source's copy stays frozen and the project serves from the target). A
+ * stage still running somewhere ends without effect: each checks that the move runs, and the
+ * switch needs it running. Refused unless `confirm` is the slug and a move of it runs.
+ */
+export async function requestMoveAbort(
+  deps: MoveDepsForRequest,
+  request: { project: string; confirm: string | undefined; requestedBy: string | null },
+): Promise<{ moveId: string; stage: string; unfreezeOn: string }> {
+  const project = await findProject(deps.db, request.project);
+  confirmed(
+    request.project,
+    request.confirm,
+    "ends the project's running move as failed (the source takes writes again)",
+  );
+  const move = await latestProjectMove(deps.db, project.id);
+  if (move?.status !== "running")
+    throw new MoveRefusedError(
+      move
+        ? `the last move of ${project.slug} (${move.id}) is ${move.status}, not running: nothing to abort`
+        : `project ${project.slug} was never moved`,
+    );
+  const by = request.requestedBy ? ` by ${request.requestedBy}` : "";
+  if (!(await failProjectMove(deps.db, move.id, move.stage, `aborted${by} at ${move.stage}`)))
+    throw new MoveRefusedError(`move ${move.id} of ${project.slug} ended meanwhile`);
+  await enqueueMoveStage(deps.queues, move.fromHostId, move.id, UNFREEZE_STAGE.name);
+  return { moveId: move.id, stage: move.stage, unfreezeOn: move.fromHostId };
 }
 
 async function findProject(db: Db, slug: string) {

@@ -76,8 +76,8 @@ export async function reconcileMoveStages(
 }
 
 /**
- * A failed move whose source is this host and still frozen, with no unfreeze job held or
- * finished here, has its unfreeze queued again: one whose worker died between failing the move
+ * A failed move whose source is this host and still frozen, with no unfreeze job held here,
+ * has its unfreeze queued again: one whose worker died between failing the move
  * and queueing it, or whose 60 tries all failed (the source's Postgres down longer than ten
  * minutes), would otherwise leave the project's database read-only for ever. Only the project's
  * last move, while the project lives on this host (as the unfreeze itself checks), and only a
@@ -117,7 +117,9 @@ async function reconcileUnfreezes(deps: MoveReconcileDeps): Promise<string[]> {
     if (!frozen.has(move.fromRole)) continue;
     const jobId = `move-${move.id}-${UNFREEZE_STAGE.name}`;
     const state = await queue.getJobState(jobId);
-    if (isHeldJobState(state) || state === "completed") continue;
+    // A completed one too: the role is frozen again (a backup stage that had checked the move
+    // before it failed froze the source after the unfreeze ran), and this move is still the last.
+    if (isHeldJobState(state)) continue;
     if (state !== "unknown") await queue.remove(jobId).catch(() => 0);
     await enqueueMoveStage(queues, hostId, move.id, UNFREEZE_STAGE.name);
     queued.push(move.id);

@@ -217,6 +217,19 @@ describe("a failed move whose source is still frozen and has no unfreeze queued"
     );
     // Done (and thawed): not queued again.
     expect((await reconcileMoves(deps("h1"))).unfreezes).not.toContain(moveId);
+    // Frozen again after its unfreeze ran (a backup stage that had checked the move before it
+    // failed, or was aborted, froze the source late): queued again, and thawed.
+    await setSourceReadOnly(
+      { adminDatabaseUrl: stack.config.adminDatabaseUrl },
+      { role: tenant.name, database: tenant.name },
+      true,
+    );
+    expect((await reconcileMoves(deps("h1"))).unfreezes).toContain(moveId);
+    await waitFor(
+      "the source's role to be unfrozen again",
+      async () => !(await isRoleReadOnly(stack.config, tenant.name)),
+      30_000,
+    );
   }, 60_000);
 
   it("not while the project lives on another host (the source's copy stays frozen)", async () => {

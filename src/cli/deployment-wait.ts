@@ -1,12 +1,13 @@
 import type { HostQueues } from "../queue/host-queues.js";
-import { moveWaitedFor } from "../store/deployment-host.js";
+import { frozenSourceWaitedFor, moveWaitedFor } from "../store/deployment-host.js";
 import { deploymentHost } from "../store/deployments.js";
 import { describeHostState, getHost } from "../store/hosts.js";
 import type { SqlDb } from "../store/sql-transaction.js";
 
 /**
  * What a queued deployment is waiting for, in a line an operator can act on: its host when that
- * host is down (its jobs run nowhere else), its project's move while one runs, else read from
+ * host is down (its jobs run nowhere else), its project's move while one runs, the unfreeze of
+ * the source a failed move left read-only, else read from
  * its job in its host's queue (its id is the deployment's); null when it is about to start.
  */
 export async function deploymentWait(
@@ -24,6 +25,9 @@ export async function deploymentWait(
   const move = await moveWaitedFor(deps.db, deployment.id);
   if (move)
     return `waiting for the move of ${deployment.project} to ${move.toHostId} to end (move ${move.moveId}): it then deploys where ${deployment.project} lives`;
+  const frozen = await frozenSourceWaitedFor(deps.db, deployment.id);
+  if (frozen)
+    return `waiting for the source database of ${deployment.project} to be made writable again: move ${frozen.moveId} failed, and its unfreeze on host ${frozen.fromHostId} has not ended yet (coduck-worker projects show ${deployment.project})`;
   const queue = deps.queues.deploy(hostId);
   const state = await queue.getJobState(deployment.id);
   switch (state) {

@@ -45,13 +45,16 @@ export async function processDeploy(
     throw new UnrecoverableError(
       `refused: job ${job.id} (${job.name}) belongs to host ${place.hostId}, not this host ${deps.config.host.id}`,
     );
-  if (place?.kind === "move-running") {
+  if (place?.kind === "move-running" || place?.kind === "source-frozen") {
     // Run now, on the source, it would be replaced by the move's switch (the target deploys the
     // live commit it read before): it runs once the move has ended, where the project lives.
+    // After a failed move, once the source takes writes again (its unfreeze job has run).
     await noteOnce(
       deps.db,
       payload.data.deploymentId,
-      `queued during the move of ${place.project} to ${place.to}: it waited for the move to end`,
+      place.kind === "move-running"
+        ? `queued during the move of ${place.project} to ${place.to}: it waited for the move to end`
+        : `held after a failed move of ${place.project}: waiting for the source database of ${place.project} to be made writable again`,
     );
     await job.moveToDelayed(Date.now() + MOVE_RECHECK_MS, token);
     throw new DelayedError();

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../config.js";
 import { withAdminSession } from "../provisioning/admin-session.js";
+import type { Db } from "../store/prisma.js";
 
 /**
  * How long after the first pass the sessions are ended again: a session that had read the
@@ -118,6 +119,25 @@ export async function setSourceReadOnly(
     terminated += await end();
     return { at, terminated };
   });
+}
+
+/**
+ * A move's freeze of its source, as setSourceReadOnly's `unless`: checked and recorded under the
+ * role's freeze lock, before the role changes. Only while the move runs: once it failed, its
+ * unfreeze is queued or done, and a freeze after it would leave the source read-only for ever.
+ * Recorded on the move (sourceFrozenAt) before the change, so that the record never calls
+ * writable a source that may refuse writes: once the move failed, a deploy of the project waits
+ * until the unfreeze records its end (sourceUnfrozenAt; store/deployment-host.ts). A freeze that
+ * then fails leaves the record frozen, which the failed move's unfreeze (idempotent) ends.
+ */
+export function freezeOfMove(db: Db, moveId: string): () => Promise<string | null> {
+  return async () => {
+    const { count } = await db.projectMove.updateMany({
+      where: { id: moveId, status: "running" },
+      data: { sourceFrozenAt: new Date() },
+    });
+    return count === 1 ? null : `move ${moveId} is no longer running`;
+  };
 }
 
 /** Whether the role is frozen on this host's cluster (its role setting, as pg_dump leaves it out). */

@@ -23,7 +23,7 @@ import {
 } from "../store/project-moves.js";
 import { getRestoreRecord } from "../store/restores.js";
 import { clusterIdentity } from "./cluster-identity.js";
-import { setSourceReadOnly } from "./freeze-source.js";
+import { freezeOfMove, setSourceReadOnly } from "./freeze-source.js";
 import { MOVE_STAGES, nextStage, stageHost, UNFREEZE_STAGE } from "./move-stages.js";
 
 export type MoveDeps = DeployDeps & BackupDeps & { queues: HostQueues };
@@ -172,7 +172,9 @@ async function backupStage(
       deps.config,
       { role: move.fromRole, database: move.fromDatabase },
       true,
+      freezeOfMove(deps.db, move.id),
     );
+    if ("skipped" in frozen) throw new Error(`the source was not frozen: ${frozen.skipped}`);
     await noteMoveProgress(
       deps.db,
       move.id,
@@ -342,7 +344,8 @@ async function routesStage(deps: MoveDeps, move: ProjectMoveRecord): Promise<"do
  * frozen, as a finished move does, and a later move owns the freeze. The check is made under
  * the role's freeze lock (setSourceReadOnly), so that a later move's freeze cannot come between
  * it and the reset; not in the project's lane, which a deploy held during the move may take
- * first, and fail on a database still read-only.
+ * first, and fail on a database still read-only. Such a deploy waits for this one (the pickup
+ * reads the move's sourceFrozenAt and sourceUnfrozenAt, store/deployment-host.ts).
  */
 async function unfreeze(deps: MoveDeps, move: ProjectMoveRecord): Promise<StageRun> {
   const { db, config } = deps;
@@ -370,6 +373,12 @@ async function unfreeze(deps: MoveDeps, move: ProjectMoveRecord): Promise<StageR
     );
     return "already-ended";
   }
+  // Once the reset is done and the sessions that started before it ended: a deploy held for it
+  // (store/deployment-host.ts) starts from now on, its sessions writable.
+  await db.projectMove.update({
+    where: { id: move.id },
+    data: { sourceUnfrozenAt: thawed.at },
+  });
   await noteMoveProgress(
     db,
     move.id,

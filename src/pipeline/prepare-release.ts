@@ -26,11 +26,17 @@ export type AttemptLineage = {
  * was made) that it is still valid; if not, every step runs, and a warning says why. Returns
  * the steps the attempt does not run, with the reason each one is recorded skipped. With an
  * owner, the copy is made as the project's uid (see copyRelease).
+ *
+ * Only a release recorded on this host (`hereHostId`) is reused: its path names a directory of
+ * this host's DATA_DIR. One built on another host (a retry or rollback recorded before a move,
+ * or forwarded after one) is another machine's disk, or, with two hosts on one machine, another
+ * host's directory, whose files and uid this host does not own: every step runs instead.
  */
 export async function prepareRelease(
   db: Db,
   deployment: AttemptLineage,
   releaseDir: string,
+  hereHostId: string,
   owner: AppOwner | null = null,
 ): Promise<Map<string, string>> {
   await recordReleaseDir(db, deployment.id, releaseDir);
@@ -43,9 +49,14 @@ export async function prepareRelease(
     (name) => !(deployment.rollbackToId && name === "schema"),
   );
   const source = await releaseSource(db, sourceId);
-  const check = source
-    ? await checkReuse(db, source, steps)
-    : { ok: false as const, reason: "it is gone" };
+  const check = !source
+    ? { ok: false as const, reason: "it is gone" }
+    : source.hostId !== hereHostId
+      ? {
+          ok: false as const,
+          reason: `it was built on host ${source.hostId ?? "(none: from before hosts)"}, not on this host ${hereHostId}`,
+        }
+      : await checkReuse(db, source, steps);
   const copied =
     check.ok && source?.releaseDir
       ? await copyRelease(source.releaseDir, releaseDir, owner).then(

@@ -49,7 +49,10 @@ export type DeploymentRun =
   | "handed-back"
   | "already-ended"
   | "busy"
-  /** Not here (store/deployment-host.ts pickupPlace): refused, waiting for a move, or moved. */
+  /**
+   * Not here (store/deployment-host.ts pickupPlace): refused, waiting for a move or for a failed
+   * move's source to take writes again, or moved.
+   */
   | ElsewherePlace["kind"]
   /** Failed for a reason a retry can fix (the database or network briefly gone): queued again. */
   | "retry";
@@ -72,7 +75,7 @@ export async function runDeployment(
     maxAttempts: number;
     /** Told which project's lane was taken, when the answer is "busy". */
     onBusy?: (projectId: string) => void;
-    /** Told where it runs instead, when the answer is "wrong-host", "move-running" or "moved-away". */
+    /** Told where it runs instead, when the answer is one of ElsewherePlace's kinds. */
     onElsewhere?: (place: ElsewherePlace) => void;
   },
 ): Promise<DeploymentRun> {
@@ -156,7 +159,13 @@ async function runClaimed(
   const owner = { uid, gid: uid };
   // At once: none of these depends on another, and the first step waits for all of them.
   const [notRun, limits] = await Promise.all([
-    prepareRelease(db, deployment, releaseDir, config.sandbox === "off" ? null : owner),
+    prepareRelease(
+      db,
+      deployment,
+      releaseDir,
+      config.host.id,
+      config.sandbox === "off" ? null : owner,
+    ),
     projectBoxLimits(db, deployment.projectId, config.boxLimits),
     recordSandbox(db, deploymentId, config.sandbox),
   ]);

@@ -5,8 +5,9 @@ import { inTransaction, type SqlDb } from "./sql-transaction.js";
 
 /**
  * What a worker reads of a deployment as it picks it up, in one statement: its status, its
- * project, where it is recorded to run and where its project lives, and the target of the
- * project's move when one is running (never the move's own deployment's move).
+ * project, where it is recorded to run and where its project lives, the target of the
+ * project's move when one is running (never the move's own deployment's move), and whether the
+ * project's source database is still frozen by a move that failed.
  */
 export type DeploymentPickup = {
   status: DeploymentStatus;
@@ -17,6 +18,12 @@ export type DeploymentPickup = {
   hostId: string | null;
   projectHostId: string | null;
   movingTo: string | null;
+  /**
+   * The project's latest move failed with its source frozen (sourceFrozenAt) and not yet
+   * unfrozen (sourceUnfrozenAt), and the project still lives on that source: its database there
+   * refuses writes until the unfreeze job, queued on the source, has run.
+   */
+  sourceFrozen: boolean;
 };
 
 /** Where a picked-up deployment runs, as its host and its project's move say. */
@@ -27,6 +34,8 @@ export type PickupPlace =
   | { kind: "wrong-host"; hostId: string }
   /** Its project is being moved: it waits for the move to end, queued. */
   | { kind: "move-running"; project: string; to: string }
+  /** Its project's last move failed and its source is still read-only: it waits, queued. */
+  | { kind: "source-frozen"; project: string }
   /** Its project lives on another host now (a move ended): forwarded there, still queued. */
   | { kind: "moved-away"; from: string; to: string };
 
@@ -41,7 +50,13 @@ export async function readDeploymentPickup(db: Db, id: string): Promise<Deployme
       (SELECT m."toHostId" FROM "ProjectMove" m
         WHERE m."projectId" = d."projectId" AND m.status = 'running'
           AND m."deploymentId" IS DISTINCT FROM d.id
-        ORDER BY m."createdAt" DESC LIMIT 1) AS "movingTo"
+        ORDER BY m."createdAt" DESC LIMIT 1) AS "movingTo",
+      EXISTS (SELECT 1 FROM (SELECT m.status, m."fromHostId", m."sourceFrozenAt",
+          m."sourceUnfrozenAt" FROM "ProjectMove" m WHERE m."projectId" = d."projectId"
+          ORDER BY m."createdAt" DESC LIMIT 1) last
+        WHERE last.status = 'failed' AND last."sourceFrozenAt" IS NOT NULL
+          AND last."sourceUnfrozenAt" IS NULL
+          AND last."fromHostId" = p."hostId") AS "sourceFrozen"
       FROM "Deployment" d JOIN "Project" p ON p.id = d."projectId"
       WHERE d.id = ${id}::uuid`;
   return row ?? null;
@@ -52,7 +67,10 @@ export async function readDeploymentPickup(db: Db, id: string): Promise<Deployme
  * its target (the move's deploy stage): it never waits for its move, nor follows the project.
  * Any other waits while its project's move runs (the move's switch would replace what it
  * deploys on the source), and once the project lives on another host than the one it was
- * recorded for, while still queued, it goes there.
+ * recorded for, while still queued, it goes there. After a move that failed, it waits until the
+ * move's source, where the project stays, takes writes again (the unfreeze job, queued ahead of
+ * it, may still be waiting for a worker slot or the freeze lock): run first, its preStart and
+ * its app would meet a read-only database.
  */
 export function pickupPlace(pickup: DeploymentPickup, hereHostId: string): PickupPlace {
   const { hostId, projectHostId } = pickup;
@@ -60,6 +78,7 @@ export function pickupPlace(pickup: DeploymentPickup, hereHostId: string): Picku
   if (pickup.trigger === MOVE_TRIGGER) return { kind: "here" };
   if (pickup.movingTo !== null)
     return { kind: "move-running", project: pickup.project, to: pickup.movingTo };
+  if (pickup.sourceFrozen) return { kind: "source-frozen", project: pickup.project };
   if (
     pickup.status === "queued" &&
     hostId !== null &&
@@ -114,6 +133,32 @@ export async function moveWaitedFor(
         WHERE d.id = $1::uuid AND d.trigger <> $2 AND m.status = 'running'
           AND m."deploymentId" IS DISTINCT FROM d.id
         ORDER BY m."createdAt" DESC LIMIT 1`,
+      [deploymentId, MOVE_TRIGGER],
+    ),
+  );
+  return row ?? null;
+}
+
+/**
+ * The failed move whose source a deployment waits for, as the pickup reads it (sourceFrozen in
+ * readDeploymentPickup): its project's latest move, failed with its source frozen and not yet
+ * unfrozen, the project still living on the source. Never for a move's own deployment. Null
+ * when there is none.
+ */
+export async function frozenSourceWaitedFor(
+  db: SqlDb,
+  deploymentId: string,
+): Promise<{ moveId: string; fromHostId: string } | null> {
+  const [row] = await inTransaction(db, (sql) =>
+    sql<{ moveId: string; fromHostId: string }>(
+      `SELECT last.id AS "moveId", last."fromHostId"
+         FROM "Deployment" d JOIN "Project" p ON p.id = d."projectId"
+         CROSS JOIN LATERAL (SELECT m.id, m.status, m."fromHostId", m."sourceFrozenAt",
+             m."sourceUnfrozenAt" FROM "ProjectMove" m WHERE m."projectId" = d."projectId"
+             ORDER BY m."createdAt" DESC LIMIT 1) last
+        WHERE d.id = $1::uuid AND d.trigger <> $2 AND last.status = 'failed'
+          AND last."sourceFrozenAt" IS NOT NULL AND last."sourceUnfrozenAt" IS NULL
+          AND last."fromHostId" = p."hostId"`,
       [deploymentId, MOVE_TRIGGER],
     ),
   );

@@ -11,6 +11,7 @@ const base: DeploymentPickup = {
   hostId: "h1",
   projectHostId: "h1",
   movingTo: null,
+  sourceFrozen: false,
 };
 
 describe("pickupPlace", () => {
@@ -51,6 +52,27 @@ describe("pickupPlace", () => {
     expect(
       pickupPlace({ ...base, hostId: "h2", projectHostId: "h2", movingTo: "h2" }, "h2"),
     ).toEqual({ kind: "move-running", project: "shop", to: "h2" });
+  });
+
+  it("holds a push after a failed move until its source, where the project stays, is writable", () => {
+    expect(pickupPlace({ ...base, sourceFrozen: true }, "h1")).toEqual({
+      kind: "source-frozen",
+      project: "shop",
+    });
+    // Recorded for another host: refused all the same; a later move running: waits for that one.
+    expect(pickupPlace({ ...base, hostId: "h2", sourceFrozen: true }, "h1")).toEqual({
+      kind: "wrong-host",
+      hostId: "h2",
+    });
+    expect(pickupPlace({ ...base, movingTo: "h2", sourceFrozen: true }, "h1")).toEqual({
+      kind: "move-running",
+      project: "shop",
+      to: "h2",
+    });
+    // A move's own deployment never waits (the read's flag is the latest move's, not its own).
+    expect(pickupPlace({ ...base, trigger: MOVE_TRIGGER, sourceFrozen: true }, "h1")).toEqual({
+      kind: "here",
+    });
   });
 
   it("never holds nor forwards the move's own deployment (its start step is the switch)", () => {

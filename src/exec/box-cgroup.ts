@@ -8,10 +8,13 @@
  * leaves a group it was put in. v2 forbids processes in a group whose children get
  * controllers, so there the groups go below the hierarchy's root, in `coduck/<box>`.
  *
- * CPU weight: the shared parent `coduck` competes with its siblings (the worker, everything
- * else on the host) as one group, so its weight is kept at the sum of its boxes' own
+ * CPU weight, v1: the shared parent `coduck` sits beside the worker's other processes, each of
+ * which weighs one process, so its weight is kept at the sum of its boxes' own
  * (balanceCpuWeight, as each box comes and goes): each box weighs what its limits say against
  * the rest of the host, not a share of one group's default weight divided among all boxes.
+ * v2: the parent sits at the root beside whole slices (under systemd, `system.slice` holds
+ * Postgres, PgBouncer, Redis, Caddy and the worker as one group): there it keeps its default
+ * weight, since a sum would let busy tenants' boxes outweigh the platform's own services.
  *
  * Imports only node: modules and resource-limits.ts (runs in the launcher).
  */
@@ -184,8 +187,8 @@ function cpuDirOf(group: BoxCgroup): { dir: string; version: 1 | 2 } {
 }
 
 /**
- * Sets the shared parent's CPU weight to the sum of its boxes' weights (within the kernel's
- * range), so that N boxes together weigh N boxes against the rest of the host. Launchers make
+ * Sets the shared parent's CPU weight (v1 only: see the top of this file) to the sum of its
+ * boxes' weights (within the kernel's range), so that N boxes together weigh N boxes against the rest of the host. Launchers make
  * and remove boxes concurrently: each writes the sum it read, then reads again and writes again
  * while that differs, so the last to write has written what it last saw. Only the launcher's
  * own, root-owned groups are read: nothing in a box can write a weight (it sees no cgroupfs).
@@ -193,6 +196,7 @@ function cpuDirOf(group: BoxCgroup): { dir: string; version: 1 | 2 } {
  */
 export function balanceCpuWeight(group: BoxCgroup): void {
   const { dir, version } = cpuDirOf(group);
+  if (version === 2) return;
   const parent = path.dirname(dir);
   const { file, min, max } = CPU_WEIGHT_FILE[version];
   let written: number | null = null;

@@ -431,7 +431,7 @@ export const envSchema = z.object({
   BOX_CPU_SHARES: integer(2, 262_144)
     .default(DEFAULT_LIMITS.cpuShares)
     .describe(
-      "each box's CPU share when the CPU is contended, against other boxes and the host's other processes alike (1024 weighs as one process group; cgroup `cpu.shares`, `projects set --cpu-shares`)",
+      "each box's CPU share when the CPU is contended (cgroup v1 `cpu.shares`: against other boxes and the host's other processes alike, 1024 weighing one process; v2: against the other boxes; `projects set --cpu-shares`)",
     ),
 
   KEEP_RELEASES: integer(1, 1000)

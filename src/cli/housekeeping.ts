@@ -42,7 +42,9 @@ export async function housekeepingRunCommand(
 function describe(name: string, summary: object): string {
   if (name === "prune-releases") {
     const s = summary as ReleasePruneSummary;
-    return `prune-releases: ${s.dryRun ? "would remove" : "removed"} ${s.removed} release directories, kept ${s.kept} (newest ${s.keep} per project; ${s.protected} more live or deploying) in ${s.projects} projects${list(s.removedPaths, s.removed)}`;
+    // A project moved away keeps none of its newest here: only what is live, deploying or runs.
+    const moved = s.movedAway > 0 ? `, ${s.movedAway} of them moved to another host` : "";
+    return `prune-releases: ${s.dryRun ? "would remove" : "removed"} ${s.removed} release directories, kept ${s.kept} (newest ${s.keep} per project; ${s.protected} more live, deploying or still running) in ${s.projects} projects${moved}${list(s.removedPaths, s.removed)}`;
   }
   if (name === "prune-logs") {
     const s = summary as LogPruneSummary;

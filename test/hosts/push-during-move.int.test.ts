@@ -249,6 +249,12 @@ describe("a push during a move", () => {
   it("prune-releases on the source removes the moved project's releases once nothing runs them", async () => {
     // Before h1's release reconcile, the old live release still runs on h1 (never recorded
     // stopped): it stays, and nothing else of the project is kept there (not even the newest).
+    // The operator's dry run says so.
+    const dry = await cli(["housekeeping", "run", "--dry-run", "--only", "prune-releases"], h1.env);
+    expect({ exitCode: dry.exitCode, stdout: dry.stdout }).toEqual({
+      exitCode: 0,
+      stdout: `prune-releases: would remove 1 release directories, kept 1 (newest ${h1.config.housekeeping.keepReleases} per project; 1 more live, deploying or still running) in 1 projects, 1 of them moved to another host\n  ${path.join("releases", SLUG, `${first}-1`)}`,
+    });
     const before = await pruneReleases(h1.db, h1.config.dataDir, 1);
     expect(before).toMatchObject({ movedAway: 1, removed: 1, kept: 1, protected: 1 });
     expect(await releaseDirs(h1)).toEqual([`${afterFailure}-1`]);

@@ -1,7 +1,7 @@
 import { UsageError } from "../errors.js";
 import type { HostQueues } from "../queue/host-queues.js";
 import { enqueueMoveStage } from "../queue/move-job.js";
-import { describeHostState, getHost } from "../store/hosts.js";
+import { describeHostState, getHost, incomingMoves } from "../store/hosts.js";
 import type { Db } from "../store/prisma.js";
 import { failProjectMove, latestProjectMove } from "../store/project-moves.js";
 import { MOVE_STAGES, UNFREEZE_STAGE } from "./move-stages.js";
@@ -46,6 +46,12 @@ export async function requestMove(
     if (host.state === "down" || (id === request.to && host.state === "draining"))
       throw new MoveRefusedError(
         `host ${id} is ${describeHostState(host)}: a move needs both hosts up${id === request.to ? " and the target not draining" : ""}`,
+      );
+    // The target's room counts the projects on their way to it (they count on their sources).
+    const incoming = id === request.to ? ((await incomingMoves(db)).get(id) ?? 0) : 0;
+    if (id === request.to && host.projects + incoming >= host.maxProjects)
+      throw new MoveRefusedError(
+        `host ${id} is full (HOST_MAX_PROJECTS ${host.maxProjects}): ${host.projects} placed there, ${incoming} moving there`,
       );
   }
   const running = await latestProjectMove(db, project.id);

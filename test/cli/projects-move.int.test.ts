@@ -42,6 +42,50 @@ describe("coduck-worker projects move", () => {
     expect(await stack.db.projectMove.count()).toBe(0);
   });
 
+  it("refuses a move to a host that is full, counting the projects on their way there", async () => {
+    const now = new Date();
+    await stack.db.host.createMany({
+      data: [
+        { id: "h1", address: "127.0.0.1:1", maxProjects: 10, heartbeatAt: now },
+        { id: "h3", address: "127.0.0.1:3", maxProjects: 2, heartbeatAt: now },
+      ],
+      skipDuplicates: true,
+    });
+    await stack.db.project.create({ data: { slug: "resident", hostId: "h3" } });
+    const moving = await stack.db.project.create({ data: { slug: "moving", hostId: "h1" } });
+    await stack.db.projectMove.create({
+      data: {
+        projectId: moving.id,
+        fromHostId: "h1",
+        toHostId: "h3",
+        fromDatabase: "t_moving",
+        fromRole: "t_moving",
+      },
+    });
+    const full = await stack.db.project.create({ data: { slug: "full", hostId: "h1" } });
+    const live = await stack.db.deployment.create({
+      data: { projectId: full.id, repoUrl: "file:///nowhere", ref: "main", status: "succeeded" },
+    });
+    await stack.db.project.update({ where: { id: full.id }, data: { liveDeploymentId: live.id } });
+    await stack.db.projectDatabase.create({
+      data: {
+        projectId: full.id,
+        databaseName: "t_full",
+        roleName: "t_full",
+        passwordEncrypted: "x",
+        keyVersion: 1,
+        provisionedAt: now,
+      },
+    });
+    const moves = await stack.db.projectMove.count();
+    const result = await run("projects", "move", "full", "--to", "h3", "--confirm", "full");
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(
+      /host h3 is full \(HOST_MAX_PROJECTS 2\): 1 placed there, 1 moving there/,
+    );
+    expect(await stack.db.projectMove.count()).toBe(moves);
+  });
+
   it("projects show prints the last move and why it failed", async () => {
     const project = await stack.db.project.findUniqueOrThrow({ where: { slug: "web" } });
     const move = await stack.db.projectMove.create({

@@ -7,6 +7,8 @@ import { holdProjectLane } from "../store/hold-project-lane.js";
 import { RecordedFailure } from "./recorded-failure.js";
 
 const LANE_RETRY_MS = 1_000;
+/** A backup waiting for its target's moves in flight to end (moves/run-move-stage.ts). */
+const TARGET_RETRY_MS = 5_000;
 
 /** The `move` job: one stage of a project's move, on the host that stage runs on. */
 export async function processMove(
@@ -35,8 +37,11 @@ export async function processMove(
       await job.moveToWait(token);
       throw new WaitingError();
     }
-    if (run === "busy") {
-      await job.moveToDelayed(Date.now() + LANE_RETRY_MS, token);
+    if (run === "busy" || run === "waiting") {
+      await job.moveToDelayed(
+        Date.now() + (run === "busy" ? LANE_RETRY_MS : TARGET_RETRY_MS),
+        token,
+      );
       throw new DelayedError();
     }
     if (run === "failed") throw new RecordedFailure("move");

@@ -18,6 +18,7 @@ import {
   getProjectMove,
   latestProjectMove,
   MOVE_TRIGGER,
+  movesInFlightTo,
   noteMoveProgress,
   type ProjectMoveRecord,
 } from "../store/project-moves.js";
@@ -32,7 +33,13 @@ export type MoveDeps = DeployDeps & BackupDeps & { queues: HostQueues };
 export type InLane = <T>(work: () => Promise<T>) => Promise<T>;
 
 /** How one stage ended, as far as the queue is concerned. */
-export type StageRun = "done" | "failed" | "already-ended" | "busy" | "handed-back";
+export type StageRun = "done" | "failed" | "already-ended" | "busy" | "waiting" | "handed-back";
+
+/**
+ * How many moves to one target may be past their backup at once (sources frozen, restores and
+ * deploys queued on the target); a further move's backup waits ("waiting") before it freezes.
+ */
+const MOVES_IN_FLIGHT = 2;
 
 /** A stage's job delivered to a worker of another host: never run. */
 export class WrongHostError extends Error {
@@ -129,7 +136,7 @@ type Stage = (
   move: ProjectMoveRecord,
   signal: AbortSignal,
   inLane: InLane,
-) => Promise<"done" | "busy" | "handed-back">;
+) => Promise<"done" | "busy" | "waiting" | "handed-back">;
 
 const STAGES: Record<Exclude<MoveJobStage, "cleanup" | "unfreeze">, Stage> = {
   backup: backupStage,
@@ -144,7 +151,12 @@ async function backupStage(
   move: ProjectMoveRecord,
   signal: AbortSignal,
   inLane: InLane,
-): Promise<"done" | "handed-back"> {
+): Promise<"done" | "waiting" | "handed-back"> {
+  // Frozen from here to its switch: a move waits (before freezing anything) while its target
+  // is busy with others, so a drain's many moves are read-only one target slot at a time, not
+  // all at once behind every restore and deploy queued on the target.
+  if (!move.backupId && (await movesInFlightTo(deps.db, move.toHostId, move.id)) >= MOVES_IN_FLIGHT)
+    return "waiting";
   const fromCluster = await clusterIdentity(deps.config);
   let backupId = move.backupId;
   if (!backupId) {

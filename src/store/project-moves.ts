@@ -21,6 +21,20 @@ export async function latestProjectMove(db: Db, projectId: string) {
   return db.projectMove.findFirst({ where: { projectId }, orderBy: { createdAt: "desc" } });
 }
 
+/**
+ * Moves to `toHostId` past their backup and not yet ended (`exceptMoveId` aside): each has its
+ * source frozen read-only until its restore, deploy and routes are done on that target.
+ */
+export async function movesInFlightTo(
+  db: Db,
+  toHostId: string,
+  exceptMoveId: string,
+): Promise<number> {
+  return db.projectMove.count({
+    where: { toHostId, status: "running", backupId: { not: null }, id: { not: exceptMoveId } },
+  });
+}
+
 /** Records a stage's progress: what it did (a log line), and the next stage or ids it made. */
 export async function noteMoveProgress(
   db: Db,

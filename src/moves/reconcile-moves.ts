@@ -76,7 +76,8 @@ export async function reconcileMoveStages(
 }
 
 /**
- * A failed move whose source is this host and still frozen, with no unfreeze job held here,
+ * A failed move whose source is this host and still frozen (in its cluster, or by the record:
+ * frozen and not recorded unfrozen), with no unfreeze job held here,
  * has its unfreeze queued again: one whose worker died between failing the move
  * and queueing it, or whose 60 tries all failed (the source's Postgres down longer than ten
  * minutes), would otherwise leave the project's database read-only for ever. Only the project's
@@ -89,9 +90,17 @@ async function reconcileUnfreezes(deps: MoveReconcileDeps): Promise<string[]> {
   const hostId = deps.config.host.id;
   // Each project's last move, for the projects with a failed move from this host.
   const lastMoves = await db.$queryRaw<
-    { id: string; fromRole: string; status: string; fromHostId: string; hostId: string | null }[]
+    {
+      id: string;
+      fromRole: string;
+      status: string;
+      fromHostId: string;
+      hostId: string | null;
+      unfreezeOwed: boolean;
+    }[]
   >`
-    SELECT DISTINCT ON (m."projectId") m.id, m."fromRole", m.status, m."fromHostId", p."hostId"
+    SELECT DISTINCT ON (m."projectId") m.id, m."fromRole", m.status, m."fromHostId", p."hostId",
+           (m."sourceFrozenAt" IS NOT NULL AND m."sourceUnfrozenAt" IS NULL) AS "unfreezeOwed"
       FROM "ProjectMove" m JOIN "Project" p ON p.id = m."projectId"
      WHERE m."projectId" IN (
        SELECT "projectId" FROM "ProjectMove" WHERE status = 'failed' AND "fromHostId" = ${hostId})
@@ -114,7 +123,9 @@ async function reconcileUnfreezes(deps: MoveReconcileDeps): Promise<string[]> {
   const queue = queues.deploy(hostId);
   const queued: string[] = [];
   for (const move of last) {
-    if (!frozen.has(move.fromRole)) continue;
+    // Frozen in the cluster, or by the record (the pushes held after the failed move wait on
+    // sourceUnfrozenAt even when the freeze itself never took: an ALTER ROLE that failed).
+    if (!frozen.has(move.fromRole) && !move.unfreezeOwed) continue;
     const jobId = `move-${move.id}-${UNFREEZE_STAGE.name}`;
     const state = await queue.getJobState(jobId);
     // A completed one too: the role is frozen again (a backup stage that had checked the move

@@ -232,6 +232,25 @@ describe("a failed move whose source is still frozen and has no unfreeze queued"
     );
   }, 60_000);
 
+  it("recorded frozen and never recorded unfrozen (its ALTER ROLE failed): queued, and recorded unfrozen", async () => {
+    // Pushes held after the failed move wait on the record, not on the role's setting.
+    const moveId = await failedMove("unfreeze-recorded", "h1");
+    await stack.db.projectMove.update({
+      where: { id: moveId },
+      data: { sourceFrozenAt: new Date() },
+    });
+    expect(await isRoleReadOnly(stack.config, tenant.name)).toBe(false);
+    expect((await reconcileMoves(deps("h1"))).unfreezes).toContain(moveId);
+    await waitFor(
+      "the move to be recorded unfrozen",
+      async () =>
+        (await stack.db.projectMove.findUniqueOrThrow({ where: { id: moveId } }))
+          .sourceUnfrozenAt !== null,
+      30_000,
+    );
+    expect((await reconcileMoves(deps("h1"))).unfreezes).not.toContain(moveId);
+  }, 60_000);
+
   it("not while the project lives on another host (the source's copy stays frozen)", async () => {
     const target = { role: tenant.name, database: tenant.name };
     await setSourceReadOnly({ adminDatabaseUrl: stack.config.adminDatabaseUrl }, target, true);

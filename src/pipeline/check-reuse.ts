@@ -28,6 +28,11 @@ export async function checkReuse(
       return refuse(`${name} did not succeed in deployment ${source.id} (${how})`);
     }
   }
+  // Its directory is on the disk of the host it was built on: where the project lives now?
+  if (source.project.hostId !== null && source.hostId !== source.project.hostId)
+    return refuse(
+      `it was built on host ${source.hostId ?? "(none: from before hosts)"}, and the project lives on ${source.project.hostId}`,
+    );
   if (!source.commitSha || !source.releaseDir || !source.releaseDigest)
     return refuse(`deployment ${source.id} recorded no release directory to reuse`);
   const now = await releaseFingerprint(source.releaseDir);

@@ -23,7 +23,7 @@ export async function recordReleaseFingerprint(
 
 /** The rows beside a deployment that `releaseSource` and `releaseSources` read. */
 const RELEASE_SOURCE = {
-  project: { select: { slug: true, liveDeploymentId: true } },
+  project: { select: { slug: true, liveDeploymentId: true, hostId: true } },
   steps: { orderBy: { position: "asc" } },
 } as const;
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { enqueueMoveStage } from "../../src/queue/move-job.js";
+import { registerHosts } from "../helpers/hosts.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 
@@ -11,17 +12,7 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await createTestStack({ HOST_ID: "h1" });
-  for (const id of ["h1", "h2"])
-    await stack.db.host.upsert({
-      where: { id },
-      create: {
-        id,
-        address: `10.0.0.${id.slice(1)}:8080`,
-        maxProjects: 100,
-        heartbeatAt: new Date(),
-      },
-      update: { heartbeatAt: new Date() },
-    });
+  await registerHosts(stack.db, ["h1", "h2"]);
   await stack.startWorker();
 }, 120_000);
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { PassThrough } from "node:stream";
 import { drainHostCommand } from "../../src/cli/hosts-drain.js";
+import { registerHosts } from "../helpers/hosts.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 // An unlucky operator drains h2 while a move onto h2 (asked before) is still running: the move's
@@ -12,17 +13,7 @@ let stack: TestStack;
 
 beforeAll(async () => {
   stack = await createTestStack({ HOST_ID: "h1" });
-  for (const id of ["h1", "h2"])
-    await stack.db.host.upsert({
-      where: { id },
-      create: {
-        id,
-        address: `10.0.0.${id.slice(1)}:8080`,
-        maxProjects: 100,
-        heartbeatAt: new Date(),
-      },
-      update: { heartbeatAt: new Date() },
-    });
+  await registerHosts(stack.db, ["h1", "h2"]);
   const project = await stack.db.project.create({ data: { slug: "inbound", hostId: "h1" } });
   await stack.db.projectMove.create({
     data: {

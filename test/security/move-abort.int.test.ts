@@ -1,5 +1,6 @@
 import { isRoleReadOnly, setSourceReadOnly } from "../../src/moves/freeze-source.js";
 import { createTenantDatabase, queryAt } from "../helpers/databases.js";
+import { registerHosts } from "../helpers/hosts.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
 import { cli } from "../helpers/worker-process.js";
@@ -15,17 +16,7 @@ let tenant: Awaited<ReturnType<typeof createTenantDatabase>>;
 
 beforeAll(async () => {
   stack = await createTestStack({ HOST_ID: "h1" });
-  for (const id of ["h1", "h2"])
-    await stack.db.host.upsert({
-      where: { id },
-      create: {
-        id,
-        address: `10.0.0.${id.slice(1)}:8080`,
-        maxProjects: 100,
-        heartbeatAt: new Date(),
-      },
-      update: { heartbeatAt: new Date() },
-    });
+  await registerHosts(stack.db, ["h1", "h2"]);
   await stack.startWorker();
   tenant = await createTenantDatabase("stranded");
   await queryAt(tenant.url, "CREATE TABLE notes (id serial PRIMARY KEY, body text)");

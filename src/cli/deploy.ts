@@ -4,13 +4,13 @@ import { publicDeployment } from "../deploys/public-deployment.js";
 import { queueDeployment } from "../deploys/queue-deployment.js";
 import { UsageError } from "../errors.js";
 import type { HostQueues } from "../queue/host-queues.js";
-import { getDeploymentRecord } from "../store/deployment-record.js";
+import { readDeploymentRecord } from "../store/deployment-record.js";
 import { placementFor } from "../store/hosts.js";
 import type { SqlDb } from "../store/sql-transaction.js";
 import { followDeployment } from "./follow-deployment.js";
 import { osUser } from "./os-user.js";
 import { formatDeployment } from "./print-deployment.js";
-import { withQueue, withQueueOnPool } from "./with-queue.js";
+import { withQueueOnPool } from "./with-queue.js";
 
 export type DeployOptions = {
   project: string;
@@ -52,22 +52,19 @@ export async function deploy(
     progress.write(`queued deployment ${id} of ${request.data.project} (${request.data.ref})\n`);
     return id;
   };
-  if (!options.wait) {
-    // Queue and return: recorded on a bare pg pool, without loading Prisma (bench item 11).
-    return withQueueOnPool(config, async (pool, queues) => {
-      const id = await queued(pool, queues);
+  // Recorded, queued and followed on a bare pg pool, without loading Prisma (bench items 1, 11).
+  return withQueueOnPool(config, async (db, queues, redis) => {
+    const id = await queued(db, queues);
+    if (!options.wait) {
       if (options.json) io.out.write(`${JSON.stringify({ id, status: "queued" })}\n`);
       return 0;
-    });
-  }
-  return withQueue(config, async (db, queues, redis) => {
-    const id = await queued(db, queues);
+    }
     const record = await followDeployment(
       { db, queues, redis, hostDownAfterMs: config.host.downAfterMs },
       id,
       progress,
     );
-    const final = (await getDeploymentRecord(db, id)) ?? record;
+    const final = (await readDeploymentRecord(db, id)) ?? record;
     io.out.write(
       options.json
         ? `${JSON.stringify(publicDeployment(final), null, 2)}\n`

@@ -1,10 +1,11 @@
 import { followDeployEvents } from "../queue/deploy-events.js";
 import { type HostQueues, hostQueueName } from "../queue/host-queues.js";
 import type { RedisConnection } from "../queue/redis.js";
-import { type DeploymentRecord, getDeploymentRecord } from "../store/deployment-record.js";
+import { type DeploymentRecord, readDeploymentRecord } from "../store/deployment-record.js";
 import { isEndedStatus } from "../store/deployment-statuses.js";
 import { deploymentHost } from "../store/deployments.js";
 import type { Db } from "../store/prisma.js";
+import type { SqlDb } from "../store/sql-transaction.js";
 import { deploymentWait } from "./deployment-wait.js";
 import { formatStep } from "./print-deployment.js";
 
@@ -17,8 +18,12 @@ const WAIT_NOTICE_MS = 1_000;
 /** HOST_DOWN_AFTER_SECONDS' default, for a caller that does not pass its config's. */
 const DEFAULT_HOST_DOWN_AFTER_MS = 30_000;
 
-export type FollowDeps = {
-  db: Db;
+/**
+ * The follower reads in plain SQL on either connection (`deploy --wait` runs on a bare pool,
+ * without Prisma); `D` is what the caller reads with afterwards (Prisma's client by default).
+ */
+export type FollowDeps<D extends SqlDb = Db> = {
+  db: D;
   queues: HostQueues;
   /** HOST_DOWN_AFTER_SECONDS, for saying that a queued deployment waits for a host that is down. */
   hostDownAfterMs?: number;
@@ -34,7 +39,7 @@ export type FollowDeps = {
  * each step's start and end), with a slow poll under them in case one is lost.
  */
 export async function followDeployment(
-  deps: FollowDeps,
+  deps: FollowDeps<SqlDb>,
   id: string,
   out: NodeJS.WritableStream,
 ): Promise<DeploymentRecord> {
@@ -61,7 +66,7 @@ export async function followDeployment(
     let told: string | null = null;
     for (;;) {
       changed = false;
-      const record = await getDeploymentRecord(deps.db, id);
+      const record = await readDeploymentRecord(deps.db, id);
       if (!record) throw new Error(`deployment ${id} disappeared`);
       for (const step of record.steps) {
         const shown = formatStep(step);

@@ -29,8 +29,9 @@ export async function withQueue<T>(
 
 /**
  * The same with a bare node-postgres pool in place of Prisma's client, for a command whose
- * statements are plain SQL and that only enqueues (`deploy` without --wait): it then starts in a
- * fraction of the time, and its Redis connection makes no round trip before the enqueue.
+ * statements are plain SQL (`deploy`, with or without --wait): it then starts in a fraction of
+ * the time, and its Redis connection makes no round trip before the enqueue. `redis` is also
+ * what `deploy --wait` duplicates for its event reader, as under withQueue.
  */
 export async function withQueueOnPool<T>(
   config: Config,

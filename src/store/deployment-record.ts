@@ -1,18 +1,93 @@
-import type { DeploymentStatus, Prisma } from "@prisma/client";
+import type { Deployment, DeploymentStatus, DeploymentStep, Prisma } from "@prisma/client";
 import { FAILURE_CODES, type FailureCode } from "../failures/codes.js";
 import type { Db } from "./prisma.js";
+import { inTransaction, type SqlDb } from "./sql-transaction.js";
 
 const withStepsAndProject = {
   project: { select: { slug: true, liveDeploymentId: true } },
   steps: { orderBy: { position: "asc" } },
 } satisfies Prisma.DeploymentInclude;
 
-type LoadedDeployment = Prisma.DeploymentGetPayload<{ include: typeof withStepsAndProject }>;
+/** The columns a record is made of: what toRecord reads, and what the plain-SQL reader selects. */
+const DEPLOYMENT_COLUMNS = [
+  "id",
+  "status",
+  "trigger",
+  "repoUrl",
+  "ref",
+  "commitSha",
+  "errorCode",
+  "hint",
+  "warnings",
+  "attempt",
+  "sandbox",
+  "requestedBy",
+  "retryOfId",
+  "retryNumber",
+  "fromStep",
+  "rollbackToId",
+  "releasePort",
+  "releasePid",
+  "releaseUrl",
+  "releaseProgram",
+  "releaseStartedAt",
+  "releaseRestarts",
+  "releaseLastExit",
+  "releaseLastRestartAt",
+  "releaseCrashedAt",
+  "degradedAt",
+  "degradedCode",
+  "degradedEvidence",
+  "queuedAt",
+  "startedAt",
+  "finishedAt",
+] as const satisfies readonly (keyof Deployment)[];
+const PROJECT_COLUMNS = ["slug", "liveDeploymentId"] as const;
+const STEP_COLUMNS = [
+  "name",
+  "status",
+  "command",
+  "exitCode",
+  "signal",
+  "durationMs",
+  "errorCode",
+  "hint",
+  "evidence",
+  "evidenceLine",
+  "skipReason",
+  "logTail",
+  "startedAt",
+  "finishedAt",
+] as const satisfies readonly (keyof DeploymentStep)[];
+/** Read as epoch milliseconds (they hold UTC without a time zone, as Prisma writes them). */
+const TIME_COLUMNS = new Set<string>([
+  "queuedAt",
+  "startedAt",
+  "finishedAt",
+  "releaseStartedAt",
+  "releaseLastRestartAt",
+  "releaseCrashedAt",
+  "degradedAt",
+]);
+/** Read as text: uuids and enums, which either driver otherwise maps its own way. */
+const TEXT_COLUMNS = new Set<string>([
+  "id",
+  "status",
+  "retryOfId",
+  "rollbackToId",
+  "liveDeploymentId",
+]);
+
+/** What a record is made from: Prisma's loaded deployment, or the plain-SQL reader's rows. */
+type RecordSource = Pick<Deployment, (typeof DEPLOYMENT_COLUMNS)[number]> & {
+  project: { slug: string; liveDeploymentId: string | null };
+  steps: Pick<DeploymentStep, (typeof STEP_COLUMNS)[number]>[];
+};
 
 /** A deployment as the CLI and the API show it. */
 export type DeploymentRecord = ReturnType<typeof toRecord>;
 
-function toRecord(d: LoadedDeployment) {
+function toRecord(d: RecordSource) {
   return {
     id: d.id,
     project: d.project.slug,
@@ -62,6 +137,54 @@ export async function getDeploymentRecord(db: Db, id: string): Promise<Deploymen
   return found && toRecord(found);
 }
 
+function selected(table: string, column: string, as: string): string {
+  const ref = `${table}."${column}"`;
+  if (TIME_COLUMNS.has(column)) return `(EXTRACT(EPOCH FROM ${ref}) * 1000)::float8 AS "${as}"`;
+  return `${ref}${TEXT_COLUMNS.has(column) ? "::text" : ""} AS "${as}"`;
+}
+
+/** The deployment, its project's columns and one of its steps a row (none: a row of nulls), by position. */
+const RECORD_SQL = `
+  SELECT ${[
+    ...DEPLOYMENT_COLUMNS.map((c) => selected("d", c, c)),
+    ...PROJECT_COLUMNS.map((c) => selected("p", c, `project.${c}`)),
+    ...STEP_COLUMNS.map((c) => selected("s", c, `step.${c}`)),
+  ].join(", ")}
+    FROM "Deployment" d
+    JOIN "Project" p ON p.id = d."projectId"
+    LEFT JOIN "DeploymentStep" s ON s."deploymentId" = d.id
+   WHERE d.id = $1::uuid
+   ORDER BY s.position`;
+
+const timeOf = (value: unknown) => (value === null ? null : new Date(Number(value)));
+
+/**
+ * The same record as getDeploymentRecord, in one plain-SQL statement on either connection: for
+ * the CLI's `deploy --wait`, which then never loads Prisma (see SqlDb).
+ */
+export async function readDeploymentRecord(
+  db: SqlDb,
+  id: string,
+): Promise<DeploymentRecord | null> {
+  const rows = await inTransaction(db, (sql) => sql<Record<string, unknown>>(RECORD_SQL, [id]));
+  const [first] = rows;
+  if (!first) return null;
+  const pick = (row: Record<string, unknown>, columns: readonly string[], prefix: string) =>
+    Object.fromEntries(
+      columns.map((c) => {
+        const value = row[`${prefix}${c}`] ?? null;
+        return [c, TIME_COLUMNS.has(c) ? timeOf(value) : value];
+      }),
+    );
+  return toRecord({
+    ...pick(first, DEPLOYMENT_COLUMNS, ""),
+    project: pick(first, PROJECT_COLUMNS, "project."),
+    steps: rows
+      .filter((row) => row["step.name"] !== null)
+      .map((row) => pick(row, STEP_COLUMNS, "step.")),
+  } as RecordSource);
+}
+
 /**
  * The newest `limit` deployments matching the filter, newest first. Each filter has its index
  * (queuedAt; status, queuedAt; errorCode, queuedAt; projectId, queuedAt), so the cost follows
@@ -99,7 +222,7 @@ export async function listDeploymentRecords(
  * upstream's own address for a release that went live before releases were routed), the
  * upstream the router sends it to, and what supervisord did to it.
  */
-function releaseOf(d: LoadedDeployment) {
+function releaseOf(d: RecordSource) {
   if (d.project.liveDeploymentId !== d.id || d.releasePort === null || d.releasePid === null)
     return null;
   const upstream = `127.0.0.1:${d.releasePort}`;
@@ -118,7 +241,7 @@ function releaseOf(d: LoadedDeployment) {
 }
 
 /** What the runtime watch saw the live release log, with the fix; null while nothing was seen. */
-function degradedOf(d: LoadedDeployment) {
+function degradedOf(d: RecordSource) {
   if (d.degradedAt === null || d.degradedCode === null) return null;
   const known = Object.hasOwn(FAILURE_CODES, d.degradedCode);
   return {

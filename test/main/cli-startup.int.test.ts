@@ -28,16 +28,20 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The URLs of the modules a run of the CLI loaded. */
-async function modulesLoaded(args: string[]): Promise<string[]> {
+/** The URLs of the modules a run of the CLI loaded (a run that exits with `exitCode`). */
+async function modulesLoaded(args: string[], exitCode = 0): Promise<string[]> {
   const file = path.join(dir, `modules-${args.join("-").replace(/[^\w.-]/g, "_")}.txt`);
   const run = await execa("node", ["--import", RECORDER, BIN, ...args], {
     env: { ...stack.env, RECORD_MODULES_TO: file },
     reject: false,
   });
-  expect([run.exitCode, run.stderr]).toEqual([0, ""]);
+  expect([run.exitCode, run.stderr]).toEqual([exitCode, ""]);
   return (await readFile(file, "utf8")).split("\n");
 }
+
+/** The packages under node_modules among module URLs. */
+const packagesOf = (urls: string[]) =>
+  urls.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? []);
 
 /** The packages (under node_modules) a run of the CLI loaded. */
 async function packagesLoaded(args: string[]): Promise<Set<string>> {
@@ -70,9 +74,7 @@ describe("what the CLI loads", () => {
     // (dist/cli/, made by npm run build with scripts/bundle-cli.mjs).
     expect(urls.some((url) => url.includes("/dist/cli/"))).toBe(true);
     expect(urls.some((url) => url.includes("/dist/src/"))).toBe(false);
-    const packages = urls.flatMap(
-      (url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? [],
-    );
+    const packages = packagesOf(urls);
     for (const name of [
       "@prisma/client",
       "@prisma/adapter-pg",
@@ -93,6 +95,22 @@ describe("what the CLI loads", () => {
     expect(recorded.steps.map((step) => [step.name, step.status])).toEqual(
       DEPLOY_STEP_NAMES.map((name) => [name, "pending"]),
     );
+  });
+
+  it("deploy --wait follows the deploy from the bundle on the bare pool too: it never loads Prisma's client", async () => {
+    // A worker (in this process) fails it at checkout: the repository does not exist.
+    await stack.startWorker();
+    const args = ["deploy", "--project", "startup-wait", "--repo", `${dir}/nope`, "--ref", "main"];
+    const urls = await modulesLoaded([...args, "--wait"], 1);
+    expect(urls.some((url) => url.includes("/dist/src/"))).toBe(false);
+    const packages = packagesOf(urls);
+    for (const name of ["@prisma/client", "@prisma/adapter-pg", "fastify", "pino-pretty"]) {
+      expect(packages).not.toContain(name);
+    }
+    const recorded = await stack.db.deployment.findFirstOrThrow({
+      where: { project: { slug: "startup-wait" } },
+    });
+    expect(recorded).toMatchObject({ status: "failed", errorCode: "CHECKOUT_FAILED" });
   });
 
   it("a command that reads the database loads Prisma, not the queue nor the HTTP server", async () => {

@@ -1,7 +1,16 @@
 import http from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CaddyApiError } from "./caddy-api-error.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Caddy restarts its admin endpoint after every config change and closes the connections it
+ * holds, a request in flight on one included (`socket hang up`, `ECONNRESET`): with several
+ * deploys changing routes at once, one's change drops another's request. Such a request is sent
+ * again, on a fresh connection, this many times at most.
+ */
+const DROPPED_RETRIES = 4;
+const DROPPED_RETRY_MS = 50;
 
 /** Where Caddy's admin API listens: `unix//abs/path.sock` or `host:port`. */
 export type CaddyAdminAddress = string;
@@ -28,8 +37,16 @@ export type CaddyClient = {
 /** A client of the admin API at `address` (`unix//path` or `host:port`). */
 export function caddyClient(address: CaddyAdminAddress): CaddyClient {
   const target = adminTarget(address);
-  const request: CaddyClient["request"] = (method, path, body, headers) =>
-    send(target, method, path, body, headers);
+  const request: CaddyClient["request"] = async (method, path, body, headers) => {
+    for (let retry = 0; ; retry++) {
+      try {
+        return await send(target, method, path, body, headers);
+      } catch (error) {
+        if (retry >= DROPPED_RETRIES || !mayResend(method, error)) throw error;
+        await sleep(DROPPED_RETRY_MS * (retry + 1));
+      }
+    }
+  };
   return {
     address,
     request,
@@ -40,6 +57,21 @@ export function caddyClient(address: CaddyAdminAddress): CaddyClient {
     patch: async (path, body) => void (await request("PATCH", path, body)),
     delete: async (path) => void (await request("DELETE", path)),
   };
+}
+
+/**
+ * Whether a request that failed this way may be sent again: one refused at connect (the admin
+ * endpoint between its close and its reopening: its socket file gone or not listening) was
+ * never sent; one dropped by the restart may have been applied, which is harmless for every
+ * method but POST (PUT here inserts only under an If-Match that a replay fails, PATCH and
+ * DELETE set what they set). A POST appends: dropped, it is not sent again.
+ */
+function mayResend(method: string, error: unknown): boolean {
+  if (error instanceof CaddyApiError) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ECONNREFUSED" || code === "ENOENT") return true;
+  const dropped = code === "ECONNRESET" || code === "EPIPE" || /socket hang up/.test(String(error));
+  return dropped && method !== "POST";
 }
 
 type Target =
@@ -77,6 +109,9 @@ function send(
         path,
         // Node would send "localhost" for a socket: the Host is set by hand.
         setHost: false,
+        // A connection of its own: a kept-alive one is closed under the next request by the
+        // admin endpoint's restart after any config change.
+        agent: false,
         headers: {
           Host: target.host,
           ...(payload === undefined ? {} : { "Content-Type": "application/json" }),

@@ -216,3 +216,24 @@ test("Caddy killed -9 comes back from ensureCaddy with its routes", async () => 
   expect(await listRoutes(again.client)).toEqual(before);
   expect(await getWithHost(httpPort, host("durable"))).toEqual({ status: 200, body: "A" });
 }, 40_000);
+
+test("switches by many deploys at once all land, though each change restarts Caddy's admin endpoint", async () => {
+  // Caddy closes the admin connections it holds after every config change, a request in flight
+  // on one included: a worker switching many projects at once lost some switches (socket hang
+  // up), and the deploy failed after its release had gone live.
+  const slugs = Array.from({ length: 12 }, (_, i) => `many-${i}`);
+  for (const slug of slugs)
+    await setRoute(client, { project: slug, host: host(slug), upstream: a.upstream });
+  for (const release of [b, a, b]) {
+    const results = await Promise.allSettled(
+      slugs.map((slug) =>
+        setRoute(client, { project: slug, host: host(slug), upstream: release.upstream }),
+      ),
+    );
+    expect(results.filter((r) => r.status === "rejected")).toEqual([]);
+  }
+  const ours = await listRoutes(client);
+  for (const slug of slugs)
+    expect(ours).toContainEqual({ project: slug, host: host(slug), upstream: b.upstream });
+  for (const slug of slugs) await removeRoute(client, slug);
+}, 60_000);

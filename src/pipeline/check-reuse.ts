@@ -9,13 +9,22 @@ export type ReuseCheck = { ok: true } | { ok: false; reason: string };
  * take them instead of running the steps again: each of them ended well there (succeeded, or
  * had nothing to do), its commit is known, its release directory exists with exactly the files
  * those steps left (same fingerprint), and, for `schema`, no other deploy of the project has
- * applied a schema since (its result lives in the database, not in the directory).
+ * applied a schema since (its result lives in the database, not in the directory). Only a
+ * release built on the host the attempt runs on: its directory is on that host's disk.
  */
 export async function checkReuse(
   db: Db,
   source: ReleaseSource,
   steps: readonly string[],
+  /** The host the attempt runs on (its worker's); unset when planning: the project's host. */
+  runsOn?: string,
 ): Promise<ReuseCheck> {
+  // Its directory is on the disk of the host it was built on.
+  const where = runsOn ?? source.project.hostId;
+  if (where !== null && source.hostId !== where)
+    return refuse(
+      `it was built on host ${source.hostId ?? "(none: from before hosts)"}, ${runsOn === undefined ? "and the project lives on" : "not on this host"} ${where}`,
+    );
   if (steps.length === 0) return { ok: true };
   for (const name of steps) {
     const step = source.steps.find((s) => s.name === name);
@@ -28,11 +37,6 @@ export async function checkReuse(
       return refuse(`${name} did not succeed in deployment ${source.id} (${how})`);
     }
   }
-  // Its directory is on the disk of the host it was built on: where the project lives now?
-  if (source.project.hostId !== null && source.hostId !== source.project.hostId)
-    return refuse(
-      `it was built on host ${source.hostId ?? "(none: from before hosts)"}, and the project lives on ${source.project.hostId}`,
-    );
   if (!source.commitSha || !source.releaseDir || !source.releaseDigest)
     return refuse(`deployment ${source.id} recorded no release directory to reuse`);
   const now = await releaseFingerprint(source.releaseDir);

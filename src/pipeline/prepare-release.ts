@@ -51,12 +51,7 @@ export async function prepareRelease(
   const source = await releaseSource(db, sourceId);
   const check = !source
     ? { ok: false as const, reason: "it is gone" }
-    : source.hostId !== hereHostId
-      ? {
-          ok: false as const,
-          reason: `it was built on host ${source.hostId ?? "(none: from before hosts)"}, not on this host ${hereHostId}`,
-        }
-      : await checkReuse(db, source, steps);
+    : await checkReuse(db, source, steps, hereHostId);
   const copied =
     check.ok && source?.releaseDir
       ? await copyRelease(source.releaseDir, releaseDir, owner).then(

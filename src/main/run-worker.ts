@@ -116,7 +116,15 @@ export async function runWorker(
       )
       .then(() => reconcileDatabaseJobs(db, queues, hostId, logger))
       .then(() => reconcileMoves({ db, queues, config, logger }))
-      .then(() => reconcileReleases(db, releaseHost, logger, hostId))
+      .then(() =>
+        reconcileReleases({
+          db,
+          host: releaseHost,
+          logger,
+          databaseUrl: config.databaseUrl,
+          hostId,
+        }),
+      )
       .catch((error) => logger.error({ err: error }, "reconciling failed"));
   await reconcileNow();
   await scheduleBackupPruning(queues.deploy(hostId), config.backups.pruneEveryMs);

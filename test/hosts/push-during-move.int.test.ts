@@ -260,12 +260,13 @@ describe("a push during a move", () => {
     expect(await releaseDirs(h1)).toEqual([`${afterFailure}-1`]);
 
     // h1's reconcile (every minute in a worker) stops it, without recording it stopped.
-    const reconciled = await reconcileReleases(
-      h1.db,
-      await openReleaseHost(h1.config),
-      h1.logger,
-      "h1",
-    );
+    const reconciled = await reconcileReleases({
+      db: h1.db,
+      host: await openReleaseHost(h1.config),
+      logger: h1.logger,
+      databaseUrl: h1.config.databaseUrl,
+      hostId: "h1",
+    });
     expect(reconciled.removed).toEqual([afterFailure]);
     const after = await pruneReleases(h1.db, h1.config.dataDir, 1);
     expect(after).toMatchObject({ movedAway: 1, removed: 1, kept: 0, protected: 0 });

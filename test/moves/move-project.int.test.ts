@@ -301,12 +301,13 @@ describe("moving a project", () => {
     // release of the moved project is stopped and removed there, and no local route comes back.
     const previous = move.log.find((line) => line.includes("switched:"))!;
     const oldRelease = /\(was ([0-9a-f-]{36}) on h1\)/.exec(previous)![1]!;
-    const reconciled = await reconcileReleases(
-      h1.db,
-      await openReleaseHost(h1.config),
-      h1.logger,
-      "h1",
-    );
+    const reconciled = await reconcileReleases({
+      db: h1.db,
+      host: await openReleaseHost(h1.config),
+      logger: h1.logger,
+      databaseUrl: h1.config.databaseUrl,
+      hostId: "h1",
+    });
     expect(reconciled).toMatchObject({ started: [], removed: [oldRelease] });
     expect(reconciled.routes.added).toEqual([]);
     expect(

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
-import { assertRoutes } from "../../src/router/assert-routes.js";
+import { assertRoute } from "../../src/router/assert-route.js";
 import type { CaddyClient } from "../../src/router/caddy-client.js";
 import { ensureCaddy, type OwnCaddy } from "../../src/router/ensure-caddy.js";
 import { listRoutes } from "../../src/router/list-routes.js";
@@ -159,7 +159,7 @@ test("removing a route: its host gets the 404, and removing again is no error", 
   expect(await removeRoute(client, "gone")).toBe(false);
 }, 20_000);
 
-test("assertRoutes removes our strays and leaves a foreign server and route alone", async () => {
+test("assertRoute makes one project's route what is wanted and leaves a foreign server and route alone", async () => {
   const foreignPort = await freePort();
   await client.post("/config/apps/http/servers/foreign", {
     listen: [`127.0.0.1:${foreignPort}`],
@@ -174,28 +174,37 @@ test("assertRoutes removes our strays and leaves a foreign server and route alon
   await client.put("/config/apps/http/servers/coduck/routes/0", foreignRoute);
   await setRoute(client, { project: "stray", host: host("stray"), upstream: a.upstream });
   // A second copy of one project's route, as a crash between two writes could leave.
+  await setRoute(client, { project: "one", host: host("one"), upstream: a.upstream });
   await client.put("/config/apps/http/servers/coduck/routes/0", {
     "@id": "coduck-one",
     match: [{ host: [host("one")] }],
     handle: [{ handler: "reverse_proxy", upstreams: [{ dial: a.upstream }] }],
   });
+  const present = async (project: string) =>
+    (await listRoutes(client)).filter((route) => route.project === project);
+  expect(await present("one")).toHaveLength(2);
 
-  const desired = [
-    { project: "one", host: host("one"), upstream: b.upstream },
-    { project: "fresh", host: host("fresh"), upstream: a.upstream },
-  ];
-  const result = await assertRoutes(client, desired);
-  expect(result.removed.sort()).toEqual(expect.arrayContaining(["busy", "stray"]));
-  expect(result.added).toEqual(["fresh"]);
-  expect(result.switched).toEqual(["one"]);
-  expect((await listRoutes(client)).sort((x, y) => x.project.localeCompare(y.project))).toEqual(
-    [...desired].sort((x, y) => x.project.localeCompare(y.project)),
-  );
+  const one = { project: "one", host: host("one"), upstream: b.upstream };
+  const fresh = { project: "fresh", host: host("fresh"), upstream: a.upstream };
+  expect(await assertRoute(client, "one", one, await present("one"))).toBe("switched");
+  expect(await assertRoute(client, "fresh", fresh, await present("fresh"))).toBe("added");
+  expect(await assertRoute(client, "stray", null, await present("stray"))).toBe("removed");
+  expect(await present("one")).toEqual([one]);
   expect(await getWithHost(httpPort, host("one"))).toEqual({ status: 200, body: "B" });
+  expect(await getWithHost(httpPort, host("fresh"))).toEqual({ status: 200, body: "A" });
   expect(await getWithHost(httpPort, host("stray"))).toMatchObject({ status: 404 });
   expect(await getWithHost(foreignPort, "anything")).toEqual({ status: 200, body: "foreign" });
   expect(await getWithHost(httpPort, "ops.example")).toEqual({ status: 200, body: "ops" });
-  expect(await assertRoutes(client, desired)).toEqual({ added: [], switched: [], removed: [] });
+  // Again: nothing to do. A stale listing (the route changed since it was read) is read again.
+  expect(await assertRoute(client, "one", one, await present("one"))).toBe("unchanged");
+  expect(await assertRoute(client, "stray", null, [])).toBe("unchanged");
+  const stale = [{ ...one, upstream: a.upstream }];
+  expect(await assertRoute(client, "one", one, stale)).toBe("unchanged");
+  await setRoute(client, { ...one, upstream: a.upstream });
+  expect(await assertRoute(client, "one", one, [one])).toBe("unchanged"); // trusted: no request
+  expect(await assertRoute(client, "one", one, stale)).toBe("switched");
+  expect(await getWithHost(httpPort, host("one"))).toEqual({ status: 200, body: "B" });
+  await removeRoute(client, "fresh");
   await client.delete("/config/apps/http/servers/foreign");
   await client.delete("/id/ops-health");
 }, 20_000);

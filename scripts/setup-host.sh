@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs, when missing, what the worker and its tests need from the host: Debian's bubblewrap
 # (the sandbox), slirp4netns (the sandbox's egress), Caddy (the router), supervisor (releases),
-# cgroup-tools, chromium (the dashboard's browser test), the Postgres client tools, Debian's
-# cluster tools with a server's programs (the tests' second hosts: pg_createcluster), and
+# cgroup-tools, chromium (the dashboard's browser test), gcc (the boxes' native relay), the
+# Postgres client tools, Debian's cluster tools with a server's programs (the tests' second
+# hosts: pg_createcluster), and
 # PgBouncer >= 1.21 (built once from Debian trixie's source package: bookworm ships 1.18, which
 # has no max_prepared_statements). Idempotent and quick when everything is there; `npm run
 # example` and `npm test` call it first. Needs root only when something is missing.
@@ -22,6 +23,8 @@ command -v setpriv >/dev/null || missing+=(util-linux)
 command -v pg_dump >/dev/null || missing+=(postgresql-client)
 command -v git >/dev/null || missing+=(git)
 command -v curl >/dev/null || missing+=(curl)
+# The boxes' native relay (scripts/build-relay.sh, in `npm run build`).
+command -v cc >/dev/null || missing+=(gcc)
 # Debian's cluster tools (pg_createcluster: the tests' second hosts, test/helpers/debian-cluster.ts)
 # and a Postgres server's programs for them (installed below, after postgresql-common).
 command -v pg_createcluster >/dev/null || missing+=(postgresql-common)

@@ -48,8 +48,8 @@ export type LaunchSpec = {
   slirp4netns: string;
   /** Created here, bind-mounted at /run/coduck in the box, removed at the end. */
   boxDir: string;
-  /** The built box-relay.js, copied into the box directory as relay.mjs. */
-  relay: string;
+  /** The built box-relay.js, copied into the box directory as relay.mjs; null: the native relay (bound by bwrap). */
+  relay: string | null;
   bridges: Bridge[];
   /** A release's PORT: forwarded from the host's 127.0.0.1 once the app listens on it. */
   publishPort: number | null;
@@ -348,7 +348,7 @@ async function main(): Promise<void> {
   rmSync(apiSocket(spec), { force: true });
   mkdirSync(spec.boxDir, { recursive: true, mode: 0o755 });
   chmodSync(spec.boxDir, 0o755);
-  copyFileSync(spec.relay, path.join(spec.boxDir, "relay.mjs"));
+  if (spec.relay) copyFileSync(spec.relay, path.join(spec.boxDir, "relay.mjs"));
   writeFileSync(path.join(spec.boxDir, "resolv.conf"), "nameserver 10.0.2.3\n");
   const servers = await Promise.all(
     spec.bridges.map((bridge) =>

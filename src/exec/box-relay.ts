@@ -11,6 +11,8 @@
  *     app listens on <port>, one connection to /run/coduck/published.sock tells the launcher to
  *     forward the host's 127.0.0.1:<port> here.
  *
+ * box-relay.c does the same without a Node start-up, and serves wherever it was compiled
+ * (box-network.ts): this one is for a host without a C compiler; the two change together.
  * Copied into the box (the worker's package is hidden there), so it imports only node: modules.
  * It passes its environment to the command unchanged and adds nothing to it.
  */

@@ -42,6 +42,18 @@ export function hostEnv(): Record<string, string> {
 }
 
 /**
+ * The environment of a box's launcher and what it starts on the host (bwrap, setpriv,
+ * slirp4netns): hostEnv without the network settings, which none of them uses — the app gets
+ * them inside the box (appEnvArgs). NODE_EXTRA_CA_CERTS would make the launcher's Node read
+ * and parse the whole bundle before running a line (about 70 ms per box with Debian's).
+ */
+export function launcherEnv(): Record<string, string> {
+  const env = hostEnv();
+  for (const name of HOST_NETWORK_VARIABLES) delete env[name];
+  return env;
+}
+
+/**
  * The environment an app's commands run with: the host's fixed basics (hostEnv), then the
  * variables given for the app. Only ever the environment of a command that runs as the app:
  * inside the box (exec/sandbox.ts sets it there, past the launcher), or unsandboxed with

@@ -14,7 +14,7 @@ import {
   newBoxDir,
   relayCommand,
 } from "./box-network.js";
-import { appPath, hostEnv } from "./child-env.js";
+import { appPath, launcherEnv } from "./child-env.js";
 import { type AppOwner, handOver } from "./hand-over.js";
 import { checkedLimits, DEFAULT_LIMITS, type ResourceLimits } from "./resource-limits.js";
 import type { Command } from "./run-command.js";
@@ -153,8 +153,8 @@ function releaseSandbox(
       return {
         ...launched,
         cwd: command.cwd,
-        // bwrap itself, on the host as root, runs with the fixed host environment only.
-        env: hostEnv(),
+        // The launcher and bwrap, on the host as root, run with the fixed host environment only.
+        env: launcherEnv(),
       };
     },
   };

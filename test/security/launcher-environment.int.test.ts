@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { childEnv, hostEnv } from "../../src/exec/child-env.js";
+import { childEnv, hostEnv, launcherEnv } from "../../src/exec/child-env.js";
 import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 import { sandboxFor } from "../../src/exec/sandbox.js";
@@ -205,17 +205,32 @@ describe("sandboxed (SANDBOX=bwrap, the default)", () => {
 
 it("runs the box's launcher with the fixed host environment, and sets the app's variables inside the box only", async () => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "coduck-launcher-env-"));
+  // A host network setting: the app's package manager needs it, the launcher's Node does not
+  // (it would parse the whole bundle at its start).
+  const saved = process.env.NODE_EXTRA_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS = "/etc/ssl/certs/ca-certificates.crt";
   try {
     const releaseDir = path.join(dataDir, "releases", "envbox", "r-1");
     await mkdir(releaseDir, { recursive: true });
     const box = await sandboxFor("bwrap", { dataDir, releaseDir, project: "envbox" });
     const app = { APP_ONLY: "seen inside", NODE_OPTIONS: "--max-old-space-size=256" };
     const wrapped = await box!.wrap(
-      { file: "sh", args: ["-c", "env"], cwd: releaseDir, env: childEnv(app) },
+      {
+        file: "sh",
+        args: ["-c", "env; echo \"relay: $(tr '\\0' ' ' < /proc/$PPID/cmdline)\""],
+        cwd: releaseDir,
+        env: childEnv(app),
+      },
       "step",
     );
-    // What runs on the host (the launcher, bwrap) gets nothing of the app's.
-    expect(wrapped.env).toEqual(hostEnv());
+    // What runs on the host (the launcher, bwrap) gets nothing of the app's, nor the host's
+    // network settings.
+    expect(wrapped.env).toEqual(launcherEnv());
+    const host = hostEnv();
+    expect(host.NODE_EXTRA_CA_CERTS).toBe("/etc/ssl/certs/ca-certificates.crt");
+    expect(wrapped.env).toEqual(
+      Object.fromEntries(Object.entries(host).filter(([name]) => !/CERT|PROXY/i.test(name))),
+    );
     const output: string[] = [];
     const result = await runCommand(wrapped, {
       onOutput: (_stream, lines) => forEachLine(linesText(lines), (line) => output.push(line)),
@@ -241,7 +256,14 @@ it("runs the box's launcher with the fixed host environment, and sets the app's 
       systemDirs.includes(path.dirname(process.execPath)) ? [] : [path.dirname(process.execPath)],
     );
     expect(output).toContain(`HOME=${path.join(dataDir, "homes", "envbox")}`);
+    expect(output).toContain("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt");
+    // The command runs behind the native relay (compiled by `npm run build`), bound read-only.
+    expect(output.find((line) => line.startsWith("relay: "))).toMatch(
+      /^relay: \/run\/coduck-relay 0 sh -c /,
+    );
   } finally {
+    if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+    else process.env.NODE_EXTRA_CA_CERTS = saved;
     await rm(dataDir, { recursive: true, force: true });
   }
 });

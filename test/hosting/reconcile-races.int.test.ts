@@ -1,9 +1,5 @@
 import path from "node:path";
 import { jest } from "@jest/globals";
-import {
-  type ReleasesReconciled,
-  reconcileReleases,
-} from "../../src/hosting/reconcile-releases.js";
 import type { ReleaseHost } from "../../src/hosting/release-host.js";
 import { openReleaseHost } from "../../src/hosting/release-host.js";
 import { tryEnterProjectLane } from "../../src/store/project-lane.js";
@@ -11,7 +7,7 @@ import { defineProgram } from "../../src/supervision/define-program.js";
 import { programState } from "../../src/supervision/program-state.js";
 import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
-import { runningReleases } from "../helpers/releases.js";
+import { reconcileStackReleases, runningReleases } from "../helpers/releases.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 
 // Three deploys of a small app (≈10–20 s each) around reconciles held at chosen points.
@@ -49,14 +45,7 @@ async function deployed(project: string, repoUrl: string): Promise<string> {
   return id;
 }
 
-const reconcile = (on: ReleaseHost): Promise<ReleasesReconciled> =>
-  reconcileReleases({
-    db: stack.db,
-    host: on,
-    logger: stack.logger,
-    databaseUrl: stack.config.databaseUrl,
-    hostId: stack.config.host.id,
-  });
+const reconcile = (on: ReleaseHost) => reconcileStackReleases(stack, { host: on });
 
 test("a deploy that goes live while a reconcile reads supervisord keeps its release and its address", async () => {
   const repo = await fixtureRepo("node-http");

@@ -4,8 +4,6 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { jest } from "@jest/globals";
 import { deploymentWait } from "../../src/cli/deployment-wait.js";
-import { reconcileReleases } from "../../src/hosting/reconcile-releases.js";
-import { openReleaseHost } from "../../src/hosting/release-host.js";
 import { pruneReleases } from "../../src/housekeeping/prune-releases.js";
 import { startHostHeartbeat } from "../../src/main/host-heartbeat.js";
 import { requestMove } from "../../src/moves/request-move.js";
@@ -15,6 +13,7 @@ import { createDeployment } from "../../src/store/deployments.js";
 import { latestProjectMove } from "../../src/store/project-moves.js";
 import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo, type GitRepo } from "../helpers/git-repo.js";
+import { reconcileStackReleases } from "../helpers/releases.js";
 import { createSecondHost, type SecondHost } from "../helpers/second-host.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -260,13 +259,7 @@ describe("a push during a move", () => {
     expect(await releaseDirs(h1)).toEqual([`${afterFailure}-1`]);
 
     // h1's reconcile (every minute in a worker) stops it, without recording it stopped.
-    const reconciled = await reconcileReleases({
-      db: h1.db,
-      host: await openReleaseHost(h1.config),
-      logger: h1.logger,
-      databaseUrl: h1.config.databaseUrl,
-      hostId: "h1",
-    });
+    const reconciled = await reconcileStackReleases(h1);
     expect(reconciled.removed).toEqual([afterFailure]);
     const after = await pruneReleases(h1.db, h1.config.dataDir, 1);
     expect(after).toMatchObject({ movedAway: 1, removed: 1, kept: 0, protected: 0 });

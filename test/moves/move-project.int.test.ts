@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { jest } from "@jest/globals";
 import pg from "pg";
-import { reconcileReleases } from "../../src/hosting/reconcile-releases.js";
 import { openReleaseHost } from "../../src/hosting/release-host.js";
 import { syncRemoteRoutes } from "../../src/hosting/remote-routes.js";
 import { isRoleReadOnly } from "../../src/moves/freeze-source.js";
@@ -13,6 +12,7 @@ import { latestProjectMove } from "../../src/store/project-moves.js";
 import { onServer, queryAt } from "../helpers/databases.js";
 import { fetchApp } from "../helpers/fetch-app.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
+import { reconcileStackReleases } from "../helpers/releases.js";
 import { createSecondHost, type SecondHost } from "../helpers/second-host.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { waitFor } from "../helpers/wait-for.js";
@@ -301,13 +301,7 @@ describe("moving a project", () => {
     // release of the moved project is stopped and removed there, and no local route comes back.
     const previous = move.log.find((line) => line.includes("switched:"))!;
     const oldRelease = /\(was ([0-9a-f-]{36}) on h1\)/.exec(previous)![1]!;
-    const reconciled = await reconcileReleases({
-      db: h1.db,
-      host: await openReleaseHost(h1.config),
-      logger: h1.logger,
-      databaseUrl: h1.config.databaseUrl,
-      hostId: "h1",
-    });
+    const reconciled = await reconcileStackReleases(h1);
     expect(reconciled).toMatchObject({ started: [], removed: [oldRelease] });
     expect(reconciled.routes.added).toEqual([]);
     expect(

@@ -33,6 +33,9 @@
 #include <unistd.h>
 
 #define MAX_PAIRS 1024
+/* Connections to the published port may take at most this many pairs: the rest are the
+ * database bridges', so a flood of held HTTP connections cannot cut the app off its database. */
+#define MAX_PUBLISHED_PAIRS (MAX_PAIRS - 64)
 #define BUFFER 65536
 #define POLL_MS 20
 
@@ -47,11 +50,16 @@ struct side {
 };
 
 struct pair {
-  struct side a, b;
+  struct side a, b;   /* a: the accepted client; b: where it is carried on to */
+  int kind;           /* the listener it came from */
+  int connecting;     /* b's connect is under way (the app's port, never waited for) */
 };
 
 static struct pair *pairs[MAX_PAIRS];
 static int listeners[LISTENERS] = {-1, -1, -1};
+static int open_pairs[LISTENERS];
+/* accept failed for want of descriptors or memory: listeners rest until a pair closes */
+static int accept_paused;
 static int signal_pipe[2];
 
 static void fail(const char *what) {
@@ -64,11 +72,6 @@ static void on_child(int sig) {
   int saved = errno;
   (void)!write(signal_pipe[1], "c", 1);
   errno = saved;
-}
-
-static int set_nonblocking(int fd) {
-  int flags = fcntl(fd, F_GETFL);
-  return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
 static int listen_tcp(const char *host, int port) {
@@ -86,9 +89,14 @@ static int listen_tcp(const char *host, int port) {
   return fd;
 }
 
-/* A blocking connect (a unix socket, or the box's own loopback: immediate either way). */
+/*
+ * Connects without waiting: a unix socket connects at once or not at all; a TCP connect to the
+ * app's port may be under way when this returns (*pending set), and is finished in the loop.
+ * A blocking connect would freeze every connection of the box while the app's accept queue is
+ * full (the kernel then drops the SYN and retries it for up to two minutes).
+ */
 static int connect_unix(const char *path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
@@ -99,20 +107,26 @@ static int connect_unix(const char *path) {
   return fd;
 }
 
-static int connect_loopback(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+static int connect_loopback(int port, int *pending) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  *pending = 0;
   if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    close(fd);
-    return -1;
+    if (errno != EINPROGRESS) {
+      close(fd);
+      return -1;
+    }
+    *pending = 1;
   }
   return fd;
 }
 
 static void close_pair(int i) {
   struct pair *p = pairs[i];
+  open_pairs[p->kind]--;
+  accept_paused = 0;
   close(p->a.fd);
   close(p->b.fd);
   free(p->a.buf);
@@ -121,19 +135,32 @@ static void close_pair(int i) {
   pairs[i] = NULL;
 }
 
+/* Whether the listener of `kind` may take another connection now. */
+static int has_room(int kind) {
+  int all = open_pairs[LISTEN_POOLED] + open_pairs[LISTEN_DIRECT] + open_pairs[LISTEN_PUBLISHED];
+  if (accept_paused || all >= MAX_PAIRS) return 0;
+  return kind != LISTEN_PUBLISHED || open_pairs[LISTEN_PUBLISHED] < MAX_PUBLISHED_PAIRS;
+}
+
 static void accept_on(int listener, int kind, int app_port) {
-  for (;;) {
+  while (has_room(kind)) {
     int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (client < 0) return; /* EAGAIN, or a connection already gone */
+    if (client < 0) {
+      /* Out of descriptors or memory: the listener stays readable, so rest until a pair closes. */
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+        accept_paused = 1;
+      return; /* EAGAIN, or a connection already gone */
+    }
+    int pending = 0;
     int upstream = kind == LISTEN_POOLED   ? connect_unix("/run/coduck/pooled.sock")
                    : kind == LISTEN_DIRECT ? connect_unix("/run/coduck/direct.sock")
-                                           : connect_loopback(app_port);
+                                           : connect_loopback(app_port, &pending);
     int slot = -1;
     for (int i = 0; i < MAX_PAIRS && slot < 0; i++)
       if (!pairs[i]) slot = i;
     struct pair *p = upstream < 0 || slot < 0 ? NULL : calloc(1, sizeof *p);
     char *a = p ? malloc(BUFFER) : NULL, *b = p ? malloc(BUFFER) : NULL;
-    if (!a || !b || set_nonblocking(upstream) < 0) {
+    if (!a || !b) {
       free(a);
       free(b);
       free(p);
@@ -143,7 +170,10 @@ static void accept_on(int listener, int kind, int app_port) {
     }
     p->a = (struct side){.fd = client, .buf = a};
     p->b = (struct side){.fd = upstream, .buf = b};
+    p->kind = kind;
+    p->connecting = pending;
     pairs[slot] = p;
+    open_pairs[kind]++;
   }
 }
 
@@ -176,12 +206,16 @@ static short wanted(struct side *from, struct side *to) {
   return events;
 }
 
-/* Whether something accepts connections on the app's port inside the box. */
+/* Whether something accepts connections on the app's port inside the box (a connect to the
+ * box's own loopback is answered at once: accepted, or refused while nothing listens). */
 static int app_listening(int port) {
-  int fd = connect_loopback(port);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return 0;
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int ok = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
   close(fd);
-  return 1;
+  return ok;
 }
 
 static long long now_ms(void) {
@@ -191,23 +225,27 @@ static long long now_ms(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 3 || strspn(argv[1], "0123456789") != strlen(argv[1]) || !*argv[1]) {
-    fputs("box relay: usage: coduck-relay <port> <file> [args...]\n", stderr);
+  char *end = NULL;
+  errno = 0;
+  long port = argc >= 3 && *argv[1] != '-' ? strtol(argv[1], &end, 10) : -1;
+  if (argc < 3 || errno || !end || *end || end == argv[1] || port < 0 || port > 65535) {
+    fputs("box relay: usage: coduck-relay <port 0-65535> <file> [args...]\n", stderr);
     return 2;
   }
-  int app_port = atoi(argv[1]);
-  if (app_port > 65535) {
-    fputs("box relay: the port must be at most 65535\n", stderr);
-    return 2;
-  }
+  int app_port = (int)port;
   if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0) fail("pipe");
+  /* Whatever mask it was started with, the relay must hear of its child's end. */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
   struct sigaction child = {.sa_handler = on_child, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+  sigemptyset(&child.sa_mask);
   sigaction(SIGCHLD, &child, NULL);
   /* The process group's signals reach the command directly: the relay waits for it to end. */
-  signal(SIGTERM, SIG_IGN);
-  signal(SIGINT, SIG_IGN);
-  signal(SIGHUP, SIG_IGN);
-  signal(SIGPIPE, SIG_IGN);
+  struct sigaction ignore = {.sa_handler = SIG_IGN};
+  sigemptyset(&ignore.sa_mask);
+  for (int sig = 0; sig < 4; sig++)
+    sigaction((int[]){SIGTERM, SIGINT, SIGHUP, SIGPIPE}[sig], &ignore, NULL);
 
   listeners[LISTEN_POOLED] = listen_tcp("127.0.0.1", 6432);
   listeners[LISTEN_DIRECT] = listen_tcp("127.0.0.1", 5433);
@@ -218,9 +256,6 @@ int main(int argc, char **argv) {
   if (pid == 0) {
     /* Ignored signals stay ignored across exec: the command gets the defaults back. */
     for (int sig = 1; sig < NSIG; sig++) signal(sig, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
     execvp(argv[2], argv + 2);
     fprintf(stderr, "box relay: cannot run %s: %s\n", argv[2], strerror(errno));
     _exit(127);
@@ -252,11 +287,17 @@ int main(int argc, char **argv) {
     int n = 0;
     fds[n++] = (struct pollfd){.fd = signal_pipe[0], .events = POLLIN};
     for (int l = 0; l < LISTENERS; l++)
-      fds[n++] = (struct pollfd){.fd = listeners[l], .events = listeners[l] >= 0 ? POLLIN : 0};
+      fds[n++] = (struct pollfd){.fd = listeners[l] >= 0 && has_room(l) ? listeners[l] : -1,
+                                 .events = POLLIN};
     for (int i = 0; i < MAX_PAIRS; i++) {
       struct pair *p = pairs[i];
-      fds[n++] = (struct pollfd){.fd = p ? p->a.fd : -1, .events = p ? wanted(&p->a, &p->b) : 0};
-      fds[n++] = (struct pollfd){.fd = p ? p->b.fd : -1, .events = p ? wanted(&p->b, &p->a) : 0};
+      short ea = 0, eb = 0;
+      if (p && p->connecting) eb = POLLOUT;
+      else if (p) ea = wanted(&p->a, &p->b), eb = wanted(&p->b, &p->a);
+      /* A side asked for nothing is not polled at all: a socket at its end (or reset) would
+       * report POLLHUP or POLLERR at every poll and spin the loop. */
+      fds[n++] = (struct pollfd){.fd = ea ? p->a.fd : -1, .events = ea};
+      fds[n++] = (struct pollfd){.fd = eb ? p->b.fd : -1, .events = eb};
     }
     if (poll(fds, (nfds_t)n, ready ? -1 : POLL_MS) < 0 && errno != EINTR) fail("poll");
     if (fds[0].revents & POLLIN) {
@@ -264,15 +305,24 @@ int main(int argc, char **argv) {
       while (read(signal_pipe[0], drain, sizeof drain) > 0) {
       }
     }
-    for (int l = 0; l < LISTENERS; l++)
-      if (fds[1 + l].revents & POLLIN) accept_on(listeners[l], l, app_port);
     for (int i = 0; i < MAX_PAIRS; i++) {
       struct pair *p = pairs[i];
       if (!p) continue;
       short ra = fds[1 + LISTENERS + 2 * i].revents, rb = fds[2 + LISTENERS + 2 * i].revents;
+      if (p->connecting) {
+        if (!rb) continue;
+        int error = 0;
+        socklen_t size = sizeof error;
+        if (getsockopt(p->b.fd, SOL_SOCKET, SO_ERROR, &error, &size) < 0 || error) close_pair(i);
+        else p->connecting = 0;
+        continue;
+      }
       if (pump(&p->a, &p->b, ra) < 0 || pump(&p->b, &p->a, rb) < 0 ||
           (p->a.eof == 2 && p->b.eof == 2))
         close_pair(i);
     }
+    /* After the pairs: a pair closed above makes room (and lifts a pause) for these. */
+    for (int l = 0; l < LISTENERS; l++)
+      if (fds[1 + l].revents & POLLIN) accept_on(listeners[l], l, app_port);
   }
 }

@@ -177,9 +177,10 @@ async function reconcileProject(
   }
   for (const id of programs) {
     if (id === live?.id) continue;
-    // Recorded running while no deploy holds the lane: its worker died mid-deploy, and the
-    // deploy's recovery (which takes the lane) decides what becomes of the release.
-    if (await deployRecordedRunning(db, project.id)) continue;
+    // Recorded running here while no deploy holds the lane: its worker died mid-deploy, and
+    // the deploy's recovery on this host (which takes the lane) decides what becomes of the
+    // release. One recorded running on another host has no program here.
+    if (await deployRecordedRunning(db, project.id, deps.hostId)) continue;
     await removeProgram(host.supervisor, host.supervisorDir, releaseProgramName(id));
     result.removed.push(id);
   }
@@ -294,9 +295,14 @@ async function supervisordRestartedIt(
   return supervisorStartedSince(host, release.releaseStartTicks);
 }
 
-/** Whether a deployment of the project is recorded running. */
-async function deployRecordedRunning(db: Db, projectId: string): Promise<boolean> {
-  return (await db.deployment.count({ where: { projectId, status: "running" } })) > 0;
+/** Whether a deployment of the project is recorded running (on `hostId`, when given). */
+async function deployRecordedRunning(
+  db: Db,
+  projectId: string,
+  hostId: string | undefined,
+): Promise<boolean> {
+  const where = { projectId, status: "running" as const, ...(hostId !== undefined && { hostId }) };
+  return (await db.deployment.count({ where })) > 0;
 }
 
 /** The restarted release's new process, recorded so the watch does not count it as a crash. */

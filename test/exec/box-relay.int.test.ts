@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { childEnv } from "../../src/exec/child-env.js";
@@ -106,6 +107,93 @@ http.createServer((req, res) => {
       Array.from({ length: 12 }, () => [String(upload.length), 4 * 1024 * 1024]),
     );
   } finally {
+    controller.abort();
+    await release;
+  }
+}, 120_000);
+
+/** The host pids of the box relays running now (their cmdline starts with /run/coduck-relay). */
+async function relayPids(): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.startsWith("/run/coduck-relay\0")) found.push(Number(entry));
+  }
+  return found;
+}
+
+/** CPU time (user + system, clock ticks) a process has used so far. */
+async function cpuTicks(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+it("keeps the database reachable while the app does not accept on its port, and idles on half-closed connections", async () => {
+  const port = await freePort();
+  // An app that listens with a backlog of one and never accepts (its event loop stuck, say),
+  // and checks its database every 200 ms.
+  await writeFile(
+    path.join(releaseDir, "stuck.py"),
+    `import os, socket, subprocess, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(os.environ["PORT"]))); s.listen(1)
+while True:
+    r = subprocess.run(["psql", os.environ["DATABASE_URL"], "-XAtc", "SELECT 'db ok'"], capture_output=True, text=True, timeout=30)
+    print(r.stdout.strip() or r.stderr.strip(), flush=True)
+    time.sleep(0.2)
+`,
+  );
+  const lines: string[] = [];
+  const controller = new AbortController();
+  const release = runCommand(
+    await (await box())!.wrap(
+      {
+        file: "python3",
+        args: ["stuck.py"],
+        cwd: releaseDir,
+        env: childEnv({
+          PORT: String(port),
+          DATABASE_URL: "postgresql://postgres@127.0.0.1:5432/postgres",
+        }),
+      },
+      "release",
+    ),
+    {
+      onOutput: (_stream, chunk) => forEachLine(linesText(chunk), (line) => lines.push(line)),
+      timeoutMs: 120_000,
+      signal: controller.signal,
+    },
+  );
+  const sockets: net.Socket[] = [];
+  try {
+    await waitFor("the app's first database answer", () => lines.includes("db ok"), 30_000);
+    await waitFor(
+      "the port to be published",
+      () =>
+        new Promise<boolean>((resolve) => {
+          const probe = net.connect(port, "127.0.0.1");
+          probe.once("connect", () => resolve(true)).once("error", () => resolve(false));
+          sockets.push(probe);
+        }),
+      30_000,
+    );
+    // More connections than the app's backlog holds: the relay's connects to the app stall.
+    for (let i = 0; i < 6; i++) sockets.push(net.connect(port, "127.0.0.1").on("error", () => {}));
+    // And one that sends, half-closes, and waits: the relay has nothing to do for it.
+    const halfClosed = net.connect(port, "127.0.0.1").on("error", () => {});
+    halfClosed.end("GET / HTTP/1.0\r\n\r\n");
+    sockets.push(halfClosed);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const before = lines.length;
+    const [relay] = await relayPids();
+    const ticks = await cpuTicks(relay!);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // The database answered on, every 200 ms; the relay used almost no CPU (a busy loop: ~200).
+    expect(lines.slice(before).filter((line) => line === "db ok").length).toBeGreaterThanOrEqual(4);
+    expect((await cpuTicks(relay!)) - ticks).toBeLessThan(20);
+  } finally {
+    for (const socket of sockets) socket.destroy();
     controller.abort();
     await release;
   }

@@ -175,14 +175,15 @@ async function reconcileProject(
     // supervisord gave up on a crashed one: the record says so; a deploy or restart fixes it.
     if (await keepRunning(deps, live, live.releaseProgram)) result.started.push(live.id);
   }
-  for (const id of programs) {
-    if (id === live?.id) continue;
-    // Recorded running here while no deploy holds the lane: its worker died mid-deploy, and
-    // the deploy's recovery on this host (which takes the lane) decides what becomes of the
-    // release. One recorded running on another host has no program here.
-    if (await deployRecordedRunning(db, project.id, deps.hostId)) continue;
-    await removeProgram(host.supervisor, host.supervisorDir, releaseProgramName(id));
-    result.removed.push(id);
+  const strays = programs.filter((id) => id !== live?.id);
+  // Recorded running here while no deploy holds the lane: its worker died mid-deploy, and the
+  // deploy's recovery on this host (which takes the lane) decides what becomes of the release.
+  // One recorded running on another host has no program here.
+  if (strays.length > 0 && !(await deployRecordedRunning(db, project.id, deps.hostId))) {
+    for (const id of strays) {
+      await removeProgram(host.supervisor, host.supervisorDir, releaseProgramName(id));
+      result.removed.push(id);
+    }
   }
   const wanted = live?.releasePort
     ? await releaseRoute(host, project.slug, { deploymentId: live.id, port: live.releasePort })

@@ -1,12 +1,12 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { childEnv } from "../../src/exec/child-env.js";
 import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
 import { sandboxFor } from "../../src/exec/sandbox.js";
 import { freePort } from "../../src/releases/free-port.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { waitFor } from "../helpers/wait-for.js";
 
 // The relay inside each box (box-relay.c, compiled by `npm run build`) carries every byte
@@ -17,12 +17,10 @@ let dataDir: string;
 let releaseDir: string;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), "coduck-relay-"));
+  // Every release a test starts here is stopped before the test ends.
+  dataDir = await tempDir("coduck-relay-");
   releaseDir = path.join(dataDir, "releases", "relayed", "r-1");
   await mkdir(releaseDir, { recursive: true });
-});
-afterAll(async () => {
-  await rm(dataDir, { recursive: true, force: true });
 });
 
 const box = () => sandboxFor("bwrap", { dataDir, releaseDir, project: "relayed" });

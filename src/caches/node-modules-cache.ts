@@ -30,13 +30,21 @@ import { type InstallInputs, installKey, whyNotReused } from "./install-inputs.j
  * When the worker is not root (or SANDBOX=off, the app running as the worker) the app could
  * write root's-equivalent files, so restores copy instead (`mode: "copy"`).
  *
- * Saving: right after a fresh install, the tree is copied (never linked: an install can hand a
- * descriptor of its files to the live release through a socket in the project's HOME, where
- * no scan of /proc sees it while it is in flight), by the app's uid in a box that shows only
- * the release and a fresh directory of the cache (boxed-copy.ts); the copy, new files that no
- * app process ever had, is then made root's and read-only where no box reaches, and measured as
- * kept: over `maxBytes` (NODE_MODULES_CACHE_MAX_MB) it is not kept. Hard links are kept as
- * links, so a tree of many links to one file takes the disk it takes in the release.
+ * Saving, right after a fresh install, takes one of two ways:
+ * - moved (an npm install in a sealed release, Sandbox.sealed): the install ran as the first
+ *   box of a fresh release with a HOME of its own, so no process outside its box could be
+ *   handed a descriptor of its files (no shared place to bind a socket in, a network namespace
+ *   of its own), and its box has ended. Nothing can change or write the tree any more: it is
+ *   measured, renamed into the cache, made root's and read-only there, and linked back into the
+ *   release as a restore does. No copy: the first deploy's release and the cache share the files.
+ * - copied (anything else: pnpm, yarn and bun keep their stores in the project's HOME, which
+ *   the live release shares, and an install there can hand it a descriptor, where no scan of
+ *   /proc sees it while it is in flight): by the app's uid in a box that shows only the release
+ *   and a fresh directory of the cache (boxed-copy.ts); the copy, new files that no app process
+ *   ever had, is then made root's and read-only where no box reaches.
+ * Either way the tree is measured as kept: over `maxBytes` (NODE_MODULES_CACHE_MAX_MB) it is not
+ * kept. Hard links are kept as links, so a tree of many links to one file takes the disk it
+ * takes in the release.
  */
 export type Restored =
   | { restored: true; key: string; seconds: number }
@@ -68,15 +76,26 @@ export async function restoreNodeModules(args: {
     const latest = await readLatest(nodeModules);
     return { restored: false, reason: whyNotReused(latest, args.inputs) };
   }
-  const target = path.join(args.releaseDir, "node_modules");
   // A committed node_modules goes, as npm ci would remove it (rm never follows links).
-  await rm(target, { recursive: true, force: true });
+  await rm(path.join(args.releaseDir, "node_modules"), { recursive: true, force: true });
+  await placeInRelease(path.join(entry, "node_modules"), args.releaseDir, args.mode);
+  const now = new Date();
+  await utimes(entry, now, now).catch(() => {});
+  return { restored: true, key, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Puts a kept tree (root's, read-only) into the release as its node_modules: its files linked
+ * (`link`) or copied, the ones builds rewrite copied either way, the directories the app's.
+ */
+async function placeInRelease(tree: string, releaseDir: string, mode: CacheMode): Promise<void> {
+  const target = path.join(releaseDir, "node_modules");
   const copyArgs =
-    args.mode === "link" ? ["-R", "-l", "-P"] : ["-R", "-P", "--preserve=mode,timestamps,links"];
-  await hostTool("cp", [...copyArgs, "--", path.join(entry, "node_modules"), target]);
-  const owner = await stat(args.releaseDir);
+    mode === "link" ? ["-R", "-l", "-P"] : ["-R", "-P", "--preserve=mode,timestamps,links"];
+  await hostTool("cp", [...copyArgs, "--", tree, target]);
+  const owner = await stat(releaseDir);
   const handedOver = owner.uid !== process.getuid?.();
-  if (args.mode === "link") {
+  if (mode === "link") {
     for (const name of REWRITTEN_BY_BUILDS) {
       const copied = path.join(target, name);
       if (!(await exists(copied))) continue;
@@ -86,7 +105,7 @@ export async function restoreNodeModules(args: {
         "-P",
         "--preserve=mode,timestamps",
         "--",
-        path.join(entry, "node_modules", name),
+        path.join(tree, name),
         copied,
       ]);
       if (handedOver)
@@ -95,9 +114,6 @@ export async function restoreNodeModules(args: {
   }
   // Directories are the app's (hand-over does it when the release is not handed over yet).
   if (handedOver) await chownDirectories(target, owner.uid, owner.gid);
-  const now = new Date();
-  await utimes(entry, now, now).catch(() => {});
-  return { restored: true, key, seconds: (performance.now() - started) / 1000 };
 }
 
 /**
@@ -113,7 +129,12 @@ printf '%s\\n' "$bytes"
 if [ "$bytes" -gt "$max" ]; then echo over; exit 0; fi
 cp -R -P --preserve=mode,timestamps,links -- node_modules "$DST/node_modules"`;
 
-/** Keeps the release's freshly installed node_modules under its install key. Returns what it did, for the log. */
+/**
+ * Keeps the release's freshly installed node_modules under its install key. Returns what it did,
+ * for the log. `sealed`: no process can hold anything of the release (the install ran with a
+ * HOME of its own in a sealed release, Sandbox.sealed, and has ended), so with `link` the tree
+ * itself is moved into the cache, made root's and linked back, rather than copied.
+ */
 export async function saveNodeModules(args: {
   dataDir: string;
   projectId: string;
@@ -121,6 +142,7 @@ export async function saveNodeModules(args: {
   inputs: InstallInputs;
   mode: CacheMode;
   maxBytes: number;
+  sealed?: boolean;
 }): Promise<string> {
   const started = performance.now();
   const { nodeModules } = cacheDirs(args.dataDir).project(args.projectId);
@@ -131,8 +153,12 @@ export async function saveNodeModules(args: {
   await mkdir(nodeModules, { recursive: true, mode: 0o700 });
   const key = installKey(args.inputs);
   const scratch = await mkdtemp(path.join(nodeModules, ".saving-"));
+  if (args.sealed && args.mode === "link") {
+    const moved = await moveIntoCache({ ...args, scratch, source, key, started });
+    if (moved !== null) return moved;
+  }
   try {
-    // Always a copy: new files that no app process ever held (a descriptor can reach the live
+    // A copy: new files that no app process ever held (a descriptor can reach the live
     // release through a socket, out of sight of any scan). Made by the app's uid in a box that
     // shows the release and this fresh directory only, so a name the app swaps for a link
     // meanwhile leads nowhere the app could not read itself (boxed-copy.ts).
@@ -158,18 +184,78 @@ export async function saveNodeModules(args: {
       await rm(scratch, { recursive: true, force: true });
       return `node_modules not cached: ${megabytes(bytes)}, over NODE_MODULES_CACHE_MAX_MB (${megabytes(args.maxBytes)})`;
     }
-    await writeFile(path.join(scratch, "inputs.json"), JSON.stringify(args.inputs));
-    const entry = path.join(nodeModules, key);
-    await rm(entry, { recursive: true, force: true });
-    await rename(scratch, entry);
-    await writeLatest(nodeModules, key, args.inputs);
-    await dropOlderKeys(nodeModules, key);
+    await keep(nodeModules, scratch, key, args.inputs);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     return `node_modules cached for ${args.inputs.lockfile} ${args.inputs.lockfileHash.slice(0, 4)}… (copied, ${megabytes(bytes)}, ${seconds} s)`;
   } catch (error) {
     await rm(scratch, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * The sealed release's node_modules, kept without a copy: measured (du, as root: nothing can
+ * change it now), moved into `scratch` (one rename within DATA_DIR), made root's and read-only
+ * there, then linked back into the release as a restore does. Null when it cannot be moved
+ * (another filesystem): the caller copies instead.
+ */
+async function moveIntoCache(args: {
+  releaseDir: string;
+  inputs: InstallInputs;
+  maxBytes: number;
+  scratch: string;
+  source: string;
+  key: string;
+  started: number;
+}): Promise<string | null> {
+  const { scratch, source } = args;
+  const tree = path.join(scratch, "node_modules");
+  let bytes: number;
+  try {
+    bytes = await diskUsage(source);
+    if (bytes > args.maxBytes) {
+      await rm(scratch, { recursive: true, force: true });
+      return `node_modules not cached: ${megabytes(bytes)}, over NODE_MODULES_CACHE_MAX_MB (${megabytes(args.maxBytes)})`;
+    }
+    await rename(source, tree);
+  } catch (error) {
+    await rm(scratch, { recursive: true, force: true });
+    if ((error as NodeJS.ErrnoException).code === "EXDEV") return null;
+    throw error;
+  }
+  try {
+    await takeOver(scratch);
+    await placeInRelease(tree, args.releaseDir, "link");
+  } catch (error) {
+    // The release must keep its node_modules: the tree goes back, root's as a restore leaves it.
+    await rm(source, { recursive: true, force: true });
+    await rename(tree, source);
+    const owner = await stat(args.releaseDir);
+    if (owner.uid !== process.getuid?.()) await chownDirectories(source, owner.uid, owner.gid);
+    await rm(scratch, { recursive: true, force: true });
+    throw error;
+  }
+  await keep(path.dirname(scratch), scratch, args.key, args.inputs).catch(async (error) => {
+    await rm(scratch, { recursive: true, force: true });
+    throw error;
+  });
+  const seconds = ((performance.now() - args.started) / 1000).toFixed(1);
+  return `node_modules cached for ${args.inputs.lockfile} ${args.inputs.lockfileHash.slice(0, 4)}… (moved and linked back, ${megabytes(bytes)}, ${seconds} s)`;
+}
+
+/** Makes `scratch` the entry of `key`, the latest; older keys beyond KEEP_KEYS go. */
+async function keep(
+  nodeModules: string,
+  scratch: string,
+  key: string,
+  inputs: InstallInputs,
+): Promise<void> {
+  await writeFile(path.join(scratch, "inputs.json"), JSON.stringify(inputs));
+  const entry = path.join(nodeModules, key);
+  await rm(entry, { recursive: true, force: true });
+  await rename(scratch, entry);
+  await writeLatest(nodeModules, key, inputs);
+  await dropOlderKeys(nodeModules, key);
 }
 
 function megabytes(bytes: number): string {

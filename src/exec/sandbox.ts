@@ -33,11 +33,23 @@ export type SandboxLifetime = "step" | "release";
  * published on a unix socket of the host (`publishSocket`), besides its port.
  */
 export type Sandbox = {
-  wrap(
-    command: Command,
-    lifetime: SandboxLifetime,
-    options?: { publishSocket?: string },
-  ): Promise<Command>;
+  wrap(command: Command, lifetime: SandboxLifetime, options?: WrapOptions): Promise<Command>;
+  /**
+   * Whether every box of this release so far ran with a HOME of its own (`privateHome`): then
+   * none could reach a process outside its box (no shared writable place to bind a socket in,
+   * a network namespace each, its processes gone with it), so once those boxes have ended no
+   * process anywhere holds a descriptor of anything in the release.
+   */
+  sealed(): boolean;
+};
+
+export type WrapOptions = {
+  publishSocket?: string;
+  /**
+   * HOME for this command instead of the project's: a fresh directory inside the release, made
+   * the app's. The project's HOME, which the live release shares, is then not shown at all.
+   */
+  privateHome?: string;
 };
 
 /**
@@ -120,11 +132,15 @@ function releaseSandbox(
   limits: ResourceLimits,
 ): Sandbox {
   let handedOver: Promise<void> | undefined;
+  let projectHomeShown = false;
   return {
+    sealed: () => !projectHomeShown,
     async wrap(command, lifetime, options = {}) {
       // Once, after checkout: from here on the release directory is the app's to write.
       handedOver ??= handOver(paths, isRoot() ? owner : null);
       await handedOver;
+      const home = homeFor(paths, lifetime, options.privateHome);
+      if (home === paths.homeDir) projectHomeShown = true;
       // Its own network namespace: see exec/box-network.ts. A release's PORT is published.
       const boxDir = newBoxDir(paths.dataDir);
       const publishPort = lifetime === "release" ? Number(command.env.PORT) || null : null;
@@ -132,12 +148,12 @@ function releaseSandbox(
       const launched = launcherCommand({
         bwrap,
         bwrapArgs: [
-          ...bwrapArgs(paths, command.cwd, lifetime),
+          ...bwrapArgs({ ...paths, homeDir: home }, command.cwd, lifetime),
           ...networkBwrapArgs(boxDir),
           ...boxEnvArgs(),
           "--",
           ...dropPrivileges(owner),
-          ...appEnvArgs(inBox, paths.homeDir),
+          ...appEnvArgs(inBox, home),
           ...relayCommand(publishPort),
           command.file,
           ...command.args,
@@ -158,6 +174,14 @@ function releaseSandbox(
       };
     },
   };
+}
+
+/** The HOME a command gets: the project's, or a private one inside the release (steps only). */
+function homeFor(paths: BoxPaths, lifetime: SandboxLifetime, asked?: string): string {
+  if (asked === undefined) return paths.homeDir;
+  if (lifetime !== "step" || !isInside(asked, paths.releaseDir) || asked === paths.releaseDir)
+    throw new Error(`a private HOME must be a directory inside the release: ${asked}`);
+  return asked;
 }
 
 /**

@@ -75,6 +75,8 @@ export type RunOptions = {
   env?: Record<string, string>;
   /** Sees every line the command prints, as it prints it. */
   onLine?: (line: string) => void;
+  /** A HOME of the command's own inside the release, instead of the project's (Sandbox.wrap). */
+  privateHome?: string;
 };
 
 export type StepOutcome = { status: "succeeded" } | { status: "skipped"; reason: string };

@@ -91,7 +91,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   async function runApp(
     file: string,
     args: readonly string[],
-    { failureCode, env = {}, onLine }: RunOptions,
+    { failureCode, env = {}, onLine, privateHome }: RunOptions,
     command = displayCommand(file, args),
   ): Promise<void> {
     commands.push(command);
@@ -107,7 +107,8 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
         : childEnv({ ...ctx.appEnv, ...env }, ctx.releaseDir),
     };
     const sandbox = step.outsideSandbox ? null : ctx.sandbox;
-    const result = await runCommand(sandbox ? await sandbox.wrap(plain, "step") : plain, {
+    const wrapped = sandbox ? await sandbox.wrap(plain, "step", { privateHome }) : plain;
+    const result = await runCommand(wrapped, {
       onOutput: stepOutputSink(log, classifier, onLine),
       stdoutFile: classifier.stdoutFile,
       timeoutMs: Math.max(deadline - Date.now(), 1),

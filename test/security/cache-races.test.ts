@@ -201,11 +201,14 @@ console.log("peek: " + seen);`,
 });
 
 it("a file descriptor in flight to the live release cannot write the kept node_modules", async () => {
-  // saveNodeModules links the fresh tree into the cache and trusts writableHolder
-  // (writable-handles.ts), which looks at /proc/*/fd and maps. A descriptor sent over a unix
-  // socket and not yet received (SCM_RIGHTS in flight) is in no process's table: the install
-  // hands one to the live release through the project's HOME, the scan finds nothing, the tree
-  // is linked, and the live release then writes the kept file that the next deploy restores.
+  // An npm install's tree is kept by moving it into the cache and linking it back (no copy):
+  // sound only if no process outside the install's box can hold a descriptor of its files. A
+  // descriptor sent over a unix socket and not yet received (SCM_RIGHTS in flight) is in no
+  // process's table, so no scan of /proc would find it: the install's postinstall tries to hand
+  // one to the live release through a socket in the project's HOME, and the live release writes
+  // through it once the next deploy's build runs (after the tree was kept). The install runs
+  // with a HOME of its own, so it finds no socket: nothing is handed over, and what the next
+  // deploy restores is what npm installed.
   const holder = `import os, socket, time
 home = os.environ["HOME"]
 sock = os.path.join(home, "fd.sock")
@@ -213,6 +216,7 @@ try: os.unlink(sock)
 except FileNotFoundError: pass
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sock); s.listen(1)
 conn, _ = s.accept()
+open(os.path.join(home, "accepted"), "w").write("yes")
 while not os.path.exists(os.path.join(home, "go")): time.sleep(0.05)
 _, fds, _, _ = socket.recv_fds(conn, 16, 4)
 os.ftruncate(fds[0], 0)
@@ -228,10 +232,12 @@ if os.path.exists(sock):
     socket.send_fds(c, [b"x"], [fd])
     c.close(); os.close(fd)
     print("handed over")
+else:
+    print("no socket in HOME " + home)
 `;
   const wait = `const fs = require("node:fs"), path = require("node:path");
 const home = process.env.HOME;
-if (fs.existsSync(path.join(home, "fd.sock"))) {
+if (fs.existsSync(path.join(home, "accepted"))) {
   fs.writeFileSync(path.join(home, "go"), "");
   const until = Date.now() + 15000;
   while (!fs.existsSync(path.join(home, "done")) && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
@@ -258,13 +264,22 @@ await import("./index.js");
     path.join(releaseOf(first), "node_modules/is-number/index.js"),
     "utf8",
   );
+  // Kept without a copy: the release's file is the kept one, root's and read-only.
+  expect(stepLog(first, "install")).toMatch(/node_modules cached for .*moved and linked back/);
+  const kept = await lstat(path.join(releaseOf(first), "node_modules/is-number/index.js"));
+  expect({ uid: kept.uid, nlink: kept.nlink, othersWrite: (kept.mode & 0o022) !== 0 }).toEqual({
+    uid: 0,
+    nlink: 2,
+    othersWrite: false,
+  });
 
-  // A changed lockfile: a fresh install, which hands the descriptor over.
+  // A changed lockfile: a fresh install, which looks for the live release's socket.
   const lockfile = await readFile(path.join(repo.dir, "package-lock.json"), "utf8");
   await repo.commit({ "package-lock.json": `${lockfile}\n` }, "new lockfile");
   const second = await deployed("handoff", repo.dir);
   expect(second.status).toBe("succeeded");
-  expect(stepLog(second, "install")).toMatch(/handed over/);
+  expect(stepLog(second, "install")).toMatch(/no socket in HOME .*\.coduck-home-/);
+  expect(stepLog(second, "install")).not.toMatch(/handed over/);
 
   // A code-only redeploy reuses what the second one kept.
   await repo.commit({ "README.md": "code only" }, "code only");
@@ -365,12 +380,14 @@ await import("./index.js");
 });
 
 it("a live release holding the next release's directory cannot make root link and chmod a host file into the kept node_modules", async () => {
-  // saveNodeModules (node-modules-cache.ts) runs `cp -R -l -P` of the release's node_modules
-  // by path as root, then chown -R root and chmod -R a+r on the linked tree. The install hands
-  // the release directory's descriptor to the live release, which swaps node_modules/zz for a
-  // link to a host directory once cp has listed zz: cp then hard-links the host's file of the
-  // same name into the cache, takeOver makes it world-readable (the host's inode), and the next
-  // deploy restores it into the release.
+  // The first version of saveNodeModules (node-modules-cache.ts) ran `cp -R -l -P` of the
+  // release's node_modules by path as root, then chown -R root and chmod -R a+r on the linked
+  // tree. The install handed the release directory's descriptor to the live release, which
+  // swapped node_modules/zz for a link to a host directory once cp had listed zz: cp then
+  // hard-linked the host's file of the same name into the cache, takeOver made it
+  // world-readable (the host's inode), and the next deploy restored it into the release. The
+  // save now works as root on the tree again (moves it, links it back), which is sound only
+  // because the install, with a HOME of its own, cannot reach the live release at all.
   const hostDir = await mkdtemp(path.join(os.tmpdir(), "coduck-race-nm-"));
   const decoy = `HOST-DECOY-${randomBytes(6).toString("hex")}`;
   const names = Array.from({ length: 3000 }, (_, i) => `f${i}`);
@@ -411,6 +428,8 @@ if os.path.exists(p):
     c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(p)
     socket.send_fds(c, [b"d"], [d]); c.recv(1); c.close()
     print("race armed")
+else:
+    print("no socket in HOME")
 `;
   const start = `import { spawn } from "node:child_process";
 spawn("python3", ["race-holder.py"], { stdio: "ignore" });
@@ -431,7 +450,8 @@ await import("./index.js");
     const lockfile = await readFile(path.join(repo.dir, "package-lock.json"), "utf8");
     await repo.commit({ "package-lock.json": `${lockfile}\n` }, "new lockfile");
     const second = await deployed("race-modules", repo.dir);
-    expect(stepLog(second, "install")).toMatch(/race armed/);
+    expect(stepLog(second, "install")).toMatch(/no socket in HOME/);
+    expect(stepLog(second, "install")).toMatch(/moved and linked back/);
     await repo.commit({ "README.md": "code only" }, "code only");
     const third = await deployed("race-modules", repo.dir);
     expect((await lstat(path.join(hostDir, "secret"))).mode & 0o777).toBe(0o600);
@@ -448,9 +468,11 @@ await import("./index.js");
 
 it("a live release holding the next release's directory cannot make root restore a build cache into, and chown, a host directory", async () => {
   // restoreBuildCache (build-cache.ts) runs in the build step, after the install's commands:
-  // the install hands the release's descriptor to the live release, which swaps `x` for a
-  // link to a host directory as soon as root's `cp` creates x/etc. cp writes the rest by path
-  // through the link, and `chown -R -h -P <app> <release>/x/etc` then follows `x` too.
+  // the install (coduck.json's own, which runs with the project's HOME: an npm install with a
+  // HOME of its own could not reach the live release) hands the release's descriptor to the
+  // live release, which swaps `x` for a link to a host directory as soon as root's `cp`
+  // creates x/etc. cp writes the rest by path through the link, and
+  // `chown -R -h -P <app> <release>/x/etc` then follows `x` too.
   const hostParent = await mkdtemp(path.join(os.tmpdir(), "coduck-race-restore-"));
   await mkdir(path.join(hostParent, "etc"), { mode: 0o755 });
   await writeFile(path.join(hostParent, "etc", "hosts"), "host's own", { mode: 0o644 });
@@ -504,11 +526,13 @@ await import("./index.js");
     "fill.cjs": fill,
     "src/start.js": start,
     "tsconfig.json": JSON.stringify({ compilerOptions: { incremental: true, outDir: "x/etc" } }),
-    "coduck.json": JSON.stringify({ build: "node scripts/build.js && node fill.cjs" }),
+    "coduck.json": JSON.stringify({
+      install: "npm ci && python3 arm.py",
+      build: "node scripts/build.js && node fill.cjs",
+    }),
   });
   const manifest = JSON.parse(await readFile(path.join(repo.dir, "package.json"), "utf8"));
   manifest.scripts.start = "node src/start.js";
-  manifest.scripts.postinstall = "python3 arm.py";
   await mkdir(path.join(repo.dir, "x"));
   await repo.commit(
     { "package.json": JSON.stringify(manifest, null, 2), "x/keep": "x exists in the checkout" },

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { chown, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import { installScriptWarnings } from "../../apps/install-script-warnings.js";
 import { type InstallPlan, installCommand } from "../../apps/package-manager.js";
 import { readOptionalAppFile } from "../../apps/read-app-file.js";
 import { type PackageJson, readPackageJson } from "../../apps/read-package-json.js";
+import { releaseOwner } from "../../caches/boxed-copy.js";
 import { cacheDirs } from "../../caches/cache-dirs.js";
 import { type InstallInputs, installInputs } from "../../caches/install-inputs.js";
 import {
@@ -56,15 +57,21 @@ export const install: Step = {
     if (inputs && (await reused(ctx, inputs))) return { status: "succeeded" };
 
     const scriptLines: string[] = [];
-    await withPackageStore(ctx, plan, (env) =>
-      ctx.run(plan.file, plan.args, {
-        failureCode: "INSTALL_FAILED",
-        env: { ...env, ...plan.env },
-        onLine: (line) => {
-          if (line.startsWith("npm warn install-scripts")) scriptLines.push(line);
-        },
-      }),
-    );
+    const home = inputs ? await privateHome(ctx, plan) : null;
+    try {
+      await withPackageStore(ctx, plan, (env) =>
+        ctx.run(plan.file, plan.args, {
+          failureCode: "INSTALL_FAILED",
+          env: { ...env, ...plan.env },
+          onLine: (line) => {
+            if (line.startsWith("npm warn install-scripts")) scriptLines.push(line);
+          },
+          ...(home && { privateHome: home }),
+        }),
+      );
+    } finally {
+      if (home) await rm(home, { recursive: true, force: true });
+    }
     for (const warning of installScriptWarnings(scriptLines)) await ctx.warn(warning);
     if (inputs) {
       // Before any other app command runs in this release: see node-modules-cache.ts.
@@ -72,6 +79,7 @@ export const install: Step = {
         ...cacheArgs(ctx),
         inputs,
         maxBytes: ctx.config.caches.nodeModulesMaxBytes,
+        sealed: home !== null && ctx.sandbox?.sealed() === true,
       }).then(
         (line) => ctx.say(line),
         (error: Error) => ctx.say(`node_modules not cached: ${error.message}`),
@@ -80,6 +88,25 @@ export const install: Step = {
     return { status: "succeeded" };
   },
 };
+
+/**
+ * A HOME of the install's own, inside the release, for an npm install in a box as the project's
+ * uid: npm needs nothing of the project's HOME (its cache is the install's scratch one), and
+ * without it the install shares no writable place with the live release, so its tree can be
+ * kept by moving it rather than copying (node-modules-cache.ts). It also keeps a live
+ * release's ~/.npmrc out of the next install. Only for an install that follows a lockfile
+ * (whose npm cache is a scratch one seeded from the package store, and whose tree is kept);
+ * others keep their caches (npm's without a lockfile, pnpm's store, corepack's downloads) in the
+ * project's HOME.
+ */
+async function privateHome(ctx: StepContext, plan: InstallPlan): Promise<string | null> {
+  if (plan.manager !== "npm" || cacheArgs(ctx).mode !== "link") return null;
+  const home = await mkdtemp(path.join(ctx.releaseDir, ".coduck-home-"));
+  // Made the app's by the hand-over of the first box, or here when that has happened already.
+  const owner = await releaseOwner(ctx.releaseDir);
+  if (owner) await chown(home, owner.uid, owner.gid);
+  return home;
+}
 
 /** The inputs of an install that can be reused: one that follows a lockfile. */
 async function reusableInputs(

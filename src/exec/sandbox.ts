@@ -117,10 +117,15 @@ export async function sandboxFor(
   if (!found.ok) throw new Error(`SANDBOX=bwrap but ${found.reason}`);
   return releaseSandbox(
     found,
-    { ...paths, homeDir: path.join(paths.dataDir, "homes", paths.project) },
+    { ...paths, homeDir: projectHome(paths.dataDir, paths.project) },
     owner,
     checked,
   );
+}
+
+/** A project's HOME, kept between its deploys: every box of its shows it, unless given a private one. */
+export function projectHome(dataDir: string, project: string): string {
+  return path.join(dataDir, "homes", project);
 }
 
 type BoxPaths = { dataDir: string; releaseDir: string; homeDir: string };

@@ -200,6 +200,48 @@ describe("dependency reuse", () => {
     });
   });
 
+  it("keeps a fresh npm install as read-only as a reused one, and carries what its scripts left in HOME over to the build", async () => {
+    // The install runs with a HOME of its own (so that its tree can be kept without a copy):
+    // a download its postinstall makes into ~/.cache (a browser, say) must still reach the
+    // build and the release, through the project's HOME.
+    const manifest = JSON.parse(
+      await readFile(path.join(fixtureDir("node-http"), "package.json"), "utf8"),
+    );
+    manifest.scripts.postinstall =
+      'mkdir -p "$HOME/.cache/tool" && echo downloaded > "$HOME/.cache/tool/version" && mkdir -p node_modules/.prisma/client && echo generated > node_modules/.prisma/client/index.js';
+    const fresh = await fixtureRepo("node-http", {
+      "package.json": JSON.stringify(manifest),
+      "attack.cjs": ATTACK,
+      "coduck.json": JSON.stringify({
+        build:
+          'node attack.cjs && cp "$HOME/.cache/tool/version" tool-version && node scripts/build.js',
+      }),
+    });
+    const first = await deployed("fresh-kept", fresh.dir);
+    expect(first.status).toBe("succeeded");
+    expect(stepLog(first, "install")).toMatch(
+      /node_modules cached for .*\(moved and linked back, /,
+    );
+    expect(stepLog(first, "install")).toMatch(
+      /carried over to the project's HOME what the install left in its own: \.cache/,
+    );
+    const tried = JSON.parse(await readFile(path.join(releaseOf(first), "attack.json"), "utf8"));
+    expect(tried).toEqual({
+      append: "EACCES",
+      openForWriting: "EACCES",
+      truncate: "EACCES",
+      chmod: "EPERM",
+      utimes: "EPERM",
+      replace: "done",
+      generated: "done",
+    });
+    expect(await readFile(path.join(releaseOf(first), "tool-version"), "utf8")).toBe(
+      "downloaded\n",
+    );
+    const left = (await readdir(releaseOf(first))).filter((name) => name.startsWith(".coduck-"));
+    expect(left).toEqual([]);
+  });
+
   it("installs again when the lockfile changes, or the Node the cache was made with, and says why", async () => {
     const lockfile = await readFile(path.join(repo.dir, "package-lock.json"), "utf8");
     await repo.commit({ "package-lock.json": `${lockfile}\n` });

@@ -195,3 +195,33 @@ if (fs.existsSync("mark-me")) fs.appendFileSync("node_modules/is-number/index.js
     await readFile(path.join(releaseOf(bob), "node_modules/is-number/index.js"), "utf8"),
   ).not.toContain(mark);
 });
+
+it("keeps a live release's ~/.npmrc out of the next npm install", async () => {
+  // The live release shares the project's HOME with the next deploy's build and start. A
+  // release taken over at run time plants `node-options` in ~/.npmrc there, so that npm would
+  // load its code into every lifecycle script of every later install (persisting past a fix
+  // of the app). The install that follows a lockfile runs with a HOME of its own instead.
+  const plant = `import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+writeFileSync(join(process.env.HOME, "planted.cjs"), 'console.log("planted code ran in " + process.env.npm_lifecycle_event);');
+writeFileSync(join(process.env.HOME, ".npmrc"), "node-options=--require=" + join(process.env.HOME, "planted.cjs") + "\\n");
+await import("./index.js");
+`;
+  const repo = await fixtureRepo("node-http", { "src/plant.js": plant });
+  const manifest = JSON.parse(await readFile(path.join(repo.dir, "package.json"), "utf8"));
+  manifest.scripts.start = "node src/plant.js";
+  manifest.scripts.postinstall = 'node -e "console.log(1 + 1)"';
+  await repo.commit({ "package.json": JSON.stringify(manifest, null, 2) }, "plant");
+  const first = await deployed("npmrc-plant", repo.dir);
+  expect(first.status).toBe("succeeded");
+  const home = path.join(stack.config.dataDir, "homes", "npmrc-plant");
+  expect(await readFile(path.join(home, ".npmrc"), "utf8")).toContain("node-options");
+
+  // A fresh install (the lockfile changed) runs the postinstall: without the planted code.
+  const lockfile = await readFile(path.join(repo.dir, "package-lock.json"), "utf8");
+  await repo.commit({ "package-lock.json": `${lockfile}\n` }, "new lockfile");
+  const second = await deployed("npmrc-plant", repo.dir);
+  expect(second.status).toBe("succeeded");
+  expect(stepLog(second, "install")).toMatch(/^2$/m);
+  expect(stepLog(second, "install")).not.toMatch(/planted code ran/);
+});

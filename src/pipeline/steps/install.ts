@@ -1,10 +1,10 @@
-import { chown, mkdtemp, rm } from "node:fs/promises";
+import { chown, mkdtemp, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { installScriptWarnings } from "../../apps/install-script-warnings.js";
 import { type InstallPlan, installCommand } from "../../apps/package-manager.js";
 import { readOptionalAppFile } from "../../apps/read-app-file.js";
 import { type PackageJson, readPackageJson } from "../../apps/read-package-json.js";
-import { releaseOwner } from "../../caches/boxed-copy.js";
+import { boxedCopy, releaseOwner } from "../../caches/boxed-copy.js";
 import { cacheDirs } from "../../caches/cache-dirs.js";
 import { type InstallInputs, installInputs } from "../../caches/install-inputs.js";
 import {
@@ -18,6 +18,7 @@ import {
   lockfileIntegrities,
   seedFromStore,
 } from "../../caches/package-store.js";
+import { projectHome } from "../../exec/sandbox.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import type { Step, StepContext } from "../context.js";
 
@@ -69,9 +70,11 @@ export const install: Step = {
           ...(home && { privateHome: home }),
         }),
       );
-    } finally {
+    } catch (error) {
       if (home) await rm(home, { recursive: true, force: true });
+      throw error;
     }
+    if (home) await leaveHome(ctx, home);
     for (const warning of installScriptWarnings(scriptLines)) await ctx.warn(warning);
     if (inputs) {
       // Before any other app command runs in this release: see node-modules-cache.ts.
@@ -106,6 +109,40 @@ async function privateHome(ctx: StepContext, plan: InstallPlan): Promise<string 
   const owner = await releaseOwner(ctx.releaseDir);
   if (owner) await chown(home, owner.uid, owner.gid);
   return home;
+}
+
+/**
+ * Carries what the install's own scripts left in its private HOME (a browser Puppeteer's
+ * postinstall downloads into ~/.cache, say) over to the project's HOME, where the build and
+ * the release look for it: copied by the app's uid in a box that shows the two directories
+ * only (new files, none shared with node_modules). Then the private HOME goes. npm itself
+ * leaves nothing there: its cache is the scratch one.
+ */
+async function leaveHome(ctx: StepContext, home: string): Promise<void> {
+  try {
+    const left = await readdir(home).catch(() => []);
+    if (left.length === 0) return;
+    const projectHomeDir = projectHome(ctx.config.dataDir, ctx.deployment.project);
+    const names = left.length > 5 ? [...left.slice(0, 5), `${left.length - 5} more`] : left;
+    await boxedCopy({
+      from: home,
+      to: projectHomeDir,
+      owner: await releaseOwner(ctx.releaseDir),
+      script: 'cp -R -P --preserve=mode,timestamps -- "$SRC"/. "$DST"/',
+      args: [],
+    }).catch((error: Error) => {
+      throw new StepFailure(
+        "INSTALL_FAILED",
+        `what the install left in its HOME (${names.join(", ")}) could not be carried over to the project's HOME: ${error.message}`,
+        { evidence: error.message },
+      );
+    });
+    ctx.say(
+      `carried over to the project's HOME what the install left in its own: ${names.join(", ")}`,
+    );
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
 }
 
 /** The inputs of an install that can be reused: one that follows a lockfile. */

@@ -94,25 +94,28 @@ async function placeInRelease(tree: string, releaseDir: string, mode: CacheMode)
     mode === "link" ? ["-R", "-l", "-P"] : ["-R", "-P", "--preserve=mode,timestamps,links"];
   await hostTool("cp", [...copyArgs, "--", tree, target]);
   const owner = await stat(releaseDir);
+  if (mode === "link") await makeAppsOwn(target, owner);
+  else if (owner.uid !== process.getuid?.()) await chownDirectories(target, owner.uid, owner.gid);
+}
+
+/**
+ * In a release's node_modules of root's files: what builds rewrite in place becomes a copy of
+ * the app's own, and the directories the app's (hand-over does it when the release is not
+ * handed over yet). Never a chown of a linked file: it may be the kept tree's or the store's.
+ */
+async function makeAppsOwn(target: string, owner: { uid: number; gid: number }): Promise<void> {
   const handedOver = owner.uid !== process.getuid?.();
-  if (mode === "link") {
-    for (const name of REWRITTEN_BY_BUILDS) {
-      const copied = path.join(target, name);
-      if (!(await exists(copied))) continue;
-      await rm(copied, { recursive: true, force: true });
-      await hostTool("cp", [
-        "-R",
-        "-P",
-        "--preserve=mode,timestamps",
-        "--",
-        path.join(tree, name),
-        copied,
-      ]);
-      if (handedOver)
-        await hostTool("chown", ["-R", "-h", "-P", `${owner.uid}:${owner.gid}`, "--", copied]);
-    }
+  for (const name of REWRITTEN_BY_BUILDS) {
+    const linked = path.join(target, name);
+    if (!(await exists(linked))) continue;
+    const copy = path.join(target, `${name}.coduck-copy`);
+    await rm(copy, { recursive: true, force: true });
+    await hostTool("cp", ["-R", "-P", "--preserve=mode,timestamps", "--", linked, copy]);
+    await rm(linked, { recursive: true, force: true });
+    await rename(copy, linked);
+    if (handedOver)
+      await hostTool("chown", ["-R", "-h", "-P", `${owner.uid}:${owner.gid}`, "--", linked]);
   }
-  // Directories are the app's (hand-over does it when the release is not handed over yet).
   if (handedOver) await chownDirectories(target, owner.uid, owner.gid);
 }
 
@@ -212,26 +215,29 @@ async function moveIntoCache(args: {
   const tree = path.join(scratch, "node_modules");
   let bytes: number;
   try {
-    bytes = await diskUsage(source);
+    // Fails closed: a tree du cannot measure is not kept.
+    bytes = Number((await hostTool("du", ["-s", "-B1", "--", source])).split(/\s/)[0]);
+    if (!Number.isFinite(bytes)) throw new Error(`du could not measure ${source}`);
     if (bytes > args.maxBytes) {
       await rm(scratch, { recursive: true, force: true });
       return `node_modules not cached: ${megabytes(bytes)}, over NODE_MODULES_CACHE_MAX_MB (${megabytes(args.maxBytes)})`;
     }
     await rename(source, tree);
   } catch (error) {
-    await rm(scratch, { recursive: true, force: true });
+    // Another filesystem: the caller copies into the same (empty) scratch directory.
     if ((error as NodeJS.ErrnoException).code === "EXDEV") return null;
+    await rm(scratch, { recursive: true, force: true });
     throw error;
   }
   try {
     await takeOver(scratch);
     await placeInRelease(tree, args.releaseDir, "link");
   } catch (error) {
-    // The release must keep its node_modules: the tree goes back, root's as a restore leaves it.
+    // The release keeps its node_modules: the tree goes back (files root's and read-only, as a
+    // restore leaves them; what builds rewrite and the directories the app's again), uncached.
     await rm(source, { recursive: true, force: true });
     await rename(tree, source);
-    const owner = await stat(args.releaseDir);
-    if (owner.uid !== process.getuid?.()) await chownDirectories(source, owner.uid, owner.gid);
+    await makeAppsOwn(source, await stat(args.releaseDir));
     await rm(scratch, { recursive: true, force: true });
     throw error;
   }

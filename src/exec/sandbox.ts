@@ -38,7 +38,9 @@ export type Sandbox = {
    * Whether every box of this release so far ran with a HOME of its own (`privateHome`): then
    * none could reach a process outside its box (no shared writable place to bind a socket in,
    * a network namespace each, its processes gone with it), so once those boxes have ended no
-   * process anywhere holds a descriptor of anything in the release.
+   * process anywhere holds a descriptor of anything in the release. The worker's copy boxes
+   * (caches/boxed-copy.ts, releases/copy-release.ts) are not counted: they run a fixed `cp`, in
+   * namespaces of their own (network, IPC, PID), never the app's code.
    */
   sealed(): boolean;
 };

@@ -18,7 +18,8 @@ export type CachePruneSummary = {
  * Prunes the worker's caches (caches/cache-dirs.ts): a removed project's whole cache; a
  * project's kept node_modules trees and build caches not restored or saved since `olderThan`
  * (a restore touches them); and files of the shared package store last linked before
- * `olderThan` (a link changes a file's ctime) that no install links now. Nothing that is in use
+ * `olderThan` (a link changes a file's ctime) that no install links now; and what a save left
+ * when the worker died in the middle of it, made before `olderThan`. Nothing that is in use
  * goes: a release keeps its own links to the files it was restored from.
  */
 export async function pruneCaches(
@@ -63,6 +64,19 @@ export async function pruneCaches(
       await remove(entry);
       if (key === latest) await remove(path.join(project.nodeModules, "latest.json"));
       summary.caches++;
+    }
+    // What a save left when the worker died in the middle of it (node-modules-cache.ts, build-cache.ts).
+    for (const [parent, prefix] of [
+      [project.nodeModules, ".saving-"],
+      [project.dir, ".build-"],
+    ] as const) {
+      for (const entry of await readdir(parent, { withFileTypes: true }).catch(() => [])) {
+        if (!entry.isDirectory() || !entry.name.startsWith(prefix)) continue;
+        const left = path.join(parent, entry.name);
+        if ((await stat(left)).mtimeMs >= cutoff) continue;
+        await remove(left);
+        summary.caches++;
+      }
     }
     const build = await stat(project.build).catch(() => null);
     if (build && build.mtimeMs < cutoff) {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { constants, existsSync, lstatSync, readlinkSync } from "node:fs";
+import { constants } from "node:fs";
 import { cp, type FileHandle, mkdir, open, rm } from "node:fs/promises";
 import path from "node:path";
 import { asAppOwner } from "../exec/as-app-owner.js";
@@ -56,7 +56,10 @@ async function copyAsOwner(source: string, target: string, owner: AppOwner): Pro
       found.bwrap,
       [
         "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
         "--die-with-parent",
+        "--new-session",
         ...systemBinds(),
         "--proc",
         "/proc",

@@ -208,7 +208,7 @@ describe("dependency reuse", () => {
       await readFile(path.join(fixtureDir("node-http"), "package.json"), "utf8"),
     );
     manifest.scripts.postinstall =
-      'mkdir -p "$HOME/.cache/tool" && echo downloaded > "$HOME/.cache/tool/version" && mkdir -p node_modules/.prisma/client && echo generated > node_modules/.prisma/client/index.js';
+      'mkdir -p "$HOME/.cache/tool" && echo downloaded > "$HOME/.cache/tool/version" && chmod 0444 "$HOME/.cache/tool/version" && mkdir -p node_modules/.prisma/client && echo generated > node_modules/.prisma/client/index.js';
     const fresh = await fixtureRepo("node-http", {
       "package.json": JSON.stringify(manifest),
       "attack.cjs": ATTACK,
@@ -223,7 +223,7 @@ describe("dependency reuse", () => {
       /node_modules cached for .*\(moved and linked back, /,
     );
     expect(stepLog(first, "install")).toMatch(
-      /carried over to the project's HOME what the install left in its own: \.cache/,
+      /carried over to the project's HOME what the install left in its own: "\.cache"/,
     );
     const tried = JSON.parse(await readFile(path.join(releaseOf(first), "attack.json"), "utf8"));
     expect(tried).toEqual({
@@ -240,6 +240,15 @@ describe("dependency reuse", () => {
     );
     const left = (await readdir(releaseOf(first))).filter((name) => name.startsWith(".coduck-"));
     expect(left).toEqual([]);
+
+    // The next fresh install downloads the same file again: it replaces the read-only one the
+    // project's HOME holds (which a live release may be running), rather than rewriting it.
+    const lockfile = await readFile(path.join(fresh.dir, "package-lock.json"), "utf8");
+    await fresh.commit({ "package-lock.json": `${lockfile}\n` });
+    const again = await deployed("fresh-kept", fresh.dir);
+    expect(again.status).toBe("succeeded");
+    expect(again.warnings).toEqual([]);
+    expect(stepLog(again, "install")).toMatch(/carried over to the project's HOME .*"\.cache"/);
   });
 
   it("installs again when the lockfile changes, or the Node the cache was made with, and says why", async () => {
@@ -307,6 +316,12 @@ describe("build caches", () => {
     const gone = dirs.project(randomUUID());
     await mkdir(gone.build, { recursive: true });
     const typed = dirs.project(await projectId("typed"));
+    // What a save left when its worker died in the middle of it.
+    const interrupted = [
+      path.join(typed.nodeModules, ".saving-interrupted"),
+      path.join(typed.dir, ".build-interrupted"),
+    ];
+    for (const dir of interrupted) await mkdir(path.join(dir, "node_modules"), { recursive: true });
     const dry = await pruneCaches(stack.db, stack.config.dataDir, new Date(Date.now() + 60_000), {
       dryRun: true,
     });
@@ -323,6 +338,8 @@ describe("build caches", () => {
     await expect(stat(gone.dir)).rejects.toMatchObject({ code: "ENOENT" });
     await expect(stat(typed.build)).rejects.toMatchObject({ code: "ENOENT" });
     expect((await readdir(typed.nodeModules)).filter((n) => /^[0-9a-f]{32}$/.test(n))).toEqual([]);
+    for (const dir of interrupted)
+      await expect(stat(dir)).rejects.toMatchObject({ code: "ENOENT" });
 
     // With nothing kept, the next build starts cold, and keeps its cache again.
     await repo.commit({ "README.md": "after pruning" });

@@ -115,35 +115,43 @@ async function privateHome(ctx: StepContext, plan: InstallPlan): Promise<string 
  * Carries what the install's own scripts left in its private HOME (a browser Puppeteer's
  * postinstall downloads into ~/.cache, say) over to the project's HOME, where the build and
  * the release look for it: copied by the app's uid in a box that shows the two directories
- * only (new files, none shared with node_modules). Then the private HOME goes. npm itself
- * leaves nothing there: its cache is the scratch one.
+ * only (new files, none shared with node_modules), each file replaced rather than rewritten
+ * (the live release may be running the one it replaces). Not npm's own ~/.npm (its cache when
+ * the lockfile names no sha512 integrity, and its logs). Then the private HOME goes. A copy
+ * that fails is a warning: the install itself succeeded.
  */
 async function leaveHome(ctx: StepContext, home: string): Promise<void> {
   try {
-    const left = await readdir(home).catch(() => []);
+    const left = (await readdir(home).catch(() => [])).filter((name) => name !== ".npm");
     if (left.length === 0) return;
-    const projectHomeDir = projectHome(ctx.config.dataDir, ctx.deployment.project);
-    const names = left.length > 5 ? [...left.slice(0, 5), `${left.length - 5} more`] : left;
+    const shown = left.slice(0, 5).map((name) => JSON.stringify(name));
+    if (left.length > 5) shown.push(`${left.length - 5} more`);
     await boxedCopy({
       from: home,
-      to: projectHomeDir,
+      to: projectHome(ctx.config.dataDir, ctx.deployment.project),
       owner: await releaseOwner(ctx.releaseDir),
-      script: 'cp -R -P --preserve=mode,timestamps -- "$SRC"/. "$DST"/',
-      args: [],
-    }).catch((error: Error) => {
-      throw new StepFailure(
-        "INSTALL_FAILED",
-        `what the install left in its HOME (${names.join(", ")}) could not be carried over to the project's HOME: ${error.message}`,
-        { evidence: error.message },
-      );
-    });
-    ctx.say(
-      `carried over to the project's HOME what the install left in its own: ${names.join(", ")}`,
+      script: CARRY_HOME_SCRIPT,
+      args: left,
+    }).then(
+      () =>
+        ctx.say(
+          `carried over to the project's HOME what the install left in its own: ${shown.join(", ")}`,
+        ),
+      (error: Error) =>
+        ctx.warn(
+          `what the install left in its HOME (${shown.join(", ")}) could not be carried over to the project's HOME, where the build and the release look for it: ${error.message}`,
+        ),
     );
   } finally {
     await rm(home, { recursive: true, force: true });
   }
 }
+
+/** Each name ($@) from $SRC into $DST, merged, a file there unlinked before it is replaced. */
+const CARRY_HOME_SCRIPT = `set -e
+for name in "$@"; do
+  cp -R -P --preserve=mode,timestamps --remove-destination -- "$SRC/$name" "$DST/"
+done`;
 
 /** The inputs of an install that can be reused: one that follows a lockfile. */
 async function reusableInputs(

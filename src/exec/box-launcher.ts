@@ -61,6 +61,12 @@ export type LaunchSpec = {
   publishSocket: string | null;
   /** The box's memory, processes and CPU share, in a cgroup of its own; null: none (not root). */
   limits: ResourceLimits | null;
+  /**
+   * slirp-backlog.so, preloaded into slirp4netns when a port is published: libslirp listens
+   * for the host's connections with a backlog of 1, and a burst of them was reset. Null: not
+   * built (no C compiler), or nothing published.
+   */
+  slirpPreload?: string | null;
 };
 
 const STARTUP_TIMEOUT_MS = 10_000;
@@ -192,7 +198,10 @@ function startSlirp(spec: LaunchSpec, pid: number): Promise<void> {
   if (spec.publishPort) args.push(`--api-socket=${apiSocket(spec)}`);
   args.push(String(pid), "tap0");
   const slirp = spawn(spec.slirp4netns, args, {
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    env: {
+      PATH: "/usr/sbin:/usr/bin:/sbin:/bin",
+      ...(spec.slirpPreload && { LD_PRELOAD: spec.slirpPreload }),
+    },
     stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"],
     detached: true,
   });

@@ -34,6 +34,8 @@ const BUILT = path.join(PACKAGE_ROOT, "dist", "src", "exec");
 const NATIVE_RELAY = path.join(BUILT, "box-relay");
 const NATIVE_RELAY_IN_BOX = "/run/coduck-relay";
 const nativeRelay = existsSync(NATIVE_RELAY);
+/** slirp-backlog.c, built beside the relay: preloaded into slirp4netns for a release's port. */
+const SLIRP_BACKLOG = path.join(BUILT, "slirp-backlog.so");
 
 /** A fresh directory for one box's sockets, under the worker's (hidden) data directory. */
 export function newBoxDir(dataDir: string): string {
@@ -115,6 +117,7 @@ export function launcherCommand(options: {
     publishPort: options.publishPort,
     publishSocket: options.publishSocket ?? null,
     limits: options.limits,
+    slirpPreload: options.publishPort && existsSync(SLIRP_BACKLOG) ? SLIRP_BACKLOG : null,
   };
   const launcher = [
     process.execPath,

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
+import { execa } from "execa";
 import { childEnv } from "../../src/exec/child-env.js";
 import { forEachLine, linesText } from "../../src/exec/output-lines.js";
 import { runCommand } from "../../src/exec/run-command.js";
@@ -94,6 +95,10 @@ http.createServer((req, res) => {
         ),
       30_000,
     );
+    // slirp4netns's own listener for the port: libslirp asks for a backlog of 1, which reset
+    // some of a burst of connections; the launcher's preload (slirp-backlog.c) raises it.
+    const { stdout } = await execa("ss", ["-Hltn", `sport = :${port}`]);
+    expect(Number(stdout.trim().split(/\s+/)[2])).toBeGreaterThanOrEqual(511);
     const upload = Buffer.alloc(3 * 1024 * 1024, "z");
     const answers = await Promise.all(
       Array.from({ length: 12 }, async () => {

@@ -23,10 +23,12 @@ export async function hostTool(file: string, args: readonly string[]): Promise<s
 
 /** Bytes used by `dir` (du), or 0 when it does not exist. */
 export async function diskUsage(dir: string): Promise<number> {
-  try {
-    const out = await hostTool("du", ["-s", "-B1", "--", dir]);
-    return Number(out.split(/\s/)[0]) || 0;
-  } catch {
-    return 0;
-  }
+  return measuredUsage(dir).catch(() => 0);
+}
+
+/** Bytes used by `dir` (du, each inode once); rejects when du cannot measure it. */
+export async function measuredUsage(dir: string): Promise<number> {
+  const bytes = Number((await hostTool("du", ["-s", "-B1", "--", dir])).split(/\s/)[0]);
+  if (!Number.isFinite(bytes)) throw new Error(`du could not measure ${dir}`);
+  return bytes;
 }

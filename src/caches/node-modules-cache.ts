@@ -14,7 +14,7 @@ import {
 import path from "node:path";
 import { boxedCopy, releaseOwner } from "./boxed-copy.js";
 import { cacheDirs } from "./cache-dirs.js";
-import { diskUsage, hostTool } from "./host-tools.js";
+import { diskUsage, hostTool, measuredUsage } from "./host-tools.js";
 import { type InstallInputs, installKey, whyNotReused } from "./install-inputs.js";
 
 /**
@@ -185,11 +185,10 @@ export async function saveNodeModules(args: {
     const bytes = lines[1] === "over" ? Number(lines[0]) || 0 : await diskUsage(tree);
     if (bytes > args.maxBytes) {
       await rm(scratch, { recursive: true, force: true });
-      return `node_modules not cached: ${megabytes(bytes)}, over NODE_MODULES_CACHE_MAX_MB (${megabytes(args.maxBytes)})`;
+      return overLimit(bytes, args.maxBytes);
     }
     await keep(nodeModules, scratch, key, args.inputs);
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    return `node_modules cached for ${args.inputs.lockfile} ${args.inputs.lockfileHash.slice(0, 4)}… (copied, ${megabytes(bytes)}, ${seconds} s)`;
+    return cachedLine(args.inputs, "copied", bytes, started);
   } catch (error) {
     await rm(scratch, { recursive: true, force: true });
     throw error;
@@ -216,11 +215,10 @@ async function moveIntoCache(args: {
   let bytes: number;
   try {
     // Fails closed: a tree du cannot measure is not kept.
-    bytes = Number((await hostTool("du", ["-s", "-B1", "--", source])).split(/\s/)[0]);
-    if (!Number.isFinite(bytes)) throw new Error(`du could not measure ${source}`);
+    bytes = await measuredUsage(source);
     if (bytes > args.maxBytes) {
       await rm(scratch, { recursive: true, force: true });
-      return `node_modules not cached: ${megabytes(bytes)}, over NODE_MODULES_CACHE_MAX_MB (${megabytes(args.maxBytes)})`;
+      return overLimit(bytes, args.maxBytes);
     }
     await rename(source, tree);
   } catch (error) {
@@ -245,8 +243,7 @@ async function moveIntoCache(args: {
     await rm(scratch, { recursive: true, force: true });
     throw error;
   });
-  const seconds = ((performance.now() - args.started) / 1000).toFixed(1);
-  return `node_modules cached for ${args.inputs.lockfile} ${args.inputs.lockfileHash.slice(0, 4)}… (moved and linked back, ${megabytes(bytes)}, ${seconds} s)`;
+  return cachedLine(args.inputs, "moved and linked back", bytes, args.started);
 }
 
 /** Makes `scratch` the entry of `key`, the latest; older keys beyond KEEP_KEYS go. */
@@ -262,6 +259,16 @@ async function keep(
   await rename(scratch, entry);
   await writeLatest(nodeModules, key, inputs);
   await dropOlderKeys(nodeModules, key);
+}
+
+/** The save's log line: what was kept, how, its size and how long it took. */
+function cachedLine(inputs: InstallInputs, how: string, bytes: number, started: number): string {
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  return `node_modules cached for ${inputs.lockfile} ${inputs.lockfileHash.slice(0, 4)}… (${how}, ${megabytes(bytes)}, ${seconds} s)`;
+}
+
+function overLimit(bytes: number, maxBytes: number): string {
+  return `node_modules not cached: ${megabytes(bytes)}, over NODE_MODULES_CACHE_MAX_MB (${megabytes(maxBytes)})`;
 }
 
 function megabytes(bytes: number): string {

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
+import { isBuiltin } from "node:module";
 import path from "node:path";
 import { openAppFile } from "../apps/open-inside-app.js";
 import { isAppFile, readOptionalAppFile } from "../apps/read-app-file.js";
 import type { PrismaSchemaLocation } from "./find-prisma-schema.js";
+import { prismaPackagesDigest } from "./prisma-packages-digest.js";
 import type { PrismaVersion } from "./prisma-version.js";
 
 /**
@@ -11,16 +13,12 @@ import type { PrismaVersion } from "./prisma-version.js";
  */
 const PUSH_FORMAT = "coduck-prisma-push/1";
 
-const LOCKFILES = [
-  "package-lock.json",
-  "npm-shrinkwrap.json",
-  "pnpm-lock.yaml",
-  "yarn.lock",
-  "bun.lock",
-];
-// A relative module the Prisma config loads: `import … from "./x"`, `import("./x")`, `require("./x")`.
-const RELATIVE_IMPORT =
-  /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(["'`])(\.{1,2}\/[^"'`\n]{1,1024})\1/g;
+// A module the Prisma config loads: `import … from "x"`, `import("x")`, `require("x")`;
+// relative (`./x`, an app file) or bare (`pg`, `@prisma/adapter-pg/dist`, a package).
+const IMPORT =
+  /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+)(["'`])([^"'`\n]{1,1024})\1/g;
+const RELATIVE = /^\.{1,2}\//;
+const PACKAGE_NAME = /^(?:@[^/\s]{1,214}\/)?[^/\s@.][^/\s]{0,213}/;
 const MODULE_EXTENSIONS = ["", ".ts", ".mts", ".cts", ".js", ".mjs", ".cjs", ".json"];
 const INDEX_FILES = MODULE_EXTENSIONS.slice(1).map((extension) => `/index${extension}`);
 const AT_MOST_CONFIG_MODULES = 64;
@@ -39,8 +37,8 @@ export type PushInputs =
 /**
  * A SHA-256 over everything that decides what the worker's `prisma db push` does, besides the
  * database itself: the schema's files (names and text), the Prisma version, the Prisma config
- * and every app file it imports, the lockfile (the versions of Prisma's engines and of a
- * driver adapter the config loads), the `.env` files Prisma and dotenv read, the `prisma` key of
+ * and every app file it imports, what the lockfile pins of the packages Prisma loads (its
+ * engines, a driver adapter the config imports: prisma-packages-digest), the `.env` files Prisma and dotenv read, the `prisma` key of
  * package.json, the variables the push runs with (DIRECT_URL among them: which database and
  * schema), the Node that runs it, and the worker's push format. Nothing leaves the app's
  * directory: a link out rejects with EOUTSIDEAPP.
@@ -63,14 +61,14 @@ export async function pushInputsHash(input: {
   for (const file of [...schema.files].sort()) await partFile(file);
   const envFiles = new Set([appDir, path.dirname(schema.path), path.join(appDir, "prisma")]);
   for (const dir of envFiles) await partFile(path.join(dir, ".env"));
-  for (const name of LOCKFILES) await partFile(path.join(appDir, name));
   const manifest = await readOptionalAppFile(appDir, path.join(appDir, "package.json"));
   part("package.json prisma", JSON.stringify(prismaKey(manifest) ?? null));
-  if (schema.configFile) {
-    const modules = await configModules(appDir, schema.configFile);
-    if ("unknown" in modules) return modules;
-    for (const [file, digest] of modules.files) part(path.relative(appDir, file), digest);
-  }
+  const modules = schema.configFile
+    ? await configModules(appDir, schema.configFile)
+    : { files: [], packages: [] };
+  if ("unknown" in modules) return modules;
+  for (const [file, digest] of modules.files) part(path.relative(appDir, file), digest);
+  part("packages", await prismaPackagesDigest(appDir, modules.packages));
   return { hash: hash.digest("hex") };
 
   async function partFile(file: string): Promise<void> {
@@ -86,18 +84,20 @@ function prismaKey(manifest: string | null): unknown {
   }
 }
 
+export type ConfigModules = { files: [string, string][]; packages: string[] } | { unknown: string };
+
 /**
- * The Prisma config and, transitively, the app's own files it imports (a package it imports is
- * pinned by the lockfile), each as the SHA-256 of its text (never the texts themselves, all
- * held at once), sorted by name. A relative import that resolves to no file makes the inputs
- * unknown, and so does a config that imports more than AT_MOST_CONFIG_MODULES files or a
- * module over AT_MOST_CONFIG_MODULE_BYTES.
+ * The Prisma config and, transitively, the app's own files it imports, each as the SHA-256 of
+ * its text (never the texts themselves, all held at once), sorted by name; and the packages
+ * they import by name (pinned by the lockfile: prisma-packages-digest). A relative import that
+ * resolves to no file makes the inputs unknown, and so does a config that imports more than
+ * AT_MOST_CONFIG_MODULES files or a module over AT_MOST_CONFIG_MODULE_BYTES. A package loaded
+ * by a name computed at run time is not seen: its version counts only if Prisma's own
+ * packages depend on it.
  */
-async function configModules(
-  appDir: string,
-  configFile: string,
-): Promise<{ files: [string, string][] } | { unknown: string }> {
+export async function configModules(appDir: string, configFile: string): Promise<ConfigModules> {
   const files = new Map<string, string>();
+  const packages = new Set<string>();
   const pending = [configFile];
   while (pending.length > 0) {
     const file = pending.pop()!;
@@ -112,7 +112,13 @@ async function configModules(
         unknown: `${path.relative(appDir, file)} is over ${AT_MOST_CONFIG_MODULE_BYTES} bytes`,
       };
     files.set(file, createHash("sha256").update(text).digest("hex"));
-    for (const match of text.matchAll(RELATIVE_IMPORT)) {
+    for (const match of text.matchAll(IMPORT)) {
+      const specifier = match[2]!;
+      if (!RELATIVE.test(specifier)) {
+        const name = PACKAGE_NAME.exec(specifier)?.[0];
+        if (name && !isBuiltin(specifier)) packages.add(name);
+        continue;
+      }
       const found = await resolveModule(appDir, path.resolve(path.dirname(file), match[2]!));
       if (!found) {
         const named = `${path.relative(appDir, file)} imports ${match[2]}`;
@@ -121,7 +127,10 @@ async function configModules(
       pending.push(found);
     }
   }
-  return { files: [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+  return {
+    files: [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    packages: [...packages].sort(),
+  };
 }
 
 const TOO_LARGE = Symbol("too large");

@@ -69,7 +69,7 @@ export async function decidePush(input: UnchangedPushInput): Promise<PushDecisio
   if (last.inputsHash !== hash) {
     return {
       skip: false,
-      line: `db push runs: the schema, Prisma, its config, lockfile or variables changed since ${since} (hash ${short(last.inputsHash)} → ${short(hash)})`,
+      line: `db push runs: the schema, its config, Prisma or the packages it loads, or the variables changed since ${since} (hash ${short(last.inputsHash)} → ${short(hash)})`,
       record,
     };
   }

@@ -83,7 +83,7 @@ describe("the schema step's push of an unchanged schema", () => {
     await repo.commit({ "prisma/schema.prisma": withSummary });
     const fifth = await deploySchemaStep("ledgerish", repo.dir);
     expect(fifth.log).toMatch(
-      /db push runs: the schema, Prisma, its config, lockfile or variables changed since deployment/,
+      /db push runs: the schema, its config, Prisma or the packages it loads, or the variables changed since deployment/,
     );
     expect(fifth.log).toMatch(PUSHED);
     expect(
@@ -92,6 +92,34 @@ describe("the schema step's push of an unchanged schema", () => {
         `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'Post' AND column_name = 'summary'`,
       ),
     ).toEqual([{ n: 1 }]);
+  });
+
+  it("is skipped, and the client reused, when the lockfile changed only in packages Prisma does not load", async () => {
+    const repo = await fixtureRepo("prisma-app");
+    // A build, so that the build caches (the generated client among them) are kept.
+    const manifest = JSON.parse(await readFile(path.join(repo.dir, "package.json"), "utf8"));
+    manifest.scripts.build = "node -e 0";
+    await repo.commit({ "package.json": JSON.stringify(manifest, null, 2) });
+    const first = await deploySchemaStep("lockfilechange", repo.dir);
+    expect(first.log).toMatch(/recorded the push/);
+
+    // The app now depends on xtend itself (installed before, for pg): package.json and the
+    // lockfile's root entry change, as `npm install xtend` changes them; Prisma's packages do not.
+    manifest.dependencies.xtend = "^4.0.2";
+    const lockfile = JSON.parse(await readFile(path.join(repo.dir, "package-lock.json"), "utf8"));
+    lockfile.packages[""].dependencies.xtend = "^4.0.2";
+    await repo.commit({
+      "package.json": JSON.stringify(manifest, null, 2),
+      "package-lock.json": JSON.stringify(lockfile, null, 2),
+    });
+    const second = await deploySchemaStep("lockfilechange", repo.dir);
+    const steps = second.record.steps;
+    const installLog = steps.find((s) => s.name === "install")!.logTail ?? "";
+    expect(installLog).toContain("node_modules not reused: package-lock.json changed");
+    const buildLog = steps.find((s) => s.name === "build")!.logTail ?? "";
+    expect(buildLog).toContain("Prisma client reused");
+    expect(second.log).toContain(`schema unchanged since deployment ${first.record.id}`);
+    expect(second.log).not.toMatch(PUSHED);
   });
 
   it("never skips a preStart: it runs on every deploy, and a push recorded before is forgotten", async () => {

@@ -60,7 +60,24 @@ describe("what the schema push is made from", () => {
       "a file the config imports, two imports down",
       { "src/read-url.ts": "export const url = 'x';\n" },
     ],
-    ["the lockfile", { "package-lock.json": '{"lockfileVersion":3,"packages":{}}' }],
+    [
+      "the Prisma version the lockfile pins",
+      {
+        "package-lock.json": JSON.stringify({
+          lockfileVersion: 3,
+          packages: { "node_modules/prisma": { version: "6.19.4" } },
+        }),
+      },
+    ],
+    [
+      "what the lockfile pins of a package the config imports",
+      {
+        "package-lock.json": JSON.stringify({
+          lockfileVersion: 3,
+          packages: { "node_modules/dotenv": { version: "17.0.0" } },
+        }),
+      },
+    ],
     ["a .env file", { ".env": "SHADOW=1\n" }],
     [
       "package.json's prisma key",
@@ -70,6 +87,21 @@ describe("what the schema push is made from", () => {
     const before = await inputs();
     await write(files);
     expect(await inputs()).not.toEqual(before);
+  });
+
+  it("ignores a lockfile change to a package neither Prisma nor its config loads", async () => {
+    const lock = (nanoid: string) =>
+      JSON.stringify({
+        lockfileVersion: 3,
+        packages: {
+          "node_modules/prisma": { version: "6.19.3" },
+          "node_modules/nanoid": { version: nanoid },
+        },
+      });
+    await write({ "package-lock.json": lock("5.1.5") });
+    const before = await inputs();
+    await write({ "package-lock.json": lock("5.1.6") });
+    expect(await inputs()).toEqual(before);
   });
 
   it("changes with the Prisma version and with the variables the push runs with", async () => {

@@ -5,6 +5,8 @@ import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
 import { restoreBuildCache, saveBuildCache } from "../../caches/build-cache.js";
 import { buildCachePaths } from "../../caches/build-cache-paths.js";
 import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
+import { prismaPackagesDigest } from "../../schema/prisma-packages-digest.js";
+import { configModules } from "../../schema/push-inputs-hash.js";
 import type { Step, StepContext } from "../context.js";
 import { generatePrismaClient } from "../generate-prisma-client.js";
 import { refuseOutsideApp } from "./refuse-outside-app.js";
@@ -24,7 +26,7 @@ export const build: Step = {
     const hasBuild = Boolean(custom) || hasScript(manifest, "build");
     const cache = hasBuild ? await buildCache(ctx, manifest) : null;
     const generated = cache?.prismaClientReused
-      ? "Prisma client reused: its schema, Prisma config and lockfile are those of the last build"
+      ? "Prisma client reused: its schema, Prisma config and Prisma packages are those of the last build"
       : await refuseOutsideApp(() => generatePrismaClient(ctx, "BUILD_FAILED"));
     if (generated) ctx.say(generated);
     if (custom) {
@@ -85,10 +87,11 @@ async function buildCache(
 }
 
 /**
- * What the generated Prisma client is made from: the schema's files, the Prisma config, the
- * lockfile (the Prisma version) and the Node that runs the generator. Null when the client is
- * not generated into node_modules/.prisma/client (a generator with its own `output`, or another
- * provider), or there is no schema.
+ * What the generated Prisma client is made from: the schema's files, the Prisma config and the
+ * app files it imports, what the lockfile pins of Prisma's packages and those the config
+ * imports (prisma-packages-digest), and the Node that runs the generator. Null when the client
+ * is not generated into node_modules/.prisma/client (a generator with its own `output`, or
+ * another provider), there is no schema, or the config's imports cannot be pinned down.
  */
 async function prismaClientKey(appDir: string): Promise<string | null> {
   const schema = await findPrismaSchema(appDir);
@@ -103,17 +106,12 @@ async function prismaClientKey(appDir: string): Promise<string | null> {
     }
     hash.update(`\0${path.relative(appDir, file)}\0${text}`);
   }
-  const others = [
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "pnpm-lock.yaml",
-    "yarn.lock",
-    "bun.lock",
-  ];
-  for (const file of [schema.configFile, ...others.map((name) => path.join(appDir, name))]) {
-    if (!file) continue;
-    const text = (await readOptionalAppFile(appDir, file)) ?? "";
-    hash.update(`\0${path.relative(appDir, file)}\0${text}`);
-  }
+  const modules = schema.configFile
+    ? await configModules(appDir, schema.configFile)
+    : { files: [], packages: [] };
+  if ("unknown" in modules) return null;
+  for (const [file, digest] of modules.files)
+    hash.update(`\0${path.relative(appDir, file)}\0${digest}`);
+  hash.update(`\0packages\0${await prismaPackagesDigest(appDir, modules.packages)}`);
   return hash.digest("hex");
 }

@@ -36,11 +36,10 @@ npm run build >/dev/null
 phase build
 
 # The schema step's Prisma commands for an app whose tables are all its own: the create script
-# (the schema gate), the push, generate.
+# (the schema gate), the push. The client is the one generated before the build.
 prisma=./node_modules/.bin/prisma
 $prisma migrate diff --from-empty --to-schema-datamodel prisma/schema.prisma --script --output .schema-create.sql >/dev/null
 $prisma db push --skip-generate --schema prisma/schema.prisma >/dev/null
-$prisma generate --schema prisma/schema.prisma >/dev/null
 phase schema
 
 PORT=$port NODE_ENV=production setsid npm start >app.log 2>&1 &

@@ -39,7 +39,6 @@ export type SchemaSyncResult = {
   pushed: boolean;
   /** Whether the push changed the database (false: it was already in sync). */
   changed: boolean;
-  generated: boolean;
   /**
    * The script Prisma wrote to create the schema from nothing (`migrate diff --from-empty`),
    * read before the push: what the schema gate checks the database against afterwards, so that
@@ -53,7 +52,9 @@ export type SchemaSyncResult = {
  * Syncs the database with the app's Prisma schema the way `prisma db push` does, but
  * additively: tables and enums the schema does not declare are kept (the CoDuck Auth SDK keeps
  * its users in the same database), and a change that would lose data is refused, never
- * accepted. Then generates the client. Always with the app's own Prisma.
+ * accepted. Always with the app's own Prisma. It does not generate the client: the pipeline's
+ * build step did, from the same schema (generate-prisma-client), and a push never changes what
+ * generate writes.
  * Throws a SchemaSyncError, with the failing command's output, when a step fails.
  */
 export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<SchemaSyncResult> {
@@ -105,7 +106,6 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
           runPrisma,
           say,
         });
-  await runPrisma("generate", prismaArgs.generate(schemaArg));
 
   const kept =
     unknown.tables.length > 0 ? `, kept ${unknown.tables.length} table(s) it does not declare` : "";
@@ -116,9 +116,8 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
     prismaVersion: version.version,
     pushed: true,
     changed,
-    generated: true,
     createScript,
-    summary: `${changed ? "applied" : "already in sync:"} ${schemaArg} with Prisma ${version.version}${kept}; client generated`,
+    summary: `${changed ? "applied" : "already in sync:"} ${schemaArg} with Prisma ${version.version}${kept}`,
   };
 }
 

@@ -79,7 +79,18 @@ export type RunOptions = {
   privateHome?: string;
 };
 
-export type StepOutcome = { status: "succeeded" } | { status: "skipped"; reason: string };
+export type StepOutcome =
+  | {
+      status: "succeeded";
+      /**
+       * The step ran nothing meant to write the release (its platform files aside): the
+       * fingerprint taken after the step before it stands, and is not taken again (a walk of
+       * every file: a node_modules of 20,000 files takes a quarter of a second). A file written
+       * anyway shows at reuse as a changed directory, so nothing is reused from it.
+       */
+      releaseAsBefore?: true;
+    }
+  | { status: "skipped"; reason: string };
 
 export type Step = {
   name: string;

@@ -140,6 +140,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
 
   let end: Outcome;
   let result: PipelineResult;
+  let releaseAsBefore = false;
   const notRun = ctx.notRun.get(step.name);
   try {
     if (notRun !== undefined) await step.restore?.(stepCtx);
@@ -149,6 +150,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
       outcome.status === "skipped"
         ? { status: "skipped", skipReason: outcome.reason }
         : { status: "succeeded" };
+    releaseAsBefore = outcome.status === "succeeded" && outcome.releaseAsBefore === true;
     result = { status: "succeeded" };
   } catch (thrown) {
     ({ end, result } = await describeFailure(step.name, thrown, log, classifier, logger));
@@ -188,7 +190,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
     "step ended",
   );
   // What the step left in the release directory, so a retry or rollback can tell it is intact.
-  if (end.status === "succeeded" && step.changesRelease) {
+  if (end.status === "succeeded" && step.changesRelease && !releaseAsBefore) {
     const fingerprint = await releaseFingerprint(ctx.releaseDir);
     await recordReleaseFingerprint(ctx.db, ctx.deployment.id, step.name, fingerprint);
   }

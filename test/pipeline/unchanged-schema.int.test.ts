@@ -1,7 +1,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { jest } from "@jest/globals";
+import { checkReuse } from "../../src/pipeline/check-reuse.js";
 import { ensureProjectDatabase } from "../../src/provisioning/provision-project.js";
+import { releaseSource } from "../../src/store/release-directories.js";
 import { queryAt } from "../helpers/databases.js";
 import { fixtureRepo } from "../helpers/git-repo.js";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
@@ -120,6 +122,33 @@ describe("the schema step's push of an unchanged schema", () => {
     expect(buildLog).toContain("Prisma client reused");
     expect(second.log).toContain(`schema unchanged since deployment ${first.record.id}`);
     expect(second.log).not.toMatch(PUSHED);
+  });
+
+  it("keeps the fingerprint the build left: the push's Prisma writes nothing of the release, and a file its config writes anyway makes the release unreusable", async () => {
+    const reuse = async (id: string) =>
+      checkReuse(stack.db, (await releaseSource(stack.db, id))!, ["checkout", "install", "build"]);
+    const plain = await fixtureRepo("prisma-app");
+    const { record } = await deploySchemaStep("fingerprinted", plain.dir);
+    const row = await stack.db.deployment.findUniqueOrThrow({ where: { id: record.id } });
+    expect(row.releaseDigestStep).toBe("build");
+    expect(await reuse(record.id)).toEqual({ ok: true });
+
+    // The app's Prisma config runs in the push too (the worker's config wraps it): here it writes
+    // a file into the release when it does, after the build's fingerprint was taken.
+    const config = await readFile(path.join(plain.dir, "prisma.config.ts"), "utf8");
+    const writing = await fixtureRepo("prisma-app", {
+      "prisma.config.ts": `${config}\nimport { writeFileSync } from "node:fs";\nif (process.argv.includes("push")) writeFileSync("written-by-push.txt", "x");\n`,
+    });
+    const written = await deploySchemaStep("fingerprinted-writes", writing.dir);
+    expect(written.log).toMatch(PUSHED);
+    const releaseDir = (
+      await stack.db.deployment.findUniqueOrThrow({ where: { id: written.record.id } })
+    ).releaseDir!;
+    expect(await readFile(path.join(releaseDir, "written-by-push.txt"), "utf8")).toBe("x");
+    expect(await reuse(written.record.id)).toEqual({
+      ok: false,
+      reason: `its release directory ${releaseDir} has changed since build ended there`,
+    });
   });
 
   it("never skips a preStart: it runs on every deploy, and a push recorded before is forgotten", async () => {

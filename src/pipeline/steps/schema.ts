@@ -21,7 +21,7 @@ const KEPT_OUTPUT_LINES = 2_000;
 /**
  * Applies the app's schema, exactly as the platform documents it: a coduck.json `preStart`
  * owns it; otherwise a Prisma schema with models is pushed additively (never dropping what it
- * does not declare, never accepting data loss) and its client generated, unless the same
+ * does not declare, never accepting data loss; its client is the build step's), unless the same
  * schema was pushed into the same, untouched database before (schema/unchanged-push.ts);
  * otherwise nothing.
  * Schema tools get the direct URL as DATABASE_URL: Prisma's schema engine cannot work through
@@ -116,7 +116,7 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
   ctx.say(decision.line);
   // The client was generated (or reused, unchanged) by the build step; the schema gate passed
   // after the push recorded, on the same catalog.
-  if (decision.skip) return { status: "succeeded" };
+  if (decision.skip) return { status: "succeeded", releaseAsBefore: true };
   try {
     const result = await syncPrismaSchema({
       appDir: ctx.releaseDir,
@@ -133,7 +133,8 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
       // Not recorded: the next deploy pushes again, nothing worse.
       ctx.say(await decision.record().catch((error) => `push not recorded: ${String(error)}`));
     }
-    return { status: "succeeded" };
+    // Prisma wrote its scripts and config under .coduck/ only (the client is the build's).
+    return { status: "succeeded", releaseAsBefore: true };
   } catch (error) {
     if (!(error instanceof SchemaSyncError)) throw error;
     ctx.say(error.message);

@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import type { Config } from "../config.js";
 import { HostQueues } from "../queue/host-queues.js";
 import {
@@ -7,6 +7,7 @@ import {
   type RedisConnection,
 } from "../queue/redis.js";
 import type { Db } from "../store/prisma.js";
+import { commandPool } from "./with-pool.js";
 
 /**
  * Runs a CLI command with the worker's database and its queue, and closes both afterwards,
@@ -37,9 +38,7 @@ export async function withQueueOnPool<T>(
   config: Config,
   work: (pool: pg.Pool, queues: HostQueues, redis: RedisConnection) => Promise<T>,
 ): Promise<T> {
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 1 });
-  // A connection the server closed while idle: the next statement reports it, if there is one.
-  pool.on("error", () => {});
+  const pool = commandPool(config);
   return withDeployQueue(
     connectRedisToEnqueue(config.redis),
     config.queuePrefix,

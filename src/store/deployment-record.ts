@@ -1,7 +1,7 @@
 import type { Deployment, DeploymentStatus, DeploymentStep, Prisma } from "@prisma/client";
 import { FAILURE_CODES, type FailureCode } from "../failures/codes.js";
 import type { Db } from "./prisma.js";
-import { inTransaction, type SqlDb } from "./sql-transaction.js";
+import { queryOn, type SqlDb } from "./sql-transaction.js";
 
 const withStepsAndProject = {
   project: { select: { slug: true, liveDeploymentId: true } },
@@ -143,8 +143,11 @@ function selected(table: string, column: string, as: string): string {
   return `${ref}${TEXT_COLUMNS.has(column) ? "::text" : ""} AS "${as}"`;
 }
 
-/** The deployment, its project's columns and one of its steps a row (none: a row of nulls), by position. */
-const RECORD_SQL = `
+/**
+ * Deployments (`$1`, uuids), their projects' columns and one of their steps a row (none: a
+ * row of nulls), the newest first, each one's steps by position.
+ */
+const RECORDS_SQL = `
   SELECT ${[
     ...DEPLOYMENT_COLUMNS.map((c) => selected("d", c, c)),
     ...PROJECT_COLUMNS.map((c) => selected("p", c, `project.${c}`)),
@@ -153,22 +156,22 @@ const RECORD_SQL = `
     FROM "Deployment" d
     JOIN "Project" p ON p.id = d."projectId"
     LEFT JOIN "DeploymentStep" s ON s."deploymentId" = d.id
-   WHERE d.id = $1::uuid
-   ORDER BY s.position`;
+   WHERE d.id = ANY($1::uuid[])
+   ORDER BY d."queuedAt" DESC, d.id, s.position`;
 
 const timeOf = (value: unknown) => (value === null ? null : new Date(Number(value)));
 
 /**
- * The same record as getDeploymentRecord, in one plain-SQL statement on either connection: for
- * the CLI's `deploy --wait`, which then never loads Prisma (see SqlDb).
+ * The records of these deployments (those that exist), newest first, in one plain-SQL
+ * statement on either connection: the CLI's commands that only read (and `deploy --wait`)
+ * then never load Prisma (see SqlDb). The same records as getDeploymentRecord makes.
  */
-export async function readDeploymentRecord(
+async function readDeploymentRecords(
   db: SqlDb,
-  id: string,
-): Promise<DeploymentRecord | null> {
-  const rows = await inTransaction(db, (sql) => sql<Record<string, unknown>>(RECORD_SQL, [id]));
-  const [first] = rows;
-  if (!first) return null;
+  ids: readonly string[],
+): Promise<DeploymentRecord[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryOn(db)<Record<string, unknown>>(RECORDS_SQL, [ids]);
   const pick = (row: Record<string, unknown>, columns: readonly string[], prefix: string) =>
     Object.fromEntries(
       columns.map((c) => {
@@ -176,45 +179,63 @@ export async function readDeploymentRecord(
         return [c, TIME_COLUMNS.has(c) ? timeOf(value) : value];
       }),
     );
-  return toRecord({
-    ...pick(first, DEPLOYMENT_COLUMNS, ""),
-    project: pick(first, PROJECT_COLUMNS, "project."),
-    steps: rows
-      .filter((row) => row["step.name"] !== null)
-      .map((row) => pick(row, STEP_COLUMNS, "step.")),
-  } as RecordSource);
+  const byId = new Map<
+    unknown,
+    { first: Record<string, unknown>; steps: Record<string, unknown>[] }
+  >();
+  for (const row of rows) {
+    const entry = byId.get(row.id) ?? { first: row, steps: [] };
+    byId.set(row.id, entry);
+    if (row["step.name"] !== null) entry.steps.push(pick(row, STEP_COLUMNS, "step."));
+  }
+  return [...byId.values()].map(({ first, steps }) =>
+    toRecord({
+      ...pick(first, DEPLOYMENT_COLUMNS, ""),
+      project: pick(first, PROJECT_COLUMNS, "project."),
+      steps,
+    } as RecordSource),
+  );
+}
+
+/** One deployment's record (readDeploymentRecords), or null. */
+export async function readDeploymentRecord(
+  db: SqlDb,
+  id: string,
+): Promise<DeploymentRecord | null> {
+  return (await readDeploymentRecords(db, [id]))[0] ?? null;
 }
 
 /**
- * The newest `limit` deployments matching the filter, newest first. Each filter has its index
- * (queuedAt; status, queuedAt; errorCode, queuedAt; projectId, queuedAt), so the cost follows
- * `limit`, not the history. The project is looked up by slug first: a filter through the
- * relation would join Project and lose the (projectId, queuedAt) order.
+ * The newest `limit` deployments matching the filter, newest first, on either connection. Each
+ * filter has its index (queuedAt; status, queuedAt; errorCode, queuedAt; projectId, queuedAt),
+ * so the cost follows `limit`, not the history. The project is looked up by slug first (a
+ * scalar subquery, run once): a filter through a join with Project would lose the (projectId,
+ * queuedAt) order. The filter's values are parameters, never SQL.
  */
 export async function listDeploymentRecords(
-  db: Db,
+  db: SqlDb,
   filter: { status?: DeploymentStatus; project?: string; errorCode?: string; limit: number },
 ): Promise<DeploymentRecord[]> {
-  let projectId: string | undefined;
-  if (filter.project) {
-    const project = await db.project.findUnique({
-      where: { slug: filter.project },
-      select: { id: true },
-    });
-    if (!project) return [];
-    projectId = project.id;
-  }
-  const found = await db.deployment.findMany({
-    where: {
-      ...(filter.status && { status: filter.status }),
-      ...(projectId && { projectId }),
-      ...(filter.errorCode && { errorCode: filter.errorCode }),
-    },
-    orderBy: { queuedAt: "desc" },
-    take: filter.limit,
-    include: withStepsAndProject,
-  });
-  return found.map(toRecord);
+  const values: unknown[] = [];
+  const where: string[] = [];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (filter.status) where.push(`d.status = ${param(filter.status)}::"DeploymentStatus"`);
+  if (filter.project)
+    where.push(`d."projectId" = (SELECT id FROM "Project" WHERE slug = ${param(filter.project)})`);
+  if (filter.errorCode) where.push(`d."errorCode" = ${param(filter.errorCode)}`);
+  const ids = await queryOn(db)<{ id: string }>(
+    `SELECT d.id::text AS id FROM "Deployment" d
+      ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY d."queuedAt" DESC, d.id LIMIT ${param(filter.limit)}::int`,
+    values,
+  );
+  return readDeploymentRecords(
+    db,
+    ids.map((row) => row.id),
+  );
 }
 
 /**

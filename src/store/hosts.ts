@@ -1,7 +1,6 @@
-import type pg from "pg";
 import { UsageError } from "../errors.js";
 import type { Db } from "./prisma.js";
-import { inTransaction, type Sql, type SqlDb } from "./sql-transaction.js";
+import { inTransaction, type Queryable, queryOn, type Sql, type SqlDb } from "./sql-transaction.js";
 
 /**
  * Hosts (issue 24): each worker's machine, registered in Postgres by the worker with a
@@ -77,17 +76,6 @@ type HostRow = {
   projects: string | bigint | number;
 };
 
-/**
- * Plain SQL on either connection (Prisma's client, or the bare pool of a CLI command that does
- * not load Prisma): times come back as epoch milliseconds (timestamps without time zone hold
- * UTC, as Prisma writes them) and counts as whatever the driver makes of a bigint.
- */
-function queryOn(db: Queryable): Sql {
-  if ("$queryRawUnsafe" in db) return (text, values = []) => db.$queryRawUnsafe(text, ...values);
-  return async <Row>(text: string, values: readonly unknown[] = []) =>
-    (await db.query(text, [...values])).rows as Row[];
-}
-
 const HOSTS_SQL = `
   SELECT h.id, h.address, h.state, h."maxProjects",
          (EXTRACT(EPOCH FROM h."heartbeatAt") * 1000)::float8 AS "heartbeatMs",
@@ -96,9 +84,6 @@ const HOSTS_SQL = `
          (EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'UTC') - h."heartbeatAt")) * 1000)::float8 AS "ageMs",
          (SELECT count(*) FROM "Project" p WHERE p."hostId" = h.id) AS projects
     FROM "Host" h`;
-
-/** What plain SQL runs on here: SqlDb, or one pg client (doctor's). */
-export type Queryable = SqlDb | pg.ClientBase;
 
 /** Every registered host, by id, with its reported state and project count. */
 export async function listHosts(db: Queryable, downAfterMs: number): Promise<HostView[]> {

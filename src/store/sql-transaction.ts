@@ -11,6 +11,21 @@ export type SqlDb = Db | pg.Pool;
 /** Sends one parameterised statement ($1, $2, … bound to `values`); resolves with its rows. */
 export type Sql = <Row>(text: string, values?: readonly unknown[]) => Promise<Row[]>;
 
+/** What plain SQL runs on outside a transaction: SqlDb, or one pg client (doctor's). */
+export type Queryable = SqlDb | pg.ClientBase;
+
+/**
+ * Single statements on either connection (Prisma's client, or the bare pool of a CLI command
+ * that does not load Prisma). Times are best selected as epoch milliseconds (timestamps without
+ * time zone hold UTC, as Prisma writes them); counts come back as whatever the driver makes of
+ * a bigint.
+ */
+export function queryOn(db: Queryable): Sql {
+  if ("$queryRawUnsafe" in db) return (text, values = []) => db.$queryRawUnsafe(text, ...values);
+  return async <Row>(text: string, values: readonly unknown[] = []) =>
+    (await db.query(text, [...values])).rows as Row[];
+}
+
 /** Prisma's default of 2 s is short for a burst of pushes queueing for connections and locks. */
 const TRANSACTION_WAIT_MS = 15_000;
 

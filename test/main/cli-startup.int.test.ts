@@ -113,8 +113,34 @@ describe("what the CLI loads", () => {
     expect(recorded).toMatchObject({ status: "failed", errorCode: "CHECKOUT_FAILED" });
   });
 
-  it("a command that reads the database loads Prisma, not the queue nor the HTTP server", async () => {
-    const loaded = await packagesLoaded(["deployments", "list"]);
+  it("deployments list and show run from the bundle on a bare pool: no Prisma, no queue, no HTTP server", async () => {
+    const recorded = await stack.db.deployment.findFirstOrThrow({
+      where: { project: { slug: "startup" } },
+    });
+    for (const args of [
+      ["deployments", "list", "--project", "startup"],
+      ["deployments", "show", recorded.id],
+    ]) {
+      const urls = await modulesLoaded(args);
+      expect(urls.some((url) => url.includes("/dist/cli/"))).toBe(true);
+      expect(urls.some((url) => url.includes("/dist/src/"))).toBe(false);
+      const packages = packagesOf(urls);
+      for (const name of ["@prisma/client", "bullmq", "ioredis", "fastify", "pino-pretty"]) {
+        expect(packages).not.toContain(name);
+      }
+      const run = await execa("node", [BIN, ...args, "--json"], { env: stack.env });
+      const printed = JSON.parse(run.stdout);
+      expect((Array.isArray(printed) ? printed : [printed]).map((d) => d.id)).toEqual([
+        recorded.id,
+      ]);
+    }
+  });
+
+  it("a command that reads the database through Prisma loads it, not the queue nor the HTTP server", async () => {
+    const recorded = await stack.db.deployment.findFirstOrThrow({
+      where: { project: { slug: "startup" } },
+    });
+    const loaded = await packagesLoaded(["deployments", "logs", recorded.id]);
     expect(loaded.has("@prisma/client")).toBe(true);
     for (const name of ["bullmq", "ioredis", "fastify", "pino-pretty"]) {
       expect(loaded.has(name)).toBe(false);

@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { getDeploymentRecord, readDeploymentRecord } from "../../src/store/deployment-record.js";
+import {
+  getDeploymentRecord,
+  listDeploymentRecords,
+  readDeploymentRecord,
+} from "../../src/store/deployment-record.js";
 import { connectDb, type Db } from "../../src/store/prisma.js";
 import { createTestDatabase } from "../helpers/databases.js";
 
@@ -127,7 +131,7 @@ async function recordFixtures() {
   await db.deployment.create({
     data: { id: bareId, projectId: project.id, repoUrl: "/srv/repo", ref: "v1", queuedAt: at(50) },
   });
-  return { failedId, liveId, bareId };
+  return { slug: project.slug, failedId, liveId, bareId };
 }
 
 describe("readDeploymentRecord", () => {
@@ -160,5 +164,51 @@ describe("readDeploymentRecord", () => {
 
   it("is null for a deployment that does not exist", async () => {
     expect(await readDeploymentRecord(pool, randomUUID())).toBeNull();
+  });
+});
+
+describe("listDeploymentRecords", () => {
+  it("lists the same records, newest first, filtered by status, project and code, on either connection", async () => {
+    const ids = await recordFixtures();
+    const other = await recordFixtures();
+    const records = async (id: string) => (await getDeploymentRecord(db, id))!;
+    for (const on of [pool, db]) {
+      const mine = await listDeploymentRecords(on, { project: ids.slug, limit: 10 });
+      expect(mine).toEqual([
+        await records(ids.bareId),
+        await records(ids.liveId),
+        await records(ids.failedId),
+      ]);
+      expect(await listDeploymentRecords(on, { project: ids.slug, limit: 2 })).toEqual(
+        mine.slice(0, 2),
+      );
+      const failed = await listDeploymentRecords(on, {
+        status: "failed",
+        errorCode: "INSTALL_FAILED",
+        limit: 1000,
+      });
+      expect(failed.map((r) => r.id)).toEqual(
+        expect.arrayContaining([ids.failedId, other.failedId]),
+      );
+      expect(failed.every((r) => r.status === "failed" && r.errorCode === "INSTALL_FAILED")).toBe(
+        true,
+      );
+      const times = failed.map((r) => r.queuedAt);
+      expect(times).toEqual([...times].sort().reverse());
+      expect(
+        await listDeploymentRecords(on, { project: ids.slug, status: "succeeded", limit: 10 }),
+      ).toEqual([await records(ids.liveId)]);
+    }
+  });
+
+  it("takes a hostile filter as a value, never as SQL", async () => {
+    const ids = await recordFixtures();
+    for (const project of ["x' OR '1'='1", `${ids.slug}"; DROP TABLE "Deployment"; --`]) {
+      expect(await listDeploymentRecords(pool, { project, limit: 10 })).toEqual([]);
+    }
+    expect(
+      await listDeploymentRecords(pool, { project: ids.slug, errorCode: "' OR 1=1 --", limit: 10 }),
+    ).toEqual([]);
+    expect((await listDeploymentRecords(pool, { project: ids.slug, limit: 10 })).length).toBe(3);
   });
 });

@@ -13,6 +13,15 @@ const OTHER_LOCKFILES = ["pnpm-lock.yaml", "yarn.lock", "bun.lock"];
  * parsed into objects in the worker's heap, and counts whole.
  */
 const AT_MOST_PARSED_BYTES = 32 * 1024 * 1024;
+/**
+ * The characters of lockfile keys looked up while resolving, at most. A real lockfile of
+ * thousands of packages takes a few MB; a hostile one (names megabytes long, thousands of
+ * made-up dependencies, deep nesting) would make each lookup hash megabytes, and the worker
+ * block for minutes: past this it counts whole instead.
+ */
+const AT_MOST_PROBED_CHARACTERS = 16 * 1024 * 1024;
+/** npm's limit on a package name's length. */
+const AT_MOST_NAME_LENGTH = 214;
 
 /**
  * A SHA-256 of what the app's lockfiles pin of the packages Prisma's commands load: the Prisma
@@ -54,8 +63,9 @@ type LockEntry = Record<string, unknown>;
 
 /**
  * The entries of npm's lockfile `text` that `roots` need, keyed and serialized in a fixed
- * order; null when the lockfile cannot say (not v2/v3 JSON, or a link on the way) or is over
- * AT_MOST_PARSED_BYTES.
+ * order; null when the lockfile cannot say (not v2/v3 JSON, or a link on the way), or is over
+ * AT_MOST_PARSED_BYTES, names a package longer than npm allows, or takes more resolving than
+ * AT_MOST_PROBED_CHARACTERS.
  */
 function npmClosure(text: string, roots: readonly string[]): string | null {
   if (text.length > AT_MOST_PARSED_BYTES) return null;
@@ -70,9 +80,12 @@ function npmClosure(text: string, roots: readonly string[]): string | null {
   const seen = new Map<string, LockEntry>();
   const missing = new Set<string>();
   const pending: [from: string, name: string][] = roots.map((name) => ["", name]);
+  const budget = { characters: AT_MOST_PROBED_CHARACTERS };
   while (pending.length > 0) {
     const [from, name] = pending.pop()!;
-    const key = resolveFrom(entries, from, name);
+    if (name.length > AT_MOST_NAME_LENGTH) return null;
+    const key = resolveFrom(entries, from, name, budget);
+    if (key === undefined) return null;
     if (key === null) {
       // An optional or peer dependency npm did not install: its absence is what is pinned.
       missing.add(`${from}\0${name}`);
@@ -94,11 +107,19 @@ function npmClosure(text: string, roots: readonly string[]): string | null {
 
 /**
  * Where Node finds package `name` required from the package at `from` ("" for the app): its
- * own node_modules, then each enclosing package's, then the app's. The lockfile's key, or null.
+ * own node_modules, then each enclosing package's, then the app's. The lockfile's key, or null;
+ * undefined when the lookups' characters ran over `budget`.
  */
-function resolveFrom(entries: Record<string, unknown>, from: string, name: string): string | null {
+function resolveFrom(
+  entries: Record<string, unknown>,
+  from: string,
+  name: string,
+  budget: { characters: number },
+): string | null | undefined {
   for (let dir = from; ; ) {
     const key = `${dir ? `${dir}/` : ""}node_modules/${name}`;
+    budget.characters -= key.length;
+    if (budget.characters < 0) return undefined;
     if (Object.hasOwn(entries, key)) return key;
     if (!dir) return null;
     const up = dir.lastIndexOf("/node_modules/");

@@ -130,6 +130,39 @@ describe("what the lockfile pins of the packages Prisma loads", () => {
     }
   });
 
+  it("bounds the work a hostile lockfile asks for, and then counts it whole", async () => {
+    // Deep nesting of long names, each level needing dozens of packages that are not there:
+    // resolving them all would hash billions of characters and block the worker for minutes.
+    const packages: Packages = {
+      "node_modules/prisma": pkg("6.19.3", { [`${"a".repeat(199)}0`]: "1" }),
+    };
+    let key = "node_modules/prisma";
+    for (let level = 0; level < 200; level++) {
+      key = `${key}/node_modules/${"a".repeat(199)}${level}`;
+      const missing = Object.fromEntries(
+        Array.from({ length: 20 }, (_, i) => [`${"m".repeat(200)}${i}`, "1"]),
+      );
+      packages[key] = pkg("1.0.0", { ...missing, [`${"a".repeat(199)}${level + 1}`]: "1" });
+    }
+    const hostile = (nanoid: string) =>
+      JSON.stringify({
+        lockfileVersion: 3,
+        packages: { ...packages, "node_modules/nanoid": pkg(nanoid) },
+      });
+    const started = performance.now();
+    const before = await digest(hostile("5.1.5"));
+    expect(performance.now() - started).toBeLessThan(5_000);
+    // Counted whole: a package Prisma never loads changes it.
+    expect(await digest(hostile("5.1.6"))).not.toBe(before);
+    // A name longer than npm allows: counted whole as well.
+    const long = (nanoid: string) =>
+      lockfile({
+        "node_modules/prisma": pkg("6.19.3", { ["x".repeat(300)]: "1" }),
+        "node_modules/nanoid": pkg(nanoid),
+      });
+    expect(await digest(long("5.1.5"))).not.toBe(await digest(long("5.1.6")));
+  });
+
   it("refuses a lockfile that is a link out of the app", async () => {
     const outside = await mkdtemp(path.join(os.tmpdir(), "coduck-outside-"));
     try {

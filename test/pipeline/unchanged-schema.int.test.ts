@@ -151,6 +151,39 @@ describe("the schema step's push of an unchanged schema", () => {
     });
   });
 
+  it("generates the client again when the build changed the schema the push then applies", async () => {
+    const plain = await fixtureRepo("prisma-app");
+    const manifest = JSON.parse(await readFile(path.join(plain.dir, "package.json"), "utf8"));
+    manifest.scripts.build = "cp full-schema.txt prisma/schema.prisma";
+    const schemaText = await readFile(path.join(plain.dir, "prisma", "schema.prisma"), "utf8");
+    const full = schemaText.replace(/^(\s*title\s+String\s*)$/m, "$1\n  summary String?");
+    expect(full).toContain("summary String?");
+    const repo = await fixtureRepo("prisma-app", {
+      "package.json": JSON.stringify(manifest, null, 2),
+      "full-schema.txt": full,
+    });
+    const { record, log } = await deploySchemaStep("assembled-schema", repo.dir);
+    expect(log).toMatch(PUSHED);
+    const buildLog = record.steps.find((s) => s.name === "build")!.logTail ?? "";
+    expect(buildLog).toContain(
+      "the build changed the Prisma schema or removed its client: generating it again",
+    );
+    const releaseDir = (await stack.db.deployment.findUniqueOrThrow({ where: { id: record.id } }))
+      .releaseDir!;
+    const types = await readFile(
+      path.join(releaseDir, "node_modules", ".prisma", "client", "index.d.ts"),
+      "utf8",
+    );
+    expect(types).toContain("summary: string | null");
+    const { directUrl } = await ensureProjectDatabase(deps(), "assembled-schema");
+    expect(
+      await queryAt(
+        directUrl,
+        `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'Post' AND column_name = 'summary'`,
+      ),
+    ).toEqual([{ n: 1 }]);
+  });
+
   it("never skips a preStart: it runs on every deploy, and a push recorded before is forgotten", async () => {
     const repo = await fixtureRepo("prisma-app");
     const pushed = await deploySchemaStep("withprestart", repo.dir);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { readOptionalAppFile } from "../../apps/read-app-file.js";
+import { isAppFile, readOptionalAppFile } from "../../apps/read-app-file.js";
 import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
 import { restoreBuildCache, saveBuildCache } from "../../caches/build-cache.js";
 import { buildCachePaths } from "../../caches/build-cache-paths.js";
@@ -15,7 +15,9 @@ import { refuseOutsideApp } from "./refuse-outside-app.js";
  * Generates the Prisma client when the app's schema declares models (see
  * generate-prisma-client), then runs coduck.json `build`, else the package.json build script,
  * else nothing more. The project's build caches (caches/build-cache.ts) are put back before and
- * kept after a build that succeeded.
+ * kept after a build that succeeded. The schema step pushes with no generate of its own, so a
+ * build that changed the schema (assembled from parts, say) or removed the generated client
+ * has the client generated again after it, from the schema the push will apply.
  */
 export const build: Step = {
   name: "build",
@@ -29,6 +31,7 @@ export const build: Step = {
       ? "Prisma client reused: its schema, Prisma config and Prisma packages are those of the last build"
       : await refuseOutsideApp(() => generatePrismaClient(ctx, "BUILD_FAILED"));
     if (generated) ctx.say(generated);
+    const schemaBefore = generated ? await clientSource(ctx.releaseDir) : null;
     if (custom) {
       await ctx.sh(custom, { failureCode: "BUILD_FAILED" });
     } else if (hasBuild) {
@@ -40,10 +43,36 @@ export const build: Step = {
         reason: "no build command: neither coduck.json build nor a package.json build script",
       };
     }
-    await cache?.keep();
+    let keepClient = true;
+    if (generated && (await clientSource(ctx.releaseDir)) !== schemaBefore) {
+      ctx.say("the build changed the Prisma schema or removed its client: generating it again");
+      await refuseOutsideApp(() => generatePrismaClient(ctx, "BUILD_FAILED"));
+      // Kept under the key of the schema before the build: not this client.
+      keepClient = false;
+    }
+    await cache?.keep(keepClient);
     return { status: "succeeded" };
   },
 };
+
+/**
+ * What the client generated before the build came from, and whether it is still there: the
+ * schema's files, and the default output's presence. Compared before and after the build.
+ */
+async function clientSource(appDir: string): Promise<string> {
+  const schema = await findPrismaSchema(appDir).catch(() => null);
+  if (!schema) return "no schema";
+  const hash = createHash("sha256");
+  for (const file of [...schema.files].sort())
+    hash.update(
+      `${path.relative(appDir, file)}\0${(await readOptionalAppFile(appDir, file).catch(() => null)) ?? "\0missing"}\0`,
+    );
+  const client = await isAppFile(appDir, path.join(appDir, PRISMA_CLIENT, "index.js")).catch(
+    () => false,
+  );
+  hash.update(client ? "client" : "no client");
+  return hash.digest("hex");
+}
 
 /** Where `prisma generate` writes the client (prisma-client-js without an `output`). */
 const PRISMA_CLIENT = "node_modules/.prisma/client";
@@ -56,7 +85,7 @@ const PRISMA_CLIENT = "node_modules/.prisma/client";
 async function buildCache(
   ctx: StepContext,
   manifest: Awaited<ReturnType<typeof readPackageJson>>,
-): Promise<{ prismaClientReused: boolean; keep(): Promise<void> } | null> {
+): Promise<{ prismaClientReused: boolean; keep(withClient: boolean): Promise<void> } | null> {
   const maxBytes = ctx.config.caches.buildMaxBytes;
   if (maxBytes === 0) return null;
   const { paths, note } = await buildCachePaths(ctx.releaseDir, manifest);
@@ -77,8 +106,9 @@ async function buildCache(
   ctx.say(restored.line);
   return {
     prismaClientReused: restored.restored.includes(PRISMA_CLIENT),
-    async keep() {
-      const kept = await saveBuildCache({ ...where, maxBytes }).catch(
+    async keep(withClient) {
+      const paths = withClient ? where.paths : where.paths.filter((p) => p !== PRISMA_CLIENT);
+      const kept = await saveBuildCache({ ...where, paths, maxBytes }).catch(
         (error: Error) => `build cache not kept: ${error.message}`,
       );
       if (kept) ctx.say(kept);

@@ -38,8 +38,8 @@ export type PushInputs =
  * A SHA-256 over everything that decides what the worker's `prisma db push` does, besides the
  * database itself: the schema's files (names and text), the Prisma version, the Prisma config
  * and every app file it imports, what the lockfile pins of the packages Prisma loads (its
- * engines, a driver adapter the config imports: prisma-packages-digest), the `.env` files Prisma and dotenv read, the `prisma` key of
- * package.json, the variables the push runs with (DIRECT_URL among them: which database and
+ * engines, a driver adapter the config imports: prisma-packages-digest), the `.env` files
+ * Prisma and dotenv read, the `prisma` key of package.json, the variables the push runs with (DIRECT_URL among them: which database and
  * schema), the Node that runs it, and the worker's push format. Nothing leaves the app's
  * directory: a link out rejects with EOUTSIDEAPP.
  */
@@ -63,12 +63,9 @@ export async function pushInputsHash(input: {
   for (const dir of envFiles) await partFile(path.join(dir, ".env"));
   const manifest = await readOptionalAppFile(appDir, path.join(appDir, "package.json"));
   part("package.json prisma", JSON.stringify(prismaKey(manifest) ?? null));
-  const modules = schema.configFile
-    ? await configModules(appDir, schema.configFile)
-    : { files: [], packages: [] };
-  if ("unknown" in modules) return modules;
-  for (const [file, digest] of modules.files) part(path.relative(appDir, file), digest);
-  part("packages", await prismaPackagesDigest(appDir, modules.packages));
+  const loaded = await prismaLoads(appDir, schema.configFile);
+  if ("unknown" in loaded) return loaded;
+  for (const [name, digest] of loaded.parts) part(name, digest);
   return { hash: hash.digest("hex") };
 
   async function partFile(file: string): Promise<void> {
@@ -84,7 +81,29 @@ function prismaKey(manifest: string | null): unknown {
   }
 }
 
-export type ConfigModules = { files: [string, string][]; packages: string[] } | { unknown: string };
+type ConfigModules = { files: [string, string][]; packages: string[] } | { unknown: string };
+
+/**
+ * What a Prisma command loads besides the schema, as named digests: the config and the app
+ * files it imports (configModules), and what the lockfile pins of Prisma's packages and those
+ * the config imports (prisma-packages-digest). Unknown when the config's imports cannot be
+ * pinned down. Shared by the push's inputs and the build's client key.
+ */
+export async function prismaLoads(
+  appDir: string,
+  configFile: string | null,
+): Promise<{ parts: [string, string][] } | { unknown: string }> {
+  const modules = configFile
+    ? await configModules(appDir, configFile)
+    : { files: [], packages: [] };
+  if ("unknown" in modules) return modules;
+  const parts = modules.files.map(([file, digest]): [string, string] => [
+    path.relative(appDir, file),
+    digest,
+  ]);
+  parts.push(["packages", await prismaPackagesDigest(appDir, modules.packages)]);
+  return { parts };
+}
 
 /**
  * The Prisma config and, transitively, the app's own files it imports, each as the SHA-256 of
@@ -95,7 +114,7 @@ export type ConfigModules = { files: [string, string][]; packages: string[] } | 
  * by a name computed at run time is not seen: its version counts only if Prisma's own
  * packages depend on it.
  */
-export async function configModules(appDir: string, configFile: string): Promise<ConfigModules> {
+async function configModules(appDir: string, configFile: string): Promise<ConfigModules> {
   const files = new Map<string, string>();
   const packages = new Set<string>();
   const pending = [configFile];
@@ -119,9 +138,9 @@ export async function configModules(appDir: string, configFile: string): Promise
         if (name && !isBuiltin(specifier)) packages.add(name);
         continue;
       }
-      const found = await resolveModule(appDir, path.resolve(path.dirname(file), match[2]!));
+      const found = await resolveModule(appDir, path.resolve(path.dirname(file), specifier));
       if (!found) {
-        const named = `${path.relative(appDir, file)} imports ${match[2]}`;
+        const named = `${path.relative(appDir, file)} imports ${specifier}`;
         return { unknown: `${named}, which the worker cannot find to compare` };
       }
       pending.push(found);

@@ -5,8 +5,7 @@ import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
 import { restoreBuildCache, saveBuildCache } from "../../caches/build-cache.js";
 import { buildCachePaths } from "../../caches/build-cache-paths.js";
 import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
-import { prismaPackagesDigest } from "../../schema/prisma-packages-digest.js";
-import { configModules } from "../../schema/push-inputs-hash.js";
+import { prismaLoads } from "../../schema/push-inputs-hash.js";
 import type { Step, StepContext } from "../context.js";
 import { generatePrismaClient } from "../generate-prisma-client.js";
 import { refuseOutsideApp } from "./refuse-outside-app.js";
@@ -136,12 +135,8 @@ async function prismaClientKey(appDir: string): Promise<string | null> {
     }
     hash.update(`\0${path.relative(appDir, file)}\0${text}`);
   }
-  const modules = schema.configFile
-    ? await configModules(appDir, schema.configFile)
-    : { files: [], packages: [] };
-  if ("unknown" in modules) return null;
-  for (const [file, digest] of modules.files)
-    hash.update(`\0${path.relative(appDir, file)}\0${digest}`);
-  hash.update(`\0packages\0${await prismaPackagesDigest(appDir, modules.packages)}`);
+  const loaded = await prismaLoads(appDir, schema.configFile);
+  if ("unknown" in loaded) return null;
+  for (const [name, digest] of loaded.parts) hash.update(`\0${name}\0${digest}`);
   return hash.digest("hex");
 }

@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { jest } from "@jest/globals";
-import { Redis } from "ioredis";
 import { createTestStack, type TestStack } from "../helpers/test-worker.js";
 import { cli } from "../helpers/worker-process.js";
 
@@ -22,21 +22,53 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Every command Redis received while `work` ran, with the client that sent it. */
-async function monitored(work: () => Promise<void>): Promise<{ source: string; args: string[] }[]> {
-  const redis = new Redis(stack.config.redisUrl);
-  const monitor = await redis.monitor();
-  const seen: { source: string; args: string[] }[] = [];
-  monitor.on("monitor", (_time: string, args: string[], source: string) => {
-    seen.push({ source, args });
+/** One argument of a MONITOR line, unquoted the way Redis quotes it (sdscatrepr). */
+function unquote(text: string): string {
+  return text.replace(/\\(x[0-9a-f]{2}|.)/g, (_all, code: string) => {
+    if (code.startsWith("x") && code.length === 3)
+      return String.fromCharCode(Number.parseInt(code.slice(1), 16));
+    return (
+      ({ n: "\n", r: "\r", t: "\t", a: "\x07", b: "\b" } as Record<string, string>)[code] ?? code
+    );
   });
+}
+
+/**
+ * Every command Redis received while `work` ran, with the client that sent it. A bare socket
+ * rather than ioredis's monitor(), whose own ready check races the stream it asks for ("Command
+ * queue state error" when another client's INFO arrives first).
+ */
+async function monitored(work: () => Promise<void>): Promise<{ source: string; args: string[] }[]> {
+  const url = new URL(stack.config.redisUrl);
+  const socket = net.connect(Number(url.port || 6379), url.hostname);
+  const seen: { source: string; args: string[] }[] = [];
+  let buffered = "";
+  const started = new Promise<void>((resolve, reject) => {
+    socket.once("error", reject);
+    socket.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("latin1");
+      let end = buffered.indexOf("\r\n");
+      while (end >= 0) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        if (line === "+OK") resolve();
+        const entry = /^\+[\d.]+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
+        if (entry) {
+          const args = [...entry[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => unquote(m[1]!));
+          seen.push({ source: entry[1]!, args });
+        }
+        end = buffered.indexOf("\r\n");
+      }
+    });
+  });
+  socket.write("MONITOR\r\n");
   try {
+    await started;
     await work();
     // MONITOR streams what the server ran; the CLI's last command has run before it exited.
     await new Promise((resolve) => setTimeout(resolve, 100));
   } finally {
-    monitor.disconnect();
-    redis.disconnect();
+    socket.destroy();
   }
   return seen;
 }

@@ -66,6 +66,8 @@ export type StepContext = PipelineContext & {
   /** Runs a command line of the app's own (from coduck.json or a script) through `sh -c`. */
   sh(commandLine: string, options: RunOptions): Promise<void>;
   warn(warning: string): Promise<void>;
+  /** What the step's readAhead resolved to; null without one. */
+  readAhead: unknown;
 };
 
 export type RunOptions = {
@@ -77,6 +79,23 @@ export type RunOptions = {
   onLine?: (line: string) => void;
   /** A HOME of the command's own inside the release, instead of the project's (Sandbox.wrap). */
   privateHome?: string;
+};
+
+/**
+ * What a step's read-ahead gets (Step.readAhead): the shared context, and a way to run an app
+ * command in the box with its output kept rather than logged.
+ */
+export type AheadContext = PipelineContext & {
+  /**
+   * Runs a command of the app's in the release directory, in the box, within the time limit of
+   * the step it reads ahead for; resolves with its exit code and what it printed (stdout and
+   * stderr, in order, at most a few thousand lines). Never rejects for an exit code.
+   */
+  capture(
+    file: string,
+    args: readonly string[],
+    env: Record<string, string>,
+  ): Promise<{ exitCode: number | null; output: string[] }>;
 };
 
 export type StepOutcome =
@@ -101,4 +120,11 @@ export type Step = {
   changesRelease?: boolean;
   /** When the step's result is reused from a copied release: restores what it adds to the context. */
   restore?(ctx: StepContext): Promise<void>;
+  /**
+   * Work of this step that reads the release and changes nothing of it or of the database,
+   * started as the step before it starts and run beside it (a Prisma command while the build
+   * compiles): its result reaches run() as `ctx.readAhead`, null when it failed, was stopped
+   * or was not run. run() checks that what it was made from is still so.
+   */
+  readAhead?(ctx: AheadContext): Promise<unknown>;
 };

@@ -3,6 +3,7 @@ import { hintForPackageManager, installCommand } from "../apps/package-manager.j
 import { coerceError } from "../errors.js";
 import { childEnv, hostEnv } from "../exec/child-env.js";
 import { displayCommand } from "../exec/display-command.js";
+import { forEachLine, linesText } from "../exec/output-lines.js";
 import { processStartTicks } from "../exec/process-identity.js";
 import { runCommand } from "../exec/run-command.js";
 import { type FailureCode, onlyNamesStep } from "../failures/codes.js";
@@ -17,7 +18,14 @@ import {
   skipPendingSteps,
   startStep,
 } from "../store/steps.js";
-import type { PipelineContext, RunOptions, Step, StepContext, StepOutcome } from "./context.js";
+import type {
+  AheadContext,
+  PipelineContext,
+  RunOptions,
+  Step,
+  StepContext,
+  StepOutcome,
+} from "./context.js";
 import { type Interruption, interruptionOf, StepInterrupted } from "./interruption.js";
 import { SpooledClassifier } from "./spooled-classifier.js";
 import { DEFAULT_LOG_LIMITS, StepLog } from "./step-log.js";
@@ -34,20 +42,79 @@ export async function runPipeline(
   ctx: PipelineContext,
   steps: readonly Step[],
 ): Promise<PipelineResult> {
-  for (const step of steps) {
-    const result = await runStep(ctx, step);
-    if (result.status === "succeeded") continue;
-    if (result.status === "failed") {
-      await skipPendingSteps(ctx.db, attemptOf(ctx), `not run: ${step.name} failed`);
+  let ahead: ReadAhead | null = null;
+  try {
+    for (const [index, step] of steps.entries()) {
+      const readAhead = ahead?.name === step.name ? ahead : null;
+      // The next step's read-ahead runs beside this step (Step.readAhead).
+      const next = steps[index + 1];
+      ahead = next?.readAhead && !ctx.notRun.has(next.name) ? startReadAhead(ctx, next) : null;
+      const result = await runStep(ctx, step, readAhead?.result ?? null);
+      if (result.status === "succeeded") continue;
+      if (result.status === "failed") {
+        await skipPendingSteps(ctx.db, attemptOf(ctx), `not run: ${step.name} failed`);
+      }
+      return result;
     }
-    return result;
+    return { status: "succeeded" };
+  } finally {
+    // Nothing of an attempt outlives it: a read-ahead still running is stopped and waited for.
+    if (ahead) {
+      ahead.stop.abort();
+      await ahead.result;
+    }
   }
-  return { status: "succeeded" };
 }
+
+type ReadAhead = { name: string; result: Promise<unknown>; stop: AbortController };
+
+/**
+ * Starts `step`'s read-ahead: its commands run in the box, stopped with the attempt or when
+ * the pipeline no longer needs them, within the step's time limit. Resolves null when it
+ * fails: the step then does the work itself, and says why when it fails there.
+ */
+function startReadAhead(ctx: PipelineContext, step: Step): ReadAhead {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, stop.signal]);
+  const deadline = Date.now() + stepTimeoutMs(ctx, step.name);
+  const capture: AheadContext["capture"] = async (file, args, env) => {
+    const plain = {
+      file,
+      args,
+      cwd: ctx.releaseDir,
+      env: childEnv({ ...ctx.appEnv, ...env }, ctx.releaseDir),
+    };
+    const wrapped = ctx.sandbox ? await ctx.sandbox.wrap(plain, "step") : plain;
+    const output: string[] = [];
+    const keep = (line: string) => {
+      if (output.length < AHEAD_OUTPUT_LINES) output.push(line);
+    };
+    const result = await runCommand(wrapped, {
+      onOutput: (_stream, lines) => forEachLine(linesText(lines), keep),
+      timeoutMs: Math.max(deadline - Date.now(), 1),
+      signal,
+    });
+    if (result.aborted || result.timedOut) throw new Error(`${step.name}'s read-ahead stopped`);
+    return { exitCode: result.exitCode, output };
+  };
+  const result = step.readAhead!({ ...ctx, signal, capture }).catch((error: unknown) => {
+    // The message only: a failed command's error carries its output, which is the app's.
+    const reason = error instanceof Error ? error.message : String(error);
+    ctx.logger.warn({ step: step.name, reason }, "read-ahead failed; the step does it itself");
+    return null;
+  });
+  return { name: step.name, result, stop };
+}
+
+const AHEAD_OUTPUT_LINES = 2_000;
 
 type Outcome = Omit<StepEnd, "durationMs">;
 
-async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult> {
+async function runStep(
+  ctx: PipelineContext,
+  step: Step,
+  readAhead: Promise<unknown> | null,
+): Promise<PipelineResult> {
   const key = { ...attemptOf(ctx), name: step.name };
   const logger = ctx.logger.child({ step: step.name });
   const started = performance.now();
@@ -69,6 +136,8 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
   const commands: string[] = [];
   let last: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null };
   logger.info("step started");
+  // Waited for within the step: its time counts in the step's, and within its time limit.
+  const aheadResult = (await readAhead) ?? null;
 
   const stepCtx: StepContext = {
     ...ctx,
@@ -85,6 +154,7 @@ async function runStep(ctx: PipelineContext, step: Step): Promise<PipelineResult
       await addWarning(ctx.db, ctx.deployment.id, warning);
     },
     sh: (commandLine, options) => runApp("sh", ["-c", commandLine], options, commandLine),
+    readAhead: aheadResult,
     run: (file, args, options) => runApp(file, args, options),
   };
 

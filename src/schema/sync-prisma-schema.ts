@@ -26,6 +26,11 @@ export type SyncPrismaSchemaInput = {
   run: SchemaCommandRunner;
   /** Writes a line of the platform's own into the step log. */
   say?: (line: string) => void;
+  /**
+   * The create script (`migrate diff --from-empty`) of this same schema, read before the step
+   * (readCreateScript, beside the build): the push does not run Prisma for it again.
+   */
+  createScript?: string;
 };
 
 export type SchemaSyncResult = {
@@ -77,14 +82,10 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
   await makeAppDirectory(appDir, scratchDir);
   const defaultSchema = new URL(directUrl).searchParams.get("schema") ?? "public";
 
-  const { script: createScript, declared } = await declaredObjects({
-    appDir,
-    version,
-    runPrisma,
-    schemaArg,
-    scratchDir,
-    defaultSchema,
-  });
+  const createScript =
+    input.createScript ??
+    (await readCreateScript({ appDir, version, runPrisma, schemaArg, file: "prisma-create.sql" }));
+  const declared = prismaDeclaredObjects(createScript, defaultSchema);
   // Listed last, right before the push, so that a table created meanwhile is not missed.
   const unknown = await unknownObjects(directUrl, declared);
   if (unknown.tables.length + unknown.enums.length > 0) {
@@ -122,26 +123,27 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
 }
 
 /**
- * The tables and enums the schema declares, as Prisma itself reads the schema, and the script
- * they were read from.
+ * The script the app's Prisma writes to create the schema from nothing (`migrate diff
+ * --from-empty`, no database involved): what the schema declares, as Prisma itself reads it.
+ * Written under the app's .coduck/ as `file`, read and removed.
  */
-async function declaredObjects(input: {
+export async function readCreateScript(input: {
   appDir: string;
   version: PrismaVersion;
   runPrisma: RunPrisma;
   schemaArg: string;
-  scratchDir: string;
-  defaultSchema: string;
-}): Promise<{ script: string; declared: DatabaseObjects }> {
-  const scriptFile = path.join(input.scratchDir, "prisma-create.sql");
+  file: string;
+}): Promise<string> {
+  const scratchDir = path.join(input.appDir, ".coduck");
+  await makeAppDirectory(input.appDir, scratchDir);
+  const scriptFile = path.join(scratchDir, input.file);
   try {
     const output = path.relative(input.appDir, scriptFile);
     await input.runPrisma(
       "inspect",
       prismaArgs.createScript(input.version, input.schemaArg, output),
     );
-    const script = await readAppFile(input.appDir, scriptFile);
-    return { script, declared: prismaDeclaredObjects(script, input.defaultSchema) };
+    return await readAppFile(input.appDir, scriptFile);
   } finally {
     await removeAppFile(input.appDir, scriptFile);
   }

@@ -25,7 +25,13 @@ export type PushDecision =
    * `record` keeps what it was made from and the catalog it left, for the next deploy. Null
    * when its inputs cannot be pinned down: nothing is recorded, so it runs every time.
    */
-  | { skip: false; line: string; record: (() => Promise<string>) | null };
+  | {
+      skip: false;
+      line: string;
+      record: (() => Promise<string>) | null;
+      /** The push's inputs (push-inputs-hash), when they could be pinned down. */
+      inputsHash: string | null;
+    };
 
 /**
  * Whether the worker's own `prisma db push` provably has nothing to do: the same inputs
@@ -37,7 +43,7 @@ export type PushDecision =
 export async function decidePush(input: UnchangedPushInput): Promise<PushDecision> {
   const version = await prismaVersion(input.appDir);
   // Without a Prisma CLI the push itself fails and says why.
-  if (!version) return { skip: false, line: "db push runs", record: null };
+  if (!version) return { skip: false, line: "db push runs", record: null, inputsHash: null };
   const inputs = await pushInputsHash({ ...input, version }).catch((error: unknown) => ({
     unknown: `could not read them (${String(error)})`,
   }));
@@ -46,6 +52,7 @@ export async function decidePush(input: UnchangedPushInput): Promise<PushDecisio
       skip: false,
       line: `db push runs: what it is made from cannot be compared (${inputs.unknown}), so it runs on every deploy`,
       record: null,
+      inputsHash: null,
     };
   }
   const hash = inputs.hash;
@@ -64,6 +71,7 @@ export async function decidePush(input: UnchangedPushInput): Promise<PushDecisio
       skip: false,
       line: "db push runs: no earlier push recorded for this project's database",
       record,
+      inputsHash: hash,
     };
   const since = `deployment ${last.deploymentId}`;
   if (last.inputsHash !== hash) {
@@ -71,6 +79,7 @@ export async function decidePush(input: UnchangedPushInput): Promise<PushDecisio
       skip: false,
       line: `db push runs: the schema, its config, Prisma or the packages it loads, or the variables changed since ${since} (hash ${short(last.inputsHash)} → ${short(hash)})`,
       record,
+      inputsHash: hash,
     };
   }
   const catalog = await catalogFingerprint(input.directUrl).catch((error: unknown) => error);
@@ -79,6 +88,7 @@ export async function decidePush(input: UnchangedPushInput): Promise<PushDecisio
       skip: false,
       line: `db push runs: could not read the database's catalog to compare (${String(catalog)})`,
       record,
+      inputsHash: hash,
     };
   }
   if (catalog !== last.catalogHash) {
@@ -86,6 +96,7 @@ export async function decidePush(input: UnchangedPushInput): Promise<PushDecisio
       skip: false,
       line: `db push runs: the schema is unchanged since ${since} (hash ${short(hash)}), but the database's tables, columns, indexes, constraints or types changed since that push`,
       record,
+      inputsHash: hash,
     };
   }
   return {

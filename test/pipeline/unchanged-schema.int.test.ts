@@ -43,6 +43,9 @@ describe("the schema step's push of an unchanged schema", () => {
     );
     expect(first.log).toMatch(PUSHED);
     expect(first.log).toMatch(/recorded the push \(hash [0-9a-f]{12}\)/);
+    // The create script the push reads first was read beside the build, and not again here.
+    expect(first.log).toMatch(/\$ prisma migrate diff --from-empty .* {3}\(ran during the build\)/);
+    expect(first.log.match(/migrate diff --from-empty/g)).toHaveLength(1);
 
     // A code-only change: nothing for the push to do, and it says since when.
     await repo.commit({
@@ -88,6 +91,7 @@ describe("the schema step's push of an unchanged schema", () => {
       /db push runs: the schema, its config, Prisma or the packages it loads, or the variables changed since deployment/,
     );
     expect(fifth.log).toMatch(PUSHED);
+    expect(fifth.log).toContain("(ran during the build)");
     expect(
       await queryAt(
         directUrl,
@@ -164,6 +168,11 @@ describe("the schema step's push of an unchanged schema", () => {
     });
     const { record, log } = await deploySchemaStep("assembled-schema", repo.dir);
     expect(log).toMatch(PUSHED);
+    // The create script read beside the build was of the schema before it: read again here.
+    expect(log).toContain(
+      "the create script read during the build is not used: the schema, its config or Prisma changed since",
+    );
+    expect(log).toMatch(/\$ \S+\/node_modules\/\.bin\/prisma migrate diff --from-empty/);
     const buildLog = record.steps.find((s) => s.name === "build")!.logTail ?? "";
     expect(buildLog).toContain(
       "the build changed the Prisma schema or removed its client: generating it again",
@@ -182,6 +191,43 @@ describe("the schema step's push of an unchanged schema", () => {
         `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'Post' AND column_name = 'summary'`,
       ),
     ).toEqual([{ n: 1 }]);
+  });
+
+  it("stops the create script read beside a build that fails, and ends at the build", async () => {
+    const plain = await fixtureRepo("prisma-app");
+    const manifest = JSON.parse(await readFile(path.join(plain.dir, "package.json"), "utf8"));
+    manifest.scripts.build = "exit 3";
+    // A config that takes 30 s, for `migrate diff` only: the read-ahead is still running when
+    // the build fails.
+    const config = await readFile(path.join(plain.dir, "prisma.config.ts"), "utf8");
+    const repo = await fixtureRepo("prisma-app", {
+      "package.json": JSON.stringify(manifest, null, 2),
+      "prisma.config.ts": `if (process.argv.includes("--from-empty")) { const end = Date.now() + 30_000; while (Date.now() < end); }\n${config}`,
+    });
+    const record = await stack.waitForEnd(
+      await stack.deploy({ project: "failed-build", repoUrl: repo.dir }),
+      240_000,
+    );
+    expect(record.status).toBe("failed");
+    const build = record.steps.find((s) => s.name === "build")!;
+    expect([build.status, record.steps.find((s) => s.name === "schema")?.status]).toEqual([
+      "failed",
+      "skipped",
+    ]);
+    // Stopped, not waited for.
+    expect(
+      Date.parse(String(record.finishedAt)) - Date.parse(String(build.finishedAt)),
+    ).toBeLessThan(10_000);
+    const stopped = stack.logs
+      .map((line) => JSON.parse(line) as { msg?: string; step?: string; reason?: string })
+      .filter((entry) => entry.msg === "read-ahead failed; the step does it itself");
+    expect(stopped).toContainEqual(
+      expect.objectContaining({ step: "schema", reason: "schema's read-ahead stopped" }),
+    );
+    const { directUrl } = await ensureProjectDatabase(deps(), "failed-build");
+    expect(await queryAt(directUrl, `SELECT to_regclass('public."Post"') AS post`)).toEqual([
+      { post: null },
+    ]);
   });
 
   it("never skips a preStart: it runs on every deploy, and a push recorded before is forgotten", async () => {

@@ -7,14 +7,17 @@ import { schemaDeclaresModels } from "../../schema/declares-models.js";
 import { drizzleMigrateStoppedAt } from "../../schema/drizzle-migrate-silence.js";
 import { drizzlePushRefusal } from "../../schema/drizzle-push-refusal.js";
 import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
+import { prismaVersion, supportsDiffOutput } from "../../schema/prisma-version.js";
+import { pushInputsHash } from "../../schema/push-inputs-hash.js";
+import { prismaRunner } from "../../schema/run-prisma.js";
 import type { SchemaCommandRunner } from "../../schema/schema-command.js";
 import { checkSchemaGate } from "../../schema/schema-gate.js";
 import { SchemaSyncError } from "../../schema/schema-sync-error.js";
-import { syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
+import { readCreateScript, syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
 import { tableCreationWarnings } from "../../schema/table-creation-warnings.js";
 import { decidePush } from "../../schema/unchanged-push.js";
-import { forgetSchemaPush } from "../../store/schema-pushes.js";
-import type { Step, StepContext, StepOutcome } from "../context.js";
+import { forgetSchemaPush, lastSchemaPush } from "../../store/schema-pushes.js";
+import type { AheadContext, Step, StepContext, StepOutcome } from "../context.js";
 
 const KEPT_OUTPUT_LINES = 2_000;
 
@@ -30,6 +33,7 @@ const KEPT_OUTPUT_LINES = 2_000;
 export const schema: Step = {
   name: "schema",
   changesRelease: true,
+  readAhead: createScriptAhead,
   async run(ctx) {
     try {
       return await applySchema(ctx);
@@ -117,6 +121,7 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
   // The client was generated (or reused, unchanged) by the build step; the schema gate passed
   // after the push recorded, on the same catalog.
   if (decision.skip) return { status: "succeeded", releaseAsBefore: true };
+  const createScript = readAheadFor(ctx, decision.inputsHash);
   try {
     const result = await syncPrismaSchema({
       appDir: ctx.releaseDir,
@@ -124,6 +129,7 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
       directUrl,
       run: schemaRunner(ctx),
       say: ctx.say,
+      createScript,
     });
     ctx.say(result.summary);
     // The push read the schema's create script before it ran: the gate checks the database
@@ -150,6 +156,63 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
       { cause: error },
     );
   }
+}
+
+/** The create script of a Prisma schema, read during the build (Step.readAhead). */
+type CreateScriptAhead = { inputsHash: string; command: string; output: string[]; script: string };
+
+/**
+ * Beside the build: when this deploy will push (no preStart, a Prisma schema with models, its
+ * inputs not those of the last push), the schema's create script, which the push reads first
+ * (sync-prisma-schema). `prisma migrate diff --from-empty` needs only the schema, the app's
+ * Prisma and its config: no database, nothing the build makes. A second of Prisma's start-up
+ * off the deploy's path on two cores.
+ */
+async function createScriptAhead(ctx: AheadContext): Promise<CreateScriptAhead | null> {
+  if (ctx.app.config.preStart) return null;
+  const appDir = ctx.releaseDir;
+  const found = await findPrismaSchema(appDir);
+  if (!found || !(await schemaDeclaresModels(appDir, found))) return null;
+  const version = await prismaVersion(appDir);
+  if (!version || !supportsDiffOutput(version)) return null;
+  const inputs = await pushInputsHash({ appDir, schema: found, version, env: ctx.appEnv });
+  if ("unknown" in inputs) return null;
+  const last = await lastSchemaPush(ctx.db, ctx.deployment.projectId);
+  if (last?.inputsHash === inputs.hash) return null;
+  const directUrl = ctx.appEnv.DIRECT_URL ?? "";
+  let ran = { command: "", output: [] as string[] };
+  const run: SchemaCommandRunner = async (file, args, env) => {
+    const result = await ctx.capture(file, args, env);
+    ran = { command: `prisma ${args.join(" ")}`, output: result.output };
+    return result;
+  };
+  const script = await readCreateScript({
+    appDir,
+    version,
+    runPrisma: prismaRunner(appDir, directUrl, run),
+    schemaArg: path.relative(appDir, found.path),
+    file: "prisma-create-ahead.sql",
+  });
+  return { inputsHash: inputs.hash, ...ran, script };
+}
+
+/**
+ * The create script read ahead, when it was made from what the push is about to apply (the
+ * same push inputs: a build may have rewritten the schema meanwhile); logged as if run here.
+ */
+function readAheadFor(ctx: StepContext, inputsHash: string | null): string | undefined {
+  const ahead = ctx.readAhead as CreateScriptAhead | null;
+  if (!ahead) return undefined;
+  if (ahead.inputsHash !== inputsHash) {
+    ctx.say(
+      "the create script read during the build is not used: the schema, its config or Prisma changed since",
+    );
+    return undefined;
+  }
+  ctx.noteCommand(ahead.command);
+  ctx.say(`$ ${ahead.command}   (ran during the build)`);
+  for (const line of ahead.output) ctx.appOutput(line);
+  return ahead.script;
 }
 
 /**

@@ -66,8 +66,8 @@ export type StepContext = PipelineContext & {
   /** Runs a command line of the app's own (from coduck.json or a script) through `sh -c`. */
   sh(commandLine: string, options: RunOptions): Promise<void>;
   warn(warning: string): Promise<void>;
-  /** What the step's readAhead resolved to; null without one. */
-  readAhead: unknown;
+  /** How the step's command run ahead ended; null when none ran. */
+  readAhead: AheadResult | null;
 };
 
 export type RunOptions = {
@@ -82,21 +82,20 @@ export type RunOptions = {
 };
 
 /**
- * What a step's read-ahead gets (Step.readAhead): the shared context, and a way to run an app
- * command in the box with its output kept rather than logged.
+ * A command a step has run ahead (Step.readAhead): in the box, beside the first command of the
+ * step before it.
  */
-export type AheadContext = PipelineContext & {
-  /**
-   * Runs a command of the app's in the release directory, in the box, within the time limit of
-   * the step it reads ahead for; resolves with its exit code and what it printed (stdout and
-   * stderr, in order, at most a few thousand lines). Never rejects for an exit code.
-   */
-  capture(
-    file: string,
-    args: readonly string[],
-    env: Record<string, string>,
-  ): Promise<{ exitCode: number | null; output: string[] }>;
+export type AheadCommand = {
+  file: string;
+  args: string[];
+  /** Variables on top of the app's. */
+  env: Record<string, string>;
+  /** What the step will need with the command's result, taken when it was planned. */
+  plan: unknown;
 };
+
+/** How a command run ahead ended: its plan, exit code and output (at most a few thousand lines). */
+export type AheadResult = { plan: unknown; exitCode: number | null; output: string[] };
 
 export type StepOutcome =
   | {
@@ -121,10 +120,12 @@ export type Step = {
   /** When the step's result is reused from a copied release: restores what it adds to the context. */
   restore?(ctx: StepContext): Promise<void>;
   /**
-   * Work of this step that reads the release and changes nothing of it or of the database,
-   * started as the step before it starts and run beside it (a Prisma command while the build
-   * compiles): its result reaches run() as `ctx.readAhead`, null when it failed, was stopped
-   * or was not run. run() checks that what it was made from is still so.
+   * A command of this step's that changes nothing of the release (but its own output under
+   * .coduck/) or of the database, run ahead: planned (worker-side) and started just before the
+   * first app command of the step before this one, beside it, and waited for when that command
+   * ends, so that no app process is alive while the worker reads or writes the release on its
+   * own. Its result reaches run() as `ctx.readAhead`; run() checks that what it was made from
+   * is still so. Never beside an install with a HOME of its own (see Sandbox.sealed).
    */
-  readAhead?(ctx: AheadContext): Promise<unknown>;
+  readAhead?(ctx: PipelineContext): Promise<AheadCommand | null>;
 };

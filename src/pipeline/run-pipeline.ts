@@ -19,7 +19,7 @@ import {
   startStep,
 } from "../store/steps.js";
 import type {
-  AheadContext,
+  AheadResult,
   PipelineContext,
   RunOptions,
   Step,
@@ -42,78 +42,108 @@ export async function runPipeline(
   ctx: PipelineContext,
   steps: readonly Step[],
 ): Promise<PipelineResult> {
-  let ahead: ReadAhead | null = null;
-  try {
-    for (const [index, step] of steps.entries()) {
-      const readAhead = ahead?.name === step.name ? ahead : null;
-      // The next step's read-ahead runs beside this step (Step.readAhead).
-      const next = steps[index + 1];
-      ahead = next?.readAhead && !ctx.notRun.has(next.name) ? startReadAhead(ctx, next) : null;
-      const result = await runStep(ctx, step, readAhead?.result ?? null);
-      if (result.status === "succeeded") continue;
-      if (result.status === "failed") {
-        await skipPendingSteps(ctx.db, attemptOf(ctx), `not run: ${step.name} failed`);
-      }
-      return result;
+  let ranAhead: AheadResult | null = null;
+  for (const [index, step] of steps.entries()) {
+    // The next step's command run ahead, beside this step's first app command (Step.readAhead).
+    const next = steps[index + 1];
+    const ahead: Ahead | null =
+      next?.readAhead && !ctx.notRun.has(next.name)
+        ? { step: next, tried: false, result: null }
+        : null;
+    const result = await runStep(ctx, step, ranAhead, ahead);
+    ranAhead = ahead?.result ?? null;
+    if (result.status === "succeeded") continue;
+    if (result.status === "failed") {
+      await skipPendingSteps(ctx.db, attemptOf(ctx), `not run: ${step.name} failed`);
     }
-    return { status: "succeeded" };
-  } finally {
-    // Nothing of an attempt outlives it: a read-ahead still running is stopped and waited for.
-    if (ahead) {
-      ahead.stop.abort();
-      await ahead.result;
-    }
+    return result;
   }
+  return { status: "succeeded" };
 }
 
-type ReadAhead = { name: string; result: Promise<unknown>; stop: AbortController };
+/** The next step's read-ahead, for the step it runs beside: tried once, at its first app command. */
+type Ahead = { step: Step; tried: boolean; result: AheadResult | null };
+
+/** At most this long: what a read-ahead runs is a second's work. */
+const AHEAD_TIMEOUT_MS = 60_000;
+/** How long a read-ahead may go on once the command it runs beside has ended well. */
+const AHEAD_GRACE_MS = 5_000;
+const AHEAD_OUTPUT_LINES = 2_000;
 
 /**
- * Starts `step`'s read-ahead: its commands run in the box, stopped with the attempt or when
- * the pipeline no longer needs them, within the step's time limit. Resolves null when it
- * fails: the step then does the work itself, and says why when it fails there.
+ * Plans `ahead`'s command (worker-side, while no app command runs) and starts it in the box.
+ * `finish(stop)` stops it, at once when asked (the command beside it failed), else once it is
+ * AHEAD_GRACE_MS late, and waits for its end: the read-ahead's result, or null when it was not
+ * planned, failed to start, or was stopped. Beside the step's command, the app has two boxes'
+ * limits for that long.
  */
-function startReadAhead(ctx: PipelineContext, step: Step): ReadAhead {
-  const stop = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, stop.signal]);
-  const deadline = Date.now() + stepTimeoutMs(ctx, step.name);
-  const capture: AheadContext["capture"] = async (file, args, env) => {
-    const plain = {
-      file,
-      args,
-      cwd: ctx.releaseDir,
-      env: childEnv({ ...ctx.appEnv, ...env }, ctx.releaseDir),
-    };
-    const wrapped = ctx.sandbox ? await ctx.sandbox.wrap(plain, "step") : plain;
-    const output: string[] = [];
-    const keep = (line: string) => {
-      if (output.length < AHEAD_OUTPUT_LINES) output.push(line);
-    };
-    const result = await runCommand(wrapped, {
-      onOutput: (_stream, lines) => forEachLine(linesText(lines), keep),
-      timeoutMs: Math.max(deadline - Date.now(), 1),
-      signal,
-    });
-    if (result.aborted || result.timedOut) throw new Error(`${step.name}'s read-ahead stopped`);
-    return { exitCode: result.exitCode, output };
-  };
-  const result = step.readAhead!({ ...ctx, signal, capture }).catch((error: unknown) => {
-    // The message only: a failed command's error carries its output, which is the app's.
+async function startAhead(
+  ctx: PipelineContext,
+  ahead: Ahead,
+): Promise<{ finish(stop: boolean): Promise<AheadResult | null> } | null> {
+  ahead.tried = true;
+  const name = ahead.step.name;
+  const planned = await ahead.step.readAhead!(ctx).catch((error: unknown) => {
+    // The message only: a failed command's error may carry its output, which is the app's.
     const reason = error instanceof Error ? error.message : String(error);
-    ctx.logger.warn({ step: step.name, reason }, "read-ahead failed; the step does it itself");
+    ctx.logger.warn({ step: name, reason }, "read-ahead not planned; the step does it itself");
     return null;
   });
-  return { name: step.name, result, stop };
+  if (!planned || !ctx.sandbox) return null;
+  const stop = new AbortController();
+  const plain = {
+    file: planned.file,
+    args: planned.args,
+    cwd: ctx.releaseDir,
+    env: childEnv({ ...ctx.appEnv, ...planned.env }, ctx.releaseDir),
+  };
+  const output: string[] = [];
+  const keep = (line: string) => {
+    if (output.length < AHEAD_OUTPUT_LINES) output.push(line);
+  };
+  const done = ctx.sandbox
+    .wrap(plain, "step")
+    .then((wrapped) =>
+      runCommand(wrapped, {
+        onOutput: (_stream, lines) => forEachLine(linesText(lines), keep),
+        timeoutMs: Math.min(AHEAD_TIMEOUT_MS, stepTimeoutMs(ctx, name)),
+        signal: AbortSignal.any([ctx.signal, stop.signal]),
+      }),
+    )
+    .then((ended): AheadResult | null => {
+      if (ended.aborted || ended.timedOut) {
+        ctx.logger.warn({ step: name }, "read-ahead stopped; the step does it itself");
+        return null;
+      }
+      return { plan: planned.plan, exitCode: ended.exitCode, output };
+    })
+    .catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.logger.warn({ step: name, reason }, "read-ahead failed; the step does it itself");
+      return null;
+    });
+  return {
+    async finish(stopIt) {
+      if (!stopIt) {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, AHEAD_GRACE_MS);
+        });
+        await Promise.race([done, late]).finally(() => clearTimeout(timer));
+      }
+      stop.abort();
+      return done;
+    },
+  };
 }
-
-const AHEAD_OUTPUT_LINES = 2_000;
 
 type Outcome = Omit<StepEnd, "durationMs">;
 
 async function runStep(
   ctx: PipelineContext,
   step: Step,
-  readAhead: Promise<unknown> | null,
+  ranAhead: AheadResult | null,
+  ahead: Ahead | null,
 ): Promise<PipelineResult> {
   const key = { ...attemptOf(ctx), name: step.name };
   const logger = ctx.logger.child({ step: step.name });
@@ -136,8 +166,6 @@ async function runStep(
   const commands: string[] = [];
   let last: { exitCode: number | null; signal: string | null } = { exitCode: null, signal: null };
   logger.info("step started");
-  // Waited for within the step: its time counts in the step's, and within its time limit.
-  const aheadResult = (await readAhead) ?? null;
 
   const stepCtx: StepContext = {
     ...ctx,
@@ -154,7 +182,7 @@ async function runStep(
       await addWarning(ctx.db, ctx.deployment.id, warning);
     },
     sh: (commandLine, options) => runApp("sh", ["-c", commandLine], options, commandLine),
-    readAhead: aheadResult,
+    readAhead: ranAhead,
     run: (file, args, options) => runApp(file, args, options),
   };
 
@@ -177,19 +205,33 @@ async function runStep(
         : childEnv({ ...ctx.appEnv, ...env }, ctx.releaseDir),
     };
     const sandbox = step.outsideSandbox ? null : ctx.sandbox;
-    const wrapped = sandbox ? await sandbox.wrap(plain, "step", { privateHome }) : plain;
-    const result = await runCommand(wrapped, {
-      onOutput: stepOutputSink(log, classifier, onLine),
-      stdoutFile: classifier.stdoutFile,
-      timeoutMs: Math.max(deadline - Date.now(), 1),
-      signal: ctx.signal,
-      // So the worker that takes over from this one, should it die, can stop what it left.
-      onSpawn: (pgid) => {
-        recordStepProcess(ctx.db, key, { pgid, startTicks: processStartTicks(pgid) }).catch(
-          (error) => logger.warn({ err: error }, "could not record the step's process group"),
-        );
-      },
-    });
+    let ok = false;
+    let result: Awaited<ReturnType<typeof runCommand>>;
+    let beside: Awaited<ReturnType<typeof startAhead>> = null;
+    try {
+      const wrapped = sandbox ? await sandbox.wrap(plain, "step", { privateHome }) : plain;
+      // The next step's read-ahead, beside this step's first app command in the box (planned
+      // once the release is handed over, the first wrap's work); never beside an install with
+      // a HOME of its own, whose tree is kept because nothing else could reach it.
+      if (ahead && !ahead.tried && sandbox && privateHome === undefined)
+        beside = await startAhead(ctx, ahead);
+      result = await runCommand(wrapped, {
+        onOutput: stepOutputSink(log, classifier, onLine),
+        stdoutFile: classifier.stdoutFile,
+        timeoutMs: Math.max(deadline - Date.now(), 1),
+        signal: ctx.signal,
+        // So the worker that takes over from this one, should it die, can stop what it left.
+        onSpawn: (pgid) => {
+          recordStepProcess(ctx.db, key, { pgid, startTicks: processStartTicks(pgid) }).catch(
+            (error) => logger.warn({ err: error }, "could not record the step's process group"),
+          );
+        },
+      });
+      ok = result.exitCode === 0;
+    } finally {
+      // Over when this command is: the step goes on (worker-side) with no app process alive.
+      if (beside && ahead) ahead.result = await beside.finish(!ok);
+    }
     last = result;
     if (result.aborted) throw new StepInterrupted(interruptionOf(ctx.signal));
     if (result.timedOut) {

@@ -28,7 +28,7 @@ export type SyncPrismaSchemaInput = {
   say?: (line: string) => void;
   /**
    * The create script (`migrate diff --from-empty`) of this same schema, read before the step
-   * (readCreateScript, beside the build): the push does not run Prisma for it again.
+   * (the schema step's read-ahead, beside the build): the push does not run Prisma for it again.
    */
   createScript?: string;
 };
@@ -127,7 +127,7 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
  * --from-empty`, no database involved): what the schema declares, as Prisma itself reads it.
  * Written under the app's .coduck/ as `file`, read and removed.
  */
-export async function readCreateScript(input: {
+async function readCreateScript(input: {
   appDir: string;
   version: PrismaVersion;
   runPrisma: RunPrisma;

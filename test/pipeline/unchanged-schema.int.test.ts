@@ -193,12 +193,12 @@ describe("the schema step's push of an unchanged schema", () => {
     ).toEqual([{ n: 1 }]);
   });
 
-  it("stops the create script read beside a build that fails, and ends at the build", async () => {
+  it("stops a create script read beside the build that takes too long, and the build still ends", async () => {
     const plain = await fixtureRepo("prisma-app");
     const manifest = JSON.parse(await readFile(path.join(plain.dir, "package.json"), "utf8"));
     manifest.scripts.build = "exit 3";
     // A config that takes 30 s, for `migrate diff` only: the read-ahead is still running when
-    // the build fails.
+    // the build's first command (`prisma generate`) ends.
     const config = await readFile(path.join(plain.dir, "prisma.config.ts"), "utf8");
     const repo = await fixtureRepo("prisma-app", {
       "package.json": JSON.stringify(manifest, null, 2),
@@ -214,16 +214,12 @@ describe("the schema step's push of an unchanged schema", () => {
       "failed",
       "skipped",
     ]);
-    // Stopped, not waited for.
-    expect(
-      Date.parse(String(record.finishedAt)) - Date.parse(String(build.finishedAt)),
-    ).toBeLessThan(10_000);
+    // Stopped, not waited for: a few seconds' grace after the build's `prisma generate`.
+    expect(build.durationMs).toBeLessThan(20_000);
     const stopped = stack.logs
       .map((line) => JSON.parse(line) as { msg?: string; step?: string; reason?: string })
-      .filter((entry) => entry.msg === "read-ahead failed; the step does it itself");
-    expect(stopped).toContainEqual(
-      expect.objectContaining({ step: "schema", reason: "schema's read-ahead stopped" }),
-    );
+      .filter((entry) => entry.msg === "read-ahead stopped; the step does it itself");
+    expect(stopped).toContainEqual(expect.objectContaining({ step: "schema" }));
     const { directUrl } = await ensureProjectDatabase(deps(), "failed-build");
     expect(await queryAt(directUrl, `SELECT to_regclass('public."Post"') AS post`)).toEqual([
       { post: null },

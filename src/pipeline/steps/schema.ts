@@ -1,23 +1,26 @@
+import { lstat } from "node:fs/promises";
 import path from "node:path";
 import { OutsideAppError } from "../../apps/open-inside-app.js";
-import { isAppFile } from "../../apps/read-app-file.js";
+import { isAppFile, readAppFile } from "../../apps/read-app-file.js";
 import { readPackageJson } from "../../apps/read-package-json.js";
+import { makeAppDirectory, removeAppFile } from "../../apps/write-app-file.js";
 import { StepFailure } from "../../failures/step-failure.js";
 import { schemaDeclaresModels } from "../../schema/declares-models.js";
 import { drizzleMigrateStoppedAt } from "../../schema/drizzle-migrate-silence.js";
 import { drizzlePushRefusal } from "../../schema/drizzle-push-refusal.js";
-import { findPrismaSchema } from "../../schema/find-prisma-schema.js";
+import { findPrismaSchema, type PrismaSchemaLocation } from "../../schema/find-prisma-schema.js";
+import { prismaArgs, prismaBin } from "../../schema/prisma-commands.js";
 import { prismaVersion, supportsDiffOutput } from "../../schema/prisma-version.js";
 import { pushInputsHash } from "../../schema/push-inputs-hash.js";
-import { prismaRunner } from "../../schema/run-prisma.js";
+import { prismaEnv } from "../../schema/run-prisma.js";
 import type { SchemaCommandRunner } from "../../schema/schema-command.js";
 import { checkSchemaGate } from "../../schema/schema-gate.js";
 import { SchemaSyncError } from "../../schema/schema-sync-error.js";
-import { readCreateScript, syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
+import { syncPrismaSchema } from "../../schema/sync-prisma-schema.js";
 import { tableCreationWarnings } from "../../schema/table-creation-warnings.js";
 import { decidePush } from "../../schema/unchanged-push.js";
 import { forgetSchemaPush, lastSchemaPush } from "../../store/schema-pushes.js";
-import type { AheadContext, Step, StepContext, StepOutcome } from "../context.js";
+import type { AheadCommand, PipelineContext, Step, StepContext, StepOutcome } from "../context.js";
 
 const KEPT_OUTPUT_LINES = 2_000;
 
@@ -33,7 +36,7 @@ const KEPT_OUTPUT_LINES = 2_000;
 export const schema: Step = {
   name: "schema",
   changesRelease: true,
-  readAhead: createScriptAhead,
+  readAhead: planCreateScript,
   async run(ctx) {
     try {
       return await applySchema(ctx);
@@ -121,7 +124,7 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
   // The client was generated (or reused, unchanged) by the build step; the schema gate passed
   // after the push recorded, on the same catalog.
   if (decision.skip) return { status: "succeeded", releaseAsBefore: true };
-  const createScript = readAheadFor(ctx, decision.inputsHash);
+  const createScript = await readAheadFor(ctx, models, decision.inputsHash);
   try {
     const result = await syncPrismaSchema({
       appDir: ctx.releaseDir,
@@ -158,17 +161,20 @@ async function applySchema(ctx: StepContext): Promise<StepOutcome> {
   }
 }
 
-/** The create script of a Prisma schema, read during the build (Step.readAhead). */
-type CreateScriptAhead = { inputsHash: string; command: string; output: string[]; script: string };
+/** What the create script read ahead was made from (Step.readAhead's plan). */
+type CreateScriptPlan = { inputsHash: string; files: string; command: string };
+
+/** Where Prisma writes the create script read ahead, in the app's .coduck/. */
+const AHEAD_SCRIPT = "prisma-create-ahead.sql";
 
 /**
- * Beside the build: when this deploy will push (no preStart, a Prisma schema with models, its
- * inputs not those of the last push), the schema's create script, which the push reads first
- * (sync-prisma-schema). `prisma migrate diff --from-empty` needs only the schema, the app's
- * Prisma and its config: no database, nothing the build makes. A second of Prisma's start-up
- * off the deploy's path on two cores.
+ * Run ahead, beside the build's first command: when this deploy will push (no preStart, a
+ * Prisma schema with models, its inputs not those of the last push), the schema's create
+ * script, which the push reads first (sync-prisma-schema). `prisma migrate diff --from-empty`
+ * needs only the schema, the app's Prisma and its config: no database, nothing the build makes.
+ * A second of Prisma's start-up off the deploy's path, on two cores.
  */
-async function createScriptAhead(ctx: AheadContext): Promise<CreateScriptAhead | null> {
+async function planCreateScript(ctx: PipelineContext): Promise<AheadCommand | null> {
   if (ctx.app.config.preStart) return null;
   const appDir = ctx.releaseDir;
   const found = await findPrismaSchema(appDir);
@@ -179,40 +185,78 @@ async function createScriptAhead(ctx: AheadContext): Promise<CreateScriptAhead |
   if ("unknown" in inputs) return null;
   const last = await lastSchemaPush(ctx.db, ctx.deployment.projectId);
   if (last?.inputsHash === inputs.hash) return null;
-  const directUrl = ctx.appEnv.DIRECT_URL ?? "";
-  let ran = { command: "", output: [] as string[] };
-  const run: SchemaCommandRunner = async (file, args, env) => {
-    const result = await ctx.capture(file, args, env);
-    ran = { command: `prisma ${args.join(" ")}`, output: result.output };
-    return result;
-  };
-  const script = await readCreateScript({
-    appDir,
+  const scratchDir = path.join(appDir, ".coduck");
+  await makeAppDirectory(appDir, scratchDir);
+  await removeAppFile(appDir, path.join(scratchDir, AHEAD_SCRIPT));
+  const args = prismaArgs.createScript(
     version,
-    runPrisma: prismaRunner(appDir, directUrl, run),
-    schemaArg: path.relative(appDir, found.path),
-    file: "prisma-create-ahead.sql",
-  });
-  return { inputsHash: inputs.hash, ...ran, script };
+    path.relative(appDir, found.path),
+    path.join(".coduck", AHEAD_SCRIPT),
+  );
+  const plan: CreateScriptPlan = {
+    inputsHash: inputs.hash,
+    files: await fileStates(appDir, found),
+    command: `prisma ${args.join(" ")}`,
+  };
+  const directUrl = ctx.appEnv.DIRECT_URL ?? "";
+  return { file: prismaBin(appDir), args, env: prismaEnv(directUrl), plan };
+}
+
+/**
+ * The schema's files and Prisma config as they are on disk (inode, size, change time): a
+ * build that rewrote one while Prisma read it ahead, even with the same text in the end,
+ * changes them.
+ */
+async function fileStates(appDir: string, found: PrismaSchemaLocation): Promise<string> {
+  const files = [...found.files, ...(found.configFile ? [found.configFile] : [])].sort();
+  const states = await Promise.all(
+    files.map(async (file) => {
+      const info = await lstat(file, { bigint: true }).catch(() => null);
+      const state = info ? `${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}` : "missing";
+      return `${path.relative(appDir, file)} ${state}`;
+    }),
+  );
+  return states.join("\n");
 }
 
 /**
  * The create script read ahead, when it was made from what the push is about to apply (the
- * same push inputs: a build may have rewritten the schema meanwhile); logged as if run here.
+ * same push inputs, the schema's files untouched since: a build may rewrite the schema);
+ * logged as if run here. Its file goes either way.
  */
-function readAheadFor(ctx: StepContext, inputsHash: string | null): string | undefined {
-  const ahead = ctx.readAhead as CreateScriptAhead | null;
+async function readAheadFor(
+  ctx: StepContext,
+  found: PrismaSchemaLocation,
+  inputsHash: string | null,
+): Promise<string | undefined> {
+  const ahead = ctx.readAhead;
   if (!ahead) return undefined;
-  if (ahead.inputsHash !== inputsHash) {
-    ctx.say(
-      "the create script read during the build is not used: the schema, its config or Prisma changed since",
-    );
-    return undefined;
+  const file = path.join(ctx.releaseDir, ".coduck", AHEAD_SCRIPT);
+  try {
+    const plan = ahead.plan as CreateScriptPlan;
+    if (ahead.exitCode !== 0) {
+      ctx.say(
+        `\`${plan.command}\` failed during the build (exit ${ahead.exitCode}): run again here`,
+      );
+      return undefined;
+    }
+    if (
+      plan.inputsHash !== inputsHash ||
+      plan.files !== (await fileStates(ctx.releaseDir, found))
+    ) {
+      ctx.say(
+        "the create script read during the build is not used: the schema, its config or Prisma changed since",
+      );
+      return undefined;
+    }
+    const script = await readAppFile(ctx.releaseDir, file);
+    ctx.noteCommand(plan.command);
+    ctx.say(`$ ${plan.command}   (ran during the build)`);
+    for (const line of ahead.output) ctx.appOutput(line);
+    return script;
+  } finally {
+    await removeAppFile(ctx.releaseDir, file);
   }
-  ctx.noteCommand(ahead.command);
-  ctx.say(`$ ${ahead.command}   (ran during the build)`);
-  for (const line of ahead.output) ctx.appOutput(line);
-  return ahead.script;
 }
 
 /**

@@ -61,6 +61,10 @@ export async function runPipeline(
   return { status: "succeeded" };
 }
 
+function errorCode(error: unknown): string {
+  return String((error as NodeJS.ErrnoException)?.code ?? (error as Error)?.name ?? "unknown");
+}
+
 /** The next step's read-ahead, for the step it runs beside: tried once, at its first app command. */
 type Ahead = { step: Step; tried: boolean; result: AheadResult | null };
 
@@ -84,9 +88,11 @@ async function startAhead(
   ahead.tried = true;
   const name = ahead.step.name;
   const planned = await ahead.step.readAhead!(ctx).catch((error: unknown) => {
-    // The message only: a failed command's error may carry its output, which is the app's.
-    const reason = error instanceof Error ? error.message : String(error);
-    ctx.logger.warn({ step: name, reason }, "read-ahead not planned; the step does it itself");
+    // Its code only: a message may quote the app's files (a JSON parse error does).
+    ctx.logger.warn(
+      { step: name, code: errorCode(error) },
+      "read-ahead not planned; the step does it itself",
+    );
     return null;
   });
   if (!planned || !ctx.sandbox) return null;
@@ -118,8 +124,10 @@ async function startAhead(
       return { plan: planned.plan, exitCode: ended.exitCode, output };
     })
     .catch((error: unknown) => {
-      const reason = error instanceof Error ? error.message : String(error);
-      ctx.logger.warn({ step: name, reason }, "read-ahead failed; the step does it itself");
+      ctx.logger.warn(
+        { step: name, code: errorCode(error) },
+        "read-ahead failed; the step does it itself",
+      );
       return null;
     });
   return {

@@ -3,7 +3,7 @@ import { readAppFile } from "../apps/read-app-file.js";
 import { writeAppFile } from "../apps/write-app-file.js";
 import { additiveScript } from "./additive-script.js";
 import type { DatabaseObjects } from "./list-database-objects.js";
-import { prismaArgs } from "./prisma-commands.js";
+import { PRISMA_SCRIPT_MAX_BYTES, prismaArgs } from "./prisma-commands.js";
 import { type PrismaVersion, supportsDiffOutput } from "./prisma-version.js";
 import type { RunPrisma } from "./run-prisma.js";
 import { SchemaSyncError } from "./schema-sync-error.js";
@@ -38,7 +38,7 @@ export async function applyAdditiveDiff(input: {
   const changeArgs = prismaArgs.changeScript(version, schemaArg, path.relative(appDir, changeFile));
   await runPrisma("push", changeArgs);
   const diff = additiveScript(
-    await readAppFile(appDir, changeFile),
+    await readAppFile(appDir, changeFile, { maxBytes: PRISMA_SCRIPT_MAX_BYTES }),
     input.unknown,
     input.defaultSchema,
   );

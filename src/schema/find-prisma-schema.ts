@@ -1,9 +1,11 @@
-import { readdir } from "node:fs/promises";
+import { closeSync, constants, openSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { openAppDirectory } from "../apps/open-inside-app.js";
 import { isAppFile, readAppFile } from "../apps/read-app-file.js";
 import { findPrismaConfig } from "./find-prisma-config.js";
 import { stripComments } from "./strip-comments.js";
+
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = constants;
 
 /** Where an app's Prisma schema is: one file, or a folder of `.prisma` files. */
 export type PrismaSchemaLocation = {
@@ -59,6 +61,12 @@ async function schemaFromPackageJson(appDir: string): Promise<string[]> {
   }
 }
 
+/**
+ * The most entries a schema folder's walk looks at: a real one holds a few dozen files, and the
+ * walk runs as root on a directory the app may fill.
+ */
+const MAX_SCHEMA_FOLDER_ENTRIES = 10_000;
+
 /** The file itself, or every `.prisma` file under the folder (sorted); none when missing. */
 async function schemaFiles(appDir: string, candidate: string): Promise<string[]> {
   if (await isAppFile(appDir, candidate)) return [candidate];
@@ -67,11 +75,48 @@ async function schemaFiles(appDir: string, candidate: string): Promise<string[]>
     return null;
   });
   if (!dir) return [];
-  await dir.close();
-  // Links among the entries are not files here; one that is read is checked as it is read.
-  const entries = await readdir(candidate, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && entry.name.endsWith(".prisma"))
-    .map((entry) => path.join(entry.parentPath, entry.name))
-    .sort();
+  try {
+    const found: string[] = [];
+    const seen = { entries: 0 };
+    walkSchemaFolder(`/proc/self/fd/${dir.fd}`, "", found, seen, path.relative(appDir, candidate));
+    return found.map((relative) => path.join(candidate, relative)).sort();
+  } finally {
+    await dir.close();
+  }
+}
+
+/**
+ * The `.prisma` files under the directory open at `opened`, as paths relative to it. Each
+ * subdirectory is opened through its parent's descriptor without following a link, so a name
+ * the app swaps for a link meanwhile (the live release shares the project's HOME with the
+ * build, and a descriptor can travel) is skipped, never followed out of the app's directory.
+ * Links among the entries are not files here; one that is read is checked as it is read.
+ */
+function walkSchemaFolder(
+  opened: string,
+  relative: string,
+  found: string[],
+  seen: { entries: number },
+  shown: string,
+): void {
+  for (const entry of readdirSync(opened, { withFileTypes: true })) {
+    if (++seen.entries > MAX_SCHEMA_FOLDER_ENTRIES)
+      throw new Error(
+        `${shown} holds more than ${MAX_SCHEMA_FOLDER_ENTRIES} entries: not a Prisma schema folder`,
+      );
+    const name = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isFile() && entry.name.endsWith(".prisma")) found.push(name);
+    if (!entry.isDirectory()) continue;
+    let fd: number;
+    try {
+      fd = openSync(`${opened}/${entry.name}`, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    } catch {
+      continue; // a link or gone by now: not followed
+    }
+    try {
+      walkSchemaFolder(`/proc/self/fd/${fd}`, name, found, seen, shown);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }

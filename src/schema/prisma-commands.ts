@@ -1,6 +1,12 @@
 import path from "node:path";
 import type { PrismaVersion } from "./prisma-version.js";
 
+/**
+ * The most the worker reads of a script Prisma wrote for it (`migrate diff --output`): a real
+ * schema's is kilobytes; the file is the app's to swap, and a sparse one reads as gigabytes.
+ */
+export const PRISMA_SCRIPT_MAX_BYTES = 32 * 1024 * 1024;
+
 /** The app's own Prisma CLI: the version its lockfile pins, never the worker's. */
 export function prismaBin(appDir: string): string {
   return path.join(appDir, "node_modules", ".bin", "prisma");

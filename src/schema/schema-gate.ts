@@ -6,7 +6,7 @@ import { coerceError } from "../errors.js";
 import { createClassifier } from "../failures/classify.js";
 import { StepFailure } from "../failures/step-failure.js";
 import type { PrismaSchemaLocation } from "./find-prisma-schema.js";
-import { prismaArgs } from "./prisma-commands.js";
+import { PRISMA_SCRIPT_MAX_BYTES, prismaArgs } from "./prisma-commands.js";
 import { type DeclaredTable, prismaDeclaredTables } from "./prisma-declared-objects.js";
 import { prismaUnreadObjects, type UnreadObject } from "./prisma-unread-objects.js";
 import { prismaVersion } from "./prisma-version.js";
@@ -129,7 +129,7 @@ async function createScript(input: SchemaGateInput, schemaArg: string): Promise<
     await makeAppDirectory(input.appDir, scratchDir);
     const output = path.relative(input.appDir, scriptFile);
     await runPrisma("inspect", prismaArgs.createScript(version, schemaArg, output));
-    return await readAppFile(input.appDir, scriptFile);
+    return await readAppFile(input.appDir, scriptFile, { maxBytes: PRISMA_SCRIPT_MAX_BYTES });
   } catch (error) {
     if (!(error instanceof SchemaSyncError)) throw error;
     throw new StepFailure(

@@ -4,7 +4,7 @@ import { makeAppDirectory, removeAppFile } from "../apps/write-app-file.js";
 import { applyAdditiveDiff } from "./apply-additive-diff.js";
 import type { PrismaSchemaLocation } from "./find-prisma-schema.js";
 import { type DatabaseObjects, listDatabaseObjects } from "./list-database-objects.js";
-import { prismaArgs } from "./prisma-commands.js";
+import { PRISMA_SCRIPT_MAX_BYTES, prismaArgs } from "./prisma-commands.js";
 import { prismaDeclaredObjects } from "./prisma-declared-objects.js";
 import {
   type PrismaVersion,
@@ -143,7 +143,7 @@ async function readCreateScript(input: {
       "inspect",
       prismaArgs.createScript(input.version, input.schemaArg, output),
     );
-    return await readAppFile(input.appDir, scriptFile);
+    return await readAppFile(input.appDir, scriptFile, { maxBytes: PRISMA_SCRIPT_MAX_BYTES });
   } finally {
     await removeAppFile(input.appDir, scriptFile);
   }

@@ -1,4 +1,5 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { findPrismaSchema } from "../../src/schema/find-prisma-schema.js";
@@ -112,4 +113,46 @@ describe("findPrismaSchema", () => {
       configFile: null,
     });
   });
+
+  it("never lists a folder outside the app, even one swapped in for the schema folder while it walks", async () => {
+    // Outside the app: a folder of the worker's (say, another tenant's release) with a schema.
+    const outside = await mkdtemp(path.join(os.tmpdir(), "coduck-find-schema-outside-"));
+    await writeFile(path.join(outside, "evil.prisma"), MODEL);
+    await files({ "prisma/schema/a.prisma": MODEL, "prisma/schema/deep/b.prisma": MODEL });
+    await symlink(outside, at("prisma", "outside-link"));
+    await symlink(outside, at("prisma", "schema", "deep", "link"));
+    // The app swaps prisma/schema and prisma/schema/deep for links to it, as fast as it can.
+    const swapper = spawn(
+      process.execPath,
+      [
+        "-e",
+        `const fs = require("fs"), p = process.argv[1];
+         for (;;) for (const [real, link] of [[p + "/schema", p + "/outside-link"], [p + "/schema/deep", p + "/schema/deep/link"]]) {
+           try { fs.renameSync(real, real + "-aside"); fs.renameSync(link, real); fs.renameSync(real, link); fs.renameSync(real + "-aside", real); } catch {}
+         }`,
+        at("prisma"),
+      ],
+      { stdio: "ignore" },
+    );
+    try {
+      const listed = new Set<string>();
+      for (let i = 0; i < 2_000; i++) {
+        const found = await findPrismaSchema(dir).catch(() => null);
+        for (const file of found?.files ?? []) listed.add(path.basename(file));
+      }
+      expect(listed.has("a.prisma")).toBe(true);
+      expect(listed.has("evil.prisma")).toBe(false);
+    } finally {
+      swapper.kill("SIGKILL");
+      await rm(outside, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("refuses a schema folder of more than 10,000 entries rather than walk it", async () => {
+    await files({ "prisma/schema/a.prisma": MODEL });
+    for (let i = 0; i < 10_001; i++) await writeFile(at("prisma", "schema", `f${i}.txt`), "");
+    await expect(findPrismaSchema(dir)).rejects.toThrow(
+      "prisma/schema holds more than 10000 entries: not a Prisma schema folder",
+    );
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ import { schemaDeclaresModels } from "../../schema/declares-models.js";
 import { drizzleMigrateStoppedAt } from "../../schema/drizzle-migrate-silence.js";
 import { drizzlePushRefusal } from "../../schema/drizzle-push-refusal.js";
 import { findPrismaSchema, type PrismaSchemaLocation } from "../../schema/find-prisma-schema.js";
-import { prismaArgs, prismaBin } from "../../schema/prisma-commands.js";
+import { PRISMA_SCRIPT_MAX_BYTES, prismaArgs, prismaBin } from "../../schema/prisma-commands.js";
 import { prismaVersion, supportsDiffOutput } from "../../schema/prisma-version.js";
 import { pushInputsHash } from "../../schema/push-inputs-hash.js";
 import { prismaEnv } from "../../schema/run-prisma.js";
@@ -203,12 +203,20 @@ async function planCreateScript(ctx: PipelineContext): Promise<AheadCommand | nu
 }
 
 /**
- * The schema's files and Prisma config as they are on disk (inode, size, change time): a
- * build that rewrote one while Prisma read it ahead, even with the same text in the end,
- * changes them.
+ * The schema's files (and its folders, for a folder schema) and the Prisma config as they are on disk (inode, size,
+ * change times): a build that rewrote one while Prisma read it ahead, even with the same text
+ * in the end, changes them.
  */
 async function fileStates(appDir: string, found: PrismaSchemaLocation): Promise<string> {
-  const files = [...found.files, ...(found.configFile ? [found.configFile] : [])].sort();
+  // A schema folder with its folders: a file added (or added and removed again) changes those.
+  const folder = !found.files.includes(found.path);
+  const files = [
+    ...new Set([
+      ...found.files,
+      ...(folder ? [found.path, ...found.files.map((file) => path.dirname(file))] : []),
+      ...(found.configFile ? [found.configFile] : []),
+    ]),
+  ].sort();
   const states = await Promise.all(
     files.map(async (file) => {
       const info = await lstat(file, { bigint: true }).catch(() => null);
@@ -249,13 +257,21 @@ async function readAheadFor(
       );
       return undefined;
     }
-    const script = await readAppFile(ctx.releaseDir, file);
+    // The build ran beside it and may have removed or replaced the file: then Prisma runs here.
+    const script = await readAppFile(ctx.releaseDir, file, {
+      maxBytes: PRISMA_SCRIPT_MAX_BYTES,
+    }).catch(() => null);
+    if (script === null) {
+      ctx.say("the create script read during the build is gone or unreadable: run again here");
+      return undefined;
+    }
     ctx.noteCommand(plan.command);
     ctx.say(`$ ${plan.command}   (ran during the build)`);
     for (const line of ahead.output) ctx.appOutput(line);
     return script;
   } finally {
-    await removeAppFile(ctx.releaseDir, file);
+    // What the build put in its place is left (.coduck/ is the platform's, never fingerprinted).
+    await removeAppFile(ctx.releaseDir, file).catch(() => {});
   }
 }
 

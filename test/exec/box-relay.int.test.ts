@@ -115,13 +115,17 @@ http.createServer((req, res) => {
   }
 }, 120_000);
 
-/** The host pids of the box relays running now (their cmdline starts with /run/coduck-relay). */
-async function relayPids(): Promise<number[]> {
+/**
+ * The host pids of the box relays running `command` now (their cmdline starts with
+ * /run/coduck-relay and holds it): only this test's, not those of suites running beside it.
+ */
+async function relayPids(command: string): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.startsWith("/run/coduck-relay\0")) found.push(Number(entry));
+    if (cmdline.startsWith("/run/coduck-relay\0") && cmdline.split("\0").includes(command))
+      found.push(Number(entry));
   }
   return found;
 }
@@ -189,7 +193,7 @@ while True:
     sockets.push(halfClosed);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const before = lines.length;
-    const [relay] = await relayPids();
+    const [relay] = await relayPids("stuck.py");
     const ticks = await cpuTicks(relay!);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     // The database answered on, every 200 ms; the relay used almost no CPU (a busy loop: ~200).

@@ -19,14 +19,21 @@ export type WorkerProcess = {
   waitForLog(message: string, timeoutMs?: number): Promise<Record<string, unknown>>;
 };
 
-/** A real `coduck-worker start` process, ready to take jobs. */
-export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+/**
+ * A real `coduck-worker start` process, ready to take jobs. `forceKillAfterMs`: how long after
+ * a `child.kill()` execa sends SIGKILL (its default, 5 s).
+ */
+export async function startWorkerProcess(
+  env: Record<string, string>,
+  { forceKillAfterMs = 5_000 }: { forceKillAfterMs?: number } = {},
+): Promise<WorkerProcess> {
   const child = execa("node", [BIN, "start"], {
     env: { ...env, LOG_LEVEL: "info" },
     extendEnv: true,
     reject: false,
     buffer: false,
     stdout: "pipe",
+    forceKillAfterDelay: forceKillAfterMs,
   });
   const logs: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];

@@ -84,7 +84,7 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
 
   const createScript =
     input.createScript ??
-    (await readCreateScript({ appDir, version, runPrisma, schemaArg, file: "prisma-create.sql" }));
+    (await readCreateScript({ appDir, version, runPrisma, schemaArg, scratchDir }));
   const declared = prismaDeclaredObjects(createScript, defaultSchema);
   // Listed last, right before the push, so that a table created meanwhile is not missed.
   const unknown = await unknownObjects(directUrl, declared);
@@ -125,18 +125,16 @@ export async function syncPrismaSchema(input: SyncPrismaSchemaInput): Promise<Sc
 /**
  * The script the app's Prisma writes to create the schema from nothing (`migrate diff
  * --from-empty`, no database involved): what the schema declares, as Prisma itself reads it.
- * Written under the app's .coduck/ as `file`, read and removed.
+ * Written into `scratchDir` (made already), read and removed.
  */
 async function readCreateScript(input: {
   appDir: string;
   version: PrismaVersion;
   runPrisma: RunPrisma;
   schemaArg: string;
-  file: string;
+  scratchDir: string;
 }): Promise<string> {
-  const scratchDir = path.join(input.appDir, ".coduck");
-  await makeAppDirectory(input.appDir, scratchDir);
-  const scriptFile = path.join(scratchDir, input.file);
+  const scriptFile = path.join(input.scratchDir, "prisma-create.sql");
   try {
     const output = path.relative(input.appDir, scriptFile);
     await input.runPrisma(

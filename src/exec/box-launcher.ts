@@ -1,8 +1,11 @@
 /**
  * The host side of one box's network, one process per sandboxed command (step or release):
  *
- *   node box-launcher.js '<LaunchSpec JSON>' -- <bwrap args…>
+ *   node box-launcher.js '<LaunchSpec JSON>' -- <bwrap args…>     (a release's, under supervisord)
+ *   node box-launcher.js --request-on-stdin                      (a step's: ready-launcher.ts)
  *
+ * With --request-on-stdin it waits, started ahead of its box, for one LaunchRequest as JSON on
+ * its stdin, to its end; the box's stdin is then /dev/null.
  * Starts bwrap in a network namespace of its own (`unshare --net`: bwrap's own --unshare-net
  * would race slirp4netns setting up the loopback), held before the command runs until
  * slirp4netns has given that namespace its loopback and its egress (the internet, never the
@@ -19,7 +22,15 @@
  */
 import { spawn } from "node:child_process";
 import { lookup } from "node:dns/promises";
-import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -67,6 +78,18 @@ export type LaunchSpec = {
    * built (no C compiler), or nothing published.
    */
   slirpPreload?: string | null;
+};
+
+/** What a launcher started ahead is told, on its stdin, once its box is wanted. */
+export type LaunchRequest = {
+  spec: LaunchSpec;
+  bwrap: string;
+  bwrapArgs: string[];
+  /**
+   * The box's stdout: a file the worker holds open, reopened through /proc (the worker's
+   * `/proc/<pid>/fd/<fd>`, opened for appending); null: this launcher's own stdout.
+   */
+  stdout: string | null;
 };
 
 const STARTUP_TIMEOUT_MS = 10_000;
@@ -340,13 +363,38 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
-async function main(): Promise<void> {
+/** The request: on the command line, or, with --request-on-stdin, all of stdin. */
+async function readRequest(): Promise<LaunchRequest> {
   const [specJson, separator, bwrap, ...bwrapArgs] = process.argv.slice(2);
+  if (specJson === "--request-on-stdin" && separator === undefined) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    // Closed with nothing asked: the worker that started this launcher ended.
+    if (chunks.length === 0) process.exit(0);
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString()) as LaunchRequest;
+    } catch (error) {
+      say(`not a launch request: ${(error as Error).message}`);
+      process.exit(2);
+    }
+  }
   if (!specJson || separator !== "--" || !bwrap) {
-    say("usage: box-launcher.js <spec> -- <bwrap> <args…>");
+    say("usage: box-launcher.js <spec> -- <bwrap> <args…> | box-launcher.js --request-on-stdin");
     process.exit(2);
   }
-  const spec = JSON.parse(specJson) as LaunchSpec;
+  return { spec: JSON.parse(specJson) as LaunchSpec, bwrap, bwrapArgs, stdout: null };
+}
+
+async function main(): Promise<void> {
+  const onStdin = process.argv[2] === "--request-on-stdin";
+  const { spec, bwrap, bwrapArgs, stdout } = await readRequest();
+  let stdoutFd: number | "inherit" = "inherit";
+  try {
+    if (stdout !== null) stdoutFd = openSync(stdout, "a");
+  } catch (error) {
+    say(`cannot open the box's stdout: ${(error as Error).message}`);
+    process.exit(125);
+  }
   // The boxes' parent is root's alone: a bridge socket lets whoever reaches it in as the
   // project's role, and host users are not that project.
   mkdirSync(path.dirname(spec.boxDir), { recursive: true, mode: 0o700 });
@@ -407,8 +455,9 @@ async function main(): Promise<void> {
     ...["unshare", "--net", "--", bwrap, "--info-fd", "3", "--block-fd", "4", ...bwrapArgs],
   ];
   const box = spawn(command[0]!, command.slice(1), {
-    stdio: ["inherit", "inherit", "inherit", "pipe", "pipe"],
+    stdio: [onStdin ? "ignore" : "inherit", stdoutFd, "inherit", "pipe", "pipe"],
   });
+  if (typeof stdoutFd === "number") closeSync(stdoutFd);
   // A signal to the group reaches bwrap and the box anyway; one to this process alone is
   // passed on. Either way this process ends when bwrap does, with its status.
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const)

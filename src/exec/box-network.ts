@@ -7,11 +7,13 @@
  * else on the host's loopback. The launcher (box-launcher.ts) and the relay inside the box
  * (box-relay.c, else box-relay.ts) do the work; this module builds their command lines.
  */
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { PACKAGE_ROOT } from "../package-root.js";
 import type { Bridge, LaunchSpec } from "./box-launcher.js";
+import { launchStepBox } from "./ready-launcher.js";
 import type { ResourceLimits } from "./resource-limits.js";
 
 /** The documented database addresses inside a box, by the variable that carries each. */
@@ -108,7 +110,7 @@ export function launcherCommand(options: {
   lifetime: "step" | "release";
   slirp4netns: string;
   limits: ResourceLimits | null;
-}): { file: string; args: string[] } {
+}): { file: string; args: string[]; start?: (stdoutFd: number | null) => ChildProcess } {
   const spec: LaunchSpec = {
     slirp4netns: options.slirp4netns,
     boxDir: options.boxDir,
@@ -119,16 +121,17 @@ export function launcherCommand(options: {
     limits: options.limits,
     slirpPreload: options.publishPort && existsSync(SLIRP_BACKLOG) ? SLIRP_BACKLOG : null,
   };
-  const launcher = [
-    process.execPath,
-    path.join(BUILT, "box-launcher.js"),
-    JSON.stringify(spec),
-    "--",
-    options.bwrap,
-    ...options.bwrapArgs,
-  ];
+  const script = path.join(BUILT, "box-launcher.js");
+  const launcher = [process.execPath, script, JSON.stringify(spec), "--", options.bwrap];
+  launcher.push(...options.bwrapArgs);
   if (options.lifetime === "release") return { file: launcher[0]!, args: launcher.slice(1) };
-  return { file: "setpriv", args: ["--pdeathsig", "TERM", "--", ...launcher] };
+  const request = { spec, bwrap: options.bwrap, bwrapArgs: options.bwrapArgs };
+  return {
+    file: "setpriv",
+    args: ["--pdeathsig", "TERM", "--", ...launcher],
+    // Through runCommand: a launcher started ahead (ready-launcher.ts), told the same on its stdin.
+    start: (stdoutFd) => launchStepBox(script, request, stdoutFd),
+  };
 }
 
 function bridgeOf(name: DatabaseVariable, value: string | undefined): Bridge[] {

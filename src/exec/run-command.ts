@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { OutputFile } from "./output-file.js";
@@ -19,6 +19,12 @@ export type Command = {
   args: readonly string[];
   cwd: string;
   env: Record<string, string>;
+  /**
+   * Starts the same command another way than spawn(file, args): a step's box through a launcher
+   * started ahead (exec/ready-launcher.ts). The process it returns leads a process group of its
+   * own and has piped stdio; given `stdoutFd`, it writes its stdout there instead.
+   */
+  start?: (stdoutFd: number | null) => ChildProcess;
 };
 
 export type CommandResult = {
@@ -56,12 +62,16 @@ export async function runCommand(
   },
 ): Promise<CommandResult> {
   const { onOutput, timeoutMs, signal, onSpawn, stdoutFile } = options;
-  const child = spawn(command.file, command.args, {
-    cwd: command.cwd,
-    env: command.env,
-    detached: true,
-    stdio: ["ignore", stdoutFile ? stdoutFile.writeFd : "pipe", "pipe"],
-  });
+  const child =
+    command.start?.(stdoutFile?.writeFd ?? null) ??
+    spawn(command.file, command.args, {
+      cwd: command.cwd,
+      env: command.env,
+      detached: true,
+      stdio: ["ignore", stdoutFile ? stdoutFile.writeFd : "pipe", "pipe"],
+    });
+  // Started by `start` with a stdout file: its own stdout pipe carries nothing.
+  if (stdoutFile && child.stdout) child.stdout.resume();
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
     (resolve, reject) => {
       child.on("error", (error) => {

@@ -38,6 +38,26 @@ const pgNodeStreams = {
   },
 };
 
+/**
+ * zod's namespace carries its 64 locales (`z.locales`), which nothing here uses: about 400 KB
+ * that each command compiled before it did anything. The bundle keeps English, the locale zod
+ * itself configures (from its own import of en.js).
+ */
+const zodEnglishOnly = {
+  name: "zod-english-only",
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]node_modules[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ },
+      async (args) => {
+        const english = 'export { default as en } from "./en.js";';
+        if (!(await readFile(args.path, "utf8")).includes(english))
+          throw new Error(`${args.path}: zod's locales changed; update scripts/bundle-cli.mjs`);
+        return { contents: english, loader: "js", resolveDir: path.dirname(args.path) };
+      },
+    );
+  },
+};
+
 const outdir = path.join(root, "dist", "cli");
 const entry = path.join(outdir, "cli.js");
 const result = await build({
@@ -72,7 +92,7 @@ const result = await build({
   banner: {
     js: "import { createRequire as __coduckRequire } from 'node:module'; const require = __coduckRequire(import.meta.url);",
   },
-  plugins: [pgNodeStreams],
+  plugins: [pgNodeStreams, zodEnglishOnly],
   sourcemap: "linked",
   logLevel: "warning",
 }).catch(async (error) => {

@@ -62,6 +62,17 @@ describe("start and the release swap", () => {
     const start = second.steps.find((s) => s.name === "start")!;
     expect(start.logTail).toContain("listening");
     expect(start.logTail).toContain(`previous release ${first.id} stopped`);
+    // In the order they happened, though going live does not wait for the app's last lines.
+    const lines = [start.logTail].flat().join("\n").split("\n");
+    const at = (pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
+    const order = [
+      /^listening$/,
+      /^healthy on port \d+$/,
+      /^live at /,
+      /^previous release .* stopped$/,
+    ];
+    expect(order.map(at)).toEqual([...order.map(at)].sort((a, b) => a - b));
+    expect(order.map(at)).not.toContain(-1);
     // The first deployment is no longer live.
     const firstNow = await stack.db.deployment.findUniqueOrThrow({ where: { id: first.id } });
     expect(firstNow.releaseStoppedAt).not.toBeNull();

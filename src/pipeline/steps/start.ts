@@ -3,7 +3,7 @@ import { hasScript, readPackageJson } from "../../apps/read-package-json.js";
 import { childEnv } from "../../exec/child-env.js";
 import { processStartTicks } from "../../exec/process-identity.js";
 import { StepFailure } from "../../failures/step-failure.js";
-import { openReleaseHost } from "../../hosting/release-host.js";
+import { openReleaseHost, type ReleaseHost } from "../../hosting/release-host.js";
 import { startReleaseProgram, stopReleaseProgram } from "../../hosting/release-program.js";
 import { releaseSocket } from "../../hosting/release-socket.js";
 import { routeToRelease } from "../../hosting/route-release.js";
@@ -114,37 +114,21 @@ export const start: Step = {
         { evidence: health.detail },
       );
     }
-    await output.stop({ settleMs: STARTUP_LINES_MS });
-    ctx.say(`healthy on port ${port}${healthcheck?.path ? ` (GET ${healthcheck.path})` : ""}`);
-
-    if (await isMoveDeployment(ctx)) {
-      // A move's deploy on its target host: going live is the move's switch (the project's
-      // host and live release change in one transaction); the source's release stops there.
-      const switched = await switchProjectHost(ctx.db, ctx.deployment.id);
-      if (switched === "refused") {
-        await stopReleaseProgram(host, app.program, logFile);
-        await markReleaseStopped(ctx.db, ctx.deployment.id);
-        throw new Error(
-          "the move this deploy belongs to is no longer waiting for its switch: the release was stopped and the project stays where it is",
-        );
-      }
-      const url = await routeToRelease(host, ctx.deployment.project, {
-        deploymentId: ctx.deployment.id,
-        port,
-      });
-      await recordReleaseUrl(ctx.db, ctx.deployment.id, url);
-      watchRuntime(ctx, logFile);
-      ctx.say(`live at ${url}, served from this host now (move ${switched.moveId})`);
-      return { status: "succeeded" };
-    }
-    const previous = await makeLive(ctx.db, ctx.deployment.projectId, ctx.deployment.id);
-    const url = await routeToRelease(host, ctx.deployment.project, {
-      deploymentId: ctx.deployment.id,
-      port,
-    });
-    await recordReleaseUrl(ctx.db, ctx.deployment.id, url);
+    // Going live does not wait for the app's last start-up lines: they are awaited (and the
+    // step says it is healthy) before it says anything more or watches the log on.
+    const healthy = output
+      .stop({ settleMs: STARTUP_LINES_MS })
+      .then(() =>
+        ctx.say(`healthy on port ${port}${healthcheck?.path ? ` (GET ${healthcheck.path})` : ""}`),
+      );
+    const live = await goLive(ctx, { host, program: app.program, logFile, port }).finally(
+      () => healthy,
+    );
     watchRuntime(ctx, logFile);
-    ctx.say(`live at ${url}`);
+    ctx.say(
+      `live at ${live.url}${live.moveId ? `, served from this host now (move ${live.moveId})` : ""}`,
+    );
+    const { previous } = live;
     if (previous?.releaseProgram || previous?.releasePid) {
       // Requests already on the previous release finish before it stops.
       const { drainMs } = ctx.config.releases;
@@ -161,6 +145,37 @@ export const start: Step = {
     return { status: "succeeded" };
   },
 };
+
+/**
+ * Makes the healthy release live: the project's stable address switches to it. A move's deploy
+ * on its target host goes live by the move's switch (the project's host and live release change
+ * in one transaction); the source's release stops there, so there is no previous one here.
+ */
+async function goLive(
+  ctx: StepContext,
+  release: { host: ReleaseHost; program: string; logFile: string; port: number },
+): Promise<{ url: string; previous: Awaited<ReturnType<typeof makeLive>>; moveId?: string }> {
+  const { host, program, logFile, port } = release;
+  const route = () =>
+    routeToRelease(host, ctx.deployment.project, { deploymentId: ctx.deployment.id, port });
+  if (await isMoveDeployment(ctx)) {
+    const switched = await switchProjectHost(ctx.db, ctx.deployment.id);
+    if (switched === "refused") {
+      await stopReleaseProgram(host, program, logFile);
+      await markReleaseStopped(ctx.db, ctx.deployment.id);
+      throw new Error(
+        "the move this deploy belongs to is no longer waiting for its switch: the release was stopped and the project stays where it is",
+      );
+    }
+    const url = await route();
+    await recordReleaseUrl(ctx.db, ctx.deployment.id, url);
+    return { url, previous: null, moveId: switched.moveId };
+  }
+  const previous = await makeLive(ctx.db, ctx.deployment.projectId, ctx.deployment.id);
+  const url = await route();
+  await recordReleaseUrl(ctx.db, ctx.deployment.id, url);
+  return { url, previous };
+}
 
 async function isMoveDeployment(ctx: StepContext): Promise<boolean> {
   const found = await ctx.db.deployment.findUnique({

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { constants, existsSync, lstatSync, readlinkSync } from "node:fs";
+import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { asAppOwner } from "../exec/as-app-owner.js";
 import { hostEnv } from "../exec/child-env.js";

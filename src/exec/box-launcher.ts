@@ -2,10 +2,11 @@
  * The host side of one box's network, one process per sandboxed command (step or release):
  *
  *   node box-launcher.js '<LaunchSpec JSON>' -- <bwrap args…>     (a release's, under supervisord)
- *   node box-launcher.js --request-on-stdin                      (a step's: ready-launcher.ts)
+ *   node box-launcher.js --request-on-stdin <idle ms>            (a step's: ready-launcher.ts)
  *
  * With --request-on-stdin it waits, started ahead of its box, for one LaunchRequest as JSON on
- * its stdin, to its end; the box's stdin is then /dev/null.
+ * its stdin, to its end (ending quietly when none came within <idle ms>); the box's stdin is
+ * then /dev/null.
  * Starts bwrap in a network namespace of its own (`unshare --net`: bwrap's own --unshare-net
  * would race slirp4netns setting up the loopback), held before the command runs until
  * slirp4netns has given that namespace its loopback and its egress (the internet, never the
@@ -26,6 +27,7 @@ import {
   chmodSync,
   closeSync,
   copyFileSync,
+  fstatSync,
   mkdirSync,
   openSync,
   rmSync,
@@ -87,9 +89,10 @@ export type LaunchRequest = {
   bwrapArgs: string[];
   /**
    * The box's stdout: a file the worker holds open, reopened through /proc (the worker's
-   * `/proc/<pid>/fd/<fd>`, opened for appending); null: this launcher's own stdout.
+   * `/proc/<pid>/fd/<fd>`, opened for appending) and used only if it is still that file (its
+   * device and inode); null: this launcher's own stdout.
    */
-  stdout: string | null;
+  stdout: { path: string; dev: number; ino: number } | null;
 };
 
 const STARTUP_TIMEOUT_MS = 10_000;
@@ -366,9 +369,12 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 /** The request: on the command line, or, with --request-on-stdin, all of stdin. */
 async function readRequest(): Promise<LaunchRequest> {
   const [specJson, separator, bwrap, ...bwrapArgs] = process.argv.slice(2);
-  if (specJson === "--request-on-stdin" && separator === undefined) {
+  if (specJson === "--request-on-stdin" && bwrap === undefined) {
+    // Nobody took this launcher: it was left by a process that runs no more boxes.
+    const idle = setTimeout(() => process.exit(0), Number(separator) || 60_000);
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    clearTimeout(idle);
     // Closed with nothing asked: the worker that started this launcher ended.
     if (chunks.length === 0) process.exit(0);
     try {
@@ -385,12 +391,23 @@ async function readRequest(): Promise<LaunchRequest> {
   return { spec: JSON.parse(specJson) as LaunchSpec, bwrap, bwrapArgs, stdout: null };
 }
 
+/** The worker's stdout file, reopened, if the descriptor still names that file. */
+function openStdout(stdout: NonNullable<LaunchRequest["stdout"]>): number {
+  const fd = openSync(stdout.path, "a");
+  const { dev, ino } = fstatSync(fd);
+  if (dev !== stdout.dev || ino !== stdout.ino) {
+    closeSync(fd);
+    throw new Error(`${stdout.path} is not the file it was when asked for`);
+  }
+  return fd;
+}
+
 async function main(): Promise<void> {
   const onStdin = process.argv[2] === "--request-on-stdin";
   const { spec, bwrap, bwrapArgs, stdout } = await readRequest();
   let stdoutFd: number | "inherit" = "inherit";
   try {
-    if (stdout !== null) stdoutFd = openSync(stdout, "a");
+    if (stdout !== null) stdoutFd = openStdout(stdout);
   } catch (error) {
     say(`cannot open the box's stdout: ${(error as Error).message}`);
     process.exit(125);
@@ -454,10 +471,19 @@ async function main(): Promise<void> {
     ...(group ? enterCommand(group) : []),
     ...["unshare", "--net", "--", bwrap, "--info-fd", "3", "--block-fd", "4", ...bwrapArgs],
   ];
-  const box = spawn(command[0]!, command.slice(1), {
-    stdio: [onStdin ? "ignore" : "inherit", stdoutFd, "inherit", "pipe", "pipe"],
-  });
-  if (typeof stdoutFd === "number") closeSync(stdoutFd);
+  let box: ReturnType<typeof spawn>;
+  try {
+    box = spawn(command[0]!, command.slice(1), {
+      stdio: [onStdin ? "ignore" : "inherit", stdoutFd, "inherit", "pipe", "pipe"],
+    });
+  } catch (error) {
+    // An argument spawn() refuses (a NUL byte): nothing ran; nothing is left behind.
+    say(`cannot run bwrap: ${(error as Error).message}`);
+    await cleanUp(group);
+    process.exit(125);
+  } finally {
+    if (typeof stdoutFd === "number") closeSync(stdoutFd);
+  }
   // A signal to the group reaches bwrap and the box anyway; one to this process alone is
   // passed on. Either way this process ends when bwrap does, with its status.
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const)

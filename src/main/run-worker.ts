@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import { ConfigError } from "../errors.js";
+import { stopWaitingLauncher } from "../exec/ready-launcher.js";
 import { sandboxStatus } from "../exec/sandbox.js";
 import { reconcileReleases } from "../hosting/reconcile-releases.js";
 import { openReleaseHost } from "../hosting/release-host.js";
@@ -182,6 +183,7 @@ export async function runWorker(
     await queues.close();
     await releaseWatch.stop();
     await stopRuntimeWatches();
+    stopWaitingLauncher();
     await redis.quit().catch(() => redis.disconnect());
     await db.$disconnect();
   }

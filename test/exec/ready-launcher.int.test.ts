@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -129,3 +129,65 @@ test("a launcher waiting for a box does not keep a worker that is done from exit
   expect(result!.stdout).toBe("boxed\nbox ended 0\ndone waiting");
   expect(result!.exitCode).toBe(0);
 }, 30_000);
+
+/** box-launcher.js started as ready-launcher.ts starts it, its stdin left open for `request`. */
+function bareLauncher(idleMs: number) {
+  return execa("node", [built("box-launcher.js"), "--request-on-stdin", String(idleMs)], {
+    reject: false,
+    stdin: "pipe",
+  });
+}
+
+test("a launcher nobody takes ends by itself, quietly, once its idle time is over", async () => {
+  const launcher = bareLauncher(300);
+  const ended = await Promise.race([
+    launcher,
+    new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000)),
+  ]);
+  launcher.kill("SIGKILL");
+  expect(ended).toMatchObject({ exitCode: 0, stderr: "" });
+}, 20_000);
+
+test("a launcher writes a box's stdout only into the very file the worker asked for", async () => {
+  const file = path.join(dataDir, "not-the-output");
+  await writeFile(file, "");
+  const { dev, ino } = await stat(file);
+  const launcher = bareLauncher(10_000);
+  const spec = {
+    slirp4netns: "/usr/bin/slirp4netns",
+    boxDir: path.join(dataDir, "run", "identity"),
+    relay: null,
+    bridges: [],
+    publishPort: null,
+    publishSocket: null,
+    limits: null,
+  };
+  // The descriptor's number now names another file than the one it was asked for.
+  launcher.stdin!.end(
+    JSON.stringify({
+      spec,
+      bwrap: "/usr/bin/bwrap",
+      bwrapArgs: ["--", "/bin/true"],
+      stdout: { path: file, dev, ino: ino + 1 },
+    }),
+  );
+  const ended = await launcher;
+  expect(ended.exitCode).toBe(125);
+  expect(ended.stderr).toBe(
+    `box network: cannot open the box's stdout: ${file} is not the file it was when asked for`,
+  );
+  expect(await readFile(file, "utf8")).toBe("");
+}, 20_000);
+
+test("refuses a command with a NUL byte before any launcher sees it, leaving no box behind", async () => {
+  const box = (await sandboxFor("bwrap", { dataDir, releaseDir, project: "ready" }))!;
+  const wrapped = await box.wrap(
+    { file: "echo", args: ["npm run build\u0000; id"], cwd: releaseDir, env: {} },
+    "step",
+  );
+  const before = await readdir(path.join(dataDir, "run")).catch(() => []);
+  await expect(runCommand(wrapped, { onOutput: () => {}, timeoutMs: 10_000 })).rejects.toThrow(
+    "a command's arguments cannot hold a NUL byte",
+  );
+  expect(await readdir(path.join(dataDir, "run")).catch(() => [])).toEqual(before);
+}, 20_000);

@@ -9,6 +9,7 @@ import pino from "pino";
 import { type Config, loadConfig } from "../../src/config.js";
 import { parseDeployRequest } from "../../src/deploys/deploy-request.js";
 import { queueDeployment } from "../../src/deploys/queue-deployment.js";
+import { stopWaitingLauncher } from "../../src/exec/ready-launcher.js";
 import { stopOwnReleaseHost } from "../../src/hosting/release-host.js";
 import { startHostHeartbeat } from "../../src/main/host-heartbeat.js";
 import { type DeployWorker, startDeployWorker } from "../../src/main/start-deploy-worker.js";
@@ -161,6 +162,7 @@ export async function createTestStack(
         await workerRedis.quit();
       }
       await stopRuntimeWatches();
+      stopWaitingLauncher();
       // The stack's own supervisord (stopping the releases it runs) and Caddy: they outlive a
       // worker on purpose, so nothing else stops them. First: a release killed while supervisord
       // still runs would be started again, and write into DATA_DIR while it is removed.

@@ -115,9 +115,13 @@ export const start: Step = {
       );
     }
     // Going live does not wait for the app's last start-up lines: they are awaited (and the
-    // step says it is healthy) before it says anything more or watches the log on.
+    // step says it is healthy) before it says anything more or watches the log on. Reading them
+    // cannot fail the step: the release is healthy, and soon live.
     const healthy = output
       .stop({ settleMs: STARTUP_LINES_MS })
+      .catch((error: Error) =>
+        ctx.logger.warn({ err: error }, "could not read the app's last start-up lines"),
+      )
       .then(() =>
         ctx.say(`healthy on port ${port}${healthcheck?.path ? ` (GET ${healthcheck.path})` : ""}`),
       );

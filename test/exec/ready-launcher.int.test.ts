@@ -43,6 +43,19 @@ async function waitingLaunchers(parent: number): Promise<number[]> {
   return found;
 }
 
+/** What `work` settles with, or null if it has not within `ms`. */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -120,10 +133,7 @@ test("a launcher waiting for a box ends with the worker that started it", async 
 test("a launcher waiting for a box does not keep a worker that is done from exiting", async () => {
   // Waits past the moment the next launcher starts, then leaves nothing to do.
   const runner = boxRunner("setTimeout(() => console.log('done waiting'), 500);");
-  const result = await Promise.race([
-    runner,
-    new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000)),
-  ]);
+  const result = await within(runner, 15_000);
   runner.kill("SIGKILL");
   expect(result).not.toBeNull();
   expect(result!.stdout).toBe("boxed\nbox ended 0\ndone waiting");
@@ -140,10 +150,7 @@ function bareLauncher(idleMs: number) {
 
 test("a launcher nobody takes ends by itself, quietly, once its idle time is over", async () => {
   const launcher = bareLauncher(300);
-  const ended = await Promise.race([
-    launcher,
-    new Promise<null>((resolve) => setTimeout(() => resolve(null), 10_000)),
-  ]);
+  const ended = await within(launcher, 10_000);
   launcher.kill("SIGKILL");
   expect(ended).toMatchObject({ exitCode: 0, stderr: "" });
 }, 20_000);

@@ -42,10 +42,8 @@ export function launchStepBox(
   const bad = [request.bwrap, ...request.bwrapArgs].find((arg) => arg.includes("\0"));
   if (bad !== undefined)
     throw new Error(`a command's arguments cannot hold a NUL byte: ${JSON.stringify(bad)}`);
-  const launcher = takeWaiting(launcherScript) ?? startLauncher(launcherScript);
-  for (const stream of [launcher.stdin, launcher.stdout, launcher.stderr])
-    (stream as { ref?(): void } | null)?.ref?.();
-  launcher.ref();
+  const launcher = takeWaiting() ?? startLauncher(launcherScript);
+  keepsProcessAlive(launcher, true);
   // Checked by the launcher once it has opened it: the very file this descriptor is now.
   const stdout =
     stdoutFd === null
@@ -74,7 +72,13 @@ function fileIdentity(fd: number): { dev: number; ino: number } {
   return { dev, ino };
 }
 
-function takeWaiting(launcherScript: string): ChildProcess | null {
+/** Whether the launcher (the process and its pipes) keeps this process's event loop alive. */
+function keepsProcessAlive(launcher: ChildProcess, alive: boolean): void {
+  for (const handle of [launcher, launcher.stdin, launcher.stdout, launcher.stderr])
+    (handle as { ref?(): void; unref?(): void } | null)?.[alive ? "ref" : "unref"]?.();
+}
+
+function takeWaiting(): ChildProcess | null {
   const ready = waiting;
   waiting = null;
   if (!ready) return null;
@@ -84,8 +88,7 @@ function takeWaiting(launcherScript: string): ChildProcess | null {
     launcher.signalCode === null &&
     launcher.pid !== undefined &&
     launcher.stdin !== null &&
-    Date.now() - ready.startedAt < TAKE_WITHIN_MS &&
-    launcher.spawnargs.includes(launcherScript);
+    Date.now() - ready.startedAt < TAKE_WITHIN_MS;
   if (usable) return launcher;
   launcher.kill("SIGKILL");
   return null;
@@ -100,9 +103,7 @@ function prepare(launcherScript: string): void {
     return; // the next box starts its own launcher, and fails there if it must
   }
   launcher.on("error", () => {}); // cannot start: never taken (no pid)
-  launcher.unref();
-  for (const stream of [launcher.stdin, launcher.stdout, launcher.stderr])
-    (stream as { unref?(): void } | null)?.unref?.();
+  keepsProcessAlive(launcher, false);
   waiting = { launcher, startedAt: Date.now() };
 }
 
